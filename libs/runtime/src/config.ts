@@ -1,0 +1,88 @@
+import path from 'node:path';
+import { config as loadDotenv } from 'dotenv';
+import { z } from 'zod';
+import { DefectRagError } from './errors';
+
+const port = z.coerce.number().int().min(0).max(65535);
+const optionalString = z
+  .string()
+  .trim()
+  .transform((value) => (value === '' ? undefined : value))
+  .optional();
+
+const urlWithScheme = (schemes: string[]) =>
+  optionalString.refine(
+    (value) => value === undefined || schemes.some((scheme) => value.startsWith(`${scheme}://`)),
+    { message: `must start with ${schemes.map((s) => `${s}://`).join(' or ')}` },
+  );
+
+const configSchema = z.object({
+  DATABASE_URL: urlWithScheme(['postgres', 'postgresql']),
+  QDRANT_URL: urlWithScheme(['http', 'https']),
+  QDRANT_API_KEY: optionalString,
+  DEFECT_RAG_DATA_DIR: z.string().trim().min(1).default('.data'),
+  DEFECT_RAG_MODEL_DIR: z.string().trim().min(1).default('models/tiny-clip'),
+  DEFECT_RAG_API_HOST: z.string().trim().min(1).default('127.0.0.1'),
+  DEFECT_RAG_API_PORT: port.default(4000),
+  DEFECT_RAG_POSTGRES_PORT: port.default(0),
+  DEFECT_RAG_QDRANT_PORT: port.default(0),
+  DEFECT_RAG_API_KEYS: optionalString,
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export interface Config {
+  /** External PostgreSQL; when absent an embedded server is started under `dataDir`. */
+  databaseUrl: string | undefined;
+  /** External Qdrant; when absent the bundled Qdrant binary is started under `dataDir`. */
+  qdrantUrl: string | undefined;
+  qdrantApiKey: string | undefined;
+  /** Absolute path of the folder for embedded servers' data, runs and crops. */
+  dataDir: string;
+  /** Absolute path of the default model folder. */
+  modelDir: string;
+  apiHost: string;
+  apiPort: number;
+  /** 0 means "pick a free port". */
+  postgresPort: number;
+  qdrantPort: number;
+  apiKeys: string[];
+  logLevel: z.infer<typeof configSchema>['LOG_LEVEL'];
+}
+
+/**
+ * Reads the configuration once, from the environment and an optional `.env` in the working
+ * directory (the environment wins). Relative paths are resolved against `cwd`.
+ */
+export function loadConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  { cwd = process.cwd(), dotenv = env === process.env }: { cwd?: string; dotenv?: boolean } = {},
+): Config {
+  const source = dotenv ? { ...readDotenv(cwd), ...env } : env;
+  const parsed = configSchema.safeParse(source);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => {
+      const key = issue.path.join('.');
+      return `${key}=${JSON.stringify(source[key] ?? '')}: ${issue.message}`;
+    });
+    throw new DefectRagError('CONFIG_INVALID', `Invalid configuration:\n  ${lines.join('\n  ')}`);
+  }
+  const c = parsed.data;
+  return {
+    databaseUrl: c.DATABASE_URL,
+    qdrantUrl: c.QDRANT_URL,
+    qdrantApiKey: c.QDRANT_API_KEY,
+    dataDir: path.resolve(cwd, c.DEFECT_RAG_DATA_DIR),
+    modelDir: path.resolve(cwd, c.DEFECT_RAG_MODEL_DIR),
+    apiHost: c.DEFECT_RAG_API_HOST,
+    apiPort: c.DEFECT_RAG_API_PORT,
+    postgresPort: c.DEFECT_RAG_POSTGRES_PORT,
+    qdrantPort: c.DEFECT_RAG_QDRANT_PORT,
+    apiKeys: c.DEFECT_RAG_API_KEYS?.split(',').map((key) => key.trim()).filter(Boolean) ?? [],
+    logLevel: c.LOG_LEVEL,
+  };
+}
+
+function readDotenv(cwd: string): Record<string, string> {
+  const result = loadDotenv({ path: path.join(cwd, '.env'), processEnv: {}, quiet: true });
+  return result.parsed ?? {};
+}

@@ -1,0 +1,6 @@
+export { ERROR_CODES, DefectRagError, isDefectRagError, toDefectRagError, type ErrorCode } from './errors';
+export type { Problem, Stage } from './problem';
+export { noProgress, type ProgressEvent, type ProgressListener } from './progress';
+export { workspaceRoot, sharedDir, sampleDatasetDir } from './paths';
+export { createLogger, type Logger } from './logger';
+export { loadConfig, type Config } from './config';

@@ -1,0 +1,1 @@
+export { sharedPathOrSkip, sampleDatasetOrSkip } from './shared';
