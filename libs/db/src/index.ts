@@ -1,1 +1,14 @@
-export {};
+export { openDatabase, type Database } from './database';
+export { applyMigrations, defaultMigrationsDir, type MigrationResult } from './migrate';
+export { DatasetRepository, type DatasetRecord, type DatasetCounts } from './dataset-repository';
+export {
+  RunRepository,
+  type RunRecord,
+  type RunKind,
+  type RunStatus,
+  type RunFilter,
+  type NewRun,
+  type RunProblemRecord,
+  type StageProgress,
+} from './run-repository';
+export type { Page, PageRequest } from './page';

@@ -1,0 +1,69 @@
+import type { PrismaClient, Prisma } from './generated/prisma/client';
+import { toPage, type Page, type PageRequest } from './page';
+
+export interface DatasetRecord {
+  id: string;
+  name: string;
+  root: string;
+  config: Record<string, unknown>;
+  imageCount: number;
+  damagedCount: number;
+  cleanCount: number;
+  defectCount: number;
+  cropCount: number;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface DatasetCounts {
+  imageCount: number;
+  damagedCount: number;
+  cleanCount: number;
+  defectCount: number;
+  cropCount: number;
+}
+
+export class DatasetRepository {
+  constructor(private readonly prisma: PrismaClient) {}
+
+  /** Registers a dataset by name, or updates its root and config when the name exists. */
+  async register(input: { name: string; root: string; config?: Record<string, unknown> }): Promise<DatasetRecord> {
+    const config = (input.config ?? {}) as Prisma.InputJsonObject;
+    const row = await this.prisma.dataset.upsert({
+      where: { name: input.name },
+      create: { name: input.name, root: input.root, config },
+      update: { root: input.root, config },
+    });
+    return toRecord(row);
+  }
+
+  async findById(id: string): Promise<DatasetRecord | null> {
+    const row = await this.prisma.dataset.findUnique({ where: { id } });
+    return row && toRecord(row);
+  }
+
+  async findByName(name: string): Promise<DatasetRecord | null> {
+    const row = await this.prisma.dataset.findUnique({ where: { name } });
+    return row && toRecord(row);
+  }
+
+  async list({ first, after }: PageRequest): Promise<Page<DatasetRecord>> {
+    const [rows, totalCount] = await Promise.all([
+      this.prisma.dataset.findMany({
+        take: first + 1,
+        ...(after ? { cursor: { id: after }, skip: 1 } : {}),
+        orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+      }),
+      this.prisma.dataset.count(),
+    ]);
+    return toPage(rows.map(toRecord), first, totalCount);
+  }
+
+  async updateCounts(id: string, counts: DatasetCounts): Promise<DatasetRecord> {
+    return toRecord(await this.prisma.dataset.update({ where: { id }, data: counts }));
+  }
+}
+
+function toRecord(row: Prisma.DatasetModel): DatasetRecord {
+  return { ...row, config: row.config as unknown as Record<string, unknown> };
+}
