@@ -28,6 +28,7 @@ const configSchema = z.object({
   DEFECT_RAG_QDRANT_PORT: port.default(0),
   DEFECT_RAG_API_KEYS: optionalString,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_FORMAT: z.enum(['pretty', 'json']).default('pretty'),
 });
 
 export interface Config {
@@ -47,6 +48,7 @@ export interface Config {
   qdrantPort: number;
   apiKeys: string[];
   logLevel: z.infer<typeof configSchema>['LOG_LEVEL'];
+  logFormat: z.infer<typeof configSchema>['LOG_FORMAT'];
 }
 
 /**
@@ -79,6 +81,7 @@ export function loadConfig(
     qdrantPort: c.DEFECT_RAG_QDRANT_PORT,
     apiKeys: c.DEFECT_RAG_API_KEYS?.split(',').map((key) => key.trim()).filter(Boolean) ?? [],
     logLevel: c.LOG_LEVEL,
+    logFormat: c.LOG_FORMAT,
   };
 }
 

