@@ -1,1 +1,20 @@
-export {};
+export {
+  describeCrops,
+  type ContextInputCrop,
+  type CropContext,
+  type DescribeCropsOptions,
+  type DescribeCropsResult,
+} from './contexts';
+export { CLIP_MAX_TOKENS, estimateClipTokens, type CountTokens } from './tokens';
+export {
+  PHASE2_METADATA_FILE,
+  phase2MetadataSchema,
+  phase2CropSchema,
+  contextsSummarySchema,
+  describePhase1,
+  readPhase2Metadata,
+  writePhase2Metadata,
+  type Phase2Metadata,
+  type Phase2Crop,
+  type ContextsSummary,
+} from './metadata';

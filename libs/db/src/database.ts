@@ -4,11 +4,14 @@ import { PrismaClient } from './generated/prisma/client';
 import { applyMigrations, type MigrationResult } from './migrate';
 import { DatasetRepository } from './dataset-repository';
 import { RunRepository } from './run-repository';
+import { tryLockDataset, type DatasetLock } from './dataset-lock';
 
 export interface Database {
   datasets: DatasetRepository;
   runs: RunRepository;
   migrations: MigrationResult;
+  /** The dataset's exclusive lock for a run, or null while another run holds it. */
+  tryLockDataset(datasetId: string): Promise<DatasetLock | null>;
   /** Round trip to the server, for health checks. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -22,6 +25,7 @@ export async function openDatabase(databaseUrl: string): Promise<Database> {
     datasets: new DatasetRepository(prisma),
     runs: new RunRepository(prisma),
     migrations,
+    tryLockDataset: (datasetId) => tryLockDataset(databaseUrl, datasetId),
     ping: async () => {
       try {
         await prisma.$queryRaw`SELECT 1`;

@@ -12,3 +12,4 @@ export {
   type StageProgress,
 } from './run-repository';
 export type { Page, PageRequest } from './page';
+export type { DatasetLock } from './dataset-lock';

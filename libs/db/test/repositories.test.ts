@@ -92,3 +92,20 @@ describe('RunRepository', () => {
     await expect(db.runs.get('00000000-0000-0000-0000-000000000000')).rejects.toMatchObject({ code: 'RUN_NOT_FOUND' });
   });
 });
+
+describe('tryLockDataset', () => {
+  it('lets one holder at a time lock a dataset, and frees it on release', async () => {
+    const dataset = await db.datasets.register({ name: 'locked', root: '/data/l' });
+    const first = await db.tryLockDataset(dataset.id);
+    expect(first).not.toBeNull();
+    expect(await db.tryLockDataset(dataset.id)).toBeNull();
+    const other = await db.datasets.register({ name: 'unlocked', root: '/data/u' });
+    const otherLock = await db.tryLockDataset(other.id);
+    expect(otherLock).not.toBeNull();
+    await first!.release();
+    const again = await db.tryLockDataset(dataset.id);
+    expect(again).not.toBeNull();
+    await again!.release();
+    await otherLock!.release();
+  });
+});

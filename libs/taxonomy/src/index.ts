@@ -1,1 +1,11 @@
-export {};
+export { loadTaxonomy, findDatasetTaxonomy, DEFAULT_TAXONOMY_FILE } from './load';
+export { TaxonomyNormalizer, type UnknownLabel } from './normalizer';
+export { zoneOfCrop, type PartOverlap, type CropZone } from './zone';
+export {
+  UNKNOWN,
+  type Taxonomy,
+  type DamageType,
+  type NamedId,
+  type PartMapping,
+  type DescriptionTemplates,
+} from './taxonomy';

@@ -1,0 +1,50 @@
+import type { TaxonomyNormalizer } from './normalizer';
+import { UNKNOWN } from './taxonomy';
+
+/** How much of a crop's reference region (px²) one part polygon covers. */
+export interface PartOverlap {
+  label: string;
+  overlap: number;
+}
+
+export interface CropZone {
+  vehicle_zone: string;
+  area: string;
+}
+
+/**
+ * The zone and area of a crop from the parts that overlap it.
+ *
+ * Overlaps are summed per zone first, because a part label can appear several times (COCO parts
+ * made of several polygons) and several parts map to one zone (a door and a mirror are both the
+ * left side): the zone with the largest total wins, then, among that zone's parts, the area with
+ * the largest total. Equal totals go to the zone (area) listed first in the taxonomy, so the
+ * result never depends on the order of `overlaps`. Unknown part labels are counted by the
+ * normalizer and ignored here. No part with a positive overlap gives `unknown` / `unknown`.
+ */
+export function zoneOfCrop(overlaps: readonly PartOverlap[], normalizer: TaxonomyNormalizer): CropZone {
+  const totals = new Map<string, { total: number; areas: Map<string, number> }>();
+  for (const { label, overlap } of overlaps) {
+    const part = normalizer.part(label);
+    if (!part || !(overlap > 0)) continue;
+    const zone = totals.get(part.zone) ?? { total: 0, areas: new Map<string, number>() };
+    zone.total += overlap;
+    zone.areas.set(part.area, (zone.areas.get(part.area) ?? 0) + overlap);
+    totals.set(part.zone, zone);
+  }
+  const { zones, areas } = normalizer.taxonomy;
+  const zone = largest(new Map([...totals].map(([id, { total }]) => [id, total])), zones);
+  const area = zone === undefined ? undefined : largest(totals.get(zone)?.areas ?? new Map(), areas);
+  if (zone === undefined || area === undefined) return { vehicle_zone: UNKNOWN, area: UNKNOWN };
+  return { vehicle_zone: zone, area };
+}
+
+/** The id with the largest total; ties go to the id that comes first in `order`. */
+function largest(totals: Map<string, number>, order: readonly { id: string }[]): string | undefined {
+  let best: string | undefined;
+  for (const { id } of order) {
+    const total = totals.get(id);
+    if (total !== undefined && (best === undefined || total > (totals.get(best) ?? 0))) best = id;
+  }
+  return best;
+}
