@@ -121,14 +121,16 @@ export class RunRepository {
       UPDATE "runs" SET "timings" = "timings" || ${JSON.stringify(timings)}::jsonb, "updated_at" = now() WHERE "id" = ${id}::uuid`;
   }
 
+  /** Records the run's end; a cancelled run stays CANCELLED whatever its process reports. */
   async finish(
     id: string,
     outcome: { status: Exclude<RunStatus, 'QUEUED' | 'RUNNING'>; metrics?: Record<string, unknown>; errorCode?: string; error?: string },
   ): Promise<RunRecord> {
+    const cancelled = (await this.get(id)).status === 'CANCELLED';
     const row = await this.prisma.run.update({
       where: { id },
       data: {
-        status: outcome.status,
+        status: cancelled ? 'CANCELLED' : outcome.status,
         finishedAt: new Date(),
         ...(outcome.metrics ? { metrics: outcome.metrics as Prisma.InputJsonObject } : {}),
         errorCode: outcome.errorCode ?? null,
@@ -136,6 +138,31 @@ export class RunRepository {
       },
     });
     return toRecord(row);
+  }
+
+  /**
+   * Marks every other unfinished run of the dataset FAILED. Called by the holder of the dataset's
+   * lock, which proves those runs' processes are gone.
+   */
+  async abandonOthers(datasetId: string, keepRunId: string): Promise<number> {
+    const { count } = await this.prisma.run.updateMany({
+      where: { datasetId, id: { not: keepRunId }, status: { in: ['QUEUED', 'RUNNING'] } },
+      data: { status: 'FAILED', finishedAt: new Date(), errorCode: 'RUN_ABANDONED', error: 'the process running it stopped before it finished' },
+    });
+    return count;
+  }
+
+  /** Asks a queued or running run to stop: its process sees the status and stops at its next batch. */
+  async requestCancel(id: string): Promise<RunRecord> {
+    const run = await this.get(id);
+    if (FINISHED.includes(run.status)) {
+      throw new DefectRagError('RUN_CONFLICT', `run ${id} has already finished (${run.status})`, { runId: id, status: run.status });
+    }
+    return toRecord(await this.prisma.run.update({ where: { id }, data: { status: 'CANCELLED' } }));
+  }
+
+  async clearProblems(runId: string): Promise<void> {
+    await this.prisma.runProblem.deleteMany({ where: { runId } });
   }
 
   async addProblems(runId: string, problems: readonly Problem[]): Promise<void> {

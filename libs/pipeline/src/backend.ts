@@ -1,17 +1,25 @@
+import path from 'node:path';
 import { openDatabase, type Database } from '@defect-rag/db';
+import { loadModel, type Embedder } from '@defect-rag/embedding';
 import type { Config, Logger } from '@defect-rag/runtime';
 import { startServices, type Services } from '@defect-rag/servers';
+import { VectorStore } from '@defect-rag/vector-store';
 
 /**
- * What the CLI commands and the API work against: the two servers (embedded or configured) and
- * the migrated database. One per process; `close()` stops the embedded servers this process
- * started and leaves reused or external ones running.
+ * What the CLI commands and the API work against: the two servers (embedded or configured), the
+ * migrated database, the vector store and the loaded models. One per process; `close()` stops the
+ * embedded servers this process started and leaves reused or external ones running.
  */
 export interface Backend {
   config: Config;
   logger: Logger;
   services: Services;
   db: Database;
+  vectorStore: VectorStore;
+  /** The model in `modelDir` (the configured one by default), loaded once and shared. */
+  embedder(modelDir?: string): Promise<Embedder>;
+  /** Where the crop images of a dataset are written and served from. */
+  cropsDir(datasetId: string): string;
   close(): Promise<void>;
 }
 
@@ -19,12 +27,28 @@ export async function openBackend(config: Config, logger: Logger): Promise<Backe
   const services = await startServices(config, logger);
   try {
     const db = await openDatabase(services.databaseUrl);
+    const vectorStore = new VectorStore({ url: services.qdrantUrl, apiKey: services.qdrantApiKey });
+    const embedders = new Map<string, Promise<Embedder>>();
     return {
       config,
       logger,
       services,
       db,
+      vectorStore,
+      embedder: (modelDir = config.modelDir) => {
+        const dir = path.resolve(modelDir);
+        let loading = embedders.get(dir);
+        if (!loading) {
+          loading = loadModel(dir);
+          // A folder that failed to load may be fixed and asked for again.
+          loading.catch(() => embedders.delete(dir));
+          embedders.set(dir, loading);
+        }
+        return loading;
+      },
+      cropsDir: (datasetId) => path.join(config.dataDir, 'crops', datasetId),
       close: async () => {
+        await Promise.all([...embedders.values()].map((loading) => loading.then((embedder) => embedder.close(), () => {})));
         await db.close();
         await services.stop();
       },

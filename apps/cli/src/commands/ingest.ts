@@ -1,0 +1,84 @@
+import { ingestDataset, type FusionStrategy, type IngestionSummary } from '@defect-rag/pipeline';
+import { withBackend, integer, number } from '../backend';
+import { formatProblems } from '../output';
+import { createProgressDisplay } from '../progress';
+import type { CliCommand } from './command';
+
+interface IngestCliOptions {
+  name?: string;
+  model?: string;
+  split?: string;
+  taxonomy?: string;
+  fusion: FusionStrategy;
+  alpha?: number;
+  batchSize?: number;
+  balance: boolean;
+  enrich?: boolean;
+  json?: boolean;
+}
+
+export const ingestCommand: CliCommand = {
+  register(program) {
+    program
+      .command('ingest')
+      .description('crops → contexts → embeddings → Qdrant as one resumable run recorded in PostgreSQL')
+      .argument('<dataset-dir>', 'the dataset folder')
+      .option('--name <name>', 'dataset name (default: the folder name); part of every crop id')
+      .option('--model <dir>', 'model folder (default: DEFECT_RAG_MODEL_DIR)')
+      .option('--split <file>', 'split.json from `defect-rag split`')
+      .option('--taxonomy <file>', 'taxonomy override')
+      .option('--fusion <strategy>', 'average or weighted', 'average')
+      .option('--alpha <weight>', 'image weight of the weighted fusion, 0…1', number)
+      .option('--batch-size <n>', 'crops embedded per batch (default: the model’s)', integer)
+      .option('--no-balance', 'index every clean crop instead of sampling them 50/50 against damage crops')
+      .option('--enrich', 'add each damage type’s visual description to the texts')
+      .option('--json', 'print the summary as JSON')
+      .action(async (datasetDir: string, options: IngestCliOptions) => {
+        const summary = await withBackend(async (backend) => {
+          const progress = createProgressDisplay();
+          try {
+            return await ingestDataset(
+              backend,
+              {
+                datasetDir,
+                name: options.name,
+                modelDir: options.model,
+                splitFile: options.split,
+                taxonomyFile: options.taxonomy,
+                fusion: { strategy: options.fusion, ...(options.alpha !== undefined ? { alpha: options.alpha } : {}) },
+                batchSize: options.batchSize,
+                enrich: options.enrich,
+                crop: { balance: options.balance },
+              },
+              { onProgress: progress.listener },
+            );
+          } finally {
+            progress.stop();
+          }
+        });
+        process.stdout.write(options.json ? `${JSON.stringify(summary, null, 2)}\n` : formatSummary(summary));
+      });
+  },
+};
+
+function formatSummary(summary: IngestionSummary): string {
+  const seconds = (ms: number | undefined) => `${((ms ?? 0) / 1000).toFixed(1)} s`;
+  const strategies = Object.entries(summary.crops.byStrategy).map(([strategy, count]) => `${strategy} ${count}`).join(', ');
+  const stages = ['dataset', 'plan', 'hash', 'crops', 'embedding', 'index'].filter((stage) => summary.timings[stage] !== undefined);
+  return [
+    `run ${summary.runId} ${summary.resumed ? '(resumed) ' : ''}succeeded`,
+    `dataset   ${summary.datasetName} (${summary.datasetId})`,
+    `model     ${summary.modelId}${summary.randomWeights ? '  (random test weights: similarities are meaningless)' : ''}`,
+    `index     ${summary.collection}: ${summary.points} points for this dataset`,
+    `images    ${summary.images}`,
+    `crops     ${summary.crops.total} (${summary.crops.damage} damage, ${summary.crops.clean} clean; ${strategies})`,
+    `embedded  ${summary.embedded} new or changed, ${summary.unchanged} unchanged, ${summary.removed} removed`,
+    `time      ${seconds(summary.timings.total)} total (${stages.map((stage) => `${stage} ${seconds(summary.timings[stage])}`).join(', ')}); ${summary.imagesPerSecond.toFixed(1)} images/s`,
+    formatProblems(summary.problems),
+    '',
+    'search it:',
+    `  npx defect-rag search --text "scratch on the front bumper" --damaged --limit 5`,
+    `  npx defect-rag runs`,
+    '',
+  ].join('\n');
+}

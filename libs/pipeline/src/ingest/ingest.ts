@@ -1,0 +1,332 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { describeCrops } from '@defect-rag/contexts';
+import { cropConfig, cutCrops, planDatasetCrops, type CropConfig, type CropRecord } from '@defect-rag/crops';
+import { mapConcurrent, readDataset, readSplitFile, type DatasetImage } from '@defect-rag/dataset';
+import type { RunRecord } from '@defect-rag/db';
+import { fuse, type Embedder, type FusionOptions } from '@defect-rag/embedding';
+import { DefectRagError, noProgress, toDefectRagError, type Problem, type ProgressListener } from '@defect-rag/runtime';
+import { findDatasetTaxonomy, loadTaxonomy, TaxonomyNormalizer } from '@defect-rag/taxonomy';
+import type { CropPoint } from '@defect-rag/vector-store';
+import type { Backend } from '../backend';
+import { Channel } from './channel';
+import { RunRecorder } from './run-recorder';
+
+export interface IngestOptions {
+  datasetDir: string;
+  /** Dataset name; the folder's name by default. Part of every crop id. */
+  name?: string;
+  /** Model folder; the configured one by default. */
+  modelDir?: string;
+  /** `split.json` from `defect-rag split`: every point gets its image's split. */
+  splitFile?: string;
+  /** Taxonomy override; else `taxonomy.yaml` in the dataset, else the shipped one. */
+  taxonomyFile?: string;
+  crop?: Partial<CropConfig>;
+  fusion?: FusionOptions;
+  /** Crops embedded per batch. */
+  batchSize?: number;
+  /** Add each damage type's visual description to the texts. */
+  enrich?: boolean;
+}
+
+export interface IngestHooks {
+  onProgress?: ProgressListener;
+  /** Called once the run record exists, before any work: the API returns it to the caller here. */
+  onRunStarted?: (run: RunRecord) => void;
+  signal?: AbortSignal;
+}
+
+export interface IngestionSummary {
+  runId: string;
+  datasetId: string;
+  datasetName: string;
+  collection: string;
+  modelId: string;
+  randomWeights: boolean;
+  /** True when this run picked up an interrupted run with the same dataset and options. */
+  resumed: boolean;
+  images: number;
+  crops: { total: number; damage: number; clean: number; byStrategy: Record<string, number> };
+  /** Crops cut and embedded by this run. */
+  embedded: number;
+  /** Crops already in the index with the same content, left as they were. */
+  unchanged: number;
+  /** Points of crops that are no longer in the dataset, deleted. */
+  removed: number;
+  points: number;
+  problems: Problem[];
+  /** Wall time per stage, milliseconds. */
+  timings: Record<string, number>;
+  imagesPerSecond: number;
+}
+
+const DEFAULT_FUSION: FusionOptions = { strategy: 'average' };
+const CROP_CONCURRENCY = 2;
+
+/** A crop cut and described, waiting for its embedding. */
+interface PreparedCrop {
+  record: CropRecord;
+  file: string;
+  text: string;
+  contentHash: string;
+}
+
+/**
+ * One ingestion run: dataset → planned crops → cut crops → descriptions → image, text and fused
+ * vectors → Qdrant points, recorded as a `Run` with per-stage progress, counts, timings and
+ * problems.
+ *
+ * Cutting runs ahead of embedding through a bounded channel, so the run is bound by the embedder.
+ * Every point carries a content hash of what produced it (image bytes, crop, taxonomy, model,
+ * fusion): a run skips crops already stored with the same hash, which makes a re-run after a
+ * crash, SIGKILL or cancel finish the work without redoing it, and a re-run over a changed dataset
+ * update only what changed. Points of crops that no longer exist are deleted at the end.
+ */
+export async function ingestDataset(backend: Backend, options: IngestOptions, hooks: IngestHooks = {}): Promise<IngestionSummary> {
+  const started = performance.now();
+  const onProgress = hooks.onProgress ?? noProgress;
+  const root = path.resolve(options.datasetDir);
+  const name = options.name ?? path.basename(root);
+  const config = cropConfig(options.crop);
+  const fusion = options.fusion ?? DEFAULT_FUSION;
+  const embedder = await backend.embedder(options.modelDir);
+  const taxonomyFile = options.taxonomyFile ?? findDatasetTaxonomy(root) ?? undefined;
+  const taxonomy = loadTaxonomy(taxonomyFile);
+  const split = options.splitFile ? { file: options.splitFile, contents: await readSplitFile(options.splitFile) } : undefined;
+
+  const dataset = await backend.db.datasets.register({
+    name,
+    root,
+    config: { crop: config, taxonomyFile: taxonomyFile ?? null, splitFile: split?.file ?? null },
+  });
+  const lock = await backend.db.tryLockDataset(dataset.id);
+  if (!lock) {
+    throw new DefectRagError('RUN_CONFLICT', `another run is in progress for dataset "${name}"; wait for it or cancel it`, { datasetId: dataset.id });
+  }
+  try {
+    const identity = {
+      root,
+      crop: config,
+      taxonomy: hashJson(taxonomy),
+      split: split ? hashJson(split.contents) : null,
+      model: `${embedder.modelId}@${embedder.contentHash}`,
+      fusion,
+      enrich: options.enrich ?? false,
+    };
+    const configHash = hashJson(identity);
+    const collection = await backend.vectorStore.ensureCollection({ modelId: embedder.modelId, dimension: embedder.dimension });
+    const previous = await backend.db.runs.findResumable(dataset.id, 'INGEST', configHash);
+    const run =
+      previous ??
+      (await backend.db.runs.create({
+        datasetId: dataset.id,
+        kind: 'INGEST',
+        configHash,
+        modelId: embedder.modelId,
+        collection,
+        params: { ...options, datasetDir: root, fusion },
+      }));
+    await backend.db.runs.abandonOthers(dataset.id, run.id);
+    const recorder = new RunRecorder(backend.db.runs, run.id, onProgress);
+    await recorder.start();
+    hooks.onRunStarted?.(await backend.db.runs.get(run.id));
+    try {
+      const summary = await execute({ backend, embedder, recorder, hooks, root, name, config, fusion, split, taxonomy, collection, identity, datasetId: dataset.id, enrich: options.enrich ?? false });
+      const totalMs = performance.now() - started;
+      await recorder.timing('total', totalMs);
+      await backend.db.datasets.updateCounts(dataset.id, {
+        imageCount: summary.images,
+        damagedCount: summary.damagedImages,
+        cleanCount: summary.images - summary.damagedImages,
+        defectCount: summary.defects,
+        cropCount: summary.crops.total,
+      });
+      await recorder.finish('SUCCEEDED');
+      return {
+        runId: run.id,
+        datasetId: dataset.id,
+        datasetName: name,
+        collection,
+        modelId: embedder.modelId,
+        randomWeights: embedder.randomWeights,
+        resumed: previous !== null,
+        images: summary.images,
+        crops: summary.crops,
+        embedded: summary.embedded,
+        unchanged: summary.unchanged,
+        removed: summary.removed,
+        points: summary.points,
+        problems: recorder.problems,
+        timings: { ...recorder.timings, total: totalMs },
+        imagesPerSecond: summary.images / (totalMs / 1000),
+      };
+    } catch (error) {
+      const failure = toDefectRagError(error);
+      await recorder.finish(failure.code === 'RUN_CANCELLED' ? 'CANCELLED' : 'FAILED', failure).catch(() => {});
+      throw failure;
+    }
+  } finally {
+    await lock.release();
+  }
+}
+
+interface ExecuteContext {
+  backend: Backend;
+  embedder: Embedder;
+  recorder: RunRecorder;
+  hooks: IngestHooks;
+  root: string;
+  name: string;
+  config: CropConfig;
+  fusion: FusionOptions;
+  split: Parameters<typeof planDatasetCrops>[1]['split'];
+  taxonomy: ReturnType<typeof loadTaxonomy>;
+  collection: string;
+  identity: Record<string, unknown>;
+  datasetId: string;
+  enrich: boolean;
+}
+
+async function execute(context: ExecuteContext) {
+  const { backend, embedder, recorder, root, config, collection, datasetId } = context;
+
+  const dataset = await recorder.stage('dataset', () =>
+    readDataset(root, { name: context.name, onProgress: (event) => recorder.progress('dataset', event.done, event.total) }),
+  );
+  await recorder.addProblems(dataset.problems);
+  const normalizer = new TaxonomyNormalizer(context.taxonomy);
+  const plan = await recorder.stage('plan', async () => planDatasetCrops(dataset, { normalizer, config, split: context.split }));
+  await recorder.addProblems(plan.problems);
+  const crops = plan.crops;
+
+  const imageHashes = await recorder.stage('hash', () => hashImages(root, dataset.images, crops));
+  // Hashed as planned: cutting and describing add fields that are themselves functions of these.
+  const contentHashes = new Map(crops.map((crop) => [crop.crop_id, hashJson({ identity: context.identity, image: imageHashes.get(crop.image), crop })]));
+  const stored = new Map((await backend.vectorStore.scrollPayloads(collection, { datasetId })).map((ref) => [ref.cropId, ref.contentHash]));
+  const todo = crops.filter((crop) => stored.get(crop.crop_id) !== contentHashes.get(crop.crop_id));
+  const byImage = groupBy(todo, (crop) => crop.image);
+  const images = dataset.images.filter((image) => byImage.has(image.path));
+  await recorder.counts({ images: dataset.images.length, crops: crops.length, unchanged: crops.length - todo.length });
+
+  const cropsDir = backend.cropsDir(datasetId);
+  const channel = new Channel<PreparedCrop>(embedder.batchSize * 4);
+  let cutImages = 0;
+  const produce = recorder.stage('crops', async () => {
+    try {
+      await recorder.progress('crops', 0, images.length);
+      await mapConcurrent(images, CROP_CONCURRENCY, async (image) => {
+        const cut = await cutCrops(image, byImage.get(image.path)!, { root, outDir: cropsDir, config });
+        const described = describeCrops(cut.crops, context.taxonomy, { enrich: context.enrich, countTokens: (text) => embedder.countTokens(text), maxTokens: embedder.maxTextLength });
+        await recorder.addProblems([...cut.problems, ...described.problems]);
+        for (const crop of described.crops) {
+          await channel.push({ record: crop, file: path.join(cropsDir, crop.file), text: crop.text_description, contentHash: contentHashes.get(crop.crop_id)! });
+        }
+        await recorder.progress('crops', ++cutImages, images.length);
+      });
+      channel.close();
+    } catch (error) {
+      channel.fail(error);
+      throw error;
+    }
+  });
+
+  let embedded = 0;
+  const consume = recorder.stage('embedding', async () => {
+    try {
+      await recorder.progress('embedding', 0, todo.length);
+      for await (const batch of channel.batches(embedder.batchSize)) {
+        await recorder.checkCancelled(context.hooks.signal);
+        const [imageVectors, textVectors] = [await embedder.embedImages(batch.map((item) => item.file)), await embedder.embedTexts(batch.map((item) => item.text))];
+        const points = batch.map((item, i): CropPoint => {
+          const image = imageVectors[i]!;
+          const text = textVectors[i]!;
+          return { cropId: item.record.crop_id, vectors: { image, text, fused: fuse(image, text, context.fusion) }, payload: toPayload(item, datasetId, embedder.modelId) };
+        });
+        await recorder.timed('index', () => backend.vectorStore.upsert(collection, points));
+        embedded += batch.length;
+        await recorder.progress('embedding', embedded, todo.length);
+      }
+    } catch (error) {
+      channel.fail(error);
+      throw error;
+    }
+  });
+  await settleBoth(produce, consume);
+
+  const wanted = new Set(crops.map((crop) => crop.crop_id));
+  const obsolete = [...stored.keys()].filter((cropId) => !wanted.has(cropId));
+  await backend.vectorStore.deletePoints(collection, { cropIds: obsolete });
+  const points = await backend.vectorStore.count(collection, { datasetId });
+  await recorder.counts({ embedded, removed: obsolete.length, points, problems: recorder.problems.length });
+
+  const byStrategy: Record<string, number> = {};
+  for (const crop of crops) byStrategy[crop.strategy] = (byStrategy[crop.strategy] ?? 0) + 1;
+  const damage = crops.filter((crop) => crop.has_damage).length;
+  return {
+    images: dataset.images.length,
+    damagedImages: dataset.images.filter((image) => image.damaged).length,
+    defects: dataset.images.reduce((sum, image) => sum + image.defects.length, 0),
+    crops: { total: crops.length, damage, clean: crops.length - damage, byStrategy },
+    embedded,
+    unchanged: crops.length - todo.length,
+    removed: obsolete.length,
+    points,
+  };
+}
+
+function toPayload(item: PreparedCrop, datasetId: string, modelId: string): CropPoint['payload'] {
+  const crop = item.record as CropRecord & { damage_types: string[]; text_description: string };
+  return {
+    crop_id: crop.crop_id,
+    dataset_id: datasetId,
+    image_id: crop.image_id,
+    image: crop.image,
+    file: crop.file,
+    split: crop.split ?? null,
+    has_damage: crop.has_damage,
+    vehicle_zone: crop.vehicle_zone,
+    area: crop.area,
+    damage_types: crop.damage_types,
+    defects: crop.defects.map(({ label, type, box, visible_fraction }) => ({ label, type, box, visible_fraction })),
+    text_description: crop.text_description,
+    grid_pos: crop.grid_pos,
+    box: crop.box,
+    strategy: crop.strategy,
+    model_id: modelId,
+    content_hash: item.contentHash,
+  };
+}
+
+/**
+ * Waits for both sides. A side that fails hands its error to the other through the channel, so
+ * both settle, with the same error.
+ */
+async function settleBoth(a: Promise<unknown>, b: Promise<unknown>): Promise<void> {
+  const failed = (await Promise.allSettled([a, b])).find((result): result is PromiseRejectedResult => result.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
+async function hashImages(root: string, images: readonly DatasetImage[], crops: readonly CropRecord[]): Promise<Map<string, string>> {
+  const used = new Set(crops.map((crop) => crop.image));
+  const hashes = new Map<string, string>();
+  await mapConcurrent(images.filter((image) => used.has(image.path)), 4, async (image) => {
+    hashes.set(image.path, createHash('sha256').update(await readFile(path.join(root, image.path))).digest('hex'));
+  });
+  return hashes;
+}
+
+function hashJson(value: unknown): string {
+  return createHash('sha256').update(JSON.stringify(value)).digest('hex');
+}
+
+function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const group = groups.get(key(item));
+    if (group) group.push(item);
+    else groups.set(key(item), [item]);
+  }
+  return groups;
+}

@@ -1,0 +1,179 @@
+import path from 'node:path';
+import sharp from 'sharp';
+import type { Embedder } from '@defect-rag/embedding';
+import { DefectRagError } from '@defect-rag/runtime';
+import { type CropFilter, type CropPayload, type SearchHit, type VectorName } from '@defect-rag/vector-store';
+import type { Backend } from './backend';
+
+export type SearchMode = VectorName;
+
+export const MAX_SEARCH_LIMIT = 100;
+/** Uploaded query images larger than this many pixels are refused before decoding (decompression bombs). */
+export const MAX_QUERY_IMAGE_PIXELS = 40_000_000;
+
+/** Exactly one of `cropId`, `image` or `text` says what to look for. */
+export interface SimilarityQuery {
+  cropId?: string;
+  /** Encoded image bytes (JPEG, PNG, WebP…) or a file path. */
+  image?: Buffer | string;
+  text?: string;
+  /** Which vectors to compare: `fused` (default), `image` or `text`. */
+  mode?: SearchMode;
+  filter?: CropFilter;
+  limit?: number;
+  minScore?: number;
+  /** Compare with every point instead of the HNSW graph (slower, exact). */
+  exact?: boolean;
+}
+
+/** A crop as the API and the CLI show it: its payload under readable names, plus its file. */
+export interface CropView {
+  id: string;
+  datasetId: string;
+  imageId: string;
+  sourceImage: string;
+  hasDamage: boolean;
+  vehicleZone: string;
+  area: string;
+  damageTypes: string[];
+  defects: CropPayload['defects'];
+  textDescription: string;
+  box: CropPayload['box'];
+  gridPos: [number, number] | null;
+  strategy: string;
+  split: string | null;
+  modelId: string;
+  /** Absolute path of the crop's JPEG/PNG. */
+  file: string;
+}
+
+export interface SimilarCrop {
+  score: number;
+  crop: CropView;
+}
+
+export interface SimilarityResult {
+  mode: SearchMode;
+  collection: string;
+  modelId: string;
+  randomWeights: boolean;
+  items: SimilarCrop[];
+}
+
+/**
+ * Finds the crops most similar to a stored crop (by its own vector, never itself), an image or a
+ * text, in the chosen vector space, within the filter. A text or image query is embedded with the
+ * configured model, so its vector lives in the same space as the index: a text query against the
+ * `image` vectors is CLIP's text-to-image retrieval.
+ */
+export async function searchSimilar(backend: Backend, query: SimilarityQuery): Promise<SimilarityResult> {
+  const given = (['cropId', 'image', 'text'] as const).filter((key) => query[key] !== undefined);
+  if (given.length !== 1) {
+    throw new DefectRagError('BAD_INPUT', `give exactly one of cropId, image or text (got ${given.length === 0 ? 'none' : given.join(', ')})`);
+  }
+  const mode = query.mode ?? 'fused';
+  const limit = query.limit ?? 10;
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_SEARCH_LIMIT) {
+    throw new DefectRagError('BAD_INPUT', `limit must be an integer from 1 to ${MAX_SEARCH_LIMIT}, got ${limit}`);
+  }
+  if (query.minScore !== undefined && !(query.minScore >= -1 && query.minScore <= 1)) {
+    throw new DefectRagError('BAD_INPUT', `minScore must lie in [-1, 1], got ${query.minScore}`);
+  }
+  const embedder = await backend.embedder();
+  const collection = await indexCollection(backend, embedder);
+  const options = { using: mode, filter: query.filter, limit, scoreThreshold: query.minScore, exact: query.exact };
+  let hits: SearchHit[];
+  if (query.cropId !== undefined) {
+    hits = await backend.vectorStore.searchByCrop(collection, query.cropId, options);
+  } else {
+    const vector = query.text !== undefined ? await embedText(embedder, query.text) : await embedQueryImage(embedder, query.image!);
+    hits = await backend.vectorStore.search(collection, { ...options, vector });
+  }
+  return {
+    mode,
+    collection,
+    modelId: embedder.modelId,
+    randomWeights: embedder.randomWeights,
+    items: hits.map((hit) => ({ score: hit.score, crop: toCropView(backend, hit.payload) })),
+  };
+}
+
+/** One stored crop by id; CROP_NOT_FOUND when the index has no such crop. */
+export async function getCrop(backend: Backend, cropId: string): Promise<CropView> {
+  const collection = await indexCollection(backend, await backend.embedder());
+  const [point] = await backend.vectorStore.getPoints(collection, [cropId]);
+  if (!point) throw new DefectRagError('CROP_NOT_FOUND', `no crop "${cropId}" in the index`, { cropId });
+  return toCropView(backend, point.payload);
+}
+
+export interface IndexStats {
+  collection: string;
+  points: number;
+  damaged: number;
+  clean: number;
+  byZone: { value: string; count: number }[];
+  byDamageType: { value: string; count: number }[];
+  byArea: { value: string; count: number }[];
+}
+
+/** Counts of the indexed crops (of one dataset, or all), by zone, damage type and area. */
+export async function indexStats(backend: Backend, datasetId?: string): Promise<IndexStats> {
+  const collection = await indexCollection(backend, await backend.embedder());
+  const filter: CropFilter = datasetId ? { datasetId } : {};
+  const store = backend.vectorStore;
+  const [points, damaged, zones, types, areas] = await Promise.all([
+    store.count(collection, filter),
+    store.count(collection, { ...filter, hasDamage: true }),
+    store.facets(collection, 'vehicle_zone', filter),
+    store.facets(collection, 'damage_types', filter),
+    store.facets(collection, 'area', filter),
+  ]);
+  const asStrings = (counts: { value: string | boolean; count: number }[]) => counts.map(({ value, count }) => ({ value: String(value), count }));
+  return { collection, points, damaged, clean: points - damaged, byZone: asStrings(zones), byDamageType: asStrings(types), byArea: asStrings(areas) };
+}
+
+async function indexCollection(backend: Backend, embedder: Embedder): Promise<string> {
+  return backend.vectorStore.ensureCollection({ modelId: embedder.modelId, dimension: embedder.dimension });
+}
+
+async function embedText(embedder: Embedder, text: string): Promise<Float32Array> {
+  if (text.trim() === '') throw new DefectRagError('BAD_INPUT', 'the query text is empty');
+  const [vector] = await embedder.embedTexts([text]);
+  return vector!;
+}
+
+async function embedQueryImage(embedder: Embedder, image: Buffer | string): Promise<Float32Array> {
+  // Checked here rather than left to the embedder so that a bad upload is named as the query's fault.
+  try {
+    const { width = 0, height = 0 } = await sharp(image, { limitInputPixels: MAX_QUERY_IMAGE_PIXELS }).metadata();
+    if (width * height > MAX_QUERY_IMAGE_PIXELS) {
+      throw new DefectRagError('IMAGE_TOO_LARGE', `the query image has ${width}×${height} pixels; at most ${MAX_QUERY_IMAGE_PIXELS} are accepted`);
+    }
+  } catch (error) {
+    if (error instanceof DefectRagError) throw error;
+    throw new DefectRagError('IMAGE_DECODE_FAILED', `the query image cannot be decoded: ${(error as Error).message}`, {}, { cause: error });
+  }
+  const [vector] = await embedder.embedImages([image]);
+  return vector!;
+}
+
+export function toCropView(backend: Backend, payload: CropPayload): CropView {
+  return {
+    id: payload.crop_id,
+    datasetId: payload.dataset_id,
+    imageId: payload.image_id,
+    sourceImage: payload.image,
+    hasDamage: payload.has_damage,
+    vehicleZone: payload.vehicle_zone,
+    area: payload.area,
+    damageTypes: payload.damage_types,
+    defects: payload.defects,
+    textDescription: payload.text_description,
+    box: payload.box,
+    gridPos: payload.grid_pos,
+    strategy: payload.strategy,
+    split: payload.split,
+    modelId: payload.model_id,
+    file: path.join(backend.cropsDir(payload.dataset_id), payload.file),
+  };
+}

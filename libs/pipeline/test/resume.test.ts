@@ -1,0 +1,127 @@
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEmbeddedQdrant, type EmbeddedServer } from '@defect-rag/servers';
+import { sampleDatasetOrSkip, startTestPostgres, startTestServers, type TestPostgres, type TestServers } from '@defect-rag/testing';
+import { VectorStore } from '@defect-rag/vector-store';
+import { ingestDataset, type Backend } from '../src';
+import { childEnv, cliBin, copySampleSubset, testBackend } from './helpers';
+
+const sample = sampleDatasetOrSkip();
+
+/** crop id → sha256 of its payload, for every point of the dataset. */
+async function snapshot(store: VectorStore, collection: string, cropIds: string[]): Promise<Map<string, string>> {
+  const points = await store.getPoints(collection, cropIds);
+  return new Map(points.map((point) => [point.cropId, createHash('sha256').update(JSON.stringify(point.payload)).digest('hex')]));
+}
+
+describe.skipIf(!sample)('a run killed with SIGKILL', () => {
+  let servers: TestServers;
+  let backend: Backend;
+
+  beforeAll(async () => {
+    servers = await startTestServers();
+    backend = await testBackend(servers);
+  }, 120_000);
+
+  afterAll(async () => {
+    await backend?.close();
+    await servers?.stop();
+  });
+
+  it('is resumed by the next run, which ends with exactly the points of an uninterrupted run and redoes no finished crop', async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'defect-rag-resume-'));
+    const args = [cliBin, 'ingest', sample!, '--name', 'resumed', '--batch-size', '4'];
+    const child = spawn(process.execPath, args, { env: childEnv(servers, dataDir), stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    const exited = new Promise<NodeJS.Signals | number | null>((resolve) => child.on('exit', (code, signal) => resolve(signal ?? code)));
+
+    const store = new VectorStore({ url: servers.qdrantUrl });
+    const dataset = async () => backend.db.datasets.findByName('resumed');
+    let killedAt = 0;
+    for (const deadline = Date.now() + 120_000; Date.now() < deadline; ) {
+      const found = await dataset();
+      const run = found && (await backend.db.runs.list({ datasetId: found.id }, { first: 1 })).items[0];
+      if (run?.collection) {
+        killedAt = await store.count(run.collection, { datasetId: found!.id }).catch(() => 0);
+        if (killedAt >= 60) break;
+      }
+      await sleep(50);
+    }
+    child.kill('SIGKILL');
+    expect(await exited, stderr).toBe('SIGKILL');
+    expect(killedAt).toBeGreaterThanOrEqual(60);
+
+    const interrupted = (await backend.db.runs.list({ datasetId: (await dataset())!.id }, { first: 1 })).items[0]!;
+    expect(interrupted.status).toBe('RUNNING');
+
+    const resumed = await ingestDataset(backend, { datasetDir: sample!, name: 'resumed' });
+    expect(resumed.resumed).toBe(true);
+    expect(resumed.runId).toBe(interrupted.id);
+    expect(resumed.unchanged).toBeGreaterThanOrEqual(killedAt);
+    expect(resumed.embedded + resumed.unchanged).toBe(resumed.crops.total);
+    expect(resumed.points).toBe(resumed.crops.total);
+    expect((await backend.db.runs.get(interrupted.id)).status).toBe('SUCCEEDED');
+
+    const cropIds = (await store.scrollPayloads(resumed.collection, { datasetId: resumed.datasetId })).map((ref) => ref.cropId);
+    const afterResume = await snapshot(store, resumed.collection, cropIds);
+
+    await store.deletePoints(resumed.collection, { datasetId: resumed.datasetId });
+    const clean = await ingestDataset(backend, { datasetDir: sample!, name: 'resumed' });
+    expect(clean.embedded).toBe(clean.crops.total);
+    const cleanCropIds = (await store.scrollPayloads(clean.collection, { datasetId: clean.datasetId })).map((ref) => ref.cropId);
+    expect(new Set(cleanCropIds)).toEqual(new Set(cropIds));
+    expect(await snapshot(store, clean.collection, cleanCropIds)).toEqual(afterResume);
+  });
+});
+
+describe.skipIf(!sample)('Qdrant stopped in the middle of a run', () => {
+  let postgres: TestPostgres;
+  let qdrantDir: string;
+  let qdrant: EmbeddedServer;
+  let backend: Backend;
+
+  beforeAll(async () => {
+    postgres = await startTestPostgres();
+    qdrantDir = await mkdtemp(path.join(tmpdir(), 'defect-rag-qdrant-down-'));
+    qdrant = await startEmbeddedQdrant({ dataDir: qdrantDir });
+    backend = await testBackend({ databaseUrl: await postgres.createDatabase('qdrant_down'), qdrantUrl: qdrant.url });
+  }, 120_000);
+
+  afterAll(async () => {
+    await backend?.close();
+    await qdrant?.stop();
+    await postgres?.stop();
+    await rm(qdrantDir, { recursive: true, force: true });
+  });
+
+  it('ends the run FAILED with QDRANT_UNAVAILABLE, and a later run completes it', async () => {
+    const dir = copySampleSubset(sample!, ['cdd_10', 'cdd_13', 'cdd_14', 'cdd_15', 'cdd_16', 'cps_car10', 'cps_car118']);
+    const options = { datasetDir: dir, name: 'flaky', batchSize: 2, crop: { balance: false } };
+    let runId = '';
+    let stopped: Promise<void> | undefined;
+    const failing = ingestDataset(backend, options, {
+      onRunStarted: (run) => (runId = run.id),
+      onProgress: ({ stage, done }) => {
+        if (stage === 'embedding' && done >= 4 && !stopped) stopped = qdrant.stop();
+      },
+    });
+    await expect(failing).rejects.toMatchObject({ code: 'QDRANT_UNAVAILABLE' });
+    await stopped;
+    const failed = await backend.db.runs.get(runId);
+    expect(failed).toMatchObject({ status: 'FAILED', errorCode: 'QDRANT_UNAVAILABLE' });
+    expect(failed.error).toContain(qdrant.url);
+
+    qdrant = await startEmbeddedQdrant({ dataDir: qdrantDir, httpPort: Number(new URL(qdrant.url).port) });
+    const completed = await ingestDataset(backend, options);
+    expect(completed.runId).not.toBe(runId);
+    expect(completed.unchanged).toBeGreaterThanOrEqual(4);
+    expect(completed.points).toBe(completed.crops.total);
+  });
+});
