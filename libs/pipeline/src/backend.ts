@@ -18,6 +18,8 @@ export interface Backend {
   vectorStore: VectorStore;
   /** The model in `modelDir` (the configured one by default), loaded once and shared. */
   embedder(modelDir?: string): Promise<Embedder>;
+  /** The collection holding this model's vectors, created (with its indexes) on first use. */
+  collection(embedder: Embedder): Promise<string>;
   /** Where the crop images of a dataset are written and served from. */
   cropsDir(datasetId: string): string;
   close(): Promise<void>;
@@ -46,6 +48,14 @@ export async function openBackend(config: Config, logger: Logger): Promise<Backe
         }
         return loading;
       },
+      collection: (embedder) =>
+        vectorStore.ensureCollection({
+          modelId: embedder.modelId,
+          dimension: embedder.dimension,
+          ...(config.qdrantShards > 1 || config.qdrantReplicationFactor > 1
+            ? { sharding: { shards: config.qdrantShards, replicationFactor: config.qdrantReplicationFactor } }
+            : {}),
+        }),
       cropsDir: (datasetId) => path.join(config.dataDir, 'crops', datasetId),
       close: async () => {
         await Promise.all([...embedders.values()].map((loading) => loading.then((embedder) => embedder.close(), () => {})));

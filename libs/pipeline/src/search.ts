@@ -80,7 +80,7 @@ export async function searchSimilar(backend: Backend, query: SimilarityQuery): P
     throw new DefectRagError('BAD_INPUT', `minScore must lie in [-1, 1], got ${query.minScore}`);
   }
   const embedder = await backend.embedder();
-  const collection = await indexCollection(backend, embedder);
+  const collection = await backend.collection(embedder);
   const options = { using: mode, filter: query.filter, limit, scoreThreshold: query.minScore, exact: query.exact };
   let hits: SearchHit[];
   if (query.cropId !== undefined) {
@@ -100,7 +100,7 @@ export async function searchSimilar(backend: Backend, query: SimilarityQuery): P
 
 /** One stored crop by id; CROP_NOT_FOUND when the index has no such crop. */
 export async function getCrop(backend: Backend, cropId: string): Promise<CropView> {
-  const collection = await indexCollection(backend, await backend.embedder());
+  const collection = await backend.collection(await backend.embedder());
   const [point] = await backend.vectorStore.getPoints(collection, [cropId]);
   if (!point) throw new DefectRagError('CROP_NOT_FOUND', `no crop "${cropId}" in the index`, { cropId });
   return toCropView(backend, point.payload);
@@ -118,7 +118,7 @@ export interface IndexStats {
 
 /** Counts of the indexed crops (of one dataset, or all), by zone, damage type and area. */
 export async function indexStats(backend: Backend, datasetId?: string): Promise<IndexStats> {
-  const collection = await indexCollection(backend, await backend.embedder());
+  const collection = await backend.collection(await backend.embedder());
   const filter: CropFilter = datasetId ? { datasetId } : {};
   const store = backend.vectorStore;
   const [points, damaged, zones, types, areas] = await Promise.all([
@@ -130,10 +130,6 @@ export async function indexStats(backend: Backend, datasetId?: string): Promise<
   ]);
   const asStrings = (counts: { value: string | boolean; count: number }[]) => counts.map(({ value, count }) => ({ value: String(value), count }));
   return { collection, points, damaged, clean: points - damaged, byZone: asStrings(zones), byDamageType: asStrings(types), byArea: asStrings(areas) };
-}
-
-async function indexCollection(backend: Backend, embedder: Embedder): Promise<string> {
-  return backend.vectorStore.ensureCollection({ modelId: embedder.modelId, dimension: embedder.dimension });
 }
 
 async function embedText(embedder: Embedder, text: string): Promise<Float32Array> {

@@ -26,6 +26,8 @@ const configSchema = z.object({
   DEFECT_RAG_API_PORT: port.default(4000),
   DEFECT_RAG_POSTGRES_PORT: port.default(0),
   DEFECT_RAG_QDRANT_PORT: port.default(0),
+  DEFECT_RAG_QDRANT_SHARDS: z.coerce.number().int().min(1).default(1),
+  DEFECT_RAG_QDRANT_REPLICATION_FACTOR: z.coerce.number().int().min(1).default(1),
   DEFECT_RAG_API_KEYS: optionalString,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOG_FORMAT: z.enum(['pretty', 'json']).default('pretty'),
@@ -46,6 +48,9 @@ export interface Config {
   /** 0 means "pick a free port". */
   postgresPort: number;
   qdrantPort: number;
+  /** How a new collection is spread over a Qdrant cluster; 1 and 1 on a single server. */
+  qdrantShards: number;
+  qdrantReplicationFactor: number;
   apiKeys: string[];
   logLevel: z.infer<typeof configSchema>['LOG_LEVEL'];
   logFormat: z.infer<typeof configSchema>['LOG_FORMAT'];
@@ -79,6 +84,8 @@ export function loadConfig(
     apiPort: c.DEFECT_RAG_API_PORT,
     postgresPort: c.DEFECT_RAG_POSTGRES_PORT,
     qdrantPort: c.DEFECT_RAG_QDRANT_PORT,
+    qdrantShards: c.DEFECT_RAG_QDRANT_SHARDS,
+    qdrantReplicationFactor: c.DEFECT_RAG_QDRANT_REPLICATION_FACTOR,
     apiKeys: c.DEFECT_RAG_API_KEYS?.split(',').map((key) => key.trim()).filter(Boolean) ?? [],
     logLevel: c.LOG_LEVEL,
     logFormat: c.LOG_FORMAT,

@@ -116,7 +116,7 @@ export async function ingestDataset(backend: Backend, options: IngestOptions, ho
       enrich: options.enrich ?? false,
     };
     const configHash = hashJson(identity);
-    const collection = await backend.vectorStore.ensureCollection({ modelId: embedder.modelId, dimension: embedder.dimension });
+    const collection = await backend.collection(embedder);
     const previous = await backend.db.runs.findResumable(dataset.id, 'INGEST', configHash);
     const run =
       previous ??
