@@ -1,1 +1,19 @@
-export {};
+export { cropConfig, cropConfigSchema, FILL_COLOR, type CropConfig } from './config';
+export { planImageCrops, type ImagePlan, type PlanContext } from './plan';
+export { balanceCrops } from './balance';
+export { cutCrops, type CutOptions } from './cut';
+export { cropDataset, planDatasetCrops, type CropDatasetOptions, type DatasetCropPlan } from './crop-dataset';
+export {
+  PHASE1_METADATA_FILE,
+  phase1MetadataSchema,
+  cropRecordSchema,
+  cropDefectSchema,
+  cropStrategySchema,
+  readPhase1Metadata,
+  writePhase1Metadata,
+  type Phase1Metadata,
+  type Phase1Summary,
+  type CropRecord,
+  type CropDefect,
+  type CropStrategy,
+} from './metadata';
