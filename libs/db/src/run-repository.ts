@@ -141,12 +141,13 @@ export class RunRepository {
   }
 
   /**
-   * Marks every other unfinished run of the dataset FAILED. Called by the holder of the dataset's
-   * lock, which proves those runs' processes are gone.
+   * Marks every other unfinished run of this kind on the dataset FAILED. Called by the holder of
+   * the dataset's lock, which proves those runs' processes are gone. Other kinds are left alone: an
+   * evaluation creates its run before the ingestion it starts with.
    */
-  async abandonOthers(datasetId: string, keepRunId: string): Promise<number> {
+  async abandonOthers(datasetId: string, kind: RunKind, keepRunId: string): Promise<number> {
     const { count } = await this.prisma.run.updateMany({
-      where: { datasetId, id: { not: keepRunId }, status: { in: ['QUEUED', 'RUNNING'] } },
+      where: { datasetId, kind, id: { not: keepRunId }, status: { in: ['QUEUED', 'RUNNING'] } },
       data: { status: 'FAILED', finishedAt: new Date(), errorCode: 'RUN_ABANDONED', error: 'the process running it stopped before it finished' },
     });
     return count;

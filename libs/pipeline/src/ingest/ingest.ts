@@ -128,7 +128,7 @@ export async function ingestDataset(backend: Backend, options: IngestOptions, ho
         collection,
         params: { ...options, datasetDir: root, fusion },
       }));
-    await backend.db.runs.abandonOthers(dataset.id, run.id);
+    await backend.db.runs.abandonOthers(dataset.id, 'INGEST', run.id);
     const recorder = new RunRecorder(backend.db.runs, run.id, onProgress);
     await recorder.start();
     hooks.onRunStarted?.(await backend.db.runs.get(run.id));

@@ -1,0 +1,90 @@
+import { InvalidArgumentError } from 'commander';
+import { evaluateDataset, RANDOM_MODEL_WARNING, type EvaluationSummary, type QueryMode } from '@defect-rag/pipeline';
+import { withBackend } from '../backend';
+import { createProgressDisplay } from '../progress';
+import type { CliCommand } from './command';
+
+interface EvaluateCliOptions {
+  name?: string;
+  model?: string;
+  split?: string;
+  k?: number[];
+  alpha?: number[];
+  modes?: QueryMode[];
+  out?: string;
+  json?: boolean;
+}
+
+export const evaluateCommand: CliCommand = {
+  register(program) {
+    program
+      .command('evaluate')
+      .description('retrieval evaluation: every test crop queries the train crops; precision/recall@k, MRR, mAP, critical recall per mode and fusion weight')
+      .argument('<dataset-dir>', 'the dataset folder (ingested first with the split if needed)')
+      .option('--name <name>', 'dataset name (default: the folder name)')
+      .option('--model <dir>', 'model folder (default: DEFECT_RAG_MODEL_DIR)')
+      .option('--split <file>', 'split.json from `defect-rag split` (default: the split of the last ingestion, else a new seeded one)')
+      .option('--k <list>', 'cut-offs, e.g. 1,5,10 (default: 1,5,10)', listOf('k', (value) => Number.isInteger(value) && value >= 1))
+      .option('--alpha <list>', 'image weights of the fused mode, e.g. 0,0.5,1 (default: 0,0.25,0.5,0.75,1)', listOf('alpha', (value) => value >= 0 && value <= 1))
+      .option('--modes <list>', 'query modes among image,text,fused (default: all)', modeList)
+      .option('--out <dir>', 'folder for the report (default: <data dir>/evaluations/<run id>)')
+      .option('--json', 'print the summary as JSON')
+      .action(async (datasetDir: string, options: EvaluateCliOptions) => {
+        const summary = await withBackend(async (backend) => {
+          const progress = createProgressDisplay();
+          try {
+            return await evaluateDataset(
+              backend,
+              { datasetDir, name: options.name, modelDir: options.model, splitFile: options.split, k: options.k, alphas: options.alpha, modes: options.modes, outDir: options.out },
+              { onProgress: progress.listener },
+            );
+          } finally {
+            progress.stop();
+          }
+        });
+        process.stdout.write(options.json ? `${JSON.stringify(summary, null, 2)}\n` : formatSummary(summary));
+      });
+  },
+};
+
+function listOf(name: string, valid: (value: number) => boolean): (text: string) => number[] {
+  return (text) => {
+    const values = text.split(',').map((part) => Number(part.trim()));
+    if (values.length === 0 || values.some((value) => !(Number.isFinite(value) && valid(value)))) throw new InvalidArgumentError(`not a valid ${name} list: ${text}`);
+    return values;
+  };
+}
+
+function modeList(text: string): QueryMode[] {
+  const modes = text.split(',').map((part) => part.trim());
+  const unknown = modes.filter((mode) => !['image', 'text', 'fused'].includes(mode));
+  if (unknown.length > 0) throw new InvalidArgumentError(`unknown mode ${unknown.join(', ')}: use image, text or fused`);
+  return modes as QueryMode[];
+}
+
+function formatSummary({ runId, report, files, outDir }: EvaluationSummary): string {
+  const K = report.rankingK;
+  const num = (value: number | null) => (value === null ? '—' : value.toFixed(3));
+  const rows = [
+    ['#', 'configuration', `composite@${K}`, 'HNSW', `mAP@${K}`, `critical@${K}`, 'MRR'],
+    ...report.ranking.map((row) => [String(row.rank), row.label, num(row.composite), num(row.compositeHnsw), num(row.map), num(row.criticalRecall), num(row.mrr)]),
+  ];
+  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
+  const table = rows.map((row) => `  ${row.map((cell, column) => (column === 1 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('  ')}`);
+  return [
+    `evaluation run ${runId} succeeded`,
+    `model     ${report.model.id}${report.model.randomWeights ? `  (${RANDOM_MODEL_WARNING})` : ''}`,
+    `dataset   ${report.dataset.name} (${report.dataset.id})`,
+    `split     ${report.split.file}: ${report.split.trainCrops} train crops searched, ${report.split.testCrops} test crops as queries`,
+    `ingestion run ${report.ingestion.runId}: ${report.ingestion.embedded} embedded, ${report.ingestion.unchanged} unchanged, ${report.ingestion.problems} problems`,
+    '',
+    `ranking by composite@${K} = 0.7·mAP@${K} (damage type) + 0.3·critical recall@${K}, exact search:`,
+    ...table,
+    '',
+    `wrote     ${outDir}`,
+    `  ${files.markdown}`,
+    `  ${files.json}`,
+    `  ${files.plot}`,
+    '',
+  ].join('\n');
+}

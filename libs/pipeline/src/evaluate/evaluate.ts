@@ -1,0 +1,252 @@
+import { existsSync } from 'node:fs';
+import { copyFile, mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { z } from 'zod';
+import type { CropConfig } from '@defect-rag/crops';
+import { readDataset, safeName, splitDataset, SPLIT_FILE } from '@defect-rag/dataset';
+import type { RunRecord } from '@defect-rag/db';
+import { fusionImageWeight, type FusionOptions } from '@defect-rag/embedding';
+import { DefectRagError, noProgress, toDefectRagError, type ProgressListener } from '@defect-rag/runtime';
+import { findDatasetTaxonomy, loadTaxonomy, TaxonomyNormalizer } from '@defect-rag/taxonomy';
+import type { Backend } from '../backend';
+import { taxonomyClassifier } from '../dataset-stage';
+import { ingestDataset, type IngestionSummary, type IngestOptions } from '../ingest/ingest';
+import { RunRecorder } from '../ingest/run-recorder';
+import { MAX_SEARCH_LIMIT } from '../search';
+import { precisionPlotSvg } from './plot';
+import { runProtocol } from './protocol';
+import { formatReportMarkdown, rankConfigurations, toRunMetrics, type EvaluationFiles, type EvaluationReport } from './report';
+import { QUERY_MODES, type QueryMode } from './retrieval';
+
+export interface EvaluateOptions {
+  datasetDir: string;
+  /** Dataset name; the folder's name by default. */
+  name?: string;
+  /**
+   * `split.json` from `defect-rag split`. By default the split of the dataset's last ingestion,
+   * else a new seeded split written to `<dataDir>/splits/<name>/split.json`.
+   */
+  splitFile?: string;
+  /** Cut-offs; default 1, 5, 10. */
+  k?: number[];
+  /** Image weights of the fused mode; default 0, 0.25, 0.5, 0.75, 1. */
+  alphas?: number[];
+  /** Default all three. */
+  modes?: QueryMode[];
+  /** Default `<dataDir>/evaluations/<runId>`. */
+  outDir?: string;
+  /** Model folder; the configured one by default. */
+  modelDir?: string;
+}
+
+export interface EvaluateHooks {
+  onProgress?: ProgressListener;
+  /**
+   * Called once the EVALUATE run exists: right after the ingestion that brings the index up to
+   * date has started, before its work.
+   */
+  onRunStarted?: (run: RunRecord) => void;
+  signal?: AbortSignal;
+}
+
+export interface EvaluationSummary {
+  runId: string;
+  datasetId: string;
+  modelId: string;
+  randomWeights: boolean;
+  outDir: string;
+  files: EvaluationFiles;
+  report: EvaluationReport;
+}
+
+const settingsSchema = z.object({
+  k: z
+    .array(z.number().int().min(1).max(MAX_SEARCH_LIMIT))
+    .min(1)
+    .default([1, 5, 10]),
+  alphas: z.array(z.number().min(0).max(1)).min(1).default([0, 0.25, 0.5, 0.75, 1]),
+  modes: z.array(z.enum(QUERY_MODES)).min(1).default([...QUERY_MODES]),
+});
+
+const fusionSchema = z.object({ strategy: z.enum(['average', 'weighted']), alpha: z.number().optional() });
+
+/**
+ * The settings of an ingestion that decide the stored vectors (its content hash): an evaluation
+ * ingests with the same ones, so an indexed dataset is not embedded again.
+ */
+const ingestionSettingsSchema = z.object({
+  splitFile: z.string().nullish(),
+  taxonomyFile: z.string().nullish(),
+  crop: z.record(z.string(), z.unknown()).nullish(),
+  fusion: fusionSchema.nullish(),
+  enrich: z.boolean().nullish(),
+});
+
+/**
+ * Retrieval evaluation as in the original `05_evaluate_rag_hybrid`, recorded as an EVALUATE run:
+ *
+ * 1. ingests the dataset with the split (and the settings of its last ingestion), which only embeds
+ *    what is not indexed yet;
+ * 2. queries the train crops with every test crop, for each query mode and fusion weight, through
+ *    HNSW and exactly (see `protocol.ts`, metrics in `metrics.ts`);
+ * 3. writes `evaluation.json`, `evaluation.md`, `precision-at-k.svg` and a copy of the split into
+ *    the output folder, and stores the headline metrics on the run.
+ */
+export async function evaluateDataset(backend: Backend, options: EvaluateOptions, hooks: EvaluateHooks = {}): Promise<EvaluationSummary> {
+  const parsed = settingsSchema.safeParse(options);
+  if (!parsed.success) throw new DefectRagError('BAD_INPUT', `invalid evaluation options: ${z.prettifyError(parsed.error)}`);
+  const ks = [...new Set(parsed.data.k)].sort((a, b) => a - b);
+  const alphas = [...new Set(parsed.data.alphas)].sort((a, b) => a - b);
+  const modes = QUERY_MODES.filter((mode) => parsed.data.modes.includes(mode));
+  const onProgress = hooks.onProgress ?? noProgress;
+  const root = path.resolve(options.datasetDir);
+  const name = options.name ?? path.basename(root);
+
+  const previous = await lastIngestionSettings(backend, name);
+  const taxonomyFile = previous.taxonomyFile ?? findDatasetTaxonomy(root) ?? undefined;
+  const splitFile = path.resolve(options.splitFile ?? previous.splitFile ?? (await writeDefaultSplit(backend, root, name, taxonomyFile)));
+
+  const { ingestion, run, recorder } = await ingestWithRun(
+    backend,
+    { datasetDir: root, name, modelDir: options.modelDir, splitFile, taxonomyFile: previous.taxonomyFile, crop: previous.crop, fusion: previous.fusion, enrich: previous.enrich },
+    { datasetDir: root, name, splitFile, k: ks, alphas, modes, outDir: options.outDir ?? null, modelDir: options.modelDir ?? null },
+    { ...hooks, onProgress },
+  );
+
+  const lock = await backend.db.tryLockDataset(ingestion.datasetId);
+  try {
+    if (!lock) throw new DefectRagError('RUN_CONFLICT', `another run started on dataset "${name}" before the evaluation could; run it again once that one ends`, { datasetId: ingestion.datasetId });
+    const taxonomy = loadTaxonomy(taxonomyFile);
+    const indexAlpha = fusionImageWeight(fusionSchema.parse((await backend.db.runs.get(ingestion.runId)).params.fusion));
+    const result = await recorder.stage('evaluate', () =>
+      runProtocol({
+        store: backend.vectorStore,
+        collection: ingestion.collection,
+        datasetId: ingestion.datasetId,
+        ks,
+        modes,
+        alphas,
+        indexAlpha,
+        critical: new Set(taxonomy.damageTypes.filter((type) => type.critical).map((type) => type.id)),
+        onProgress: (done, total) => recorder.progress('evaluate', done, total),
+        checkCancelled: () => recorder.checkCancelled(hooks.signal),
+      }),
+    );
+    const rankingK = ks.at(-1)!;
+    const report: EvaluationReport = {
+      runId: run.id,
+      createdAt: new Date().toISOString(),
+      dataset: { id: ingestion.datasetId, name, root },
+      model: { id: ingestion.modelId, randomWeights: ingestion.randomWeights },
+      collection: ingestion.collection,
+      split: { file: splitFile, trainCrops: result.trainCrops, testCrops: result.testCrops },
+      ingestion: { runId: ingestion.runId, embedded: ingestion.embedded, unchanged: ingestion.unchanged, problems: ingestion.problems.length },
+      indexAlpha,
+      k: ks,
+      rankingK,
+      modes,
+      alphas,
+      ranking: rankConfigurations(result.configurations, rankingK),
+      configurations: result.configurations,
+    };
+    const outDir = path.resolve(options.outDir ?? path.join(backend.config.dataDir, 'evaluations', run.id));
+    const files = await writeReport(outDir, report, splitFile);
+    await recorder.counts({ trainCrops: result.trainCrops, testCrops: result.testCrops, configurations: result.configurations.length });
+    await backend.db.runs.finish(run.id, { status: 'SUCCEEDED', metrics: toRunMetrics(report, outDir, files) });
+    return { runId: run.id, datasetId: ingestion.datasetId, modelId: ingestion.modelId, randomWeights: ingestion.randomWeights, outDir, files, report };
+  } catch (error) {
+    throw await finishWithError(recorder, error);
+  } finally {
+    await lock?.release();
+  }
+}
+
+/**
+ * Brings the index up to date and creates the EVALUATE run. The run is created once the ingestion
+ * has abandoned the dataset's stale runs, which would otherwise include it, and before the
+ * ingestion's work, so callers get it early; it ends FAILED or CANCELLED with the ingestion.
+ */
+async function ingestWithRun(
+  backend: Backend,
+  ingestOptions: IngestOptions,
+  params: Record<string, unknown>,
+  hooks: EvaluateHooks & { onProgress: ProgressListener },
+): Promise<{ ingestion: IngestionSummary; run: RunRecord; recorder: RunRecorder }> {
+  let started: Promise<{ run: RunRecord; recorder: RunRecorder }> | undefined;
+  const startRun = async (ingestRun: RunRecord) => {
+    const run = await backend.db.runs.create({
+      datasetId: ingestRun.datasetId,
+      kind: 'EVALUATE',
+      modelId: ingestRun.modelId ?? undefined,
+      collection: ingestRun.collection ?? undefined,
+      params: { ...params, ingestRunId: ingestRun.id },
+    });
+    const recorder = new RunRecorder(backend.db.runs, run.id, hooks.onProgress);
+    await recorder.start();
+    hooks.onRunStarted?.(await backend.db.runs.get(run.id));
+    return { run, recorder };
+  };
+  try {
+    const ingestion = await ingestDataset(backend, ingestOptions, {
+      onProgress: hooks.onProgress,
+      signal: hooks.signal,
+      onRunStarted: (ingestRun) => {
+        started = startRun(ingestRun);
+        started.catch(() => {});
+      },
+    });
+    return { ingestion, ...(await started!) };
+  } catch (error) {
+    const evaluation = await started?.catch(() => undefined);
+    if (evaluation) await finishWithError(evaluation.recorder, error);
+    throw error;
+  }
+}
+
+async function finishWithError(recorder: RunRecorder, error: unknown): Promise<DefectRagError> {
+  const failure = toDefectRagError(error);
+  await recorder.finish(failure.code === 'RUN_CANCELLED' ? 'CANCELLED' : 'FAILED', failure).catch(() => {});
+  return failure;
+}
+
+/** The vector-deciding settings of the dataset's last successful ingestion; none for a new dataset. */
+async function lastIngestionSettings(backend: Backend, name: string): Promise<Pick<IngestOptions, 'splitFile' | 'taxonomyFile' | 'crop' | 'fusion' | 'enrich'>> {
+  const dataset = await backend.db.datasets.findByName(name);
+  if (!dataset) return {};
+  const [run] = (await backend.db.runs.list({ datasetId: dataset.id, kind: 'INGEST', status: 'SUCCEEDED' }, { first: 1 })).items;
+  // Written by another version of the pipeline: start from the defaults rather than fail.
+  const parsed = ingestionSettingsSchema.safeParse(run?.params ?? {});
+  if (!parsed.success) return {};
+  const { splitFile, taxonomyFile, crop, fusion, enrich } = parsed.data;
+  return {
+    splitFile: splitFile && existsSync(path.resolve(splitFile)) ? splitFile : undefined,
+    taxonomyFile: taxonomyFile ?? undefined,
+    crop: (crop ?? undefined) as Partial<CropConfig> | undefined,
+    fusion: (fusion ?? undefined) as FusionOptions | undefined,
+    enrich: enrich ?? undefined,
+  };
+}
+
+/** The default seeded split, kept under the data dir so that later evaluations find it again. */
+async function writeDefaultSplit(backend: Backend, root: string, name: string, taxonomyFile: string | undefined): Promise<string> {
+  const dataset = await readDataset(root, { name });
+  if (dataset.images.length === 0) throw new DefectRagError('DATASET_INVALID', `no usable image in ${root} (${dataset.problems.length} problems)`);
+  const split = splitDataset(dataset, { classifier: taxonomyClassifier(new TaxonomyNormalizer(loadTaxonomy(taxonomyFile))) });
+  const dir = path.join(backend.config.dataDir, 'splits', safeName(name));
+  await mkdir(dir, { recursive: true });
+  const file = path.join(dir, SPLIT_FILE);
+  await writeFile(file, `${JSON.stringify(split, null, 2)}\n`);
+  return file;
+}
+
+async function writeReport(outDir: string, report: EvaluationReport, splitFile: string): Promise<EvaluationFiles> {
+  await mkdir(outDir, { recursive: true });
+  const files = { json: path.join(outDir, 'evaluation.json'), markdown: path.join(outDir, 'evaluation.md'), plot: path.join(outDir, 'precision-at-k.svg') };
+  await writeFile(files.json, `${JSON.stringify(report, null, 2)}\n`);
+  await writeFile(files.plot, precisionPlotSvg(report.configurations, report.k));
+  await writeFile(files.markdown, formatReportMarkdown(report, path.basename(files.plot)));
+  // The folder says on its own which split the numbers belong to.
+  const splitCopy = path.join(outDir, SPLIT_FILE);
+  if (splitCopy !== splitFile) await copyFile(splitFile, splitCopy);
+  return files;
+}

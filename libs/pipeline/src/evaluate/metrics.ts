@@ -1,0 +1,124 @@
+/**
+ * Ranking metrics of one query, as pure functions of its retrieved list.
+ *
+ * The list is given as tie groups: runs of consecutive results with the same score. Within a group
+ * the search engine's order is arbitrary (templated descriptions give many crops the very same text
+ * vector), so every metric is its expected value over all orders of each group, as in McSherry &
+ * Najork, "Computing Information Retrieval Performance Measures Efficiently in the Presence of Tied
+ * Scores" (ECIR 2008). Without ties these are the usual definitions:
+ *
+ * - precision@k = relevant among the first k / k (ranks past the end of a short list count as not
+ *   relevant, so k larger than the index lowers precision);
+ * - recall@k = relevant among the first k / all relevant crops of the index for this query;
+ * - AP@k = Σ_{i ≤ k, item i relevant} precision@i / min(k, all relevant);
+ * - reciprocal rank = 1 / rank of the first relevant result, 0 when none was retrieved.
+ *
+ * Recall, AP and reciprocal rank are undefined (null) for a query with no relevant crop in the
+ * index; averages leave such queries out.
+ */
+
+/** Consecutive results with equal scores, best first: how many, and how many of them are relevant. */
+export interface TieGroup {
+  size: number;
+  relevant: number;
+}
+
+/** Groups a ranked list (best first) into runs of exactly equal scores. */
+export function tieGroups(ranked: readonly { score: number; relevant: boolean }[]): TieGroup[] {
+  const groups: TieGroup[] = [];
+  let previous: number | undefined;
+  for (const { score, relevant } of ranked) {
+    const last = groups.at(-1);
+    if (last && score === previous) {
+      last.size++;
+      if (relevant) last.relevant++;
+    } else {
+      groups.push({ size: 1, relevant: relevant ? 1 : 0 });
+    }
+    previous = score;
+  }
+  return groups;
+}
+
+/** Expected number of relevant results among the first k. */
+export function hitsAt(groups: readonly TieGroup[], k: number): number {
+  let hits = 0;
+  let start = 0;
+  for (const { size, relevant } of groups) {
+    if (start >= k) break;
+    hits += (relevant * Math.min(size, k - start)) / size;
+    start += size;
+  }
+  return hits;
+}
+
+export function precisionAt(groups: readonly TieGroup[], k: number): number {
+  return hitsAt(groups, k) / k;
+}
+
+export function recallAt(groups: readonly TieGroup[], k: number, relevantTotal: number): number | null {
+  return relevantTotal > 0 ? hitsAt(groups, k) / relevantTotal : null;
+}
+
+export function averagePrecisionAt(groups: readonly TieGroup[], k: number, relevantTotal: number): number | null {
+  if (relevantTotal <= 0) return null;
+  let sum = 0;
+  let start = 0;
+  let relevantBefore = 0;
+  for (const { size, relevant } of groups) {
+    if (start >= k) break;
+    if (relevant > 0) {
+      // Position j of the group is relevant with probability relevant/size; given that, each of
+      // the j − 1 positions before it (in the group) is relevant with probability (relevant − 1)/(size − 1).
+      const pRelevant = relevant / size;
+      const pOther = size > 1 ? (relevant - 1) / (size - 1) : 0;
+      for (let j = 1; j <= Math.min(size, k - start); j++) {
+        sum += (pRelevant * (relevantBefore + 1 + (j - 1) * pOther)) / (start + j);
+      }
+    }
+    start += size;
+    relevantBefore += relevant;
+  }
+  return sum / Math.min(k, relevantTotal);
+}
+
+export function reciprocalRank(groups: readonly TieGroup[], relevantTotal: number): number | null {
+  if (relevantTotal <= 0) return null;
+  let start = 0;
+  for (const { size, relevant } of groups) {
+    if (relevant > 0) {
+      // The first relevant result is at position j of the group with probability C(size − j, relevant − 1) / C(size, relevant).
+      let probability = relevant / size;
+      let expected = 0;
+      for (let j = 1; j <= size - relevant + 1; j++) {
+        expected += probability / (start + j);
+        if (j < size) probability *= (size - j - relevant + 1) / (size - j);
+      }
+      return expected;
+    }
+    start += size;
+  }
+  return 0;
+}
+
+/** The mean of the defined values; null when there are none. */
+export function mean(values: readonly (number | null)[]): number | null {
+  let sum = 0;
+  let count = 0;
+  for (const value of values) {
+    if (value === null) continue;
+    sum += value;
+    count++;
+  }
+  return count > 0 ? sum / count : null;
+}
+
+/**
+ * `0.7 · mAP + 0.3 · critical recall`, the original protocol's single score. Without critical
+ * queries (no critical damage in the test split) critical recall is undefined and the composite is
+ * the mAP alone.
+ */
+export function compositeScore(meanAveragePrecision: number | null, criticalRecall: number | null): number | null {
+  if (meanAveragePrecision === null) return null;
+  return criticalRecall === null ? meanAveragePrecision : 0.7 * meanAveragePrecision + 0.3 * criticalRecall;
+}

@@ -1,0 +1,267 @@
+import type { ConfigurationResult, SearchMetrics } from './protocol';
+import type { QueryMode } from './retrieval';
+import type { CriterionMetrics, MetricSet } from './scoring';
+
+export interface RankingRow {
+  rank: number;
+  label: string;
+  mode: QueryMode;
+  alpha: number | null;
+  /** At the ranking k, exact search. */
+  composite: number | null;
+  compositeHnsw: number | null;
+  map: number | null;
+  criticalRecall: number | null;
+  mrr: number | null;
+}
+
+/** Everything `evaluation.json` holds. */
+export interface EvaluationReport {
+  runId: string;
+  createdAt: string;
+  dataset: { id: string; name: string; root: string };
+  model: { id: string; randomWeights: boolean };
+  collection: string;
+  split: { file: string; trainCrops: number; testCrops: number };
+  /** The ingestion run that brought the index up to date first. */
+  ingestion: { runId: string; embedded: number; unchanged: number; problems: number };
+  /** Image weight of the index's own `fused` vectors. */
+  indexAlpha: number;
+  k: number[];
+  /** The k the ranking is made at: the largest. */
+  rankingK: number;
+  modes: QueryMode[];
+  alphas: number[];
+  /** (mode, alpha) by composite at `rankingK`, exact search, best first. */
+  ranking: RankingRow[];
+  configurations: ConfigurationResult[];
+}
+
+export interface EvaluationFiles {
+  json: string;
+  markdown: string;
+  plot: string;
+}
+
+/** What the EVALUATE run stores as `metrics`: the headline numbers, without the breakdowns of the files. */
+// A type alias, not an interface: the run's `metrics` column takes any JSON object.
+export type EvaluationMetrics = {
+  modelId: string;
+  randomWeights: boolean;
+  k: number[];
+  rankingK: number;
+  trainCrops: number;
+  testCrops: number;
+  ranking: RankingRow[];
+  configurations: { label: string; mode: QueryMode; alpha: number | null; vectors: string; exact: MetricSet; hnsw: MetricSet | null; annRecall: ConfigurationResult['annRecall'] }[];
+  outDir: string;
+  files: EvaluationFiles;
+};
+
+export const RANDOM_MODEL_WARNING = 'random test model — these numbers say nothing about retrieval quality';
+
+/** Best composite first; configurations without one (no damaged test crop) last, in their order. */
+export function rankConfigurations(configurations: readonly ConfigurationResult[], k: number): RankingRow[] {
+  const rows = configurations.map((configuration) => {
+    const exact = configuration.exact.overall;
+    return {
+      label: configuration.label,
+      mode: configuration.mode,
+      alpha: configuration.alpha,
+      composite: exact.composite[k] ?? null,
+      compositeHnsw: configuration.hnsw?.overall.composite[k] ?? null,
+      map: exact.criteria.type.map[k] ?? null,
+      criticalRecall: exact.criticalRecall[k] ?? null,
+      mrr: exact.criteria.type.mrr,
+    };
+  });
+  const order = rows.map((row, index) => ({ row, index })).sort((a, b) => (b.row.composite ?? -1) - (a.row.composite ?? -1) || a.index - b.index);
+  return order.map(({ row }, i) => ({ rank: i + 1, ...row }));
+}
+
+export function toRunMetrics(report: EvaluationReport, outDir: string, files: EvaluationFiles): EvaluationMetrics {
+  return {
+    modelId: report.model.id,
+    randomWeights: report.model.randomWeights,
+    k: report.k,
+    rankingK: report.rankingK,
+    trainCrops: report.split.trainCrops,
+    testCrops: report.split.testCrops,
+    ranking: report.ranking,
+    configurations: report.configurations.map(({ label, mode, alpha, vectors, exact, hnsw, annRecall }) => ({
+      label,
+      mode,
+      alpha,
+      vectors,
+      exact: exact.overall,
+      hnsw: hnsw?.overall ?? null,
+      annRecall,
+    })),
+    outDir,
+    files,
+  };
+}
+
+const CRITERION_NAMES = { damage: 'has_damage', type: 'damage type', zone: 'zone' } as const;
+
+export function formatReportMarkdown(report: EvaluationReport, plotFile: string): string {
+  const K = report.rankingK;
+  const best = report.configurations.find((configuration) => configuration.label === report.ranking[0]?.label);
+  const noCritical = report.configurations.every((configuration) => configuration.exact.overall.criticalQueries === 0);
+  const lines: string[] = [`# Retrieval evaluation: ${report.dataset.name}`, ''];
+  if (report.model.randomWeights) {
+    lines.push(`> **⚠ ${capitalize(RANDOM_MODEL_WARNING)}.** \`${report.model.id}\` is the generated model with random weights that the tests use.`, '');
+  }
+  lines.push(
+    '| | |',
+    '|---|---|',
+    `| model | \`${report.model.id}\`${report.model.randomWeights ? ' (random weights)' : ''} |`,
+    `| dataset | ${report.dataset.name} (\`${report.dataset.id}\`), ${report.dataset.root} |`,
+    `| index | \`${report.collection}\`; its fused vectors have image weight α = ${report.indexAlpha} |`,
+    `| split | ${report.split.file}: ${report.split.trainCrops} train crops (the index searched), ${report.split.testCrops} test crops (the queries) |`,
+    `| ingestion | run \`${report.ingestion.runId}\`: ${report.ingestion.embedded} crops embedded, ${report.ingestion.unchanged} unchanged, ${report.ingestion.problems} problems |`,
+    `| evaluation | run \`${report.runId}\`, ${report.createdAt} |`,
+    `| k | ${report.k.join(', ')} (ranking at k = ${K}) |`,
+    '',
+    `## Ranking by composite@${K}`,
+    '',
+    `Composite = 0.7 · mAP@${K} (damage type) + 0.3 · critical recall@${K}, exact search.` +
+      (noCritical ? ' No test crop shows a critical damage type, so here the composite is the mAP alone.' : ''),
+    '',
+    table(
+      ['#', 'configuration', `composite@${K}`, `composite@${K} HNSW`, `mAP@${K}`, `critical recall@${K}`, 'MRR', `P@${K} has_damage`],
+      report.ranking.map((row) => {
+        const configuration = report.configurations.find((candidate) => candidate.label === row.label)!;
+        return [String(row.rank), row.label, num(row.composite), num(row.compositeHnsw), num(row.map), num(row.criticalRecall), num(row.mrr), num(configuration.exact.overall.criteria.damage.precision[K] ?? null)];
+      }),
+    ),
+    '',
+    '## Precision@k per mode',
+    '',
+    `![precision@k per mode, exact search](${plotFile})`,
+    '',
+    '## Exact vs HNSW',
+    '',
+    'The same queries through the HNSW graph and by exact comparison with every train crop. ANN recall@k is the share of the exact top k that HNSW found. ' +
+      'Qdrant compares exhaustively while a filtered set or a segment is small (its `full_scan_threshold` and `indexing_threshold`), so on small datasets both agree. ' +
+      'Re-fused weights exist in no index and are searched exactly only.',
+    '',
+    table(
+      ['configuration', 'vectors', `composite@${K} exact`, 'HNSW', 'Δ', ...report.k.map((k) => `ANN recall@${k}`)],
+      report.configurations.map((configuration) => {
+        const exact = configuration.exact.overall.composite[K] ?? null;
+        const hnsw = configuration.hnsw?.overall.composite[K] ?? null;
+        return [configuration.label, configuration.vectors, num(exact), num(hnsw), exact !== null && hnsw !== null ? num(hnsw - exact) : '—', ...report.k.map((k) => num(configuration.annRecall?.[k] ?? null))];
+      }),
+    ),
+    '',
+    '## Damaged vs clean at k = 1',
+    '',
+    'Test crops by their state → the state of their first result (exact search). Crops tied for first place share the count.',
+    '',
+    table(
+      ['configuration', 'damaged → damaged', 'damaged → clean', 'clean → damaged', 'clean → clean', 'accuracy'],
+      report.configurations.map(({ label, exact: { overall: { confusion } } }) => [
+        label,
+        count(confusion.damagedAsDamaged),
+        count(confusion.damagedAsClean),
+        count(confusion.cleanAsDamaged),
+        count(confusion.cleanAsClean),
+        num(confusion.accuracy),
+      ]),
+    ),
+    '',
+    '## Results per mode',
+  );
+  report.configurations.forEach((configuration, index) => {
+    const same = report.configurations.slice(0, index).find((earlier) => earlier.vectors === configuration.vectors);
+    lines.push('', ...(same ? [`### ${configuration.label}`, '', `Compares the same vectors as **${same.label}** (${configuration.vectors}): the same numbers.`] : modeSection(configuration, report.k)));
+  });
+  if (best) {
+    lines.push('', `## Breakdown of the best configuration: ${best.label}, exact search`, '', 'Every configuration’s breakdowns are in `evaluation.json`.');
+    lines.push('', '### Per zone of the test crop', '', breakdownTable('zone', best.exact.byZone, K));
+    lines.push('', '### Per damage type of the test crop', '', breakdownTable('damage type', best.exact.byType, K));
+  }
+  lines.push('', '## How the numbers are computed', '', ...DEFINITIONS.map((line) => `- ${line}`), '');
+  return lines.join('\n');
+}
+
+function modeSection(configuration: ConfigurationResult, ks: readonly number[]): string[] {
+  const searches: [string, SearchMetrics][] = [['exact', configuration.exact]];
+  if (configuration.hnsw) searches.push(['HNSW', configuration.hnsw]);
+  const row = (name: string, value: (metrics: MetricSet, k: number) => number | null) => [name, ...searches.flatMap(([, search]) => ks.map((k) => num(value(search.overall, k))))];
+  const criterionRows = (['damage', 'type', 'zone'] as const).flatMap((criterion) => [
+    row(`precision ${CRITERION_NAMES[criterion]}`, (metrics, k) => metrics.criteria[criterion].precision[k] ?? null),
+    row(`recall ${CRITERION_NAMES[criterion]}`, (metrics, k) => metrics.criteria[criterion].recall[k] ?? null),
+  ]);
+  const overall = configuration.exact.overall;
+  const mrr = (criterion: keyof typeof CRITERION_NAMES) =>
+    `${CRITERION_NAMES[criterion]} ${searches.map(([, search]) => num(search.overall.criteria[criterion].mrr)).join(' / ')}`;
+  return [
+    `### ${configuration.label}`,
+    '',
+    `${capitalize(configuration.vectors)}. Queries: ${overall.queries} test crops; ${queriesLine(overall.criteria.type, 'damage type')}; ${queriesLine(overall.criteria.zone, 'zone')}; ${overall.criticalQueries} with a critical type.`,
+    '',
+    table(
+      ['metric', ...searches.flatMap(([search]) => ks.map((k) => `${search} @${k}`))],
+      [
+        ...criterionRows,
+        row('mAP (damage type)', (metrics, k) => metrics.criteria.type.map[k] ?? null),
+        row('critical recall', (metrics, k) => metrics.criticalRecall[k] ?? null),
+        row('composite', (metrics, k) => metrics.composite[k] ?? null),
+      ],
+    ),
+    '',
+    `MRR (${searches.map(([search]) => search).join(' / ')}): ${mrr('damage')}; ${mrr('type')}; ${mrr('zone')}.`,
+  ];
+}
+
+function queriesLine(metrics: CriterionMetrics, name: string): string {
+  return `${metrics.queries} judged by ${name} (${metrics.withRelevant} with a relevant train crop)`;
+}
+
+function breakdownTable(groupName: string, groups: Record<string, MetricSet>, k: number): string {
+  return table(
+    [groupName, 'queries', `P@${k} has_damage`, `P@${k} type`, `P@${k} zone`, `mAP@${k}`, 'MRR (type)', `composite@${k}`],
+    Object.entries(groups).map(([group, metrics]) => [
+      group,
+      String(metrics.queries),
+      num(metrics.criteria.damage.precision[k] ?? null),
+      num(metrics.criteria.type.precision[k] ?? null),
+      num(metrics.criteria.zone.precision[k] ?? null),
+      num(metrics.criteria.type.map[k] ?? null),
+      num(metrics.criteria.type.mrr),
+      num(metrics.composite[k] ?? null),
+    ]),
+  );
+}
+
+const DEFINITIONS = [
+  'The test crops query the train crops of the same dataset (Qdrant filter `split = train`, dataset id), each with its own stored vectors: no crop is embedded again. The split is by image, so no test crop has a sibling crop of its image in the index.',
+  'A retrieved crop is relevant under **has_damage** when it is damaged exactly when the query is; under **damage type** when it shares a damage type with a damaged query (clean queries and queries with only unknown types are not judged by type); under **zone** when it has the query’s vehicle zone (`unknown` zones match nothing).',
+  '**precision@k** = relevant crops among the first k results / k (a list shorter than k counts the missing ranks as not relevant); the mean over the queries the criterion judges.',
+  '**recall@k** = relevant crops among the first k / every relevant train crop of the index for that query; the mean over queries with at least one relevant train crop (as in the original protocol, it is small when k is much smaller than the number of relevant crops).',
+  '**AP@k** = Σ precision@i over the relevant ranks i ≤ k, divided by min(k, relevant train crops); **mAP@k** its mean. **MRR** = mean of 1 / rank of the first relevant result among the first max(k), 0 when none; both over queries with a relevant train crop.',
+  '**critical recall@k**: for test crops that show a damage type the taxonomy flags `critical`, recall@k where relevant means showing one of those critical types.',
+  '**composite@k** = 0.7 · mAP@k (damage type) + 0.3 · critical recall@k; the mAP alone when no test crop shows a critical type.',
+  'Ties: results with exactly equal scores (identical description texts give identical text vectors) are in no meaningful order, so every metric is its expected value over the orders of the tied results (McSherry & Najork, ECIR 2008).',
+  'Fusion weights: `fused α=a` compares `a · image + (1 − a) · text` (unit vectors, renormalised) on both sides. α = 1 is the image vector, α = 0 the text vector and the index’s own weight its stored fused vector; other weights re-fuse the stored image and text vectors of every crop and are searched exactly in memory.',
+];
+
+function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const line = (cells: readonly string[]) => `| ${cells.map((cell) => cell.replaceAll('|', '\\|')).join(' | ')} |`;
+  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
+}
+
+function num(value: number | null): string {
+  return value === null ? '—' : value.toFixed(3);
+}
+
+/** Counts are fractional only where tied first results share a query. */
+function count(value: number): string {
+  return Math.abs(value - Math.round(value)) < 1e-9 ? String(Math.round(value)) : value.toFixed(1);
+}
+
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}

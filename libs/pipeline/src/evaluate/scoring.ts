@@ -1,0 +1,192 @@
+import { averagePrecisionAt, compositeScore, mean, precisionAt, recallAt, reciprocalRank, tieGroups } from './metrics';
+import { appliesTo, CRITERIA, criticalTypesOf, isRelevant, knownTypes, sharesType, type CropLabels, type Criterion } from './relevance';
+
+/** One retrieved train crop, best first. */
+export interface RetrievedCrop {
+  score: number;
+  crop: CropLabels;
+}
+
+/** Values per k, keyed by k (`{ "1": …, "5": …, "10": … }` in JSON). */
+export type ByK<T> = Record<number, T>;
+
+/** The per-query values of one criterion, aligned with the evaluated k list. */
+interface CriterionScores {
+  precision: number[];
+  recall: (number | null)[];
+  averagePrecision: (number | null)[];
+  reciprocalRank: number | null;
+}
+
+/** Everything one test crop contributes to the averages of one search configuration. */
+export interface QueryScores {
+  query: CropLabels;
+  /** Only the criteria that apply to the query. */
+  criteria: Partial<Record<Criterion, CriterionScores>>;
+  /** Recall of its critical damage types per k; null when it shows none. */
+  criticalRecall: (number | null)[] | null;
+  /** Probability that the first result is damaged (tied first results share it); null without results. */
+  topIsDamaged: number | null;
+}
+
+export interface CriterionMetrics {
+  /** Queries the criterion applies to; precision is their mean. */
+  queries: number;
+  /** Of those, the ones with a relevant crop in the index: recall, mAP and MRR are their means. */
+  withRelevant: number;
+  precision: ByK<number | null>;
+  recall: ByK<number | null>;
+  map: ByK<number | null>;
+  mrr: number | null;
+}
+
+/** Damaged vs clean at k = 1: test crops by their own state and that of their first result. */
+export interface DamageConfusion {
+  damagedAsDamaged: number;
+  damagedAsClean: number;
+  cleanAsDamaged: number;
+  cleanAsClean: number;
+  /** Share of queries whose first result has their state. */
+  accuracy: number | null;
+}
+
+export interface MetricSet {
+  queries: number;
+  criteria: Record<Criterion, CriterionMetrics>;
+  /** Test crops that show a critical damage type. */
+  criticalQueries: number;
+  criticalRecall: ByK<number | null>;
+  /** `0.7 · mAP(type) + 0.3 · critical recall`, or mAP(type) alone without critical queries. */
+  composite: ByK<number | null>;
+  confusion: DamageConfusion;
+}
+
+/**
+ * How many train crops are relevant to a query under each criterion: the denominators of recall
+ * and AP. Counted once per distinct set of labels.
+ */
+export class RelevantCounts {
+  private readonly damaged: number;
+  private readonly byZone = new Map<string, number>();
+  private readonly byTypes = new Map<string, number>();
+
+  constructor(private readonly train: readonly CropLabels[]) {
+    this.damaged = train.filter((crop) => crop.hasDamage).length;
+    for (const crop of train) this.byZone.set(crop.zone, (this.byZone.get(crop.zone) ?? 0) + 1);
+  }
+
+  count(criterion: Criterion, query: CropLabels): number {
+    if (criterion === 'damage') return query.hasDamage ? this.damaged : this.train.length - this.damaged;
+    if (criterion === 'zone') return appliesTo('zone', query) ? (this.byZone.get(query.zone) ?? 0) : 0;
+    return this.sharingAny(knownTypes(query));
+  }
+
+  /** Train crops that show any of `types`. */
+  sharingAny(types: readonly string[]): number {
+    const key = [...types].sort().join('\u0000');
+    let count = this.byTypes.get(key);
+    if (count === undefined) {
+      count = this.train.filter((crop) => sharesType(types, crop)).length;
+      this.byTypes.set(key, count);
+    }
+    return count;
+  }
+}
+
+export function scoreQuery(query: CropLabels, retrieved: readonly RetrievedCrop[], ks: readonly number[], counts: RelevantCounts, critical: ReadonlySet<string>): QueryScores {
+  const groupsBy = (relevant: (crop: CropLabels) => boolean) => tieGroups(retrieved.map((hit) => ({ score: hit.score, relevant: relevant(hit.crop) })));
+  const criteria: QueryScores['criteria'] = {};
+  for (const criterion of CRITERIA) {
+    if (!appliesTo(criterion, query)) continue;
+    const groups = groupsBy((crop) => isRelevant(criterion, query, crop));
+    const total = counts.count(criterion, query);
+    criteria[criterion] = {
+      precision: ks.map((k) => precisionAt(groups, k)),
+      recall: ks.map((k) => recallAt(groups, k, total)),
+      averagePrecision: ks.map((k) => averagePrecisionAt(groups, k, total)),
+      reciprocalRank: reciprocalRank(groups, total),
+    };
+  }
+  const criticalTypes = criticalTypesOf(query, critical);
+  let criticalRecall: QueryScores['criticalRecall'] = null;
+  if (criticalTypes.length > 0) {
+    const groups = groupsBy((crop) => sharesType(criticalTypes, crop));
+    const total = counts.sharingAny(criticalTypes);
+    criticalRecall = ks.map((k) => recallAt(groups, k, total));
+  }
+  const [top] = groupsBy((crop) => crop.hasDamage);
+  return { query, criteria, criticalRecall, topIsDamaged: top ? top.relevant / top.size : null };
+}
+
+/** Averages the scores of a set of queries. */
+export function aggregate(scores: readonly QueryScores[], ks: readonly number[]): MetricSet {
+  const byK = <T>(value: (k: number, index: number) => T): ByK<T> => Object.fromEntries(ks.map((k, index) => [k, value(k, index)]));
+  const criterionMetrics = (criterion: Criterion): CriterionMetrics => {
+    const applicable = scores.flatMap((score) => score.criteria[criterion] ?? []);
+    return {
+      queries: applicable.length,
+      withRelevant: applicable.filter((score) => score.reciprocalRank !== null).length,
+      precision: byK((_, i) => mean(applicable.map((score) => score.precision[i]!))),
+      recall: byK((_, i) => mean(applicable.map((score) => score.recall[i]!))),
+      map: byK((_, i) => mean(applicable.map((score) => score.averagePrecision[i]!))),
+      mrr: mean(applicable.map((score) => score.reciprocalRank)),
+    };
+  };
+  const criteria = Object.fromEntries(CRITERIA.map((criterion) => [criterion, criterionMetrics(criterion)])) as Record<Criterion, CriterionMetrics>;
+  const critical = scores.flatMap((score) => (score.criticalRecall ? [score.criticalRecall] : []));
+  const criticalRecall = byK((_, i) => mean(critical.map((recall) => recall[i]!)));
+  return {
+    queries: scores.length,
+    criteria,
+    criticalQueries: critical.length,
+    criticalRecall,
+    composite: byK((k) => compositeScore(criteria.type.map[k]!, criticalRecall[k]!)),
+    confusion: confusionAtOne(scores),
+  };
+}
+
+/** `aggregate` for each group of queries; a query in several groups (several damage types) counts in each. */
+export function breakdown(scores: readonly QueryScores[], ks: readonly number[], groupsOf: (query: CropLabels) => readonly string[]): Record<string, MetricSet> {
+  const groups = new Map<string, QueryScores[]>();
+  for (const score of scores) {
+    for (const group of groupsOf(score.query)) {
+      const members = groups.get(group);
+      if (members) members.push(score);
+      else groups.set(group, [score]);
+    }
+  }
+  return Object.fromEntries([...groups.keys()].sort().map((group) => [group, aggregate(groups.get(group)!, ks)]));
+}
+
+function confusionAtOne(scores: readonly QueryScores[]): DamageConfusion {
+  const confusion = { damagedAsDamaged: 0, damagedAsClean: 0, cleanAsDamaged: 0, cleanAsClean: 0 };
+  let answered = 0;
+  for (const { query, topIsDamaged } of scores) {
+    if (topIsDamaged === null) continue;
+    answered++;
+    if (query.hasDamage) {
+      confusion.damagedAsDamaged += topIsDamaged;
+      confusion.damagedAsClean += 1 - topIsDamaged;
+    } else {
+      confusion.cleanAsDamaged += topIsDamaged;
+      confusion.cleanAsClean += 1 - topIsDamaged;
+    }
+  }
+  return { ...confusion, accuracy: answered > 0 ? (confusion.damagedAsDamaged + confusion.cleanAsClean) / answered : null };
+}
+
+/**
+ * Share of the exact top k that the approximate search found: an approximate result within its
+ * first k counts when it scores at least the exact k-th score, so crops tied at the cut-off may
+ * stand in for each other. Null when the exact search found nothing.
+ */
+export function annRecallAt(approximate: readonly { score: number }[], exact: readonly { score: number }[], k: number): number | null {
+  const wanted = Math.min(k, exact.length);
+  if (wanted === 0) return null;
+  const threshold = exact[wanted - 1]!.score - SCORE_TOLERANCE;
+  const found = approximate.slice(0, k).filter((hit) => hit.score >= threshold).length;
+  return Math.min(found, wanted) / wanted;
+}
+
+/** Scores from two searches of the same vectors may differ in the last float32 bits. */
+const SCORE_TOLERANCE = 1e-5;

@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest';
+import { precisionPlotSvg } from '../src/evaluate/plot';
+import type { ConfigurationResult, SearchMetrics } from '../src/evaluate/protocol';
+import { formatReportMarkdown, RANDOM_MODEL_WARNING, rankConfigurations, type EvaluationReport } from '../src/evaluate/report';
+import type { CropLabels } from '../src/evaluate/relevance';
+import { aggregate, RelevantCounts, scoreQuery } from '../src/evaluate/scoring';
+
+const ks = [1, 2];
+const dent = (id: string): CropLabels => ({ cropId: id, hasDamage: true, zone: 'front', damageTypes: ['dent'] });
+const clean = (id: string): CropLabels => ({ cropId: id, hasDamage: false, zone: 'front', damageTypes: [] });
+const counts = new RelevantCounts([dent('t1'), clean('t2')]);
+
+/** A search whose one damaged query finds the dent first (`good`) or second. */
+function search(good: boolean): SearchMetrics {
+  const hits = good
+    ? [{ score: 0.9, crop: dent('t1') }, { score: 0.5, crop: clean('t2') }]
+    : [{ score: 0.9, crop: clean('t2') }, { score: 0.5, crop: dent('t1') }];
+  const overall = aggregate([scoreQuery(dent('q'), hits, ks, counts, new Set())], ks);
+  return { overall, byZone: { front: overall }, byType: { dent: overall } };
+}
+
+function configuration(label: string, vectors: string, good: boolean, withHnsw: boolean): ConfigurationResult {
+  return { mode: label === 'image' ? 'image' : 'fused', alpha: label === 'image' ? null : 1, label, vectors, exact: search(good), hnsw: withHnsw ? search(good) : null, annRecall: withHnsw ? { 1: 1, 2: 1 } : null };
+}
+
+function report(randomWeights: boolean): EvaluationReport {
+  const configurations = [configuration('image', 'stored image vectors', false, true), configuration('fused α=1', 'stored image vectors', false, true), configuration('fused α=0.3', 're-fused', true, false)];
+  return {
+    runId: 'run-1',
+    createdAt: '2025-01-01T00:00:00.000Z',
+    dataset: { id: 'd', name: 'cars', root: '/data/cars' },
+    model: { id: 'org/model', randomWeights },
+    collection: 'crops_org-model_8',
+    split: { file: '/data/split.json', trainCrops: 2, testCrops: 1 },
+    ingestion: { runId: 'run-0', embedded: 0, unchanged: 3, problems: 0 },
+    indexAlpha: 0.5,
+    k: ks,
+    rankingK: 2,
+    modes: ['image', 'fused'],
+    alphas: [0.3, 1],
+    ranking: rankConfigurations(configurations, 2),
+    configurations,
+  };
+}
+
+describe('evaluation report', () => {
+  it('ranks by composite at the ranking k, best first, keeping the given order among equals', () => {
+    expect(report(false).ranking.map((row) => [row.rank, row.label, row.composite])).toEqual([
+      [1, 'fused α=0.3', 1],
+      [2, 'image', 0.5],
+      [3, 'fused α=1', 0.5],
+    ]);
+  });
+
+  it('warns at the top only for a random-weight model, and names the model either way', () => {
+    const random = formatReportMarkdown(report(true), 'plot.svg');
+    expect(random.split('\n').slice(0, 3).join('\n').toLowerCase()).toContain(RANDOM_MODEL_WARNING);
+    const real = formatReportMarkdown(report(false), 'plot.svg');
+    expect(real.toLowerCase()).not.toContain(RANDOM_MODEL_WARNING);
+    expect(real).toContain('`org/model`');
+    expect(real).toContain('![precision@k per mode, exact search](plot.svg)');
+  });
+
+  it('prints one table per distinct set of vectors and says when the composite is the mAP alone', () => {
+    const markdown = formatReportMarkdown(report(false), 'plot.svg');
+    expect(markdown).toContain('| metric | exact @1 | exact @2 | HNSW @1 | HNSW @2 |');
+    expect(markdown).toContain('Compares the same vectors as **image**');
+    expect(markdown).toContain('| metric | exact @1 | exact @2 |\n');
+    expect(markdown).toContain('the composite is the mAP alone');
+    // The HNSW column of the re-fused weight is empty.
+    expect(markdown).toContain('| fused α=0.3 | re-fused | 1.000 | — | — | — | — |');
+  });
+
+  it('plots one line per configuration and panel, skipping undefined precision', () => {
+    const configurations = report(false).configurations;
+    const svg = precisionPlotSvg(configurations, ks);
+    expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
+    // has_damage and damage type are defined for the one damaged query; zone too (front).
+    expect(svg.match(/<polyline /g)).toHaveLength(3 * configurations.length);
+    expect(svg).toContain('fused α=0.3');
+    const withoutType = configurations.map((configuration) => {
+      const overall = aggregate([], ks);
+      return { ...configuration, exact: { ...configuration.exact, overall } };
+    });
+    expect(precisionPlotSvg(withoutType, ks)).not.toContain('<polyline ');
+  });
+});

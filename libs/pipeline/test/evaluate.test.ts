@@ -1,0 +1,182 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ProgressEvent } from '@defect-rag/runtime';
+import { sampleDatasetOrSkip, startTestServers, type TestServers } from '@defect-rag/testing';
+import { evaluateDataset, RANDOM_MODEL_WARNING, type Backend, type EvaluationMetrics, type EvaluationSummary, type MetricSet, type RunRecord } from '../src';
+import { loadCrops, memoryRetriever, qdrantRetriever, type EvaluationCrop } from '../src/evaluate/retrieval';
+import { testBackend } from './helpers';
+
+const sample = sampleDatasetOrSkip();
+
+/** Every metric value of a set (not the query counts), defined or not. */
+function metricValues(set: MetricSet): (number | null)[] {
+  return [
+    ...Object.values(set.criteria).flatMap((criterion) => [...Object.values(criterion.precision), ...Object.values(criterion.recall), ...Object.values(criterion.map), criterion.mrr]),
+    ...Object.values(set.criticalRecall),
+    ...Object.values(set.composite),
+    set.confusion.accuracy,
+  ];
+}
+
+describe.skipIf(!sample)('evaluateDataset on the shared sample with the tiny model', () => {
+  let servers: TestServers;
+  let backend: Backend;
+  let summary: EvaluationSummary;
+  const tempDirs: string[] = [];
+  const started: RunRecord[] = [];
+  const events: ProgressEvent[] = [];
+  const tempDir = () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'defect-rag-evaluation-'));
+    tempDirs.push(dir);
+    return dir;
+  };
+
+  beforeAll(async () => {
+    servers = await startTestServers();
+    backend = await testBackend(servers, tempDir());
+    // No split given and none stored: the evaluation makes the default one.
+    summary = await evaluateDataset(
+      backend,
+      { datasetDir: sample!, name: 'sample', alphas: [0.25, 0.5], outDir: tempDir() },
+      { onRunStarted: (run) => started.push(run), onProgress: (event) => events.push(event) },
+    );
+  }, 180_000);
+
+  afterAll(async () => {
+    await backend?.close();
+    await servers?.stop();
+    for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('records a succeeded EVALUATE run with its metrics and the paths of the report files', async () => {
+    const run = await backend.db.runs.get(summary.runId);
+    expect(run).toMatchObject({ kind: 'EVALUATE', status: 'SUCCEEDED', datasetId: summary.datasetId, modelId: 'defect-rag/tiny-clip' });
+    const metrics = run.metrics as EvaluationMetrics;
+    expect(metrics.files).toEqual(summary.files);
+    expect(metrics.randomWeights).toBe(true);
+    expect(metrics.ranking.map((row) => row.label).sort()).toEqual(['fused α=0.25', 'fused α=0.5', 'image', 'text']);
+    expect(metrics.testCrops).toBeGreaterThan(0);
+    expect(run.counts).toMatchObject({ trainCrops: metrics.trainCrops, testCrops: metrics.testCrops });
+
+    expect(started.map((record) => record.id)).toEqual([summary.runId]);
+    expect(started[0]!.status).toBe('RUNNING');
+    const evaluate = events.filter((event) => event.stage === 'evaluate');
+    expect(evaluate.at(-1)).toEqual({ stage: 'evaluate', done: evaluate.at(-1)!.total, total: metrics.testCrops * 7 });
+
+    const ingestion = await backend.db.runs.get(summary.report.ingestion.runId);
+    expect(ingestion).toMatchObject({ kind: 'INGEST', status: 'SUCCEEDED' });
+    // The default split is kept under the data dir and copied next to the report.
+    expect(summary.report.split.file).toBe(path.join(backend.config.dataDir, 'splits', 'sample', 'split.json'));
+    expect(readFileSync(path.join(summary.outDir, 'split.json'), 'utf8')).toBe(readFileSync(summary.report.split.file, 'utf8'));
+  });
+
+  it('writes the report: model id, the random-model warning at the top, ranking, per-mode tables and the plot', async () => {
+    const markdown = readFileSync(summary.files.markdown, 'utf8');
+    const top = markdown.split('\n').slice(0, 4).join('\n');
+    expect(top.toLowerCase()).toContain(RANDOM_MODEL_WARNING);
+    expect(markdown).toContain('`defect-rag/tiny-clip`');
+    expect(markdown).toContain('## Ranking by composite@10');
+    for (const label of ['image', 'text', 'fused α=0.25', 'fused α=0.5']) {
+      expect(markdown).toMatch(new RegExp(`### ${label}\\n\\n[^\\n]+\\n\\n\\| metric \\| exact @1 \\| exact @5 \\| exact @10 `));
+    }
+    expect(markdown).toContain('](precision-at-k.svg)');
+    expect(markdown).toContain('### Per zone of the test crop');
+
+    const svg = readFileSync(summary.files.plot, 'utf8');
+    // Three panels, one line per configuration in each.
+    expect(svg.match(/<polyline /g)).toHaveLength(3 * 4);
+    const rendered = await sharp(Buffer.from(svg)).png().toBuffer();
+    expect((await sharp(rendered).metadata()).width).toBeGreaterThan(600);
+
+    expect(JSON.parse(readFileSync(summary.files.json, 'utf8'))).toEqual(JSON.parse(JSON.stringify(summary.report)));
+  });
+
+  it('keeps every metric in [0, 1], and the overall precision defined for every search', () => {
+    const sets = summary.report.configurations.flatMap((configuration) =>
+      [configuration.exact, configuration.hnsw].flatMap((search) => (search ? [search.overall, ...Object.values(search.byZone), ...Object.values(search.byType)] : [])),
+    );
+    expect(sets.length).toBeGreaterThan(10);
+    for (const set of sets) {
+      for (const value of metricValues(set)) {
+        if (value !== null) expect(value).toBeGreaterThanOrEqual(0);
+        if (value !== null) expect(value).toBeLessThanOrEqual(1 + 1e-12);
+      }
+    }
+    for (const configuration of summary.report.configurations) {
+      for (const k of summary.report.k) expect(configuration.exact.overall.criteria.damage.precision[k]).not.toBeNull();
+      for (const value of Object.values(configuration.annRecall ?? {})) expect(value).toBeGreaterThanOrEqual(0);
+    }
+    // Re-fused vectors exist in no HNSW index; stored ones are searched both ways.
+    expect(summary.report.configurations.find((configuration) => configuration.alpha === 0.25)!.hnsw).toBeNull();
+    expect(summary.report.configurations.find((configuration) => configuration.alpha === 0.5)!.hnsw).not.toBeNull();
+  });
+
+  describe('the searches the evaluation runs', () => {
+    let train: EvaluationCrop[];
+    let test: EvaluationCrop[];
+    const filter = () => ({ datasetId: summary.datasetId, split: 'train' });
+
+    beforeAll(async () => {
+      train = await loadCrops(backend.vectorStore, summary.report.collection, filter());
+      test = await loadCrops(backend.vectorStore, summary.report.collection, { datasetId: summary.datasetId, split: 'test' });
+      expect(train.length).toBe(summary.report.split.trainCrops);
+    });
+
+    it('find a crop of the index at rank 1 in exact mode when it queries with its own vectors', async () => {
+      const queries = train.filter((_, i) => i % 25 === 0);
+      for (const using of ['image', 'fused', 'text'] as const) {
+        // The whole index, so that a group of crops tied for first place is never cut off.
+        const search = qdrantRetriever(backend.vectorStore, summary.report.collection, { using, filter: filter(), limit: train.length, exact: true });
+        for (const query of queries) {
+          const hits = await search(query);
+          expect(hits[0]!.score).toBeCloseTo(1, 4);
+          // Identical descriptions give identical text vectors: then the crop is among those tied first.
+          const tiedFirst = hits.filter((hit) => hit.score === hits[0]!.score).map((hit) => hit.crop.cropId);
+          expect(using === 'text' ? tiedFirst : [hits[0]!.crop.cropId]).toContain(query.labels.cropId);
+        }
+      }
+      const refused = memoryRetriever(train, 0.25, 5);
+      for (const query of queries) expect((await refused(query))[0]!.crop.cropId).toBe(query.labels.cropId);
+    });
+
+    it('the in-memory search of re-fused vectors ranks as Qdrant does on the stored fused vectors', async () => {
+      const inMemory = memoryRetriever(train, summary.report.indexAlpha, 10);
+      const qdrant = qdrantRetriever(backend.vectorStore, summary.report.collection, { using: 'fused', filter: filter(), limit: 10, exact: true });
+      for (const query of test.slice(0, 15)) {
+        const [mine, theirs] = [await inMemory(query), await qdrant(query)];
+        expect(mine.map((hit) => hit.crop.cropId)).toEqual(theirs.map((hit) => hit.crop.cropId));
+        mine.forEach((hit, i) => expect(hit.score).toBeCloseTo(theirs[i]!.score, 4));
+      }
+    });
+  });
+
+  it('a second evaluation finds the stored split and embeds nothing again', async () => {
+    const again = await evaluateDataset(backend, { datasetDir: sample!, name: 'sample', modes: ['image'], k: [3, 1], outDir: tempDir() });
+    expect(again.report.ingestion.embedded).toBe(0);
+    expect(again.report.split.file).toBe(summary.report.split.file);
+    expect(again.report.k).toEqual([1, 3]);
+    expect(again.report.ranking.map((row) => row.label)).toEqual(['image']);
+    expect(again.report.split.testCrops).toBe(summary.report.split.testCrops);
+  });
+
+  it('a cancelled evaluation ends CANCELLED and writes no report', async () => {
+    const controller = new AbortController();
+    controller.abort();
+    const outDir = path.join(tempDir(), 'never');
+    let run: RunRecord | undefined;
+    await expect(
+      evaluateDataset(backend, { datasetDir: sample!, name: 'sample', outDir }, { signal: controller.signal, onRunStarted: (record) => (run = record) }),
+    ).rejects.toMatchObject({ code: 'RUN_CANCELLED' });
+    expect((await backend.db.runs.get(run!.id)).status).toBe('CANCELLED');
+    expect(existsSync(outDir)).toBe(false);
+  });
+
+  it('refuses invalid options before any work', async () => {
+    await expect(evaluateDataset(backend, { datasetDir: sample!, k: [0] })).rejects.toMatchObject({ code: 'BAD_INPUT' });
+    await expect(evaluateDataset(backend, { datasetDir: sample!, alphas: [1.5] })).rejects.toMatchObject({ code: 'BAD_INPUT' });
+    await expect(evaluateDataset(backend, { datasetDir: sample!, modes: [] })).rejects.toMatchObject({ code: 'BAD_INPUT' });
+  });
+});
