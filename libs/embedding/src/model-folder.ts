@@ -1,0 +1,140 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { DefectRagError } from '@defect-rag/runtime';
+import { preprocessorConfigSchema, toPreprocessConfig, type PreprocessConfig } from './preprocess';
+
+export type Precision = 'fp32' | 'int8';
+
+/**
+ * Where the ONNX graphs are. `split`: the Hugging Face / transformers.js layout, one graph per
+ * tower. `combined`: the single CLIPModel graph that the model's own repository publishes (often
+ * with its weights in an external `model.onnx_data`), used for both towers.
+ */
+export type OnnxLayout =
+  | { kind: 'split'; vision: string; text: string }
+  | { kind: 'combined'; model: string };
+
+/** Everything the embedder needs from a model folder, read and checked once. */
+export interface ModelFolder {
+  dir: string;
+  modelId: string;
+  dimension: number;
+  maxTextLength: number;
+  /** True for the project's generated test models: their vectors carry no meaning. */
+  randomWeights: boolean;
+  preprocess: PreprocessConfig;
+  tokenizerJson: object;
+  tokenizerConfig: Record<string, unknown>;
+  layout: OnnxLayout;
+  /** Relative paths of every file that determines the vectors, for the content hash. */
+  contentFiles: string[];
+}
+
+// Hugging Face writes only the values that differ from CLIPConfig's defaults, so the defaults
+// below are the ones transformers itself would apply.
+const configSchema = z
+  .object({
+    _name_or_path: z.string().optional(),
+    projection_dim: z.number().int().positive().default(512),
+    text_config: z
+      .object({ max_position_embeddings: z.number().int().positive().default(77) })
+      .loose()
+      .default({ max_position_embeddings: 77 }),
+    vision_config: z.object({ image_size: z.number().int().positive().default(224) }).loose().default({ image_size: 224 }),
+    defect_rag: z.object({ random_weights: z.boolean().default(false) }).loose().optional(),
+  })
+  .loose();
+
+export function readModelFolder(dir: string, precision: Precision): ModelFolder {
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+    throw new DefectRagError('MODEL_NOT_FOUND', `Model folder ${dir} does not exist.`, { dir });
+  }
+  const config = parseJsonFile(dir, 'config.json', configSchema);
+  const preprocess = toPreprocessConfig(parseJsonFile(dir, 'preprocessor_config.json', preprocessorConfigSchema), (message) =>
+    invalid(dir, `preprocessor_config.json: ${message}`),
+  );
+  if (preprocess.cropHeight !== config.vision_config.image_size || preprocess.cropWidth !== config.vision_config.image_size) {
+    throw invalid(
+      dir,
+      `preprocessor_config.json crops ${preprocess.cropWidth}×${preprocess.cropHeight} but config.json ` +
+        `vision_config.image_size is ${config.vision_config.image_size}`,
+    );
+  }
+  const tokenizerJson = readJsonFile(dir, 'tokenizer.json');
+  const tokenizerConfig = existsSync(path.join(dir, 'tokenizer_config.json')) ? readJsonFile(dir, 'tokenizer_config.json') : {};
+  const layout = findOnnxLayout(dir, precision);
+  const onnxFiles = layout.kind === 'split' ? [layout.vision, layout.text] : [layout.model];
+
+  return {
+    dir,
+    modelId: config._name_or_path || path.basename(path.resolve(dir)),
+    dimension: config.projection_dim,
+    maxTextLength: config.text_config.max_position_embeddings,
+    randomWeights: config.defect_rag?.random_weights ?? false,
+    preprocess,
+    tokenizerJson,
+    tokenizerConfig,
+    layout,
+    contentFiles: [
+      'config.json',
+      'preprocessor_config.json',
+      'tokenizer.json',
+      ...(existsSync(path.join(dir, 'tokenizer_config.json')) ? ['tokenizer_config.json'] : []),
+      ...onnxFiles.flatMap((file) => [file, ...externalDataFiles(dir, file)]),
+    ],
+  };
+}
+
+function findOnnxLayout(dir: string, precision: Precision): OnnxLayout {
+  const suffix = precision === 'int8' ? '_quantized' : '';
+  const file = (stem: string) => `onnx/${stem}${suffix}.onnx`;
+  const has = (relative: string) => existsSync(path.join(dir, relative));
+  if (has(file('vision_model')) && has(file('text_model'))) {
+    return { kind: 'split', vision: file('vision_model'), text: file('text_model') };
+  }
+  if (has(file('model'))) return { kind: 'combined', model: file('model') };
+
+  const towers = [file('vision_model'), file('text_model')];
+  const present = towers.find(has);
+  const found = present ? ` It has ${present} but not ${towers.find((tower) => tower !== present)}.` : '';
+  const int8Hint =
+    precision === 'int8' && (has('onnx/vision_model.onnx') || has('onnx/model.onnx'))
+      ? ' The fp32 graphs are there: drop the int8 option or export the quantized ones (tools/export-metaclip).'
+      : '';
+  throw invalid(
+    dir,
+    `no ${precision} ONNX graphs: expected ${file('vision_model')} + ${file('text_model')} (split layout) ` +
+      `or ${file('model')} (combined layout).${found}${int8Hint}`,
+  );
+}
+
+/** Weights stored beside a graph, as `model.onnx_data` or `model.onnx.data`. */
+function externalDataFiles(dir: string, onnxFile: string): string[] {
+  return [`${onnxFile}_data`, `${onnxFile}.data`].filter((candidate) => existsSync(path.join(dir, candidate)));
+}
+
+function readJsonFile(dir: string, name: string): Record<string, unknown> {
+  const file = path.join(dir, name);
+  if (!existsSync(file)) throw invalid(dir, `${name} is missing.`);
+  try {
+    const value: unknown = JSON.parse(readFileSync(file, 'utf8'));
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('not a JSON object');
+    return value as Record<string, unknown>;
+  } catch (error) {
+    throw invalid(dir, `${name} is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+function parseJsonFile<T extends z.ZodType>(dir: string, name: string, schema: T): z.infer<T> {
+  const parsed = schema.safeParse(readJsonFile(dir, name));
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw invalid(dir, `${name}: ${issue.path.join('.') || '(root)'} ${issue.message}`);
+  }
+  return parsed.data;
+}
+
+export function invalid(dir: string, message: string): DefectRagError {
+  return new DefectRagError('MODEL_INVALID', `Model folder ${dir}: ${message}`, { dir });
+}
