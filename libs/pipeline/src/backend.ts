@@ -31,6 +31,7 @@ export async function openBackend(config: Config, logger: Logger): Promise<Backe
     const db = await openDatabase(services.databaseUrl);
     const vectorStore = new VectorStore({ url: services.qdrantUrl, apiKey: services.qdrantApiKey });
     const embedders = new Map<string, Promise<Embedder>>();
+    const collections = new Map<string, Promise<string>>();
     return {
       config,
       logger,
@@ -48,14 +49,24 @@ export async function openBackend(config: Config, logger: Logger): Promise<Backe
         }
         return loading;
       },
-      collection: (embedder) =>
-        vectorStore.ensureCollection({
-          modelId: embedder.modelId,
-          dimension: embedder.dimension,
-          ...(config.qdrantShards > 1 || config.qdrantReplicationFactor > 1
-            ? { sharding: { shards: config.qdrantShards, replicationFactor: config.qdrantReplicationFactor } }
-            : {}),
-        }),
+      collection: (embedder) => {
+        const key = `${embedder.modelId}\0${embedder.dimension}`;
+        let ensuring = collections.get(key);
+        if (!ensuring) {
+          ensuring = vectorStore.ensureCollection({
+            modelId: embedder.modelId,
+            dimension: embedder.dimension,
+            ...(config.qdrantShards > 1 || config.qdrantReplicationFactor > 1
+              ? { sharding: { shards: config.qdrantShards, replicationFactor: config.qdrantReplicationFactor } }
+              : {}),
+          });
+          // Checked once per process: searches must not pay two extra Qdrant requests each. A
+          // failure (Qdrant down) is not remembered, so the next call tries again.
+          ensuring.catch(() => collections.delete(key));
+          collections.set(key, ensuring);
+        }
+        return ensuring;
+      },
       cropsDir: (datasetId) => path.join(config.dataDir, 'crops', datasetId),
       close: async () => {
         await Promise.all([...embedders.values()].map((loading) => loading.then((embedder) => embedder.close(), () => {})));

@@ -29,6 +29,10 @@ const configSchema = z.object({
   DEFECT_RAG_QDRANT_SHARDS: z.coerce.number().int().min(1).default(1),
   DEFECT_RAG_QDRANT_REPLICATION_FACTOR: z.coerce.number().int().min(1).default(1),
   DEFECT_RAG_API_KEYS: optionalString,
+  DEFECT_RAG_API_READS_REQUIRE_KEY: z.stringbool().default(false),
+  DEFECT_RAG_API_PUBLIC_URL: urlWithScheme(['http', 'https']),
+  DEFECT_RAG_API_TIMEOUT_MS: z.coerce.number().int().min(1).default(30_000),
+  DEFECT_RAG_MAX_UPLOAD_BYTES: z.coerce.number().int().min(1).default(10 * 1024 * 1024),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOG_FORMAT: z.enum(['pretty', 'json']).default('pretty'),
 });
@@ -52,6 +56,14 @@ export interface Config {
   qdrantShards: number;
   qdrantReplicationFactor: number;
   apiKeys: string[];
+  /** With API keys set, queries need one too (mutations always do). */
+  apiReadsRequireKey: boolean;
+  /** Base of absolute crop image URLs; when absent `imageUrl` is relative (`/crops/<id>`). */
+  apiPublicUrl: string | undefined;
+  /** Longest a GraphQL operation or upload may take. */
+  apiTimeoutMs: number;
+  /** Largest accepted query image upload. */
+  maxUploadBytes: number;
   logLevel: z.infer<typeof configSchema>['LOG_LEVEL'];
   logFormat: z.infer<typeof configSchema>['LOG_FORMAT'];
 }
@@ -87,6 +99,10 @@ export function loadConfig(
     qdrantShards: c.DEFECT_RAG_QDRANT_SHARDS,
     qdrantReplicationFactor: c.DEFECT_RAG_QDRANT_REPLICATION_FACTOR,
     apiKeys: c.DEFECT_RAG_API_KEYS?.split(',').map((key) => key.trim()).filter(Boolean) ?? [],
+    apiReadsRequireKey: c.DEFECT_RAG_API_READS_REQUIRE_KEY,
+    apiPublicUrl: c.DEFECT_RAG_API_PUBLIC_URL?.replace(/\/+$/, ''),
+    apiTimeoutMs: c.DEFECT_RAG_API_TIMEOUT_MS,
+    maxUploadBytes: c.DEFECT_RAG_MAX_UPLOAD_BYTES,
     logLevel: c.LOG_LEVEL,
     logFormat: c.LOG_FORMAT,
   };

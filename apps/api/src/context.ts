@@ -1,0 +1,15 @@
+import type { Backend, RunManager } from '@defect-rag/pipeline';
+
+/** What every resolver gets: the shared backend and run manager, and this request's facts. */
+export interface ApiContext {
+  backend: Backend;
+  runs: RunManager;
+  /** Prefix of crop image URLs: the public base URL, or '' for URLs relative to this server. */
+  imageUrlBase: string;
+  maxUploadBytes: number;
+  /** Aborts when the request has taken longer than `timeoutMs`. */
+  deadline: AbortSignal;
+  timeoutMs: number;
+  /** The request carries a valid API key, or none are configured. */
+  authenticated: boolean;
+}

@@ -1,0 +1,40 @@
+import { Arg, Args, Ctx, ID, Mutation, Query, Resolver, UseMiddleware } from 'type-graphql';
+import { z } from 'zod';
+import { registerDataset } from '@defect-rag/pipeline';
+import { DefectRagError } from '@defect-rag/runtime';
+import type { ApiContext } from '../context';
+import { WithinDeadline } from '../deadline';
+import { pageComplexity } from '../limits';
+import { PageArgs, toConnection } from '../types/connection';
+import { Dataset, DatasetConnection } from '../types/dataset';
+import { pageSchema, parseInput, uuid, uuidCursor } from '../validation';
+
+const registerSchema = z.object({
+  path: z.string().trim().min(1, 'is empty').max(4096),
+  name: z.string().trim().min(1, 'is empty').max(200),
+});
+
+@Resolver()
+@UseMiddleware(WithinDeadline)
+export class DatasetResolver {
+  @Query(() => DatasetConnection, { description: 'Registered datasets, newest first.', complexity: pageComplexity })
+  async datasets(@Args(() => PageArgs) page: PageArgs, @Ctx() { backend }: ApiContext): Promise<DatasetConnection> {
+    const { first, after } = parseInput(pageSchema(uuidCursor), page);
+    return toConnection(await backend.db.datasets.list({ first, after }), after);
+  }
+
+  @Query(() => Dataset, { nullable: true, description: 'A dataset by id; NOT_FOUND when there is none.' })
+  async dataset(@Arg('id', () => ID) id: string, @Ctx() { backend }: ApiContext): Promise<Dataset> {
+    const datasetId = parseInput(uuid('dataset'), id);
+    const dataset = await backend.db.datasets.findById(datasetId);
+    if (!dataset) throw new DefectRagError('DATASET_NOT_FOUND', `no dataset with id ${datasetId}`, { datasetId });
+    return dataset;
+  }
+
+  @Mutation(() => Dataset, {
+    description: 'Registers a dataset folder on the server under a name (or points an existing name at it). Ingest it with startIngestion.',
+  })
+  async registerDataset(@Arg('path', () => String) path: string, @Arg('name', () => String) name: string, @Ctx() { backend }: ApiContext): Promise<Dataset> {
+    return registerDataset(backend, parseInput(registerSchema, { path, name }));
+  }
+}

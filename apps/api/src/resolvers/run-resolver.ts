@@ -1,0 +1,118 @@
+import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root, UseMiddleware } from 'type-graphql';
+import { z } from 'zod';
+import { MAX_SEARCH_LIMIT } from '@defect-rag/pipeline';
+import { DefectRagError } from '@defect-rag/runtime';
+import type { ApiContext } from '../context';
+import { WithinDeadline } from '../deadline';
+import { pageComplexity } from '../limits';
+import { PageArgs, toConnection } from '../types/connection';
+import { Dataset } from '../types/dataset';
+import { EvaluationOptions, FusionStrategy, IngestionOptions, Run, RunFilter, RunKind, RunProblem, RunProblemConnection, RunStatus, RunConnection } from '../types/run';
+import { SearchMode } from '../types/search';
+import { optional, pageSchema, parseInput, problemCursor, uuid, uuidCursor } from '../validation';
+
+const runFilterSchema = z.object({
+  datasetId: optional(uuid('dataset')),
+  kind: optional(z.enum(RunKind)),
+  status: optional(z.enum(RunStatus)),
+});
+
+const ingestionOptionsSchema = z
+  .object({
+    fusion: optional(z.enum(FusionStrategy)),
+    alpha: optional(z.number().min(0).max(1)),
+    batchSize: optional(z.int().min(1).max(1024)),
+    balance: optional(z.boolean()),
+    enrich: optional(z.boolean()),
+    splitFile: optional(z.string().min(1).max(4096)),
+    taxonomyFile: optional(z.string().min(1).max(4096)),
+  })
+  .refine((options) => options.alpha === undefined || options.fusion === FusionStrategy.WEIGHTED, {
+    message: 'alpha needs fusion: WEIGHTED',
+    path: ['alpha'],
+  })
+  .refine((options) => options.fusion !== FusionStrategy.WEIGHTED || options.alpha !== undefined, {
+    message: 'fusion WEIGHTED needs alpha',
+    path: ['alpha'],
+  });
+
+const evaluationOptionsSchema = z.object({
+  splitFile: optional(z.string().min(1).max(4096)),
+  k: optional(z.array(z.int().min(1).max(MAX_SEARCH_LIMIT)).min(1).max(20)),
+  alphas: optional(z.array(z.number().min(0).max(1)).min(1).max(21)),
+  modes: optional(z.array(z.enum(SearchMode)).min(1)),
+});
+
+@Resolver(() => Run)
+@UseMiddleware(WithinDeadline)
+export class RunResolver {
+  @Query(() => RunConnection, { description: 'Runs, newest first, optionally of one dataset, kind or status.', complexity: pageComplexity })
+  async runs(
+    @Arg('filter', () => RunFilter, { nullable: true }) filter: RunFilter | undefined,
+    @Args(() => PageArgs) page: PageArgs,
+    @Ctx() { backend }: ApiContext,
+  ): Promise<RunConnection> {
+    const where = parseInput(runFilterSchema, filter ?? {});
+    const { first, after } = parseInput(pageSchema(uuidCursor), page);
+    const runs = await backend.db.runs.list(where, { first, after });
+    return toConnection({ ...runs, items: runs.items.map(Run.fromRecord) }, after);
+  }
+
+  @Query(() => Run, { nullable: true, description: 'A run by id; NOT_FOUND when there is none.' })
+  async run(@Arg('id', () => ID) id: string, @Ctx() { backend }: ApiContext): Promise<Run> {
+    return Run.fromRecord(await backend.db.runs.get(parseInput(uuid('run'), id)));
+  }
+
+  @Mutation(() => Run, {
+    description:
+      'Starts ingesting a registered dataset in the background and returns its run at once (RUNNING); poll `run(id)` for progress. ' +
+      'CONFLICT while another run of the dataset is in progress.',
+  })
+  async startIngestion(
+    @Arg('datasetId', () => ID) datasetId: string,
+    @Arg('options', () => IngestionOptions, { nullable: true }) options: IngestionOptions | undefined,
+    @Ctx() { runs }: ApiContext,
+  ): Promise<Run> {
+    const id = parseInput(uuid('dataset'), datasetId);
+    const { fusion, alpha, balance, ...rest } = parseInput(ingestionOptionsSchema, options ?? {});
+    const run = await runs.startIngestion(id, {
+      ...rest,
+      ...(fusion ? { fusion: { strategy: fusion, alpha } } : {}),
+      ...(balance !== undefined ? { crop: { balance } } : {}),
+    });
+    return Run.fromRecord(run);
+  }
+
+  @Mutation(() => Run, {
+    description:
+      'Starts evaluating a registered dataset in the background (an ingestion that brings its index up to date, then retrieval metrics ' +
+      'for each query mode and fusion weight) and returns the EVALUATE run at once; the report is in its `metrics` when it succeeds.',
+  })
+  async startEvaluation(
+    @Arg('datasetId', () => ID) datasetId: string,
+    @Arg('options', () => EvaluationOptions, { nullable: true }) options: EvaluationOptions | undefined,
+    @Ctx() { runs }: ApiContext,
+  ): Promise<Run> {
+    const id = parseInput(uuid('dataset'), datasetId);
+    return Run.fromRecord(await runs.startEvaluation(id, parseInput(evaluationOptionsSchema, options ?? {})));
+  }
+
+  @Mutation(() => Run, { description: 'Cancels a queued or running run and returns it (CANCELLED); CONFLICT when it has already finished.' })
+  async cancelRun(@Arg('id', () => ID) id: string, @Ctx() { runs }: ApiContext): Promise<Run> {
+    return Run.fromRecord(await runs.cancel(parseInput(uuid('run'), id)));
+  }
+
+  @FieldResolver(() => Dataset, { complexity: 5 })
+  async dataset(@Root() run: Run, @Ctx() { backend }: ApiContext): Promise<Dataset> {
+    const dataset = await backend.db.datasets.findById(run.datasetId);
+    if (!dataset) throw new DefectRagError('DATASET_NOT_FOUND', `the dataset of run ${run.id} no longer exists`, { datasetId: run.datasetId });
+    return dataset;
+  }
+
+  @FieldResolver(() => RunProblemConnection, { description: 'Bad input items the run met, oldest first.', complexity: pageComplexity })
+  async problems(@Root() run: Run, @Args(() => PageArgs) page: PageArgs, @Ctx() { backend }: ApiContext): Promise<RunProblemConnection> {
+    const { first, after } = parseInput(pageSchema(problemCursor), page);
+    const problems = await backend.db.runs.listProblems(run.id, { first, after });
+    return toConnection({ ...problems, items: problems.items.map(RunProblem.fromRecord) }, after);
+  }
+}

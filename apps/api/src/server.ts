@@ -1,0 +1,122 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { expressMiddleware } from '@as-integrations/express5';
+import express from 'express';
+import { graphqlUploadExpress } from 'graphql-upload-minimal';
+import { RunManager, type Backend } from '@defect-rag/pipeline';
+import { workspaceRoot } from '@defect-rag/runtime';
+import { apiKeyPlugin, hasValidKey, type ApiKeyPolicy } from './auth';
+import type { ApiContext } from './context';
+import { errorFormatter } from './errors';
+import { queryLimitsPlugin } from './limits';
+import { cropImageRoute, explorerRoute, healthRoute, jsonErrorHandler, landingPage, sourceImageRoute } from './routes';
+import { buildApiSchema } from './schema';
+
+export interface ApiServerOptions {
+  /** Default: the configured DEFECT_RAG_API_PORT; 0 picks a free port. */
+  port?: number;
+  /** Default: the configured DEFECT_RAG_API_HOST. */
+  host?: string;
+  /** Hide internals from clients (error messages of unexpected failures, stack traces, introspection). Default: NODE_ENV=production. */
+  production?: boolean;
+  /** The built web explorer served at `/`. Default: apps/explorer/dist of the workspace. */
+  explorerDir?: string;
+}
+
+export interface ApiServer {
+  /** Where it listens, e.g. http://127.0.0.1:4000; GraphQL is at `${url}/graphql`. */
+  url: string;
+  /** The background runs started through this server. */
+  runs: RunManager;
+  /** Stops taking requests, lets those in flight finish, cancels its runs and waits for them. Leaves the backend open. */
+  close(): Promise<void>;
+}
+
+/** Largest JSON body (a GraphQL operation and its variables); uploads have their own limit. */
+const MAX_JSON_BODY = '1mb';
+
+/**
+ * The GraphQL API (at /graphql), crop images (/crops/:id) and their source photos
+ * (/crops/:id/source), health (/healthz) and the web explorer (/; a landing page while it is not
+ * built) over one backend. Limits, API keys and the public URL come from the backend's config.
+ */
+export async function createApiServer(backend: Backend, options: ApiServerOptions = {}): Promise<ApiServer> {
+  const { config, logger } = backend;
+  const production = options.production ?? process.env.NODE_ENV === 'production';
+  const policy: ApiKeyPolicy = { keys: config.apiKeys, readsRequireKey: config.apiReadsRequireKey };
+  const runs = new RunManager(backend);
+
+  const app = express();
+  app.disable('x-powered-by');
+  const httpServer = createServer({ requestTimeout: config.apiTimeoutMs, headersTimeout: Math.min(60_000, config.apiTimeoutMs) }, app);
+
+  const apollo = new ApolloServer<ApiContext>({
+    schema: await buildApiSchema(),
+    logger,
+    introspection: !production,
+    includeStacktraceInErrorResponses: !production,
+    hideSchemaDetailsFromClientErrors: production,
+    formatError: errorFormatter(logger, production),
+    // The process's owner decides how it stops (main.ts on signals, tests with close()).
+    stopOnTerminationSignals: false,
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      ApolloServerPluginLandingPageDisabled(),
+      // No cache hints here; the plugin would otherwise wrap every field's resolver.
+      ApolloServerPluginCacheControlDisabled(),
+      apiKeyPlugin(policy),
+      queryLimitsPlugin(),
+    ],
+  });
+  await apollo.start();
+
+  app.get('/healthz', healthRoute(backend, production));
+  app.get('/crops/:id', cropImageRoute(backend, policy));
+  app.get('/crops/:id/source', sourceImageRoute(backend, policy));
+  app.use(
+    '/graphql',
+    graphqlUploadExpress({ maxFileSize: config.maxUploadBytes, maxFiles: 1 }),
+    express.json({ limit: MAX_JSON_BODY }),
+    expressMiddleware(apollo, {
+      context: async ({ req }): Promise<ApiContext> => ({
+        backend,
+        runs,
+        imageUrlBase: config.apiPublicUrl ?? '',
+        maxUploadBytes: config.maxUploadBytes,
+        deadline: AbortSignal.timeout(config.apiTimeoutMs),
+        timeoutMs: config.apiTimeoutMs,
+        authenticated: hasValidKey(policy, req.headers),
+      }),
+    }),
+  );
+  app.use(explorerRoute(options.explorerDir ?? path.join(workspaceRoot, 'apps', 'explorer', 'dist')));
+  app.get('/', landingPage);
+  app.use(jsonErrorHandler(backend));
+
+  const host = options.host ?? config.apiHost;
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(options.port ?? config.apiPort, host, () => {
+      httpServer.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = httpServer.address() as AddressInfo;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    runs,
+    close: () =>
+      (closing ??= (async () => {
+        // Stops the HTTP server too (the drain plugin), letting requests in flight finish first.
+        await apollo.stop();
+        await runs.shutdown();
+      })()),
+  };
+}

@@ -1,0 +1,115 @@
+import { Field, Float, ID, Int, ObjectType } from 'type-graphql';
+import type { CropView } from '@defect-rag/pipeline';
+
+// The search result types are plain data, resolved by graphql's default resolver
+// (`simpleResolvers`) instead of a type-graphql wrapper per field: a search answers hundreds of fields.
+@ObjectType({ description: 'A rectangle in pixels.', simpleResolvers: true })
+export class Box {
+  @Field(() => Float)
+  x!: number;
+
+  @Field(() => Float)
+  y!: number;
+
+  @Field(() => Float)
+  width!: number;
+
+  @Field(() => Float)
+  height!: number;
+}
+
+@ObjectType({ description: 'One annotated defect visible in a crop.', simpleResolvers: true })
+export class Defect {
+  @Field(() => String, { description: 'The label as annotated (any language).' })
+  label!: string;
+
+  @Field(() => String, { description: 'Canonical damage type id from the taxonomy.' })
+  type!: string;
+
+  @Field(() => Box, { description: "The defect's box in crop pixels." })
+  box!: Box;
+
+  @Field(() => Float, { description: 'Share of the defect inside the crop, 0…1.' })
+  visibleFraction!: number;
+}
+
+@ObjectType({ description: "A clean crop's cell in the inspection grid over its vehicle.", simpleResolvers: true })
+export class GridPosition {
+  @Field(() => Int)
+  row!: number;
+
+  @Field(() => Int)
+  column!: number;
+}
+
+@ObjectType({ description: 'A 336×336 crop of a vehicle photo: one point of the index.', simpleResolvers: true })
+export class Crop {
+  @Field(() => ID)
+  id!: string;
+
+  @Field(() => Boolean)
+  hasDamage!: boolean;
+
+  @Field(() => String, { description: 'Taxonomy zone id: front, rear, left_side…' })
+  vehicleZone!: string;
+
+  @Field(() => String, { description: 'Taxonomy area id: bumper, door, hood…' })
+  area!: string;
+
+  @Field(() => [String], { description: 'Canonical damage type ids; empty for clean crops.' })
+  damageTypes!: string[];
+
+  @Field(() => [Defect])
+  defects!: Defect[];
+
+  @Field(() => String, { description: 'The description embedded with the image, e.g. "2 scratches on front (bumper)…".' })
+  textDescription!: string;
+
+  @Field(() => String, { description: 'The source photo, relative to its dataset folder.' })
+  sourceImage!: string;
+
+  @Field(() => Box, { description: 'The crop window in source-photo pixels.' })
+  box!: Box;
+
+  @Field(() => String, { description: 'The crop JPEG: /crops/<id>, absolute when the server has a public URL configured.' })
+  imageUrl!: string;
+
+  @Field(() => ID)
+  datasetId!: string;
+
+  @Field(() => String, { nullable: true, description: 'train, test… when the dataset was ingested with a split file.' })
+  split!: string | null;
+
+  @Field(() => ID)
+  imageId!: string;
+
+  @Field(() => GridPosition, { nullable: true, description: 'Clean crops only.' })
+  gridPosition!: GridPosition | null;
+
+  @Field(() => String, { description: 'How the crop was cut: cluster, tile or grid.' })
+  strategy!: string;
+
+  @Field(() => String, { description: 'The model whose vectors the index holds for this crop.' })
+  modelId!: string;
+
+  static fromView(view: CropView, imageUrlBase: string): Crop {
+    return {
+      id: view.id,
+      hasDamage: view.hasDamage,
+      vehicleZone: view.vehicleZone,
+      area: view.area,
+      damageTypes: view.damageTypes,
+      defects: view.defects.map(({ label, type, box, visible_fraction }) => ({ label, type, box, visibleFraction: visible_fraction })),
+      textDescription: view.textDescription,
+      sourceImage: view.sourceImage,
+      box: view.box,
+      imageUrl: `${imageUrlBase}/crops/${encodeURIComponent(view.id)}`,
+      datasetId: view.datasetId,
+      split: view.split,
+      imageId: view.imageId,
+      gridPosition: view.gridPos ? { row: view.gridPos[0], column: view.gridPos[1] } : null,
+      strategy: view.strategy,
+      modelId: view.modelId,
+    };
+  }
+}

@@ -1,0 +1,90 @@
+import type { FileUpload } from 'graphql-upload-minimal';
+import { GraphQLUpload } from 'graphql-upload-minimal';
+import { Field, Float, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { MAX_SEARCH_LIMIT } from '@defect-rag/pipeline';
+import { Crop } from './crop';
+
+/** GraphQL names, pipeline values: resolvers pass the value straight on. */
+export enum SearchMode {
+  FUSED = 'fused',
+  IMAGE = 'image',
+  TEXT = 'text',
+}
+registerEnumType(SearchMode, {
+  name: 'SearchMode',
+  description: 'Which vectors to compare.',
+  valuesConfig: {
+    FUSED: { description: 'The fused image+text vectors (default).' },
+    IMAGE: { description: 'The image vectors; a text query against them is text-to-image retrieval.' },
+    TEXT: { description: 'The description vectors.' },
+  },
+});
+
+export enum RagContextFormat {
+  TEXT = 'text',
+  MARKDOWN = 'markdown',
+}
+registerEnumType(RagContextFormat, { name: 'RagContextFormat' });
+
+@InputType({ description: 'Every field narrows the result (AND); a list matches ANY of its values.' })
+export class CropFilter {
+  @Field(() => Boolean, { nullable: true, description: 'true: damaged crops only; false: clean crops only.' })
+  hasDamage?: boolean;
+
+  @Field(() => [String], { nullable: true, description: 'Taxonomy zone ids.' })
+  zones?: string[];
+
+  @Field(() => [String], { nullable: true, description: 'Taxonomy area ids.' })
+  areas?: string[];
+
+  @Field(() => [String], { nullable: true, description: 'Crops with any of these damage type ids.' })
+  damageTypes?: string[];
+
+  @Field(() => ID, { nullable: true })
+  datasetId?: string;
+
+  @Field(() => String, { nullable: true, description: 'train, test…' })
+  split?: string;
+}
+
+@InputType({ description: 'Exactly one of cropId, image or text says what to look for.' })
+export class SimilarityQuery {
+  @Field(() => ID, { nullable: true, description: 'A crop in the index; it is never returned itself.' })
+  cropId?: string;
+
+  @Field(() => GraphQLUpload, { nullable: true, description: 'An image file (JPEG, PNG, WebP) sent as a GraphQL multipart request.' })
+  image?: Promise<FileUpload>;
+
+  @Field(() => String, { nullable: true, description: 'A description, e.g. "deep scratch on the rear bumper".' })
+  text?: string;
+
+  @Field(() => SearchMode, { defaultValue: SearchMode.FUSED })
+  mode!: SearchMode;
+
+  @Field(() => CropFilter, { nullable: true })
+  filter?: CropFilter;
+
+  @Field(() => Int, { defaultValue: 10, description: `How many crops, 1…${MAX_SEARCH_LIMIT}.` })
+  limit!: number;
+
+  @Field(() => Float, { nullable: true, description: 'Only crops at least this similar (cosine, -1…1).' })
+  minScore?: number;
+}
+
+@ObjectType({ description: 'A crop and how similar it is to the query.', simpleResolvers: true })
+export class SimilarCrop {
+  @Field(() => Float, { description: 'Cosine similarity, -1…1; higher is more similar.' })
+  score!: number;
+
+  @Field(() => Crop)
+  crop!: Crop;
+}
+
+@ObjectType({ description: 'Retrieved crops and a prompt-ready block that cites them by crop id.', simpleResolvers: true })
+export class RagContext {
+  @Field(() => String, { description: 'Numbered items with description, zone, area, damage types, score and crop id, ready for a prompt.' })
+  context!: string;
+
+  @Field(() => [SimilarCrop], { description: 'The cited crops, in the order the context numbers them.' })
+  items!: SimilarCrop[];
+}

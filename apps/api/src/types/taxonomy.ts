@@ -1,0 +1,91 @@
+import { Field, Int, ObjectType } from 'type-graphql';
+
+@ObjectType({ description: 'A canonical damage type: the ids crops and filters use.' })
+export class DamageType {
+  @Field(() => String)
+  id!: string;
+
+  @Field(() => String)
+  name!: string;
+
+  @Field(() => String)
+  plural!: string;
+
+  @Field(() => Boolean, { description: 'Weighted in evaluation (critical recall).' })
+  critical!: boolean;
+
+  @Field(() => String, { description: 'What it looks like, e.g. "fractured material, jagged edges".' })
+  visual!: string;
+
+  @Field(() => [String], { description: 'Other labels (Spanish and English) normalised to this type.' })
+  synonyms!: string[];
+}
+
+@ObjectType({ description: 'A zone or area: its id in crops and filters, its name in descriptions.' })
+export class TaxonomyEntry {
+  @Field(() => String)
+  id!: string;
+
+  @Field(() => String)
+  name!: string;
+}
+
+@ObjectType({ description: 'A vehicle part label and the zone and area it belongs to.' })
+export class PartMapping {
+  @Field(() => String)
+  label!: string;
+
+  @Field(() => String)
+  zone!: string;
+
+  @Field(() => String)
+  area!: string;
+}
+
+@ObjectType({ description: 'The vocabulary of damage types, zones and areas.' })
+export class Taxonomy {
+  @Field(() => [DamageType])
+  damageTypes!: DamageType[];
+
+  @Field(() => [TaxonomyEntry])
+  zones!: TaxonomyEntry[];
+
+  @Field(() => [TaxonomyEntry])
+  areas!: TaxonomyEntry[];
+
+  @Field(() => [PartMapping])
+  parts!: PartMapping[];
+}
+
+@ObjectType()
+export class ValueCount {
+  @Field(() => String)
+  value!: string;
+
+  @Field(() => Int)
+  count!: number;
+}
+
+@ObjectType({ description: 'Counts of the indexed crops. A crop with several damage types counts once for each.' })
+export class IndexStats {
+  @Field(() => String)
+  collection!: string;
+
+  @Field(() => Int)
+  points!: number;
+
+  @Field(() => Int)
+  damaged!: number;
+
+  @Field(() => Int)
+  clean!: number;
+
+  @Field(() => [ValueCount])
+  byZone!: ValueCount[];
+
+  @Field(() => [ValueCount])
+  byDamageType!: ValueCount[];
+
+  @Field(() => [ValueCount])
+  byArea!: ValueCount[];
+}

@@ -1,0 +1,31 @@
+import type { FileUpload } from 'graphql-upload-minimal';
+import { DefectRagError } from '@defect-rag/runtime';
+
+/**
+ * The bytes of an uploaded query image, at most `maxBytes` of them (PAYLOAD_TOO_LARGE beyond).
+ * The multipart parser stops a file at the same limit and marks its stream truncated.
+ */
+export async function readUpload(upload: Promise<FileUpload>, maxBytes: number): Promise<Buffer> {
+  const tooLarge = () => new DefectRagError('PAYLOAD_TOO_LARGE', `the uploaded image is larger than ${maxBytes} bytes (DEFECT_RAG_MAX_UPLOAD_BYTES)`, { maxBytes });
+  let stream: ReturnType<FileUpload['createReadStream']>;
+  try {
+    stream = (await upload).createReadStream();
+  } catch (error) {
+    // graphql-upload's errors carry the HTTP status they mean.
+    if ((error as { status?: number }).status === 413) throw tooLarge();
+    throw new DefectRagError('BAD_INPUT', `the uploaded image could not be read: ${(error as Error).message}`, {}, { cause: error });
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > maxBytes) {
+      stream.destroy();
+      throw tooLarge();
+    }
+    chunks.push(chunk);
+  }
+  if ((stream as { truncated?: boolean }).truncated) throw tooLarge();
+  if (size === 0) throw new DefectRagError('IMAGE_DECODE_FAILED', 'the uploaded image is empty');
+  return Buffer.concat(chunks);
+}

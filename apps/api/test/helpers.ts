@@ -1,0 +1,90 @@
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmod } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { openBackend, type Backend } from '@defect-rag/pipeline';
+import { createLogger, loadConfig, workspaceRoot } from '@defect-rag/runtime';
+
+export const tinyModelDir = path.join(workspaceRoot, 'models', 'tiny-clip');
+
+/** A backend on the test servers with its own data dir, the tiny model, and `env` on top (API limits, keys…). */
+export async function testBackend(urls: { databaseUrl: string; qdrantUrl: string }, env: Record<string, string> = {}): Promise<Backend> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'defect-rag-api-'));
+  await chmod(dataDir, 0o755);
+  const config = loadConfig(
+    { DATABASE_URL: urls.databaseUrl, QDRANT_URL: urls.qdrantUrl, DEFECT_RAG_DATA_DIR: dataDir, DEFECT_RAG_MODEL_DIR: tinyModelDir, LOG_LEVEL: 'silent', ...env },
+    { cwd: workspaceRoot, dotenv: false },
+  );
+  return openBackend(config, createLogger('silent'));
+}
+
+export interface GraphQLResponse<T = Record<string, unknown>> {
+  status: number;
+  data?: T | null;
+  errors?: { message: string; path?: string[]; extensions?: { code?: string; reason?: string } }[];
+}
+
+/** POSTs a GraphQL operation as JSON. */
+export async function graphql<T = Record<string, unknown>>(
+  url: string,
+  query: string,
+  variables: Record<string, unknown> = {},
+  headers: Record<string, string> = {},
+): Promise<GraphQLResponse<T>> {
+  const response = await fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify({ query, variables }),
+  });
+  return { status: response.status, ...((await response.json()) as Omit<GraphQLResponse<T>, 'status'>) };
+}
+
+/**
+ * A GraphQL multipart request (https://github.com/jaydenseric/graphql-multipart-request-spec) with
+ * one file, given to the variable at `filePath` (e.g. `variables.query.image`).
+ */
+export async function graphqlUpload<T = Record<string, unknown>>(
+  url: string,
+  query: string,
+  variables: Record<string, unknown>,
+  filePath: string,
+  file: Buffer,
+  headers: Record<string, string> = { 'apollo-require-preflight': 'true' },
+): Promise<GraphQLResponse<T>> {
+  const form = new FormData();
+  form.append('operations', JSON.stringify({ query, variables }));
+  form.append('map', JSON.stringify({ 0: [filePath] }));
+  form.append('0', new Blob([file], { type: 'image/jpeg' }), 'query.jpg');
+  const response = await fetch(`${url}/graphql`, { method: 'POST', headers, body: form });
+  return { status: response.status, ...((await response.json()) as Omit<GraphQLResponse<T>, 'status'>) };
+}
+
+/** The error codes of a response, in order. */
+export function errorCodes(response: GraphQLResponse): (string | undefined)[] {
+  return (response.errors ?? []).map((error) => error.extensions?.code);
+}
+
+/**
+ * Some images of the shared sample (with their annotations and polygons) in a temporary folder,
+ * plus `corrupt.jpg` when asked, which the run records as a problem.
+ */
+export function copySampleSubset(sampleDir: string, count: number, { corrupt = false } = {}): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'defect-rag-api-subset-'));
+  mkdirSync(path.join(dir, 'images'));
+  mkdirSync(path.join(dir, 'annotations'));
+  const polygons = JSON.parse(readFileSync(path.join(sampleDir, 'poligonos.json'), 'utf8')) as Record<string, unknown>;
+  const stems = Object.keys(polygons)
+    .map((file) => file.replace(/\.jpg$/, ''))
+    .sort()
+    .slice(0, count);
+  const subset: Record<string, unknown> = {};
+  for (const stem of stems) {
+    cpSync(path.join(sampleDir, 'images', `${stem}.jpg`), path.join(dir, 'images', `${stem}.jpg`));
+    const annotation = path.join(sampleDir, 'annotations', `${stem}_labelDANO_modificado.json`);
+    if (existsSync(annotation)) cpSync(annotation, path.join(dir, 'annotations', path.basename(annotation)));
+    subset[`${stem}.jpg`] = polygons[`${stem}.jpg`];
+  }
+  if (corrupt) writeFileSync(path.join(dir, 'images', 'corrupt.jpg'), Buffer.from('this is not a JPEG'));
+  writeFileSync(path.join(dir, 'poligonos.json'), JSON.stringify(subset));
+  return dir;
+}

@@ -1,0 +1,180 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Backend } from '@defect-rag/pipeline';
+import { sampleDatasetOrSkip, startTestServers, type TestServers } from '@defect-rag/testing';
+import { createApiServer, type ApiServer } from '../src';
+import { copySampleSubset, errorCodes, graphql, testBackend } from './helpers';
+
+const sample = sampleDatasetOrSkip();
+
+const RUN_FIELDS = `id datasetId kind status errorCode error startedAt finishedAt
+  progress { stage done total } counts { name value } timings { stage ms } metrics
+  dataset { name } problems(first: 10) { totalCount edges { node { item stage code message } } }`;
+
+interface RunResult {
+  id: string;
+  datasetId: string;
+  kind: string;
+  status: string;
+  errorCode: string | null;
+  finishedAt: string | null;
+  progress: { stage: string; done: number; total: number }[];
+  counts: { name: string; value: number }[];
+  metrics: Record<string, unknown> | null;
+  dataset: { name: string };
+  problems: { totalCount: number; edges: { node: { item: string; code: string } }[] };
+}
+
+describe.skipIf(!sample)('datasets and runs through the API', () => {
+  let servers: TestServers;
+  let backend: Backend;
+  let api: ApiServer;
+
+  const register = async (path: string, name: string) => {
+    const response = await graphql<{ registerDataset: { id: string; name: string; root: string } }>(
+      api.url,
+      `mutation($path: String!, $name: String!) { registerDataset(path: $path, name: $name) { id name root } }`,
+      { path, name },
+    );
+    expect(response.errors).toBeUndefined();
+    return response.data!.registerDataset;
+  };
+  const startIngestion = (datasetId: string, options: Record<string, unknown> = {}) =>
+    graphql<{ startIngestion: RunResult }>(api.url, `mutation($id: ID!, $options: IngestionOptions) { startIngestion(datasetId: $id, options: $options) { ${RUN_FIELDS} } }`, {
+      id: datasetId,
+      options,
+    });
+  const run = async (id: string) => (await graphql<{ run: RunResult }>(api.url, `query($id: ID!) { run(id: $id) { ${RUN_FIELDS} } }`, { id })).data!.run;
+  const finished = async (id: string) => {
+    for (const deadline = Date.now() + 120_000; Date.now() < deadline; await sleep(100)) {
+      const current = await run(id);
+      if (current.finishedAt) return current;
+    }
+    throw new Error(`run ${id} did not finish`);
+  };
+  const cancel = (id: string) => graphql<{ cancelRun: RunResult }>(api.url, `mutation($id: ID!) { cancelRun(id: $id) { id status } }`, { id });
+
+  beforeAll(async () => {
+    servers = await startTestServers();
+    backend = await testBackend(servers);
+    api = await createApiServer(backend, { port: 0, host: '127.0.0.1' });
+  }, 120_000);
+
+  afterAll(async () => {
+    await api?.close();
+    await backend?.close();
+    await servers?.stop();
+  });
+
+  it('registerDataset refuses a folder that does not exist (NOT_FOUND) and an empty name (BAD_USER_INPUT)', async () => {
+    const missing = await graphql(api.url, `mutation { registerDataset(path: "/no/such/folder", name: "x") { id } }`);
+    expect(missing.errors![0]!.extensions).toMatchObject({ code: 'NOT_FOUND', reason: 'DATASET_NOT_FOUND' });
+    const unnamed = await graphql(api.url, `mutation($path: String!) { registerDataset(path: $path, name: "  ") { id } }`, { path: sample! });
+    expect(errorCodes(unnamed)).toEqual(['BAD_USER_INPUT']);
+  });
+
+  it('startIngestion returns the run at once, refuses a second one for the dataset (CONFLICT), and the run ends SUCCEEDED with progress, counts and problems', async () => {
+    const dataset = await register(copySampleSubset(sample!, 12, { corrupt: true }), 'subset');
+    const started = await startIngestion(dataset.id, { batchSize: 2 });
+    expect(started.errors).toBeUndefined();
+    const first = started.data!.startIngestion;
+    expect(first).toMatchObject({ datasetId: dataset.id, kind: 'INGEST', status: 'RUNNING', finishedAt: null, dataset: { name: 'subset' } });
+
+    const second = await startIngestion(dataset.id);
+    expect(second.errors![0]!.extensions).toMatchObject({ code: 'CONFLICT', reason: 'RUN_CONFLICT' });
+    expect(second.errors![0]!.message).toContain(first.id);
+
+    const done = await finished(first.id);
+    expect(done.status).toBe('SUCCEEDED');
+    const crops = done.counts.find((count) => count.name === 'crops')!.value;
+    expect(crops).toBeGreaterThan(0);
+    expect(done.progress).toContainEqual({ stage: 'embedding', done: crops, total: crops });
+    expect(done.problems.totalCount).toBeGreaterThan(0);
+    expect(done.problems.edges.map((edge) => edge.node.item)).toContain('images/corrupt.jpg');
+
+    const again = await cancel(first.id);
+    expect(again.errors![0]!.extensions).toMatchObject({ code: 'CONFLICT', reason: 'RUN_CONFLICT' });
+
+    // Ingested with its options: the search filter sees the new dataset's crops.
+    const search = await graphql<{ searchSimilar: { crop: { datasetId: string } }[] }>(
+      api.url,
+      `query($id: ID!) { searchSimilar(query: { text: "dent", filter: { datasetId: $id }, limit: 100 }) { crop { datasetId } } }`,
+      { id: dataset.id },
+    );
+    expect(search.data!.searchSimilar).toHaveLength(crops);
+  });
+
+  it('cancelRun stops a running ingestion: CANCELLED at once, and the run records its end', async () => {
+    const dataset = await register(copySampleSubset(sample!, 30), 'to-cancel');
+    const { startIngestion: started } = (await startIngestion(dataset.id, { batchSize: 1, fusion: 'WEIGHTED', alpha: 0.7 })).data!;
+    const cancelled = await cancel(started.id);
+    expect(cancelled.data!.cancelRun).toEqual({ id: started.id, status: 'CANCELLED' });
+    const done = await finished(started.id);
+    expect(done.status).toBe('CANCELLED');
+    expect(api.runs.activeRunIds()).not.toContain(started.id);
+  });
+
+  it('startIngestion checks its options', async () => {
+    const dataset = await register(sample!, 'options');
+    const alphaWithoutWeighted = await startIngestion(dataset.id, { alpha: 0.5 });
+    expect(errorCodes(alphaWithoutWeighted)).toEqual(['BAD_USER_INPUT']);
+    const unknown = await startIngestion('00000000-0000-4000-8000-000000000000');
+    expect(unknown.errors![0]!.extensions).toMatchObject({ code: 'NOT_FOUND', reason: 'DATASET_NOT_FOUND' });
+  });
+
+  it('startEvaluation runs the evaluation in the background and stores its metrics on the EVALUATE run', async () => {
+    const dataset = await register(copySampleSubset(sample!, 24), 'evaluated');
+    const response = await graphql<{ startEvaluation: RunResult }>(
+      api.url,
+      `mutation($id: ID!) { startEvaluation(datasetId: $id, options: { k: [1, 5], alphas: [0.5], modes: [FUSED, TEXT] }) { ${RUN_FIELDS} } }`,
+      { id: dataset.id },
+    );
+    expect(response.errors).toBeUndefined();
+    expect(response.data!.startEvaluation).toMatchObject({ kind: 'EVALUATE', status: 'RUNNING' });
+    const done = await finished(response.data!.startEvaluation.id);
+    expect(done.status, done.errorCode ?? '').toBe('SUCCEEDED');
+    expect(done.metrics).not.toBeNull();
+  });
+
+  it('runs(first, after) walks every run exactly once, newest first, and filters', async () => {
+    const dataset = await register(sample!, 'paged');
+    for (let i = 0; i < 7; i++) await backend.db.runs.create({ datasetId: dataset.id, kind: i % 2 ? 'EVALUATE' : 'INGEST' });
+    const all = (await backend.db.runs.list({}, { first: 100 })).items;
+    expect(all.length).toBeGreaterThan(9);
+
+    type Page = { runs: { totalCount: number; pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; endCursor: string | null }; edges: { cursor: string; node: { id: string } }[] } };
+    const seen: string[] = [];
+    let after: string | null = null;
+    let pages = 0;
+    for (;;) {
+      const page: Page = (await graphql<Page>(api.url, `query($after: String) { runs(first: 3, after: $after) { totalCount pageInfo { hasNextPage hasPreviousPage endCursor } edges { cursor node { id } } } }`, { after })).data!;
+      pages++;
+      expect(page.runs.totalCount).toBe(all.length);
+      expect(page.runs.pageInfo.hasPreviousPage).toBe(after !== null);
+      expect(page.runs.edges.length).toBeLessThanOrEqual(3);
+      seen.push(...page.runs.edges.map((edge) => edge.node.id));
+      if (!page.runs.pageInfo.hasNextPage) break;
+      after = page.runs.pageInfo.endCursor;
+      expect(after).toBe(page.runs.edges.at(-1)!.cursor);
+    }
+    expect(pages).toBe(Math.ceil(all.length / 3));
+    expect(seen).toEqual(all.map((record) => record.id));
+
+    const filtered = await graphql<Page>(api.url, `query($id: ID!) { runs(filter: { datasetId: $id, kind: EVALUATE }, first: 100) { totalCount pageInfo { hasNextPage hasPreviousPage endCursor } edges { cursor node { id } } } }`, { id: dataset.id });
+    expect(filtered.data!.runs.totalCount).toBe(3);
+
+    const badCursor = await graphql(api.url, `{ runs(after: "not-a-cursor") { totalCount } }`);
+    expect(errorCodes(badCursor)).toEqual(['BAD_USER_INPUT']);
+  });
+
+  it('close() waits for a running job, which ends CANCELLED instead of being left RUNNING', async () => {
+    const dataset = await register(copySampleSubset(sample!, 30), 'shutdown');
+    const second = await createApiServer(backend, { port: 0, host: '127.0.0.1' });
+    const started = await graphql<{ startIngestion: { id: string } }>(second.url, `mutation($id: ID!) { startIngestion(datasetId: $id, options: { batchSize: 1 }) { id } }`, { id: dataset.id });
+    const runId = started.data!.startIngestion.id;
+    expect(second.runs.activeRunIds()).toEqual([runId]);
+    await second.close();
+    expect(second.runs.activeRunIds()).toEqual([]);
+    expect(await backend.db.runs.get(runId)).toMatchObject({ status: 'CANCELLED', errorCode: 'RUN_CANCELLED' });
+  });
+});
