@@ -1,7 +1,31 @@
 import type { CliCommand } from './command';
+import { demoCommand } from './demo';
 import { doctorCommand } from './doctor';
+import { analyzeCommand } from './analyze';
+import { splitCommand } from './split';
+import { cropsCommand } from './crops';
+import { contextsCommand } from './contexts';
+import { embedCommand } from './embed';
+import { ingestCommand } from './ingest';
+import { evaluateCommand } from './evaluate';
+import { searchCommand } from './search';
+import { runsCommand } from './runs';
+import { datasetsCommand } from './datasets';
+import { serveCommand } from './serve';
 
 /** Every command of the CLI, in the order `--help` lists them. */
 export const commands: CliCommand[] = [
+  demoCommand,
   doctorCommand,
+  analyzeCommand,
+  splitCommand,
+  cropsCommand,
+  contextsCommand,
+  embedCommand,
+  ingestCommand,
+  evaluateCommand,
+  searchCommand,
+  runsCommand,
+  datasetsCommand,
+  serveCommand,
 ];
