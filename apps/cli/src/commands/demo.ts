@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { demoDatasetStage, ingestDataset } from '@defect-rag/pipeline';
-import { withBackend } from '../backend';
+import { runApiProcess } from '../api-process';
+import { integer, withBackend } from '../backend';
 import { formatProblems } from '../output';
 import { createProgressDisplay } from '../progress';
 import type { CliCommand } from './command';
@@ -9,16 +10,20 @@ interface DemoOptions {
   dataset?: string;
   model?: string;
   images: number;
+  serve: boolean;
+  port?: number;
 }
 
 export const demoCommand: CliCommand = {
   register(program) {
     program
       .command('demo')
-      .description('the main job: ingest a dataset (by default a synthetic demo one it generates) on the embedded servers, then show how to search it')
+      .description('the main job: ingest a dataset (by default a synthetic demo one it generates) on the embedded servers, then serve the GraphQL API and print a curl example')
       .option('--dataset <dir>', 'your dataset instead of the generated demo dataset')
       .option('--model <dir>', 'model folder (default: DEFECT_RAG_MODEL_DIR, the tiny random test model)')
-      .option('--images <n>', 'images in the generated demo dataset', Number, 24)
+      .option('--images <n>', 'images in the generated demo dataset', integer, 24)
+      .option('--no-serve', 'stop after ingesting instead of starting the API')
+      .option('--port <port>', 'API port (default: DEFECT_RAG_API_PORT or 4000)', integer)
       .action(async (options: DemoOptions) => {
         await withBackend(async (backend) => {
           let datasetDir = options.dataset;
@@ -36,14 +41,15 @@ export const demoCommand: CliCommand = {
               summary.randomWeights ? `model ${summary.modelId} has random test weights: results show the plumbing, not retrieval quality` : `model ${summary.modelId}`,
               formatProblems(summary.problems),
               '',
-              'next:',
+              'search it from the command line:',
               `  npx defect-rag search --text "scratch on the door" --damaged --limit 5`,
-              `  npx defect-rag search --crop-id <a crop id from above> --mode image`,
               `  npx defect-rag runs`,
+              options.serve ? 'starting the API (Ctrl-C stops it)…' : 'serve it: npx defect-rag serve',
               '',
             ].join('\n'),
           );
         });
+        if (options.serve) process.exitCode = await runApiProcess({ port: options.port });
       });
   },
 };

@@ -1,0 +1,30 @@
+import { spawn } from 'node:child_process';
+import { constants } from 'node:os';
+import path from 'node:path';
+import { workspaceRoot } from '@defect-rag/runtime';
+
+/**
+ * The API is a program of its own (apps/api/src/main.ts): apps do not import each other, and its
+ * type-graphql decorators need its own tsconfig, which tsx reads from TSX_TSCONFIG_PATH.
+ */
+const API_DIR = path.join(workspaceRoot, 'apps', 'api');
+
+/** Runs the API server until it stops and returns its exit code. */
+export async function runApiProcess(options: { port?: number; host?: string }): Promise<number> {
+  const args = [
+    ...(options.port !== undefined ? ['--port', String(options.port)] : []),
+    ...(options.host !== undefined ? ['--host', options.host] : []),
+  ];
+  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), path.join(API_DIR, 'src', 'main.ts'), ...args], {
+    stdio: 'inherit',
+    env: { ...process.env, TSX_TSCONFIG_PATH: path.join(API_DIR, 'tsconfig.json') },
+  });
+  // Ctrl-C reaches both processes; a signal sent to this one alone is passed on. The server
+  // ignores a repeated signal while it stops.
+  const forward = (signal: NodeJS.Signals) => child.kill(signal);
+  process.on('SIGINT', forward);
+  process.on('SIGTERM', forward);
+  return new Promise<number>((resolve) => {
+    child.on('exit', (code, signal) => resolve(code ?? 128 + (signal ? constants.signals[signal] : 0)));
+  });
+}
