@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
@@ -24,8 +24,18 @@ interface CropResult {
   imageUrl: string;
   datasetId: string;
   textDescription: string;
+  sourceImage: string;
 }
 type SearchData = { searchSimilar: { score: number; crop: CropResult }[] };
+
+/** A stand-in for apps/explorer/dist, so these tests do not depend on the page being built. */
+function builtExplorer(): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'explorer-dist-'));
+  mkdirSync(path.join(dir, 'assets'));
+  writeFileSync(path.join(dir, 'index.html'), '<!doctype html><div id="app"></div><script type="module" src="./assets/index-abc123.js"></script>');
+  writeFileSync(path.join(dir, 'assets', 'index-abc123.js'), 'console.log("explorer");');
+  return dir;
+}
 
 describe.skipIf(!sample)('the GraphQL API over HTTP, on the shared sample ingested with the tiny model', () => {
   let servers: TestServers;
@@ -35,12 +45,14 @@ describe.skipIf(!sample)('the GraphQL API over HTTP, on the shared sample ingest
   /** The zone with the most damaged crops, and a damaged crop in it. */
   let zone: string;
   let damagedCrop: CropResult;
+  let explorerDir: string | undefined;
 
   beforeAll(async () => {
     servers = await startTestServers();
     backend = await testBackend(servers, { DEFECT_RAG_MAX_UPLOAD_BYTES: String(MAX_UPLOAD_BYTES) });
     ingestion = await ingestDataset(backend, { datasetDir: sample!, name: 'sample' });
-    api = await createApiServer(backend, { port: 0, host: '127.0.0.1' });
+    explorerDir = builtExplorer();
+    api = await createApiServer(backend, { port: 0, host: '127.0.0.1', explorerDir });
     const stats = await graphql<{ indexStats: { byZone: { value: string; count: number }[] } }>(
       api.url,
       `query($datasetId: ID) { indexStats(datasetId: $datasetId) { byZone { value count } } }`,
@@ -55,6 +67,7 @@ describe.skipIf(!sample)('the GraphQL API over HTTP, on the shared sample ingest
     await api?.close();
     await backend?.close();
     await servers?.stop();
+    if (explorerDir) rmSync(explorerDir, { recursive: true });
   });
 
   describe('searchSimilar', () => {
@@ -159,10 +172,38 @@ describe.skipIf(!sample)('the GraphQL API over HTTP, on the shared sample ingest
     });
   });
 
-  it('GET / is a local page, not a CDN landing page', async () => {
-    const page = await (await fetch(api.url)).text();
-    expect(page).toContain('/graphql');
-    expect(page).not.toMatch(/https?:\/\//);
+  it('GET /crops/:id/source is the photo the crop was cut from; 404 for an unknown crop', async () => {
+    const response = await fetch(`${api.url}/crops/${damagedCrop.id}/source`);
+    expect(response.status).toBe(200);
+    expect(Buffer.from(await response.arrayBuffer())).toEqual(readFileSync(path.join(sample!, damagedCrop.sourceImage)));
+    const unknown = await fetch(`${api.url}/crops/no-such-crop/source`);
+    expect(unknown.status).toBe(404);
+    expect(await unknown.json()).toMatchObject({ errors: [{ extensions: { code: 'NOT_FOUND', reason: 'CROP_NOT_FOUND' } }] });
+  });
+
+  it('GET / serves the built explorer, its content-hashed assets cached for good', async () => {
+    const page = await fetch(api.url);
+    expect(page.headers.get('cache-control')).toBe('no-cache');
+    expect(await page.text()).toContain('<div id="app">');
+    const asset = await fetch(`${api.url}/assets/index-abc123.js`);
+    expect(asset.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+    expect(await asset.text()).toBe('console.log("explorer");');
+    // The API's own routes stay in front of it.
+    expect((await fetch(`${api.url}/healthz`)).headers.get('content-type')).toMatch(/^application\/json/);
+  });
+
+  it('GET / is a local landing page, not a CDN one, while the explorer is not built', async () => {
+    const empty = mkdtempSync(path.join(tmpdir(), 'no-explorer-'));
+    const unbuilt = await createApiServer(backend, { port: 0, host: '127.0.0.1', explorerDir: empty });
+    try {
+      const page = await (await fetch(unbuilt.url)).text();
+      expect(page).toContain('/graphql');
+      expect(page).toContain('npm run -w @defect-rag/explorer build');
+      expect(page).not.toMatch(/https?:\/\//);
+    } finally {
+      await unbuilt.close();
+      rmSync(empty, { recursive: true });
+    }
   });
 
   it('indexStats, taxonomy and datasets describe what was ingested', async () => {
@@ -316,6 +357,7 @@ describe.skipIf(!sample)('the GraphQL API over HTTP, on the shared sample ingest
 
       expect((await fetch(`${readsNeedKey.api.url}/crops/${damagedCrop.id}`)).status).toBe(401);
       expect((await fetch(`${readsNeedKey.api.url}/crops/${damagedCrop.id}`, { headers: { 'x-api-key': 'key-one' } })).status).toBe(200);
+      expect((await fetch(`${readsNeedKey.api.url}/crops/${damagedCrop.id}/source`)).status).toBe(401);
       expect((await fetch(`${readsNeedKey.api.url}/healthz`)).status).toBe(200);
     });
   });

@@ -1,0 +1,340 @@
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { graphql, graphqlUpload } from '../api';
+import { ErrorBox } from '../components/error-box';
+import { ResultGrid } from '../components/result-grid';
+import { SEARCH, SEARCH_OPTIONS, type CropFilter, type SearchData, type SearchMode, type SearchOptionsData, type SimilarityQuery, type ValueCount } from '../queries';
+import { href } from '../router';
+import { useRequest } from '../use-request';
+
+/** What to look for: exactly one of a text, an uploaded image or a crop of the index. */
+type QuerySource = { kind: 'text'; text: string } | { kind: 'image'; file: File; preview: string } | { kind: 'crop'; id: string };
+
+type DamageChoice = 'any' | 'damaged' | 'clean';
+
+export interface SearchSettings {
+  damage: DamageChoice;
+  zones: string[];
+  damageTypes: string[];
+  datasetId: string;
+  split: string;
+  mode: SearchMode;
+  limit: number;
+  /** Empty: no minimum. */
+  minScore: string;
+}
+
+const DEFAULT_SETTINGS: SearchSettings = { damage: 'any', zones: [], damageTypes: [], datasetId: '', split: '', mode: 'FUSED', limit: 12, minScore: '' };
+const MODES: { value: SearchMode; label: string; hint: string }[] = [
+  { value: 'FUSED', label: 'Fused', hint: 'image + text vectors' },
+  { value: 'IMAGE', label: 'Image', hint: 'image vectors' },
+  { value: 'TEXT', label: 'Text', hint: 'description vectors' },
+];
+const ACCEPTED_IMAGES = 'image/jpeg,image/png,image/webp';
+
+/** The API's SimilarityQuery for the form's settings; empty filter fields are left out, not sent empty. */
+export function toSimilarityQuery(source: QuerySource, settings: SearchSettings): SimilarityQuery {
+  const filter: CropFilter = {};
+  if (settings.damage !== 'any') filter.hasDamage = settings.damage === 'damaged';
+  if (settings.zones.length > 0) filter.zones = settings.zones;
+  if (settings.damageTypes.length > 0) filter.damageTypes = settings.damageTypes;
+  if (settings.datasetId) filter.datasetId = settings.datasetId;
+  if (settings.split) filter.split = settings.split;
+  const minScore = settings.minScore.trim() === '' ? undefined : Number(settings.minScore);
+  return {
+    ...(source.kind === 'text' ? { text: source.text } : source.kind === 'crop' ? { cropId: source.id } : { image: null }),
+    ...(Object.keys(filter).length > 0 ? { filter } : {}),
+    mode: settings.mode,
+    limit: settings.limit,
+    ...(minScore !== undefined && Number.isFinite(minScore) ? { minScore } : {}),
+  };
+}
+
+export function SearchPage({ similarTo }: { similarTo: string | null }) {
+  const [text, setText] = useState('');
+  const [source, setSource] = useState<QuerySource | null>(null);
+  const [settings, setSettings] = useState<SearchSettings>(DEFAULT_SETTINGS);
+  // Pressing Search again with the same query asks again (the index may have changed).
+  const [attempt, setAttempt] = useState(0);
+  const options = useRequest<SearchOptionsData>('options', (signal) => graphql(SEARCH_OPTIONS, {}, signal));
+
+  useEffect(() => {
+    if (similarTo) setSource({ kind: 'crop', id: similarTo });
+  }, [similarTo]);
+
+  // An uploaded image's preview lives as long as it is the query.
+  useEffect(() => (source?.kind === 'image' ? () => URL.revokeObjectURL(source.preview) : undefined), [source]);
+
+  const query = source ? toSimilarityQuery(source, settings) : null;
+  const key = source && query ? JSON.stringify([sourceKey(source), query, attempt]) : null;
+  const results = useRequest<SearchData>(key, (signal) => {
+    if (!source || !query) throw new Error('no query');
+    return source.kind === 'image' ? graphqlUpload(SEARCH, { query }, 'query.image', source.file, signal) : graphql(SEARCH, { query }, signal);
+  });
+
+  const leaveSimilarRoute = () => {
+    if (similarTo) location.hash = href({ page: 'search', similarTo: null });
+  };
+  const searchText = (event: Event) => {
+    event.preventDefault();
+    const trimmed = text.trim();
+    if (!trimmed) return;
+    leaveSimilarRoute();
+    setSource({ kind: 'text', text: trimmed });
+    setAttempt((value) => value + 1);
+  };
+  const searchImage = (file: File) => {
+    leaveSimilarRoute();
+    setSource({ kind: 'image', file, preview: URL.createObjectURL(file) });
+  };
+  const update = (changes: Partial<SearchSettings>) => setSettings((previous) => ({ ...previous, ...changes }));
+
+  const stats = options.data?.indexStats;
+  return (
+    <div class="search-layout">
+      <section class="search-panel" aria-labelledby="search-heading">
+        <h1 id="search-heading">Find similar defects</h1>
+        <form class="text-query" role="search" onSubmit={searchText}>
+          <label for="query-text">Describe a defect</label>
+          <div class="input-row">
+            <input
+              id="query-text"
+              type="search"
+              value={text}
+              placeholder="deep scratch on the rear bumper"
+              onInput={(event) => setText(event.currentTarget.value)}
+              maxLength={1000}
+            />
+            <button type="submit" disabled={!text.trim()}>
+              Search
+            </button>
+          </div>
+        </form>
+        <ImageDrop onImage={searchImage} current={source?.kind === 'image' ? source : null} />
+        {options.error && <ErrorBox error={options.error} context="Filter options could not be loaded" />}
+        <Filters settings={settings} update={update} options={options.data} />
+      </section>
+
+      <section class="results" aria-labelledby="results-heading" aria-busy={results.loading}>
+        <div class="results-header">
+          <h2 id="results-heading">Results</h2>
+          <QuerySummary source={source} onClear={() => (leaveSimilarRoute(), setSource(null))} />
+        </div>
+        {stats && (
+          <p class="muted">
+            The index holds {stats.points} crops ({stats.damaged} damaged, {stats.clean} clean).
+          </p>
+        )}
+        {results.loading && (
+          <p class="loading" role="status">
+            Searching…
+          </p>
+        )}
+        {results.error && <ErrorBox error={results.error} context="Search failed" />}
+        {!source && <p class="empty">Type a description, drop an image, or pick “Similar” on any crop to start.</p>}
+        {results.data &&
+          !results.error &&
+          (results.data.searchSimilar.length === 0 ? (
+            <p class="empty" role="status">
+              No crops match this query and these filters.
+            </p>
+          ) : (
+            <>
+              <p class="muted" role="status">
+                {results.data.searchSimilar.length} crops, most similar first.
+              </p>
+              <ResultGrid results={results.data.searchSimilar} label="Search results" />
+            </>
+          ))}
+      </section>
+    </div>
+  );
+}
+
+function sourceKey(source: QuerySource): string {
+  if (source.kind === 'image') return `image:${source.preview}`;
+  return source.kind === 'text' ? `text:${source.text}` : `crop:${source.id}`;
+}
+
+function QuerySummary({ source, onClear }: { source: QuerySource | null; onClear: () => void }) {
+  if (!source) return null;
+  return (
+    <p class="query-summary" data-testid="query-summary">
+      {source.kind === 'text' && <>Text: “{source.text}”</>}
+      {source.kind === 'image' && <>Image: {source.file.name}</>}
+      {source.kind === 'crop' && (
+        <>
+          Similar to crop <a href={href({ page: 'crop', id: source.id })}>{source.id}</a>
+        </>
+      )}{' '}
+      <button type="button" class="link-button" onClick={onClear}>
+        Clear
+      </button>
+    </p>
+  );
+}
+
+/** A file picker that also takes a dropped image; the picker is a real (visually hidden) input, so keyboards reach it. */
+function ImageDrop({ onImage, current }: { onImage: (file: File) => void; current: { file: File; preview: string } | null }) {
+  const [dragging, setDragging] = useState(false);
+  const [refused, setRefused] = useState<string | null>(null);
+  const input = useRef<HTMLInputElement>(null);
+  const take = (file: File | undefined) => {
+    if (!file) return;
+    if (!ACCEPTED_IMAGES.split(',').includes(file.type)) {
+      setRefused(`${file.name} is not a JPEG, PNG or WebP image`);
+      return;
+    }
+    setRefused(null);
+    onImage(file);
+  };
+  return (
+    <div
+      class={dragging ? 'image-drop dragging' : 'image-drop'}
+      onDragOver={(event) => (event.preventDefault(), setDragging(true))}
+      onDragLeave={() => setDragging(false)}
+      onDrop={(event) => {
+        event.preventDefault();
+        setDragging(false);
+        take(event.dataTransfer?.files[0]);
+      }}
+    >
+      <label for="query-image">
+        <input
+          id="query-image"
+          ref={input}
+          class="visually-hidden"
+          type="file"
+          accept={ACCEPTED_IMAGES}
+          onChange={(event) => {
+            take(event.currentTarget.files?.[0]);
+            // The same file picked again is a new query too.
+            event.currentTarget.value = '';
+          }}
+        />
+        {current ? <img class="drop-preview" src={current.preview} alt="" /> : <span class="drop-icon" aria-hidden="true">⤓</span>}
+        <span>
+          <strong>Drop an image</strong> or <span class="like-link">choose a file</span>
+          <span class="muted small"> JPEG, PNG or WebP</span>
+        </span>
+      </label>
+      {refused && (
+        <p class="field-error" role="alert">
+          {refused}
+        </p>
+      )}
+    </div>
+  );
+}
+
+function Filters({ settings, update, options }: { settings: SearchSettings; update: (changes: Partial<SearchSettings>) => void; options: SearchOptionsData | null }) {
+  const zoneCounts = counts(options?.indexStats.byZone);
+  const typeCounts = counts(options?.indexStats.byDamageType);
+  const toggle = (list: string[], id: string, on: boolean) => (on ? [...list, id] : list.filter((item) => item !== id));
+  return (
+    <div class="filters">
+      <fieldset class="segmented">
+        <legend>Damage</legend>
+        {(['any', 'damaged', 'clean'] as const).map((choice) => (
+          <label key={choice}>
+            <input type="radio" name="damage" value={choice} checked={settings.damage === choice} onChange={() => update({ damage: choice })} />
+            <span>{choice === 'any' ? 'Any' : choice === 'damaged' ? 'Damaged' : 'Clean'}</span>
+          </label>
+        ))}
+      </fieldset>
+
+      <fieldset class="segmented">
+        <legend>Mode</legend>
+        {MODES.map((mode) => (
+          <label key={mode.value} title={mode.hint}>
+            <input type="radio" name="mode" value={mode.value} checked={settings.mode === mode.value} onChange={() => update({ mode: mode.value })} />
+            <span>{mode.label}</span>
+          </label>
+        ))}
+      </fieldset>
+
+      <div class="field-row">
+        <label>
+          Limit
+          <input type="number" min={1} max={100} step={1} value={settings.limit} onChange={(event) => update({ limit: clampLimit(event.currentTarget.valueAsNumber) })} />
+        </label>
+        <label>
+          Min score
+          <input type="number" min={-1} max={1} step={0.05} value={settings.minScore} placeholder="none" onChange={(event) => update({ minScore: event.currentTarget.value })} />
+        </label>
+      </div>
+
+      <div class="field-row">
+        <label>
+          Dataset
+          <select value={settings.datasetId} onChange={(event) => update({ datasetId: event.currentTarget.value })}>
+            <option value="">All datasets</option>
+            {options?.datasets.edges.map(({ node }) => (
+              <option key={node.id} value={node.id}>
+                {node.name}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Split
+          <select value={settings.split} onChange={(event) => update({ split: event.currentTarget.value })}>
+            <option value="">Any</option>
+            <option value="train">train</option>
+            <option value="test">test</option>
+          </select>
+        </label>
+      </div>
+
+      {options && (
+        <>
+          <CheckboxGroup
+            legend="Zones"
+            entries={options.taxonomy.zones}
+            counts={zoneCounts}
+            selected={settings.zones}
+            onToggle={(id, on) => update({ zones: toggle(settings.zones, id, on) })}
+          />
+          <CheckboxGroup
+            legend="Damage types"
+            entries={options.taxonomy.damageTypes}
+            counts={typeCounts}
+            selected={settings.damageTypes}
+            onToggle={(id, on) => update({ damageTypes: toggle(settings.damageTypes, id, on) })}
+          />
+        </>
+      )}
+      <button type="button" class="link-button" onClick={() => update(DEFAULT_SETTINGS)}>
+        Reset filters
+      </button>
+    </div>
+  );
+}
+
+function CheckboxGroup(props: {
+  legend: string;
+  entries: { id: string; name: string }[];
+  counts: Map<string, number>;
+  selected: string[];
+  onToggle: (id: string, on: boolean) => void;
+}) {
+  return (
+    <fieldset class="checkbox-group">
+      <legend>{props.legend}</legend>
+      {props.entries.map((entry) => (
+        <label key={entry.id} class={props.counts.has(entry.id) ? undefined : 'muted'}>
+          <input type="checkbox" value={entry.id} checked={props.selected.includes(entry.id)} onChange={(event) => props.onToggle(entry.id, event.currentTarget.checked)} />
+          <span>{entry.name}</span>
+          <span class="count">{props.counts.get(entry.id) ?? 0}</span>
+        </label>
+      ))}
+    </fieldset>
+  );
+}
+
+function counts(values: ValueCount[] | undefined): Map<string, number> {
+  return new Map((values ?? []).map(({ value, count }) => [value, count]));
+}
+
+function clampLimit(value: number): number {
+  return Number.isFinite(value) ? Math.min(100, Math.max(1, Math.round(value))) : DEFAULT_SETTINGS.limit;
+}

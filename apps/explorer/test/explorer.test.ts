@@ -1,0 +1,327 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+/*
+ * The explorer in a real Chromium against the real API: the page is built, the shared sample is
+ * ingested and `npx defect-rag serve` serves both, all as child processes in a temporary data dir
+ * (the explorer imports nothing of the workspace, so neither does its test).
+ */
+
+const explorerDir = fileURLToPath(new URL('..', import.meta.url));
+const workspaceRoot = path.resolve(explorerDir, '..', '..');
+const screenshotDir = path.join(workspaceRoot, 'test-output', 'explorer');
+/** The README's screenshot; rewritten only when asked, so a test run leaves the checkout clean. */
+const readmeScreenshot = path.join(workspaceRoot, 'docs', 'explorer-search.png');
+const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const LAPTOP = { width: 1280, height: 800 };
+const TABLET = { width: 820, height: 1180 };
+
+/**
+ * libs/testing's rule, restated here because the explorer may not import workspace projects:
+ * what the test needs is skipped with a message when absent, and a failure under CI=true.
+ */
+function requiredOrSkip(what: string, file: string | undefined, fix: string): string | null {
+  if (file && existsSync(file)) return file;
+  const reason = `${what} is absent (${fix})`;
+  if (process.env.CI === 'true') throw new Error(`${reason}: CI must have it`);
+  console.warn(`[skip] ${reason}; the explorer's browser test is skipped.`);
+  return null;
+}
+
+const sharedDir = [process.env.DEFECT_RAG_SHARED_DIR, path.resolve(workspaceRoot, '..', 'shared')].find((dir) => dir && existsSync(dir));
+const sample = requiredOrSkip('../shared/datasets/vehicle-damage-sample', sharedDir && path.join(sharedDir, 'datasets', 'vehicle-damage-sample'), 'it lives beside the checkout');
+const browserPath = sample && requiredOrSkip(`Chromium at ${chromiumPath}`, chromiumPath, 'apt-get install chromium, or set CHROMIUM_PATH');
+
+/** Runs a command to its end; rejects with its output when it fails. */
+function run(command: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv }): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk));
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${command} ${args.join(' ')} exited with ${code}:\n${output.slice(-4000)}`))));
+  });
+}
+
+/** `npx defect-rag serve` on a free port; resolves with its URL once it prints it. */
+function startApi(env: NodeJS.ProcessEnv): Promise<{ url: string; process: ChildProcess; log: () => string }> {
+  return new Promise((resolve, reject) => {
+    // Its own process group, so stopping it reaches npx, the CLI and the API beneath them.
+    const child = spawn('npx', ['defect-rag', 'serve', '--port', '0', '--host', '127.0.0.1'], { cwd: workspaceRoot, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    const timer = setTimeout(() => reject(new Error(`the API did not start within 90 s:\n${output.slice(-4000)}`)), 90_000);
+    const onData = (chunk: Buffer) => {
+      output += chunk;
+      const url = /defect-rag API: (http:\/\/\S+)\/graphql/.exec(output)?.[1];
+      if (url) {
+        clearTimeout(timer);
+        resolve({ url, process: child, log: () => output });
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the API exited with ${code} before listening:\n${output.slice(-4000)}`));
+    });
+  });
+}
+
+/** A vitest poll with time for a request to be answered and the page to render it. */
+const eventually = <T>(read: () => Promise<T> | T) => expect.poll(read, { timeout: 15_000 });
+
+/** Playwright's innerText: the text as shown, with the spaces CSS puts between elements. */
+const text = (locator: Locator) => locator.innerText();
+
+/**
+ * SIGTERM to the whole group (npx, the CLI, the API); the API drains and stops its embedded
+ * servers before it exits, so this waits until no process of the group is left, and kills what
+ * still runs after 30 s.
+ */
+async function stopApi(child: ChildProcess): Promise<void> {
+  const group = child.pid;
+  if (group === undefined) return;
+  const alive = () => {
+    try {
+      process.kill(-group, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (!alive()) return;
+  process.kill(-group, 'SIGTERM');
+  for (const started = Date.now(); alive(); await new Promise((resolve) => setTimeout(resolve, 100))) {
+    if (Date.now() - started > 30_000) {
+      process.kill(-group, 'SIGKILL');
+      return;
+    }
+  }
+}
+
+describe.skipIf(!browserPath)('the explorer in Chromium, served by the API with the shared sample ingested', () => {
+  let dataDir: string;
+  let profileDir: string;
+  let api: Awaited<ReturnType<typeof startApi>>;
+  let context: BrowserContext;
+  let page: Page;
+  /** Console errors and uncaught exceptions of the page, over every test. */
+  const pageErrors: string[] = [];
+
+  beforeAll(async () => {
+    await rm(screenshotDir, { recursive: true, force: true });
+    await mkdir(screenshotDir, { recursive: true });
+    dataDir = await mkdtemp(path.join(os.tmpdir(), 'defect-rag-explorer-'));
+    // PostgreSQL runs as its own user when the tests run as root: it must enter the folder.
+    await chmod(dataDir, 0o755);
+    profileDir = await mkdtemp(path.join(os.tmpdir(), 'defect-rag-explorer-chromium-'));
+    const env: NodeJS.ProcessEnv = { ...process.env, DEFECT_RAG_DATA_DIR: dataDir, LOG_LEVEL: 'warn', LOG_FORMAT: 'json' };
+    // Embedded servers in the temporary folder, whatever the developer's shell points at.
+    for (const name of ['DATABASE_URL', 'QDRANT_URL', 'QDRANT_API_KEY', 'DEFECT_RAG_API_KEYS', 'DEFECT_RAG_API_PUBLIC_URL']) delete env[name];
+
+    // The page as it is in the sources now (the API serves dist/), built while the sample is ingested.
+    await Promise.all([
+      run('npx', ['vite', 'build', '--logLevel', 'warn'], { cwd: explorerDir, env: process.env }),
+      run('npx', ['defect-rag', 'ingest', sample!, '--name', 'sample'], { cwd: workspaceRoot, env }),
+    ]);
+    api = await startApi(env);
+
+    context = await chromium.launchPersistentContext(profileDir, { executablePath: browserPath!, args: CHROMIUM_ARGS, headless: true, viewport: LAPTOP });
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: api.url });
+    page = context.pages()[0] ?? (await context.newPage());
+    page.setDefaultTimeout(15_000);
+    page.on('console', (message) => {
+      if (message.type() === 'error') pageErrors.push(`console: ${message.text()}`);
+    });
+    page.on('pageerror', (error) => pageErrors.push(`exception: ${error.message}`));
+  }, 180_000);
+
+  afterAll(async () => {
+    await context?.close();
+    if (api) await stopApi(api.process);
+    for (const dir of [dataDir, profileDir]) if (dir) await rm(dir, { recursive: true, force: true });
+  }, 60_000);
+
+  /** Sets the damage filter and waits for the search it starts to be answered. */
+  async function searchWithDamage(choice: 'Damaged' | 'Clean'): Promise<void> {
+    const filter = `"hasDamage":${choice === 'Damaged'}`;
+    const answered = page.waitForResponse((response) => response.url().endsWith('/graphql') && response.request().postData()?.includes(filter) === true);
+    await page.getByRole('radio', { name: choice, exact: true }).check();
+    await answered;
+    await resultsSettled();
+  }
+
+  /** The search results are answered and their thumbnails loaded. */
+  async function resultsSettled(): Promise<void> {
+    await page.locator('.results[aria-busy="false"]').waitFor();
+    await imagesLoaded();
+  }
+
+  async function imagesLoaded(): Promise<void> {
+    await page.waitForFunction(() => [...document.images].every((image) => image.complete));
+  }
+
+  const resultStates = () => page.locator('[data-testid=result]').evaluateAll((cards) => cards.map((card) => card.getAttribute('data-has-damage')));
+
+  async function screenshot(name: string, fullPage = false): Promise<string> {
+    const file = path.join(screenshotDir, `${name}.png`);
+    await page.screenshot({ path: file, fullPage });
+    return file;
+  }
+
+  it('searches by text, and the damaged filter leaves only damaged crops', async () => {
+    await page.goto(api.url);
+    await page.getByTestId('random-weights').waitFor();
+    await page.getByLabel('Describe a defect').fill('scratch on the front bumper');
+    const answered = page.waitForResponse((response) => response.url().endsWith('/graphql') && response.request().postData()?.includes('scratch') === true);
+    await page.getByRole('button', { name: 'Search', exact: true }).click();
+    await answered;
+    await resultsSettled();
+    // The unfiltered answer has both kinds, so the filter below has something to remove.
+    expect(new Set(await resultStates())).toEqual(new Set(['true', 'false']));
+
+    await searchWithDamage('Clean');
+    const clean = await resultStates();
+    expect(clean.length).toBeGreaterThan(0);
+    expect(clean.every((state) => state === 'false')).toBe(true);
+
+    await searchWithDamage('Damaged');
+    const damaged = await resultStates();
+    expect(damaged.length).toBe(12);
+    expect(damaged.every((state) => state === 'true')).toBe(true);
+    await eventually(() => page.locator('[data-testid=result] .tag-damaged').count()).toBe(12);
+
+    const file = await screenshot('search');
+    if (process.env.EXPLORER_README_SCREENSHOT === '1') {
+      // A 256-colour palette keeps the README's PNG small; the photos stay recognisable.
+      await mkdir(path.dirname(readmeScreenshot), { recursive: true });
+      await writeFile(readmeScreenshot, await sharp(file).png({ palette: true, colours: 256, compressionLevel: 9, effort: 10 }).toBuffer());
+    }
+  });
+
+  it('uploads an image as a multipart request and shows the crops similar to it', async () => {
+    const image = path.join(sample!, 'images', (await readdir(path.join(sample!, 'images'))).sort()[0]!);
+    const answered = page.waitForResponse((response) => response.url().endsWith('/graphql') && (response.request().headers()['content-type'] ?? '').startsWith('multipart/form-data'));
+    await page.locator('#query-image').setInputFiles(image);
+    const response = await answered;
+    expect(response.status()).toBe(200);
+    await resultsSettled();
+    await eventually(() => text(page.getByTestId('query-summary'))).toContain(`Image: ${path.basename(image)}`);
+    await eventually(() => page.getByTestId('error').count()).toBe(0);
+    const states = await resultStates();
+    expect(states.length).toBeGreaterThan(0);
+    // The damaged filter still applies to image queries.
+    expect(states.every((state) => state === 'true')).toBe(true);
+    await screenshot('search-image');
+  });
+
+  it('opens a crop: its window and defect boxes drawn over the source photo and the crop, and its RAG context', async () => {
+    await page.locator('[data-testid=result]').first().getByRole('link', { name: 'Details', exact: true }).click();
+    await page.getByTestId('source-overlay').waitFor();
+    await page.getByTestId('overlay').waitFor();
+    await imagesLoaded();
+
+    // The crop's window, as the API gives it, lies where it belongs on the displayed photo.
+    const [, width, height, x, y] = /Crop box(\d+)×(\d+) at \((\d+), (\d+)\)/.exec((await page.getByTestId('metadata').textContent())!)!.map(Number);
+    const source = await page.getByTestId('source-overlay').evaluate((svg) => {
+      const image = svg.previousElementSibling as HTMLImageElement;
+      return {
+        natural: { width: image.naturalWidth, height: image.naturalHeight },
+        shown: image.getBoundingClientRect().toJSON() as DOMRect,
+        overlay: svg.getBoundingClientRect().toJSON() as DOMRect,
+        cropBox: svg.querySelector('[data-testid=crop-box]')!.getBoundingClientRect().toJSON() as DOMRect,
+      };
+    });
+    expect(source.overlay).toEqual(source.shown);
+    const scale = source.shown.width / source.natural.width;
+    expect(source.cropBox.x).toBeCloseTo(source.shown.x + x! * scale, 0);
+    expect(source.cropBox.y).toBeCloseTo(source.shown.y + y! * scale, 0);
+    expect(source.cropBox.width).toBeCloseTo(width! * scale, 0);
+    expect(source.cropBox.height).toBeCloseTo(height! * scale, 0);
+
+    // A damaged crop shows its defects on both pictures, each box inside the crop.
+    const defectRows = await page.locator('table:has(caption:text("Defects in this crop")) tbody tr').count();
+    expect(defectRows).toBeGreaterThan(0);
+    expect(await page.locator('[data-testid=source-overlay] [data-testid=defect-box]').count()).toBe(defectRows);
+    const crop = await page.getByTestId('overlay').evaluate((svg) => ({
+      shown: (svg.previousElementSibling as HTMLImageElement).getBoundingClientRect().toJSON() as DOMRect,
+      defects: [...svg.querySelectorAll('[data-testid=defect-box] rect')].map((rect) => rect.getBoundingClientRect().toJSON() as DOMRect),
+    }));
+    expect(crop.defects).toHaveLength(defectRows);
+    for (const box of crop.defects) {
+      expect(box.width).toBeGreaterThan(0);
+      expect(box.x).toBeGreaterThanOrEqual(crop.shown.x - 1);
+      expect(box.x + box.width).toBeLessThanOrEqual(crop.shown.x + crop.shown.width + 1);
+      expect(box.y + box.height).toBeLessThanOrEqual(crop.shown.y + crop.shown.height + 1);
+    }
+
+    await eventually(() => text(page.getByTestId('metadata'))).toContain('damaged');
+    await eventually(() => text(page.getByTestId('rag-context'))).toContain('crop:');
+    await page.getByTestId('copy-context').click();
+    await eventually(() => page.evaluate(() => navigator.clipboard.readText())).toBe(await page.getByTestId('rag-context').textContent());
+    await page.getByRole('radio', { name: 'Markdown' }).check();
+    await eventually(() => text(page.getByTestId('rag-context'))).toContain('**[crop:');
+    await imagesLoaded();
+    await screenshot('crop', true);
+
+    // "Find similar crops" searches with this crop as the query.
+    const cropId = (await page.locator('.crop-id').textContent())!;
+    await page.getByRole('link', { name: 'Find similar crops', exact: true }).click();
+    await eventually(() => text(page.getByTestId('query-summary'))).toContain(`Similar to crop ${cropId}`);
+    await resultsSettled();
+    expect((await resultStates()).length).toBeGreaterThan(0);
+  });
+
+  it('lists the ingestion run as succeeded, with its stages, and opens it', async () => {
+    await page.getByRole('link', { name: 'Datasets and runs', exact: true }).click();
+    const row = page.locator('[data-testid=run-row][data-kind=INGEST]');
+    await eventually(() => row.count()).toBe(1);
+    await eventually(() => row.getByTestId('run-status').textContent()).toBe('succeeded');
+    await eventually(() => row.locator('progress').count()).toBeGreaterThan(0);
+    await eventually(() => text(page.getByTestId('datasets'))).toContain('sample');
+    await screenshot('runs', true);
+
+    await row.getByRole('link').click();
+    await eventually(() => text(page.getByRole('heading', { level: 1 }))).toContain('Ingestion of sample');
+    await page.getByRole('heading', { name: /^Problems \(\d+\)$/ }).waitFor();
+    await screenshot('run', true);
+  });
+
+  it("shows the API's error code and message when a request fails", async () => {
+    await page.goto(`${api.url}/#/search?similar=no-such-crop`);
+    await eventually(() => text(page.getByTestId('error'))).toContain('NOT_FOUND');
+    await eventually(() => text(page.getByTestId('error'))).toContain('no-such-crop');
+  });
+
+  it('fits a tablet screen and can be used with the keyboard alone', async () => {
+    await page.setViewportSize(TABLET);
+    await page.goto(`${api.url}/#/search`);
+    await page.reload();
+    const focused: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      await page.keyboard.press('Tab');
+      focused.push(await page.evaluate(() => document.activeElement?.id || document.activeElement?.textContent?.trim() || ''));
+    }
+    expect(focused).toEqual(expect.arrayContaining(['Search', 'Datasets and runs', 'query-text', 'query-image']));
+    await page.getByLabel('Describe a defect').focus();
+    await page.keyboard.type('dent on the rear door');
+    await page.keyboard.press('Enter');
+    await page.locator('[data-testid=result]').first().waitFor();
+    await resultsSettled();
+    expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0);
+    await screenshot('search-tablet');
+  });
+
+  it('logged no console errors on any page', () => {
+    expect(pageErrors).toEqual([]);
+  });
+});
