@@ -61,7 +61,7 @@ function planDamaged(image: DatasetImage, context: PlanContext): CropRecord[] {
     for (const y of windowStarts(box.y, box.y + box.height, size, tileOverlap, image.height)) {
       for (const x of windowStarts(box.x, box.x + box.width, size, tileOverlap, image.width)) {
         // Only tiles that show part of the polygon: a long diagonal defect leaves empty corners.
-        if (areaInside(defect.polygon, sourceBox(image, size, x, y)) > 0) windows.push({ strategy: 'tile', x, y });
+        if (areaInside(defect.polygon, sourceBox(image, size, x, y)) >= MIN_VISIBLE_AREA) windows.push({ strategy: 'tile', x, y });
       }
     }
   }
@@ -76,13 +76,19 @@ function planDamaged(image: DatasetImage, context: PlanContext): CropRecord[] {
     .map(({ strategy, x, y }) => damageCrop(image, context, strategy, sourceBox(image, size, x, y)));
 }
 
+/**
+ * A defect shows in a crop when at least this much of its polygon (px²) lies inside: a polygon
+ * that only grazes the window's edge would otherwise be listed as a defect nobody can see.
+ */
+const MIN_VISIBLE_AREA = 1;
+
 function damageCrop(image: DatasetImage, context: PlanContext, strategy: CropStrategy, box: Box): CropRecord {
   const fill = fillOf(image, context.config.size);
   const shown: Array<{ polygon: Polygon; defect: CropDefect }> = [];
   for (const defect of image.defects) {
     const clipped = clipPolygon(defect.polygon, box);
     const visible = clipped.length < 3 ? 0 : polygonArea(clipped);
-    if (visible <= 0) continue;
+    if (visible < MIN_VISIBLE_AREA) continue;
     const visibleBox = pixelBox(polygonBox(clipped));
     shown.push({
       polygon: clipped,
