@@ -1,1 +1,26 @@
-export {};
+export { pingQdrant, type QdrantInfo } from './health';
+export { collectionNameFor, type CollectionSpec } from './collection';
+export {
+  cropPayloadSchema,
+  VECTOR_NAMES,
+  type CropPayload,
+  type CropPoint,
+  type CropVectors,
+  type StoredCropPoint,
+  type StoredCropRef,
+  type Vector,
+  type VectorName,
+} from './crop-point';
+export type { CropFilter } from './filter';
+export { pointIdForCrop } from './point-id';
+export {
+  VectorStore,
+  type FacetCount,
+  type FacetKey,
+  type PointSelector,
+  type SearchHit,
+  type SearchOptions,
+  type UpsertOptions,
+  type VectorSearch,
+  type VectorStoreOptions,
+} from './vector-store';

@@ -1,0 +1,74 @@
+import { z } from 'zod';
+
+const boxSchema = z.object({ x: z.number(), y: z.number(), width: z.number(), height: z.number() });
+
+/**
+ * What every point carries besides its vectors, with the snake_case keys it is stored under.
+ * Payloads read back from Qdrant are parsed with this schema: the collection may have been written
+ * by another version of the pipeline, so this is where their shape is checked.
+ */
+export const cropPayloadSchema = z.object({
+  crop_id: z.string(),
+  dataset_id: z.string(),
+  image_id: z.string(),
+  /** The source image, relative to the dataset root. */
+  image: z.string(),
+  /** The crop's own image file. */
+  file: z.string(),
+  split: z.string().nullable(),
+  has_damage: z.boolean(),
+  vehicle_zone: z.string(),
+  area: z.string(),
+  damage_types: z.array(z.string()),
+  defects: z.array(
+    z.object({ label: z.string(), type: z.string(), box: boxSchema, visible_fraction: z.number() }),
+  ),
+  text_description: z.string(),
+  /** Row and column of a clean crop in its grid; null for damage crops. */
+  grid_pos: z.tuple([z.number(), z.number()]).nullable(),
+  /** The crop window in source-image pixels. */
+  box: boxSchema,
+  strategy: z.string(),
+  model_id: z.string(),
+  /** Set by the pipeline from everything that went into the point, to tell changed crops apart. */
+  content_hash: z.string(),
+});
+
+export type CropPayload = z.infer<typeof cropPayloadSchema>;
+
+export type Vector = Float32Array | readonly number[];
+
+/** The three embeddings of one crop; they share the collection's dimension. */
+export interface CropVectors {
+  fused: Vector;
+  image: Vector;
+  text: Vector;
+}
+
+export type VectorName = keyof CropVectors;
+
+export const VECTOR_NAMES: readonly VectorName[] = ['fused', 'image', 'text'];
+
+export interface CropPoint {
+  cropId: string;
+  vectors: CropVectors;
+  payload: CropPayload;
+}
+
+/** A point read back; `vectors` only when asked for. */
+export interface StoredCropPoint {
+  cropId: string;
+  payload: CropPayload;
+  vectors?: { fused: number[]; image: number[]; text: number[] };
+}
+
+/** The fields a re-run needs to tell which crops are already stored and whether they changed. */
+export interface StoredCropRef {
+  cropId: string;
+  imageId: string;
+  contentHash: string;
+}
+
+export const storedCropRefSchema = cropPayloadSchema
+  .pick({ crop_id: true, image_id: true, content_hash: true })
+  .transform((ref): StoredCropRef => ({ cropId: ref.crop_id, imageId: ref.image_id, contentHash: ref.content_hash }));
