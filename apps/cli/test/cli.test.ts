@@ -1,0 +1,47 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { workspaceRoot } from '@defect-rag/runtime';
+
+const bin = path.join(workspaceRoot, 'apps', 'cli', 'bin', 'defect-rag.mjs');
+
+function cli(...args: string[]) {
+  const result = spawnSync(process.execPath, [bin, ...args], {
+    encoding: 'utf8',
+    cwd: mkdtempSync(path.join(tmpdir(), 'defect-rag-cli-')),
+    env: { ...process.env, LOG_LEVEL: 'silent' },
+  });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+describe('defect-rag', () => {
+  it('lists every command in --help and prints the package version', () => {
+    const help = cli('--help');
+    expect(help.code).toBe(0);
+    for (const command of ['demo', 'doctor', 'analyze', 'split', 'crops', 'contexts', 'embed', 'ingest', 'evaluate', 'search', 'runs', 'datasets', 'serve']) {
+      expect(help.stdout).toMatch(new RegExp(`^  ${command} `, 'm'));
+    }
+    expect(cli('--version').stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+
+  it('reports bad input as `error [CODE]: message` with exit code 2', () => {
+    const missing = cli('analyze', '/no/such/dataset');
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('error [DATASET_NOT_FOUND]: dataset folder not found: /no/such/dataset');
+  });
+
+  it('names a bad configuration value before doing anything', () => {
+    const result = spawnSync(process.execPath, [bin, 'doctor'], { encoding: 'utf8', env: { ...process.env, DEFECT_RAG_API_PORT: 'eighty' } });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain('error [CONFIG_INVALID]');
+    expect(result.stderr).toContain('DEFECT_RAG_API_PORT="eighty"');
+  });
+
+  it('refuses an unknown command with usage help', () => {
+    const result = cli('frobnicate');
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain("unknown command 'frobnicate'");
+  });
+});
