@@ -284,7 +284,7 @@ try {
 
   const queries = Array.from({ length: QUERIES }, (_, i) => syntheticCrop(POINTS + i).vectors);
   console.log(
-    `\n${QUERIES} queries per row; "default" is the library's own setting (hnsw_ef 512, ACORN when filtered, filters keeping under 100 MB of vectors per segment scanned exactly), "ef ${COMPARE_EF}" the same with hnsw_ef ${COMPARE_EF}; recall@10 against exact search.`,
+    `\n${QUERIES} queries per row; "default" is the library's own setting (hnsw_ef 512; exact scan when the filter keeps at most 25 000 1024-d points), "ef ${COMPARE_EF}" the same with hnsw_ef ${COMPARE_EF}; recall@10 against exact search.`,
   );
   console.log(
     `${'filter'.padEnd(30)} ${'matching'.padStart(8)} | ${'default p50/p99 ms'.padStart(18)} ${'recall'.padStart(6)} ${'min'.padStart(4)} | ${`ef ${COMPARE_EF} p50/p99 ms`.padStart(18)} ${'recall'.padStart(6)} | ${'exact p50 ms'.padStart(12)}`,

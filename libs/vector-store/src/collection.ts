@@ -43,24 +43,11 @@ export function collectionNameFor(modelId: string, dimension: number): string {
   return `crops_${slug || 'model'}_${dimension}`;
 }
 
-/**
- * A filtered search whose filter keeps less than this much vector data in a segment (KiB, as
- * Qdrant counts it: 25 000 vectors of 1024 dimensions, 50 000 of 512) compares the query with each
- * matching point, found through the payload index, instead of walking the HNSW graph. On the
- * 100 000-crop benchmark (`npm run bench -- search`, 2 cores) such a scan took about 15 ms, as long
- * as a graph search with hnsw_ef 512 and ACORN, which still missed recall@10 0.98 (0.956) for a
- * filter keeping 22 % of the crops; the scan is exact. Qdrant's default is 10 000 KiB.
- */
-const FULL_SCAN_THRESHOLD_KIB = 100_000;
-
 export function collectionDefinition(spec: CollectionSpec): Schemas['CreateCollection'] {
   const vector: Schemas['VectorParams'] = { size: spec.dimension, distance: 'Cosine' };
   return {
     vectors: Object.fromEntries(VECTOR_NAMES.map((name) => [name, vector])),
-    hnsw_config: {
-      ...(spec.hnsw ? { m: spec.hnsw.m, ef_construct: spec.hnsw.efConstruct } : {}),
-      full_scan_threshold: FULL_SCAN_THRESHOLD_KIB,
-    },
+    hnsw_config: spec.hnsw ? { m: spec.hnsw.m, ef_construct: spec.hnsw.efConstruct } : undefined,
     quantization_config: spec.quantization ? { scalar: { type: 'int8', quantile: 0.99, always_ram: true } } : undefined,
     shard_number: spec.sharding?.shards,
     replication_factor: spec.sharding?.replicationFactor,
