@@ -4,10 +4,10 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProgressEvent } from '@defect-rag/runtime';
-import { sampleDatasetOrSkip, startTestServers, type TestServers } from '@defect-rag/testing';
+import { sampleDatasetOrSkip } from '@defect-rag/testing';
 import { evaluateDataset, RANDOM_MODEL_WARNING, type Backend, type EvaluationMetrics, type EvaluationSummary, type MetricSet, type RunRecord } from '../src';
 import { loadCrops, memoryRetriever, qdrantRetriever, type EvaluationCrop } from '../src/evaluate/retrieval';
-import { testBackend } from './helpers';
+import { startTestBackend } from './helpers';
 
 const sample = sampleDatasetOrSkip();
 
@@ -22,8 +22,8 @@ function metricValues(set: MetricSet): (number | null)[] {
 }
 
 describe.skipIf(!sample)('evaluateDataset on the shared sample with the tiny model', () => {
-  let servers: TestServers;
   let backend: Backend;
+  let stop: () => Promise<void>;
   let summary: EvaluationSummary;
   const tempDirs: string[] = [];
   const started: RunRecord[] = [];
@@ -35,8 +35,7 @@ describe.skipIf(!sample)('evaluateDataset on the shared sample with the tiny mod
   };
 
   beforeAll(async () => {
-    servers = await startTestServers();
-    backend = await testBackend(servers, tempDir());
+    ({ backend, stop } = await startTestBackend(tempDir()));
     // No split given and none stored: the evaluation makes the default one.
     summary = await evaluateDataset(
       backend,
@@ -46,8 +45,7 @@ describe.skipIf(!sample)('evaluateDataset on the shared sample with the tiny mod
   }, 180_000);
 
   afterAll(async () => {
-    await backend?.close();
-    await servers?.stop();
+    await stop?.();
     for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
   });
 

@@ -2,6 +2,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createLogger, loadConfig, workspaceRoot } from '@defect-rag/runtime';
+import { startTestServers, type TestServers } from '@defect-rag/testing';
 import { openBackend, type Backend } from '../src';
 
 export const tinyModelDir = path.join(workspaceRoot, 'models', 'tiny-clip');
@@ -13,6 +14,25 @@ export async function testBackend(urls: { databaseUrl: string; qdrantUrl: string
     { cwd: workspaceRoot, dotenv: false },
   );
   return openBackend(config, createLogger('silent'));
+}
+
+export interface TestBackend {
+  servers: TestServers;
+  backend: Backend;
+  /** Closes the backend, then stops the servers and deletes their data. */
+  stop(): Promise<void>;
+}
+
+/** Fresh embedded servers and a backend on them: what most test files start in `beforeAll`. */
+export async function startTestBackend(dataDir?: string): Promise<TestBackend> {
+  const servers = await startTestServers();
+  try {
+    const backend = await testBackend(servers, dataDir);
+    return { servers, backend, stop: async () => { await backend.close(); await servers.stop(); } };
+  } catch (error) {
+    await servers.stop();
+    throw error;
+  }
 }
 
 /** The environment that makes a child `defect-rag` process use the same servers and model. */

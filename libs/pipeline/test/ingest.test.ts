@@ -1,27 +1,25 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sampleDatasetOrSkip, startTestServers, type TestServers } from '@defect-rag/testing';
+import { sampleDatasetOrSkip, type TestServers } from '@defect-rag/testing';
 import { VectorStore } from '@defect-rag/vector-store';
 import { ingestDataset, searchSimilar, type Backend, type IngestionSummary } from '../src';
-import { copySampleSubset, testBackend } from './helpers';
+import { copySampleSubset, startTestBackend } from './helpers';
 
 const sample = sampleDatasetOrSkip();
 
 describe.skipIf(!sample)('ingestDataset on the shared sample with the tiny model', () => {
-  let servers: TestServers;
   let backend: Backend;
+  let stop: () => Promise<void>;
   let summary: IngestionSummary;
 
   beforeAll(async () => {
-    servers = await startTestServers();
-    backend = await testBackend(servers);
+    ({ backend, stop } = await startTestBackend());
     summary = await ingestDataset(backend, { datasetDir: sample!, name: 'sample' });
   }, 300_000);
 
   afterAll(async () => {
-    await backend?.close();
-    await servers?.stop();
+    await stop?.();
   });
 
   it('indexes one point per crop and records a succeeded run with stage progress, counts and timings', async () => {
@@ -79,15 +77,14 @@ describe.skipIf(!sample)('ingestDataset on the shared sample with the tiny model
 describe.skipIf(!sample)('ingestDataset on a changing dataset', () => {
   let servers: TestServers;
   let backend: Backend;
+  let stop: () => Promise<void>;
 
   beforeAll(async () => {
-    servers = await startTestServers();
-    backend = await testBackend(servers);
+    ({ servers, backend, stop } = await startTestBackend());
   }, 120_000);
 
   afterAll(async () => {
-    await backend?.close();
-    await servers?.stop();
+    await stop?.();
   });
 
   it('updates changed images, removes points of vanished ones and leaves the rest alone', async () => {

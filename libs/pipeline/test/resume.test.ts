@@ -7,10 +7,10 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedQdrant, type EmbeddedServer } from '@defect-rag/servers';
-import { sampleDatasetOrSkip, startTestPostgres, startTestServers, type TestPostgres, type TestServers } from '@defect-rag/testing';
+import { sampleDatasetOrSkip, startTestPostgres, type TestPostgres, type TestServers } from '@defect-rag/testing';
 import { VectorStore } from '@defect-rag/vector-store';
 import { ingestDataset, type Backend } from '../src';
-import { childEnv, cliBin, copySampleSubset, testBackend } from './helpers';
+import { childEnv, cliBin, copySampleSubset, startTestBackend, testBackend } from './helpers';
 
 const sample = sampleDatasetOrSkip();
 
@@ -23,15 +23,14 @@ async function snapshot(store: VectorStore, collection: string, cropIds: string[
 describe.skipIf(!sample)('a run killed with SIGKILL', () => {
   let servers: TestServers;
   let backend: Backend;
+  let stop: () => Promise<void>;
 
   beforeAll(async () => {
-    servers = await startTestServers();
-    backend = await testBackend(servers);
+    ({ servers, backend, stop } = await startTestBackend());
   }, 120_000);
 
   afterAll(async () => {
-    await backend?.close();
-    await servers?.stop();
+    await stop?.();
   });
 
   it('is resumed by the next run, which ends with exactly the points of an uninterrupted run and redoes no finished crop', async () => {

@@ -2,26 +2,24 @@ import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isDefectRagError } from '@defect-rag/runtime';
-import { sampleDatasetOrSkip, startTestServers, type TestServers } from '@defect-rag/testing';
+import { sampleDatasetOrSkip } from '@defect-rag/testing';
 import { registerDataset, RunManager, type Backend } from '../src';
-import { copySampleSubset, testBackend } from './helpers';
+import { copySampleSubset, startTestBackend } from './helpers';
 
 const sample = sampleDatasetOrSkip();
 
 describe.skipIf(!sample)('RunManager', () => {
-  let servers: TestServers;
   let backend: Backend;
+  let stop: () => Promise<void>;
   let stems: string[];
 
   beforeAll(async () => {
-    servers = await startTestServers();
-    backend = await testBackend(servers);
+    ({ backend, stop } = await startTestBackend());
     stems = readdirSync(path.join(sample!, 'images')).map((file) => path.parse(file).name).sort();
   }, 120_000);
 
   afterAll(async () => {
-    await backend?.close();
-    await servers?.stop();
+    await stop?.();
   });
 
   const dataset = (name: string, count: number) => registerDataset(backend, { path: copySampleSubset(sample!, stems.slice(0, count)), name });
