@@ -135,13 +135,14 @@ try {
       query: 'query($query: SimilarityQuery!) { searchSimilar(query: $query) { score crop { id vehicleZone damageTypes textDescription imageUrl } } }',
       variables: { query: { cropId, filter: { zones: [payload.vehicle_zone] }, limit: LIMIT } },
     }),
-    // What the vector store sends for the second half of a crop-id search (the first reads the crop's vector):
-    // Qdrant's query by point id, the crop itself excluded, with payloads.
+    // The request the vector store sends for a crop-id search: Qdrant's query by point id, the crop
+    // itself excluded, scanned exactly (the filter keeps few points), with payloads.
     qdrant: JSON.stringify({
       query: pointIdForCrop(cropId),
       using: 'fused',
       filter: { must: [{ key: 'vehicle_zone', match: { any: [payload.vehicle_zone] } }], must_not: [{ has_id: [pointIdForCrop(cropId)] }] },
       limit: LIMIT,
+      params: { hnsw_ef: 512, exact: true, quantization: { rescore: true, oversampling: 2 } },
       with_payload: true,
     }),
   }));

@@ -17,7 +17,7 @@ import { toQdrantFilter, type CropFilter } from './filter';
 import { pointIdForCrop } from './point-id';
 import { pointJson } from './point-json';
 import { callQdrant } from './qdrant-call';
-import { collectionPath, QdrantHttp, RawJson } from './qdrant-http';
+import { collectionPath, QdrantHttp, QdrantHttpError, RawJson } from './qdrant-http';
 
 export interface VectorStoreOptions {
   url: string;
@@ -92,6 +92,7 @@ const DEFAULT_HNSW_EF = 512;
  * losing those extra graph links, which larger filters need.
  */
 const EXACT_SCAN_FLOATS = 25_000 * 1024;
+const COLLECTION_SIZE_TTL_MS = 10_000;
 
 /**
  * The crop index in Qdrant: one collection per (model, dimension) holding a point per crop with
@@ -102,6 +103,7 @@ const EXACT_SCAN_FLOATS = 25_000 * 1024;
 export class VectorStore {
   readonly url: string;
   private readonly http: QdrantHttp;
+  private readonly sizes = new Map<string, { size: Promise<{ points: number; dimension: number }>; until: number }>();
 
   constructor({ url, apiKey }: VectorStoreOptions) {
     if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) {
@@ -244,38 +246,39 @@ export class VectorStore {
     return this.query(collection, search, Array.from(search.vector), toQdrantFilter(search.filter ?? {}));
   }
 
-  /** The crops nearest to a stored crop, by its own vector; never the crop itself. CROP_NOT_FOUND when it is not stored. */
+  /**
+   * The crops nearest to a stored crop, by its own vector; never the crop itself. CROP_NOT_FOUND
+   * when it is not stored. One request: Qdrant looks the crop's vector up itself.
+   */
   async searchByCrop(collection: string, cropId: string, options: SearchOptions): Promise<SearchHit[]> {
     const pointId = pointIdForCrop(cropId);
-    const [record] = await this.send<Schemas['Record'][]>(`read crop ${cropId} from ${collection}`, collection, 'POST', collectionPath(collection, '/points'), {
-      ids: [pointId],
-      with_payload: false,
-      with_vector: [options.using],
-    } satisfies Schemas['PointRequest']);
-    if (!record) {
-      throw new DefectRagError('CROP_NOT_FOUND', `crop "${cropId}" is not in collection ${collection}`, { cropId, collection });
-    }
-    const vector = storedVector(collection, pointId, record.vector, options.using);
     const filter = toQdrantFilter(options.filter ?? {}) ?? {};
-    return this.query(collection, options, vector, { ...filter, must_not: [{ has_id: [pointId] }] });
+    try {
+      return await this.query(collection, options, pointId, { ...filter, must_not: [{ has_id: [pointId] }] });
+    } catch (error) {
+      const cause = error instanceof DefectRagError ? error.cause : undefined;
+      // Qdrant answers 404 for a missing query point as for a missing collection; its message tells them apart.
+      if (cause instanceof QdrantHttpError && cause.status === 404 && /no point with id/i.test(cause.message)) {
+        throw new DefectRagError('CROP_NOT_FOUND', `crop "${cropId}" is not in collection ${collection}`, { cropId, collection });
+      }
+      throw error;
+    }
   }
 
-  private async query(collection: string, options: SearchOptions, vector: number[], filter: Schemas['Filter'] | undefined): Promise<SearchHit[]> {
+  /** `query` is a vector or the id of a stored point whose vector Qdrant uses. */
+  private async query(collection: string, options: SearchOptions, query: number[] | string, filter: Schemas['Filter'] | undefined): Promise<SearchHit[]> {
     if (!(Number.isInteger(options.limit) && options.limit >= 1)) {
       throw new DefectRagError('BAD_INPUT', `search limit must be a positive integer, got ${options.limit}`);
     }
-    // The caller's filter, not the crop exclusion of searchByCrop, which keeps all points but one.
-    const filtered = toQdrantFilter(options.filter ?? {}) !== undefined;
-    const exact = options.exact ?? (filtered && (await this.estimateCount(collection, filter)) * vector.length <= EXACT_SCAN_FLOATS);
     const result = await this.send<Schemas['QueryResponse']>(`search ${collection}`, collection, 'POST', collectionPath(collection, '/points/query'), {
-      query: vector,
+      query,
       using: options.using,
       filter,
       limit: options.limit,
       score_threshold: options.scoreThreshold,
       params: {
         hnsw_ef: options.hnswEf ?? DEFAULT_HNSW_EF,
-        exact,
+        exact: options.exact ?? (await this.scanExactly(collection, options)),
         quantization: QUANTIZED_SEARCH,
       },
       with_payload: true,
@@ -286,13 +289,43 @@ export class VectorStore {
     });
   }
 
-  /** Qdrant's estimate from its payload indexes of how many points a filter keeps: cheap, and close enough to choose a search. */
-  private async estimateCount(collection: string, filter: Schemas['Filter'] | undefined): Promise<number> {
+  /**
+   * Whether a search should scan its matching points rather than walk the graph: only filtered
+   * searches (the caller's filter, not searchByCrop's exclusion of one point), and only when the
+   * points the filter keeps hold at most EXACT_SCAN_FLOATS. A collection that small as a whole needs
+   * no estimate, which saves a request per search on most indexes.
+   */
+  private async scanExactly(collection: string, options: SearchOptions): Promise<boolean> {
+    const filter = toQdrantFilter(options.filter ?? {});
+    if (filter === undefined) return false;
+    const { points, dimension } = await this.collectionSize(collection, options.using);
+    if (points * dimension <= EXACT_SCAN_FLOATS) return true;
     const result = await this.send<Schemas['CountResult']>(`count ${collection}`, collection, 'POST', collectionPath(collection, '/points/count'), {
       filter,
       exact: false,
     } satisfies Schemas['CountRequest']);
-    return result.count;
+    return result.count * dimension <= EXACT_SCAN_FLOATS;
+  }
+
+  /**
+   * Points and dimension of a collection's named vector, read at most every COLLECTION_SIZE_TTL_MS:
+   * a size a few seconds old only decides between two correct ways of searching.
+   */
+  private collectionSize(collection: string, using: VectorName): Promise<{ points: number; dimension: number }> {
+    const key = `${collection} ${using}`;
+    const cached = this.sizes.get(key);
+    if (cached && cached.until > Date.now()) return cached.size;
+    const size = this.send<Schemas['CollectionInfo']>(`read ${collection}`, collection, 'GET', collectionPath(collection)).then((info) => {
+      const vectors = info.config.params.vectors as Record<string, { size?: number }> | undefined;
+      const dimension = vectors?.[using]?.size;
+      if (dimension === undefined) {
+        throw new DefectRagError('COLLECTION_MISMATCH', `collection ${collection} has no dense "${using}" vector`, { collection });
+      }
+      return { points: info.points_count ?? 0, dimension };
+    });
+    this.sizes.set(key, { size, until: Date.now() + COLLECTION_SIZE_TTL_MS });
+    size.catch(() => this.sizes.delete(key));
+    return size;
   }
 
   /** One request through the retry and error translation of `callQdrant`. */

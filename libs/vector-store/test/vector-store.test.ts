@@ -298,6 +298,11 @@ describe('failures', () => {
     expect((error as Error).message).toContain('crops_absent_16');
   });
 
+  it('searchByCrop in a missing collection is COLLECTION_NOT_FOUND, not CROP_NOT_FOUND', async () => {
+    const error = await rejection(store.searchByCrop('crops_absent_16', 'ds-a/nope', { using: 'fused', filter: { hasDamage: true }, limit: 3 }));
+    expect(isDefectRagError(error, 'COLLECTION_NOT_FOUND')).toBe(true);
+  });
+
   it('a stopped Qdrant is QDRANT_UNAVAILABLE with its URL, after a few quick retries', async () => {
     const stopped = await startTestQdrant();
     const unreachable = new VectorStore({ url: stopped.url });
