@@ -8,7 +8,11 @@
 // with the tiny model; crop-id searches embed nothing, so the model does not matter. Rounds
 // alternate Qdrant and API; the ratio of the median p50s says what the API costs on top of Qdrant
 // (target ≤ 1.5). Every response is checked: errors, non-2xx and GraphQL errors must be zero.
+// Both sides run closed-loop at full load, so their p50s follow from the CPU each request costs;
+// the CPU milliseconds per request of the load generator, the API process and everything else
+// (Qdrant) are printed beside them (Linux /proc).
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -53,6 +57,8 @@ interface Search {
 
 interface Measure {
   requestsPerSecond: number;
+  /** CPU milliseconds per request: this process (autocannon), the API's, and the rest of the machine (Qdrant, the system). */
+  cpuMsPerRequest: { loadGenerator: number; api: number; rest: number };
   mean: number;
   p50: number;
   p99: number;
@@ -77,8 +83,26 @@ async function startApi(env: NodeJS.ProcessEnv): Promise<{ url: string; child: C
   return { url, child };
 }
 
+/** CPU time in milliseconds: the whole machine's busy time, and one process's (Linux clock ticks of 10 ms). */
+const TICK_MS = 10;
+function machineBusyMs(): number {
+  const [, ...ticks] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).map(Number);
+  // user nice system idle iowait irq softirq steal: all but idle and iowait are busy.
+  return (ticks.reduce((sum, value) => sum + value, 0) - ticks[3]! - ticks[4]!) * TICK_MS;
+}
+function processCpuMs(pid: number): number {
+  // Fields after the command name's closing parenthesis; utime and stime are the 14th and 15th of the line.
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
+}
+function ownCpuMs(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+}
+
 /** `connections` clients sending `bodies` round-robin to `url` for `seconds`; failed = transport errors, non-2xx, GraphQL errors. */
 async function load(url: string, bodies: readonly string[], seconds: number): Promise<Measure> {
+  const cpuBefore = { machine: machineBusyMs(), own: ownCpuMs(), api: processCpuMs(apiPid()) };
   let next = 0;
   let bodyErrors = 0;
   const result = await autocannon({
@@ -97,8 +121,13 @@ async function load(url: string, bodies: readonly string[], seconds: number): Pr
       },
     ],
   });
+  const own = ownCpuMs() - cpuBefore.own;
+  const apiCpu = processCpuMs(apiPid()) - cpuBefore.api;
+  const machine = machineBusyMs() - cpuBefore.machine;
+  const requests = Math.max(result.requests.total, 1);
   return {
     requestsPerSecond: result.requests.average,
+    cpuMsPerRequest: { loadGenerator: own / requests, api: apiCpu / requests, rest: (machine - own - apiCpu) / requests },
     mean: result.latency.mean,
     p50: result.latency.p50,
     p99: result.latency.p99,
@@ -122,6 +151,7 @@ const env = {
 };
 const backend = await openBackend(loadConfig(env, { cwd: workspaceRoot, dotenv: false }), createLogger('warn'));
 let api: ChildProcess | undefined;
+const apiPid = () => api!.pid!;
 try {
   const ingestion = await ingestDataset(backend, { datasetDir: sample, name: 'bench' });
   const { collection } = ingestion;
@@ -172,12 +202,16 @@ try {
   await load(apiUrl, searches.map((search) => search.api), WARMUP_S);
 
   const rows: { round: number; qdrant: Measure; api: Measure }[] = [];
-  console.log('\nround  side    req/s   mean ms    p50 ms   p99 ms   requests  failures');
-  const print = (round: number, side: string, m: Measure) =>
+  console.log('\n                                                                     CPU ms per request');
+  console.log('round  side    req/s   mean ms    p50 ms   p99 ms   requests  failures   autocannon    API   rest   total');
+  const print = (round: number, side: string, m: Measure) => {
+    const cpu = m.cpuMsPerRequest;
     console.log(
       `${String(round).padStart(5)}  ${side.padEnd(6)} ${m.requestsPerSecond.toFixed(0).padStart(7)} ${m.mean.toFixed(2).padStart(9)} ${m.p50.toFixed(1).padStart(9)} ` +
-        `${m.p99.toFixed(1).padStart(8)} ${String(m.requests).padStart(10)} ${String(m.failures).padStart(9)}`,
+        `${m.p99.toFixed(1).padStart(8)} ${String(m.requests).padStart(10)} ${String(m.failures).padStart(9)} ` +
+        `${cpu.loadGenerator.toFixed(3).padStart(12)} ${cpu.api.toFixed(3).padStart(6)} ${cpu.rest.toFixed(3).padStart(6)} ${(cpu.loadGenerator + cpu.api + cpu.rest).toFixed(3).padStart(7)}`,
     );
+  };
   for (let round = 1; round <= ROUNDS; round++) {
     const qdrant = await load(qdrantUrl, searches.map((search) => search.qdrant), DURATION_S);
     print(round, 'qdrant', qdrant);
@@ -186,10 +220,13 @@ try {
     rows.push({ round, qdrant, api: viaApi });
   }
 
-  const medianOf = (side: 'qdrant' | 'api', key: keyof Measure) => median(rows.map((row) => row[side][key]));
+  const medianOf = (side: 'qdrant' | 'api', key: Exclude<keyof Measure, 'cpuMsPerRequest'>) => median(rows.map((row) => row[side][key]));
+  const cpuOf = (side: 'qdrant' | 'api', key: keyof Measure['cpuMsPerRequest']) => median(rows.map((row) => row[side].cpuMsPerRequest[key]));
   const failures = rows.reduce((sum, row) => sum + row.api.failures + row.qdrant.failures, 0);
   const summary = (side: 'qdrant' | 'api') =>
-    `${medianOf(side, 'requestsPerSecond').toFixed(0)} req/s, mean ${medianOf(side, 'mean').toFixed(2)} ms, p50 ${medianOf(side, 'p50').toFixed(1)} ms, p99 ${medianOf(side, 'p99').toFixed(1)} ms`;
+    `${medianOf(side, 'requestsPerSecond').toFixed(0)} req/s, mean ${medianOf(side, 'mean').toFixed(2)} ms, p50 ${medianOf(side, 'p50').toFixed(1)} ms, p99 ${medianOf(side, 'p99').toFixed(1)} ms; ` +
+    `CPU per request ${(cpuOf(side, 'loadGenerator') + cpuOf(side, 'api') + cpuOf(side, 'rest')).toFixed(3)} ms ` +
+    `(autocannon ${cpuOf(side, 'loadGenerator').toFixed(3)}, API process ${cpuOf(side, 'api').toFixed(3)}, rest ${cpuOf(side, 'rest').toFixed(3)})`;
   console.log(`\nAPI:    ${summary('api')} (medians of ${ROUNDS})`);
   console.log(`Qdrant: ${summary('qdrant')}`);
   console.log(`failures (transport errors, timeouts, non-2xx, error bodies): ${failures}`);
