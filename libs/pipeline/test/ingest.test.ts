@@ -1,6 +1,7 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readDataset, type SplitFile } from '@defect-rag/dataset';
 import { sampleDatasetOrSkip, type TestServers } from '@defect-rag/testing';
 import { VectorStore } from '@defect-rag/vector-store';
 import { ingestDataset, searchSimilar, type Backend, type IngestionSummary } from '../src';
@@ -111,6 +112,37 @@ describe.skipIf(!sample)('ingestDataset on a changing dataset', () => {
     const hashOf = (refs: typeof before, id: string) => refs.find((ref) => ref.cropId === id)?.contentHash;
     for (const ref of imageOf('cdd_13')) expect(hashOf(after, ref.cropId)).not.toBe(ref.contentHash);
     for (const ref of imageOf('cdd_10')) expect(hashOf(after, ref.cropId)).toBe(ref.contentHash);
+  });
+
+  it('a new split only rewrites the split of the crops that moved: nothing is embedded again', async () => {
+    const dir = copySampleSubset(sample!, ['cdd_10', 'cdd_14', 'cps_car10', 'cps_car118']);
+    const dataset = await readDataset(dir, { name: 'resplit' });
+    const writeSplit = (file: string, test: readonly string[]) => {
+      const images = dataset.images.map((image) => ({ image: image.path, image_id: image.id, split: test.includes(image.path) ? ('test' as const) : ('train' as const), stratum: 'all' }));
+      const split = {
+        dataset: 'resplit',
+        seed: 0,
+        test_fraction: 0.5,
+        counts: { images: images.length, train: images.length - test.length, test: test.length },
+        strata: [{ stratum: 'all', train: images.length - test.length, test: test.length }],
+        images,
+      } satisfies SplitFile;
+      writeFileSync(path.join(dir, file), JSON.stringify(split));
+      return path.join(dir, file);
+    };
+    const options = { datasetDir: dir, name: 'resplit', crop: { balance: false } };
+    const first = await ingestDataset(backend, { ...options, splitFile: writeSplit('split-a.json', ['images/cdd_10.jpg', 'images/cps_car10.jpg']) });
+    const second = await ingestDataset(backend, { ...options, splitFile: writeSplit('split-b.json', ['images/cdd_14.jpg', 'images/cps_car10.jpg']) });
+
+    const store = new VectorStore({ url: servers.qdrantUrl });
+    const refs = await store.scrollPayloads(second.collection, { datasetId: second.datasetId });
+    const moved = refs.filter((ref) => /^(cdd_10|cdd_14)_/.test(ref.cropId));
+    expect(moved.length).toBeGreaterThan(0);
+    expect(second).toMatchObject({ embedded: 0, removed: 0, unchanged: first.crops.total, resplit: moved.length, points: first.crops.total });
+    const expected = (cropId: string) => (/^(cdd_14|cps_car10)_/.test(cropId) ? 'test' : 'train');
+    for (const ref of refs) expect(ref.split).toBe(expected(ref.cropId));
+    const testHits = await searchSimilar(backend, { text: 'dent', filter: { datasetId: second.datasetId, split: 'test' }, limit: 100 });
+    expect(testHits.items.map((item) => item.crop.id).sort()).toEqual(refs.filter((ref) => ref.split === 'test').map((ref) => ref.cropId).sort());
   });
 
   it('refuses a second run on a dataset while one holds it (RUN_CONFLICT)', async () => {

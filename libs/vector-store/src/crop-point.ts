@@ -67,8 +67,9 @@ export interface StoredCropRef {
   cropId: string;
   imageId: string;
   contentHash: string;
+  split: CropPayload['split'];
 }
 
 export const storedCropRefSchema = cropPayloadSchema
-  .pick({ crop_id: true, image_id: true, content_hash: true })
-  .transform((ref): StoredCropRef => ({ cropId: ref.crop_id, imageId: ref.image_id, contentHash: ref.content_hash }));
+  .pick({ crop_id: true, image_id: true, content_hash: true, split: true })
+  .transform((ref): StoredCropRef => ({ cropId: ref.crop_id, imageId: ref.image_id, contentHash: ref.content_hash, split: ref.split }));

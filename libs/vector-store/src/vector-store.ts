@@ -199,7 +199,16 @@ export class VectorStore {
     return cropIds.flatMap((cropId) => byCrop.get(cropId) ?? []);
   }
 
-  /** Crop id, image id and content hash of every stored crop the filter matches (for resume and change detection). */
+  /** Moves stored crops to another split (or none) without touching their vectors or the rest of their payload. */
+  async setSplit(collection: string, cropIds: readonly string[], split: CropPayload['split']): Promise<void> {
+    if (cropIds.length === 0) return;
+    await this.send(`set the split of crops in ${collection}`, collection, 'POST', collectionPath(collection, '/points/payload?wait=true'), {
+      payload: { split },
+      points: cropIds.map(pointIdForCrop),
+    } satisfies Schemas['SetPayload']);
+  }
+
+  /** Crop id, image id, content hash and split of every stored crop the filter matches (for resume and change detection). */
   async scrollPayloads(collection: string, filter: CropFilter = {}): Promise<StoredCropRef[]> {
     const refs: StoredCropRef[] = [];
     let offset: Schemas['ExtendedPointId'] | null = null;
@@ -208,7 +217,7 @@ export class VectorStore {
         filter: toQdrantFilter(filter),
         limit: SCROLL_PAGE,
         offset,
-        with_payload: ['crop_id', 'image_id', 'content_hash'],
+        with_payload: ['crop_id', 'image_id', 'content_hash', 'split'],
         with_vector: false,
       } satisfies Schemas['ScrollRequest']);
       for (const point of page.points) refs.push(parseWith(storedCropRefSchema, collection, point.id, point.payload));

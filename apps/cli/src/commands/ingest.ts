@@ -72,7 +72,7 @@ function formatSummary(summary: IngestionSummary): string {
     `index     ${summary.collection}: ${summary.points} points for this dataset`,
     `images    ${summary.images}`,
     `crops     ${summary.crops.total} (${summary.crops.damage} damage, ${summary.crops.clean} clean; ${strategies})`,
-    `embedded  ${summary.embedded} new or changed, ${summary.unchanged} unchanged, ${summary.removed} removed`,
+    `embedded  ${summary.embedded} new or changed, ${summary.unchanged} unchanged${summary.resplit > 0 ? ` (${summary.resplit} moved to another split)` : ''}, ${summary.removed} removed`,
     `time      ${seconds(summary.timings.total)} total (${stages.map((stage) => `${stage} ${seconds(summary.timings[stage])}`).join(', ')}); ${summary.imagesPerSecond.toFixed(1)} images/s`,
     formatProblems(summary.problems),
     '',

@@ -8,7 +8,7 @@ import type { RunRecord } from '@defect-rag/db';
 import { fuse, type Embedder, type FusionOptions } from '@defect-rag/embedding';
 import { DefectRagError, noProgress, toDefectRagError, type Problem, type ProgressListener } from '@defect-rag/runtime';
 import { findDatasetTaxonomy, loadTaxonomy, TaxonomyNormalizer } from '@defect-rag/taxonomy';
-import type { CropPoint } from '@defect-rag/vector-store';
+import type { CropPoint, StoredCropRef } from '@defect-rag/vector-store';
 import type { Backend } from '../backend';
 import { Channel } from './channel';
 import { RunRecorder } from './run-recorder';
@@ -51,8 +51,10 @@ export interface IngestionSummary {
   crops: { total: number; damage: number; clean: number; byStrategy: Record<string, number> };
   /** Crops cut and embedded by this run. */
   embedded: number;
-  /** Crops already in the index with the same content, left as they were. */
+  /** Crops already in the index with the same content, left as they were (their split may have been updated). */
   unchanged: number;
+  /** Unchanged crops whose split changed: only their payload's `split` was rewritten. */
+  resplit: number;
   /** Points of crops that are no longer in the dataset, deleted. */
   removed: number;
   points: number;
@@ -79,8 +81,9 @@ interface PreparedCrop {
  * problems.
  *
  * Cutting runs ahead of embedding through a bounded channel, so the run is bound by the embedder.
- * Every point carries a content hash of what produced it (image bytes, crop, taxonomy, model,
- * fusion): a run skips crops already stored with the same hash, which makes a re-run after a
+ * Every point carries a content hash of what produced its vectors (image bytes, crop, taxonomy,
+ * model, fusion; not its split, which only labels it): a run skips crops already stored with the
+ * same hash and only rewrites the split of those whose split changed, which makes a re-run after a
  * crash, SIGKILL or cancel finish the work without redoing it, and a re-run over a changed dataset
  * update only what changed. Points of crops that no longer exist are deleted at the end.
  */
@@ -156,6 +159,7 @@ export async function ingestDataset(backend: Backend, options: IngestOptions, ho
         crops: summary.crops,
         embedded: summary.embedded,
         unchanged: summary.unchanged,
+        resplit: summary.resplit,
         removed: summary.removed,
         points: summary.points,
         problems: recorder.problems,
@@ -203,9 +207,14 @@ async function execute(context: ExecuteContext) {
 
   const imageHashes = await recorder.stage('hash', () => hashImages(root, dataset.images, crops));
   // Hashed as planned: cutting and describing add fields that are themselves functions of these.
-  const contentHashes = new Map(crops.map((crop) => [crop.crop_id, hashJson({ identity: context.identity, image: imageHashes.get(crop.image), crop })]));
-  const stored = new Map((await backend.vectorStore.scrollPayloads(collection, { datasetId })).map((ref) => [ref.cropId, ref.contentHash]));
-  const todo = crops.filter((crop) => stored.get(crop.crop_id) !== contentHashes.get(crop.crop_id));
+  // The split is left out: it labels a crop without changing its pixels, text or vectors.
+  const { split: _split, ...vectorIdentity } = context.identity;
+  const contentHashes = new Map(
+    crops.map(({ split: _cropSplit, ...crop }) => [crop.crop_id, hashJson({ identity: vectorIdentity, image: imageHashes.get(crop.image), crop })]),
+  );
+  const stored = new Map((await backend.vectorStore.scrollPayloads(collection, { datasetId })).map((ref) => [ref.cropId, ref]));
+  const todo = crops.filter((crop) => stored.get(crop.crop_id)?.contentHash !== contentHashes.get(crop.crop_id));
+  const resplit = await resplitUnchanged(backend, collection, crops, stored, new Set(todo));
   const byImage = groupBy(todo, (crop) => crop.image);
   const images = dataset.images.filter((image) => byImage.has(image.path));
   await recorder.counts({ images: dataset.images.length, crops: crops.length, unchanged: crops.length - todo.length });
@@ -259,7 +268,7 @@ async function execute(context: ExecuteContext) {
   const obsolete = [...stored.keys()].filter((cropId) => !wanted.has(cropId));
   await backend.vectorStore.deletePoints(collection, { cropIds: obsolete });
   const points = await backend.vectorStore.count(collection, { datasetId });
-  await recorder.counts({ embedded, removed: obsolete.length, points, problems: recorder.problems.length });
+  await recorder.counts({ embedded, resplit, removed: obsolete.length, points, problems: recorder.problems.length });
 
   const byStrategy: Record<string, number> = {};
   for (const crop of crops) byStrategy[crop.strategy] = (byStrategy[crop.strategy] ?? 0) + 1;
@@ -271,9 +280,32 @@ async function execute(context: ExecuteContext) {
     crops: { total: crops.length, damage, clean: crops.length - damage, byStrategy },
     embedded,
     unchanged: crops.length - todo.length,
+    resplit,
     removed: obsolete.length,
     points,
   };
+}
+
+/** Rewrites the split of stored crops that keep their content but moved to another split; returns how many. */
+async function resplitUnchanged(
+  backend: Backend,
+  collection: string,
+  crops: readonly CropRecord[],
+  stored: ReadonlyMap<string, StoredCropRef>,
+  changed: ReadonlySet<CropRecord>,
+): Promise<number> {
+  const moved = new Map<CropRecord['split'], string[]>();
+  for (const crop of crops) {
+    const split = crop.split ?? null;
+    if (changed.has(crop) || stored.get(crop.crop_id)!.split === split) continue;
+    moved.set(split, [...(moved.get(split) ?? []), crop.crop_id]);
+  }
+  let count = 0;
+  for (const [split, cropIds] of moved) {
+    await backend.vectorStore.setSplit(collection, cropIds, split);
+    count += cropIds.length;
+  }
+  return count;
 }
 
 function toPayload(item: PreparedCrop, datasetId: string, modelId: string): CropPoint['payload'] {
