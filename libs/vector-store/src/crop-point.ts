@@ -15,7 +15,8 @@ export const cropPayloadSchema = z.object({
   image: z.string(),
   /** The crop's own image file. */
   file: z.string(),
-  split: z.string().nullable(),
+  /** Qdrant drops a key set to null by a payload update (setSplit), so a missing split reads as none. */
+  split: z.string().nullable().default(null),
   has_damage: z.boolean(),
   vehicle_zone: z.string(),
   area: z.string(),

@@ -245,13 +245,28 @@ describe('a collection of 200 synthetic crops', () => {
     for (let i = 1; i < facets.length; i++) expect(facets[i]!.count).toBeLessThanOrEqual(facets[i - 1]!.count);
   });
 
-  it('scrollPayloads lists crop id, image id and content hash of every crop of a dataset', async () => {
+  it('scrollPayloads lists crop id, image id, content hash and split of every crop of a dataset', async () => {
     const refs = await store.scrollPayloads(collection, { datasetId: 'ds-b' });
     const expected = points
       .filter((point) => point.payload.dataset_id === 'ds-b')
-      .map((point) => ({ cropId: point.cropId, imageId: point.payload.image_id, contentHash: point.payload.content_hash }));
+      .map((point) => ({ cropId: point.cropId, imageId: point.payload.image_id, contentHash: point.payload.content_hash, split: point.payload.split }));
     const byId = (a: { cropId: string }, b: { cropId: string }) => a.cropId.localeCompare(b.cropId);
     expect(refs.sort(byId)).toEqual(expected.sort(byId));
+  });
+
+  it('setSplit rewrites only the split of the given crops', async () => {
+    const moved = points.filter((point) => point.payload.split !== 'test').slice(0, 3);
+    const ids = moved.map((point) => point.cropId);
+    const before = await store.getPoints(collection, ids, { withVectors: true });
+    try {
+      await store.setSplit(collection, ids, 'test');
+      const after = await store.getPoints(collection, ids, { withVectors: true });
+      expect(after).toEqual(before.map((point) => ({ ...point, payload: { ...point.payload, split: 'test' } })));
+      expect(await store.count(collection, { split: 'test' })).toBe(points.filter((point) => point.payload.split === 'test').length + ids.length);
+    } finally {
+      for (const point of moved) await store.setSplit(collection, [point.cropId], point.payload.split);
+    }
+    expect(await store.getPoints(collection, ids, { withVectors: true })).toEqual(before);
   });
 });
 
