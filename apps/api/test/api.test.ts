@@ -230,6 +230,22 @@ describe.skipIf(!sample)('the GraphQL API over HTTP, on the shared sample ingest
     expect(datasets.edges.map((edge) => edge.node)).toContainEqual({ id: ingestion.datasetId, name: 'sample', cropCount: ingestion.crops.total });
   });
 
+  it('model names the tiny test model, its random weights and its collection', async () => {
+    const response = await graphql<{ model: { id: string; contentHash: string; dimension: number; precision: string; randomWeights: boolean; collection: string } }>(
+      api.url,
+      '{ model { id contentHash dimension precision randomWeights collection } }',
+    );
+    expect(response.errors).toBeUndefined();
+    expect(response.data!.model).toEqual({
+      id: 'defect-rag/tiny-clip',
+      contentHash: expect.stringMatching(/^sha256:[0-9a-f]{64}$/),
+      dimension: (await backend.embedder()).dimension,
+      precision: 'fp32',
+      randomWeights: true,
+      collection: ingestion.collection,
+    });
+  });
+
   describe('errors carry extensions.code', () => {
     it('BAD_USER_INPUT: not exactly one of cropId, image, text; limit out of range; a malformed id; a variable of the wrong type', async () => {
       const both = await graphql(api.url, SEARCH, { query: { cropId: damagedCrop.id, text: 'dent' } });

@@ -116,6 +116,12 @@ export interface DatasetSummary {
   updatedAt: string;
 }
 
+/** The model searches embed with: whether its scores mean anything. */
+export const MODEL = `query Model { model { id randomWeights } }`;
+export interface ModelData {
+  model: { id: string; randomWeights: boolean };
+}
+
 /** What the search form offers: the vocabulary, what the index holds, and the datasets. */
 export const SEARCH_OPTIONS = `query SearchOptions {
   taxonomy { zones { id name } damageTypes { id name } }
