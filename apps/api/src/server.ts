@@ -4,14 +4,14 @@ import path from 'node:path';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
 import { graphqlUploadExpress } from 'graphql-upload-minimal';
 import { RunManager, type Backend } from '@defect-rag/pipeline';
 import { workspaceRoot } from '@defect-rag/runtime';
 import { apiKeyPlugin, hasValidKey, type ApiKeyPolicy } from './auth';
 import type { ApiContext } from './context';
-import { errorFormatter } from './errors';
+import { errorBody, errorFormatter } from './errors';
+import { executeGraphQL, isJsonGraphQLPost, serveJsonGraphQL, type ContextFor } from './graphql-http';
 import { queryLimitsPlugin } from './limits';
 import { cropImageRoute, explorerRoute, healthRoute, jsonErrorHandler, landingPage, sourceImageRoute } from './routes';
 import { buildApiSchema } from './schema';
@@ -37,7 +37,7 @@ export interface ApiServer {
 }
 
 /** Largest JSON body (a GraphQL operation and its variables); uploads have their own limit. */
-const MAX_JSON_BODY = '1mb';
+const MAX_JSON_BODY_BYTES = 1024 * 1024;
 
 /**
  * The GraphQL API (at /graphql), crop images (/crops/:id) and their source photos
@@ -52,7 +52,26 @@ export async function createApiServer(backend: Backend, options: ApiServerOption
 
   const app = express();
   app.disable('x-powered-by');
-  const httpServer = createServer({ requestTimeout: config.apiTimeoutMs, headersTimeout: Math.min(60_000, config.apiTimeoutMs) }, app);
+  const contextFor: ContextFor = async (req) => ({
+    backend,
+    runs,
+    imageUrlBase: config.apiPublicUrl ?? '',
+    maxUploadBytes: config.maxUploadBytes,
+    deadline: AbortSignal.timeout(config.apiTimeoutMs),
+    timeoutMs: config.apiTimeoutMs,
+    authenticated: hasValidKey(policy, req.headers),
+  });
+  const httpServer = createServer({ requestTimeout: config.apiTimeoutMs, headersTimeout: Math.min(60_000, config.apiTimeoutMs) }, (req, res) => {
+    if (!isJsonGraphQLPost(req)) {
+      app(req, res);
+      return;
+    }
+    serveJsonGraphQL(apollo, req, res, contextFor, MAX_JSON_BODY_BYTES).catch((error: unknown) => {
+      logger.error({ err: error }, 'GraphQL request failed');
+      if (res.headersSent) res.destroy();
+      else res.writeHead(500, { 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify(errorBody('INTERNAL_SERVER_ERROR', 'internal server error')));
+    });
+  });
 
   const apollo = new ApolloServer<ApiContext>({
     schema: await buildApiSchema(),
@@ -77,22 +96,10 @@ export async function createApiServer(backend: Backend, options: ApiServerOption
   app.get('/healthz', healthRoute(backend, production));
   app.get('/crops/:id', cropImageRoute(backend, policy));
   app.get('/crops/:id/source', sourceImageRoute(backend, policy));
-  app.use(
-    '/graphql',
-    graphqlUploadExpress({ maxFileSize: config.maxUploadBytes, maxFiles: 1 }),
-    express.json({ limit: MAX_JSON_BODY }),
-    expressMiddleware(apollo, {
-      context: async ({ req }): Promise<ApiContext> => ({
-        backend,
-        runs,
-        imageUrlBase: config.apiPublicUrl ?? '',
-        maxUploadBytes: config.maxUploadBytes,
-        deadline: AbortSignal.timeout(config.apiTimeoutMs),
-        timeoutMs: config.apiTimeoutMs,
-        authenticated: hasValidKey(policy, req.headers),
-      }),
-    }),
-  );
+  // JSON POSTs never get here (see isJsonGraphQLPost): this is uploads, GET and the odd content type.
+  app.use('/graphql', graphqlUploadExpress({ maxFileSize: config.maxUploadBytes, maxFiles: 1 }), (req, res, next) => {
+    executeGraphQL(apollo, req, res, (req.body as unknown) ?? {}, contextFor).catch(next);
+  });
   app.use(explorerRoute(options.explorerDir ?? path.join(workspaceRoot, 'apps', 'explorer', 'dist')));
   app.get('/', landingPage);
   app.use(jsonErrorHandler(backend));

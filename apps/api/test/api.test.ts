@@ -302,6 +302,24 @@ describe.skipIf(!sample)('the GraphQL API over HTTP, on the shared sample ingest
       expect(errorCodes(body)).toEqual(['PAYLOAD_TOO_LARGE']);
     });
 
+    it('a JSON body that is not JSON is BAD_USER_INPUT; a charset in the content type, a GET and a text/plain POST get Apollo’s answers', async () => {
+      const post = (body: string, contentType: string) => fetch(`${api.url}/graphql`, { method: 'POST', headers: { 'content-type': contentType }, body });
+      const broken = await post('{"query": "{ __typename }"', 'application/json');
+      expect(broken.status).toBe(400);
+      expect(await broken.json()).toMatchObject({ errors: [{ extensions: { code: 'BAD_USER_INPUT' } }] });
+
+      const withCharset = await post(JSON.stringify({ query: '{ __typename }' }), 'application/json; charset=utf-8');
+      expect(await withCharset.json()).toEqual({ data: { __typename: 'Query' } });
+
+      const get = await fetch(`${api.url}/graphql?query=${encodeURIComponent('{ __typename }')}`, { headers: { 'apollo-require-preflight': 'true' } });
+      expect(await get.json()).toEqual({ data: { __typename: 'Query' } });
+
+      // A "simple" request a browser would send cross-site without asking: Apollo's CSRF prevention refuses it.
+      const plain = await post(JSON.stringify({ query: '{ __typename }' }), 'text/plain');
+      expect(plain.status).toBe(400);
+      expect(await plain.text()).toContain('Cross-Site Request Forgery');
+    });
+
     it('BAD_USER_INPUT for a corrupt upload, and BAD_REQUEST for a multipart request without the CSRF preflight header', async () => {
       const corrupt = await graphqlUpload(api.url, SEARCH, { query: { image: null } }, 'variables.query.image', Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46]));
       expect(corrupt.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'IMAGE_DECODE_FAILED' });
