@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
+import { mulberry32 } from '@defect-rag/runtime';
 import { startEmbeddedQdrant } from '@defect-rag/servers';
 import { VectorStore, type CropFilter, type CropPayload, type CropPoint, type Vector, type VectorName } from '@defect-rag/vector-store';
 import { median, percentile, timed } from './_stats';
@@ -37,20 +38,8 @@ const DEFAULT_INDEXING_THRESHOLD_KB = 10_000;
 
 // --- synthetic crops --------------------------------------------------------------------------
 
-/** mulberry32: seeded, so every run indexes the same points and asks the same queries. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** The generator everything below draws from; reseeded per crop so a crop depends on its index only. */
-let random = seededRandom(2024);
+let random = mulberry32(2024);
 
 function weighted<T extends string>(weights: Record<T, number>): () => T {
   const entries = Object.entries(weights) as [T, number][];
@@ -149,7 +138,7 @@ const textCentroids = new Map(
 );
 
 function syntheticCrop(index: number): CropPoint {
-  random = seededRandom(2024 + index * 0x9e3779b1);
+  random = mulberry32(2024 + index * 0x9e3779b1);
   const vehicleZone = zone();
   const hasDamage = random() < 0.5;
   const damageTypes = hasDamage ? [...new Set([damageType(), ...(random() < 0.25 ? [damageType()] : [])])] : [];

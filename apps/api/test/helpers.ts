@@ -1,9 +1,10 @@
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { chmod } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { openBackend, type Backend } from '@defect-rag/pipeline';
 import { createLogger, loadConfig, workspaceRoot } from '@defect-rag/runtime';
+import { copySampleSubset } from '@defect-rag/testing';
 
 export const tinyModelDir = path.join(workspaceRoot, 'models', 'tiny-clip');
 
@@ -65,26 +66,16 @@ export function errorCodes(response: GraphQLResponse): (string | undefined)[] {
 }
 
 /**
- * Some images of the shared sample (with their annotations and polygons) in a temporary folder,
- * plus `corrupt.jpg` when asked, which the run records as a problem.
+ * The first `count` images of the shared sample (by name, with their annotations and polygons) in
+ * a temporary folder, plus `corrupt.jpg` when asked, which the run records as a problem.
  */
-export function copySampleSubset(sampleDir: string, count: number, { corrupt = false } = {}): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'defect-rag-api-subset-'));
-  mkdirSync(path.join(dir, 'images'));
-  mkdirSync(path.join(dir, 'annotations'));
+export function copyFirstSampleImages(sampleDir: string, count: number, { corrupt = false } = {}): string {
   const polygons = JSON.parse(readFileSync(path.join(sampleDir, 'poligonos.json'), 'utf8')) as Record<string, unknown>;
   const stems = Object.keys(polygons)
     .map((file) => file.replace(/\.jpg$/, ''))
     .sort()
     .slice(0, count);
-  const subset: Record<string, unknown> = {};
-  for (const stem of stems) {
-    cpSync(path.join(sampleDir, 'images', `${stem}.jpg`), path.join(dir, 'images', `${stem}.jpg`));
-    const annotation = path.join(sampleDir, 'annotations', `${stem}_labelDANO_modificado.json`);
-    if (existsSync(annotation)) cpSync(annotation, path.join(dir, 'annotations', path.basename(annotation)));
-    subset[`${stem}.jpg`] = polygons[`${stem}.jpg`];
-  }
+  const dir = copySampleSubset(sampleDir, stems);
   if (corrupt) writeFileSync(path.join(dir, 'images', 'corrupt.jpg'), Buffer.from('this is not a JPEG'));
-  writeFileSync(path.join(dir, 'poligonos.json'), JSON.stringify(subset));
   return dir;
 }

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Backend } from '@defect-rag/pipeline';
 import { sampleDatasetOrSkip, startTestServers, type TestServers } from '@defect-rag/testing';
 import { createApiServer, type ApiServer } from '../src';
-import { copySampleSubset, errorCodes, graphql, testBackend } from './helpers';
+import { copyFirstSampleImages, errorCodes, graphql, testBackend } from './helpers';
 
 const sample = sampleDatasetOrSkip();
 
@@ -74,7 +74,7 @@ describe.skipIf(!sample)('datasets and runs through the API', () => {
   });
 
   it('startIngestion returns the run at once, refuses a second one for the dataset (CONFLICT), and the run ends SUCCEEDED with progress, counts and problems', async () => {
-    const dataset = await register(copySampleSubset(sample!, 12, { corrupt: true }), 'subset');
+    const dataset = await register(copyFirstSampleImages(sample!, 12, { corrupt: true }), 'subset');
     const started = await startIngestion(dataset.id, { batchSize: 2 });
     expect(started.errors).toBeUndefined();
     const first = started.data!.startIngestion;
@@ -105,7 +105,7 @@ describe.skipIf(!sample)('datasets and runs through the API', () => {
   });
 
   it('cancelRun stops a running ingestion: CANCELLED at once, and the run records its end', async () => {
-    const dataset = await register(copySampleSubset(sample!, 30), 'to-cancel');
+    const dataset = await register(copyFirstSampleImages(sample!, 30), 'to-cancel');
     const { startIngestion: started } = (await startIngestion(dataset.id, { batchSize: 1, fusion: 'WEIGHTED', alpha: 0.7 })).data!;
     const cancelled = await cancel(started.id);
     expect(cancelled.data!.cancelRun).toEqual({ id: started.id, status: 'CANCELLED' });
@@ -123,7 +123,7 @@ describe.skipIf(!sample)('datasets and runs through the API', () => {
   });
 
   it('startEvaluation runs the evaluation in the background and stores its metrics on the EVALUATE run', async () => {
-    const dataset = await register(copySampleSubset(sample!, 24), 'evaluated');
+    const dataset = await register(copyFirstSampleImages(sample!, 24), 'evaluated');
     const response = await graphql<{ startEvaluation: RunResult }>(
       api.url,
       `mutation($id: ID!) { startEvaluation(datasetId: $id, options: { k: [1, 5], alphas: [0.5], modes: [FUSED, TEXT] }) { ${RUN_FIELDS} } }`,
@@ -168,7 +168,7 @@ describe.skipIf(!sample)('datasets and runs through the API', () => {
   });
 
   it('close() waits for a running job, which ends CANCELLED instead of being left RUNNING', async () => {
-    const dataset = await register(copySampleSubset(sample!, 30), 'shutdown');
+    const dataset = await register(copyFirstSampleImages(sample!, 30), 'shutdown');
     const second = await createApiServer(backend, { port: 0, host: '127.0.0.1' });
     const started = await graphql<{ startIngestion: { id: string } }>(second.url, `mutation($id: ID!) { startIngestion(datasetId: $id, options: { batchSize: 1 }) { id } }`, { id: dataset.id });
     const runId = started.data!.startIngestion.id;

@@ -1,15 +1,9 @@
 import { createHash } from 'node:crypto';
+import { mulberry32 } from '@defect-rag/runtime';
 
-/** A seeded generator of floats in [0, 1) (mulberry32), so splits and samples repeat exactly. */
+/** A generator of floats in [0, 1) seeded by a string, so splits and samples repeat exactly. */
 export function seededRandom(seed: string): () => number {
-  let state = createHash('sha256').update(seed).digest().readUInt32LE(0);
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
+  return mulberry32(createHash('sha256').update(seed).digest().readUInt32LE(0));
 }
 
 /** A Fisher–Yates shuffle driven by `seed`; the input is left untouched. */

@@ -2,10 +2,10 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sampleDatasetOrSkip, startTestPostgres, startTestQdrantCluster, type TestPostgres, type TestQdrantCluster } from '@defect-rag/testing';
+import { copySampleSubset, sampleDatasetOrSkip, startTestPostgres, startTestQdrantCluster, type TestPostgres, type TestQdrantCluster } from '@defect-rag/testing';
 import { createLogger, loadConfig, workspaceRoot } from '@defect-rag/runtime';
 import { ingestDataset, openBackend, searchSimilar, type Backend, type SimilarityQuery } from '../src';
-import { copySampleSubset, tinyModelDir } from './helpers';
+import { tinyModelDir } from './helpers';
 
 const sample = sampleDatasetOrSkip();
 

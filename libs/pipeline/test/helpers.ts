@@ -1,4 +1,4 @@
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createLogger, loadConfig, workspaceRoot } from '@defect-rag/runtime';
@@ -40,24 +40,5 @@ export function childEnv(urls: { databaseUrl: string; qdrantUrl: string }, dataD
   return { ...process.env, DATABASE_URL: urls.databaseUrl, QDRANT_URL: urls.qdrantUrl, DEFECT_RAG_DATA_DIR: dataDir, DEFECT_RAG_MODEL_DIR: tinyModelDir, LOG_LEVEL: 'warn' };
 }
 
-/**
- * A copy of some images of the shared sample (with their annotations and polygons) in a temporary
- * folder, so a test can change it. Stays outside the repository.
- */
-export function copySampleSubset(sampleDir: string, stems: readonly string[]): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'defect-rag-subset-'));
-  mkdirSync(path.join(dir, 'images'));
-  mkdirSync(path.join(dir, 'annotations'));
-  const polygons = JSON.parse(readFileSync(path.join(sampleDir, 'poligonos.json'), 'utf8')) as Record<string, unknown>;
-  const subset: Record<string, unknown> = {};
-  for (const stem of stems) {
-    cpSync(path.join(sampleDir, 'images', `${stem}.jpg`), path.join(dir, 'images', `${stem}.jpg`));
-    const annotation = path.join(sampleDir, 'annotations', `${stem}_labelDANO_modificado.json`);
-    if (existsSync(annotation)) cpSync(annotation, path.join(dir, 'annotations', path.basename(annotation)));
-    subset[`${stem}.jpg`] = polygons[`${stem}.jpg`];
-  }
-  writeFileSync(path.join(dir, 'poligonos.json'), JSON.stringify(subset));
-  return dir;
-}
 
 export const cliBin = path.join(workspaceRoot, 'apps', 'cli', 'bin', 'defect-rag.mjs');

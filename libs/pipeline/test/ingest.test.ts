@@ -2,10 +2,10 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readDataset, type SplitFile } from '@defect-rag/dataset';
-import { sampleDatasetOrSkip, type TestServers } from '@defect-rag/testing';
+import { copySampleSubset, sampleDatasetOrSkip, type TestServers } from '@defect-rag/testing';
 import { VectorStore } from '@defect-rag/vector-store';
 import { ingestDataset, searchSimilar, type Backend, type IngestionSummary } from '../src';
-import { copySampleSubset, startTestBackend } from './helpers';
+import { startTestBackend } from './helpers';
 
 const sample = sampleDatasetOrSkip();
 

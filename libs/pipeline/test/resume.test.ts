@@ -7,10 +7,10 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedQdrant, type EmbeddedServer } from '@defect-rag/servers';
-import { sampleDatasetOrSkip, startTestPostgres, type TestPostgres, type TestServers } from '@defect-rag/testing';
+import { copySampleSubset, sampleDatasetOrSkip, startTestPostgres, type TestPostgres, type TestServers } from '@defect-rag/testing';
 import { VectorStore } from '@defect-rag/vector-store';
 import { ingestDataset, type Backend } from '../src';
-import { childEnv, cliBin, copySampleSubset, startTestBackend, testBackend } from './helpers';
+import { childEnv, cliBin, startTestBackend, testBackend } from './helpers';
 
 const sample = sampleDatasetOrSkip();
 

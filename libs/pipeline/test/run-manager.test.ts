@@ -2,9 +2,9 @@ import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isDefectRagError } from '@defect-rag/runtime';
-import { sampleDatasetOrSkip } from '@defect-rag/testing';
+import { copySampleSubset, sampleDatasetOrSkip } from '@defect-rag/testing';
 import { registerDataset, RunManager, type Backend } from '../src';
-import { copySampleSubset, startTestBackend } from './helpers';
+import { startTestBackend } from './helpers';
 
 const sample = sampleDatasetOrSkip();
 

@@ -4,3 +4,4 @@ export { noProgress, type ProgressEvent, type ProgressListener } from './progres
 export { workspaceRoot, sharedDir, sampleDatasetDir } from './paths';
 export { createLogger, type Logger, type LogFormat } from './logger';
 export { loadConfig, type Config } from './config';
+export { mulberry32 } from './random';

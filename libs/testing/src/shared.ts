@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { sharedDir } from '@defect-rag/runtime';
 
@@ -19,4 +20,24 @@ export function sharedPathOrSkip(relative: string): string | null {
 
 export function sampleDatasetOrSkip(): string | null {
   return sharedPathOrSkip('datasets/vehicle-damage-sample');
+}
+
+/**
+ * A copy of some images of the shared sample (with their annotations and polygons) in a temporary
+ * folder, so a test can change it. Stays outside the repository.
+ */
+export function copySampleSubset(sampleDir: string, stems: readonly string[]): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'defect-rag-subset-'));
+  mkdirSync(path.join(dir, 'images'));
+  mkdirSync(path.join(dir, 'annotations'));
+  const polygons = JSON.parse(readFileSync(path.join(sampleDir, 'poligonos.json'), 'utf8')) as Record<string, unknown>;
+  const subset: Record<string, unknown> = {};
+  for (const stem of stems) {
+    cpSync(path.join(sampleDir, 'images', `${stem}.jpg`), path.join(dir, 'images', `${stem}.jpg`));
+    const annotation = path.join(sampleDir, 'annotations', `${stem}_labelDANO_modificado.json`);
+    if (existsSync(annotation)) cpSync(annotation, path.join(dir, 'annotations', path.basename(annotation)));
+    subset[`${stem}.jpg`] = polygons[`${stem}.jpg`];
+  }
+  writeFileSync(path.join(dir, 'poligonos.json'), JSON.stringify(subset));
+  return dir;
 }

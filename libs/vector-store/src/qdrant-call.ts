@@ -47,7 +47,10 @@ function toStoreError(error: unknown, context: RequestContext, attempts: number)
     if (error.status === 401 || error.status === 403) {
       return new DefectRagError('CONFIG_INVALID', `Qdrant at ${url} refused ${what} (${reason(error)}): check the API key`, details, { cause: error });
     }
-    // Our requests only name collections and vectors, never other resources, so a 404 is the collection.
+    // Our requests name collections, vectors and, for a search by crop, a point: Qdrant's message tells a missing point apart.
+    if (error.status === 404 && /no point with id/i.test(message)) {
+      return new DefectRagError('CROP_NOT_FOUND', `${what}: the crop is not in ${collection}`, details, { cause: error });
+    }
     if (error.status === 404) {
       return new DefectRagError(
         'COLLECTION_NOT_FOUND',

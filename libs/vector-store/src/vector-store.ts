@@ -17,7 +17,7 @@ import { toQdrantFilter, type CropFilter } from './filter';
 import { pointIdForCrop } from './point-id';
 import { pointJson } from './point-json';
 import { callQdrant } from './qdrant-call';
-import { collectionPath, QdrantHttp, QdrantHttpError, RawJson } from './qdrant-http';
+import { collectionPath, QdrantHttp, RawJson } from './qdrant-http';
 
 export interface VectorStoreOptions {
   url: string;
@@ -262,24 +262,21 @@ export class VectorStore {
   async searchByCrop(collection: string, cropId: string, options: SearchOptions): Promise<SearchHit[]> {
     const pointId = pointIdForCrop(cropId);
     const filter = toQdrantFilter(options.filter ?? {}) ?? {};
-    try {
-      return await this.query(collection, options, pointId, { ...filter, must_not: [{ has_id: [pointId] }] });
-    } catch (error) {
-      const cause = error instanceof DefectRagError ? error.cause : undefined;
-      // Qdrant answers 404 for a missing query point as for a missing collection; its message tells them apart.
-      if (cause instanceof QdrantHttpError && cause.status === 404 && /no point with id/i.test(cause.message)) {
-        throw new DefectRagError('CROP_NOT_FOUND', `crop "${cropId}" is not in collection ${collection}`, { cropId, collection });
-      }
-      throw error;
-    }
+    return this.query(collection, options, pointId, { ...filter, must_not: [{ has_id: [pointId] }] }, `search ${collection} by crop "${cropId}"`);
   }
 
   /** `query` is a vector or the id of a stored point whose vector Qdrant uses. */
-  private async query(collection: string, options: SearchOptions, query: number[] | string, filter: Schemas['Filter'] | undefined): Promise<SearchHit[]> {
+  private async query(
+    collection: string,
+    options: SearchOptions,
+    query: number[] | string,
+    filter: Schemas['Filter'] | undefined,
+    what = `search ${collection}`,
+  ): Promise<SearchHit[]> {
     if (!(Number.isInteger(options.limit) && options.limit >= 1)) {
       throw new DefectRagError('BAD_INPUT', `search limit must be a positive integer, got ${options.limit}`);
     }
-    const result = await this.send<Schemas['QueryResponse']>(`search ${collection}`, collection, 'POST', collectionPath(collection, '/points/query'), {
+    const result = await this.send<Schemas['QueryResponse']>(what, collection, 'POST', collectionPath(collection, '/points/query'), {
       query,
       using: options.using,
       filter,

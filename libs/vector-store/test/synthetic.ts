@@ -1,3 +1,4 @@
+import { mulberry32 } from '@defect-rag/runtime';
 import type { CropFilter, CropPayload, CropPoint } from '../src';
 
 export const DIMENSION = 16;
@@ -8,18 +9,6 @@ const AREA_OF_ZONE: Record<string, string> = { front: 'exterior-front', side: 'e
 const DAMAGE_TYPES = ['scratch', 'scratch', 'dent', 'dent', 'crack', 'broken_glass'];
 const SPLITS = ['train', 'train', 'test', null] as const;
 
-/** mulberry32: a small seeded generator, so every run builds the same points. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function randomVector(random: () => number): Float32Array {
   return Float32Array.from({ length: DIMENSION }, () => random() * 2 - 1);
 }
@@ -29,7 +18,7 @@ function randomVector(random: () => number): Float32Array {
  * and broken glass are rare), some crops with two damage types and a third clean.
  */
 export function syntheticPoints(count: number, seed = 7): CropPoint[] {
-  const random = seededRandom(seed);
+  const random = mulberry32(seed);
   const pick = <T>(values: readonly T[]) => values[Math.floor(random() * values.length)]!;
   return Array.from({ length: count }, (_, index) => {
     const datasetId = index % 4 === 3 ? 'ds-b' : 'ds-a';

@@ -298,7 +298,9 @@ async function resplitUnchanged(
   for (const crop of crops) {
     const split = crop.split ?? null;
     if (changed.has(crop) || stored.get(crop.crop_id)!.split === split) continue;
-    moved.set(split, [...(moved.get(split) ?? []), crop.crop_id]);
+    const cropIds = moved.get(split);
+    if (cropIds) cropIds.push(crop.crop_id);
+    else moved.set(split, [crop.crop_id]);
   }
   let count = 0;
   for (const [split, cropIds] of moved) {
