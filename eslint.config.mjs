@@ -2,7 +2,18 @@ import nx from '@nx/eslint-plugin';
 import tseslint from 'typescript-eslint';
 
 export default [
-  { ignores: ['**/node_modules', '**/dist', '**/.data', '**/generated', '**/vitest.config.ts', 'apps/explorer/dist', '.nx', 'test-output'] },
+  {
+    ignores: [
+      '**/node_modules',
+      '**/dist',
+      '**/.data',
+      '**/generated',
+      '**/vitest.config.ts',
+      'apps/explorer/dist',
+      '.nx',
+      'test-output',
+    ],
+  },
   ...nx.configs['flat/base'],
   ...nx.configs['flat/typescript'],
   {
@@ -15,12 +26,18 @@ export default [
           allow: [],
           depConstraints: [
             { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:pipeline', 'type:util', 'type:testing'] },
-            { sourceTag: 'type:pipeline', onlyDependOnLibsWithTags: ['type:stage', 'type:store', 'type:util', 'type:testing'] },
+            {
+              sourceTag: 'type:pipeline',
+              onlyDependOnLibsWithTags: ['type:stage', 'type:store', 'type:util', 'type:testing'],
+            },
             { sourceTag: 'type:stage', onlyDependOnLibsWithTags: ['type:stage', 'type:util', 'type:testing'] },
             { sourceTag: 'type:store', onlyDependOnLibsWithTags: ['type:util', 'type:testing'] },
             { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:store', 'type:util'] },
             { sourceTag: 'type:util', onlyDependOnLibsWithTags: ['type:util'] },
-            { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:pipeline', 'type:stage', 'type:store', 'type:util', 'type:testing'] },
+            {
+              sourceTag: 'type:tool',
+              onlyDependOnLibsWithTags: ['type:pipeline', 'type:stage', 'type:store', 'type:util', 'type:testing'],
+            },
           ],
         },
       ],

@@ -7,11 +7,19 @@
 import { spawnSync } from 'node:child_process';
 
 const run = (env) =>
-  spawnSync('npx', ['--no-install', 'prisma', 'generate'], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  spawnSync('npx', ['--no-install', 'prisma', 'generate'], {
+    env,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
 
 let result = run(process.env);
 const output = `${result.stdout}${result.stderr}`;
-if (result.status !== 0 && !process.env.PRISMA_SCHEMA_ENGINE_BINARY && /binaries\.prisma\.sh|schema-engine/i.test(output)) {
+if (
+  result.status !== 0 &&
+  !process.env.PRISMA_SCHEMA_ENGINE_BINARY &&
+  /binaries\.prisma\.sh|schema-engine/i.test(output)
+) {
   console.warn('prisma: schema engine download unavailable (offline?); generating the client without it.');
   result = run({ ...process.env, PRISMA_SCHEMA_ENGINE_BINARY: process.execPath });
 }

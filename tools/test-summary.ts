@@ -21,7 +21,9 @@ for (const file of reports.sort()) {
   passed += report.numPassedTests;
   failed += report.numFailedTests + report.numFailedTestSuites;
   skipped += report.numPendingTests + report.numTodoTests;
-  console.log(`  ${file.replace(/\.json$/, '').padEnd(20)} ${report.numPassedTests} passed, ${report.numFailedTests} failed`);
+  console.log(
+    `  ${file.replace(/\.json$/, '').padEnd(20)} ${report.numPassedTests} passed, ${report.numFailedTests} failed`,
+  );
 }
 console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
 process.exit(failed > 0 || passed === 0 ? 1 : 0);

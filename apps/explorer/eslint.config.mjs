@@ -7,7 +7,10 @@ export default [
     files: ['**/*.ts', '**/*.tsx'],
     rules: {
       // The explorer is a client of the public HTTP API, never of the code behind it.
-      'no-restricted-imports': ['error', { patterns: [{ group: ['@defect-rag/*'], message: 'the explorer talks to the API over HTTP only' }] }],
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['@defect-rag/*'], message: 'the explorer talks to the API over HTTP only' }] },
+      ],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': 'error',
       '@typescript-eslint/no-empty-function': 'off',

@@ -69,10 +69,14 @@ interface Measure {
 /** Starts apps/api/src/main.ts as `defect-rag serve` does and resolves with its URL once it listens. */
 async function startApi(env: NodeJS.ProcessEnv): Promise<{ url: string; child: ChildProcess }> {
   const apiDir = path.join(workspaceRoot, 'apps', 'api');
-  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), path.join(apiDir, 'src', 'main.ts'), '--port', '0'], {
-    env: { ...env, TSX_TSCONFIG_PATH: path.join(apiDir, 'tsconfig.json') },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', import.meta.resolve('tsx'), path.join(apiDir, 'src', 'main.ts'), '--port', '0'],
+    {
+      env: { ...env, TSX_TSCONFIG_PATH: path.join(apiDir, 'tsconfig.json') },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   const url = await new Promise<string>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`the API exited (${code}) before listening`)));
     createInterface({ input: child.stdout! }).on('line', (line) => {
@@ -127,7 +131,11 @@ async function load(url: string, bodies: readonly string[], seconds: number): Pr
   const requests = Math.max(result.requests.total, 1);
   return {
     requestsPerSecond: result.requests.average,
-    cpuMsPerRequest: { loadGenerator: own / requests, api: apiCpu / requests, rest: (machine - own - apiCpu) / requests },
+    cpuMsPerRequest: {
+      loadGenerator: own / requests,
+      api: apiCpu / requests,
+      rest: (machine - own - apiCpu) / requests,
+    },
     mean: result.latency.mean,
     p50: result.latency.p50,
     p99: result.latency.p99,
@@ -156,13 +164,17 @@ try {
   const ingestion = await ingestDataset(backend, { datasetDir: sample, name: 'bench' });
   const { collection } = ingestion;
   const refs = await backend.vectorStore.scrollPayloads(collection, { datasetId: ingestion.datasetId });
-  const queryIds = refs.map((ref) => ref.cropId).sort().slice(0, QUERY_CROPS);
+  const queryIds = refs
+    .map((ref) => ref.cropId)
+    .sort()
+    .slice(0, QUERY_CROPS);
   const points = await backend.vectorStore.getPoints(collection, queryIds);
   const searches: Search[] = points.map(({ cropId, payload }) => ({
     cropId,
     zone: payload.vehicle_zone,
     api: JSON.stringify({
-      query: 'query($query: SimilarityQuery!) { searchSimilar(query: $query) { score crop { id vehicleZone damageTypes textDescription imageUrl } } }',
+      query:
+        'query($query: SimilarityQuery!) { searchSimilar(query: $query) { score crop { id vehicleZone damageTypes textDescription imageUrl } } }',
       variables: { query: { cropId, filter: { zones: [payload.vehicle_zone] }, limit: LIMIT } },
     }),
     // The request the vector store sends for a crop-id search: Qdrant's query by point id, the crop
@@ -170,7 +182,10 @@ try {
     qdrant: JSON.stringify({
       query: pointIdForCrop(cropId),
       using: 'fused',
-      filter: { must: [{ key: 'vehicle_zone', match: { any: [payload.vehicle_zone] } }], must_not: [{ has_id: [pointIdForCrop(cropId)] }] },
+      filter: {
+        must: [{ key: 'vehicle_zone', match: { any: [payload.vehicle_zone] } }],
+        must_not: [{ has_id: [pointIdForCrop(cropId)] }],
+      },
       limit: LIMIT,
       params: { hnsw_ef: 512, exact: true, quantization: { rescore: true, oversampling: 2 } },
       with_payload: true,
@@ -184,13 +199,23 @@ try {
 
   // Both sides answer the same searches with the same crops, in the same order.
   for (const search of searches.slice(0, 10)) {
-    const post = async (url: string, body: string) => (await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body })).json();
-    const viaApi = (await post(apiUrl, search.api)) as { data?: { searchSimilar: { crop: { id: string; vehicleZone: string } }[] } };
-    const viaQdrant = (await post(qdrantUrl, search.qdrant)) as { result: { points: { payload: { crop_id: string } }[] } };
+    const post = async (url: string, body: string) =>
+      (await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body })).json();
+    const viaApi = (await post(apiUrl, search.api)) as {
+      data?: { searchSimilar: { crop: { id: string; vehicleZone: string } }[] };
+    };
+    const viaQdrant = (await post(qdrantUrl, search.qdrant)) as {
+      result: { points: { payload: { crop_id: string } }[] };
+    };
     const apiIds = viaApi.data?.searchSimilar.map((item) => item.crop.id);
     const qdrantIds = viaQdrant.result.points.map((point) => point.payload.crop_id);
-    if (JSON.stringify(apiIds) !== JSON.stringify(qdrantIds) || !viaApi.data!.searchSimilar.every((item) => item.crop.vehicleZone === search.zone)) {
-      throw new Error(`API and Qdrant disagree on crop ${search.cropId}: ${JSON.stringify(viaApi)} vs ${JSON.stringify(qdrantIds)}`);
+    if (
+      JSON.stringify(apiIds) !== JSON.stringify(qdrantIds) ||
+      !viaApi.data!.searchSimilar.every((item) => item.crop.vehicleZone === search.zone)
+    ) {
+      throw new Error(
+        `API and Qdrant disagree on crop ${search.cropId}: ${JSON.stringify(viaApi)} vs ${JSON.stringify(qdrantIds)}`,
+      );
     }
   }
 
@@ -198,12 +223,22 @@ try {
     `api benchmark: searchSimilar by crop id + zone filter, ${searches.length} query crops of ${refs.length}, limit ${LIMIT}, ` +
       `${CONNECTIONS} connections, ${DURATION_S} s per side, ${ROUNDS} round(s), ${os.cpus().length} CPUs shared by load generator, API and Qdrant`,
   );
-  await load(qdrantUrl, searches.map((search) => search.qdrant), WARMUP_S);
-  await load(apiUrl, searches.map((search) => search.api), WARMUP_S);
+  await load(
+    qdrantUrl,
+    searches.map((search) => search.qdrant),
+    WARMUP_S,
+  );
+  await load(
+    apiUrl,
+    searches.map((search) => search.api),
+    WARMUP_S,
+  );
 
   const rows: { round: number; qdrant: Measure; api: Measure }[] = [];
   console.log('\n                                                                     CPU ms per request');
-  console.log('round  side    req/s   mean ms    p50 ms   p99 ms   requests  failures   autocannon    API   rest   total');
+  console.log(
+    'round  side    req/s   mean ms    p50 ms   p99 ms   requests  failures   autocannon    API   rest   total',
+  );
   const print = (round: number, side: string, m: Measure) => {
     const cpu = m.cpuMsPerRequest;
     console.log(
@@ -213,15 +248,25 @@ try {
     );
   };
   for (let round = 1; round <= ROUNDS; round++) {
-    const qdrant = await load(qdrantUrl, searches.map((search) => search.qdrant), DURATION_S);
+    const qdrant = await load(
+      qdrantUrl,
+      searches.map((search) => search.qdrant),
+      DURATION_S,
+    );
     print(round, 'qdrant', qdrant);
-    const viaApi = await load(apiUrl, searches.map((search) => search.api), DURATION_S);
+    const viaApi = await load(
+      apiUrl,
+      searches.map((search) => search.api),
+      DURATION_S,
+    );
     print(round, 'api', viaApi);
     rows.push({ round, qdrant, api: viaApi });
   }
 
-  const medianOf = (side: 'qdrant' | 'api', key: Exclude<keyof Measure, 'cpuMsPerRequest'>) => median(rows.map((row) => row[side][key]));
-  const cpuOf = (side: 'qdrant' | 'api', key: keyof Measure['cpuMsPerRequest']) => median(rows.map((row) => row[side].cpuMsPerRequest[key]));
+  const medianOf = (side: 'qdrant' | 'api', key: Exclude<keyof Measure, 'cpuMsPerRequest'>) =>
+    median(rows.map((row) => row[side][key]));
+  const cpuOf = (side: 'qdrant' | 'api', key: keyof Measure['cpuMsPerRequest']) =>
+    median(rows.map((row) => row[side].cpuMsPerRequest[key]));
   const failures = rows.reduce((sum, row) => sum + row.api.failures + row.qdrant.failures, 0);
   const summary = (side: 'qdrant' | 'api') =>
     `${medianOf(side, 'requestsPerSecond').toFixed(0)} req/s, mean ${medianOf(side, 'mean').toFixed(2)} ms, p50 ${medianOf(side, 'p50').toFixed(1)} ms, p99 ${medianOf(side, 'p99').toFixed(1)} ms; ` +
@@ -233,7 +278,9 @@ try {
   // autocannon measures whole milliseconds: below a few ms, the p50s are too coarse to divide.
   const ratio = medianOf('api', 'p50') / medianOf('qdrant', 'p50');
   const meanRatio = medianOf('api', 'mean') / medianOf('qdrant', 'mean');
-  const verdict = Number.isFinite(ratio) ? `${ratio.toFixed(2)} (target ≤ 1.5: ${ratio <= 1.5 ? 'met' : 'NOT met'})` : 'n/a (Qdrant p50 under 1 ms)';
+  const verdict = Number.isFinite(ratio)
+    ? `${ratio.toFixed(2)} (target ≤ 1.5: ${ratio <= 1.5 ? 'met' : 'NOT met'})`
+    : 'n/a (Qdrant p50 under 1 ms)';
   console.log(`API p50 / Qdrant p50: ${verdict}; mean / mean: ${meanRatio.toFixed(2)}`);
   if (failures > 0) process.exitCode = 1;
 } finally {

@@ -38,7 +38,12 @@ const outDir = await mkdtemp(path.join(os.tmpdir(), 'bench-crops-'));
 /** Exactly the cutter's decode, and nothing else. */
 async function decodeOnly(): Promise<void> {
   await mapConcurrent(files, CONCURRENCY, (file) =>
-    sharp(file, { failOn: 'error' }).autoOrient().flatten({ background: '#000000' }).toColourspace('srgb').raw().toBuffer(),
+    sharp(file, { failOn: 'error' })
+      .autoOrient()
+      .flatten({ background: '#000000' })
+      .toColourspace('srgb')
+      .raw()
+      .toBuffer(),
   );
 }
 
@@ -85,13 +90,19 @@ try {
   const decodeCpu = median(decodeCpuMs);
   const stageCpu = median(stageCpuMs);
   const seconds = (ms: number) => `${(ms / 1000).toFixed(3)} s`;
-  console.log(`dataset      ${dataset.name}: ${files.length} images, ${summary!.crops} crops written per run (cluster ${summary!.by_strategy.cluster}, tile ${summary!.by_strategy.tile}, grid ${summary!.by_strategy.grid})`);
+  console.log(
+    `dataset      ${dataset.name}: ${files.length} images, ${summary!.crops} crops written per run (cluster ${summary!.by_strategy.cluster}, tile ${summary!.by_strategy.tile}, grid ${summary!.by_strategy.grid})`,
+  );
   console.log(`runs         ${RUNS}, concurrency ${CONCURRENCY}, ${os.availableParallelism()} cores`);
   console.log(`decode only  median ${seconds(decode)}  (${decodeMs.map((ms) => Math.round(ms)).join(', ')} ms)`);
   console.log(`crop stage   median ${seconds(stage)}  (${stageMs.map((ms) => Math.round(ms)).join(', ')} ms)`);
   console.log(`ratio        ${(stage / decode).toFixed(2)} (crop stage / decode only, wall; target ≤ 1.5)`);
-  console.log(`cpu time     decode only ${seconds(decodeCpu)}, crop stage ${seconds(stageCpu)}: ratio ${(stageCpu / decodeCpu).toFixed(2)}`);
-  console.log(`throughput   ${(files.length / (stage / 1000)).toFixed(1)} images/s, ${(summary!.crops / (stage / 1000)).toFixed(1)} crops/s`);
+  console.log(
+    `cpu time     decode only ${seconds(decodeCpu)}, crop stage ${seconds(stageCpu)}: ratio ${(stageCpu / decodeCpu).toFixed(2)}`,
+  );
+  console.log(
+    `throughput   ${(files.length / (stage / 1000)).toFixed(1)} images/s, ${(summary!.crops / (stage / 1000)).toFixed(1)} crops/s`,
+  );
   console.log(`peak RSS     ${peakRssMiB.toFixed(0)} MiB (whole process, during the timed runs)`);
 } finally {
   await rm(outDir, { recursive: true, force: true });

@@ -74,7 +74,16 @@ if (args.worker) {
       console.error(`measuring ${precision}…`);
       const output = execFileSync(
         process.execPath,
-        ['--import', 'tsx', fileURLToPath(import.meta.url), ...process.argv.slice(2), '--worker', precision, '--crops-dir', cropsDir],
+        [
+          '--import',
+          'tsx',
+          fileURLToPath(import.meta.url),
+          ...process.argv.slice(2),
+          '--worker',
+          precision,
+          '--crops-dir',
+          cropsDir,
+        ],
         { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
       );
       rows.push(...(JSON.parse(output.trim().split('\n').at(-1)!) as Row[]));
@@ -102,7 +111,14 @@ async function writeCrops(cropsDir: string): Promise<void> {
     const source = sources[i % Math.max(sources.length, 1)];
     const image = source
       ? sharp(source).resize(336, 336, { fit: 'cover' })
-      : sharp({ create: { width: 336, height: 336, channels: 3, background: { r: (i * 53) % 256, g: (i * 97) % 256, b: 128 } } });
+      : sharp({
+          create: {
+            width: 336,
+            height: 336,
+            channels: 3,
+            background: { r: (i * 53) % 256, g: (i * 97) % 256, b: 128 },
+          },
+        });
     writeFileSync(path.join(cropsDir, file), await image.jpeg({ quality: 95 }).toBuffer());
     const zone = zones[i % zones.length]!;
     const text_description =
@@ -135,9 +151,11 @@ async function measure(precision: Precision, cropsDir: string): Promise<Row[]> {
   };
   const vision = await ort.InferenceSession.create(path.join(MODEL_DIR, 'onnx', `vision_model${suffix}.onnx`), options);
   const text = await ort.InferenceSession.create(path.join(MODEL_DIR, 'onnx', `text_model${suffix}.onnx`), options);
-  const descriptions = (JSON.parse(readFileSync(path.join(cropsDir, 'metadata_crops_phase2.json'), 'utf8')) as {
-    crops: Array<{ text_description: string }>;
-  }).crops.map((crop) => crop.text_description);
+  const descriptions = (
+    JSON.parse(readFileSync(path.join(cropsDir, 'metadata_crops_phase2.json'), 'utf8')) as {
+      crops: Array<{ text_description: string }>;
+    }
+  ).crops.map((crop) => crop.text_description);
   const tokenizer = new Tokenizer(
     JSON.parse(readFileSync(path.join(MODEL_DIR, 'tokenizer.json'), 'utf8')),
     JSON.parse(readFileSync(path.join(MODEL_DIR, 'tokenizer_config.json'), 'utf8')),
@@ -146,7 +164,10 @@ async function measure(precision: Precision, cropsDir: string): Promise<Row[]> {
   // The stage's CPU time includes loading the model (its `seconds` do not): measured alone, taken off.
   const loads: number[] = [];
   for (let i = 0; i < 2; i++) {
-    loads.push((await cpuTimed(async () => (await loadModel(MODEL_DIR, { precision, intraOpThreads: THREADS })).close())).cpuSeconds);
+    loads.push(
+      (await cpuTimed(async () => (await loadModel(MODEL_DIR, { precision, intraOpThreads: THREADS })).close()))
+        .cpuSeconds,
+    );
   }
   const loadCpu = median(loads);
 
@@ -241,5 +262,7 @@ function report(rows: Row[]): void {
     );
   }
   const worst = Math.max(...rows.map((row) => row.stageSeconds / row.sessionSeconds));
-  console.log(`worst ratio ${worst.toFixed(3)} (target ≤ 1.15; wall-clock medians, which other load on the machine skews: the cpu ratio is steadier)`);
+  console.log(
+    `worst ratio ${worst.toFixed(3)} (target ≤ 1.15; wall-clock medians, which other load on the machine skews: the cpu ratio is steadier)`,
+  );
 }

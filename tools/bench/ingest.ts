@@ -19,7 +19,9 @@ import { startTestServers } from '@defect-rag/testing';
 import { assertPythonOnnx, generateClipModel } from '../tiny-clip/generate';
 import { median, timed, withPeakRss } from './_stats';
 
-const { values: args } = parseArgs({ options: { model: { type: 'string', default: 'vit-b-32' }, runs: { type: 'string', default: '3' } } });
+const { values: args } = parseArgs({
+  options: { model: { type: 'string', default: 'vit-b-32' }, runs: { type: 'string', default: '3' } },
+});
 const RUNS = Number(args.runs);
 const sample = sampleDatasetDir();
 if (!sample) {
@@ -27,7 +29,10 @@ if (!sample) {
   process.exit(2);
 }
 
-const modelDir = args.model === 'tiny' ? path.join(workspaceRoot, 'models', 'tiny-clip') : path.join(loadConfig().dataDir, 'models', 'random-vit-b-32');
+const modelDir =
+  args.model === 'tiny'
+    ? path.join(workspaceRoot, 'models', 'tiny-clip')
+    : path.join(loadConfig().dataDir, 'models', 'random-vit-b-32');
 if (args.model !== 'tiny' && !existsSync(path.join(modelDir, 'onnx', 'vision_model.onnx'))) {
   assertPythonOnnx();
   console.error(`generating the ViT-B/32-size random model into ${modelDir} (once)…`);
@@ -37,7 +42,12 @@ if (args.model !== 'tiny' && !existsSync(path.join(modelDir, 'onnx', 'vision_mod
 const servers = await startTestServers();
 const dataDir = await mkdtemp(path.join(os.tmpdir(), 'bench-ingest-'));
 const config = loadConfig(
-  { DATABASE_URL: servers.databaseUrl, QDRANT_URL: servers.qdrantUrl, DEFECT_RAG_DATA_DIR: dataDir, DEFECT_RAG_MODEL_DIR: modelDir },
+  {
+    DATABASE_URL: servers.databaseUrl,
+    QDRANT_URL: servers.qdrantUrl,
+    DEFECT_RAG_DATA_DIR: dataDir,
+    DEFECT_RAG_MODEL_DIR: modelDir,
+  },
   { cwd: workspaceRoot, dotenv: false },
 );
 const backend = await openBackend(config, createLogger('warn'));
@@ -56,7 +66,10 @@ try {
     peak = Math.max(peak, peakRssMiB);
     crops = summary.crops.total;
     const refs = await backend.vectorStore.scrollPayloads(summary.collection, { datasetId: summary.datasetId });
-    const points = await backend.vectorStore.getPoints(summary.collection, refs.map((ref) => ref.cropId));
+    const points = await backend.vectorStore.getPoints(
+      summary.collection,
+      refs.map((ref) => ref.cropId),
+    );
     const files = points.map((point) => path.join(backend.cropsDir(summary.datasetId), point.payload.file));
     const texts = points.map((point) => point.payload.text_description);
     const { ms } = await timed(async () => {
@@ -69,12 +82,18 @@ try {
     embedMs.push(ms);
     // The next run starts from an empty index again, so it does the whole work.
     await backend.vectorStore.deletePoints(summary.collection, { datasetId: summary.datasetId });
-    console.error(`run ${run + 1}/${RUNS}: ingest ${(runMs.at(-1)! / 1000).toFixed(2)} s, embed only ${(ms / 1000).toFixed(2)} s`);
+    console.error(
+      `run ${run + 1}/${RUNS}: ingest ${(runMs.at(-1)! / 1000).toFixed(2)} s, embed only ${(ms / 1000).toFixed(2)} s`,
+    );
   }
   const run = median(runMs);
   const embed = median(embedMs);
-  console.log(`ingest benchmark: model ${embedder.modelId} (${args.model}, random weights), ${crops} crops from 114 images, median of ${RUNS} runs`);
-  console.log(`  whole ingestion run   ${(run / 1000).toFixed(2)} s  (${(114 / (run / 1000)).toFixed(1)} images/s, ${(crops / (run / 1000)).toFixed(1)} crops/s)`);
+  console.log(
+    `ingest benchmark: model ${embedder.modelId} (${args.model}, random weights), ${crops} crops from 114 images, median of ${RUNS} runs`,
+  );
+  console.log(
+    `  whole ingestion run   ${(run / 1000).toFixed(2)} s  (${(114 / (run / 1000)).toFixed(1)} images/s, ${(crops / (run / 1000)).toFixed(1)} crops/s)`,
+  );
   console.log(`  embedding alone       ${(embed / 1000).toFixed(2)} s`);
   console.log(`  ratio run / embed     ${(run / embed).toFixed(3)}  (target ≤ 1.2)`);
   console.log(`  peak RSS              ${peak.toFixed(0)} MiB`);

@@ -13,7 +13,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { mulberry32 } from '@defect-rag/runtime';
 import { startEmbeddedQdrant } from '@defect-rag/servers';
-import { VectorStore, type CropFilter, type CropPayload, type CropPoint, type Vector, type VectorName } from '@defect-rag/vector-store';
+import {
+  VectorStore,
+  type CropFilter,
+  type CropPayload,
+  type CropPoint,
+  type Vector,
+  type VectorName,
+} from '@defect-rag/vector-store';
 import { median, percentile, timed } from './_stats';
 
 const { values: args } = parseArgs({
@@ -134,7 +141,9 @@ const SUBDIRECTIONS = Array.from({ length: 32 }, unitVector);
 const ZONES = Object.keys(ZONE_AREA) as Zone[];
 // Text vectors: the descriptions are templates of zone and damage, so they sit in tight clusters.
 const textCentroids = new Map(
-  ZONES.flatMap((zoneName) => [...Object.keys(DAMAGE_TYPE_WEIGHTS), 'clean'].map((type) => [`${zoneName}/${type}`, unitVector()] as const)),
+  ZONES.flatMap((zoneName) =>
+    [...Object.keys(DAMAGE_TYPE_WEIGHTS), 'clean'].map((type) => [`${zoneName}/${type}`, unitVector()] as const),
+  ),
 );
 
 function syntheticCrop(index: number): CropPoint {
@@ -146,7 +155,10 @@ function syntheticCrop(index: number): CropPoint {
   const imageId = `${datasetId}-img-${Math.floor(index / 6)}`;
   const cropId = `${imageId}/crop-${index}`;
   const zoneIndex = ZONES.indexOf(vehicleZone);
-  const cluster = random() < 0.7 ? (zoneIndex * 8 + Math.floor(random() * 8)) % CLUSTERS.length : Math.floor(random() * CLUSTERS.length);
+  const cluster =
+    random() < 0.7
+      ? (zoneIndex * 8 + Math.floor(random() * 8)) % CLUSTERS.length
+      : Math.floor(random() * CLUSTERS.length);
   const image = mix(
     [
       [1, CLUSTERS[cluster]!],
@@ -155,7 +167,13 @@ function syntheticCrop(index: number): CropPoint {
     0.6,
   );
   const text = mix([[1, textCentroids.get(`${vehicleZone}/${damageTypes[0] ?? 'clean'}`)!]], 0.3);
-  const fused = mix([[1, image], [1, text]], 0);
+  const fused = mix(
+    [
+      [1, image],
+      [1, text],
+    ],
+    0,
+  );
   const payload: CropPayload = {
     crop_id: cropId,
     dataset_id: datasetId,
@@ -167,8 +185,15 @@ function syntheticCrop(index: number): CropPoint {
     vehicle_zone: vehicleZone,
     area: ZONE_AREA[vehicleZone],
     damage_types: damageTypes,
-    defects: damageTypes.map((type) => ({ label: type, type, box: { x: 40, y: 60, width: 120, height: 80 }, visible_fraction: 1 })),
-    text_description: hasDamage ? `${damageTypes.join(' and ')} on the ${vehicleZone}` : `clean paint on the ${vehicleZone}`,
+    defects: damageTypes.map((type) => ({
+      label: type,
+      type,
+      box: { x: 40, y: 60, width: 120, height: 80 },
+      visible_fraction: 1,
+    })),
+    text_description: hasDamage
+      ? `${damageTypes.join(' and ')} on the ${vehicleZone}`
+      : `clean paint on the ${vehicleZone}`,
     grid_pos: hasDamage ? null : [index % 4, index % 6],
     box: { x: 0, y: 0, width: 336, height: 336 },
     strategy: hasDamage ? 'cluster' : 'grid',
@@ -257,8 +282,14 @@ const qdrant = dataDir ? await startEmbeddedQdrant({ dataDir }) : undefined;
 const url = args.url ?? qdrant!.url;
 try {
   const store = new VectorStore({ url });
-  const collection = await store.ensureCollection({ modelId: `bench/search-${POINTS}-m${HNSW.m}-efc${HNSW.efConstruct}`, dimension: DIMENSION, hnsw: HNSW });
-  console.log(`search benchmark: ${POINTS} points × 3 named ${DIMENSION}-d vectors, HNSW m=${HNSW.m} ef_construct=${HNSW.efConstruct}, Qdrant ${url}`);
+  const collection = await store.ensureCollection({
+    modelId: `bench/search-${POINTS}-m${HNSW.m}-efc${HNSW.efConstruct}`,
+    dimension: DIMENSION,
+    hnsw: HNSW,
+  });
+  console.log(
+    `search benchmark: ${POINTS} points × 3 named ${DIMENSION}-d vectors, HNSW m=${HNSW.m} ef_construct=${HNSW.efConstruct}, Qdrant ${url}`,
+  );
 
   if (await isLoaded(url, collection)) {
     console.log(`reusing ${collection}, loaded by an earlier run into this Qdrant`);
@@ -266,7 +297,9 @@ try {
     await setIndexingThreshold(url, collection, 0);
     const uploaded = await timed(() => upload(store, collection));
     await setIndexingThreshold(url, collection, DEFAULT_INDEXING_THRESHOLD_KB);
-    console.log(`upload: ${(uploaded.ms / 1000).toFixed(1)} s (${Math.round(POINTS / (uploaded.ms / 1000))} points/s, batches of ${UPLOAD.batchSize}, ${UPLOAD.concurrency} in flight)`);
+    console.log(
+      `upload: ${(uploaded.ms / 1000).toFixed(1)} s (${Math.round(POINTS / (uploaded.ms / 1000))} points/s, batches of ${UPLOAD.batchSize}, ${UPLOAD.concurrency} in flight)`,
+    );
   }
   const indexed = await timed(() => waitForIndexing(url, collection));
   console.log(`indexing after upload: ${(indexed.ms / 1000).toFixed(1)} s; count ${await store.count(collection)}`);
@@ -287,21 +320,31 @@ try {
     for (const vectors of queries) {
       const exact = await runs.exact.time(() => search(vectors[using], { exact: true }));
       const truth = new Set(exact.map((hit) => hit.cropId));
-      for (const [run, options] of [[runs.default, {}], [runs.compare, { hnswEf: COMPARE_EF }]] as const) {
+      for (const [run, options] of [
+        [runs.default, {}],
+        [runs.compare, { hnswEf: COMPARE_EF }],
+      ] as const) {
         const hits = await run.time(() => search(vectors[using], options));
         run.recalls.push(truth.size === 0 ? 1 : hits.filter((hit) => truth.has(hit.cropId)).length / truth.size);
       }
     }
     worst.default = Math.min(worst.default, runs.default.recall());
     worst.compare = Math.min(worst.compare, runs.compare.recall());
-    const latency = (run: Run) => `${percentile(run.latencies, 50).toFixed(1)} / ${percentile(run.latencies, 99).toFixed(1)}`.padStart(18);
+    const latency = (run: Run) =>
+      `${percentile(run.latencies, 50).toFixed(1)} / ${percentile(run.latencies, 99).toFixed(1)}`.padStart(18);
     console.log(
       `${name.padEnd(30)} ${String(await store.count(collection, filter)).padStart(8)} | ${latency(runs.default)} ${runs.default.recall().toFixed(3).padStart(6)} ` +
-        `${Math.min(...runs.default.recalls).toFixed(1).padStart(4)} | ${latency(runs.compare)} ${runs.compare.recall().toFixed(3).padStart(6)} | ${median(runs.exact.latencies).toFixed(1).padStart(12)}`,
+        `${Math.min(...runs.default.recalls)
+          .toFixed(1)
+          .padStart(
+            4,
+          )} | ${latency(runs.compare)} ${runs.compare.recall().toFixed(3).padStart(6)} | ${median(runs.exact.latencies).toFixed(1).padStart(12)}`,
     );
   }
   const verdict = (recall: number) => `${recall.toFixed(3)} (${recall >= 0.98 ? 'meets' : 'misses'} the 0.98 target)`;
-  console.log(`\nworst mean recall@10 over the filters: default ${verdict(worst.default)}; ef ${COMPARE_EF} ${verdict(worst.compare)}`);
+  console.log(
+    `\nworst mean recall@10 over the filters: default ${verdict(worst.default)}; ef ${COMPARE_EF} ${verdict(worst.compare)}`,
+  );
 } finally {
   await qdrant?.stop();
   if (dataDir) await rm(dataDir, { recursive: true, force: true });

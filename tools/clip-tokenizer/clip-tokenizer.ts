@@ -25,7 +25,11 @@ const SPECIAL_TOKENS = 2;
  */
 export function bytesToUnicode(): Array<[byte: number, symbol: string]> {
   const printable: number[] = [];
-  for (const [from, to] of [[0x21, 0x7e], [0xa1, 0xac], [0xae, 0xff]] as const) {
+  for (const [from, to] of [
+    [0x21, 0x7e],
+    [0xa1, 0xac],
+    [0xae, 0xff],
+  ] as const) {
     for (let b = from; b <= to; b++) printable.push(b);
   }
   const pairs: Array<[number, string]> = printable.map((b) => [b, String.fromCodePoint(b)]);
@@ -57,7 +61,10 @@ export interface ClipTokenizerFiles {
  */
 export function buildClipTokenizer(
   mergesText: string,
-  { vocabSize = CLIP_VOCAB_SIZE, contextLength = CLIP_CONTEXT_LENGTH }: { vocabSize?: number; contextLength?: number } = {},
+  {
+    vocabSize = CLIP_VOCAB_SIZE,
+    contextLength = CLIP_CONTEXT_LENGTH,
+  }: { vocabSize?: number; contextLength?: number } = {},
 ): ClipTokenizerFiles {
   const mergeCount = vocabSize - BYTE_SYMBOLS - SPECIAL_TOKENS;
   const lines = mergesText.split('\n').slice(1, 1 + mergeCount);
@@ -115,7 +122,8 @@ export function buildClipTokenizer(
         {
           type: 'Split',
           pattern: {
-            Regex: "<\\|startoftext\\|>|<\\|endoftext\\|>|'s|'t|'re|'ve|'m|'ll|'d|[\\p{L}]+|[\\p{N}]|[^\\s\\p{L}\\p{N}]+",
+            Regex:
+              "<\\|startoftext\\|>|<\\|endoftext\\|>|'s|'t|'re|'ve|'m|'ll|'d|[\\p{L}]+|[\\p{N}]|[^\\s\\p{L}\\p{N}]+",
           },
           behavior: 'Removed',
           invert: true,

@@ -14,7 +14,9 @@ const { values, positionals } = parseArgs({
 });
 const [mergesFile] = positionals;
 if (!mergesFile || !values.out) {
-  console.error('usage: npx tsx tools/clip-tokenizer/main.ts <bpe_simple_vocab_16e6.txt.gz> --out <dir> [--vocab-size N]');
+  console.error(
+    'usage: npx tsx tools/clip-tokenizer/main.ts <bpe_simple_vocab_16e6.txt.gz> --out <dir> [--vocab-size N]',
+  );
   process.exit(2);
 }
 

@@ -32,7 +32,14 @@ const DOMAIN_TEXT = `
  */
 export function trainDomainMerges(text: string = DOMAIN_TEXT): Array<[string, string]> {
   const byteSymbol = new Map(bytesToUnicode());
-  const words = [...new Set(text.normalize('NFC').toLowerCase().match(/\p{L}+/gu) ?? [])].sort();
+  const words = [
+    ...new Set(
+      text
+        .normalize('NFC')
+        .toLowerCase()
+        .match(/\p{L}+/gu) ?? [],
+    ),
+  ].sort();
   const segmented = words.map((word) => {
     const symbols = [...Buffer.from(word, 'utf8')].map((byte) => byteSymbol.get(byte)!);
     symbols[symbols.length - 1] += '</w>';

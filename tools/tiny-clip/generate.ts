@@ -39,7 +39,10 @@ export const MODEL_SIZES = {
     vision: { hidden_size: 768, num_hidden_layers: 12, num_attention_heads: 12, intermediate_size: 3072 },
     text: { hidden_size: 512, num_hidden_layers: 12, num_attention_heads: 8, intermediate_size: 2048 },
   },
-} satisfies Record<string, { id: string; projectionDim: number; patchSize: number; vision: TowerSize; text: TowerSize }>;
+} satisfies Record<
+  string,
+  { id: string; projectionDim: number; patchSize: number; vision: TowerSize; text: TowerSize }
+>;
 
 export type ModelSize = keyof typeof MODEL_SIZES;
 
@@ -58,7 +61,15 @@ export function assertPythonOnnx(): void {
   }
 }
 
-export function generateClipModel({ outDir, size = 'tiny', seed = 0 }: { outDir: string; size?: ModelSize; seed?: number }): void {
+export function generateClipModel({
+  outDir,
+  size = 'tiny',
+  seed = 0,
+}: {
+  outDir: string;
+  size?: ModelSize;
+  seed?: number;
+}): void {
   assertPythonOnnx();
   const spec = MODEL_SIZES[size];
   const { tokenizer, tokenizerConfig, vocabSize } = buildDomainTokenizer(CONTEXT_LENGTH);
@@ -79,7 +90,13 @@ export function generateClipModel({ outDir, size = 'tiny', seed = 0 }: { outDir:
       eos_token_id: endId,
       pad_token_id: endId,
     },
-    vision_config: { ...spec.vision, hidden_act: 'quick_gelu', image_size: 224, patch_size: spec.patchSize, num_channels: 3 },
+    vision_config: {
+      ...spec.vision,
+      hidden_act: 'quick_gelu',
+      image_size: 224,
+      patch_size: spec.patchSize,
+      num_channels: 3,
+    },
     defect_rag: {
       random_weights: true,
       note: 'Random weights from tools/tiny-clip: deterministic vectors for tests and the demo, no retrieval quality.',
@@ -102,7 +119,8 @@ export function generateClipModel({ outDir, size = 'tiny', seed = 0 }: { outDir:
   };
 
   mkdirSync(outDir, { recursive: true });
-  const write = (name: string, value: unknown) => writeFileSync(path.join(outDir, name), `${JSON.stringify(value, null, 2)}\n`);
+  const write = (name: string, value: unknown) =>
+    writeFileSync(path.join(outDir, name), `${JSON.stringify(value, null, 2)}\n`);
   write('config.json', config);
   write('preprocessor_config.json', preprocessorConfig);
   write('tokenizer.json', tokenizer);

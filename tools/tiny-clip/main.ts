@@ -17,7 +17,9 @@ if (!(values.size in MODEL_SIZES)) {
   process.exit(2);
 }
 const size = values.size as ModelSize;
-const outDir = path.resolve(values.out ?? path.join(workspaceRoot, 'models', size === 'tiny' ? 'tiny-clip' : `random-${size}`));
+const outDir = path.resolve(
+  values.out ?? path.join(workspaceRoot, 'models', size === 'tiny' ? 'tiny-clip' : `random-${size}`),
+);
 
 try {
   generateClipModel({ outDir, size, seed: Number(values.seed) });

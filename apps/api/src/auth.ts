@@ -35,7 +35,8 @@ export function needsKey(policy: ApiKeyPolicy, operation: 'query' | 'mutation' |
   return policy.keys.length > 0 && (operation !== 'query' || policy.readsRequireKey);
 }
 
-export const MISSING_KEY_MESSAGE = 'an API key is required: send it as `x-api-key: <key>` or `Authorization: Bearer <key>`';
+export const MISSING_KEY_MESSAGE =
+  'an API key is required: send it as `x-api-key: <key>` or `Authorization: Bearer <key>`';
 
 /** Refuses operations that need a key when the request has none (UNAUTHENTICATED, HTTP 401), before anything runs. */
 export function apiKeyPlugin(policy: ApiKeyPolicy): ApolloServerPlugin<ApiContext> {
@@ -43,7 +44,8 @@ export function apiKeyPlugin(policy: ApiKeyPolicy): ApolloServerPlugin<ApiContex
     async requestDidStart() {
       return {
         async didResolveOperation({ operation, contextValue }) {
-          if (operation && needsKey(policy, operation.operation) && !contextValue.authenticated) throw apiError('UNAUTHENTICATED', MISSING_KEY_MESSAGE);
+          if (operation && needsKey(policy, operation.operation) && !contextValue.authenticated)
+            throw apiError('UNAUTHENTICATED', MISSING_KEY_MESSAGE);
         },
       };
     },

@@ -9,7 +9,8 @@ import { apiError } from './errors';
  */
 export const WithinDeadline: MiddlewareFn<ApiContext> = async ({ context }, next) => {
   const { deadline } = context;
-  const timeout = () => apiError('TIMEOUT', `the request took longer than the server's limit of ${context.timeoutMs} ms`);
+  const timeout = () =>
+    apiError('TIMEOUT', `the request took longer than the server's limit of ${context.timeoutMs} ms`);
   if (deadline.aborted) throw timeout();
   let onAbort = () => {};
   const timedOut = new Promise<never>((_, reject) => {

@@ -96,17 +96,30 @@ export function errorFormatter(logger: Logger, production: boolean) {
     const original = unwrapResolverError(error);
     if (original instanceof DefectRagError) {
       const code = apiCodeOf(original);
-      if (code === 'INTERNAL_SERVER_ERROR') logger.error({ err: original, path: formatted.path }, 'GraphQL request failed');
+      if (code === 'INTERNAL_SERVER_ERROR')
+        logger.error({ err: original, path: formatted.path }, 'GraphQL request failed');
       const message = code === 'INTERNAL_SERVER_ERROR' && production ? INTERNAL_MESSAGE : original.message;
-      return { ...formatted, message, extensions: { ...stripInternals(formatted.extensions, production), code, reason: original.code } };
+      return {
+        ...formatted,
+        message,
+        extensions: { ...stripInternals(formatted.extensions, production), code, reason: original.code },
+      };
     }
-    if (formatted.extensions?.code !== 'INTERNAL_SERVER_ERROR') return { ...formatted, extensions: stripInternals(formatted.extensions, production) };
+    if (formatted.extensions?.code !== 'INTERNAL_SERVER_ERROR')
+      return { ...formatted, extensions: stripInternals(formatted.extensions, production) };
     logger.error({ err: original, path: formatted.path }, 'GraphQL request failed');
-    return { ...formatted, message: production ? INTERNAL_MESSAGE : formatted.message, extensions: stripInternals(formatted.extensions, production) };
+    return {
+      ...formatted,
+      message: production ? INTERNAL_MESSAGE : formatted.message,
+      extensions: stripInternals(formatted.extensions, production),
+    };
   };
 }
 
-function stripInternals(extensions: GraphQLFormattedError['extensions'], production: boolean): GraphQLFormattedError['extensions'] {
+function stripInternals(
+  extensions: GraphQLFormattedError['extensions'],
+  production: boolean,
+): GraphQLFormattedError['extensions'] {
   if (!production || !extensions) return extensions;
   // Apollo already drops `stacktrace` in production; `exception` is where older plugins put causes.
   const { stacktrace: _stacktrace, exception: _exception, ...rest } = extensions;

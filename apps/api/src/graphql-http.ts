@@ -11,13 +11,24 @@ export type ContextFor = (req: IncomingMessage) => Promise<ApiContext>;
  * formatting all stay Apollo's) and writes its answer. `body` is the parsed JSON body, or the
  * operations a multipart upload carried.
  */
-export async function executeGraphQL(apollo: ApolloServer<ApiContext>, req: IncomingMessage, res: ServerResponse, body: unknown, contextFor: ContextFor): Promise<void> {
+export async function executeGraphQL(
+  apollo: ApolloServer<ApiContext>,
+  req: IncomingMessage,
+  res: ServerResponse,
+  body: unknown,
+  contextFor: ContextFor,
+): Promise<void> {
   const headers = new HeaderMap();
   for (const [key, value] of Object.entries(req.headers)) {
     if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
   }
   const response = await apollo.executeHTTPGraphQLRequest({
-    httpGraphQLRequest: { method: req.method?.toUpperCase() ?? 'GET', headers, search: new URL(req.url ?? '/', 'http://localhost').search, body },
+    httpGraphQLRequest: {
+      method: req.method?.toUpperCase() ?? 'GET',
+      headers,
+      search: new URL(req.url ?? '/', 'http://localhost').search,
+      body,
+    },
     context: () => contextFor(req),
   });
   for (const [key, value] of response.headers) res.setHeader(key, value);
@@ -37,7 +48,11 @@ export async function executeGraphQL(apollo: ApolloServer<ApiContext>, req: Inco
  */
 export function isJsonGraphQLPost(req: IncomingMessage): boolean {
   const path = req.url?.split('?', 1)[0];
-  return req.method === 'POST' && path === '/graphql' && /^application\/json\s*(;|$)/i.test(req.headers['content-type'] ?? '');
+  return (
+    req.method === 'POST' &&
+    path === '/graphql' &&
+    /^application\/json\s*(;|$)/i.test(req.headers['content-type'] ?? '')
+  );
 }
 
 /**
@@ -88,7 +103,13 @@ function readBody(req: IncomingMessage, maxBytes: number): Promise<string | unde
   });
 }
 
-function sendError(res: ServerResponse, status: number, code: 'PAYLOAD_TOO_LARGE' | 'BAD_USER_INPUT', message: string, close = false): void {
+function sendError(
+  res: ServerResponse,
+  status: number,
+  code: 'PAYLOAD_TOO_LARGE' | 'BAD_USER_INPUT',
+  message: string,
+  close = false,
+): void {
   res.statusCode = status;
   res.setHeader('content-type', 'application/json; charset=utf-8');
   if (close) res.setHeader('connection', 'close');

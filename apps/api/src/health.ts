@@ -27,7 +27,10 @@ export async function checkHealth(backend: Backend, production: boolean): Promis
       await backend.db.ping();
       return 'answers';
     }),
-    check(production, async () => `version ${(await pingQdrant(services.qdrantUrl, services.qdrantApiKey, CHECK_TIMEOUT_MS)).version}`),
+    check(
+      production,
+      async () => `version ${(await pingQdrant(services.qdrantUrl, services.qdrantApiKey, CHECK_TIMEOUT_MS)).version}`,
+    ),
     check(production, async () => {
       const embedder = await backend.embedder();
       return `${embedder.modelId}, ${embedder.dimension}-d${embedder.randomWeights ? ', random test weights' : ''}`;
@@ -39,7 +42,10 @@ export async function checkHealth(backend: Backend, production: boolean): Promis
 async function check(production: boolean, probe: () => Promise<string>): Promise<ComponentHealth> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new DefectRagError('INTERNAL', `no answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS);
+    timer = setTimeout(
+      () => reject(new DefectRagError('INTERNAL', `no answer within ${CHECK_TIMEOUT_MS} ms`)),
+      CHECK_TIMEOUT_MS,
+    );
   });
   try {
     return { ok: true, detail: await Promise.race([probe(), timeout]) };

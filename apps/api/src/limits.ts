@@ -38,7 +38,8 @@ export const SEARCH_COST = 10;
 export type FieldCost = (field: { args: Record<string, unknown>; childComplexity: number }) => number;
 
 /** Out-of-range sizes are costed at the maximum: the resolver refuses them with a clearer BAD_USER_INPUT. */
-export const pageComplexity: FieldCost = ({ args, childComplexity }) => 1 + Math.min((args.first as number | undefined) ?? DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE) * childComplexity;
+export const pageComplexity: FieldCost = ({ args, childComplexity }) =>
+  1 + Math.min((args.first as number | undefined) ?? DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE) * childComplexity;
 
 /**
  * Refuses operations deeper than MAX_QUERY_DEPTH or costlier than MAX_QUERY_COST with
@@ -52,11 +53,17 @@ export function queryLimitsPlugin(): ApolloServerPlugin<ApiContext> {
           if (!operation) return;
           const depth = operationDepth(operation, document);
           if (depth > MAX_QUERY_DEPTH) {
-            throw apiError('QUERY_TOO_COMPLEX', `the query is ${depth} levels deep; at most ${MAX_QUERY_DEPTH} are allowed`);
+            throw apiError(
+              'QUERY_TOO_COMPLEX',
+              `the query is ${depth} levels deep; at most ${MAX_QUERY_DEPTH} are allowed`,
+            );
           }
           const cost = operationCost(schema, operation, document, request.variables ?? {});
           if (cost !== undefined && cost > MAX_QUERY_COST) {
-            throw apiError('QUERY_TOO_COMPLEX', `the query costs ${cost}; at most ${MAX_QUERY_COST} is allowed (ask for fewer items or fields per request)`);
+            throw apiError(
+              'QUERY_TOO_COMPLEX',
+              `the query costs ${cost}; at most ${MAX_QUERY_COST} is allowed (ask for fewer items or fields per request)`,
+            );
           }
         },
       };
@@ -98,7 +105,12 @@ export function operationDepth(operation: OperationDefinitionNode, document: Doc
  * selection), 1 plus its selection's cost by default. Undefined when the variables do not fit the
  * operation: execution refuses those with their proper error.
  */
-export function operationCost(schema: GraphQLSchema, operation: OperationDefinitionNode, document: DocumentNode, inputs: Record<string, unknown>): number | undefined {
+export function operationCost(
+  schema: GraphQLSchema,
+  operation: OperationDefinitionNode,
+  document: DocumentNode,
+  inputs: Record<string, unknown>,
+): number | undefined {
   const variables = getVariableValues(schema, operation.variableDefinitions ?? [], inputs);
   if (variables.errors) return undefined;
   const fragments = fragmentsOf(document);
@@ -110,7 +122,8 @@ export function operationCost(schema: GraphQLSchema, operation: OperationDefinit
         const field = parent.getFields()[selection.name.value];
         if (!field) continue;
         const type = getNamedType(field.type);
-        const childComplexity = selection.selectionSet && isCompositeType(type) ? costOf(selection.selectionSet, type) : 0;
+        const childComplexity =
+          selection.selectionSet && isCompositeType(type) ? costOf(selection.selectionSet, type) : 0;
         total += fieldCost(field, getArgumentValues(field, selection, variables.coerced), childComplexity);
       } else {
         const fragment = selection.kind === Kind.INLINE_FRAGMENT ? selection : fragments.get(selection.name.value);
@@ -125,7 +138,11 @@ export function operationCost(schema: GraphQLSchema, operation: OperationDefinit
   return root ? costOf(operation.selectionSet, root) : undefined;
 }
 
-function fieldCost(field: GraphQLField<unknown, unknown>, args: Record<string, unknown>, childComplexity: number): number {
+function fieldCost(
+  field: GraphQLField<unknown, unknown>,
+  args: Record<string, unknown>,
+  childComplexity: number,
+): number {
   const complexity = field.extensions.complexity as FieldCost | number | undefined;
   if (typeof complexity === 'function') return complexity({ args, childComplexity });
   return (complexity ?? 1) + childComplexity;

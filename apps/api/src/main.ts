@@ -27,7 +27,10 @@ try {
     // `defect-rag serve` passes on the Ctrl-C its terminal also sent here: one stop is enough.
     for (const name of ['SIGINT', 'SIGTERM'] as const) process.on(name, () => logger.info(`${name}: already stopping`));
     try {
-      await serving.then((server) => server.close(), () => {});
+      await serving.then(
+        (server) => server.close(),
+        () => {},
+      );
       await backend.close();
       process.exit(0);
     } catch (error) {
@@ -46,8 +49,12 @@ try {
   process.stdout.write(curlExample(server.url, config.apiKeys.length > 0));
   // Load the model now, so the first search does not wait for it; a broken one shows in /healthz.
   backend.embedder().then(
-    (embedder) => logger.info(`model ${embedder.modelId} loaded${embedder.randomWeights ? ' (random test weights: similarities are meaningless)' : ''}`),
-    (error: unknown) => logger.error(`the model cannot be loaded, searches will fail: ${toDefectRagError(error).message}`),
+    (embedder) =>
+      logger.info(
+        `model ${embedder.modelId} loaded${embedder.randomWeights ? ' (random test weights: similarities are meaningless)' : ''}`,
+      ),
+    (error: unknown) =>
+      logger.error(`the model cannot be loaded, searches will fail: ${toDefectRagError(error).message}`),
   );
 } catch (error) {
   const failure = toDefectRagError(error);
@@ -56,7 +63,10 @@ try {
 }
 
 function curlExample(url: string, withKey: boolean): string {
-  const body = JSON.stringify({ query: '{ searchSimilar(query: { text: "scratch on the front bumper", filter: { hasDamage: true }, limit: 3 }) { score crop { id vehicleZone damageTypes textDescription imageUrl } } }' });
+  const body = JSON.stringify({
+    query:
+      '{ searchSimilar(query: { text: "scratch on the front bumper", filter: { hasDamage: true }, limit: 3 }) { score crop { id vehicleZone damageTypes textDescription imageUrl } } }',
+  });
   return [
     '',
     `defect-rag API: ${url}/graphql`,

@@ -20,7 +20,10 @@ export function cropImageRoute(backend: Backend, policy: ApiKeyPolicy): RequestH
     // Crop ids are derived from the crop's content and options, so the file behind an id does not change.
     res.sendFile(file, { maxAge: '1d', headers: { 'x-content-type-options': 'nosniff' } }, (error) => {
       if (!error || res.headersSent) return;
-      const missing = new DefectRagError('IMAGE_NOT_FOUND', `the image file of crop "${req.params.id}" is missing on the server; re-run its ingestion`);
+      const missing = new DefectRagError(
+        'IMAGE_NOT_FOUND',
+        `the image file of crop "${req.params.id}" is missing on the server; re-run its ingestion`,
+      );
       sendError(res, missing, backend);
     });
   };
@@ -38,18 +41,26 @@ export function sourceImageRoute(backend: Backend, policy: ApiKeyPolicy): Reques
     try {
       const crop = await getCrop(backend, req.params.id);
       const dataset = await backend.db.datasets.findById(crop.datasetId);
-      if (!dataset) throw new DefectRagError('DATASET_NOT_FOUND', `the dataset of crop "${crop.id}" is no longer registered`);
+      if (!dataset)
+        throw new DefectRagError('DATASET_NOT_FOUND', `the dataset of crop "${crop.id}" is no longer registered`);
       file = path.resolve(dataset.root, crop.sourceImage);
       // The payload's path is relative to the dataset folder; never serve anything outside it.
       const inside = path.relative(dataset.root, file);
-      if (inside.startsWith('..') || path.isAbsolute(inside)) throw new DefectRagError('IMAGE_NOT_FOUND', `the source image of crop "${crop.id}" is outside its dataset folder`);
+      if (inside.startsWith('..') || path.isAbsolute(inside))
+        throw new DefectRagError(
+          'IMAGE_NOT_FOUND',
+          `the source image of crop "${crop.id}" is outside its dataset folder`,
+        );
     } catch (error) {
       sendError(res, error, backend);
       return;
     }
     res.sendFile(file, { headers: { 'cache-control': 'no-cache', 'x-content-type-options': 'nosniff' } }, (error) => {
       if (!error || res.headersSent) return;
-      const missing = new DefectRagError('IMAGE_NOT_FOUND', `the source image of crop "${req.params.id}" is missing from its dataset folder`);
+      const missing = new DefectRagError(
+        'IMAGE_NOT_FOUND',
+        `the source image of crop "${req.params.id}" is missing from its dataset folder`,
+      );
       sendError(res, missing, backend);
     });
   };
@@ -66,7 +77,10 @@ function mayRead(policy: ApiKeyPolicy, req: Request, res: Response): boolean {
 export function healthRoute(backend: Backend, production: boolean): RequestHandler {
   return async (_req, res) => {
     const report = await checkHealth(backend, production);
-    res.status(report.ok ? 200 : 503).set('cache-control', 'no-store').json(report);
+    res
+      .status(report.ok ? 200 : 503)
+      .set('cache-control', 'no-store')
+      .json(report);
   };
 }
 
@@ -79,7 +93,10 @@ export function explorerRoute(dir: string): RequestHandler {
   return express.static(dir, {
     index: 'index.html',
     setHeaders: (res, file) => {
-      res.setHeader('cache-control', path.basename(path.dirname(file)) === 'assets' ? 'public, max-age=31536000, immutable' : 'no-cache');
+      res.setHeader(
+        'cache-control',
+        path.basename(path.dirname(file)) === 'assets' ? 'public, max-age=31536000, immutable' : 'no-cache',
+      );
       res.setHeader('x-content-type-options', 'nosniff');
     },
   });
@@ -114,7 +131,8 @@ export function jsonErrorHandler(backend: Backend): ErrorRequestHandler {
       next(error);
       return;
     }
-    const status = (error as { status?: number; statusCode?: number }).status ?? (error as { statusCode?: number }).statusCode;
+    const status =
+      (error as { status?: number; statusCode?: number }).status ?? (error as { statusCode?: number }).statusCode;
     if (status === 413) {
       res.status(413).json(errorBody('PAYLOAD_TOO_LARGE', (error as Error).message));
     } else if (status !== undefined && status >= 400 && status < 500) {
@@ -129,7 +147,9 @@ function sendError(res: Response, error: unknown, backend: Backend): void {
   if (error instanceof DefectRagError) {
     const code = apiCodeOf(error);
     if (code === 'INTERNAL_SERVER_ERROR') backend.logger.error({ err: error }, 'request failed');
-    res.status(HTTP_STATUS[code]).json(errorBody(code, code === 'INTERNAL_SERVER_ERROR' ? 'internal server error' : error.message, error.code));
+    res
+      .status(HTTP_STATUS[code])
+      .json(errorBody(code, code === 'INTERNAL_SERVER_ERROR' ? 'internal server error' : error.message, error.code));
     return;
   }
   backend.logger.error({ err: error }, 'request failed');

@@ -13,7 +13,8 @@ export function buildApiSchema(): Promise<GraphQLSchema> {
   return schema;
 }
 
-export const SCHEMA_FILE_HEADER = '# Generated from apps/api/src by `npm run -w @defect-rag/api schema`; do not edit.\n\n';
+export const SCHEMA_FILE_HEADER =
+  '# Generated from apps/api/src by `npm run -w @defect-rag/api schema`; do not edit.\n\n';
 
 /** The schema as SDL, sorted so that the committed file changes only when the schema does. */
 export async function printApiSchema(): Promise<string> {

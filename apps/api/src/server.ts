@@ -2,7 +2,10 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { ApolloServer } from '@apollo/server';
-import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import {
+  ApolloServerPluginCacheControlDisabled,
+  ApolloServerPluginLandingPageDisabled,
+} from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import express from 'express';
 import { graphqlUploadExpress } from 'graphql-upload-minimal';
@@ -61,17 +64,23 @@ export async function createApiServer(backend: Backend, options: ApiServerOption
     timeoutMs: config.apiTimeoutMs,
     authenticated: hasValidKey(policy, req.headers),
   });
-  const httpServer = createServer({ requestTimeout: config.apiTimeoutMs, headersTimeout: Math.min(60_000, config.apiTimeoutMs) }, (req, res) => {
-    if (!isJsonGraphQLPost(req)) {
-      app(req, res);
-      return;
-    }
-    serveJsonGraphQL(apollo, req, res, contextFor, MAX_JSON_BODY_BYTES).catch((error: unknown) => {
-      logger.error({ err: error }, 'GraphQL request failed');
-      if (res.headersSent) res.destroy();
-      else res.writeHead(500, { 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify(errorBody('INTERNAL_SERVER_ERROR', 'internal server error')));
-    });
-  });
+  const httpServer = createServer(
+    { requestTimeout: config.apiTimeoutMs, headersTimeout: Math.min(60_000, config.apiTimeoutMs) },
+    (req, res) => {
+      if (!isJsonGraphQLPost(req)) {
+        app(req, res);
+        return;
+      }
+      serveJsonGraphQL(apollo, req, res, contextFor, MAX_JSON_BODY_BYTES).catch((error: unknown) => {
+        logger.error({ err: error }, 'GraphQL request failed');
+        if (res.headersSent) res.destroy();
+        else
+          res
+            .writeHead(500, { 'content-type': 'application/json; charset=utf-8' })
+            .end(JSON.stringify(errorBody('INTERNAL_SERVER_ERROR', 'internal server error')));
+      });
+    },
+  );
 
   const apollo = new ApolloServer<ApiContext>({
     schema: await buildApiSchema(),

@@ -6,14 +6,24 @@ import { DefectRagError } from '@defect-rag/runtime';
  * The multipart parser stops a file at the same limit and marks its stream truncated.
  */
 export async function readUpload(upload: Promise<FileUpload>, maxBytes: number): Promise<Buffer> {
-  const tooLarge = () => new DefectRagError('PAYLOAD_TOO_LARGE', `the uploaded image is larger than ${maxBytes} bytes (DEFECT_RAG_MAX_UPLOAD_BYTES)`, { maxBytes });
+  const tooLarge = () =>
+    new DefectRagError(
+      'PAYLOAD_TOO_LARGE',
+      `the uploaded image is larger than ${maxBytes} bytes (DEFECT_RAG_MAX_UPLOAD_BYTES)`,
+      { maxBytes },
+    );
   let stream: ReturnType<FileUpload['createReadStream']>;
   try {
     stream = (await upload).createReadStream();
   } catch (error) {
     // graphql-upload's errors carry the HTTP status they mean.
     if ((error as { status?: number }).status === 413) throw tooLarge();
-    throw new DefectRagError('BAD_INPUT', `the uploaded image could not be read: ${(error as Error).message}`, {}, { cause: error });
+    throw new DefectRagError(
+      'BAD_INPUT',
+      `the uploaded image could not be read: ${(error as Error).message}`,
+      {},
+      { cause: error },
+    );
   }
   const chunks: Buffer[] = [];
   let size = 0;

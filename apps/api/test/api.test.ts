@@ -32,7 +32,10 @@ type SearchData = { searchSimilar: { score: number; crop: CropResult }[] };
 function builtExplorer(): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'explorer-dist-'));
   mkdirSync(path.join(dir, 'assets'));
-  writeFileSync(path.join(dir, 'index.html'), '<!doctype html><div id="app"></div><script type="module" src="./assets/index-abc123.js"></script>');
+  writeFileSync(
+    path.join(dir, 'index.html'),
+    '<!doctype html><div id="app"></div><script type="module" src="./assets/index-abc123.js"></script>',
+  );
   writeFileSync(path.join(dir, 'assets', 'index-abc123.js'), 'console.log("explorer");');
   return dir;
 }
@@ -55,11 +58,22 @@ describe.skipIf(!sample)('the GraphQL API over HTTP, on the shared sample ingest
     api = await createApiServer(backend, { port: 0, host: '127.0.0.1', explorerDir });
     const stats = await graphql<{ indexStats: { byZone: { value: string; count: number }[] } }>(
       api.url,
-      `query($datasetId: ID) { indexStats(datasetId: $datasetId) { byZone { value count } } }`,
+      `
+        query ($datasetId: ID) {
+          indexStats(datasetId: $datasetId) {
+            byZone {
+              value
+              count
+            }
+          }
+        }
+      `,
       { datasetId: ingestion.datasetId },
     );
     zone = stats.data!.indexStats.byZone[0]!.value;
-    const found = await graphql<SearchData>(api.url, SEARCH, { query: { text: 'dent', filter: { hasDamage: true, zones: [zone] }, limit: 1 } });
+    const found = await graphql<SearchData>(api.url, SEARCH, {
+      query: { text: 'dent', filter: { hasDamage: true, zones: [zone] }, limit: 1 },
+    });
     damagedCrop = found.data!.searchSimilar[0]!.crop;
   }, 240_000);
 
@@ -73,7 +87,12 @@ describe.skipIf(!sample)('the GraphQL API over HTTP, on the shared sample ingest
   describe('searchSimilar', () => {
     it('by text, within a damage and zone filter: every item satisfies it', async () => {
       const response = await graphql<SearchData>(api.url, SEARCH, {
-        query: { text: 'deep scratch on the front bumper', mode: 'TEXT', filter: { hasDamage: true, zones: [zone] }, limit: 20 },
+        query: {
+          text: 'deep scratch on the front bumper',
+          mode: 'TEXT',
+          filter: { hasDamage: true, zones: [zone] },
+          limit: 20,
+        },
       });
       expect(response.errors).toBeUndefined();
       const items = response.data!.searchSimilar;
@@ -107,7 +126,14 @@ describe.skipIf(!sample)('the GraphQL API over HTTP, on the shared sample ingest
       const response = await graphqlUpload<SearchData>(
         api.url,
         SEARCH,
-        { query: { image: null, mode: 'IMAGE', filter: { damageTypes: damagedCrop.damageTypes, areas: [damagedCrop.area] }, limit: 10 } },
+        {
+          query: {
+            image: null,
+            mode: 'IMAGE',
+            filter: { damageTypes: damagedCrop.damageTypes, areas: [damagedCrop.area] },
+            limit: 10,
+          },
+        },
         'variables.query.image',
         jpeg,
       );
@@ -124,15 +150,31 @@ describe.skipIf(!sample)('the GraphQL API over HTTP, on the shared sample ingest
     });
 
     it('respects minScore', async () => {
-      const response = await graphql<SearchData>(api.url, SEARCH, { query: { cropId: damagedCrop.id, minScore: 0.9, limit: 100 } });
+      const response = await graphql<SearchData>(api.url, SEARCH, {
+        query: { cropId: damagedCrop.id, minScore: 0.9, limit: 100 },
+      });
       for (const { score } of response.data!.searchSimilar) expect(score).toBeGreaterThanOrEqual(0.9);
     });
   });
 
   it('ragContext cites exactly the returned crops, in order, and says the weights are random', async () => {
-    const response = await graphql<{ ragContext: { context: string; items: { score: number; crop: { id: string } }[] } }>(
+    const response = await graphql<{
+      ragContext: { context: string; items: { score: number; crop: { id: string } }[] };
+    }>(
       api.url,
-      `query($query: SimilarityQuery!) { ragContext(query: $query, format: MARKDOWN) { context items { score crop { id } } } }`,
+      `
+        query ($query: SimilarityQuery!) {
+          ragContext(query: $query, format: MARKDOWN) {
+            context
+            items {
+              score
+              crop {
+                id
+              }
+            }
+          }
+        }
+      `,
       { query: { text: 'dent on the door', filter: { hasDamage: true }, limit: 7 } },
     );
     expect(response.errors).toBeUndefined();
@@ -144,8 +186,16 @@ describe.skipIf(!sample)('the GraphQL API over HTTP, on the shared sample ingest
   });
 
   it('crop(id) returns the stored crop, whose imageUrl serves its JPEG', async () => {
-    const response = await graphql<{ crop: CropResult }>(api.url, `query($id: ID!) { crop(id: $id) { ${CROP_FIELDS} } }`, { id: damagedCrop.id });
-    expect(response.data!.crop).toMatchObject({ id: damagedCrop.id, imageUrl: `/crops/${damagedCrop.id}`, textDescription: damagedCrop.textDescription });
+    const response = await graphql<{ crop: CropResult }>(
+      api.url,
+      `query($id: ID!) { crop(id: $id) { ${CROP_FIELDS} } }`,
+      { id: damagedCrop.id },
+    );
+    expect(response.data!.crop).toMatchObject({
+      id: damagedCrop.id,
+      imageUrl: `/crops/${damagedCrop.id}`,
+      textDescription: damagedCrop.textDescription,
+    });
 
     const image = await fetch(`${api.url}${response.data!.crop.imageUrl}`);
     expect(image.status).toBe(200);
@@ -158,7 +208,9 @@ describe.skipIf(!sample)('the GraphQL API over HTTP, on the shared sample ingest
   it('GET /crops/:id answers 404 with a JSON error for an unknown crop', async () => {
     const response = await fetch(`${api.url}/crops/no-such-crop`);
     expect(response.status).toBe(404);
-    expect(await response.json()).toMatchObject({ errors: [{ extensions: { code: 'NOT_FOUND', reason: 'CROP_NOT_FOUND' } }] });
+    expect(await response.json()).toMatchObject({
+      errors: [{ extensions: { code: 'NOT_FOUND', reason: 'CROP_NOT_FOUND' } }],
+    });
   });
 
   it('GET /healthz reports PostgreSQL, Qdrant and the model', async () => {
@@ -175,10 +227,14 @@ describe.skipIf(!sample)('the GraphQL API over HTTP, on the shared sample ingest
   it('GET /crops/:id/source is the photo the crop was cut from; 404 for an unknown crop', async () => {
     const response = await fetch(`${api.url}/crops/${damagedCrop.id}/source`);
     expect(response.status).toBe(200);
-    expect(Buffer.from(await response.arrayBuffer())).toEqual(readFileSync(path.join(sample!, damagedCrop.sourceImage)));
+    expect(Buffer.from(await response.arrayBuffer())).toEqual(
+      readFileSync(path.join(sample!, damagedCrop.sourceImage)),
+    );
     const unknown = await fetch(`${api.url}/crops/no-such-crop/source`);
     expect(unknown.status).toBe(404);
-    expect(await unknown.json()).toMatchObject({ errors: [{ extensions: { code: 'NOT_FOUND', reason: 'CROP_NOT_FOUND' } }] });
+    expect(await unknown.json()).toMatchObject({
+      errors: [{ extensions: { code: 'NOT_FOUND', reason: 'CROP_NOT_FOUND' } }],
+    });
   });
 
   it('GET / serves the built explorer, its content-hashed assets cached for good', async () => {
@@ -213,11 +269,38 @@ describe.skipIf(!sample)('the GraphQL API over HTTP, on the shared sample ingest
       datasets: { totalCount: number; edges: { node: { id: string; name: string; cropCount: number } }[] };
     }>(
       api.url,
-      `query($datasetId: ID) {
-        indexStats(datasetId: $datasetId) { points damaged clean byZone { value count } }
-        taxonomy(datasetId: $datasetId) { zones { id } damageTypes { id critical } }
-        datasets { totalCount edges { node { id name cropCount } } }
-      }`,
+      `
+        query ($datasetId: ID) {
+          indexStats(datasetId: $datasetId) {
+            points
+            damaged
+            clean
+            byZone {
+              value
+              count
+            }
+          }
+          taxonomy(datasetId: $datasetId) {
+            zones {
+              id
+            }
+            damageTypes {
+              id
+              critical
+            }
+          }
+          datasets {
+            totalCount
+            edges {
+              node {
+                id
+                name
+                cropCount
+              }
+            }
+          }
+        }
+      `,
       { datasetId: ingestion.datasetId },
     );
     expect(response.errors).toBeUndefined();
@@ -227,14 +310,24 @@ describe.skipIf(!sample)('the GraphQL API over HTTP, on the shared sample ingest
     expect(indexStats.byZone.reduce((sum, { count }) => sum + count, 0)).toBe(indexStats.points);
     const zoneIds = taxonomy.zones.map((entry) => entry.id);
     for (const { value } of indexStats.byZone) expect(zoneIds).toContain(value);
-    expect(datasets.edges.map((edge) => edge.node)).toContainEqual({ id: ingestion.datasetId, name: 'sample', cropCount: ingestion.crops.total });
+    expect(datasets.edges.map((edge) => edge.node)).toContainEqual({
+      id: ingestion.datasetId,
+      name: 'sample',
+      cropCount: ingestion.crops.total,
+    });
   });
 
   it('model names the tiny test model, its random weights and its collection', async () => {
-    const response = await graphql<{ model: { id: string; contentHash: string; dimension: number; precision: string; randomWeights: boolean; collection: string } }>(
-      api.url,
-      '{ model { id contentHash dimension precision randomWeights collection } }',
-    );
+    const response = await graphql<{
+      model: {
+        id: string;
+        contentHash: string;
+        dimension: number;
+        precision: string;
+        randomWeights: boolean;
+        collection: string;
+      };
+    }>(api.url, '{ model { id contentHash dimension precision randomWeights collection } }');
     expect(response.errors).toBeUndefined();
     expect(response.data!.model).toEqual({
       id: 'defect-rag/tiny-clip',
@@ -262,11 +355,29 @@ describe.skipIf(!sample)('the GraphQL API over HTTP, on the shared sample ingest
       const tooLong = await graphql(api.url, SEARCH, { query: { text: 'x'.repeat(5000) } });
       expect(errorCodes(tooLong)).toEqual(['BAD_USER_INPUT']);
 
-      const badId = await graphql(api.url, `{ run(id: "42") { id } }`);
+      const badId = await graphql(
+        api.url,
+        `
+          {
+            run(id: "42") {
+              id
+            }
+          }
+        `,
+      );
       expect(errorCodes(badId)).toEqual(['BAD_USER_INPUT']);
       expect(badId.errors![0]!.message).toContain('not a valid run id');
 
-      const badPage = await graphql(api.url, `{ runs(first: 0) { totalCount } }`);
+      const badPage = await graphql(
+        api.url,
+        `
+          {
+            runs(first: 0) {
+              totalCount
+            }
+          }
+        `,
+      );
       expect(errorCodes(badPage)).toEqual(['BAD_USER_INPUT']);
 
       const wrongType = await graphql(api.url, SEARCH, { query: { text: 'dent', limit: 'ten' } });
@@ -275,7 +386,16 @@ describe.skipIf(!sample)('the GraphQL API over HTTP, on the shared sample ingest
     });
 
     it('NOT_FOUND: an unknown crop, dataset or run', async () => {
-      const crop = await graphql(api.url, `{ crop(id: "no-such-crop") { id } }`);
+      const crop = await graphql(
+        api.url,
+        `
+          {
+            crop(id: "no-such-crop") {
+              id
+            }
+          }
+        `,
+      );
       expect(crop.errors![0]!.extensions).toMatchObject({ code: 'NOT_FOUND', reason: 'CROP_NOT_FOUND' });
       expect(crop.data).toEqual({ crop: null });
 
@@ -283,14 +403,42 @@ describe.skipIf(!sample)('the GraphQL API over HTTP, on the shared sample ingest
       expect(byCrop.errors![0]!.extensions).toMatchObject({ code: 'NOT_FOUND', reason: 'CROP_NOT_FOUND' });
 
       const unknown = '00000000-0000-4000-8000-000000000000';
-      const dataset = await graphql(api.url, `query($id: ID!) { dataset(id: $id) { id } }`, { id: unknown });
+      const dataset = await graphql(
+        api.url,
+        `
+          query ($id: ID!) {
+            dataset(id: $id) {
+              id
+            }
+          }
+        `,
+        { id: unknown },
+      );
       expect(dataset.errors![0]!.extensions).toMatchObject({ code: 'NOT_FOUND', reason: 'DATASET_NOT_FOUND' });
-      const run = await graphql(api.url, `query($id: ID!) { run(id: $id) { id } }`, { id: unknown });
+      const run = await graphql(
+        api.url,
+        `
+          query ($id: ID!) {
+            run(id: $id) {
+              id
+            }
+          }
+        `,
+        { id: unknown },
+      );
       expect(run.errors![0]!.extensions).toMatchObject({ code: 'NOT_FOUND', reason: 'RUN_NOT_FOUND' });
     });
 
     it('PAYLOAD_TOO_LARGE: an upload over DEFECT_RAG_MAX_UPLOAD_BYTES, or a JSON body over 1 MB', async () => {
-      const big = await sharp({ create: { width: 1200, height: 1200, channels: 3, background: '#000', noise: { type: 'gaussian', mean: 128, sigma: 60 } } })
+      const big = await sharp({
+        create: {
+          width: 1200,
+          height: 1200,
+          channels: 3,
+          background: '#000',
+          noise: { type: 'gaussian', mean: 128, sigma: 60 },
+        },
+      })
         .jpeg({ quality: 100 })
         .toBuffer();
       expect(big.length).toBeGreaterThan(MAX_UPLOAD_BYTES);
@@ -303,7 +451,8 @@ describe.skipIf(!sample)('the GraphQL API over HTTP, on the shared sample ingest
     });
 
     it('a JSON body that is not JSON is BAD_USER_INPUT; a charset in the content type, a GET and a text/plain POST get Apollo’s answers', async () => {
-      const post = (body: string, contentType: string) => fetch(`${api.url}/graphql`, { method: 'POST', headers: { 'content-type': contentType }, body });
+      const post = (body: string, contentType: string) =>
+        fetch(`${api.url}/graphql`, { method: 'POST', headers: { 'content-type': contentType }, body });
       const broken = await post('{"query": "{ __typename }"', 'application/json');
       expect(broken.status).toBe(400);
       expect(await broken.json()).toMatchObject({ errors: [{ extensions: { code: 'BAD_USER_INPUT' } }] });
@@ -311,7 +460,9 @@ describe.skipIf(!sample)('the GraphQL API over HTTP, on the shared sample ingest
       const withCharset = await post(JSON.stringify({ query: '{ __typename }' }), 'application/json; charset=utf-8');
       expect(await withCharset.json()).toEqual({ data: { __typename: 'Query' } });
 
-      const get = await fetch(`${api.url}/graphql?query=${encodeURIComponent('{ __typename }')}`, { headers: { 'apollo-require-preflight': 'true' } });
+      const get = await fetch(`${api.url}/graphql?query=${encodeURIComponent('{ __typename }')}`, {
+        headers: { 'apollo-require-preflight': 'true' },
+      });
       expect(await get.json()).toEqual({ data: { __typename: 'Query' } });
 
       // A "simple" request a browser would send cross-site without asking: Apollo's CSRF prevention refuses it.
@@ -321,10 +472,18 @@ describe.skipIf(!sample)('the GraphQL API over HTTP, on the shared sample ingest
     });
 
     it('BAD_USER_INPUT for a corrupt upload, and BAD_REQUEST for a multipart request without the CSRF preflight header', async () => {
-      const corrupt = await graphqlUpload(api.url, SEARCH, { query: { image: null } }, 'variables.query.image', Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46]));
+      const corrupt = await graphqlUpload(
+        api.url,
+        SEARCH,
+        { query: { image: null } },
+        'variables.query.image',
+        Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46]),
+      );
       expect(corrupt.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'IMAGE_DECODE_FAILED' });
 
-      const jpeg = await sharp({ create: { width: 64, height: 64, channels: 3, background: '#808080' } }).jpeg().toBuffer();
+      const jpeg = await sharp({ create: { width: 64, height: 64, channels: 3, background: '#808080' } })
+        .jpeg()
+        .toBuffer();
       const csrf = await graphqlUpload(api.url, SEARCH, { query: { image: null } }, 'variables.query.image', jpeg, {});
       expect(csrf.status).toBe(400);
       expect(errorCodes(csrf)).toEqual(['BAD_REQUEST']);
@@ -333,12 +492,31 @@ describe.skipIf(!sample)('the GraphQL API over HTTP, on the shared sample ingest
 
     // The depth limit is tested in limits.test.ts: this schema has no cycles, so no valid query here is too deep.
     it('QUERY_TOO_COMPLEX: a query costlier than the limit, refused before it runs', async () => {
-      const costly = await graphql(api.url, `{ runs(first: 100) { edges { node { id problems(first: 100) { edges { node { message } } } } } } }`);
+      const costly = await graphql(
+        api.url,
+        `
+          {
+            runs(first: 100) {
+              edges {
+                node {
+                  id
+                  problems(first: 100) {
+                    edges {
+                      node {
+                        message
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          }
+        `,
+      );
       expect(costly.status).toBe(400);
       expect(errorCodes(costly)).toEqual(['QUERY_TOO_COMPLEX']);
       expect(costly.errors![0]!.message).toContain(`at most ${MAX_QUERY_COST}`);
       expect(costly.data).toBeUndefined();
-
     });
   });
 
@@ -353,8 +531,16 @@ describe.skipIf(!sample)('the GraphQL API over HTTP, on the shared sample ingest
       };
       // The same data dir: the crop files are there.
       const dataDir = backend.config.dataDir;
-      keyed = await open({ DEFECT_RAG_DATA_DIR: dataDir, DEFECT_RAG_API_KEYS: 'key-one,key-two', DEFECT_RAG_API_PUBLIC_URL: 'https://defects.example.com/' });
-      readsNeedKey = await open({ DEFECT_RAG_DATA_DIR: dataDir, DEFECT_RAG_API_KEYS: 'key-one', DEFECT_RAG_API_READS_REQUIRE_KEY: 'true' });
+      keyed = await open({
+        DEFECT_RAG_DATA_DIR: dataDir,
+        DEFECT_RAG_API_KEYS: 'key-one,key-two',
+        DEFECT_RAG_API_PUBLIC_URL: 'https://defects.example.com/',
+      });
+      readsNeedKey = await open({
+        DEFECT_RAG_DATA_DIR: dataDir,
+        DEFECT_RAG_API_KEYS: 'key-one',
+        DEFECT_RAG_API_READS_REQUIRE_KEY: 'true',
+      });
     });
 
     afterAll(async () => {
@@ -374,8 +560,12 @@ describe.skipIf(!sample)('the GraphQL API over HTTP, on the shared sample ingest
       const wrong = await graphql(keyed.api.url, register, variables, { 'x-api-key': 'key-three' });
       expect(errorCodes(wrong)).toEqual(['UNAUTHENTICATED']);
 
-      expect((await graphql(keyed.api.url, register, variables, { 'x-api-key': 'key-two' })).data).toEqual({ registerDataset: { name: 'keyed' } });
-      expect((await graphql(keyed.api.url, register, variables, { authorization: 'Bearer key-one' })).errors).toBeUndefined();
+      expect((await graphql(keyed.api.url, register, variables, { 'x-api-key': 'key-two' })).data).toEqual({
+        registerDataset: { name: 'keyed' },
+      });
+      expect(
+        (await graphql(keyed.api.url, register, variables, { authorization: 'Bearer key-one' })).errors,
+      ).toBeUndefined();
       const search = await graphql<SearchData>(keyed.api.url, SEARCH, { query: { cropId: damagedCrop.id, limit: 1 } });
       expect(search.errors).toBeUndefined();
       // With DEFECT_RAG_API_PUBLIC_URL set, image URLs are absolute.
@@ -387,10 +577,16 @@ describe.skipIf(!sample)('the GraphQL API over HTTP, on the shared sample ingest
       const query = await graphql(readsNeedKey.api.url, SEARCH, { query: { text: 'dent', limit: 1 } });
       expect(query.status).toBe(401);
       expect(errorCodes(query)).toEqual(['UNAUTHENTICATED']);
-      expect((await graphql(readsNeedKey.api.url, SEARCH, { query: { text: 'dent', limit: 1 } }, { 'x-api-key': 'key-one' })).errors).toBeUndefined();
+      expect(
+        (await graphql(readsNeedKey.api.url, SEARCH, { query: { text: 'dent', limit: 1 } }, { 'x-api-key': 'key-one' }))
+          .errors,
+      ).toBeUndefined();
 
       expect((await fetch(`${readsNeedKey.api.url}/crops/${damagedCrop.id}`)).status).toBe(401);
-      expect((await fetch(`${readsNeedKey.api.url}/crops/${damagedCrop.id}`, { headers: { 'x-api-key': 'key-one' } })).status).toBe(200);
+      expect(
+        (await fetch(`${readsNeedKey.api.url}/crops/${damagedCrop.id}`, { headers: { 'x-api-key': 'key-one' } }))
+          .status,
+      ).toBe(200);
       expect((await fetch(`${readsNeedKey.api.url}/crops/${damagedCrop.id}/source`)).status).toBe(401);
       expect((await fetch(`${readsNeedKey.api.url}/healthz`)).status).toBe(200);
     });
@@ -400,7 +596,9 @@ describe.skipIf(!sample)('the GraphQL API over HTTP, on the shared sample ingest
     let broken: { backend: Backend; api: ApiServer };
 
     beforeAll(async () => {
-      const backend = await testBackend(servers, { DEFECT_RAG_MODEL_DIR: path.join(mkdtempSync(path.join(tmpdir(), 'no-model-')), 'missing') });
+      const backend = await testBackend(servers, {
+        DEFECT_RAG_MODEL_DIR: path.join(mkdtempSync(path.join(tmpdir(), 'no-model-')), 'missing'),
+      });
       broken = { backend, api: await createApiServer(backend, { port: 0, host: '127.0.0.1', production: true }) };
     });
 
@@ -428,11 +626,31 @@ describe.skipIf(!sample)('the GraphQL API over HTTP, on the shared sample ingest
     });
 
     it('in production, no stack traces, no schema suggestions and no introspection', async () => {
-      const response = await graphql(broken.api.url, `{ searchSimilr(query: { text: "dent" }) { score } }`);
+      const response = await graphql(
+        broken.api.url,
+        `
+          {
+            searchSimilr(query: { text: "dent" }) {
+              score
+            }
+          }
+        `,
+      );
       expect(errorCodes(response)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
       expect(JSON.stringify(response)).not.toContain('Did you mean');
       expect(JSON.stringify(response)).not.toContain('stacktrace');
-      const introspection = await graphql(broken.api.url, `{ __schema { types { name } } }`);
+      const introspection = await graphql(
+        broken.api.url,
+        `
+          {
+            __schema {
+              types {
+                name
+              }
+            }
+          }
+        `,
+      );
       expect(introspection.errors).toBeDefined();
     });
   });

@@ -4,7 +4,11 @@ import { createLogger, DefectRagError, ERROR_CODES } from '@defect-rag/runtime';
 import { apiCodeOf, errorFormatter } from '../src/errors';
 
 const logger = createLogger('silent');
-const formatted = { message: 'original', path: ['searchSimilar'], extensions: { code: 'INTERNAL_SERVER_ERROR', stacktrace: ['at secret.ts:1'] } };
+const formatted = {
+  message: 'original',
+  path: ['searchSimilar'],
+  extensions: { code: 'INTERNAL_SERVER_ERROR', stacktrace: ['at secret.ts:1'] },
+};
 
 describe('error mapping', () => {
   it('gives every library error code an API code', () => {
@@ -16,12 +20,22 @@ describe('error mapping', () => {
   });
 
   it('keeps the message of a library error and names its library code as the reason', () => {
-    const error = new GraphQLError('wrapped', { path: ['searchSimilar'], originalError: new DefectRagError('CROP_NOT_FOUND', 'no crop "x" in the index') });
-    expect(errorFormatter(logger, true)(formatted, error)).toEqual({ message: 'no crop "x" in the index', path: ['searchSimilar'], extensions: { code: 'NOT_FOUND', reason: 'CROP_NOT_FOUND' } });
+    const error = new GraphQLError('wrapped', {
+      path: ['searchSimilar'],
+      originalError: new DefectRagError('CROP_NOT_FOUND', 'no crop "x" in the index'),
+    });
+    expect(errorFormatter(logger, true)(formatted, error)).toEqual({
+      message: 'no crop "x" in the index',
+      path: ['searchSimilar'],
+      extensions: { code: 'NOT_FOUND', reason: 'CROP_NOT_FOUND' },
+    });
   });
 
   it('in production, answers an unexpected failure without its message or stack; in development, with them', () => {
-    const error = new GraphQLError('wrapped', { path: ['searchSimilar'], originalError: new Error('relation "runs" does not exist at SELECT * FROM secret') });
+    const error = new GraphQLError('wrapped', {
+      path: ['searchSimilar'],
+      originalError: new Error('relation "runs" does not exist at SELECT * FROM secret'),
+    });
     const production = errorFormatter(logger, true)({ ...formatted, message: error.originalError!.message }, error);
     expect(production.message).not.toContain('secret');
     expect(production.extensions).toEqual({ code: 'INTERNAL_SERVER_ERROR' });

@@ -9,11 +9,21 @@ import { copySampleSubset } from '@defect-rag/testing';
 export const tinyModelDir = path.join(workspaceRoot, 'models', 'tiny-clip');
 
 /** A backend on the test servers with its own data dir, the tiny model, and `env` on top (API limits, keys…). */
-export async function testBackend(urls: { databaseUrl: string; qdrantUrl: string }, env: Record<string, string> = {}): Promise<Backend> {
+export async function testBackend(
+  urls: { databaseUrl: string; qdrantUrl: string },
+  env: Record<string, string> = {},
+): Promise<Backend> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'defect-rag-api-'));
   await chmod(dataDir, 0o755);
   const config = loadConfig(
-    { DATABASE_URL: urls.databaseUrl, QDRANT_URL: urls.qdrantUrl, DEFECT_RAG_DATA_DIR: dataDir, DEFECT_RAG_MODEL_DIR: tinyModelDir, LOG_LEVEL: 'silent', ...env },
+    {
+      DATABASE_URL: urls.databaseUrl,
+      QDRANT_URL: urls.qdrantUrl,
+      DEFECT_RAG_DATA_DIR: dataDir,
+      DEFECT_RAG_MODEL_DIR: tinyModelDir,
+      LOG_LEVEL: 'silent',
+      ...env,
+    },
     { cwd: workspaceRoot, dotenv: false },
   );
   return openBackend(config, createLogger('silent'));

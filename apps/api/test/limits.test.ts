@@ -25,8 +25,12 @@ async function run(query: string) {
 
 describe('query limits', () => {
   it('counts the depth of nested fields through fragments, and not introspection', () => {
-    const document = parse(`query { node { ...N } __schema { types { fields { type { name } } } } } fragment N on Node { next { ... on Node { next { id } } } }`);
-    const operation = document.definitions.find((definition) => definition.kind === Kind.OPERATION_DEFINITION) as OperationDefinitionNode;
+    const document = parse(
+      `query { node { ...N } __schema { types { fields { type { name } } } } } fragment N on Node { next { ... on Node { next { id } } } }`,
+    );
+    const operation = document.definitions.find(
+      (definition) => definition.kind === Kind.OPERATION_DEFINITION,
+    ) as OperationDefinitionNode;
     expect(operationDepth(operation, document)).toBe(4);
   });
 
@@ -35,7 +39,12 @@ describe('query limits', () => {
     const deep = await run(nested(MAX_QUERY_DEPTH + 1));
     expect(deep.status).toBe(400);
     expect(deep.data).toBeUndefined();
-    expect(deep.errors).toMatchObject([{ message: `the query is ${MAX_QUERY_DEPTH + 1} levels deep; at most ${MAX_QUERY_DEPTH} are allowed`, extensions: { code: 'QUERY_TOO_COMPLEX' } }]);
+    expect(deep.errors).toMatchObject([
+      {
+        message: `the query is ${MAX_QUERY_DEPTH + 1} levels deep; at most ${MAX_QUERY_DEPTH} are allowed`,
+        extensions: { code: 'QUERY_TOO_COMPLEX' },
+      },
+    ]);
   });
 
   it('costs a field 1 by default, so a wide query is refused too', async () => {
@@ -46,11 +55,14 @@ describe('query limits', () => {
 });
 
 describe('WithinDeadline', () => {
-  const context = (deadline: AbortSignal) => ({ context: { deadline, timeoutMs: 5 } as ApiContext }) as Parameters<typeof WithinDeadline>[0];
+  const context = (deadline: AbortSignal) =>
+    ({ context: { deadline, timeoutMs: 5 } as ApiContext }) as Parameters<typeof WithinDeadline>[0];
 
   it('fails a resolver still running at the deadline with TIMEOUT', async () => {
     const never = new Promise(() => {});
-    const error = await Promise.resolve(WithinDeadline(context(AbortSignal.timeout(5)), () => never)).catch((failure: unknown) => failure);
+    const error = await Promise.resolve(WithinDeadline(context(AbortSignal.timeout(5)), () => never)).catch(
+      (failure: unknown) => failure,
+    );
     expect(error).toBeInstanceOf(GraphQLError);
     expect((error as GraphQLError).extensions.code).toBe('TIMEOUT');
   });

@@ -33,18 +33,32 @@ describe.skipIf(!sample)('datasets and runs through the API', () => {
   const register = async (path: string, name: string) => {
     const response = await graphql<{ registerDataset: { id: string; name: string; root: string } }>(
       api.url,
-      `mutation($path: String!, $name: String!) { registerDataset(path: $path, name: $name) { id name root } }`,
+      `
+        mutation ($path: String!, $name: String!) {
+          registerDataset(path: $path, name: $name) {
+            id
+            name
+            root
+          }
+        }
+      `,
       { path, name },
     );
     expect(response.errors).toBeUndefined();
     return response.data!.registerDataset;
   };
   const startIngestion = (datasetId: string, options: Record<string, unknown> = {}) =>
-    graphql<{ startIngestion: RunResult }>(api.url, `mutation($id: ID!, $options: IngestionOptions) { startIngestion(datasetId: $id, options: $options) { ${RUN_FIELDS} } }`, {
-      id: datasetId,
-      options,
-    });
-  const run = async (id: string) => (await graphql<{ run: RunResult }>(api.url, `query($id: ID!) { run(id: $id) { ${RUN_FIELDS} } }`, { id })).data!.run;
+    graphql<{ startIngestion: RunResult }>(
+      api.url,
+      `mutation($id: ID!, $options: IngestionOptions) { startIngestion(datasetId: $id, options: $options) { ${RUN_FIELDS} } }`,
+      {
+        id: datasetId,
+        options,
+      },
+    );
+  const run = async (id: string) =>
+    (await graphql<{ run: RunResult }>(api.url, `query($id: ID!) { run(id: $id) { ${RUN_FIELDS} } }`, { id })).data!
+      .run;
   const finished = async (id: string) => {
     for (const deadline = Date.now() + 120_000; Date.now() < deadline; await sleep(100)) {
       const current = await run(id);
@@ -52,7 +66,19 @@ describe.skipIf(!sample)('datasets and runs through the API', () => {
     }
     throw new Error(`run ${id} did not finish`);
   };
-  const cancel = (id: string) => graphql<{ cancelRun: RunResult }>(api.url, `mutation($id: ID!) { cancelRun(id: $id) { id status } }`, { id });
+  const cancel = (id: string) =>
+    graphql<{ cancelRun: RunResult }>(
+      api.url,
+      `
+        mutation ($id: ID!) {
+          cancelRun(id: $id) {
+            id
+            status
+          }
+        }
+      `,
+      { id },
+    );
 
   beforeAll(async () => {
     servers = await startTestServers();
@@ -67,9 +93,28 @@ describe.skipIf(!sample)('datasets and runs through the API', () => {
   });
 
   it('registerDataset refuses a folder that does not exist (NOT_FOUND) and an empty name (BAD_USER_INPUT)', async () => {
-    const missing = await graphql(api.url, `mutation { registerDataset(path: "/no/such/folder", name: "x") { id } }`);
+    const missing = await graphql(
+      api.url,
+      `
+        mutation {
+          registerDataset(path: "/no/such/folder", name: "x") {
+            id
+          }
+        }
+      `,
+    );
     expect(missing.errors![0]!.extensions).toMatchObject({ code: 'NOT_FOUND', reason: 'DATASET_NOT_FOUND' });
-    const unnamed = await graphql(api.url, `mutation($path: String!) { registerDataset(path: $path, name: "  ") { id } }`, { path: sample! });
+    const unnamed = await graphql(
+      api.url,
+      `
+        mutation ($path: String!) {
+          registerDataset(path: $path, name: "  ") {
+            id
+          }
+        }
+      `,
+      { path: sample! },
+    );
     expect(errorCodes(unnamed)).toEqual(['BAD_USER_INPUT']);
   });
 
@@ -78,7 +123,13 @@ describe.skipIf(!sample)('datasets and runs through the API', () => {
     const started = await startIngestion(dataset.id, { batchSize: 2 });
     expect(started.errors).toBeUndefined();
     const first = started.data!.startIngestion;
-    expect(first).toMatchObject({ datasetId: dataset.id, kind: 'INGEST', status: 'RUNNING', finishedAt: null, dataset: { name: 'subset' } });
+    expect(first).toMatchObject({
+      datasetId: dataset.id,
+      kind: 'INGEST',
+      status: 'RUNNING',
+      finishedAt: null,
+      dataset: { name: 'subset' },
+    });
 
     const second = await startIngestion(dataset.id);
     expect(second.errors![0]!.extensions).toMatchObject({ code: 'CONFLICT', reason: 'RUN_CONFLICT' });
@@ -98,7 +149,15 @@ describe.skipIf(!sample)('datasets and runs through the API', () => {
     // Ingested with its options: the search filter sees the new dataset's crops.
     const search = await graphql<{ searchSimilar: { crop: { datasetId: string } }[] }>(
       api.url,
-      `query($id: ID!) { searchSimilar(query: { text: "dent", filter: { datasetId: $id }, limit: 100 }) { crop { datasetId } } }`,
+      `
+        query ($id: ID!) {
+          searchSimilar(query: { text: "dent", filter: { datasetId: $id }, limit: 100 }) {
+            crop {
+              datasetId
+            }
+          }
+        }
+      `,
       { id: dataset.id },
     );
     expect(search.data!.searchSimilar).toHaveLength(crops);
@@ -106,7 +165,9 @@ describe.skipIf(!sample)('datasets and runs through the API', () => {
 
   it('cancelRun stops a running ingestion: CANCELLED at once, and the run records its end', async () => {
     const dataset = await register(copyFirstSampleImages(sample!, 30), 'to-cancel');
-    const { startIngestion: started } = (await startIngestion(dataset.id, { batchSize: 1, fusion: 'WEIGHTED', alpha: 0.7 })).data!;
+    const { startIngestion: started } = (
+      await startIngestion(dataset.id, { batchSize: 1, fusion: 'WEIGHTED', alpha: 0.7 })
+    ).data!;
     const cancelled = await cancel(started.id);
     expect(cancelled.data!.cancelRun).toEqual({ id: started.id, status: 'CANCELLED' });
     const done = await finished(started.id);
@@ -138,16 +199,46 @@ describe.skipIf(!sample)('datasets and runs through the API', () => {
 
   it('runs(first, after) walks every run exactly once, newest first, and filters', async () => {
     const dataset = await register(sample!, 'paged');
-    for (let i = 0; i < 7; i++) await backend.db.runs.create({ datasetId: dataset.id, kind: i % 2 ? 'EVALUATE' : 'INGEST' });
+    for (let i = 0; i < 7; i++)
+      await backend.db.runs.create({ datasetId: dataset.id, kind: i % 2 ? 'EVALUATE' : 'INGEST' });
     const all = (await backend.db.runs.list({}, { first: 100 })).items;
     expect(all.length).toBeGreaterThan(9);
 
-    type Page = { runs: { totalCount: number; pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; endCursor: string | null }; edges: { cursor: string; node: { id: string } }[] } };
+    type Page = {
+      runs: {
+        totalCount: number;
+        pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; endCursor: string | null };
+        edges: { cursor: string; node: { id: string } }[];
+      };
+    };
     const seen: string[] = [];
     let after: string | null = null;
     let pages = 0;
     for (;;) {
-      const page: Page = (await graphql<Page>(api.url, `query($after: String) { runs(first: 3, after: $after) { totalCount pageInfo { hasNextPage hasPreviousPage endCursor } edges { cursor node { id } } } }`, { after })).data!;
+      const page: Page = (
+        await graphql<Page>(
+          api.url,
+          `
+            query ($after: String) {
+              runs(first: 3, after: $after) {
+                totalCount
+                pageInfo {
+                  hasNextPage
+                  hasPreviousPage
+                  endCursor
+                }
+                edges {
+                  cursor
+                  node {
+                    id
+                  }
+                }
+              }
+            }
+          `,
+          { after },
+        )
+      ).data!;
       pages++;
       expect(page.runs.totalCount).toBe(all.length);
       expect(page.runs.pageInfo.hasPreviousPage).toBe(after !== null);
@@ -160,17 +251,57 @@ describe.skipIf(!sample)('datasets and runs through the API', () => {
     expect(pages).toBe(Math.ceil(all.length / 3));
     expect(seen).toEqual(all.map((record) => record.id));
 
-    const filtered = await graphql<Page>(api.url, `query($id: ID!) { runs(filter: { datasetId: $id, kind: EVALUATE }, first: 100) { totalCount pageInfo { hasNextPage hasPreviousPage endCursor } edges { cursor node { id } } } }`, { id: dataset.id });
+    const filtered = await graphql<Page>(
+      api.url,
+      `
+        query ($id: ID!) {
+          runs(filter: { datasetId: $id, kind: EVALUATE }, first: 100) {
+            totalCount
+            pageInfo {
+              hasNextPage
+              hasPreviousPage
+              endCursor
+            }
+            edges {
+              cursor
+              node {
+                id
+              }
+            }
+          }
+        }
+      `,
+      { id: dataset.id },
+    );
     expect(filtered.data!.runs.totalCount).toBe(3);
 
-    const badCursor = await graphql(api.url, `{ runs(after: "not-a-cursor") { totalCount } }`);
+    const badCursor = await graphql(
+      api.url,
+      `
+        {
+          runs(after: "not-a-cursor") {
+            totalCount
+          }
+        }
+      `,
+    );
     expect(errorCodes(badCursor)).toEqual(['BAD_USER_INPUT']);
   });
 
   it('close() waits for a running job, which ends CANCELLED instead of being left RUNNING', async () => {
     const dataset = await register(copyFirstSampleImages(sample!, 30), 'shutdown');
     const second = await createApiServer(backend, { port: 0, host: '127.0.0.1' });
-    const started = await graphql<{ startIngestion: { id: string } }>(second.url, `mutation($id: ID!) { startIngestion(datasetId: $id, options: { batchSize: 1 }) { id } }`, { id: dataset.id });
+    const started = await graphql<{ startIngestion: { id: string } }>(
+      second.url,
+      `
+        mutation ($id: ID!) {
+          startIngestion(datasetId: $id, options: { batchSize: 1 }) {
+            id
+          }
+        }
+      `,
+      { id: dataset.id },
+    );
     const runId = started.data!.startIngestion.id;
     expect(second.runs.activeRunIds()).toEqual([runId]);
     await second.close();

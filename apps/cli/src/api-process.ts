@@ -15,10 +15,14 @@ export async function runApiProcess(options: { port?: number; host?: string }): 
     ...(options.port !== undefined ? ['--port', String(options.port)] : []),
     ...(options.host !== undefined ? ['--host', options.host] : []),
   ];
-  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), path.join(API_DIR, 'src', 'main.ts'), ...args], {
-    stdio: 'inherit',
-    env: { ...process.env, TSX_TSCONFIG_PATH: path.join(API_DIR, 'tsconfig.json') },
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', import.meta.resolve('tsx'), path.join(API_DIR, 'src', 'main.ts'), ...args],
+    {
+      stdio: 'inherit',
+      env: { ...process.env, TSX_TSCONFIG_PATH: path.join(API_DIR, 'tsconfig.json') },
+    },
+  );
   // Ctrl-C reaches both processes; a signal sent to this one alone is passed on. The server
   // ignores a repeated signal while it stops.
   const forward = (signal: NodeJS.Signals) => child.kill(signal);

@@ -20,7 +20,21 @@ describe('defect-rag', () => {
   it('lists every command in --help and prints the package version', () => {
     const help = cli('--help');
     expect(help.code).toBe(0);
-    for (const command of ['demo', 'doctor', 'analyze', 'split', 'crops', 'contexts', 'embed', 'ingest', 'evaluate', 'search', 'runs', 'datasets', 'serve']) {
+    for (const command of [
+      'demo',
+      'doctor',
+      'analyze',
+      'split',
+      'crops',
+      'contexts',
+      'embed',
+      'ingest',
+      'evaluate',
+      'search',
+      'runs',
+      'datasets',
+      'serve',
+    ]) {
       expect(help.stdout).toMatch(new RegExp(`^  ${command} `, 'm'));
     }
     expect(cli('--version').stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
@@ -33,7 +47,10 @@ describe('defect-rag', () => {
   });
 
   it('names a bad configuration value before doing anything', () => {
-    const result = spawnSync(process.execPath, [bin, 'doctor'], { encoding: 'utf8', env: { ...process.env, DEFECT_RAG_API_PORT: 'eighty' } });
+    const result = spawnSync(process.execPath, [bin, 'doctor'], {
+      encoding: 'utf8',
+      env: { ...process.env, DEFECT_RAG_API_PORT: 'eighty' },
+    });
     expect(result.status).toBe(2);
     expect(result.stderr).toContain('error [CONFIG_INVALID]');
     expect(result.stderr).toContain('DEFECT_RAG_API_PORT="eighty"');

@@ -21,15 +21,30 @@ interface GraphQLBody<T> {
   errors?: { message: string; extensions?: { code?: string; reason?: string } }[];
 }
 
-export async function graphql<T>(query: string, variables: Record<string, unknown> = {}, signal?: AbortSignal): Promise<T> {
-  return send<T>({ method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }), signal });
+export async function graphql<T>(
+  query: string,
+  variables: Record<string, unknown> = {},
+  signal?: AbortSignal,
+): Promise<T> {
+  return send<T>({
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query, variables }),
+    signal,
+  });
 }
 
 /**
  * A GraphQL multipart request (graphql-multipart-request-spec) with one file at `filePath` in the
  * variables, e.g. `query.image`. Apollo blocks multipart requests without a preflight header (CSRF).
  */
-export async function graphqlUpload<T>(query: string, variables: Record<string, unknown>, filePath: string, file: File, signal?: AbortSignal): Promise<T> {
+export async function graphqlUpload<T>(
+  query: string,
+  variables: Record<string, unknown>,
+  filePath: string,
+  file: File,
+  signal?: AbortSignal,
+): Promise<T> {
   const form = new FormData();
   form.append('operations', JSON.stringify({ query, variables }));
   form.append('map', JSON.stringify({ 0: [`variables.${filePath}`] }));
@@ -49,10 +64,14 @@ async function send<T>(init: RequestInit): Promise<T> {
   try {
     body = (await response.json()) as GraphQLBody<T>;
   } catch {
-    throw new ApiError(`HTTP_${response.status}`, `the API answered ${response.status} ${response.statusText} without a GraphQL body`);
+    throw new ApiError(
+      `HTTP_${response.status}`,
+      `the API answered ${response.status} ${response.statusText} without a GraphQL body`,
+    );
   }
   const first = body.errors?.[0];
-  if (first) throw new ApiError(first.extensions?.code ?? `HTTP_${response.status}`, first.message, first.extensions?.reason);
+  if (first)
+    throw new ApiError(first.extensions?.code ?? `HTTP_${response.status}`, first.message, first.extensions?.reason);
   if (!body.data) throw new ApiError(`HTTP_${response.status}`, 'the API answered without data');
   return body.data;
 }
@@ -73,7 +92,8 @@ export interface HealthReport {
 /** `/healthz` answers 503 with the same body when a component is down; both are reports. */
 export async function fetchHealth(signal?: AbortSignal): Promise<HealthReport> {
   const response = await fetch('healthz', { signal, cache: 'no-store' });
-  if (response.status !== 200 && response.status !== 503) throw new ApiError(`HTTP_${response.status}`, `/healthz answered ${response.status}`);
+  if (response.status !== 200 && response.status !== 503)
+    throw new ApiError(`HTTP_${response.status}`, `/healthz answered ${response.status}`);
   return (await response.json()) as HealthReport;
 }
 

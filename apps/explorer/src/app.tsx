@@ -31,10 +31,16 @@ export function App() {
           defect-rag <span>explorer</span>
         </a>
         <nav aria-label="Pages">
-          <a href={href({ page: 'search', similarTo: null })} aria-current={route.page === 'search' ? 'page' : undefined}>
+          <a
+            href={href({ page: 'search', similarTo: null })}
+            aria-current={route.page === 'search' ? 'page' : undefined}
+          >
             Search
           </a>
-          <a href={href({ page: 'runs' })} aria-current={route.page === 'runs' || route.page === 'run' ? 'page' : undefined}>
+          <a
+            href={href({ page: 'runs' })}
+            aria-current={route.page === 'runs' || route.page === 'run' ? 'page' : undefined}
+          >
             Datasets and runs
           </a>
         </nav>

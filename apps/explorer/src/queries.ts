@@ -183,7 +183,11 @@ export interface RunDetail extends RunSummary {
   collection: string | null;
   timings: { stage: string; ms: number }[];
   metrics: Record<string, unknown> | null;
-  problems: { totalCount: number; pageInfo: { hasNextPage: boolean; endCursor: string | null }; edges: { node: RunProblem }[] };
+  problems: {
+    totalCount: number;
+    pageInfo: { hasNextPage: boolean; endCursor: string | null };
+    edges: { node: RunProblem }[];
+  };
 }
 
 const PROBLEM_PAGE = `problems(first: 100, after: $after) { totalCount pageInfo { hasNextPage endCursor } edges { node { id item stage code message } } }`;

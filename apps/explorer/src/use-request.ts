@@ -14,7 +14,11 @@ export interface RequestState<T> {
  * so a slow answer to an old query never overwrites a newer one.
  */
 export function useRequest<T>(key: string | null, load: (signal: AbortSignal) => Promise<T>): RequestState<T> {
-  const [state, setState] = useState<Omit<RequestState<T>, 'reload'>>({ data: null, error: null, loading: key !== null });
+  const [state, setState] = useState<Omit<RequestState<T>, 'reload'>>({
+    data: null,
+    error: null,
+    loading: key !== null,
+  });
   const [generation, setGeneration] = useState(0);
   const loadRef = useRef(load);
   loadRef.current = load;
@@ -30,14 +34,19 @@ export function useRequest<T>(key: string | null, load: (signal: AbortSignal) =>
     // A new key shows no stale answer; a reload of the same key keeps it while it refreshes.
     const sameKey = shownKey.current === key;
     shownKey.current = key;
-    setState((previous) => ({ data: sameKey ? previous.data : null, error: sameKey ? previous.error : null, loading: true }));
+    setState((previous) => ({
+      data: sameKey ? previous.data : null,
+      error: sameKey ? previous.error : null,
+      loading: true,
+    }));
     loadRef.current(controller.signal).then(
       (data) => {
         if (!controller.signal.aborted) setState({ data, error: null, loading: false });
       },
       (error: unknown) => {
         const failure = toApiError(error);
-        if (failure && !controller.signal.aborted) setState((previous) => ({ data: previous.data, error: failure, loading: false }));
+        if (failure && !controller.signal.aborted)
+          setState((previous) => ({ data: previous.data, error: failure, loading: false }));
       },
     );
     return () => controller.abort();

@@ -20,7 +20,14 @@ const screenshotDir = path.join(workspaceRoot, 'test-output', 'explorer');
 /** The README's screenshot; rewritten only when asked, so a test run leaves the checkout clean. */
 const readmeScreenshot = path.join(workspaceRoot, 'docs', 'explorer-search.png');
 const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 const LAPTOP = { width: 1280, height: 800 };
 const TABLET = { width: 820, height: 1180 };
 
@@ -36,9 +43,17 @@ function requiredOrSkip(what: string, file: string | undefined, fix: string): st
   return null;
 }
 
-const sharedDir = [process.env.DEFECT_RAG_SHARED_DIR, path.resolve(workspaceRoot, '..', 'shared')].find((dir) => dir && existsSync(dir));
-const sample = requiredOrSkip('../shared/datasets/vehicle-damage-sample', sharedDir && path.join(sharedDir, 'datasets', 'vehicle-damage-sample'), 'it lives beside the checkout');
-const browserPath = sample && requiredOrSkip(`Chromium at ${chromiumPath}`, chromiumPath, 'apt-get install chromium, or set CHROMIUM_PATH');
+const sharedDir = [process.env.DEFECT_RAG_SHARED_DIR, path.resolve(workspaceRoot, '..', 'shared')].find(
+  (dir) => dir && existsSync(dir),
+);
+const sample = requiredOrSkip(
+  '../shared/datasets/vehicle-damage-sample',
+  sharedDir && path.join(sharedDir, 'datasets', 'vehicle-damage-sample'),
+  'it lives beside the checkout',
+);
+const browserPath =
+  sample &&
+  requiredOrSkip(`Chromium at ${chromiumPath}`, chromiumPath, 'apt-get install chromium, or set CHROMIUM_PATH');
 
 /** Runs a command to its end; rejects with its output when it fails. */
 function run(command: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv }): Promise<void> {
@@ -48,7 +63,11 @@ function run(command: string, args: string[], options: { cwd: string; env: NodeJ
     child.stdout.on('data', (chunk: Buffer) => (output += chunk));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk));
     child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${command} ${args.join(' ')} exited with ${code}:\n${output.slice(-4000)}`))));
+    child.on('exit', (code) =>
+      code === 0
+        ? resolve()
+        : reject(new Error(`${command} ${args.join(' ')} exited with ${code}:\n${output.slice(-4000)}`)),
+    );
   });
 }
 
@@ -56,9 +75,17 @@ function run(command: string, args: string[], options: { cwd: string; env: NodeJ
 function startApi(env: NodeJS.ProcessEnv): Promise<{ url: string; process: ChildProcess; log: () => string }> {
   return new Promise((resolve, reject) => {
     // Its own process group, so stopping it reaches npx, the CLI and the API beneath them.
-    const child = spawn('npx', ['defect-rag', 'serve', '--port', '0', '--host', '127.0.0.1'], { cwd: workspaceRoot, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('npx', ['defect-rag', 'serve', '--port', '0', '--host', '127.0.0.1'], {
+      cwd: workspaceRoot,
+      env,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
-    const timer = setTimeout(() => reject(new Error(`the API did not start within 90 s:\n${output.slice(-4000)}`)), 90_000);
+    const timer = setTimeout(
+      () => reject(new Error(`the API did not start within 90 s:\n${output.slice(-4000)}`)),
+      90_000,
+    );
     const onData = (chunk: Buffer) => {
       output += chunk;
       const url = /defect-rag API: (http:\/\/\S+)\/graphql/.exec(output)?.[1];
@@ -124,9 +151,21 @@ describe.skipIf(!browserPath)('the explorer in Chromium, served by the API with 
     // PostgreSQL runs as its own user when the tests run as root: it must enter the folder.
     await chmod(dataDir, 0o755);
     profileDir = await mkdtemp(path.join(os.tmpdir(), 'defect-rag-explorer-chromium-'));
-    const env: NodeJS.ProcessEnv = { ...process.env, DEFECT_RAG_DATA_DIR: dataDir, LOG_LEVEL: 'warn', LOG_FORMAT: 'json' };
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      DEFECT_RAG_DATA_DIR: dataDir,
+      LOG_LEVEL: 'warn',
+      LOG_FORMAT: 'json',
+    };
     // Embedded servers in the temporary folder, whatever the developer's shell points at.
-    for (const name of ['DATABASE_URL', 'QDRANT_URL', 'QDRANT_API_KEY', 'DEFECT_RAG_API_KEYS', 'DEFECT_RAG_API_PUBLIC_URL']) delete env[name];
+    for (const name of [
+      'DATABASE_URL',
+      'QDRANT_URL',
+      'QDRANT_API_KEY',
+      'DEFECT_RAG_API_KEYS',
+      'DEFECT_RAG_API_PUBLIC_URL',
+    ])
+      delete env[name];
 
     // The page as it is in the sources now (the API serves dist/), built while the sample is ingested.
     await Promise.all([
@@ -135,7 +174,12 @@ describe.skipIf(!browserPath)('the explorer in Chromium, served by the API with 
     ]);
     api = await startApi(env);
 
-    context = await chromium.launchPersistentContext(profileDir, { executablePath: browserPath!, args: CHROMIUM_ARGS, headless: true, viewport: LAPTOP });
+    context = await chromium.launchPersistentContext(profileDir, {
+      executablePath: browserPath!,
+      args: CHROMIUM_ARGS,
+      headless: true,
+      viewport: LAPTOP,
+    });
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: api.url });
     page = context.pages()[0] ?? (await context.newPage());
     page.setDefaultTimeout(15_000);
@@ -154,7 +198,9 @@ describe.skipIf(!browserPath)('the explorer in Chromium, served by the API with 
   /** Sets the damage filter and waits for the search it starts to be answered. */
   async function searchWithDamage(choice: 'Damaged' | 'Clean'): Promise<void> {
     const filter = `"hasDamage":${choice === 'Damaged'}`;
-    const answered = page.waitForResponse((response) => response.url().endsWith('/graphql') && response.request().postData()?.includes(filter) === true);
+    const answered = page.waitForResponse(
+      (response) => response.url().endsWith('/graphql') && response.request().postData()?.includes(filter) === true,
+    );
     await page.getByRole('radio', { name: choice, exact: true }).check();
     await answered;
     await resultsSettled();
@@ -170,7 +216,10 @@ describe.skipIf(!browserPath)('the explorer in Chromium, served by the API with 
     await page.waitForFunction(() => [...document.images].every((image) => image.complete));
   }
 
-  const resultStates = () => page.locator('[data-testid=result]').evaluateAll((cards) => cards.map((card) => card.getAttribute('data-has-damage')));
+  const resultStates = () =>
+    page
+      .locator('[data-testid=result]')
+      .evaluateAll((cards) => cards.map((card) => card.getAttribute('data-has-damage')));
 
   async function screenshot(name: string, fullPage = false): Promise<string> {
     const file = path.join(screenshotDir, `${name}.png`);
@@ -182,7 +231,9 @@ describe.skipIf(!browserPath)('the explorer in Chromium, served by the API with 
     await page.goto(api.url);
     await page.getByTestId('random-weights').waitFor();
     await page.getByLabel('Describe a defect').fill('scratch on the front bumper');
-    const answered = page.waitForResponse((response) => response.url().endsWith('/graphql') && response.request().postData()?.includes('scratch') === true);
+    const answered = page.waitForResponse(
+      (response) => response.url().endsWith('/graphql') && response.request().postData()?.includes('scratch') === true,
+    );
     await page.getByRole('button', { name: 'Search', exact: true }).click();
     await answered;
     await resultsSettled();
@@ -204,13 +255,20 @@ describe.skipIf(!browserPath)('the explorer in Chromium, served by the API with 
     if (process.env.EXPLORER_README_SCREENSHOT === '1') {
       // A 256-colour palette keeps the README's PNG small; the photos stay recognisable.
       await mkdir(path.dirname(readmeScreenshot), { recursive: true });
-      await writeFile(readmeScreenshot, await sharp(file).png({ palette: true, colours: 256, compressionLevel: 9, effort: 10 }).toBuffer());
+      await writeFile(
+        readmeScreenshot,
+        await sharp(file).png({ palette: true, colours: 256, compressionLevel: 9, effort: 10 }).toBuffer(),
+      );
     }
   });
 
   it('uploads an image as a multipart request and shows the crops similar to it', async () => {
     const image = path.join(sample!, 'images', (await readdir(path.join(sample!, 'images'))).sort()[0]!);
-    const answered = page.waitForResponse((response) => response.url().endsWith('/graphql') && (response.request().headers()['content-type'] ?? '').startsWith('multipart/form-data'));
+    const answered = page.waitForResponse(
+      (response) =>
+        response.url().endsWith('/graphql') &&
+        (response.request().headers()['content-type'] ?? '').startsWith('multipart/form-data'),
+    );
     await page.locator('#query-image').setInputFiles(image);
     const response = await answered;
     expect(response.status()).toBe(200);
@@ -231,7 +289,9 @@ describe.skipIf(!browserPath)('the explorer in Chromium, served by the API with 
     await imagesLoaded();
 
     // The crop's window, as the API gives it, lies where it belongs on the displayed photo.
-    const [, width, height, x, y] = /Crop box(\d+)×(\d+) at \((\d+), (\d+)\)/.exec((await page.getByTestId('metadata').textContent())!)!.map(Number);
+    const [, width, height, x, y] = /Crop box(\d+)×(\d+) at \((\d+), (\d+)\)/
+      .exec((await page.getByTestId('metadata').textContent())!)!
+      .map(Number);
     const source = await page.getByTestId('source-overlay').evaluate((svg) => {
       const image = svg.previousElementSibling as HTMLImageElement;
       return {
@@ -254,7 +314,9 @@ describe.skipIf(!browserPath)('the explorer in Chromium, served by the API with 
     expect(await page.locator('[data-testid=source-overlay] [data-testid=defect-box]').count()).toBe(defectRows);
     const crop = await page.getByTestId('overlay').evaluate((svg) => ({
       shown: (svg.previousElementSibling as HTMLImageElement).getBoundingClientRect().toJSON() as DOMRect,
-      defects: [...svg.querySelectorAll('[data-testid=defect-box] rect')].map((rect) => rect.getBoundingClientRect().toJSON() as DOMRect),
+      defects: [...svg.querySelectorAll('[data-testid=defect-box] rect')].map(
+        (rect) => rect.getBoundingClientRect().toJSON() as DOMRect,
+      ),
     }));
     expect(crop.defects).toHaveLength(defectRows);
     for (const box of crop.defects) {
@@ -267,7 +329,9 @@ describe.skipIf(!browserPath)('the explorer in Chromium, served by the API with 
     await eventually(() => text(page.getByTestId('metadata'))).toContain('damaged');
     await eventually(() => text(page.getByTestId('rag-context'))).toContain('crop:');
     await page.getByTestId('copy-context').click();
-    await eventually(() => page.evaluate(() => navigator.clipboard.readText())).toBe(await page.getByTestId('rag-context').textContent());
+    await eventually(() => page.evaluate(() => navigator.clipboard.readText())).toBe(
+      await page.getByTestId('rag-context').textContent(),
+    );
     await page.getByRole('radio', { name: 'Markdown' }).check();
     await eventually(() => text(page.getByTestId('rag-context'))).toContain('**[crop:');
     await imagesLoaded();
@@ -309,7 +373,9 @@ describe.skipIf(!browserPath)('the explorer in Chromium, served by the API with 
     const focused: string[] = [];
     for (let i = 0; i < 12; i++) {
       await page.keyboard.press('Tab');
-      focused.push(await page.evaluate(() => document.activeElement?.id || document.activeElement?.textContent?.trim() || ''));
+      focused.push(
+        await page.evaluate(() => document.activeElement?.id || document.activeElement?.textContent?.trim() || ''),
+      );
     }
     expect(focused).toEqual(expect.arrayContaining(['Search', 'Datasets and runs', 'query-text', 'query-image']));
     await page.getByLabel('Describe a defect').focus();

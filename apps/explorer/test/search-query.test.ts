@@ -2,22 +2,50 @@ import { describe, expect, it } from 'vitest';
 import { toSimilarityQuery, type SearchSettings } from '../src/pages/search-page';
 import { href, parseRoute } from '../src/router';
 
-const settings: SearchSettings = { damage: 'any', zones: [], damageTypes: [], datasetId: '', split: '', mode: 'FUSED', limit: 12, minScore: '' };
+const settings: SearchSettings = {
+  damage: 'any',
+  zones: [],
+  damageTypes: [],
+  datasetId: '',
+  split: '',
+  mode: 'FUSED',
+  limit: 12,
+  minScore: '',
+};
 
 describe('toSimilarityQuery', () => {
   it('sends no filter when nothing narrows the search', () => {
-    expect(toSimilarityQuery({ kind: 'text', text: 'dent' }, settings)).toEqual({ text: 'dent', mode: 'FUSED', limit: 12 });
+    expect(toSimilarityQuery({ kind: 'text', text: 'dent' }, settings)).toEqual({
+      text: 'dent',
+      mode: 'FUSED',
+      limit: 12,
+    });
   });
 
   it('turns the form into the API filter, leaving out what is not set', () => {
-    const query = toSimilarityQuery({ kind: 'crop', id: 'c1' }, { ...settings, damage: 'clean', zones: ['front'], split: 'test', mode: 'IMAGE', limit: 5, minScore: '0.25' });
-    expect(query).toEqual({ cropId: 'c1', filter: { hasDamage: false, zones: ['front'], split: 'test' }, mode: 'IMAGE', limit: 5, minScore: 0.25 });
-    expect(toSimilarityQuery({ kind: 'text', text: 'x' }, { ...settings, damage: 'damaged', damageTypes: ['dent'] }).filter).toEqual({ hasDamage: true, damageTypes: ['dent'] });
+    const query = toSimilarityQuery(
+      { kind: 'crop', id: 'c1' },
+      { ...settings, damage: 'clean', zones: ['front'], split: 'test', mode: 'IMAGE', limit: 5, minScore: '0.25' },
+    );
+    expect(query).toEqual({
+      cropId: 'c1',
+      filter: { hasDamage: false, zones: ['front'], split: 'test' },
+      mode: 'IMAGE',
+      limit: 5,
+      minScore: 0.25,
+    });
+    expect(
+      toSimilarityQuery({ kind: 'text', text: 'x' }, { ...settings, damage: 'damaged', damageTypes: ['dent'] }).filter,
+    ).toEqual({ hasDamage: true, damageTypes: ['dent'] });
   });
 
   it('leaves the image variable for the multipart file', () => {
     const file = new File([new Uint8Array([1])], 'q.jpg', { type: 'image/jpeg' });
-    expect(toSimilarityQuery({ kind: 'image', file, preview: 'blob:x' }, { ...settings, minScore: 'abc' })).toEqual({ image: null, mode: 'FUSED', limit: 12 });
+    expect(toSimilarityQuery({ kind: 'image', file, preview: 'blob:x' }, { ...settings, minScore: 'abc' })).toEqual({
+      image: null,
+      mode: 'FUSED',
+      limit: 12,
+    });
   });
 });
 

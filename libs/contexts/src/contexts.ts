@@ -67,7 +67,7 @@ export function describeCrops<C extends ContextInputCrop>(
   const described = crops.map((crop, index) => {
     const defectTypes = crop.defects.map((defect) => normalizer.damageTypes(defect.label));
     const zone = zoneOfCrop(crop.part_overlaps, normalizer);
-    if (crop.has_damage !== (defectTypes.length > 0)) {
+    if (crop.has_damage !== defectTypes.length > 0) {
       problems.push({
         item: crop.crop_id,
         stage: 'contexts',

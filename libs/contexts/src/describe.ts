@@ -50,7 +50,11 @@ function listDefects(defectTypes: readonly (readonly string[])[], normalizer: Ta
   for (const types of defectTypes) {
     const nouns = types.map((id) => normalizer.damageTypeInfo(id) ?? mixed);
     const singular = nouns.map((noun) => noun.name).join(' and ');
-    const group = groups.get(singular) ?? { singular, plural: nouns.map((noun) => noun.plural).join(' and '), count: 0 };
+    const group = groups.get(singular) ?? {
+      singular,
+      plural: nouns.map((noun) => noun.plural).join(' and '),
+      count: 0,
+    };
     group.count += 1;
     groups.set(singular, group);
   }

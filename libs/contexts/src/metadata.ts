@@ -77,11 +77,20 @@ export async function readPhase2Metadata(dir: string): Promise<Phase2Metadata> {
   try {
     json = JSON.parse(await readFile(file, 'utf8'));
   } catch (error) {
-    throw new DefectRagError('METADATA_INVALID', `cannot read ${file}: ${(error as Error).message}`, { file }, { cause: error });
+    throw new DefectRagError(
+      'METADATA_INVALID',
+      `cannot read ${file}: ${(error as Error).message}`,
+      { file },
+      { cause: error },
+    );
   }
   const parsed = phase2MetadataSchema.safeParse(json);
   if (!parsed.success) {
-    throw new DefectRagError('METADATA_INVALID', `${file} is not a phase-2 metadata file: ${z.prettifyError(parsed.error)}`, { file });
+    throw new DefectRagError(
+      'METADATA_INVALID',
+      `${file} is not a phase-2 metadata file: ${z.prettifyError(parsed.error)}`,
+      { file },
+    );
   }
   return parsed.data;
 }

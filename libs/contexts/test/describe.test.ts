@@ -55,17 +55,33 @@ describe('damaged descriptions', () => {
   });
 
   it('describes the sample datasets generic "damage" label', () => {
-    expect(text(crop(['damage', 'damage'], [['headlamp', 300], ['front_bumper', 200]]))).toBe(
-      '2 damaged areas on front (headlamp). Specific defects visible: 2 damaged areas.',
-    );
+    expect(
+      text(
+        crop(
+          ['damage', 'damage'],
+          [
+            ['headlamp', 300],
+            ['front_bumper', 200],
+          ],
+        ),
+      ),
+    ).toBe('2 damaged areas on front (headlamp). Specific defects visible: 2 damaged areas.');
   });
 });
 
 describe('clean descriptions', () => {
   it('keeps the negative wording', () => {
-    expect(text(crop([], [['front_right_door', 20000], ['right_mirror', 3000]]))).toBe(
-      'Clean surface of right side (door). No defects visible. Inspection grid section.',
-    );
+    expect(
+      text(
+        crop(
+          [],
+          [
+            ['front_right_door', 20000],
+            ['right_mirror', 3000],
+          ],
+        ),
+      ),
+    ).toBe('Clean surface of right side (door). No defects visible. Inspection grid section.');
   });
 
   it('is written for clean crops without parts too', () => {
@@ -98,12 +114,19 @@ describe('enrichment', () => {
 
 describe('describeCrops', () => {
   it('recomputes zone, area and damage types, keeping every other field', () => {
-    const input = crop(['Grieta', 'bollo'], [['hood', 10], ['rear_bumper', 20]], {
-      vehicle_zone: 'front',
-      area: 'hood',
-      image_id: 'cdd_2',
-      split: 'train',
-    });
+    const input = crop(
+      ['Grieta', 'bollo'],
+      [
+        ['hood', 10],
+        ['rear_bumper', 20],
+      ],
+      {
+        vehicle_zone: 'front',
+        area: 'hood',
+        image_id: 'cdd_2',
+        split: 'train',
+      },
+    );
     const [out] = describeCrops([input], taxonomy).crops;
     expect(out).toMatchObject({
       crop_id: input.crop_id,
@@ -122,7 +145,16 @@ describe('describeCrops', () => {
 
   it('reports unknown labels once each, with counts, and keeps going', () => {
     const result = describeCrops(
-      [crop(['óxido'], [['spoiler', 50], ['hood', 10]]), crop(['óxido', 'dent'], [['spoiler', 5]])],
+      [
+        crop(
+          ['óxido'],
+          [
+            ['spoiler', 50],
+            ['hood', 10],
+          ],
+        ),
+        crop(['óxido', 'dent'], [['spoiler', 5]]),
+      ],
       taxonomy,
     );
     expect(result.crops).toHaveLength(2);
@@ -177,7 +209,10 @@ describe('describeCrops', () => {
     expect(describeCrops([many], taxonomy).problems).toEqual([]);
     const enriched = describeCrops([many], taxonomy, { enrich: true });
     expect(enriched.problems).toEqual([
-      expect.objectContaining({ code: 'TEXT_TRUNCATED', message: expect.stringMatching(/^description is about \d+ tokens/) }),
+      expect.objectContaining({
+        code: 'TEXT_TRUNCATED',
+        message: expect.stringMatching(/^description is about \d+ tokens/),
+      }),
     ]);
   });
 

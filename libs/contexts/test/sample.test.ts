@@ -39,7 +39,9 @@ describe.skipIf(!dataset)('phase 2 on the shared sample', () => {
       if (crop.defects.length > 0) {
         expect(crop.text_description).toMatch(/^\d+ [a-z ]+ on [a-z ]+ \([a-z ]+\)\. Specific defects visible: .+\.$/);
       } else {
-        expect(crop.text_description).toMatch(/^Clean surface of [a-z ]+ \([a-z ]+\)\. No defects visible\. Inspection grid section\.$/);
+        expect(crop.text_description).toMatch(
+          /^Clean surface of [a-z ]+ \([a-z ]+\)\. No defects visible\. Inspection grid section\.$/,
+        );
       }
     }
     expect(phase2.crops.filter((crop) => crop.has_damage).length).toBe(phase1.summary.damage_crops);
@@ -50,17 +52,25 @@ describe.skipIf(!dataset)('phase 2 on the shared sample', () => {
     const withParts = phase2.crops.filter((crop) => crop.part_overlaps.some((part) => part.overlap > 0));
     expect(withParts.length).toBeGreaterThan(phase2.crops.length / 2);
     for (const crop of withParts) expect(crop.vehicle_zone, crop.crop_id).not.toBe('unknown');
-    for (const crop of phase2.crops.filter((c) => c.part_overlaps.length === 0)) expect(crop.vehicle_zone).toBe('unknown');
+    for (const crop of phase2.crops.filter((c) => c.part_overlaps.length === 0))
+      expect(crop.vehicle_zone).toBe('unknown');
   });
 
   it('agrees with the zones phase 1 derived with the same taxonomy', () => {
     for (const [i, crop] of phase2.crops.entries()) {
-      expect([crop.vehicle_zone, crop.area], crop.crop_id).toEqual([phase1.crops[i]?.vehicle_zone, phase1.crops[i]?.area]);
+      expect([crop.vehicle_zone, crop.area], crop.crop_id).toEqual([
+        phase1.crops[i]?.vehicle_zone,
+        phase1.crops[i]?.area,
+      ]);
     }
   });
 
   it('knows every label of the sample and keeps every text within the token limit', () => {
-    expect(phase2.contexts).toMatchObject({ unknown_labels: [], over_token_limit: 0, crops_by_damage_type: { damage: phase1.summary.damage_crops } });
+    expect(phase2.contexts).toMatchObject({
+      unknown_labels: [],
+      over_token_limit: 0,
+      crops_by_damage_type: { damage: phase1.summary.damage_crops },
+    });
     expect(phase2.problems.filter((problem) => problem.stage === 'contexts')).toEqual([]);
   });
 

@@ -13,7 +13,10 @@ export function balanceCrops(crops: readonly CropRecord[], seed: number): CropRe
     const inSplit = crops.filter((crop) => crop.split === split);
     const damage = inSplit.filter((crop) => crop.has_damage).length;
     const clean = inSplit.filter((crop) => !crop.has_damage);
-    const chosen = damage === 0 || clean.length <= damage ? clean : stratifiedSample(clean, (crop) => crop.vehicle_zone, damage, `balance:${seed}:${split}`);
+    const chosen =
+      damage === 0 || clean.length <= damage
+        ? clean
+        : stratifiedSample(clean, (crop) => crop.vehicle_zone, damage, `balance:${seed}:${split}`);
     for (const crop of chosen) kept.add(crop);
   }
   return crops.filter((crop) => kept.has(crop));

@@ -75,11 +75,19 @@ export async function cropDataset(dataset: Dataset, options: CropDatasetOptions)
   }
   await mkdir(path.join(options.outDir, 'crops'), { recursive: true });
   let done = 0;
-  const results = await mapConcurrent(dataset.images, options.concurrency ?? os.availableParallelism(), async (image) => {
-    const result = await cutCrops(image, byImage.get(image.path) ?? [], { root: dataset.root, outDir: options.outDir, config });
-    onProgress({ stage: 'crops', done: ++done, total: dataset.images.length, item: image.path });
-    return result;
-  });
+  const results = await mapConcurrent(
+    dataset.images,
+    options.concurrency ?? os.availableParallelism(),
+    async (image) => {
+      const result = await cutCrops(image, byImage.get(image.path) ?? [], {
+        root: dataset.root,
+        outDir: options.outDir,
+        config,
+      });
+      onProgress({ stage: 'crops', done: ++done, total: dataset.images.length, item: image.path });
+      return result;
+    },
+  );
   const crops = results.flatMap((result) => result.crops);
   await removeStaleCrops(options.outDir, crops);
 
@@ -106,7 +114,11 @@ export async function cropDataset(dataset: Dataset, options: CropDatasetOptions)
   };
 }
 
-function splitLookup(dataset: Dataset, split: { file: string; contents: SplitFile }, problems: Problem[]): (image: string) => CropRecord['split'] {
+function splitLookup(
+  dataset: Dataset,
+  split: { file: string; contents: SplitFile },
+  problems: Problem[],
+): (image: string) => CropRecord['split'] {
   const byImage = new Map(split.contents.images.map((entry) => [entry.image, entry.split]));
   if (split.contents.dataset !== dataset.name) {
     problems.push({
@@ -118,7 +130,12 @@ function splitLookup(dataset: Dataset, split: { file: string; contents: SplitFil
   }
   for (const image of dataset.images) {
     if (!byImage.has(image.path)) {
-      problems.push({ item: image.path, stage: 'crops', code: 'SPLIT_INVALID', message: `not in ${split.file}; its crops have no split` });
+      problems.push({
+        item: image.path,
+        stage: 'crops',
+        code: 'SPLIT_INVALID',
+        message: `not in ${split.file}; its crops have no split`,
+      });
     }
   }
   return (image) => byImage.get(image) ?? null;
@@ -143,11 +160,21 @@ function unknownLabels(dataset: Dataset, normalizer: TaxonomyNormalizer): Proble
   const problems: Problem[] = [];
   for (const [label, { item, count }] of damage) {
     if (normalizer.damageType(label) !== UNKNOWN) continue;
-    problems.push({ item, stage: 'crops', code: 'LABEL_UNKNOWN', message: `damage label '${label}' is not in the taxonomy (${count} defects); its crops list it as type '${UNKNOWN}'` });
+    problems.push({
+      item,
+      stage: 'crops',
+      code: 'LABEL_UNKNOWN',
+      message: `damage label '${label}' is not in the taxonomy (${count} defects); its crops list it as type '${UNKNOWN}'`,
+    });
   }
   for (const [label, { item, count }] of parts) {
     if (normalizer.part(label) !== null) continue;
-    problems.push({ item, stage: 'crops', code: 'LABEL_UNKNOWN', message: `part label '${label}' is not in the taxonomy (${count} polygons); it gives no zone` });
+    problems.push({
+      item,
+      stage: 'crops',
+      code: 'LABEL_UNKNOWN',
+      message: `part label '${label}' is not in the taxonomy (${count} polygons); it gives no zone`,
+    });
   }
   return problems;
 }

@@ -50,7 +50,12 @@ export async function cutCrops(
   if (info.width !== band.width || info.height !== band.height || data.length !== band.width * band.height * CHANNELS) {
     return {
       crops: [],
-      problems: [decodeProblem(image, `decoded ${info.width}×${info.height}×${info.channels} where ${band.width}×${band.height}×3 was expected; did the file change since it was read?`)],
+      problems: [
+        decodeProblem(
+          image,
+          `decoded ${info.width}×${info.height}×${info.channels} where ${band.width}×${band.height}×3 was expected; did the file change since it was read?`,
+        ),
+      ],
     };
   }
   await mkdir(path.join(outDir, 'crops'), { recursive: true });
@@ -60,7 +65,8 @@ export async function cutCrops(
         raw: { width: crop.width, height: crop.height, channels: CHANNELS },
       });
       // Huffman table optimisation is lossless but doubles the encode time of a crop.
-      const encoded = config.format === 'png' ? encoder.png() : encoder.jpeg({ quality: config.jpegQuality, optimizeCoding: false });
+      const encoded =
+        config.format === 'png' ? encoder.png() : encoder.jpeg({ quality: config.jpegQuality, optimizeCoding: false });
       return encoded.toFile(path.join(outDir, crop.file));
     }),
   );

@@ -136,11 +136,20 @@ export async function readPhase1Metadata(dir: string): Promise<Phase1Metadata> {
   try {
     json = JSON.parse(await readFile(file, 'utf8'));
   } catch (error) {
-    throw new DefectRagError('METADATA_INVALID', `cannot read ${file}: ${(error as Error).message}`, { file }, { cause: error });
+    throw new DefectRagError(
+      'METADATA_INVALID',
+      `cannot read ${file}: ${(error as Error).message}`,
+      { file },
+      { cause: error },
+    );
   }
   const parsed = phase1MetadataSchema.safeParse(json);
   if (!parsed.success) {
-    throw new DefectRagError('METADATA_INVALID', `${file} is not a phase-1 metadata file: ${z.prettifyError(parsed.error)}`, { file });
+    throw new DefectRagError(
+      'METADATA_INVALID',
+      `${file} is not a phase-1 metadata file: ${z.prettifyError(parsed.error)}`,
+      { file },
+    );
   }
   return parsed.data;
 }

@@ -61,7 +61,8 @@ function planDamaged(image: DatasetImage, context: PlanContext): CropRecord[] {
     for (const y of windowStarts(box.y, box.y + box.height, size, tileOverlap, image.height)) {
       for (const x of windowStarts(box.x, box.x + box.width, size, tileOverlap, image.width)) {
         // Only tiles that show part of the polygon: a long diagonal defect leaves empty corners.
-        if (areaInside(defect.polygon, sourceBox(image, size, x, y)) >= MIN_VISIBLE_AREA) windows.push({ strategy: 'tile', x, y });
+        if (areaInside(defect.polygon, sourceBox(image, size, x, y)) >= MIN_VISIBLE_AREA)
+          windows.push({ strategy: 'tile', x, y });
       }
     }
   }
@@ -130,7 +131,10 @@ function planClean(image: DatasetImage, context: PlanContext): ImagePlan {
   const { size, gridOverlap, minVehicleCoverage } = context.config;
   const { vehicle } = image;
   // Without a silhouette the whole frame counts as vehicle: nothing to mask, nothing to measure.
-  const region = vehicle.length > 0 ? pixelBox(unionBox(vehicle.map(polygonBox))) : { x: 0, y: 0, width: image.width, height: image.height };
+  const region =
+    vehicle.length > 0
+      ? pixelBox(unionBox(vehicle.map(polygonBox)))
+      : { x: 0, y: 0, width: image.width, height: image.height };
   const rows = windowStarts(region.y, region.y + region.height, size, gridOverlap, image.height);
   const cols = windowStarts(region.x, region.x + region.width, size, gridOverlap, image.width);
   const crops: CropRecord[] = [];
@@ -205,7 +209,13 @@ function record(
  * crops exist (overlaps, coverage threshold, balance) or how they are encoded leave ids alone, so
  * the same window keeps its id when they change.
  */
-function cropIdOf(datasetName: string, imagePath: string, strategy: CropStrategy, box: Box, config: CropConfig): string {
+function cropIdOf(
+  datasetName: string,
+  imagePath: string,
+  strategy: CropStrategy,
+  box: Box,
+  config: CropConfig,
+): string {
   const pixels = strategy === 'grid' ? { size: config.size, mask: config.maskBackground } : { size: config.size };
   const key = JSON.stringify([datasetName, imagePath, box.x, box.y, box.width, box.height, pixels]);
   const hash = createHash('sha256').update(key).digest('hex').slice(0, 10);

@@ -50,8 +50,11 @@ describe('balanceCrops', () => {
       ...Array.from({ length: 20 }, () => crop(false, 'front', 'test')),
     ];
     const kept = balanceCrops(crops, 1);
-    const count = (split: string, damage: boolean) => kept.filter((c) => c.split === split && c.has_damage === damage).length;
-    expect([count('train', true), count('train', false), count('test', true), count('test', false)]).toEqual([8, 8, 2, 2]);
+    const count = (split: string, damage: boolean) =>
+      kept.filter((c) => c.split === split && c.has_damage === damage).length;
+    expect([count('train', true), count('train', false), count('test', true), count('test', false)]).toEqual([
+      8, 8, 2, 2,
+    ]);
   });
 
   it('keeps every clean crop when there are too few or no damage crops', () => {

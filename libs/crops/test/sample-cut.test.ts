@@ -7,14 +7,22 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readDataset, type Dataset } from '@defect-rag/dataset';
 import { sampleDatasetOrSkip } from '@defect-rag/testing';
 import { loadTaxonomy, TaxonomyNormalizer } from '@defect-rag/taxonomy';
-import { cropDataset, phase1MetadataSchema, readPhase1Metadata, writePhase1Metadata, type Phase1Metadata } from '../src';
+import {
+  cropDataset,
+  phase1MetadataSchema,
+  readPhase1Metadata,
+  writePhase1Metadata,
+  type Phase1Metadata,
+} from '../src';
 
 const sample = sampleDatasetOrSkip();
 
 function fileHashes(dir: string): Record<string, string> {
   const hashes: Record<string, string> = {};
   for (const name of readdirSync(path.join(dir, 'crops')).sort()) {
-    hashes[name] = createHash('sha256').update(readFileSync(path.join(dir, 'crops', name))).digest('hex');
+    hashes[name] = createHash('sha256')
+      .update(readFileSync(path.join(dir, 'crops', name)))
+      .digest('hex');
   }
   return hashes;
 }
@@ -58,7 +66,13 @@ describe.skipIf(!sample)('cutting the shared sample', () => {
   it('writes a metadata file that validates and reads back', async () => {
     expect(phase1MetadataSchema.safeParse(metadata).success).toBe(true);
     expect(await readPhase1Metadata(outDir)).toEqual(metadata);
-    expect(metadata.config).toMatchObject({ size: 336, tile_overlap: 0.3, grid_overlap: 0.3, min_vehicle_coverage: 0.5, balance: true });
+    expect(metadata.config).toMatchObject({
+      size: 336,
+      tile_overlap: 0.3,
+      grid_overlap: 0.3,
+      min_vehicle_coverage: 0.5,
+      balance: true,
+    });
   });
 
   it('gives identical ids, metadata and files on a re-run, and clears crops that are no longer planned', async () => {

@@ -17,7 +17,8 @@ function inside(polygon: Polygon, x: number, y: number): boolean {
   return result;
 }
 
-const contains = (box: Box, x: number, y: number) => x >= box.x && x < box.x + box.width && y >= box.y && y < box.y + box.height;
+const contains = (box: Box, x: number, y: number) =>
+  x >= box.x && x < box.x + box.width && y >= box.y && y < box.y + box.height;
 
 describe.skipIf(!sample)('crop plans on the shared sample', () => {
   const config = cropConfig();
@@ -39,15 +40,21 @@ describe.skipIf(!sample)('crop plans on the shared sample', () => {
       for (const crop of crops) {
         expect([crop.width, crop.height]).toEqual([336, 336]);
         expect(crop.box).toMatchObject({ width: 336, height: 336 });
-        expect(crop.box.x >= 0 && crop.box.y >= 0 && crop.box.x + 336 <= image.width && crop.box.y + 336 <= image.height).toBe(true);
+        expect(
+          crop.box.x >= 0 && crop.box.y >= 0 && crop.box.x + 336 <= image.width && crop.box.y + 336 <= image.height,
+        ).toBe(true);
         expect(crop.fill).toBeNull();
-        expect(crop.crop_id).toMatch(new RegExp(`^${image.path.replace(/^images\/|\.jpg$/g, '')}_(cluster|tile|grid)_[0-9a-f]{10}$`));
+        expect(crop.crop_id).toMatch(
+          new RegExp(`^${image.path.replace(/^images\/|\.jpg$/g, '')}_(cluster|tile|grid)_[0-9a-f]{10}$`),
+        );
         expect(crop.file).toBe(`crops/${crop.crop_id}.jpg`);
         ids.add(crop.crop_id);
       }
     }
     expect(ids.size).toBe([...plans.values()].flat().length);
-    const again = dataset.images.map((image) => planImageCrops(image, { datasetName: dataset.name, config, normalizer }).crops);
+    const again = dataset.images.map(
+      (image) => planImageCrops(image, { datasetName: dataset.name, config, normalizer }).crops,
+    );
     expect(again).toEqual([...plans.values()]);
   });
 
@@ -55,13 +62,20 @@ describe.skipIf(!sample)('crop plans on the shared sample', () => {
     let fitting = 0;
     for (const [image, crops] of plans) {
       for (const defect of image.defects) {
-        const box = { left: Math.floor(defect.box.x), top: Math.floor(defect.box.y), right: Math.ceil(defect.box.x + defect.box.width), bottom: Math.ceil(defect.box.y + defect.box.height) };
+        const box = {
+          left: Math.floor(defect.box.x),
+          top: Math.floor(defect.box.y),
+          right: Math.ceil(defect.box.x + defect.box.width),
+          bottom: Math.ceil(defect.box.y + defect.box.height),
+        };
         if (box.right - box.left > 336 || box.bottom - box.top > 336) continue;
         fitting++;
         const holders = crops.filter(
           (crop) =>
             crop.strategy === 'cluster' &&
-            defect.polygon.every(([x, y]) => x >= crop.box.x && y >= crop.box.y && x <= crop.box.x + 336 && y <= crop.box.y + 336),
+            defect.polygon.every(
+              ([x, y]) => x >= crop.box.x && y >= crop.box.y && x <= crop.box.x + 336 && y <= crop.box.y + 336,
+            ),
         );
         expect(holders.length, `${image.path} defect ${defect.index}`).toBeGreaterThan(0);
         expect(holders.some((crop) => crop.defects.some((d) => d.visible_fraction === 1))).toBe(true);
@@ -81,13 +95,18 @@ describe.skipIf(!sample)('crop plans on the shared sample', () => {
         for (let py = Math.floor(y); py < y + height; py += 4) {
           for (let px = Math.floor(x); px < x + width; px += 4) {
             if (!inside(defect.polygon, px + 0.5, py + 0.5)) continue;
-            expect(tiles.some((tile) => contains(tile.box, px + 0.5, py + 0.5)), `${image.path} (${px}, ${py})`).toBe(true);
+            expect(
+              tiles.some((tile) => contains(tile.box, px + 0.5, py + 0.5)),
+              `${image.path} (${px}, ${py})`,
+            ).toBe(true);
           }
         }
       }
       // Each tile touches a large defect's polygon, not just its box.
       for (const tile of tiles) {
-        expect(image.defects.some((d) => (d.box.width > 336 || d.box.height > 336) && areaInside(d.polygon, tile.box) > 0)).toBe(true);
+        expect(
+          image.defects.some((d) => (d.box.width > 336 || d.box.height > 336) && areaInside(d.polygon, tile.box) > 0),
+        ).toBe(true);
       }
     }
     expect(large).toBe(38);
@@ -107,10 +126,23 @@ describe.skipIf(!sample)('crop plans on the shared sample', () => {
           const defect = shown[i]!;
           expect(listed.label).toBe(defect.label);
           expect(listed.type).toBe('damage');
-          expect(listed.visible_fraction).toBeCloseTo(Math.min(1, areaInside(defect.polygon, crop.box) / defect.area), 3);
-          expect(listed.box.x >= 0 && listed.box.y >= 0 && listed.box.x + listed.box.width <= 336 && listed.box.y + listed.box.height <= 336).toBe(true);
+          expect(listed.visible_fraction).toBeCloseTo(
+            Math.min(1, areaInside(defect.polygon, crop.box) / defect.area),
+            3,
+          );
+          expect(
+            listed.box.x >= 0 &&
+              listed.box.y >= 0 &&
+              listed.box.x + listed.box.width <= 336 &&
+              listed.box.y + listed.box.height <= 336,
+          ).toBe(true);
           // The listed box really holds some of the defect: its centre region is inside the polygon somewhere.
-          const sourceBox = { x: crop.box.x + listed.box.x, y: crop.box.y + listed.box.y, width: listed.box.width, height: listed.box.height };
+          const sourceBox = {
+            x: crop.box.x + listed.box.x,
+            y: crop.box.y + listed.box.y,
+            width: listed.box.width,
+            height: listed.box.height,
+          };
           expect(areaInside(defect.polygon, sourceBox)).toBeCloseTo(areaInside(defect.polygon, crop.box), 6);
         });
       }

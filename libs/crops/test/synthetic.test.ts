@@ -20,7 +20,9 @@ function patternImage(width: number, height: number): Promise<Buffer> {
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) data.set(pattern(x, y), (y * width + x) * 3);
   }
-  return sharp(data, { raw: { width, height, channels: 3 } }).png().toBuffer();
+  return sharp(data, { raw: { width, height, channels: 3 } })
+    .png()
+    .toBuffer();
 }
 
 const rect = (x: number, y: number, width: number, height: number) => [
@@ -31,7 +33,11 @@ const rect = (x: number, y: number, width: number, height: number) => [
 ];
 
 function labelMe(shapes: number[][][], width: number, height: number): string {
-  return JSON.stringify({ shapes: shapes.map((points) => ({ label: 'scratch', points, shape_type: 'polygon' })), imageWidth: width, imageHeight: height });
+  return JSON.stringify({
+    shapes: shapes.map((points) => ({ label: 'scratch', points, shape_type: 'polygon' })),
+    imageWidth: width,
+    imageHeight: height,
+  });
 }
 
 function inside(polygon: Polygon, x: number, y: number): boolean {
@@ -46,7 +52,9 @@ function inside(polygon: Polygon, x: number, y: number): boolean {
 
 async function pixels(file: string): Promise<{ at(x: number, y: number): number[] }> {
   const { data, info } = await sharp(file).raw().toBuffer({ resolveWithObject: true });
-  return { at: (x, y) => [...data.subarray((y * info.width + x) * info.channels, (y * info.width + x) * info.channels + 3)] };
+  return {
+    at: (x, y) => [...data.subarray((y * info.width + x) * info.channels, (y * info.width + x) * info.channels + 3)],
+  };
 }
 
 const vehicleTriangle: Polygon = [
@@ -70,7 +78,10 @@ describe('cutting images made by the test', () => {
     mkdirSync(path.join(data, 'annotations'));
     const write = (file: string, content: string | Buffer) => writeFileSync(path.join(data, file), content);
     write('images/big.png', await patternImage(700, 500));
-    write('annotations/big_labelDANO_modificado.json', labelMe([rect(640, 440, 40, 40), rect(50, 20, 400, 100)], 700, 500));
+    write(
+      'annotations/big_labelDANO_modificado.json',
+      labelMe([rect(640, 440, 40, 40), rect(50, 20, 400, 100)], 700, 500),
+    );
     write('images/small.png', await patternImage(200, 150));
     write('annotations/small_labelDANO_modificado.json', labelMe([rect(20, 20, 30, 30)], 200, 150));
     write('images/clean.png', await patternImage(900, 400));
@@ -78,7 +89,9 @@ describe('cutting images made by the test', () => {
 
     // Displayed 300×400 with a white square at (200, 300)–(260, 360); stored rotated, EXIF orientation 6.
     const displayed = await sharp({ create: { width: 300, height: 400, channels: 3, background: '#000000' } })
-      .composite([{ input: { create: { width: 60, height: 60, channels: 3, background: '#ffffff' } }, left: 200, top: 300 }])
+      .composite([
+        { input: { create: { width: 60, height: 60, channels: 3, background: '#ffffff' } }, left: 200, top: 300 },
+      ])
       .png()
       .toBuffer();
     const stored = await sharp(displayed).rotate(270).jpeg({ quality: 95 }).withMetadata({ orientation: 6 }).toBuffer();
@@ -88,9 +101,22 @@ describe('cutting images made by the test', () => {
     write(
       'poligonos.json',
       JSON.stringify({
-        'clean.png': { width: 900, height: 400, vehicle: [vehicleTriangle], parts: [{ label: 'hood', points: rect(0, 0, 900, 200) }, { label: 'front_bumper', points: rect(0, 200, 900, 200) }] },
+        'clean.png': {
+          width: 900,
+          height: 400,
+          vehicle: [vehicleTriangle],
+          parts: [
+            { label: 'hood', points: rect(0, 0, 900, 200) },
+            { label: 'front_bumper', points: rect(0, 200, 900, 200) },
+          ],
+        },
         'tiny-clean.png': { width: 300, height: 200, vehicle: [rect(0, 0, 300, 200)], parts: [] },
-        'big.png': { width: 700, height: 500, vehicle: [rect(0, 0, 700, 500)], parts: [{ label: 'door', points: rect(0, 0, 350, 500) }] },
+        'big.png': {
+          width: 700,
+          height: 500,
+          vehicle: [rect(0, 0, 700, 500)],
+          parts: [{ label: 'door', points: rect(0, 0, 350, 500) }],
+        },
         'small.png': { width: 200, height: 150, vehicle: [], parts: [] },
         'rotated.jpg': { width: 300, height: 400, vehicle: [], parts: [] },
       }),
@@ -102,7 +128,11 @@ describe('cutting images made by the test', () => {
   it('reads the synthetic dataset cleanly', () => {
     expect(dataset.problems).toEqual([]);
     expect(metadata.problems).toEqual([]);
-    expect(dataset.images.find((image) => image.path === 'images/rotated.jpg')).toMatchObject({ width: 300, height: 400, orientation: 6 });
+    expect(dataset.images.find((image) => image.path === 'images/rotated.jpg')).toMatchObject({
+      width: 300,
+      height: 400,
+      orientation: 6,
+    });
   });
 
   it('shifts a window inside the image rather than padding, and tiles a defect wider than the window', () => {
@@ -112,8 +142,12 @@ describe('cutting images made by the test', () => {
       ['tile', 50, 0],
       ['tile', 114, 0],
     ]);
-    expect(crops[0]!.defects).toEqual([{ label: 'scratch', type: 'scratch', box: { x: 276, y: 276, width: 40, height: 40 }, visible_fraction: 1 }]);
-    expect(crops[1]!.defects).toEqual([{ label: 'scratch', type: 'scratch', box: { x: 0, y: 20, width: 336, height: 100 }, visible_fraction: 0.84 }]);
+    expect(crops[0]!.defects).toEqual([
+      { label: 'scratch', type: 'scratch', box: { x: 276, y: 276, width: 40, height: 40 }, visible_fraction: 1 },
+    ]);
+    expect(crops[1]!.defects).toEqual([
+      { label: 'scratch', type: 'scratch', box: { x: 0, y: 20, width: 336, height: 100 }, visible_fraction: 0.84 },
+    ]);
     expect(crops[1]).toMatchObject({ vehicle_zone: 'side', part_overlaps: [{ label: 'door', overlap: 300 * 100 }] });
   });
 
@@ -127,8 +161,12 @@ describe('cutting images made by the test', () => {
         for (let x = 0; x < 336; x += 7) {
           const sx = crop.box.x + x - left;
           const sy = crop.box.y + y - top;
-          const inSource = x >= left && y >= top && sx < crop.box.x + crop.box.width && sy < crop.box.y + crop.box.height;
-          const masked = crop.strategy === 'grid' && image.vehicle.length > 0 && !image.vehicle.some((p) => inside(p, sx + 0.5, sy + 0.5));
+          const inSource =
+            x >= left && y >= top && sx < crop.box.x + crop.box.width && sy < crop.box.y + crop.box.height;
+          const masked =
+            crop.strategy === 'grid' &&
+            image.vehicle.length > 0 &&
+            !image.vehicle.some((p) => inside(p, sx + 0.5, sy + 0.5));
           expect(file.at(x, y), `${crop.file} (${x}, ${y})`).toEqual(inSource && !masked ? pattern(sx, sy) : [0, 0, 0]);
         }
       }
@@ -145,7 +183,12 @@ describe('cutting images made by the test', () => {
       defects: [{ box: { x: 88, y: 113, width: 30, height: 30 }, visible_fraction: 1 }],
     });
     const [tiny] = cropsOf('images/tiny-clean.png');
-    expect(tiny).toMatchObject({ strategy: 'grid', grid_pos: [0, 0], fill: { left: 18, top: 68 }, mask_coverage: 0.5315 });
+    expect(tiny).toMatchObject({
+      strategy: 'grid',
+      grid_pos: [0, 0],
+      fill: { left: 18, top: 68 },
+      mask_coverage: 0.5315,
+    });
     expect(cropsOf('images/big.png').every((c) => c.fill === null)).toBe(true);
   });
 
@@ -184,8 +227,14 @@ describe('cutting images made by the test', () => {
     const broken = { ...image, path: 'images/broken.png' };
     writeFileSync(path.join(dataset.root, broken.path), Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex'));
     const crops: CropRecord[] = cropsOf('images/small.png');
-    const result = await cutCrops(broken, crops, { root: dataset.root, outDir: path.join(root, 'broken'), config: cropConfig() });
+    const result = await cutCrops(broken, crops, {
+      root: dataset.root,
+      outDir: path.join(root, 'broken'),
+      config: cropConfig(),
+    });
     expect(result.crops).toEqual([]);
-    expect(result.problems).toEqual([expect.objectContaining({ item: 'images/broken.png', stage: 'crops', code: 'IMAGE_DECODE_FAILED' })]);
+    expect(result.problems).toEqual([
+      expect.objectContaining({ item: 'images/broken.png', stage: 'crops', code: 'IMAGE_DECODE_FAILED' }),
+    ]);
   });
 });

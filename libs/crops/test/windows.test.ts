@@ -6,7 +6,12 @@ function defect(index: number, x: number, y: number, width: number, height: numb
   return {
     index,
     label: 'dent',
-    polygon: [[x, y], [x + width, y], [x + width, y + height], [x, y + height]],
+    polygon: [
+      [x, y],
+      [x + width, y],
+      [x + width, y + height],
+      [x, y + height],
+    ],
     box: { x, y, width, height },
     area: width * height,
   };
@@ -20,7 +25,12 @@ describe('windowStarts', () => {
   });
 
   it('covers a long span with evenly spread windows overlapping at least as asked', () => {
-    for (const [from, to, overlap] of [[100, 952, 0.3], [0, 1024, 0.3], [37, 500, 0.5], [0, 337, 0]] as const) {
+    for (const [from, to, overlap] of [
+      [100, 952, 0.3],
+      [0, 1024, 0.3],
+      [37, 500, 0.5],
+      [0, 337, 0],
+    ] as const) {
       const starts = windowStarts(from, to, 336, overlap, 1024);
       expect(starts[0]).toBe(from);
       expect(starts.at(-1)! + 336).toBe(to);
@@ -38,7 +48,12 @@ describe('windowStarts', () => {
 
 describe('groupDefects', () => {
   it('groups defects whose union fits one window and keeps far ones apart', () => {
-    const defects = [defect(0, 0, 0, 50, 50), defect(1, 100, 100, 50, 50), defect(2, 600, 600, 50, 50), defect(3, 250, 250, 80, 80)];
+    const defects = [
+      defect(0, 0, 0, 50, 50),
+      defect(1, 100, 100, 50, 50),
+      defect(2, 600, 600, 50, 50),
+      defect(3, 250, 250, 80, 80),
+    ];
     const groups = groupDefects(defects, 336).map((group) => group.map((d) => d.index).sort());
     expect(groups.sort()).toEqual([[0, 1, 3], [2]]);
   });

@@ -63,7 +63,10 @@ export interface AnalyzeOptions {
 }
 
 /** Counts and distributions of a read dataset. Pure: no file is touched. */
-export function analyzeDataset(dataset: Dataset, { classifier = rawLabelClassifier, window = 336 }: AnalyzeOptions = {}): DatasetReport {
+export function analyzeDataset(
+  dataset: Dataset,
+  { classifier = rawLabelClassifier, window = 336 }: AnalyzeOptions = {},
+): DatasetReport {
   const damaged = dataset.images.filter((image) => image.damaged);
   const defects = damaged.flatMap((image) => image.defects.map((defect) => ({ image, defect })));
   const longest = defects.map(({ defect }) => Math.max(defect.box.width, defect.box.height));
@@ -98,7 +101,9 @@ export function analyzeDataset(dataset: Dataset, { classifier = rawLabelClassifi
       per_image: distribution(damaged.map((image) => image.defects.length)),
       per_label: countBy(defects.map(({ defect }) => defect.label)),
       per_type: countBy(defects.map(({ defect }) => classifier.damageType(defect.label))),
-      per_zone: countBy(defects.map(({ image, defect }) => classifier.zone(regionPartOverlaps([defect.polygon], image)))),
+      per_zone: countBy(
+        defects.map(({ image, defect }) => classifier.zone(regionPartOverlaps([defect.polygon], image))),
+      ),
       larger_than_window: defects.filter(({ defect }) => {
         const box = pixelBox(defect.box);
         return box.width > window || box.height > window;
@@ -166,7 +171,12 @@ export function formatReportMarkdown(report: DatasetReport): string {
     '',
     distributionTable('Image size (px)', { width: images.width, height: images.height }),
     '',
-    `Most frequent sizes: ${images.sizes.slice(0, 8).map((s) => `${s.width}×${s.height} (${s.count})`).join(', ') || 'none'}`,
+    `Most frequent sizes: ${
+      images.sizes
+        .slice(0, 8)
+        .map((s) => `${s.width}×${s.height} (${s.count})`)
+        .join(', ') || 'none'
+    }`,
     '',
     '## Defects',
     '',
@@ -178,11 +188,17 @@ export function formatReportMarkdown(report: DatasetReport): string {
     '',
     countTable('Zone', defects.per_zone),
     '',
-    distributionTable('Defect size', { 'defects per damaged image': defects.per_image, 'longest side (px)': defects.longest_side, 'area (px²)': defects.area }),
+    distributionTable('Defect size', {
+      'defects per damaged image': defects.per_image,
+      'longest side (px)': defects.longest_side,
+      'area (px²)': defects.area,
+    }),
     '',
     '| longest side (px) | defects |',
     '|---|---|',
-    ...defects.longest_side_bins.map((bin) => `| ${bin.to === null ? `≥ ${bin.from}` : `${bin.from}–${bin.to - 1}`} | ${bin.count} |`),
+    ...defects.longest_side_bins.map(
+      (bin) => `| ${bin.to === null ? `≥ ${bin.from}` : `${bin.from}–${bin.to - 1}`} | ${bin.count} |`,
+    ),
     '',
     '## Problems',
     '',
@@ -198,7 +214,11 @@ export function formatReportMarkdown(report: DatasetReport): string {
 }
 
 function formatCounts(counts: Record<string, number>): string {
-  return Object.entries(counts).map(([key, count]) => `${key} ${count}`).join(', ') || 'none';
+  return (
+    Object.entries(counts)
+      .map(([key, count]) => `${key} ${count}`)
+      .join(', ') || 'none'
+  );
 }
 
 function countTable(title: string, counts: Record<string, number>): string {
@@ -209,7 +229,11 @@ function countTable(title: string, counts: Record<string, number>): string {
 function distributionTable(title: string, rows: Record<string, Distribution | null>): string {
   const lines = [`| ${title} | n | min | p25 | median | p75 | max | mean |`, '|---|---|---|---|---|---|---|---|'];
   for (const [name, d] of Object.entries(rows)) {
-    lines.push(d ? `| ${name} | ${d.count} | ${d.min} | ${d.p25} | ${d.median} | ${d.p75} | ${d.max} | ${d.mean} |` : `| ${name} | 0 | | | | | | |`);
+    lines.push(
+      d
+        ? `| ${name} | ${d.count} | ${d.min} | ${d.p25} | ${d.median} | ${d.p75} | ${d.max} | ${d.mean} |`
+        : `| ${name} | 0 | | | | | | |`,
+    );
   }
   return lines.join('\n');
 }

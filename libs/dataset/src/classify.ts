@@ -29,10 +29,18 @@ export function regionPartOverlaps(polygons: readonly Polygon[], image: Pick<Dat
  * What an image is mostly about, for stratifying: the damage type covering the largest area and
  * the zone of all its damage (damaged), or the zone of its vehicle silhouette, or of the whole frame without one (clean).
  */
-export function dominantClass(image: DatasetImage, classifier: DefectClassifier): { damageType: string | null; zone: string } {
+export function dominantClass(
+  image: DatasetImage,
+  classifier: DefectClassifier,
+): { damageType: string | null; zone: string } {
   if (!image.damaged) {
     const { width, height } = image;
-    const frame: Polygon = [[0, 0], [width, 0], [width, height], [0, height]];
+    const frame: Polygon = [
+      [0, 0],
+      [width, 0],
+      [width, height],
+      [0, height],
+    ];
     const vehicle = image.vehicle.length > 0 ? image.vehicle : [frame];
     return { damageType: null, zone: classifier.zone(regionPartOverlaps(vehicle, image)) };
   }
@@ -44,6 +52,11 @@ export function dominantClass(image: DatasetImage, classifier: DefectClassifier)
   const [damageType = null] = [...areaByType]
     .sort(([a, areaA], [b, areaB]) => areaB - areaA || a.localeCompare(b))
     .map(([type]) => type);
-  const zone = classifier.zone(regionPartOverlaps(image.defects.map((d) => d.polygon), image));
+  const zone = classifier.zone(
+    regionPartOverlaps(
+      image.defects.map((d) => d.polygon),
+      image,
+    ),
+  );
   return { damageType, zone };
 }

@@ -1,8 +1,23 @@
 export type { Dataset, DatasetImage, Defect } from './model';
 export { readDataset, imageId, safeName, DEFAULT_ANNOTATION_PATTERN, type ReadDatasetOptions } from './read-dataset';
 export { POLYGONS_FILE } from './polygons-file';
-export { analyzeDataset, formatReportMarkdown, type AnalyzeOptions, type DatasetReport, type Distribution, type SizeBin } from './analyze';
-export { splitDataset, readSplitFile, splitFileSchema, SPLIT_FILE, type SplitFile, type SplitName, type SplitOptions } from './split';
+export {
+  analyzeDataset,
+  formatReportMarkdown,
+  type AnalyzeOptions,
+  type DatasetReport,
+  type Distribution,
+  type SizeBin,
+} from './analyze';
+export {
+  splitDataset,
+  readSplitFile,
+  splitFileSchema,
+  SPLIT_FILE,
+  type SplitFile,
+  type SplitName,
+  type SplitOptions,
+} from './split';
 export type { DefectClassifier } from './classify';
 export {
   areaInside,

@@ -28,7 +28,11 @@ export interface AnnotatedImage {
  * (malformed JSON, not LabelMe, drawn on an image of another size); otherwise each bad shape is
  * dropped or clipped with a problem and the rest are returned.
  */
-export function parseLabelMe(text: string, item: string, image: AnnotatedImage): { defects: Defect[] | null; problems: Problem[] } {
+export function parseLabelMe(
+  text: string,
+  item: string,
+  image: AnnotatedImage,
+): { defects: Defect[] | null; problems: Problem[] } {
   const problem = (code: Problem['code'], message: string): Problem => ({ item, stage: 'dataset', code, message });
   let json: unknown;
   try {
@@ -38,7 +42,10 @@ export function parseLabelMe(text: string, item: string, image: AnnotatedImage):
   }
   const file = labelMeFileSchema.safeParse(json);
   if (!file.success) {
-    return { defects: null, problems: [problem('ANNOTATION_INVALID', `not a LabelMe file: ${z.prettifyError(file.error)}`)] };
+    return {
+      defects: null,
+      problems: [problem('ANNOTATION_INVALID', `not a LabelMe file: ${z.prettifyError(file.error)}`)],
+    };
   }
   const sizeProblem = checkDeclaredSize(file.data, image);
   if (sizeProblem) return { defects: null, problems: [problem('ANNOTATION_INVALID', sizeProblem)] };
@@ -48,7 +55,9 @@ export function parseLabelMe(text: string, item: string, image: AnnotatedImage):
   file.data.shapes.forEach((raw, index) => {
     const shape = shapeSchema.safeParse(raw);
     if (!shape.success) {
-      problems.push(problem('POLYGON_INVALID', `shape ${index} is not a LabelMe shape: ${z.prettifyError(shape.error)}`));
+      problems.push(
+        problem('POLYGON_INVALID', `shape ${index} is not a LabelMe shape: ${z.prettifyError(shape.error)}`),
+      );
       return;
     }
     const { label, points, shape_type: type } = shape.data;
@@ -63,7 +72,13 @@ export function parseLabelMe(text: string, item: string, image: AnnotatedImage):
     const checked = checkPolygon(outline, image.displayed, what, 'DEFECT_ZERO_AREA');
     problems.push(...checked.issues.map((issue) => problem(issue.code, issue.message)));
     if (checked.polygon) {
-      defects.push({ index, label, polygon: checked.polygon, box: polygonBox(checked.polygon), area: polygonArea(checked.polygon) });
+      defects.push({
+        index,
+        label,
+        polygon: checked.polygon,
+        box: polygonBox(checked.polygon),
+        area: polygonArea(checked.polygon),
+      });
     }
   });
   return { defects, problems };

@@ -26,7 +26,11 @@ const labelMeShapeSchema = z.object({
 /** LabelMe style: a shape list, bare or as a LabelMe file; the silhouette is a shape labelled `vehicle`. */
 const labelMeEntrySchema = z.union([
   z.array(labelMeShapeSchema).transform((shapes) => ({ shapes, imageWidth: undefined, imageHeight: undefined })),
-  z.object({ shapes: z.array(labelMeShapeSchema), imageWidth: z.number().nullish(), imageHeight: z.number().nullish() }),
+  z.object({
+    shapes: z.array(labelMeShapeSchema),
+    imageWidth: z.number().nullish(),
+    imageHeight: z.number().nullish(),
+  }),
 ]);
 
 const VEHICLE_LABELS = new Set(['vehicle', 'vehiculo', 'car', 'coche']);

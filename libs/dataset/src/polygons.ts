@@ -29,7 +29,9 @@ export function checkPolygon(
   if (points.length < 3) {
     return {
       polygon: null,
-      issues: [{ code: 'POLYGON_INVALID', message: `${what} has ${points.length} point(s); a polygon needs at least 3` }],
+      issues: [
+        { code: 'POLYGON_INVALID', message: `${what} has ${points.length} point(s); a polygon needs at least 3` },
+      ],
     };
   }
   const issues: PolygonIssue[] = [];

@@ -23,7 +23,12 @@ export function seededShuffle<T>(items: readonly T[], seed: string): T[] {
  * Within a stratum the picks are a seeded shuffle. Returns the picked items in input order, so the
  * result depends only on the items, their order, `count` and `seed`.
  */
-export function stratifiedSample<T>(items: readonly T[], stratumOf: (item: T) => string, count: number, seed: string): T[] {
+export function stratifiedSample<T>(
+  items: readonly T[],
+  stratumOf: (item: T) => string,
+  count: number,
+  seed: string,
+): T[] {
   const total = items.length;
   const wanted = Math.max(0, Math.min(count, total));
   const strata = new Map<string, number[]>();

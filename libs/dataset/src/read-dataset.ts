@@ -72,20 +72,29 @@ export async function readDataset(root: string, options: ReadDatasetOptions = {}
   }
   for (const [stem, file] of annotationFiles) {
     const images = imagesByStem.get(stem);
-    if (!images) problem(file, 'IMAGE_NOT_FOUND', `no image '${stem}.*' in the dataset root or images/ for this damage file`);
+    if (!images)
+      problem(file, 'IMAGE_NOT_FOUND', `no image '${stem}.*' in the dataset root or images/ for this damage file`);
     else if (images.length > 1) {
-      problem(file, 'DATASET_INVALID', `several images are named '${stem}' (${images.join(', ')}); none of them is read`);
+      problem(
+        file,
+        'DATASET_INVALID',
+        `several images are named '${stem}' (${images.join(', ')}); none of them is read`,
+      );
     }
   }
 
   const polygons = await findPolygons(absoluteRoot, imageFiles, problem);
 
   let done = 0;
-  const results = await mapConcurrent(imageFiles, options.concurrency ?? Math.max(4, os.availableParallelism() * 2), async (file) => {
-    const result = await readImage(file);
-    onProgress({ stage: 'dataset', done: ++done, total: imageFiles.length, item: file });
-    return result;
-  });
+  const results = await mapConcurrent(
+    imageFiles,
+    options.concurrency ?? Math.max(4, os.availableParallelism() * 2),
+    async (file) => {
+      const result = await readImage(file);
+      onProgress({ stage: 'dataset', done: ++done, total: imageFiles.length, item: file });
+      return result;
+    },
+  );
   const images: DatasetImage[] = [];
   for (const result of results) {
     problems.push(...result.problems);
@@ -98,7 +107,8 @@ export async function readDataset(root: string, options: ReadDatasetOptions = {}
     const annotation = annotationFiles.get(stem) ?? null;
     if (annotation && imagesByStem.get(stem)!.length > 1) return { image: null, problems: [] };
     const probe = await probeImage(path.join(absoluteRoot, file), maxPixels);
-    if ('code' in probe) return { image: null, problems: [{ item: file, stage: 'dataset', code: probe.code, message: probe.message }] };
+    if ('code' in probe)
+      return { image: null, problems: [{ item: file, stage: 'dataset', code: probe.code, message: probe.message }] };
     const { header } = probe;
     const frame = { displayed: header.displayed, stored: header.stored, orientation: header.orientation };
     const imageProblems: Problem[] = [];
@@ -111,7 +121,12 @@ export async function readDataset(root: string, options: ReadDatasetOptions = {}
       if (parsed.defects === null) return { image: null, problems: imageProblems };
       defects = parsed.defects;
       if (defects.length === 0) {
-        imageProblems.push({ item: annotation, stage: 'dataset', code: 'ANNOTATION_INVALID', message: 'no usable damage shape; the image is damaged but gets no crop' });
+        imageProblems.push({
+          item: annotation,
+          stage: 'dataset',
+          code: 'ANNOTATION_INVALID',
+          message: 'no usable damage shape; the image is damaged but gets no crop',
+        });
       }
     }
 
@@ -205,7 +220,9 @@ async function findPolygons(
   imageFiles: readonly string[],
   problem: (item: string, code: Problem['code'], message: string) => void,
 ): Promise<{ found: boolean; relative: string; entryFor(file: string): PolygonsEntry | undefined }> {
-  const relative = [POLYGONS_FILE, `annotations/${POLYGONS_FILE}`].find((candidate) => existsSync(path.join(root, candidate)));
+  const relative = [POLYGONS_FILE, `annotations/${POLYGONS_FILE}`].find((candidate) =>
+    existsSync(path.join(root, candidate)),
+  );
   if (!relative) {
     problem(
       POLYGONS_FILE,

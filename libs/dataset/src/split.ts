@@ -34,7 +34,10 @@ export interface SplitOptions {
  * damaged/clean, dominant damage type and zone. The same dataset, fraction and seed always give the
  * same split.
  */
-export function splitDataset(dataset: Dataset, { testFraction = 0.2, seed = 42, classifier = rawLabelClassifier }: SplitOptions = {}): SplitFile {
+export function splitDataset(
+  dataset: Dataset,
+  { testFraction = 0.2, seed = 42, classifier = rawLabelClassifier }: SplitOptions = {},
+): SplitFile {
   if (!(testFraction > 0 && testFraction < 1)) {
     throw new DefectRagError('BAD_INPUT', `test fraction must be between 0 and 1 (exclusive), got ${testFraction}`);
   }
@@ -73,11 +76,18 @@ export async function readSplitFile(file: string): Promise<SplitFile> {
   try {
     json = JSON.parse(await readFile(file, 'utf8'));
   } catch (error) {
-    throw new DefectRagError('SPLIT_INVALID', `cannot read split file ${file}: ${(error as Error).message}`, { file }, { cause: error });
+    throw new DefectRagError(
+      'SPLIT_INVALID',
+      `cannot read split file ${file}: ${(error as Error).message}`,
+      { file },
+      { cause: error },
+    );
   }
   const parsed = splitFileSchema.safeParse(json);
   if (!parsed.success) {
-    throw new DefectRagError('SPLIT_INVALID', `${file} is not a split file: ${z.prettifyError(parsed.error)}`, { file });
+    throw new DefectRagError('SPLIT_INVALID', `${file} is not a split file: ${z.prettifyError(parsed.error)}`, {
+      file,
+    });
   }
   return parsed.data;
 }

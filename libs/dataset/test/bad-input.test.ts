@@ -82,12 +82,47 @@ describe('readDataset on bad input', () => {
       labelMe(
         [
           { label: 'rayón', points: square(10, 10, 50), shape_type: 'polygon' },
-          { label: 'two points', points: [[1, 1], [5, 5]] },
-          { label: 'outside', points: [[350, 250], [450, 250], [450, 350], [350, 350]] },
-          { label: 'flat', points: [[10, 10], [20, 20], [30, 30]] },
+          {
+            label: 'two points',
+            points: [
+              [1, 1],
+              [5, 5],
+            ],
+          },
+          {
+            label: 'outside',
+            points: [
+              [350, 250],
+              [450, 250],
+              [450, 350],
+              [350, 350],
+            ],
+          },
+          {
+            label: 'flat',
+            points: [
+              [10, 10],
+              [20, 20],
+              [30, 30],
+            ],
+          },
           { label: 'far away', points: square(1000, 1000, 10) },
-          { label: 'box', points: [[100, 100], [140, 120]], shape_type: 'rectangle' },
-          { label: 'round', points: [[100, 100], [110, 110]], shape_type: 'circle' },
+          {
+            label: 'box',
+            points: [
+              [100, 100],
+              [140, 120],
+            ],
+            shape_type: 'rectangle',
+          },
+          {
+            label: 'round',
+            points: [
+              [100, 100],
+              [110, 110],
+            ],
+            shape_type: 'circle',
+          },
         ],
         400,
         300,
@@ -98,7 +133,15 @@ describe('readDataset on bad input', () => {
     write('images/beside_labelDANO_modificado.json', labelMe([{ label: 'dent', points: square(8, 8, 16) }], 64, 64));
 
     write('images/corrupt.jpg', Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(500, 0x5a)]));
-    const full = await sharp({ create: { width: 300, height: 200, channels: 3, background: '#000', noise: { type: 'gaussian', mean: 128, sigma: 40 } } })
+    const full = await sharp({
+      create: {
+        width: 300,
+        height: 200,
+        channels: 3,
+        background: '#000',
+        noise: { type: 'gaussian', mean: 128, sigma: 40 },
+      },
+    })
       .jpeg()
       .toBuffer();
     write('images/truncated.jpg', full.subarray(0, Math.floor(full.length / 2)));
@@ -107,7 +150,10 @@ describe('readDataset on bad input', () => {
     write('images/empty.jpg', '');
     write('images/bomb.png', decompressionBomb());
 
-    write('annotations/orphan_labelDANO_modificado.json', labelMe([{ label: 'dent', points: square(1, 1, 5) }], 100, 100));
+    write(
+      'annotations/orphan_labelDANO_modificado.json',
+      labelMe([{ label: 'dent', points: square(1, 1, 5) }], 100, 100),
+    );
     write('images/malformed.jpg', await solid(100, 100));
     write('annotations/malformed_labelDANO_modificado.json', '{"shapes": [ {"label": "dent", ');
     write('images/not-labelme.jpg', await solid(100, 100));
@@ -119,14 +165,34 @@ describe('readDataset on bad input', () => {
       .withMetadata({ orientation: 6 })
       .toBuffer();
     write('images/rotated.jpg', rotated);
-    write('annotations/rotated_labelDANO_modificado.json', labelMe([{ label: 'dent', points: square(10, 90, 20) }], 80, 120));
+    write(
+      'annotations/rotated_labelDANO_modificado.json',
+      labelMe([{ label: 'dent', points: square(10, 90, 20) }], 80, 120),
+    );
     write('images/rotated-wrong.jpg', rotated);
-    write('annotations/rotated-wrong_labelDANO_modificado.json', labelMe([{ label: 'dent', points: square(90, 10, 20) }], 120, 80));
+    write(
+      'annotations/rotated-wrong_labelDANO_modificado.json',
+      labelMe([{ label: 'dent', points: square(90, 10, 20) }], 120, 80),
+    );
 
     write(
       'poligonos.json',
       JSON.stringify({
-        'clean.jpg': { width: 400, height: 300, vehicle: [square(50, 50, 200)], parts: [{ label: 'door', points: square(60, 60, 50) }, { label: 'mirror', points: [[0, 0], [1, 1]] }] },
+        'clean.jpg': {
+          width: 400,
+          height: 300,
+          vehicle: [square(50, 50, 200)],
+          parts: [
+            { label: 'door', points: square(60, 60, 50) },
+            {
+              label: 'mirror',
+              points: [
+                [0, 0],
+                [1, 1],
+              ],
+            },
+          ],
+        },
         'damaged.jpg': { width: 400, height: 300, vehicle: [square(0, 0, 300)], parts: [] },
         'rotated.jpg': { width: 120, height: 80, vehicle: [square(0, 0, 50)], parts: [] },
         'gone.jpg': { width: 10, height: 10, vehicle: [], parts: [] },
@@ -138,23 +204,46 @@ describe('readDataset on bad input', () => {
 
   it('keeps the good images and classifies damaged by the annotation file alone', () => {
     const byPath = new Map(dataset.images.map((image) => [image.path, image]));
-    expect([...byPath.keys()]).toEqual(
-      ['images/beside.png', 'images/clean.jpg', 'images/damaged.jpg', 'images/rotated.jpg', 'images/trailing.jpg'],
-    );
-    expect(byPath.get('images/clean.jpg')).toMatchObject({ damaged: false, annotation: null, defects: [], width: 400, height: 300 });
-    expect(byPath.get('images/damaged.jpg')).toMatchObject({ damaged: true, annotation: 'annotations/damaged_labelDANO_modificado.json' });
-    expect(byPath.get('images/beside.png')).toMatchObject({ damaged: true, annotation: 'images/beside_labelDANO_modificado.json', format: 'png' });
+    expect([...byPath.keys()]).toEqual([
+      'images/beside.png',
+      'images/clean.jpg',
+      'images/damaged.jpg',
+      'images/rotated.jpg',
+      'images/trailing.jpg',
+    ]);
+    expect(byPath.get('images/clean.jpg')).toMatchObject({
+      damaged: false,
+      annotation: null,
+      defects: [],
+      width: 400,
+      height: 300,
+    });
+    expect(byPath.get('images/damaged.jpg')).toMatchObject({
+      damaged: true,
+      annotation: 'annotations/damaged_labelDANO_modificado.json',
+    });
+    expect(byPath.get('images/beside.png')).toMatchObject({
+      damaged: true,
+      annotation: 'images/beside_labelDANO_modificado.json',
+      format: 'png',
+    });
     expect(byPath.get('images/clean.jpg')!.id).toMatch(/^clean-[0-9a-f]{8}$/);
     expect(dataset.name).toBe(path.basename(root));
   });
 
   it('reports corrupt, truncated, non-image and empty files, and accepts bytes after the end marker', () => {
-    expect(problemsFor(dataset, 'images/corrupt.jpg')).toEqual([expect.objectContaining({ code: 'IMAGE_DECODE_FAILED', stage: 'dataset' })]);
+    expect(problemsFor(dataset, 'images/corrupt.jpg')).toEqual([
+      expect.objectContaining({ code: 'IMAGE_DECODE_FAILED', stage: 'dataset' }),
+    ]);
     expect(problemsFor(dataset, 'images/truncated.jpg')).toEqual([
       expect.objectContaining({ code: 'IMAGE_DECODE_FAILED', message: expect.stringContaining('truncated') }),
     ]);
-    expect(problemsFor(dataset, 'images/notes.png')).toEqual([expect.objectContaining({ code: 'IMAGE_DECODE_FAILED' })]);
-    expect(problemsFor(dataset, 'images/empty.jpg')).toEqual([expect.objectContaining({ code: 'IMAGE_DECODE_FAILED', message: 'empty file' })]);
+    expect(problemsFor(dataset, 'images/notes.png')).toEqual([
+      expect.objectContaining({ code: 'IMAGE_DECODE_FAILED' }),
+    ]);
+    expect(problemsFor(dataset, 'images/empty.jpg')).toEqual([
+      expect.objectContaining({ code: 'IMAGE_DECODE_FAILED', message: 'empty file' }),
+    ]);
     expect(problemsFor(dataset, 'images/trailing.jpg').map((problem) => problem.code)).toEqual(['POLYGONS_INVALID']);
   });
 
@@ -165,7 +254,9 @@ describe('readDataset on bad input', () => {
   });
 
   it('reports an annotation without image, and malformed or foreign annotation files', () => {
-    expect(problemsFor(dataset, 'annotations/orphan_labelDANO_modificado.json')).toEqual([expect.objectContaining({ code: 'IMAGE_NOT_FOUND' })]);
+    expect(problemsFor(dataset, 'annotations/orphan_labelDANO_modificado.json')).toEqual([
+      expect.objectContaining({ code: 'IMAGE_NOT_FOUND' }),
+    ]);
     expect(problemsFor(dataset, 'annotations/malformed_labelDANO_modificado.json')).toEqual([
       expect.objectContaining({ code: 'ANNOTATION_INVALID', message: expect.stringContaining('malformed JSON') }),
     ]);
@@ -183,7 +274,10 @@ describe('readDataset on bad input', () => {
     expect(damaged.defects[2]!.polygon).toHaveLength(4);
     expect(damaged.defects[2]!.area).toBe(40 * 20);
 
-    const codes = problemsFor(dataset, 'annotations/damaged_labelDANO_modificado.json').map((problem) => [problem.code, problem.message.split(' has ')[0]]);
+    const codes = problemsFor(dataset, 'annotations/damaged_labelDANO_modificado.json').map((problem) => [
+      problem.code,
+      problem.message.split(' has ')[0],
+    ]);
     expect(codes).toEqual([
       ['POLYGON_INVALID', "shape 1 ('two points')"],
       ['POLYGON_OUT_OF_BOUNDS', "shape 2 ('outside')"],
@@ -213,8 +307,12 @@ describe('readDataset on bad input', () => {
     const clean = dataset.images.find((image) => image.path === 'images/clean.jpg')!;
     expect(clean.vehicle).toHaveLength(1);
     expect(clean.parts.map((part) => part.label)).toEqual(['door']);
-    expect(problemsFor(dataset, 'poligonos.json: clean.jpg')).toEqual([expect.objectContaining({ code: 'POLYGON_INVALID' })]);
-    expect(problemsFor(dataset, 'poligonos.json: gone.jpg')).toEqual([expect.objectContaining({ code: 'IMAGE_NOT_FOUND' })]);
+    expect(problemsFor(dataset, 'poligonos.json: clean.jpg')).toEqual([
+      expect.objectContaining({ code: 'POLYGON_INVALID' }),
+    ]);
+    expect(problemsFor(dataset, 'poligonos.json: gone.jpg')).toEqual([
+      expect.objectContaining({ code: 'IMAGE_NOT_FOUND' }),
+    ]);
     expect(problemsFor(dataset, 'images/beside.png')).toEqual([
       expect.objectContaining({ code: 'POLYGONS_INVALID', message: expect.stringContaining('no entry') }),
     ]);
@@ -232,11 +330,16 @@ describe('readDataset on broken datasets', () => {
   }
 
   it('fails on a missing folder', async () => {
-    await expect(readDataset(path.join(root, 'nope'))).rejects.toSatisfy((error) => isDefectRagError(error, 'DATASET_NOT_FOUND'));
+    await expect(readDataset(path.join(root, 'nope'))).rejects.toSatisfy((error) =>
+      isDefectRagError(error, 'DATASET_NOT_FOUND'),
+    );
   });
 
   it('fails on a poligonos.json entry of neither known shape, naming the file and key', async () => {
-    const dir = await datasetWith({ 'a.jpg': await solid(20, 20), 'poligonos.json': JSON.stringify({ 'a.jpg': { outline: 'nope' } }) });
+    const dir = await datasetWith({
+      'a.jpg': await solid(20, 20),
+      'poligonos.json': JSON.stringify({ 'a.jpg': { outline: 'nope' } }),
+    });
     const failure = await readDataset(dir).catch((error: unknown) => error);
     expect(isDefectRagError(failure, 'POLYGONS_INVALID')).toBe(true);
     expect((failure as Error).message).toContain('poligonos.json: entry "a.jpg"');
@@ -251,14 +354,38 @@ describe('readDataset on broken datasets', () => {
     const dir = await datasetWith({
       'a.jpg': await solid(100, 80),
       'poligonos.json': JSON.stringify({
-        'a.jpg': { imageWidth: 100, imageHeight: 80, shapes: [{ label: 'Vehículo', points: square(0, 0, 60) }, { label: 'puerta', points: [[0, 0], [20, 30]], shape_type: 'rectangle' }] },
+        'a.jpg': {
+          imageWidth: 100,
+          imageHeight: 80,
+          shapes: [
+            { label: 'Vehículo', points: square(0, 0, 60) },
+            {
+              label: 'puerta',
+              points: [
+                [0, 0],
+                [20, 30],
+              ],
+              shape_type: 'rectangle',
+            },
+          ],
+        },
       }),
     });
     const dataset = await readDataset(dir);
     expect(dataset.problems).toEqual([]);
     expect(dataset.images[0]).toMatchObject({ path: 'a.jpg', damaged: false });
     expect(dataset.images[0]!.vehicle).toHaveLength(1);
-    expect(dataset.images[0]!.parts).toEqual([{ label: 'puerta', polygon: [[0, 0], [20, 0], [20, 30], [0, 30]] }]);
+    expect(dataset.images[0]!.parts).toEqual([
+      {
+        label: 'puerta',
+        polygon: [
+          [0, 0],
+          [20, 0],
+          [20, 30],
+          [0, 30],
+        ],
+      },
+    ]);
   });
 
   it('works without poligonos.json, saying what that costs', async () => {
@@ -277,6 +404,8 @@ describe('readDataset on broken datasets', () => {
     const dataset = await readDataset(dir, { annotationPattern: '{stem}.damage.json', name: 'custom' });
     expect(dataset.images[0]).toMatchObject({ damaged: true, annotation: 'annotations/a.damage.json' });
     expect(dataset.name).toBe('custom');
-    await expect(readDataset(dir, { annotationPattern: 'no-stem.json' })).rejects.toSatisfy((error) => isDefectRagError(error, 'BAD_INPUT'));
+    await expect(readDataset(dir, { annotationPattern: 'no-stem.json' })).rejects.toSatisfy((error) =>
+      isDefectRagError(error, 'BAD_INPUT'),
+    );
   });
 });

@@ -5,26 +5,75 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isDefectRagError } from '@defect-rag/runtime';
-import { generateDemoDataset, POLYGONS_FILE, readDataset, type Dataset, type DemoDatasetSummary, type Point, type Polygon } from '../src';
+import {
+  generateDemoDataset,
+  POLYGONS_FILE,
+  readDataset,
+  type Dataset,
+  type DemoDatasetSummary,
+  type Point,
+  type Polygon,
+} from '../src';
 
 const root = mkdtempSync(path.join(tmpdir(), 'dataset-demo-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 /** Every label the generator may write, as annotators write them. */
 const DAMAGE_LABELS = [
-  'rayón', 'Rayón', 'rayones', 'arañazo', 'scratch', 'Scratch',
-  'Abolladura', 'abolladura', 'bollo', 'dent',
-  'rotura/fractura', 'Rotura/Fractura', 'grieta', 'crack',
-  'pintura', 'desconchón', 'daño de pintura', 'paint chip',
-  'daño', 'Daño',
+  'rayón',
+  'Rayón',
+  'rayones',
+  'arañazo',
+  'scratch',
+  'Scratch',
+  'Abolladura',
+  'abolladura',
+  'bollo',
+  'dent',
+  'rotura/fractura',
+  'Rotura/Fractura',
+  'grieta',
+  'crack',
+  'pintura',
+  'desconchón',
+  'daño de pintura',
+  'paint chip',
+  'daño',
+  'Daño',
 ];
 /** Part labels of the default taxonomy (libs/taxonomy/taxonomy.default.yaml). */
 const PART_LABELS = [
-  'front_bumper', 'back_bumper', 'rear_bumper', 'hood', 'roof', 'trunk', 'tailgate', 'front_glass', 'back_glass',
-  'left_glass', 'right_glass', 'headlamp', 'taillight', 'front_left_light', 'front_right_light', 'back_left_light',
-  'back_right_light', 'door', 'front_left_door', 'back_left_door', 'front_right_door', 'back_right_door', 'fender',
-  'front_left_fender', 'back_left_fender', 'front_right_fender', 'back_right_fender', 'mirror', 'left_mirror',
-  'right_mirror', 'wheel',
+  'front_bumper',
+  'back_bumper',
+  'rear_bumper',
+  'hood',
+  'roof',
+  'trunk',
+  'tailgate',
+  'front_glass',
+  'back_glass',
+  'left_glass',
+  'right_glass',
+  'headlamp',
+  'taillight',
+  'front_left_light',
+  'front_right_light',
+  'back_left_light',
+  'back_right_light',
+  'door',
+  'front_left_door',
+  'back_left_door',
+  'front_right_door',
+  'back_right_door',
+  'fender',
+  'front_left_fender',
+  'back_left_fender',
+  'front_right_fender',
+  'back_right_fender',
+  'mirror',
+  'left_mirror',
+  'right_mirror',
+  'wheel',
 ];
 
 interface LabelMeShape {
@@ -43,7 +92,14 @@ function filesOf(dir: string): string[] {
 }
 
 function hashes(dir: string): Record<string, string> {
-  return Object.fromEntries(filesOf(dir).map((file) => [file, createHash('sha256').update(readFileSync(path.join(dir, file))).digest('hex')]));
+  return Object.fromEntries(
+    filesOf(dir).map((file) => [
+      file,
+      createHash('sha256')
+        .update(readFileSync(path.join(dir, file)))
+        .digest('hex'),
+    ]),
+  );
 }
 
 /** Even–odd ray casting, written out here so the check does not share code with the generator. */
@@ -129,13 +185,19 @@ describe('generateDemoDataset', () => {
     expect(labels.some((label) => ['scratch', 'Scratch', 'dent', 'crack', 'paint chip'].includes(label))).toBe(true);
     expect(new Set(labels).size).toBeGreaterThanOrEqual(8);
     const shapeTypes = dataset.images.flatMap((image) =>
-      image.damaged ? (JSON.parse(readFileSync(annotationOf(dir, image.path), 'utf8')).shapes as LabelMeShape[]).map((s) => s.shape_type) : [],
+      image.damaged
+        ? (JSON.parse(readFileSync(annotationOf(dir, image.path), 'utf8')).shapes as LabelMeShape[]).map(
+            (s) => s.shape_type,
+          )
+        : [],
     );
     expect(shapeTypes).toContain('rectangle');
   });
 
   it('has a defect larger than a 336 px crop window and small ones under 64 px', () => {
-    const sides = dataset.images.flatMap((image) => image.defects.map((defect) => Math.max(defect.box.width, defect.box.height)));
+    const sides = dataset.images.flatMap((image) =>
+      image.defects.map((defect) => Math.max(defect.box.width, defect.box.height)),
+    );
     expect(Math.max(...sides)).toBeGreaterThan(336);
     expect(sides.filter((side) => side < 64).length).toBeGreaterThanOrEqual(3);
   });
@@ -170,9 +232,14 @@ describe('generateDemoDataset', () => {
         const what = `${image.path} ${defect.label}`;
         expect(isInside([x + width / 2, y + height / 2], vehicle), what).toBe(true);
         // Most of the shape is on the body; its margin around the mark may cross the body's edge.
-        const grid = Array.from({ length: 100 }, (_, i): Point => [x + (width * ((i % 10) + 0.5)) / 10, y + (height * (Math.floor(i / 10) + 0.5)) / 10]);
+        const grid = Array.from({ length: 100 }, (_, i): Point => [
+          x + (width * ((i % 10) + 0.5)) / 10,
+          y + (height * (Math.floor(i / 10) + 0.5)) / 10,
+        ]);
         const onShape = grid.filter((point) => isInside(point, defect.polygon));
-        expect(onShape.filter((point) => isInside(point, vehicle)).length, what).toBeGreaterThanOrEqual(0.5 * onShape.length);
+        expect(onShape.filter((point) => isInside(point, vehicle)).length, what).toBeGreaterThanOrEqual(
+          0.5 * onShape.length,
+        );
       }
     }
   });

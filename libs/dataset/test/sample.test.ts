@@ -40,7 +40,11 @@ describe.skipIf(!sample)('the shared sample dataset', () => {
     for (const image of dataset.images) {
       expect(image.vehicle, image.path).toHaveLength(1);
       expect(image.parts.length, image.path).toBeGreaterThan(0);
-      for (const polygon of [...image.vehicle, ...image.parts.map((part) => part.polygon), ...image.defects.map((d) => d.polygon)]) {
+      for (const polygon of [
+        ...image.vehicle,
+        ...image.parts.map((part) => part.polygon),
+        ...image.defects.map((d) => d.polygon),
+      ]) {
         expect(polygon.every(([x, y]) => x >= 0 && y >= 0 && x <= image.width && y <= image.height)).toBe(true);
       }
     }

@@ -30,7 +30,12 @@ export async function openDatabase(databaseUrl: string): Promise<Database> {
       try {
         await prisma.$queryRaw`SELECT 1`;
       } catch (error) {
-        throw new DefectRagError('DATABASE_UNAVAILABLE', `PostgreSQL does not answer: ${(error as Error).message}`, {}, { cause: error });
+        throw new DefectRagError(
+          'DATABASE_UNAVAILABLE',
+          `PostgreSQL does not answer: ${(error as Error).message}`,
+          {},
+          { cause: error },
+        );
       }
     },
     close: () => prisma.$disconnect(),

@@ -17,12 +17,19 @@ export async function tryLockDataset(databaseUrl: string, datasetId: string): Pr
   try {
     await client.connect();
   } catch (error) {
-    throw new DefectRagError('DATABASE_UNAVAILABLE', `Cannot connect to PostgreSQL: ${(error as Error).message}`, {}, { cause: error });
+    throw new DefectRagError(
+      'DATABASE_UNAVAILABLE',
+      `Cannot connect to PostgreSQL: ${(error as Error).message}`,
+      {},
+      { cause: error },
+    );
   }
   // An idle connection that drops must not crash the process; the lock is simply gone with it.
   client.on('error', () => {});
   const key = createHash('sha256').update(`dataset:${datasetId}`).digest().readBigInt64BE(0);
-  const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS locked', [key.toString()]);
+  const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS locked', [
+    key.toString(),
+  ]);
   if (!rows[0]?.locked) {
     await client.end();
     return null;

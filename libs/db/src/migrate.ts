@@ -45,24 +45,38 @@ export async function applyMigrations(
   try {
     await client.connect();
   } catch (error) {
-    throw new DefectRagError('DATABASE_UNAVAILABLE', `Cannot connect to PostgreSQL: ${(error as Error).message}`, {}, { cause: error });
+    throw new DefectRagError(
+      'DATABASE_UNAVAILABLE',
+      `Cannot connect to PostgreSQL: ${(error as Error).message}`,
+      {},
+      { cause: error },
+    );
   }
   try {
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
     await client.query(CREATE_MIGRATIONS_TABLE);
-    const { rows } = await client.query<{ migration_name: string; checksum: string; finished_at: Date | null; rolled_back_at: Date | null }>(
-      'SELECT migration_name, checksum, finished_at, rolled_back_at FROM "_prisma_migrations"',
-    );
+    const { rows } = await client.query<{
+      migration_name: string;
+      checksum: string;
+      finished_at: Date | null;
+      rolled_back_at: Date | null;
+    }>('SELECT migration_name, checksum, finished_at, rolled_back_at FROM "_prisma_migrations"');
     const recorded = new Map(rows.filter((row) => row.rolled_back_at === null).map((row) => [row.migration_name, row]));
     const result: MigrationResult = { applied: [], alreadyApplied: [] };
     for (const migration of migrations) {
       const row = recorded.get(migration.name);
       if (row) {
         if (row.finished_at === null) {
-          throw new DefectRagError('MIGRATION_FAILED', `Migration ${migration.name} is recorded as started but not finished; resolve it with \`prisma migrate resolve\` before going on.`);
+          throw new DefectRagError(
+            'MIGRATION_FAILED',
+            `Migration ${migration.name} is recorded as started but not finished; resolve it with \`prisma migrate resolve\` before going on.`,
+          );
         }
         if (row.checksum !== migration.checksum) {
-          throw new DefectRagError('MIGRATION_FAILED', `Migration ${migration.name} was changed after it was applied (checksum ${row.checksum} in the database, ${migration.checksum} on disk). Add a new migration instead of editing an applied one.`);
+          throw new DefectRagError(
+            'MIGRATION_FAILED',
+            `Migration ${migration.name} was changed after it was applied (checksum ${row.checksum} in the database, ${migration.checksum} on disk). Add a new migration instead of editing an applied one.`,
+          );
         }
         result.alreadyApplied.push(migration.name);
         continue;
@@ -103,10 +117,17 @@ async function applyOne(client: pg.Client, migration: Migration): Promise<void> 
       [id, migration.checksum, migration.name],
     );
     await client.query(migration.sql);
-    await client.query('UPDATE "_prisma_migrations" SET finished_at = now(), applied_steps_count = 1 WHERE id = $1', [id]);
+    await client.query('UPDATE "_prisma_migrations" SET finished_at = now(), applied_steps_count = 1 WHERE id = $1', [
+      id,
+    ]);
     await client.query('COMMIT');
   } catch (error) {
     await client.query('ROLLBACK').catch(() => {});
-    throw new DefectRagError('MIGRATION_FAILED', `Migration ${migration.name} failed: ${(error as Error).message}`, {}, { cause: error });
+    throw new DefectRagError(
+      'MIGRATION_FAILED',
+      `Migration ${migration.name} failed: ${(error as Error).message}`,
+      {},
+      { cause: error },
+    );
   }
 }

@@ -101,7 +101,12 @@ export class RunRepository {
   }
 
   async markRunning(id: string): Promise<RunRecord> {
-    return toRecord(await this.prisma.run.update({ where: { id }, data: { status: 'RUNNING', startedAt: new Date(), errorCode: null, error: null } }));
+    return toRecord(
+      await this.prisma.run.update({
+        where: { id },
+        data: { status: 'RUNNING', startedAt: new Date(), errorCode: null, error: null },
+      }),
+    );
   }
 
   /** Sets one stage's progress without reading the others, so concurrent stages never overwrite each other. */
@@ -124,7 +129,12 @@ export class RunRepository {
   /** Records the run's end; a cancelled run stays CANCELLED whatever its process reports. */
   async finish(
     id: string,
-    outcome: { status: Exclude<RunStatus, 'QUEUED' | 'RUNNING'>; metrics?: Record<string, unknown>; errorCode?: string; error?: string },
+    outcome: {
+      status: Exclude<RunStatus, 'QUEUED' | 'RUNNING'>;
+      metrics?: Record<string, unknown>;
+      errorCode?: string;
+      error?: string;
+    },
   ): Promise<RunRecord> {
     const cancelled = (await this.get(id)).status === 'CANCELLED';
     const row = await this.prisma.run.update({
@@ -148,7 +158,12 @@ export class RunRepository {
   async abandonOthers(datasetId: string, kind: RunKind, keepRunId: string): Promise<number> {
     const { count } = await this.prisma.run.updateMany({
       where: { datasetId, kind, id: { not: keepRunId }, status: { in: ['QUEUED', 'RUNNING'] } },
-      data: { status: 'FAILED', finishedAt: new Date(), errorCode: 'RUN_ABANDONED', error: 'the process running it stopped before it finished' },
+      data: {
+        status: 'FAILED',
+        finishedAt: new Date(),
+        errorCode: 'RUN_ABANDONED',
+        error: 'the process running it stopped before it finished',
+      },
     });
     return count;
   }
@@ -157,7 +172,10 @@ export class RunRepository {
   async requestCancel(id: string): Promise<RunRecord> {
     const run = await this.get(id);
     if (FINISHED.includes(run.status)) {
-      throw new DefectRagError('RUN_CONFLICT', `run ${id} has already finished (${run.status})`, { runId: id, status: run.status });
+      throw new DefectRagError('RUN_CONFLICT', `run ${id} has already finished (${run.status})`, {
+        runId: id,
+        status: run.status,
+      });
     }
     return toRecord(await this.prisma.run.update({ where: { id }, data: { status: 'CANCELLED' } }));
   }

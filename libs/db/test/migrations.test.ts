@@ -42,7 +42,12 @@ describe('applyMigrations', () => {
   it('records migrations exactly as Prisma does (name, sha256 checksum, finished, one step)', async () => {
     const url = await postgres.createDatabase('migrate_records');
     const { applied } = await applyMigrations(url);
-    const rows = await query<{ migration_name: string; checksum: string; finished_at: Date | null; applied_steps_count: number }>(
+    const rows = await query<{
+      migration_name: string;
+      checksum: string;
+      finished_at: Date | null;
+      applied_steps_count: number;
+    }>(
       url,
       'SELECT migration_name, checksum, finished_at, applied_steps_count FROM "_prisma_migrations" ORDER BY migration_name',
     );
@@ -59,9 +64,12 @@ describe('applyMigrations', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'migrations-'));
     cpSync(defaultMigrationsDir, dir, { recursive: true });
     await applyMigrations(url, dir);
-    const [first] = (await query<{ migration_name: string }>(url, 'SELECT migration_name FROM "_prisma_migrations"'));
+    const [first] = await query<{ migration_name: string }>(url, 'SELECT migration_name FROM "_prisma_migrations"');
     appendFileSync(path.join(dir, first!.migration_name, 'migration.sql'), '\n-- edited\n');
-    await expect(applyMigrations(url, dir)).rejects.toMatchObject({ code: 'MIGRATION_FAILED', message: expect.stringContaining('was changed after it was applied') });
+    await expect(applyMigrations(url, dir)).rejects.toMatchObject({
+      code: 'MIGRATION_FAILED',
+      message: expect.stringContaining('was changed after it was applied'),
+    });
   });
 
   it('rolls a failing migration back completely, so it can be fixed and retried', async () => {
@@ -70,15 +78,23 @@ describe('applyMigrations', () => {
     cpSync(defaultMigrationsDir, dir, { recursive: true });
     const broken = path.join(dir, '99990101000000_broken');
     mkdirSync(broken);
-    writeFileSync(path.join(broken, 'migration.sql'), 'CREATE TABLE "half_done" (id int);\nSELECT no_such_function();\n');
-    await expect(applyMigrations(url, dir)).rejects.toMatchObject({ code: 'MIGRATION_FAILED', message: expect.stringContaining('99990101000000_broken') });
+    writeFileSync(
+      path.join(broken, 'migration.sql'),
+      'CREATE TABLE "half_done" (id int);\nSELECT no_such_function();\n',
+    );
+    await expect(applyMigrations(url, dir)).rejects.toMatchObject({
+      code: 'MIGRATION_FAILED',
+      message: expect.stringContaining('99990101000000_broken'),
+    });
     expect(await query(url, `SELECT 1 FROM information_schema.tables WHERE table_name = 'half_done'`)).toEqual([]);
     writeFileSync(path.join(broken, 'migration.sql'), 'CREATE TABLE "half_done" (id int);\n');
     expect((await applyMigrations(url, dir)).applied).toEqual(['99990101000000_broken']);
   });
 
   it('says clearly when the database cannot be reached', async () => {
-    await expect(applyMigrations('postgresql://nobody:x@127.0.0.1:1/none')).rejects.toMatchObject({ code: 'DATABASE_UNAVAILABLE' });
+    await expect(applyMigrations('postgresql://nobody:x@127.0.0.1:1/none')).rejects.toMatchObject({
+      code: 'DATABASE_UNAVAILABLE',
+    });
   });
 });
 
@@ -100,6 +116,9 @@ describe('schema drift', () => {
     const expected = schemaFacts();
     expect(actual).not.toEqual(expected);
     expect(actual).toContain('column runs.model_id text not null');
-    expect(expected.filter((fact) => !actual.includes(fact))).toEqual(['column runs.model_id text null', 'index runs_status_idx on runs(status)']);
+    expect(expected.filter((fact) => !actual.includes(fact))).toEqual([
+      'column runs.model_id text null',
+      'index runs_status_idx on runs(status)',
+    ]);
   });
 });

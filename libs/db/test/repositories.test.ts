@@ -35,7 +35,12 @@ describe('DatasetRepository', () => {
 describe('RunRepository', () => {
   it('keeps per-stage progress, counts and timings from concurrent writers', async () => {
     const dataset = await db.datasets.register({ name: 'progress', root: '/data/p' });
-    const run = await db.runs.create({ datasetId: dataset.id, kind: 'INGEST', params: { batchSize: 8 }, configHash: 'h1' });
+    const run = await db.runs.create({
+      datasetId: dataset.id,
+      kind: 'INGEST',
+      params: { batchSize: 8 },
+      configHash: 'h1',
+    });
     await db.runs.markRunning(run.id);
     await Promise.all([
       db.runs.setStageProgress(run.id, 'crops', { done: 10, total: 20 }),
@@ -79,11 +84,18 @@ describe('RunRepository', () => {
     expect(seen).toEqual(created.map((run) => run.id).reverse());
 
     const run = created[0]!;
-    const problems = Array.from({ length: 5 }, (_, i) => ({ item: `img_${i}.jpg`, stage: 'crops' as const, code: 'IMAGE_DECODE_FAILED' as const, message: `bad ${i}` }));
+    const problems = Array.from({ length: 5 }, (_, i) => ({
+      item: `img_${i}.jpg`,
+      stage: 'crops' as const,
+      code: 'IMAGE_DECODE_FAILED' as const,
+      message: `bad ${i}`,
+    }));
     await db.runs.addProblems(run.id, problems);
     const firstPage = await db.runs.listProblems(run.id, { first: 3 });
     const secondPage = await db.runs.listProblems(run.id, { first: 3, after: firstPage.endCursor });
-    expect([...firstPage.items, ...secondPage.items].map((problem) => problem.item)).toEqual(problems.map((problem) => problem.item));
+    expect([...firstPage.items, ...secondPage.items].map((problem) => problem.item)).toEqual(
+      problems.map((problem) => problem.item),
+    );
     expect(firstPage.hasNextPage).toBe(true);
     expect(secondPage.hasNextPage).toBe(false);
   });

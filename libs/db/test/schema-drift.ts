@@ -49,11 +49,28 @@ const SCALAR_TYPES: Record<string, string> = {
   Json: 'jsonb',
   Bytes: 'bytea',
 };
-const NATIVE_TYPES: Record<string, string> = { Uuid: 'uuid', Timestamptz: 'timestamptz', Timestamp: 'timestamp', Text: 'text', VarChar: 'varchar', Integer: 'int4', BigInt: 'int8', JsonB: 'jsonb' };
-const ON_DELETE: Record<string, string> = { Cascade: 'CASCADE', Restrict: 'RESTRICT', NoAction: 'NO ACTION', SetNull: 'SET NULL', SetDefault: 'SET DEFAULT' };
+const NATIVE_TYPES: Record<string, string> = {
+  Uuid: 'uuid',
+  Timestamptz: 'timestamptz',
+  Timestamp: 'timestamp',
+  Text: 'text',
+  VarChar: 'varchar',
+  Integer: 'int4',
+  BigInt: 'int8',
+  JsonB: 'jsonb',
+};
+const ON_DELETE: Record<string, string> = {
+  Cascade: 'CASCADE',
+  Restrict: 'RESTRICT',
+  NoAction: 'NO ACTION',
+  SetNull: 'SET NULL',
+  SetDefault: 'SET DEFAULT',
+};
 
 export function schemaFacts(schemaFile = path.join(workspaceRoot, 'prisma', 'schema.prisma')): string[] {
-  const dmmf = JSON.parse(get_dmmf(JSON.stringify({ prismaSchema: [['schema.prisma', readFileSync(schemaFile, 'utf8')]] }))) as Dmmf;
+  const dmmf = JSON.parse(
+    get_dmmf(JSON.stringify({ prismaSchema: [['schema.prisma', readFileSync(schemaFile, 'utf8')]] })),
+  ) as Dmmf;
   const facts: string[] = [];
   const tableOf = new Map(dmmf.datamodel.models.map((model) => [model.name, model.dbName ?? model.name]));
   const columnOf = (model: DmmfModel, field: string) => {
@@ -69,15 +86,22 @@ export function schemaFacts(schemaFile = path.join(workspaceRoot, 'prisma', 'sch
           const target = dmmf.datamodel.models.find((candidate) => candidate.name === field.type)!;
           const targetColumns = field.relationToFields!.map((name) => columnOf(target, name));
           const onDelete = ON_DELETE[field.relationOnDelete ?? (field.isRequired ? 'Restrict' : 'SetNull')];
-          facts.push(`fk ${table}_${columns.join('_')}_fkey ${table}(${columns}) -> ${tableOf.get(field.type)}(${targetColumns}) on delete ${onDelete}`);
+          facts.push(
+            `fk ${table}_${columns.join('_')}_fkey ${table}(${columns}) -> ${tableOf.get(field.type)}(${targetColumns}) on delete ${onDelete}`,
+          );
         }
         continue;
       }
       const native = field.nativeType?.[0];
-      const type = field.kind === 'enum' ? field.type : (native && NATIVE_TYPES[native]) ?? SCALAR_TYPES[field.type] ?? `?${field.type}`;
+      const type =
+        field.kind === 'enum'
+          ? field.type
+          : ((native && NATIVE_TYPES[native]) ?? SCALAR_TYPES[field.type] ?? `?${field.type}`);
       const precision = type.startsWith('timestamp') ? `(${field.nativeType?.[1]?.[0] ?? 3})` : '';
       const dbDefault = field.hasDefaultValue && !isClientSideDefault(field.default) ? ' default' : '';
-      facts.push(`column ${table}.${field.dbName ?? field.name} ${type}${field.isList ? '[]' : ''}${precision} ${field.isRequired ? 'not null' : 'null'}${dbDefault}`);
+      facts.push(
+        `column ${table}.${field.dbName ?? field.name} ${type}${field.isList ? '[]' : ''}${precision} ${field.isRequired ? 'not null' : 'null'}${dbDefault}`,
+      );
     }
   }
   for (const index of dmmf.datamodel.indexes) {
@@ -95,7 +119,11 @@ export function schemaFacts(schemaFile = path.join(workspaceRoot, 'prisma', 'sch
 }
 
 function isClientSideDefault(value: unknown): boolean {
-  return typeof value === 'object' && value !== null && ['uuid', 'cuid', 'nanoid', 'ulid'].includes((value as { name?: string }).name ?? '');
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    ['uuid', 'cuid', 'nanoid', 'ulid'].includes((value as { name?: string }).name ?? '')
+  );
 }
 
 export async function databaseFacts(databaseUrl: string): Promise<string[]> {
@@ -103,7 +131,15 @@ export async function databaseFacts(databaseUrl: string): Promise<string[]> {
   await client.connect();
   try {
     const facts: string[] = [];
-    const columns = await client.query<{ table_name: string; column_name: string; udt_name: string; is_nullable: string; column_default: string | null; datetime_precision: number | null; data_type: string }>(`
+    const columns = await client.query<{
+      table_name: string;
+      column_name: string;
+      udt_name: string;
+      is_nullable: string;
+      column_default: string | null;
+      datetime_precision: number | null;
+      data_type: string;
+    }>(`
       SELECT table_name, column_name, udt_name, is_nullable, column_default, datetime_precision, data_type
       FROM information_schema.columns
       WHERE table_schema = 'public' AND table_name <> '_prisma_migrations'`);
@@ -111,9 +147,16 @@ export async function databaseFacts(databaseUrl: string): Promise<string[]> {
       const isArray = c.data_type === 'ARRAY';
       const type = isArray ? c.udt_name.replace(/^_/, '') : c.udt_name;
       const precision = type.startsWith('timestamp') ? `(${c.datetime_precision})` : '';
-      facts.push(`column ${c.table_name}.${c.column_name} ${type}${isArray ? '[]' : ''}${precision} ${c.is_nullable === 'NO' ? 'not null' : 'null'}${c.column_default !== null ? ' default' : ''}`);
+      facts.push(
+        `column ${c.table_name}.${c.column_name} ${type}${isArray ? '[]' : ''}${precision} ${c.is_nullable === 'NO' ? 'not null' : 'null'}${c.column_default !== null ? ' default' : ''}`,
+      );
     }
-    const indexes = await client.query<{ index_name: string; table_name: string; is_unique: boolean; columns: string[] }>(`
+    const indexes = await client.query<{
+      index_name: string;
+      table_name: string;
+      is_unique: boolean;
+      columns: string[];
+    }>(`
       SELECT i.relname AS index_name, t.relname AS table_name, ix.indisunique AS is_unique,
              array_agg(a.attname::text ORDER BY k.ordinality) AS columns
       FROM pg_index ix
@@ -125,7 +168,9 @@ export async function databaseFacts(databaseUrl: string): Promise<string[]> {
       WHERE n.nspname = 'public' AND t.relname <> '_prisma_migrations'
       GROUP BY i.relname, t.relname, ix.indisunique`);
     for (const index of indexes.rows) {
-      facts.push(`index ${index.index_name} on ${index.table_name}(${index.columns.join(',')})${index.is_unique ? ' unique' : ''}`);
+      facts.push(
+        `index ${index.index_name} on ${index.table_name}(${index.columns.join(',')})${index.is_unique ? ' unique' : ''}`,
+      );
     }
     const foreignKeys = await client.query<{ name: string; source: string; target: string; on_delete: string }>(`
       SELECT c.conname AS name,
@@ -135,8 +180,12 @@ export async function databaseFacts(databaseUrl: string): Promise<string[]> {
       FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid
       WHERE c.contype = 'f'`);
     for (const fk of foreignKeys.rows) {
-      const [columns, referenced, referencedColumns] = fk.source.split('|').map((part) => part.replaceAll('"', '').replaceAll(' ', ''));
-      facts.push(`fk ${fk.name} ${fk.target}(${columns}) -> ${referenced}(${referencedColumns}) on delete ${fk.on_delete}`);
+      const [columns, referenced, referencedColumns] = fk.source
+        .split('|')
+        .map((part) => part.replaceAll('"', '').replaceAll(' ', ''));
+      facts.push(
+        `fk ${fk.name} ${fk.target}(${columns}) -> ${referenced}(${referencedColumns}) on delete ${fk.on_delete}`,
+      );
     }
     const enums = await client.query<{ name: string; values: string[] }>(`
       SELECT t.typname AS name, array_agg(e.enumlabel::text ORDER BY e.enumsortorder) AS values

@@ -43,17 +43,24 @@ export class Embedder {
 
   static async load(dir: string, options: LoadModelOptions = {}): Promise<Embedder> {
     const { batchSize = 8, intraOpThreads, executionProvider = 'cpu', precision = 'fp32' } = options;
-    if (!Number.isInteger(batchSize) || batchSize < 1) throw new DefectRagError('BAD_INPUT', `batchSize must be a positive integer, got ${batchSize}.`);
+    if (!Number.isInteger(batchSize) || batchSize < 1)
+      throw new DefectRagError('BAD_INPUT', `batchSize must be a positive integer, got ${batchSize}.`);
     if (intraOpThreads !== undefined && (!Number.isInteger(intraOpThreads) || intraOpThreads < 1)) {
       throw new DefectRagError('BAD_INPUT', `intraOpThreads must be a positive integer, got ${intraOpThreads}.`);
     }
     if (executionProvider !== 'cpu' && executionProvider !== 'cuda') {
-      throw new DefectRagError('BAD_INPUT', `executionProvider must be cpu or cuda, got ${JSON.stringify(executionProvider)}.`);
+      throw new DefectRagError(
+        'BAD_INPUT',
+        `executionProvider must be cpu or cuda, got ${JSON.stringify(executionProvider)}.`,
+      );
     }
-    if (precision !== 'fp32' && precision !== 'int8') throw new DefectRagError('BAD_INPUT', `precision must be fp32 or int8, got ${JSON.stringify(precision)}.`);
+    if (precision !== 'fp32' && precision !== 'int8')
+      throw new DefectRagError('BAD_INPUT', `precision must be fp32 or int8, got ${JSON.stringify(precision)}.`);
 
     const folder = readModelFolder(dir, precision);
-    const tokenizer = new TextTokenizer(folder.tokenizerJson, folder.tokenizerConfig, folder.maxTextLength, (message) => invalid(dir, message));
+    const tokenizer = new TextTokenizer(folder.tokenizerJson, folder.tokenizerConfig, folder.maxTextLength, (message) =>
+      invalid(dir, message),
+    );
     const contentHash = await hashFiles(dir, folder.contentFiles);
     const towers = await Towers.open(folder, tokenizer, { executionProvider, intraOpThreads });
     return new Embedder(folder, tokenizer, towers, batchSize, precision, executionProvider, contentHash);
@@ -126,7 +133,10 @@ export class Embedder {
     return Array.from({ length: count }, (_, i) => {
       const row = data.slice(i * dimension, (i + 1) * dimension);
       if (!normalizeInPlace(row)) {
-        throw new DefectRagError('EMBEDDING_FAILED', `The model returned a zero or non-finite vector (row ${i} of a batch of ${count}).`);
+        throw new DefectRagError(
+          'EMBEDDING_FAILED',
+          `The model returned a zero or non-finite vector (row ${i} of a batch of ${count}).`,
+        );
       }
       return row;
     });

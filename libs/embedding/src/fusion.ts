@@ -47,7 +47,8 @@ export function fusionImageWeight({ strategy, alpha }: FusionOptions): number {
     if (alpha !== undefined) throw new DefectRagError('BAD_INPUT', 'alpha only applies to the weighted fusion.');
     return 0.5;
   }
-  if (strategy !== 'weighted') throw new DefectRagError('BAD_INPUT', `Unknown fusion strategy ${JSON.stringify(strategy)}.`);
+  if (strategy !== 'weighted')
+    throw new DefectRagError('BAD_INPUT', `Unknown fusion strategy ${JSON.stringify(strategy)}.`);
   if (alpha === undefined || !(alpha >= 0 && alpha <= 1)) {
     throw new DefectRagError('BAD_INPUT', `The weighted fusion needs alpha in [0, 1], got ${alpha}.`);
   }

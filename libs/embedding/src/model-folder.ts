@@ -11,9 +11,7 @@ export type Precision = 'fp32' | 'int8';
  * tower. `combined`: the single CLIPModel graph that the model's own repository publishes (often
  * with its weights in an external `model.onnx_data`), used for both towers.
  */
-export type OnnxLayout =
-  | { kind: 'split'; vision: string; text: string }
-  | { kind: 'combined'; model: string };
+export type OnnxLayout = { kind: 'split'; vision: string; text: string } | { kind: 'combined'; model: string };
 
 /** Everything the embedder needs from a model folder, read and checked once. */
 export interface ModelFolder {
@@ -41,8 +39,14 @@ const configSchema = z
       .object({ max_position_embeddings: z.number().int().positive().default(77) })
       .loose()
       .default({ max_position_embeddings: 77 }),
-    vision_config: z.object({ image_size: z.number().int().positive().default(224) }).loose().default({ image_size: 224 }),
-    defect_rag: z.object({ random_weights: z.boolean().default(false) }).loose().optional(),
+    vision_config: z
+      .object({ image_size: z.number().int().positive().default(224) })
+      .loose()
+      .default({ image_size: 224 }),
+    defect_rag: z
+      .object({ random_weights: z.boolean().default(false) })
+      .loose()
+      .optional(),
   })
   .loose();
 
@@ -51,10 +55,14 @@ export function readModelFolder(dir: string, precision: Precision): ModelFolder 
     throw new DefectRagError('MODEL_NOT_FOUND', `Model folder ${dir} does not exist.`, { dir });
   }
   const config = parseJsonFile(dir, 'config.json', configSchema);
-  const preprocess = toPreprocessConfig(parseJsonFile(dir, 'preprocessor_config.json', preprocessorConfigSchema), (message) =>
-    invalid(dir, `preprocessor_config.json: ${message}`),
+  const preprocess = toPreprocessConfig(
+    parseJsonFile(dir, 'preprocessor_config.json', preprocessorConfigSchema),
+    (message) => invalid(dir, `preprocessor_config.json: ${message}`),
   );
-  if (preprocess.cropHeight !== config.vision_config.image_size || preprocess.cropWidth !== config.vision_config.image_size) {
+  if (
+    preprocess.cropHeight !== config.vision_config.image_size ||
+    preprocess.cropWidth !== config.vision_config.image_size
+  ) {
     throw invalid(
       dir,
       `preprocessor_config.json crops ${preprocess.cropWidth}×${preprocess.cropHeight} but config.json ` +
@@ -62,7 +70,9 @@ export function readModelFolder(dir: string, precision: Precision): ModelFolder 
     );
   }
   const tokenizerJson = readJsonFile(dir, 'tokenizer.json');
-  const tokenizerConfig = existsSync(path.join(dir, 'tokenizer_config.json')) ? readJsonFile(dir, 'tokenizer_config.json') : {};
+  const tokenizerConfig = existsSync(path.join(dir, 'tokenizer_config.json'))
+    ? readJsonFile(dir, 'tokenizer_config.json')
+    : {};
   const layout = findOnnxLayout(dir, precision);
   const onnxFiles = layout.kind === 'split' ? [layout.vision, layout.text] : [layout.model];
 

@@ -27,12 +27,17 @@ const rgb = z.array(z.number()).length(3);
 export const preprocessorConfigSchema = z
   .object({
     do_resize: z.boolean().default(true),
-    size: z.union([side, z.object({ shortest_edge: side }), z.object({ height: side, width: side })]).default({ shortest_edge: 224 }),
+    size: z
+      .union([side, z.object({ shortest_edge: side }), z.object({ height: side, width: side })])
+      .default({ shortest_edge: 224 }),
     resample: z.number().int().default(3),
     do_center_crop: z.boolean().default(true),
     crop_size: z.union([side, z.object({ height: side, width: side })]).default({ height: 224, width: 224 }),
     do_rescale: z.boolean().default(true),
-    rescale_factor: z.number().positive().default(1 / 255),
+    rescale_factor: z
+      .number()
+      .positive()
+      .default(1 / 255),
     do_normalize: z.boolean().default(true),
     image_mean: rgb.default(OPENAI_CLIP_MEAN),
     image_std: rgb.refine((std) => std.every((value) => value > 0), 'must be positive').default(OPENAI_CLIP_STD),
@@ -44,7 +49,10 @@ export const preprocessorConfigSchema = z
 const KERNELS: Record<number, PreprocessConfig['kernel']> = { 0: 'nearest', 1: 'lanczos3', 2: 'linear', 3: 'cubic' };
 
 /** Turns a parsed preprocessor_config.json into a PreprocessConfig; `fail` names what is unsupported. */
-export function toPreprocessConfig(raw: z.infer<typeof preprocessorConfigSchema>, fail: (message: string) => Error): PreprocessConfig {
+export function toPreprocessConfig(
+  raw: z.infer<typeof preprocessorConfigSchema>,
+  fail: (message: string) => Error,
+): PreprocessConfig {
   if (!raw.do_resize || !raw.do_center_crop) {
     throw fail('do_resize and do_center_crop must be true (CLIP models resize, then centre-crop)');
   }
@@ -59,7 +67,9 @@ export function toPreprocessConfig(raw: z.infer<typeof preprocessorConfigSchema>
   const crop = typeof raw.crop_size === 'number' ? { height: raw.crop_size, width: raw.crop_size } : raw.crop_size;
   const smallest = resize.kind === 'shortest-edge' ? { width: resize.size, height: resize.size } : resize;
   if (crop.width > smallest.width || crop.height > smallest.height) {
-    throw fail(`crop_size ${crop.width}×${crop.height} is larger than the resized image (size ${JSON.stringify(raw.size)})`);
+    throw fail(
+      `crop_size ${crop.width}×${crop.height} is larger than the resized image (size ${JSON.stringify(raw.size)})`,
+    );
   }
   const scale = raw.do_rescale ? raw.rescale_factor : 1;
   const mean = raw.do_normalize ? raw.image_mean : [0, 0, 0];
@@ -80,7 +90,11 @@ export function toPreprocessConfig(raw: z.infer<typeof preprocessorConfigSchema>
  * normalise). Images decode concurrently on sharp's thread pool. The first bad image rejects with
  * a DefectRagError whose `details.index` is its position in `inputs` plus `firstIndex`.
  */
-export async function preprocessImages(inputs: readonly ImageInput[], config: PreprocessConfig, firstIndex = 0): Promise<Float32Array> {
+export async function preprocessImages(
+  inputs: readonly ImageInput[],
+  config: PreprocessConfig,
+  firstIndex = 0,
+): Promise<Float32Array> {
   const plane = config.cropWidth * config.cropHeight;
   const pixels = new Float32Array(inputs.length * 3 * plane);
   // allSettled, so that with several bad images the first one is reported, whatever decodes first.

@@ -65,7 +65,8 @@ export class Towers {
       pixel_values: new ort.Tensor('float32', pixels, [count, 3, cropHeight, cropWidth]),
     };
     // The combined graph wants text inputs too: the shortest possible text (start + end token).
-    if (this.vision === this.text) Object.assign(feeds, this.textFeeds(this.tokenizer.encodeBatch([''], this.fixedTextLength)));
+    if (this.vision === this.text)
+      Object.assign(feeds, this.textFeeds(this.tokenizer.encodeBatch([''], this.fixedTextLength)));
     return this.run(this.vision, feeds, 'vision', count);
   }
 
@@ -76,7 +77,12 @@ export class Towers {
       // The combined graph wants an image too, and runs its vision tower on it: one blank image per
       // text batch (the split layout avoids that cost).
       const { cropHeight, cropWidth } = this.folder.preprocess;
-      feeds.pixel_values = new ort.Tensor('float32', new Float32Array(3 * cropHeight * cropWidth), [1, 3, cropHeight, cropWidth]);
+      feeds.pixel_values = new ort.Tensor('float32', new Float32Array(3 * cropHeight * cropWidth), [
+        1,
+        3,
+        cropHeight,
+        cropWidth,
+      ]);
     }
     return this.run(this.text, feeds, 'text', count);
   }
@@ -104,7 +110,12 @@ export class Towers {
     return feeds;
   }
 
-  private async run(session: ort.InferenceSession, feeds: Record<string, ort.Tensor>, role: Role, count: number): Promise<Float32Array> {
+  private async run(
+    session: ort.InferenceSession,
+    feeds: Record<string, ort.Tensor>,
+    role: Role,
+    count: number,
+  ): Promise<Float32Array> {
     const output = OUTPUTS[role];
     let result: ort.InferenceSession.ReturnType;
     try {
@@ -112,7 +123,12 @@ export class Towers {
       // (microsoft/onnxruntime#26865), so take every output and pick by name.
       result = await session.run(feeds);
     } catch (error) {
-      throw new DefectRagError('EMBEDDING_FAILED', `The ${role} tower failed on a batch of ${count}: ${(error as Error).message}`, {}, { cause: error });
+      throw new DefectRagError(
+        'EMBEDDING_FAILED',
+        `The ${role} tower failed on a batch of ${count}: ${(error as Error).message}`,
+        {},
+        { cause: error },
+      );
     }
     const tensor = result[output]!;
     const data = tensor.data as Float32Array;
@@ -126,7 +142,11 @@ export class Towers {
   }
 }
 
-async function createSession(folder: ModelFolder, file: string, settings: SessionSettings): Promise<ort.InferenceSession> {
+async function createSession(
+  folder: ModelFolder,
+  file: string,
+  settings: SessionSettings,
+): Promise<ort.InferenceSession> {
   const options: ort.InferenceSession.SessionOptions = {
     executionProviders: settings.executionProvider === 'cuda' ? ['cuda', 'cpu'] : ['cpu'],
     graphOptimizationLevel: 'all',
@@ -146,7 +166,8 @@ async function createSession(folder: ModelFolder, file: string, settings: Sessio
     return await ort.InferenceSession.create(path.join(folder.dir, file), options);
   } catch (error) {
     const message = (error as Error).message;
-    if (settings.executionProvider === 'cuda' && /cuda|provider|shared librar/i.test(message)) throw cudaUnavailable(message, error);
+    if (settings.executionProvider === 'cuda' && /cuda|provider|shared librar/i.test(message))
+      throw cudaUnavailable(message, error);
     throw invalid(folder.dir, `${file} could not be loaded by onnxruntime: ${message}`);
   }
 }
@@ -180,7 +201,8 @@ function checkSession(folder: ModelFolder, file: string, session: ort.InferenceS
   const fail = (problem: string) => invalid(folder.dir, `${file} ${problem} ${describe}; expected ${contract}.`);
 
   for (const name of expected) if (!session.inputNames.includes(name)) throw fail(`has no input "${name}"`);
-  for (const role of roles) if (!session.outputNames.includes(OUTPUTS[role])) throw fail(`has no output "${OUTPUTS[role]}"`);
+  for (const role of roles)
+    if (!session.outputNames.includes(OUTPUTS[role])) throw fail(`has no output "${OUTPUTS[role]}"`);
   const allowed = roles.includes('text') ? [...expected, ...OPTIONAL_INPUTS] : expected;
   const extra = session.inputNames.filter((name) => !allowed.includes(name));
   if (extra.length) throw fail(`needs inputs this loader does not feed: ${extra.join(', ')}`);
@@ -191,7 +213,9 @@ function checkSession(folder: ModelFolder, file: string, session: ort.InferenceS
     const fixed = [shape[1], shape[2], shape[3]];
     const wanted = [3, cropHeight, cropWidth];
     if (fixed.some((dim, i) => typeof dim === 'number' && dim !== wanted[i])) {
-      throw fail(`takes pixel_values [${shape.join(', ')}] but preprocessor_config.json makes [n, 3, ${cropHeight}, ${cropWidth}]`);
+      throw fail(
+        `takes pixel_values [${shape.join(', ')}] but preprocessor_config.json makes [n, 3, ${cropHeight}, ${cropWidth}]`,
+      );
     }
   }
   if (roles.includes('text')) {

@@ -42,7 +42,7 @@ describe('Embedder on the tiny model', () => {
     expect(embedder.contentHash).toMatch(/^sha256:[0-9a-f]{64}$/);
   });
 
-  it('gives one unit vector of the folder\'s dimension per image and per text', async () => {
+  it("gives one unit vector of the folder's dimension per image and per text", async () => {
     const vectors = [...(await embedder.embedImages(images)), ...(await embedder.embedTexts(TEXTS))];
     expect(vectors).toHaveLength(images.length + TEXTS.length);
     for (const vector of vectors) {
@@ -103,8 +103,13 @@ describe('Embedder on the tiny model', () => {
 
   it('names the bad image of a batch by its position in the inputs', async () => {
     const inputs = [...images.slice(0, 5), Buffer.from('truncated'), images[5]!];
-    await expect(embedder.embedImages(inputs)).rejects.toMatchObject({ code: 'IMAGE_DECODE_FAILED', details: { index: 5 } });
-    await expect(embedder.embedImages([path.join(workDir, 'missing.jpg')])).rejects.toMatchObject({ code: 'IMAGE_NOT_FOUND' });
+    await expect(embedder.embedImages(inputs)).rejects.toMatchObject({
+      code: 'IMAGE_DECODE_FAILED',
+      details: { index: 5 },
+    });
+    await expect(embedder.embedImages([path.join(workDir, 'missing.jpg')])).rejects.toMatchObject({
+      code: 'IMAGE_NOT_FOUND',
+    });
   });
 
   it('returns nothing for no inputs', async () => {
@@ -117,7 +122,10 @@ describe('Embedder on the tiny model', () => {
     try {
       expect(int8.precision).toBe('int8');
       expect(int8.contentHash).not.toBe(embedder.contentHash);
-      const [quantized, exact] = [await int8.embedImages(images.slice(0, 3)), await embedder.embedImages(images.slice(0, 3))];
+      const [quantized, exact] = [
+        await int8.embedImages(images.slice(0, 3)),
+        await embedder.embedImages(images.slice(0, 3)),
+      ];
       quantized.forEach((vector, i) => expect(dot(vector, exact[i]!)).toBeGreaterThan(0.99));
       const [quantizedText] = await int8.embedTexts(TEXTS.slice(0, 1));
       const [exactText] = await embedder.embedTexts(TEXTS.slice(0, 1));

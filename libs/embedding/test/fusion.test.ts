@@ -19,7 +19,11 @@ describe('fuse', () => {
   it('weighted: alpha is the image weight; 1 gives the image vector, 0 the text vector', () => {
     const image = vector(3, 4, 0);
     const text = vector(0, 0, 2);
-    expect(Array.from(fuse(image, text, { strategy: 'weighted', alpha: 1 }))).toEqual([expect.closeTo(0.6, 6), expect.closeTo(0.8, 6), 0]);
+    expect(Array.from(fuse(image, text, { strategy: 'weighted', alpha: 1 }))).toEqual([
+      expect.closeTo(0.6, 6),
+      expect.closeTo(0.8, 6),
+      0,
+    ]);
     expect(Array.from(fuse(image, text, { strategy: 'weighted', alpha: 0 }))).toEqual([0, 0, expect.closeTo(1, 6)]);
 
     const mostlyImage = fuse(image, text, { strategy: 'weighted', alpha: 0.8 });
@@ -45,10 +49,16 @@ describe('fuse', () => {
   it('rejects inconsistent options and vectors that cannot be fused', () => {
     const [a, b] = [vector(1, 0), vector(0, 1)];
     expect(() => fuse(a, b, { strategy: 'weighted' })).toThrow(expect.objectContaining({ code: 'BAD_INPUT' }));
-    expect(() => fuse(a, b, { strategy: 'weighted', alpha: 1.5 })).toThrow(expect.objectContaining({ code: 'BAD_INPUT' }));
+    expect(() => fuse(a, b, { strategy: 'weighted', alpha: 1.5 })).toThrow(
+      expect.objectContaining({ code: 'BAD_INPUT' }),
+    );
     expect(() => fuse(a, b, { strategy: 'average', alpha: 0.3 })).toThrow(/only applies to the weighted/);
     expect(() => fuse(a, vector(1, 0, 0), { strategy: 'average' })).toThrow(/dimensions 2 and 3/);
-    expect(() => fuse(a, vector(-1, 0), { strategy: 'average' })).toThrow(expect.objectContaining({ code: 'EMBEDDING_FAILED' }));
-    expect(() => fuse(vector(0, 0), b, { strategy: 'average' })).toThrow(expect.objectContaining({ code: 'EMBEDDING_FAILED' }));
+    expect(() => fuse(a, vector(-1, 0), { strategy: 'average' })).toThrow(
+      expect.objectContaining({ code: 'EMBEDDING_FAILED' }),
+    );
+    expect(() => fuse(vector(0, 0), b, { strategy: 'average' })).toThrow(
+      expect.objectContaining({ code: 'EMBEDDING_FAILED' }),
+    );
   });
 });

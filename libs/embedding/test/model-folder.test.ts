@@ -27,7 +27,7 @@ function editJson(dir: string, name: string, edit: (json: Record<string, unknown
   writeFileSync(file, JSON.stringify(json));
 }
 
-describe('the combined layout (onnx/model.onnx + model.onnx_data, as MetaCLIP\'s repository publishes)', () => {
+describe("the combined layout (onnx/model.onnx + model.onnx_data, as MetaCLIP's repository publishes)", () => {
   it('loads and gives the same vectors as the split layout', async () => {
     const combinedDir = path.join(root, 'combined');
     writeCombinedModel(TINY_CLIP, combinedDir);
@@ -51,28 +51,68 @@ describe('the combined layout (onnx/model.onnx + model.onnx_data, as MetaCLIP\'s
     const dir = path.join(root, 'combined-no-data');
     writeCombinedModel(TINY_CLIP, dir);
     rmSync(path.join(dir, 'onnx', 'model.onnx_data'));
-    await expect(loadModel(dir)).rejects.toMatchObject({ code: 'MODEL_INVALID', message: expect.stringMatching(/onnx\/model\.onnx could not be loaded/) });
+    await expect(loadModel(dir)).rejects.toMatchObject({
+      code: 'MODEL_INVALID',
+      message: expect.stringMatching(/onnx\/model\.onnx could not be loaded/),
+    });
   });
 });
 
 describe('a folder that does not fit gets a message naming the file or input', () => {
   const cases: Array<[string, (dir: string) => void, RegExp]> = [
     ['config.json missing', (dir) => rmSync(path.join(dir, 'config.json')), /config\.json is missing/],
-    ['config.json not JSON', (dir) => writeFileSync(path.join(dir, 'config.json'), '{'), /config\.json is not valid JSON/],
-    ['projection_dim wrong type', (dir) => editJson(dir, 'config.json', (c) => (c.projection_dim = 'big')), /config\.json: projection_dim/],
-    ['preprocessor_config.json missing', (dir) => rmSync(path.join(dir, 'preprocessor_config.json')), /preprocessor_config\.json is missing/],
-    ['image_mean with 2 values', (dir) => editJson(dir, 'preprocessor_config.json', (c) => (c.image_mean = [0.5, 0.5])), /preprocessor_config\.json: image_mean/],
-    ['an unsupported resample filter', (dir) => editJson(dir, 'preprocessor_config.json', (c) => (c.resample = 5)), /resample 5 is not supported/],
+    [
+      'config.json not JSON',
+      (dir) => writeFileSync(path.join(dir, 'config.json'), '{'),
+      /config\.json is not valid JSON/,
+    ],
+    [
+      'projection_dim wrong type',
+      (dir) => editJson(dir, 'config.json', (c) => (c.projection_dim = 'big')),
+      /config\.json: projection_dim/,
+    ],
+    [
+      'preprocessor_config.json missing',
+      (dir) => rmSync(path.join(dir, 'preprocessor_config.json')),
+      /preprocessor_config\.json is missing/,
+    ],
+    [
+      'image_mean with 2 values',
+      (dir) => editJson(dir, 'preprocessor_config.json', (c) => (c.image_mean = [0.5, 0.5])),
+      /preprocessor_config\.json: image_mean/,
+    ],
+    [
+      'an unsupported resample filter',
+      (dir) => editJson(dir, 'preprocessor_config.json', (c) => (c.resample = 5)),
+      /resample 5 is not supported/,
+    ],
     ['tokenizer.json missing', (dir) => rmSync(path.join(dir, 'tokenizer.json')), /tokenizer\.json is missing/],
-    ['no ONNX graphs', (dir) => rmSync(path.join(dir, 'onnx'), { recursive: true }), /expected onnx\/vision_model\.onnx \+ onnx\/text_model\.onnx \(split layout\) or onnx\/model\.onnx/],
-    ['only the vision graph', (dir) => rmSync(path.join(dir, 'onnx', 'text_model.onnx')), /It has onnx\/vision_model\.onnx but not onnx\/text_model\.onnx/],
+    [
+      'no ONNX graphs',
+      (dir) => rmSync(path.join(dir, 'onnx'), { recursive: true }),
+      /expected onnx\/vision_model\.onnx \+ onnx\/text_model\.onnx \(split layout\) or onnx\/model\.onnx/,
+    ],
+    [
+      'only the vision graph',
+      (dir) => rmSync(path.join(dir, 'onnx', 'text_model.onnx')),
+      /It has onnx\/vision_model\.onnx but not onnx\/text_model\.onnx/,
+    ],
     [
       'the towers swapped',
-      (dir) => copyFileSync(path.join(TINY_CLIP, 'onnx', 'text_model.onnx'), path.join(dir, 'onnx', 'vision_model.onnx')),
+      (dir) =>
+        copyFileSync(path.join(TINY_CLIP, 'onnx', 'text_model.onnx'), path.join(dir, 'onnx', 'vision_model.onnx')),
       /onnx\/vision_model\.onnx has no input "pixel_values" \(it has inputs input_ids, attention_mask/,
     ],
-    ['a corrupt graph', (dir) => writeFileSync(path.join(dir, 'onnx', 'text_model.onnx'), 'not onnx'), /onnx\/text_model\.onnx could not be loaded by onnxruntime/],
-    ['projection_dim not what the graphs return', (dir) => editJson(dir, 'config.json', (c) => (c.projection_dim = 32)), /image_embeds of dimension 64 but config\.json projection_dim is 32/],
+    [
+      'a corrupt graph',
+      (dir) => writeFileSync(path.join(dir, 'onnx', 'text_model.onnx'), 'not onnx'),
+      /onnx\/text_model\.onnx could not be loaded by onnxruntime/,
+    ],
+    [
+      'projection_dim not what the graphs return',
+      (dir) => editJson(dir, 'config.json', (c) => (c.projection_dim = 32)),
+      /image_embeds of dimension 64 but config\.json projection_dim is 32/,
+    ],
     [
       'image size not what the preprocessor crops',
       (dir) => editJson(dir, 'config.json', (c) => ((c.vision_config as Record<string, unknown>).image_size = 336)),
@@ -94,7 +134,10 @@ describe('a folder that does not fit gets a message naming the file or input', (
   it.each(cases)('%s', async (_, breakFolder, message) => {
     const dir = tinyCopy();
     breakFolder(dir);
-    await expect(loadModel(dir)).rejects.toMatchObject({ code: 'MODEL_INVALID', message: expect.stringMatching(message) });
+    await expect(loadModel(dir)).rejects.toMatchObject({
+      code: 'MODEL_INVALID',
+      message: expect.stringMatching(message),
+    });
   });
 
   it('a missing folder is MODEL_NOT_FOUND', async () => {
@@ -104,6 +147,8 @@ describe('a folder that does not fit gets a message naming the file or input', (
   it('int8 without quantized graphs says the fp32 ones are there', async () => {
     const dir = tinyCopy();
     rmSync(path.join(dir, 'onnx', 'vision_model_quantized.onnx'));
-    await expect(loadModel(dir, { precision: 'int8' })).rejects.toThrow(/onnx\/vision_model_quantized\.onnx.*The fp32 graphs are there/);
+    await expect(loadModel(dir, { precision: 'int8' })).rejects.toThrow(
+      /onnx\/vision_model_quantized\.onnx.*The fp32 graphs are there/,
+    );
   });
 });

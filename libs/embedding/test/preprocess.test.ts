@@ -3,7 +3,12 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { sharedPathOrSkip } from '@defect-rag/testing';
-import { preprocessImages, preprocessorConfigSchema, toPreprocessConfig, type PreprocessConfig } from '../src/preprocess';
+import {
+  preprocessImages,
+  preprocessorConfigSchema,
+  toPreprocessConfig,
+  type PreprocessConfig,
+} from '../src/preprocess';
 import { testImage } from './support/images';
 
 const goldensDir = sharedPathOrSkip('goldens/clip-preprocess');
@@ -64,7 +69,10 @@ describe.skipIf(!goldensDir || !imagesDir)('preprocessing matches the CLIPImageP
     const mistakes = {
       bgr,
       hwc,
-      imagenetMeanStd: await preprocessImages([imagePath(golden)], config({ image_mean: [0.485, 0.456, 0.406], image_std: [0.229, 0.224, 0.225] })),
+      imagenetMeanStd: await preprocessImages(
+        [imagePath(golden)],
+        config({ image_mean: [0.485, 0.456, 0.406], image_std: [0.229, 0.224, 0.225] }),
+      ),
       bilinear: await preprocessImages([imagePath(golden)], config({ resample: 2 })),
       squashed: await preprocessImages([imagePath(golden)], config({ size: { height: SIDE, width: SIDE } })),
     };
@@ -79,15 +87,24 @@ describe('preprocessing', () => {
     const images = [await testImage(1), await testImage(2)];
     const batch = await preprocessImages(images, config());
     expect(batch).toHaveLength(2 * 3 * PLANE);
-    const [first, second] = [await preprocessImages([images[0]!], config()), await preprocessImages([images[1]!], config())];
+    const [first, second] = [
+      await preprocessImages([images[0]!], config()),
+      await preprocessImages([images[1]!], config()),
+    ];
     expect(batch.subarray(0, 3 * PLANE)).toEqual(first);
     expect(batch.subarray(3 * PLANE)).toEqual(second);
   });
 
   it('normalises a known colour exactly: (value / 255 - mean) / std per channel', async () => {
-    const red = await sharp({ create: { width: 400, height: 300, channels: 3, background: { r: 255, g: 0, b: 128 } } }).png().toBuffer();
+    const red = await sharp({ create: { width: 400, height: 300, channels: 3, background: { r: 255, g: 0, b: 128 } } })
+      .png()
+      .toBuffer();
     const pixels = await preprocessImages([red], config());
-    const expected = [(1 - 0.48145466) / 0.26862954, (0 - 0.4578275) / 0.26130258, (128 / 255 - 0.40821073) / 0.27577711];
+    const expected = [
+      (1 - 0.48145466) / 0.26862954,
+      (0 - 0.4578275) / 0.26130258,
+      (128 / 255 - 0.40821073) / 0.27577711,
+    ];
     for (let c = 0; c < 3; c++) expect(pixels[c * PLANE + 1000]).toBeCloseTo(expected[c]!, 5);
   });
 
@@ -96,9 +113,16 @@ describe('preprocessing', () => {
       .toColourspace('b-w')
       .png()
       .toBuffer();
-    const rgba = await sharp({ create: { width: 250, height: 250, channels: 4, background: { r: 10, g: 20, b: 30, alpha: 0.5 } } }).png().toBuffer();
+    const rgba = await sharp({
+      create: { width: 250, height: 250, channels: 4, background: { r: 10, g: 20, b: 30, alpha: 0.5 } },
+    })
+      .png()
+      .toBuffer();
     expect((await sharp(grey).metadata()).channels).toBe(1);
-    const [greyPixels, rgbaPixels] = await Promise.all([preprocessImages([grey], config()), preprocessImages([rgba], config())]);
+    const [greyPixels, rgbaPixels] = await Promise.all([
+      preprocessImages([grey], config()),
+      preprocessImages([rgba], config()),
+    ]);
     expect(greyPixels).toHaveLength(3 * PLANE);
     expect(greyPixels[0]! * 0.26862954 + 0.48145466).toBeCloseTo(128 / 255, 2);
     expect(rgbaPixels[2 * PLANE]! * 0.27577711 + 0.40821073).toBeCloseTo(30 / 255, 2);

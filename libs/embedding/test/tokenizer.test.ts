@@ -17,7 +17,14 @@ const END = 49407;
 function buildWithTool(mergesFile: string): { tokenizer: Record<string, unknown>; config: Record<string, unknown> } {
   const out = mkdtempSync(path.join(os.tmpdir(), 'clip-tokenizer-'));
   afterAll(() => rmSync(out, { recursive: true, force: true }));
-  execFileSync(process.execPath, ['--import', 'tsx', path.join(workspaceRoot, 'tools', 'clip-tokenizer', 'main.ts'), mergesFile, '--out', out]);
+  execFileSync(process.execPath, [
+    '--import',
+    'tsx',
+    path.join(workspaceRoot, 'tools', 'clip-tokenizer', 'main.ts'),
+    mergesFile,
+    '--out',
+    out,
+  ]);
   const read = (name: string) => JSON.parse(readFileSync(path.join(out, name), 'utf8')) as Record<string, unknown>;
   return { tokenizer: read('tokenizer.json'), config: read('tokenizer_config.json') };
 }
@@ -29,7 +36,7 @@ describe.skipIf(!clipDir)('CLIP tokenizer built by tools/clip-tokenizer from bpe
     ? (JSON.parse(readFileSync(path.join(clipDir, 'goldens.json'), 'utf8')) as Array<{ text: string; ids: number[] }>)
     : [];
 
-  it('has CLIP\'s 49408 ids with the special tokens last', () => {
+  it("has CLIP's 49408 ids with the special tokens last", () => {
     const vocab = (files!.tokenizer.model as { vocab: Record<string, number> }).vocab;
     expect(Object.keys(vocab)).toHaveLength(49408);
     expect(vocab['<|startoftext|>']).toBe(START);
@@ -59,12 +66,13 @@ describe.skipIf(!clipDir)('CLIP tokenizer built by tools/clip-tokenizer from bpe
   });
 });
 
-describe('the tiny model\'s domain tokenizer', () => {
-  const read = (name: string) => JSON.parse(readFileSync(path.join(TINY_CLIP, name), 'utf8')) as Record<string, unknown>;
+describe("the tiny model's domain tokenizer", () => {
+  const read = (name: string) =>
+    JSON.parse(readFileSync(path.join(TINY_CLIP, name), 'utf8')) as Record<string, unknown>;
   const tokenizer = new TextTokenizer(read('tokenizer.json'), read('tokenizer_config.json'), 77, fail);
   const vocabSize = (read('config.json').text_config as { vocab_size: number }).vocab_size;
 
-  it('follows CLIP\'s contract: start and end tokens are the last two ids', () => {
+  it("follows CLIP's contract: start and end tokens are the last two ids", () => {
     const ids = tokenizer.encode('clean surface');
     expect(ids[0]).toBe(vocabSize - 2);
     expect(ids.at(-1)).toBe(vocabSize - 1);

@@ -69,7 +69,14 @@ export async function openBackend(config: Config, logger: Logger): Promise<Backe
       },
       cropsDir: (datasetId) => path.join(config.dataDir, 'crops', datasetId),
       close: async () => {
-        await Promise.all([...embedders.values()].map((loading) => loading.then((embedder) => embedder.close(), () => {})));
+        await Promise.all(
+          [...embedders.values()].map((loading) =>
+            loading.then(
+              (embedder) => embedder.close(),
+              () => {},
+            ),
+          ),
+        );
         await db.close();
         await services.stop();
       },

@@ -27,7 +27,9 @@ export interface DatasetStageOptions {
  * Reads the dataset and the taxonomy that names its labels. Throws when the folder has no usable
  * image at all: then there is nothing any stage could do.
  */
-export async function openDataset(options: DatasetStageOptions): Promise<{ dataset: Dataset; normalizer: TaxonomyNormalizer }> {
+export async function openDataset(
+  options: DatasetStageOptions,
+): Promise<{ dataset: Dataset; normalizer: TaxonomyNormalizer }> {
   const taxonomyFile = options.taxonomyFile ?? findDatasetTaxonomy(options.datasetDir) ?? undefined;
   const normalizer = new TaxonomyNormalizer(loadTaxonomy(taxonomyFile));
   const dataset = await readDataset(options.datasetDir, {

@@ -1,8 +1,22 @@
 import { mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { fuse, fusionImageWeight, loadModel, type Embedder, type ExecutionProvider, type FusionOptions, type Precision } from '@defect-rag/embedding';
-import { DefectRagError, isDefectRagError, type ErrorCode, type Problem, type ProgressListener } from '@defect-rag/runtime';
+import {
+  fuse,
+  fusionImageWeight,
+  loadModel,
+  type Embedder,
+  type ExecutionProvider,
+  type FusionOptions,
+  type Precision,
+} from '@defect-rag/embedding';
+import {
+  DefectRagError,
+  isDefectRagError,
+  type ErrorCode,
+  type Problem,
+  type ProgressListener,
+} from '@defect-rag/runtime';
 
 /** Phase 2's output, written by the contexts stage; only the fields embedding needs are read. */
 const PHASE2_FILE = 'metadata_crops_phase2.json';
@@ -43,7 +57,9 @@ export const embeddingsIndexSchema = z.object({
   count: z.number().int().nonnegative(),
   files: z.object({ image: z.string(), text: z.string(), fused: z.string() }),
   crops: z.array(z.object({ crop_id: z.string(), file: z.string(), row: z.number().int().nonnegative() })),
-  problems: z.array(z.object({ item: z.string(), stage: z.literal('embedding'), code: z.string(), message: z.string() })),
+  problems: z.array(
+    z.object({ item: z.string(), stage: z.literal('embedding'), code: z.string(), message: z.string() }),
+  ),
 });
 export type EmbeddingsIndex = z.infer<typeof embeddingsIndexSchema>;
 
@@ -98,7 +114,13 @@ export async function embedStage(options: EmbedStageOptions): Promise<EmbedStage
     await mkdir(outputDir, { recursive: true });
     // The index is written last: a folder without one is an interrupted run, never a short result.
     await rm(path.join(outputDir, INDEX_FILE), { force: true });
-    written = await writeVectors(embedder, crops, options, fusion, VECTOR_KINDS.map((kind) => path.join(outputDir, files[kind])));
+    written = await writeVectors(
+      embedder,
+      crops,
+      options,
+      fusion,
+      VECTOR_KINDS.map((kind) => path.join(outputDir, files[kind])),
+    );
   } finally {
     await embedder.close();
   }
@@ -125,7 +147,11 @@ export async function embedStage(options: EmbedStageOptions): Promise<EmbedStage
   await writeFile(`${indexFile}.tmp`, `${JSON.stringify(index, null, 2)}\n`);
   await rename(`${indexFile}.tmp`, indexFile);
   if (crops.length > 0 && rows.length === 0) {
-    throw new DefectRagError('EMBEDDING_FAILED', `no crop could be embedded; ${problems.length} problems are listed in ${indexFile}`, { indexFile });
+    throw new DefectRagError(
+      'EMBEDDING_FAILED',
+      `no crop could be embedded; ${problems.length} problems are listed in ${indexFile}`,
+      { indexFile },
+    );
   }
 
   const { crops: _rows, problems: _problems, ...summary } = index;
@@ -212,7 +238,8 @@ async function embedImagesOf(
       const images = await embedder.embedImages(remaining.map((crop) => path.resolve(cropsDir, crop.file)));
       return { embedded: remaining, images, problems };
     } catch (error) {
-      if (!isDefectRagError(error) || !IMAGE_PROBLEMS.includes(error.code) || typeof error.details.index !== 'number') throw error;
+      if (!isDefectRagError(error) || !IMAGE_PROBLEMS.includes(error.code) || typeof error.details.index !== 'number')
+        throw error;
       const index = error.details.index;
       problems.push({ item: remaining[index]!.file, stage: 'embedding', code: error.code, message: error.message });
       remaining = remaining.filter((_, i) => i !== index);
@@ -227,13 +254,21 @@ async function readPhase2Crops(cropsDir: string): Promise<Phase2Crop[]> {
   try {
     json = JSON.parse(await readFile(file, 'utf8'));
   } catch (error) {
-    const hint = (error as NodeJS.ErrnoException).code === 'ENOENT' ? ' (run `defect-rag contexts` on this folder first)' : '';
-    throw new DefectRagError('METADATA_INVALID', `cannot read ${file}: ${(error as Error).message}${hint}`, { file }, { cause: error });
+    const hint =
+      (error as NodeJS.ErrnoException).code === 'ENOENT' ? ' (run `defect-rag contexts` on this folder first)' : '';
+    throw new DefectRagError(
+      'METADATA_INVALID',
+      `cannot read ${file}: ${(error as Error).message}${hint}`,
+      { file },
+      { cause: error },
+    );
   }
   const parsed = phase2Schema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new DefectRagError('METADATA_INVALID', `${file}: ${issue.path.join('.') || '(root)'}: ${issue.message}`, { file });
+    throw new DefectRagError('METADATA_INVALID', `${file}: ${issue.path.join('.') || '(root)'}: ${issue.message}`, {
+      file,
+    });
   }
   return parsed.data.crops;
 }
@@ -243,21 +278,31 @@ function bytesOf(vector: Float32Array): Buffer {
 }
 
 /** Reads `<cropsDir>/embeddings/`: the index and each kind's `count × dimension` matrix. */
-export async function readEmbeddings(cropsDir: string): Promise<{ index: EmbeddingsIndex } & Record<VectorKind, Float32Array>> {
+export async function readEmbeddings(
+  cropsDir: string,
+): Promise<{ index: EmbeddingsIndex } & Record<VectorKind, Float32Array>> {
   const dir = path.join(cropsDir, EMBEDDINGS_DIR);
   const indexFile = path.join(dir, INDEX_FILE);
   let index: EmbeddingsIndex;
   try {
     index = embeddingsIndexSchema.parse(JSON.parse(await readFile(indexFile, 'utf8')));
   } catch (error) {
-    throw new DefectRagError('METADATA_INVALID', `cannot read ${indexFile}: ${(error as Error).message}`, { file: indexFile }, { cause: error });
+    throw new DefectRagError(
+      'METADATA_INVALID',
+      `cannot read ${indexFile}: ${(error as Error).message}`,
+      { file: indexFile },
+      { cause: error },
+    );
   }
   const matrices = await Promise.all(
     VECTOR_KINDS.map(async (kind) => {
       const bytes = await readFile(path.join(dir, index.files[kind]));
       const expected = index.count * index.model.dimension * 4;
       if (bytes.length !== expected) {
-        throw new DefectRagError('METADATA_INVALID', `${index.files[kind]} has ${bytes.length} bytes, expected ${expected} (${index.count} × ${index.model.dimension} float32)`);
+        throw new DefectRagError(
+          'METADATA_INVALID',
+          `${index.files[kind]} has ${bytes.length} bytes, expected ${expected} (${index.count} × ${index.model.dimension} float32)`,
+        );
       }
       return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
     }),

@@ -1,21 +1,70 @@
 export { openBackend, type Backend } from './backend';
 export { runDoctor, type DoctorCheck, type DoctorReport } from './doctor';
-export { analyzeStage, splitStage, type AnalyzeStageOptions, type AnalyzeStageResult, type SplitStageOptions, type SplitStageResult, type DatasetStageOptions } from './dataset-stage';
+export {
+  analyzeStage,
+  splitStage,
+  type AnalyzeStageOptions,
+  type AnalyzeStageResult,
+  type SplitStageOptions,
+  type SplitStageResult,
+  type DatasetStageOptions,
+} from './dataset-stage';
 export { cropsStage, type CropsStageOptions, type CropsStageResult } from './crops-stage';
 export type { DatasetReport, SplitFile } from '@defect-rag/dataset';
 export type { CropConfig, Phase1Summary } from '@defect-rag/crops';
 export { contextsStage, type ContextsStageOptions, type ContextsStageResult } from './contexts-stage';
 export type { ContextsSummary } from '@defect-rag/contexts';
-export { embedStage, readEmbeddings, type EmbedStageOptions, type EmbedStageResult, type EmbeddingsIndex, type VectorKind } from './embed-stage';
+export {
+  embedStage,
+  readEmbeddings,
+  type EmbedStageOptions,
+  type EmbedStageResult,
+  type EmbeddingsIndex,
+  type VectorKind,
+} from './embed-stage';
 export type { ExecutionProvider, FusionOptions, FusionStrategy, Precision } from '@defect-rag/embedding';
 export { ingestDataset, type IngestOptions, type IngestHooks, type IngestionSummary } from './ingest/ingest';
-export { searchSimilar, getCrop, indexStats, MAX_SEARCH_LIMIT, type SimilarityQuery, type SimilarityResult, type SimilarCrop, type CropView, type SearchMode, type IndexStats } from './search';
+export {
+  searchSimilar,
+  getCrop,
+  indexStats,
+  MAX_SEARCH_LIMIT,
+  type SimilarityQuery,
+  type SimilarityResult,
+  type SimilarCrop,
+  type CropView,
+  type SearchMode,
+  type IndexStats,
+} from './search';
 export { formatRagContext, type RagContextFormat } from './rag-context';
 export type { CropFilter } from '@defect-rag/vector-store';
-export type { DatasetRecord, RunRecord, RunProblemRecord, RunFilter, RunKind, RunStatus, Page, PageRequest } from '@defect-rag/db';
+export type {
+  DatasetRecord,
+  RunRecord,
+  RunProblemRecord,
+  RunFilter,
+  RunKind,
+  RunStatus,
+  Page,
+  PageRequest,
+} from '@defect-rag/db';
 export { demoDatasetStage, type DemoDatasetStageOptions, type DemoDatasetSummary } from './demo-dataset';
 export { RunManager, registerDataset, type IngestionRunOptions, type EvaluationRunOptions } from './run-manager';
 export { activeTaxonomy } from './taxonomy';
 export type { Taxonomy, DamageType, NamedId, PartMapping } from '@defect-rag/taxonomy';
 export { pingQdrant, type QdrantInfo } from '@defect-rag/vector-store';
-export { evaluateDataset, RANDOM_MODEL_WARNING, type EvaluateOptions, type EvaluateHooks, type EvaluationSummary, type EvaluationReport, type EvaluationMetrics, type EvaluationFiles, type RankingRow, type ConfigurationResult, type SearchMetrics, type MetricSet, type QueryMode } from './evaluate';
+export {
+  evaluateDataset,
+  RANDOM_MODEL_WARNING,
+  type EvaluateOptions,
+  type EvaluateHooks,
+  type EvaluationSummary,
+  type EvaluationReport,
+  type EvaluationMetrics,
+  type EvaluationFiles,
+  type RankingRow,
+  type ConfigurationResult,
+  type SearchMetrics,
+  type MetricSet,
+  type QueryMode,
+} from './evaluate';

@@ -17,6 +17,7 @@ export function formatRagContext(result: SimilarityResult, format: RagContextFor
       ? `${index + 1}. **[crop:${crop.id}]** ${crop.textDescription}  \n   _${fields}_`
       : `[${index + 1}] crop:${crop.id} | ${fields}\n    ${crop.textDescription}`;
   });
-  if (lines.length === 0) lines.push(format === 'markdown' ? '_No crop matched the query._' : '(no crop matched the query)');
+  if (lines.length === 0)
+    lines.push(format === 'markdown' ? '_No crop matched the query._' : '(no crop matched the query)');
   return [header, '', ...lines, '', footer].join('\n');
 }

@@ -37,7 +37,9 @@ export class RunManager {
    */
   async startIngestion(datasetId: string, options: IngestionRunOptions = {}): Promise<RunRecord> {
     const dataset = await this.dataset(datasetId);
-    return this.start(dataset, 'INGEST', (hooks) => ingestDataset(this.backend, { ...options, datasetDir: dataset.root, name: dataset.name }, hooks));
+    return this.start(dataset, 'INGEST', (hooks) =>
+      ingestDataset(this.backend, { ...options, datasetDir: dataset.root, name: dataset.name }, hooks),
+    );
   }
 
   /**
@@ -46,7 +48,9 @@ export class RunManager {
    */
   async startEvaluation(datasetId: string, options: EvaluationRunOptions = {}): Promise<RunRecord> {
     const dataset = await this.dataset(datasetId);
-    return this.start(dataset, 'EVALUATE', (hooks) => evaluateDataset(this.backend, { ...options, datasetDir: dataset.root, name: dataset.name }, hooks));
+    return this.start(dataset, 'EVALUATE', (hooks) =>
+      evaluateDataset(this.backend, { ...options, datasetDir: dataset.root, name: dataset.name }, hooks),
+    );
   }
 
   /**
@@ -83,14 +87,22 @@ export class RunManager {
     return dataset;
   }
 
-  private start(dataset: DatasetRecord, kind: RunKind, work: (hooks: IngestHooks) => Promise<unknown>): Promise<RunRecord> {
+  private start(
+    dataset: DatasetRecord,
+    kind: RunKind,
+    work: (hooks: IngestHooks) => Promise<unknown>,
+  ): Promise<RunRecord> {
     const running = this.active.get(dataset.id);
     if (running) {
       const which = `${running.kind.toLowerCase()} run${running.runId ? ` ${running.runId}` : ''}`;
-      throw new DefectRagError('RUN_CONFLICT', `an ${which} is already in progress for dataset "${dataset.name}"; wait for it or cancel it`, {
-        datasetId: dataset.id,
-        runId: running.runId,
-      });
+      throw new DefectRagError(
+        'RUN_CONFLICT',
+        `an ${which} is already in progress for dataset "${dataset.name}"; wait for it or cancel it`,
+        {
+          datasetId: dataset.id,
+          runId: running.runId,
+        },
+      );
     }
     const { logger } = this.backend;
     const controller = new AbortController();
@@ -103,7 +115,10 @@ export class RunManager {
       signal: controller.signal,
       onRunStarted: (run) => {
         job.runId = run.id;
-        logger.info({ runId: run.id, datasetId: dataset.id, kind }, `run started: ${kind.toLowerCase()} of dataset "${dataset.name}"`);
+        logger.info(
+          { runId: run.id, datasetId: dataset.id, kind },
+          `run started: ${kind.toLowerCase()} of dataset "${dataset.name}"`,
+        );
         reportStarted(run);
       },
     });
@@ -113,7 +128,10 @@ export class RunManager {
         (error: unknown) => {
           const failure = toDefectRagError(error);
           const level = failure.code === 'RUN_CANCELLED' ? 'info' : 'error';
-          logger[level]({ runId: job.runId, datasetId: dataset.id, code: failure.code }, `run ended: ${failure.message}`);
+          logger[level](
+            { runId: job.runId, datasetId: dataset.id, code: failure.code },
+            `run ended: ${failure.message}`,
+          );
         },
       )
       .finally(() => this.active.delete(dataset.id));
@@ -134,8 +152,12 @@ export class RunManager {
  */
 export async function registerDataset(backend: Backend, input: { path: string; name: string }): Promise<DatasetRecord> {
   const root = path.resolve(input.path);
-  const isDirectory = await stat(root).then((info) => info.isDirectory(), () => false);
-  if (!isDirectory) throw new DefectRagError('DATASET_NOT_FOUND', `dataset folder not found: ${input.path}`, { path: input.path });
+  const isDirectory = await stat(root).then(
+    (info) => info.isDirectory(),
+    () => false,
+  );
+  if (!isDirectory)
+    throw new DefectRagError('DATASET_NOT_FOUND', `dataset folder not found: ${input.path}`, { path: input.path });
   const name = input.name.trim();
   if (name === '') throw new DefectRagError('BAD_INPUT', 'the dataset name is empty');
   const existing = await backend.db.datasets.findByName(name);

@@ -69,7 +69,10 @@ export interface SimilarityResult {
 export async function searchSimilar(backend: Backend, query: SimilarityQuery): Promise<SimilarityResult> {
   const given = (['cropId', 'image', 'text'] as const).filter((key) => query[key] !== undefined);
   if (given.length !== 1) {
-    throw new DefectRagError('BAD_INPUT', `give exactly one of cropId, image or text (got ${given.length === 0 ? 'none' : given.join(', ')})`);
+    throw new DefectRagError(
+      'BAD_INPUT',
+      `give exactly one of cropId, image or text (got ${given.length === 0 ? 'none' : given.join(', ')})`,
+    );
   }
   const mode = query.mode ?? 'fused';
   const limit = query.limit ?? 10;
@@ -86,7 +89,8 @@ export async function searchSimilar(backend: Backend, query: SimilarityQuery): P
   if (query.cropId !== undefined) {
     hits = await backend.vectorStore.searchByCrop(collection, query.cropId, options);
   } else {
-    const vector = query.text !== undefined ? await embedText(embedder, query.text) : await embedQueryImage(embedder, query.image!);
+    const vector =
+      query.text !== undefined ? await embedText(embedder, query.text) : await embedQueryImage(embedder, query.image!);
     hits = await backend.vectorStore.search(collection, { ...options, vector });
   }
   return {
@@ -128,8 +132,17 @@ export async function indexStats(backend: Backend, datasetId?: string): Promise<
     store.facets(collection, 'damage_types', filter),
     store.facets(collection, 'area', filter),
   ]);
-  const asStrings = (counts: { value: string | boolean; count: number }[]) => counts.map(({ value, count }) => ({ value: String(value), count }));
-  return { collection, points, damaged, clean: points - damaged, byZone: asStrings(zones), byDamageType: asStrings(types), byArea: asStrings(areas) };
+  const asStrings = (counts: { value: string | boolean; count: number }[]) =>
+    counts.map(({ value, count }) => ({ value: String(value), count }));
+  return {
+    collection,
+    points,
+    damaged,
+    clean: points - damaged,
+    byZone: asStrings(zones),
+    byDamageType: asStrings(types),
+    byArea: asStrings(areas),
+  };
 }
 
 async function embedText(embedder: Embedder, text: string): Promise<Float32Array> {
@@ -143,11 +156,19 @@ async function embedQueryImage(embedder: Embedder, image: Buffer | string): Prom
   try {
     const { width = 0, height = 0 } = await sharp(image, { limitInputPixels: MAX_QUERY_IMAGE_PIXELS }).metadata();
     if (width * height > MAX_QUERY_IMAGE_PIXELS) {
-      throw new DefectRagError('IMAGE_TOO_LARGE', `the query image has ${width}×${height} pixels; at most ${MAX_QUERY_IMAGE_PIXELS} are accepted`);
+      throw new DefectRagError(
+        'IMAGE_TOO_LARGE',
+        `the query image has ${width}×${height} pixels; at most ${MAX_QUERY_IMAGE_PIXELS} are accepted`,
+      );
     }
   } catch (error) {
     if (error instanceof DefectRagError) throw error;
-    throw new DefectRagError('IMAGE_DECODE_FAILED', `the query image cannot be decoded: ${(error as Error).message}`, {}, { cause: error });
+    throw new DefectRagError(
+      'IMAGE_DECODE_FAILED',
+      `the query image cannot be decoded: ${(error as Error).message}`,
+      {},
+      { cause: error },
+    );
   }
   const [vector] = await embedder.embedImages([image]);
   return vector!;

@@ -2,7 +2,14 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copySampleSubset, sampleDatasetOrSkip, startTestPostgres, startTestQdrantCluster, type TestPostgres, type TestQdrantCluster } from '@defect-rag/testing';
+import {
+  copySampleSubset,
+  sampleDatasetOrSkip,
+  startTestPostgres,
+  startTestQdrantCluster,
+  type TestPostgres,
+  type TestQdrantCluster,
+} from '@defect-rag/testing';
 import { createLogger, loadConfig, workspaceRoot } from '@defect-rag/runtime';
 import { ingestDataset, openBackend, searchSimilar, type Backend, type SimilarityQuery } from '../src';
 import { tinyModelDir } from './helpers';
@@ -38,7 +45,15 @@ describe.skipIf(!sample)('ingestion into a 3-node Qdrant cluster (3 shards, repl
   });
 
   it('still answers every search with the same results after a node stops', async () => {
-    const dir = copySampleSubset(sample!, ['cdd_10', 'cdd_13', 'cdd_14', 'cdd_15', 'cps_car10', 'cps_car118', 'cps_car122']);
+    const dir = copySampleSubset(sample!, [
+      'cdd_10',
+      'cdd_13',
+      'cdd_14',
+      'cdd_15',
+      'cps_car10',
+      'cps_car118',
+      'cps_car122',
+    ]);
     const summary = await ingestDataset(backend, { datasetDir: dir, name: 'clustered' });
     expect(summary.points).toBe(summary.crops.total);
     const info = (await (await fetch(`${cluster.urls[0]}/collections/${summary.collection}`)).json()) as {
@@ -52,12 +67,19 @@ describe.skipIf(!sample)('ingestion into a 3-node Qdrant cluster (3 shards, repl
       { text: 'scratch on the front bumper', filter: { hasDamage: true }, limit: 10 },
       { text: 'clean paint', mode: 'image', filter: { hasDamage: false }, limit: 10 },
     ];
-    const answer = async () => Promise.all(queries.map(async (query) => (await searchSimilar(backend, { ...query, exact: true })).items.map((item) => item.crop.id)));
+    const answer = async () =>
+      Promise.all(
+        queries.map(async (query) =>
+          (await searchSimilar(backend, { ...query, exact: true })).items.map((item) => item.crop.id),
+        ),
+      );
     const before = await answer();
     expect(before.every((ids) => ids.length > 0)).toBe(true);
 
     await cluster.stopNode(2);
     expect(await answer()).toEqual(before);
-    expect(await backend.vectorStore.count(summary.collection, { datasetId: summary.datasetId })).toBe(summary.crops.total);
+    expect(await backend.vectorStore.count(summary.collection, { datasetId: summary.datasetId })).toBe(
+      summary.crops.total,
+    );
   });
 });

@@ -22,7 +22,12 @@ function cropRecord(id: string, labels: string[], parts: [string, number][]): Cr
     width: 336,
     height: 336,
     fill: null,
-    defects: labels.map((label) => ({ label, type: 'unknown', box: { x: 10, y: 10, width: 50, height: 40 }, visible_fraction: 1 })),
+    defects: labels.map((label) => ({
+      label,
+      type: 'unknown',
+      box: { x: 10, y: 10, width: 50, height: 40 },
+      visible_fraction: 1,
+    })),
     grid_pos: labels.length > 0 ? null : [0, 1],
     mask_coverage: labels.length > 0 ? null : 0.8,
     vehicle_zone: 'unknown',
@@ -67,13 +72,28 @@ async function phase1Folder(name: string, datasetRoot: string, crops: CropRecord
   return dir;
 }
 
-const crops = [cropRecord('damaged', ['golpe', 'óxido'], [['hood', 900], ['spoiler', 50]]), cropRecord('clean', [], [['front_left_door', 4000]])];
+const crops = [
+  cropRecord(
+    'damaged',
+    ['golpe', 'óxido'],
+    [
+      ['hood', 900],
+      ['spoiler', 50],
+    ],
+  ),
+  cropRecord('clean', [], [['front_left_door', 4000]]),
+];
 
 describe('contextsStage', () => {
   it('writes metadata_crops_phase2.json beside the phase-1 file and summarises it', async () => {
     const dir = await phase1Folder('plain', path.join(root, 'no-such-dataset'), crops);
     const result = await contextsStage({ cropsDir: dir });
-    expect(result).toMatchObject({ metadataFile: path.join(dir, 'metadata_crops_phase2.json'), crops: 2, damageCrops: 1, cleanCrops: 1 });
+    expect(result).toMatchObject({
+      metadataFile: path.join(dir, 'metadata_crops_phase2.json'),
+      crops: 2,
+      damageCrops: 1,
+      cleanCrops: 1,
+    });
     expect(result.summary.unknown_labels).toEqual([
       { kind: 'damage', label: 'óxido', count: 1 },
       { kind: 'part', label: 'spoiler', count: 1 },
@@ -81,20 +101,29 @@ describe('contextsStage', () => {
     expect(result.problems.map((problem) => problem.code)).toEqual(['LABEL_UNKNOWN', 'LABEL_UNKNOWN']);
 
     const written = await readPhase2Metadata(dir);
-    expect(written.crops.map((crop) => [crop.vehicle_zone, crop.area, crop.damage_types, crop.text_description])).toEqual([
+    expect(
+      written.crops.map((crop) => [crop.vehicle_zone, crop.area, crop.damage_types, crop.text_description]),
+    ).toEqual([
       ['front', 'hood', ['dent', 'unknown'], '2 defects on front (hood). Specific defects visible: dent, defect.'],
       ['left_side', 'door', [], 'Clean surface of left side (door). No defects visible. Inspection grid section.'],
     ]);
     // Phase 1's problems stay in the file, phase 2's are added after them.
     expect(written.problems.map((problem) => problem.stage)).toEqual(['dataset', 'contexts', 'contexts']);
-    expect(written.contexts).toMatchObject({ enrich: false, token_count: 'estimate', crops_by_zone: { front: 1, left_side: 1 } });
+    expect(written.contexts).toMatchObject({
+      enrich: false,
+      token_count: 'estimate',
+      crops_by_zone: { front: 1, left_side: 1 },
+    });
   });
 
   it("uses the dataset's taxonomy.yaml, and --taxonomy over it", async () => {
     const datasetRoot = path.join(root, 'dataset-with-taxonomy');
     mkdirSync(datasetRoot, { recursive: true });
     const datasetTaxonomy = path.join(datasetRoot, 'taxonomy.yaml');
-    writeFileSync(datasetTaxonomy, 'damage_types:\n  - { id: rust, name: rust spot, plural: rust spots, critical: false, visual: corrosion, synonyms: [óxido] }\n');
+    writeFileSync(
+      datasetTaxonomy,
+      'damage_types:\n  - { id: rust, name: rust spot, plural: rust spots, critical: false, visual: corrosion, synonyms: [óxido] }\n',
+    );
     const dir = await phase1Folder('dataset-taxonomy', datasetRoot, crops);
 
     const fromDataset = await contextsStage({ cropsDir: dir });

@@ -16,7 +16,12 @@ describe.skipIf(!sample)('crops stage on the shared sample', () => {
     const { split, file: splitFile } = await splitStage({ datasetDir: sample!, outDir: outRoot });
     const outDir = path.join(outRoot, 'phase1');
     const stages = new Set<string>();
-    const result = await cropsStage({ datasetDir: sample!, outDir, splitFile, onProgress: (event) => stages.add(event.stage) });
+    const result = await cropsStage({
+      datasetDir: sample!,
+      outDir,
+      splitFile,
+      onProgress: (event) => stages.add(event.stage),
+    });
     expect([...stages]).toEqual(['dataset', 'crops']);
     const metadata = await readPhase1Metadata(outDir);
     expect(result.metadataFile).toBe(path.join(outDir, 'metadata_crops_phase1.json'));
@@ -35,7 +40,11 @@ describe.skipIf(!sample)('crops stage on the shared sample', () => {
 
   it('rejects a split file that is not one', async () => {
     await expect(
-      cropsStage({ datasetDir: sample!, outDir: path.join(outRoot, 'bad'), splitFile: path.join(sample!, 'poligonos.json') }),
+      cropsStage({
+        datasetDir: sample!,
+        outDir: path.join(outRoot, 'bad'),
+        splitFile: path.join(sample!, 'poligonos.json'),
+      }),
     ).rejects.toSatisfy((error) => isDefectRagError(error, 'SPLIT_INVALID'));
   });
 

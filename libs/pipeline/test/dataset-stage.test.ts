@@ -15,7 +15,11 @@ describe.skipIf(!sample)('dataset stages on the shared sample', () => {
   it('analyze writes the JSON and Markdown reports, with taxonomy zones', async () => {
     const outDir = path.join(outRoot, 'analyze');
     const events: number[] = [];
-    const { report, files } = await analyzeStage({ datasetDir: sample!, outDir, onProgress: (event) => events.push(event.done) });
+    const { report, files } = await analyzeStage({
+      datasetDir: sample!,
+      outDir,
+      onProgress: (event) => events.push(event.done),
+    });
     expect(JSON.parse(readFileSync(files.json, 'utf8'))).toEqual(JSON.parse(JSON.stringify(report)));
     expect(report.images).toMatchObject({ total: 114, damaged: 55, clean: 59 });
     // Zones are the taxonomy's ids, not raw part labels.
@@ -39,8 +43,8 @@ describe.skipIf(!sample)('dataset stages on the shared sample', () => {
 
 describe('dataset stages on unusable input', () => {
   it('fails with DATASET_NOT_FOUND for a missing folder', async () => {
-    await expect(analyzeStage({ datasetDir: path.join(outRoot, 'missing'), outDir: outRoot })).rejects.toSatisfy((error) =>
-      isDefectRagError(error, 'DATASET_NOT_FOUND'),
+    await expect(analyzeStage({ datasetDir: path.join(outRoot, 'missing'), outDir: outRoot })).rejects.toSatisfy(
+      (error) => isDefectRagError(error, 'DATASET_NOT_FOUND'),
     );
   });
 
@@ -48,6 +52,8 @@ describe('dataset stages on unusable input', () => {
     const dir = path.join(outRoot, 'junk');
     mkdirSync(dir);
     writeFileSync(path.join(dir, 'a.jpg'), 'not an image');
-    await expect(splitStage({ datasetDir: dir, outDir: dir })).rejects.toSatisfy((error) => isDefectRagError(error, 'DATASET_INVALID'));
+    await expect(splitStage({ datasetDir: dir, outDir: dir })).rejects.toSatisfy((error) =>
+      isDefectRagError(error, 'DATASET_INVALID'),
+    );
   });
 });

@@ -29,23 +29,46 @@ async function cropsFolder(entries: Array<CropEntry & { image?: Buffer | 'missin
   const dir = path.join(root, `crops-${count++}`);
   mkdirSync(path.join(dir, 'crops'), { recursive: true });
   for (const entry of entries) {
-    if (entry.image !== 'missing') writeFileSync(path.join(dir, entry.file), entry.image ?? (await crop(entry.crop_id.length * 37)));
+    if (entry.image !== 'missing')
+      writeFileSync(path.join(dir, entry.file), entry.image ?? (await crop(entry.crop_id.length * 37)));
   }
-  const crops = entries.map(({ crop_id, file, text_description }) => ({ crop_id, file, text_description, has_damage: true, defects: [] }));
-  writeFileSync(path.join(dir, 'metadata_crops_phase2.json'), JSON.stringify({ dataset: { name: 'test' }, crops, problems: [] }));
+  const crops = entries.map(({ crop_id, file, text_description }) => ({
+    crop_id,
+    file,
+    text_description,
+    has_damage: true,
+    defects: [],
+  }));
+  writeFileSync(
+    path.join(dir, 'metadata_crops_phase2.json'),
+    JSON.stringify({ dataset: { name: 'test' }, crops, problems: [] }),
+  );
   return dir;
 }
 
 /** A 336×336 crop: a colour field with a darker square whose place depends on `seed`. */
 async function crop(seed: number): Promise<Buffer> {
-  const square = await sharp({ create: { width: 80, height: 80, channels: 3, background: { r: 20, g: 20, b: 20 } } }).png().toBuffer();
-  return sharp({ create: { width: 336, height: 336, channels: 3, background: { r: (seed * 53) % 256, g: (seed * 97) % 256, b: (seed * 31) % 256 } } })
+  const square = await sharp({ create: { width: 80, height: 80, channels: 3, background: { r: 20, g: 20, b: 20 } } })
+    .png()
+    .toBuffer();
+  return sharp({
+    create: {
+      width: 336,
+      height: 336,
+      channels: 3,
+      background: { r: (seed * 53) % 256, g: (seed * 97) % 256, b: (seed * 31) % 256 },
+    },
+  })
     .composite([{ input: square, left: (seed * 41) % 256, top: (seed * 23) % 256 }])
     .jpeg()
     .toBuffer();
 }
 
-const entry = (id: string, text: string): CropEntry => ({ crop_id: id, file: `crops/${id}.jpg`, text_description: text });
+const entry = (id: string, text: string): CropEntry => ({
+  crop_id: id,
+  file: `crops/${id}.jpg`,
+  text_description: text,
+});
 
 describe('embedStage', () => {
   let dir: string;
@@ -75,7 +98,12 @@ describe('embedStage', () => {
 
   it('summarises the run: model, counts and the problems of the bad crops', () => {
     expect(result).toMatchObject({ crops: 7, embedded: 5, outputDir: path.join(dir, 'embeddings') });
-    expect(result.index.model).toMatchObject({ id: 'defect-rag/tiny-clip', dimension: DIMENSION, precision: 'fp32', random_weights: true });
+    expect(result.index.model).toMatchObject({
+      id: 'defect-rag/tiny-clip',
+      dimension: DIMENSION,
+      precision: 'fp32',
+      random_weights: true,
+    });
     expect(result.index.model.content_hash).toMatch(/^sha256:/);
     expect(result.problems.map(({ item, code }) => [item, code])).toEqual(
       expect.arrayContaining([
@@ -99,7 +127,7 @@ describe('embedStage', () => {
     }
   });
 
-  it('stores row i as the vectors of crop i: the embedder\'s own image and text vectors and their fusion', async () => {
+  it("stores row i as the vectors of crop i: the embedder's own image and text vectors and their fusion", async () => {
     const stored = await readEmbeddings(dir);
     const row = (matrix: Float32Array, i: number) => matrix.subarray(i * DIMENSION, (i + 1) * DIMENSION);
     const embedder = await loadModel(TINY_CLIP);
@@ -125,7 +153,12 @@ describe('embedStage', () => {
 
   it('writes the same bytes when run again', async () => {
     const before = readFileSync(path.join(dir, 'embeddings', 'fused.f32'));
-    await embedStage({ cropsDir: dir, modelDir: TINY_CLIP, batchSize: 3, fusion: { strategy: 'weighted', alpha: 0.7 } });
+    await embedStage({
+      cropsDir: dir,
+      modelDir: TINY_CLIP,
+      batchSize: 3,
+      fusion: { strategy: 'weighted', alpha: 0.7 },
+    });
     expect(readFileSync(path.join(dir, 'embeddings', 'fused.f32')).equals(before)).toBe(true);
   });
 });
@@ -142,13 +175,21 @@ describe('embedStage on bad input', () => {
 
   it('names the missing field of a malformed phase-2 file', async () => {
     const dir = await cropsFolder([entry('a', 'dent')]);
-    writeFileSync(path.join(dir, 'metadata_crops_phase2.json'), JSON.stringify({ crops: [{ crop_id: 'a', file: 'crops/a.jpg' }] }));
+    writeFileSync(
+      path.join(dir, 'metadata_crops_phase2.json'),
+      JSON.stringify({ crops: [{ crop_id: 'a', file: 'crops/a.jpg' }] }),
+    );
     await expect(embedStage({ cropsDir: dir, modelDir: TINY_CLIP })).rejects.toThrow(/crops\.0\.text_description/);
   });
 
   it('fails when no crop could be embedded, after writing the index with the problems', async () => {
-    const dir = await cropsFolder([{ ...entry('a', 'dent'), image: Buffer.from('x') }, { ...entry('b', 'dent'), image: 'missing' }]);
-    await expect(embedStage({ cropsDir: dir, modelDir: TINY_CLIP })).rejects.toMatchObject({ code: 'EMBEDDING_FAILED' });
+    const dir = await cropsFolder([
+      { ...entry('a', 'dent'), image: Buffer.from('x') },
+      { ...entry('b', 'dent'), image: 'missing' },
+    ]);
+    await expect(embedStage({ cropsDir: dir, modelDir: TINY_CLIP })).rejects.toMatchObject({
+      code: 'EMBEDDING_FAILED',
+    });
     const { index } = await readEmbeddings(dir);
     expect(index.count).toBe(0);
     expect(index.problems.map((problem) => problem.code)).toEqual(['IMAGE_DECODE_FAILED', 'IMAGE_NOT_FOUND']);
@@ -158,8 +199,12 @@ describe('embedStage on bad input', () => {
     const dir = await cropsFolder([entry('a', 'dent')]);
     await embedStage({ cropsDir: dir, modelDir: TINY_CLIP });
     const index = readFileSync(path.join(dir, 'embeddings', 'index.json'));
-    await expect(embedStage({ cropsDir: dir, modelDir: path.join(root, 'no-model') })).rejects.toMatchObject({ code: 'MODEL_NOT_FOUND' });
-    await expect(embedStage({ cropsDir: dir, modelDir: TINY_CLIP, fusion: { strategy: 'weighted', alpha: 2 } })).rejects.toMatchObject({
+    await expect(embedStage({ cropsDir: dir, modelDir: path.join(root, 'no-model') })).rejects.toMatchObject({
+      code: 'MODEL_NOT_FOUND',
+    });
+    await expect(
+      embedStage({ cropsDir: dir, modelDir: TINY_CLIP, fusion: { strategy: 'weighted', alpha: 2 } }),
+    ).rejects.toMatchObject({
       code: 'BAD_INPUT',
     });
     expect(readFileSync(path.join(dir, 'embeddings', 'index.json')).equals(index)).toBe(true);

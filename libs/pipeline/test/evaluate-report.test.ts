@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { precisionPlotSvg } from '../src/evaluate/plot';
 import type { ConfigurationResult, SearchMetrics } from '../src/evaluate/protocol';
-import { formatReportMarkdown, RANDOM_MODEL_WARNING, rankConfigurations, type EvaluationReport } from '../src/evaluate/report';
+import {
+  formatReportMarkdown,
+  RANDOM_MODEL_WARNING,
+  rankConfigurations,
+  type EvaluationReport,
+} from '../src/evaluate/report';
 import type { CropLabels } from '../src/evaluate/relevance';
 import { aggregate, RelevantCounts, scoreQuery } from '../src/evaluate/scoring';
 
@@ -13,18 +18,36 @@ const counts = new RelevantCounts([dent('t1'), clean('t2')]);
 /** A search whose one damaged query finds the dent first (`good`) or second. */
 function search(good: boolean): SearchMetrics {
   const hits = good
-    ? [{ score: 0.9, crop: dent('t1') }, { score: 0.5, crop: clean('t2') }]
-    : [{ score: 0.9, crop: clean('t2') }, { score: 0.5, crop: dent('t1') }];
+    ? [
+        { score: 0.9, crop: dent('t1') },
+        { score: 0.5, crop: clean('t2') },
+      ]
+    : [
+        { score: 0.9, crop: clean('t2') },
+        { score: 0.5, crop: dent('t1') },
+      ];
   const overall = aggregate([scoreQuery(dent('q'), hits, ks, counts, new Set())], ks);
   return { overall, byZone: { front: overall }, byType: { dent: overall } };
 }
 
 function configuration(label: string, vectors: string, good: boolean, withHnsw: boolean): ConfigurationResult {
-  return { mode: label === 'image' ? 'image' : 'fused', alpha: label === 'image' ? null : 1, label, vectors, exact: search(good), hnsw: withHnsw ? search(good) : null, annRecall: withHnsw ? { 1: 1, 2: 1 } : null };
+  return {
+    mode: label === 'image' ? 'image' : 'fused',
+    alpha: label === 'image' ? null : 1,
+    label,
+    vectors,
+    exact: search(good),
+    hnsw: withHnsw ? search(good) : null,
+    annRecall: withHnsw ? { 1: 1, 2: 1 } : null,
+  };
 }
 
 function report(randomWeights: boolean): EvaluationReport {
-  const configurations = [configuration('image', 'stored image vectors', false, true), configuration('fused α=1', 'stored image vectors', false, true), configuration('fused α=0.3', 're-fused', true, false)];
+  const configurations = [
+    configuration('image', 'stored image vectors', false, true),
+    configuration('fused α=1', 'stored image vectors', false, true),
+    configuration('fused α=0.3', 're-fused', true, false),
+  ];
   return {
     runId: 'run-1',
     createdAt: '2025-01-01T00:00:00.000Z',

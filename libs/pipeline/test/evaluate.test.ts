@@ -5,7 +5,15 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProgressEvent } from '@defect-rag/runtime';
 import { sampleDatasetOrSkip } from '@defect-rag/testing';
-import { evaluateDataset, RANDOM_MODEL_WARNING, type Backend, type EvaluationMetrics, type EvaluationSummary, type MetricSet, type RunRecord } from '../src';
+import {
+  evaluateDataset,
+  RANDOM_MODEL_WARNING,
+  type Backend,
+  type EvaluationMetrics,
+  type EvaluationSummary,
+  type MetricSet,
+  type RunRecord,
+} from '../src';
 import { loadCrops, memoryRetriever, qdrantRetriever, type EvaluationCrop } from '../src/evaluate/retrieval';
 import { startTestBackend } from './helpers';
 
@@ -14,7 +22,12 @@ const sample = sampleDatasetOrSkip();
 /** Every metric value of a set (not the query counts), defined or not. */
 function metricValues(set: MetricSet): (number | null)[] {
   return [
-    ...Object.values(set.criteria).flatMap((criterion) => [...Object.values(criterion.precision), ...Object.values(criterion.recall), ...Object.values(criterion.map), criterion.mrr]),
+    ...Object.values(set.criteria).flatMap((criterion) => [
+      ...Object.values(criterion.precision),
+      ...Object.values(criterion.recall),
+      ...Object.values(criterion.map),
+      criterion.mrr,
+    ]),
     ...Object.values(set.criticalRecall),
     ...Object.values(set.composite),
     set.confusion.accuracy,
@@ -51,7 +64,12 @@ describe.skipIf(!sample)('evaluateDataset on the shared sample with the tiny mod
 
   it('records a succeeded EVALUATE run with its metrics and the paths of the report files', async () => {
     const run = await backend.db.runs.get(summary.runId);
-    expect(run).toMatchObject({ kind: 'EVALUATE', status: 'SUCCEEDED', datasetId: summary.datasetId, modelId: 'defect-rag/tiny-clip' });
+    expect(run).toMatchObject({
+      kind: 'EVALUATE',
+      status: 'SUCCEEDED',
+      datasetId: summary.datasetId,
+      modelId: 'defect-rag/tiny-clip',
+    });
     const metrics = run.metrics as EvaluationMetrics;
     expect(metrics.files).toEqual(summary.files);
     expect(metrics.randomWeights).toBe(true);
@@ -68,7 +86,9 @@ describe.skipIf(!sample)('evaluateDataset on the shared sample with the tiny mod
     expect(ingestion).toMatchObject({ kind: 'INGEST', status: 'SUCCEEDED' });
     // The default split is kept under the data dir and copied next to the report.
     expect(summary.report.split.file).toBe(path.join(backend.config.dataDir, 'splits', 'sample', 'split.json'));
-    expect(readFileSync(path.join(summary.outDir, 'split.json'), 'utf8')).toBe(readFileSync(summary.report.split.file, 'utf8'));
+    expect(readFileSync(path.join(summary.outDir, 'split.json'), 'utf8')).toBe(
+      readFileSync(summary.report.split.file, 'utf8'),
+    );
   });
 
   it('writes the report: model id, the random-model warning at the top, ranking, per-mode tables and the plot', async () => {
@@ -78,7 +98,9 @@ describe.skipIf(!sample)('evaluateDataset on the shared sample with the tiny mod
     expect(markdown).toContain('`defect-rag/tiny-clip`');
     expect(markdown).toContain('## Ranking by composite@10');
     for (const label of ['image', 'text', 'fused α=0.25', 'fused α=0.5']) {
-      expect(markdown).toMatch(new RegExp(`### ${label}\\n\\n[^\\n]+\\n\\n\\| metric \\| exact @1 \\| exact @5 \\| exact @10 `));
+      expect(markdown).toMatch(
+        new RegExp(`### ${label}\\n\\n[^\\n]+\\n\\n\\| metric \\| exact @1 \\| exact @5 \\| exact @10 `),
+      );
     }
     expect(markdown).toContain('](precision-at-k.svg)');
     expect(markdown).toContain('### Per zone of the test crop');
@@ -94,7 +116,9 @@ describe.skipIf(!sample)('evaluateDataset on the shared sample with the tiny mod
 
   it('keeps every metric in [0, 1], and the overall precision defined for every search', () => {
     const sets = summary.report.configurations.flatMap((configuration) =>
-      [configuration.exact, configuration.hnsw].flatMap((search) => (search ? [search.overall, ...Object.values(search.byZone), ...Object.values(search.byType)] : [])),
+      [configuration.exact, configuration.hnsw].flatMap((search) =>
+        search ? [search.overall, ...Object.values(search.byZone), ...Object.values(search.byType)] : [],
+      ),
     );
     expect(sets.length).toBeGreaterThan(10);
     for (const set of sets) {
@@ -119,7 +143,10 @@ describe.skipIf(!sample)('evaluateDataset on the shared sample with the tiny mod
 
     beforeAll(async () => {
       train = await loadCrops(backend.vectorStore, summary.report.collection, filter());
-      test = await loadCrops(backend.vectorStore, summary.report.collection, { datasetId: summary.datasetId, split: 'test' });
+      test = await loadCrops(backend.vectorStore, summary.report.collection, {
+        datasetId: summary.datasetId,
+        split: 'test',
+      });
       expect(train.length).toBe(summary.report.split.trainCrops);
     });
 
@@ -127,7 +154,12 @@ describe.skipIf(!sample)('evaluateDataset on the shared sample with the tiny mod
       const queries = train.filter((_, i) => i % 25 === 0);
       for (const using of ['image', 'fused', 'text'] as const) {
         // The whole index, so that a group of crops tied for first place is never cut off.
-        const search = qdrantRetriever(backend.vectorStore, summary.report.collection, { using, filter: filter(), limit: train.length, exact: true });
+        const search = qdrantRetriever(backend.vectorStore, summary.report.collection, {
+          using,
+          filter: filter(),
+          limit: train.length,
+          exact: true,
+        });
         for (const query of queries) {
           const hits = await search(query);
           expect(hits[0]!.score).toBeCloseTo(1, 4);
@@ -142,7 +174,12 @@ describe.skipIf(!sample)('evaluateDataset on the shared sample with the tiny mod
 
     it('the in-memory search of re-fused vectors ranks as Qdrant does on the stored fused vectors', async () => {
       const inMemory = memoryRetriever(train, summary.report.indexAlpha, 10);
-      const qdrant = qdrantRetriever(backend.vectorStore, summary.report.collection, { using: 'fused', filter: filter(), limit: 10, exact: true });
+      const qdrant = qdrantRetriever(backend.vectorStore, summary.report.collection, {
+        using: 'fused',
+        filter: filter(),
+        limit: 10,
+        exact: true,
+      });
       for (const query of test.slice(0, 15)) {
         const [mine, theirs] = [await inMemory(query), await qdrant(query)];
         expect(mine.map((hit) => hit.crop.cropId)).toEqual(theirs.map((hit) => hit.crop.cropId));
@@ -152,7 +189,13 @@ describe.skipIf(!sample)('evaluateDataset on the shared sample with the tiny mod
   });
 
   it('a second evaluation finds the stored split and embeds nothing again', async () => {
-    const again = await evaluateDataset(backend, { datasetDir: sample!, name: 'sample', modes: ['image'], k: [3, 1], outDir: tempDir() });
+    const again = await evaluateDataset(backend, {
+      datasetDir: sample!,
+      name: 'sample',
+      modes: ['image'],
+      k: [3, 1],
+      outDir: tempDir(),
+    });
     expect(again.report.ingestion.embedded).toBe(0);
     expect(again.report.split.file).toBe(summary.report.split.file);
     expect(again.report.k).toEqual([1, 3]);
@@ -166,15 +209,25 @@ describe.skipIf(!sample)('evaluateDataset on the shared sample with the tiny mod
     const outDir = path.join(tempDir(), 'never');
     let run: RunRecord | undefined;
     await expect(
-      evaluateDataset(backend, { datasetDir: sample!, name: 'sample', outDir }, { signal: controller.signal, onRunStarted: (record) => (run = record) }),
+      evaluateDataset(
+        backend,
+        { datasetDir: sample!, name: 'sample', outDir },
+        { signal: controller.signal, onRunStarted: (record) => (run = record) },
+      ),
     ).rejects.toMatchObject({ code: 'RUN_CANCELLED' });
     expect((await backend.db.runs.get(run!.id)).status).toBe('CANCELLED');
     expect(existsSync(outDir)).toBe(false);
   });
 
   it('refuses invalid options before any work', async () => {
-    await expect(evaluateDataset(backend, { datasetDir: sample!, k: [0] })).rejects.toMatchObject({ code: 'BAD_INPUT' });
-    await expect(evaluateDataset(backend, { datasetDir: sample!, alphas: [1.5] })).rejects.toMatchObject({ code: 'BAD_INPUT' });
-    await expect(evaluateDataset(backend, { datasetDir: sample!, modes: [] })).rejects.toMatchObject({ code: 'BAD_INPUT' });
+    await expect(evaluateDataset(backend, { datasetDir: sample!, k: [0] })).rejects.toMatchObject({
+      code: 'BAD_INPUT',
+    });
+    await expect(evaluateDataset(backend, { datasetDir: sample!, alphas: [1.5] })).rejects.toMatchObject({
+      code: 'BAD_INPUT',
+    });
+    await expect(evaluateDataset(backend, { datasetDir: sample!, modes: [] })).rejects.toMatchObject({
+      code: 'BAD_INPUT',
+    });
   });
 });

@@ -8,9 +8,18 @@ import { openBackend, type Backend } from '../src';
 export const tinyModelDir = path.join(workspaceRoot, 'models', 'tiny-clip');
 
 /** A backend on the given servers, with its own data dir (crops) and the tiny model. */
-export async function testBackend(urls: { databaseUrl: string; qdrantUrl: string }, dataDir = mkdtempSync(path.join(tmpdir(), 'defect-rag-data-'))): Promise<Backend> {
+export async function testBackend(
+  urls: { databaseUrl: string; qdrantUrl: string },
+  dataDir = mkdtempSync(path.join(tmpdir(), 'defect-rag-data-')),
+): Promise<Backend> {
   const config = loadConfig(
-    { DATABASE_URL: urls.databaseUrl, QDRANT_URL: urls.qdrantUrl, DEFECT_RAG_DATA_DIR: dataDir, DEFECT_RAG_MODEL_DIR: tinyModelDir, LOG_LEVEL: 'silent' },
+    {
+      DATABASE_URL: urls.databaseUrl,
+      QDRANT_URL: urls.qdrantUrl,
+      DEFECT_RAG_DATA_DIR: dataDir,
+      DEFECT_RAG_MODEL_DIR: tinyModelDir,
+      LOG_LEVEL: 'silent',
+    },
     { cwd: workspaceRoot, dotenv: false },
   );
   return openBackend(config, createLogger('silent'));
@@ -28,7 +37,14 @@ export async function startTestBackend(dataDir?: string): Promise<TestBackend> {
   const servers = await startTestServers();
   try {
     const backend = await testBackend(servers, dataDir);
-    return { servers, backend, stop: async () => { await backend.close(); await servers.stop(); } };
+    return {
+      servers,
+      backend,
+      stop: async () => {
+        await backend.close();
+        await servers.stop();
+      },
+    };
   } catch (error) {
     await servers.stop();
     throw error;
@@ -37,8 +53,14 @@ export async function startTestBackend(dataDir?: string): Promise<TestBackend> {
 
 /** The environment that makes a child `defect-rag` process use the same servers and model. */
 export function childEnv(urls: { databaseUrl: string; qdrantUrl: string }, dataDir: string): NodeJS.ProcessEnv {
-  return { ...process.env, DATABASE_URL: urls.databaseUrl, QDRANT_URL: urls.qdrantUrl, DEFECT_RAG_DATA_DIR: dataDir, DEFECT_RAG_MODEL_DIR: tinyModelDir, LOG_LEVEL: 'warn' };
+  return {
+    ...process.env,
+    DATABASE_URL: urls.databaseUrl,
+    QDRANT_URL: urls.qdrantUrl,
+    DEFECT_RAG_DATA_DIR: dataDir,
+    DEFECT_RAG_MODEL_DIR: tinyModelDir,
+    LOG_LEVEL: 'warn',
+  };
 }
-
 
 export const cliBin = path.join(workspaceRoot, 'apps', 'cli', 'bin', 'defect-rag.mjs');

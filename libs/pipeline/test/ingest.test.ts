@@ -27,34 +27,62 @@ describe.skipIf(!sample)('ingestDataset on the shared sample with the tiny model
     expect(summary.crops.total).toBeGreaterThan(300);
     expect(summary.points).toBe(summary.crops.total);
     expect(summary.embedded).toBe(summary.crops.total);
-    expect(await backend.vectorStore.count(summary.collection, { datasetId: summary.datasetId })).toBe(summary.crops.total);
+    expect(await backend.vectorStore.count(summary.collection, { datasetId: summary.datasetId })).toBe(
+      summary.crops.total,
+    );
     expect(summary.crops.damage).toBe(summary.crops.clean);
 
     const run = await backend.db.runs.get(summary.runId);
-    expect(run).toMatchObject({ status: 'SUCCEEDED', kind: 'INGEST', modelId: 'defect-rag/tiny-clip', collection: summary.collection });
+    expect(run).toMatchObject({
+      status: 'SUCCEEDED',
+      kind: 'INGEST',
+      modelId: 'defect-rag/tiny-clip',
+      collection: summary.collection,
+    });
     expect(run.progress.embedding).toEqual({ done: summary.crops.total, total: summary.crops.total });
     expect(run.progress.crops?.done).toBe(run.progress.crops?.total);
     expect(run.counts).toMatchObject({ images: 114, crops: summary.crops.total, points: summary.crops.total });
     expect(run.timings.total).toBeGreaterThan(0);
     const dataset = await backend.db.datasets.findById(summary.datasetId);
-    expect(dataset).toMatchObject({ imageCount: 114, damagedCount: 55, cleanCount: 59, defectCount: 134, cropCount: summary.crops.total });
+    expect(dataset).toMatchObject({
+      imageCount: 114,
+      damagedCount: 55,
+      cleanCount: 59,
+      defectCount: 134,
+      cropCount: summary.crops.total,
+    });
   });
 
   it('a second run with nothing changed embeds nothing and keeps every point', async () => {
     const again = await ingestDataset(backend, { datasetDir: sample!, name: 'sample' });
-    expect(again).toMatchObject({ embedded: 0, unchanged: summary.crops.total, removed: 0, points: summary.crops.total });
+    expect(again).toMatchObject({
+      embedded: 0,
+      unchanged: summary.crops.total,
+      removed: 0,
+      points: summary.crops.total,
+    });
   });
 
   it('filters return only matching payloads, in every vector space', async () => {
     const zone = 'front';
     for (const mode of ['fused', 'image', 'text'] as const) {
-      const damaged = await searchSimilar(backend, { text: 'deep scratch on the front bumper', mode, filter: { hasDamage: true, zones: [zone] }, limit: 25 });
+      const damaged = await searchSimilar(backend, {
+        text: 'deep scratch on the front bumper',
+        mode,
+        filter: { hasDamage: true, zones: [zone] },
+        limit: 25,
+      });
       expect(damaged.items.length).toBeGreaterThan(0);
       for (const { crop } of damaged.items) {
         expect(crop.hasDamage).toBe(true);
         expect(crop.vehicleZone).toBe(zone);
       }
-      const clean = await searchSimilar(backend, { text: 'clean paint', mode, filter: { hasDamage: false, datasetId: summary.datasetId }, limit: 25 });
+      const clean = await searchSimilar(backend, {
+        text: 'clean paint',
+        mode,
+        filter: { hasDamage: false, datasetId: summary.datasetId },
+        limit: 25,
+      });
       expect(clean.items.length).toBe(25);
       for (const { crop } of clean.items) {
         expect(crop.hasDamage).toBe(false);
@@ -118,7 +146,12 @@ describe.skipIf(!sample)('ingestDataset on a changing dataset', () => {
     const dir = copySampleSubset(sample!, ['cdd_10', 'cdd_14', 'cps_car10', 'cps_car118']);
     const dataset = await readDataset(dir, { name: 'resplit' });
     const writeSplit = (file: string, test: readonly string[]) => {
-      const images = dataset.images.map((image) => ({ image: image.path, image_id: image.id, split: test.includes(image.path) ? ('test' as const) : ('train' as const), stratum: 'all' }));
+      const images = dataset.images.map((image) => ({
+        image: image.path,
+        image_id: image.id,
+        split: test.includes(image.path) ? ('test' as const) : ('train' as const),
+        stratum: 'all',
+      }));
       const split = {
         dataset: 'resplit',
         seed: 0,
@@ -131,18 +164,39 @@ describe.skipIf(!sample)('ingestDataset on a changing dataset', () => {
       return path.join(dir, file);
     };
     const options = { datasetDir: dir, name: 'resplit', crop: { balance: false } };
-    const first = await ingestDataset(backend, { ...options, splitFile: writeSplit('split-a.json', ['images/cdd_10.jpg', 'images/cps_car10.jpg']) });
-    const second = await ingestDataset(backend, { ...options, splitFile: writeSplit('split-b.json', ['images/cdd_14.jpg', 'images/cps_car10.jpg']) });
+    const first = await ingestDataset(backend, {
+      ...options,
+      splitFile: writeSplit('split-a.json', ['images/cdd_10.jpg', 'images/cps_car10.jpg']),
+    });
+    const second = await ingestDataset(backend, {
+      ...options,
+      splitFile: writeSplit('split-b.json', ['images/cdd_14.jpg', 'images/cps_car10.jpg']),
+    });
 
     const store = new VectorStore({ url: servers.qdrantUrl });
     const refs = await store.scrollPayloads(second.collection, { datasetId: second.datasetId });
     const moved = refs.filter((ref) => /^(cdd_10|cdd_14)_/.test(ref.cropId));
     expect(moved.length).toBeGreaterThan(0);
-    expect(second).toMatchObject({ embedded: 0, removed: 0, unchanged: first.crops.total, resplit: moved.length, points: first.crops.total });
+    expect(second).toMatchObject({
+      embedded: 0,
+      removed: 0,
+      unchanged: first.crops.total,
+      resplit: moved.length,
+      points: first.crops.total,
+    });
     const expected = (cropId: string) => (/^(cdd_14|cps_car10)_/.test(cropId) ? 'test' : 'train');
     for (const ref of refs) expect(ref.split).toBe(expected(ref.cropId));
-    const testHits = await searchSimilar(backend, { text: 'dent', filter: { datasetId: second.datasetId, split: 'test' }, limit: 100 });
-    expect(testHits.items.map((item) => item.crop.id).sort()).toEqual(refs.filter((ref) => ref.split === 'test').map((ref) => ref.cropId).sort());
+    const testHits = await searchSimilar(backend, {
+      text: 'dent',
+      filter: { datasetId: second.datasetId, split: 'test' },
+      limit: 100,
+    });
+    expect(testHits.items.map((item) => item.crop.id).sort()).toEqual(
+      refs
+        .filter((ref) => ref.split === 'test')
+        .map((ref) => ref.cropId)
+        .sort(),
+    );
   });
 
   it('refuses a second run on a dataset while one holds it (RUN_CONFLICT)', async () => {
@@ -150,7 +204,9 @@ describe.skipIf(!sample)('ingestDataset on a changing dataset', () => {
     const dataset = await backend.db.datasets.register({ name: 'busy', root: dir });
     const lock = await backend.db.tryLockDataset(dataset.id);
     try {
-      await expect(ingestDataset(backend, { datasetDir: dir, name: 'busy' })).rejects.toMatchObject({ code: 'RUN_CONFLICT' });
+      await expect(ingestDataset(backend, { datasetDir: dir, name: 'busy' })).rejects.toMatchObject({
+        code: 'RUN_CONFLICT',
+      });
     } finally {
       await lock!.release();
     }
@@ -159,12 +215,16 @@ describe.skipIf(!sample)('ingestDataset on a changing dataset', () => {
   it('a cancel request stops the run at its next batch and leaves it CANCELLED', async () => {
     const dir = copySampleSubset(sample!, ['cdd_10', 'cdd_13', 'cdd_14', 'cdd_15', 'cdd_16']);
     let runId: string | undefined;
-    const run = ingestDataset(backend, { datasetDir: dir, name: 'cancelled', crop: { balance: false } }, {
-      onRunStarted: (started) => {
-        runId = started.id;
-        void backend.db.runs.requestCancel(started.id);
+    const run = ingestDataset(
+      backend,
+      { datasetDir: dir, name: 'cancelled', crop: { balance: false } },
+      {
+        onRunStarted: (started) => {
+          runId = started.id;
+          void backend.db.runs.requestCancel(started.id);
+        },
       },
-    });
+    );
     await expect(run).rejects.toMatchObject({ code: 'RUN_CANCELLED' });
     const stored = await backend.db.runs.get(runId!);
     expect(stored.status).toBe('CANCELLED');

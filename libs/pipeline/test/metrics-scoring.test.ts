@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { appliesTo, isRelevant, type CropLabels } from '../src/evaluate/relevance';
-import { aggregate, annRecallAt, breakdown, RelevantCounts, scoreQuery, type RetrievedCrop } from '../src/evaluate/scoring';
+import {
+  aggregate,
+  annRecallAt,
+  breakdown,
+  RelevantCounts,
+  scoreQuery,
+  type RetrievedCrop,
+} from '../src/evaluate/scoring';
 
 let nextId = 0;
 function crop(hasDamage: boolean, zone: string, damageTypes: string[] = []): CropLabels {
@@ -43,7 +50,8 @@ describe('scoreQuery and aggregate on a hand-made index', () => {
   const cleanRearB = crop(false, 'rear');
   const train = [dentFrontA, dentFrontB, dentRear, fractureRear, cleanFrontA, cleanFrontB, cleanRearA, cleanRearB];
   const counts = new RelevantCounts(train);
-  const hits = (...crops: [CropLabels, number][]): RetrievedCrop[] => crops.map(([labels, score]) => ({ crop: labels, score }));
+  const hits = (...crops: [CropLabels, number][]): RetrievedCrop[] =>
+    crops.map(([labels, score]) => ({ crop: labels, score }));
 
   it('counts the relevant train crops per criterion', () => {
     const query = crop(true, 'front', ['dent', 'fracture']);
@@ -56,7 +64,13 @@ describe('scoreQuery and aggregate on a hand-made index', () => {
 
   it('scores a damaged query per criterion and on its critical type', () => {
     const query = crop(true, 'front', ['dent', 'fracture']);
-    const scores = scoreQuery(query, hits([dentFrontA, 0.9], [cleanFrontA, 0.8], [fractureRear, 0.7]), [1, 3], counts, critical);
+    const scores = scoreQuery(
+      query,
+      hits([dentFrontA, 0.9], [cleanFrontA, 0.8], [fractureRear, 0.7]),
+      [1, 3],
+      counts,
+      critical,
+    );
     // has_damage: relevant at ranks 1 and 3, 4 damaged crops in the index.
     expect(scores.criteria.damage!.precision).toEqual([1, 2 / 3]);
     expect(scores.criteria.damage!.recall).toEqual([0.25, 0.5]);
@@ -73,7 +87,13 @@ describe('scoreQuery and aggregate on a hand-made index', () => {
 
   it('leaves out the criteria that do not apply and shares a tied first place', () => {
     const query = crop(false, 'unknown');
-    const scores = scoreQuery(query, hits([dentRear, 0.9], [cleanRearA, 0.9], [cleanRearB, 0.5]), [1, 3], counts, critical);
+    const scores = scoreQuery(
+      query,
+      hits([dentRear, 0.9], [cleanRearA, 0.9], [cleanRearB, 0.5]),
+      [1, 3],
+      counts,
+      critical,
+    );
     expect(Object.keys(scores.criteria)).toEqual(['damage']);
     expect(scores.criteria.damage!.precision).toEqual([0.5, 2 / 3]);
     expect(scores.criticalRecall).toBeNull();
@@ -82,17 +102,35 @@ describe('scoreQuery and aggregate on a hand-made index', () => {
   });
 
   it('averages over the queries each metric is defined for, with the composite and the confusion at k = 1', () => {
-    const damaged = scoreQuery(crop(true, 'front', ['fracture']), hits([fractureRear, 0.9], [cleanFrontA, 0.8]), [1, 2], counts, critical);
+    const damaged = scoreQuery(
+      crop(true, 'front', ['fracture']),
+      hits([fractureRear, 0.9], [cleanFrontA, 0.8]),
+      [1, 2],
+      counts,
+      critical,
+    );
     const clean = scoreQuery(crop(false, 'rear'), hits([dentRear, 0.7], [cleanRearA, 0.7]), [1, 2], counts, critical);
     const metrics = aggregate([damaged, clean], [1, 2]);
     expect(metrics.queries).toBe(2);
-    expect(metrics.criteria.type).toMatchObject({ queries: 1, withRelevant: 1, precision: { 1: 1, 2: 0.5 }, map: { 1: 1, 2: 1 }, mrr: 1 });
+    expect(metrics.criteria.type).toMatchObject({
+      queries: 1,
+      withRelevant: 1,
+      precision: { 1: 1, 2: 0.5 },
+      map: { 1: 1, 2: 1 },
+      mrr: 1,
+    });
     // Precision of has_damage at 1: 1 for the damaged query, 0.5 for the clean one (tie).
     expect(metrics.criteria.damage.precision[1]).toBe(0.75);
     expect(metrics.criticalQueries).toBe(1);
     expect(metrics.criticalRecall).toEqual({ 1: 1, 2: 1 });
     expect(metrics.composite[1]).toBeCloseTo(0.7 * 1 + 0.3 * 1, 12);
-    expect(metrics.confusion).toEqual({ damagedAsDamaged: 1, damagedAsClean: 0, cleanAsDamaged: 0.5, cleanAsClean: 0.5, accuracy: 0.75 });
+    expect(metrics.confusion).toEqual({
+      damagedAsDamaged: 1,
+      damagedAsClean: 0,
+      cleanAsDamaged: 0.5,
+      cleanAsClean: 0.5,
+      accuracy: 0.75,
+    });
 
     const withoutCritical = aggregate([clean], [1, 2]);
     expect(withoutCritical.criticalRecall).toEqual({ 1: null, 2: null });

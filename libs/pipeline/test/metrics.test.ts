@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { averagePrecisionAt, compositeScore, hitsAt, mean, precisionAt, recallAt, reciprocalRank, tieGroups, type TieGroup } from '../src/evaluate/metrics';
+import {
+  averagePrecisionAt,
+  compositeScore,
+  hitsAt,
+  mean,
+  precisionAt,
+  recallAt,
+  reciprocalRank,
+  tieGroups,
+  type TieGroup,
+} from '../src/evaluate/metrics';
 
 /** A ranked list from relevance flags, each result with its own score (no ties). */
 function ranked(flags: string): TieGroup[] {
@@ -9,7 +19,11 @@ function ranked(flags: string): TieGroup[] {
 /** Every order of the tied results, each as a list of relevance flags. */
 function orders(groups: readonly TieGroup[]): boolean[][] {
   const permutations = (items: boolean[]): boolean[][] =>
-    items.length <= 1 ? [items] : items.flatMap((item, i) => permutations([...items.slice(0, i), ...items.slice(i + 1)]).map((rest) => [item, ...rest]));
+    items.length <= 1
+      ? [items]
+      : items.flatMap((item, i) =>
+          permutations([...items.slice(0, i), ...items.slice(i + 1)]).map((rest) => [item, ...rest]),
+        );
   return groups.reduce<boolean[][]>(
     (prefixes, { size, relevant }) => {
       const members = Array.from({ length: size }, (_, i) => i < relevant);
@@ -112,16 +126,39 @@ describe('ties: expected values over the orders of tied results', () => {
 
   it('equals the average over every order of the ties of the textbook definitions', () => {
     const cases: { groups: TieGroup[]; total: number }[] = [
-      { groups: [{ size: 2, relevant: 1 }, { size: 3, relevant: 2 }, { size: 1, relevant: 0 }], total: 4 },
-      { groups: [{ size: 1, relevant: 0 }, { size: 4, relevant: 3 }, { size: 2, relevant: 1 }], total: 6 },
+      {
+        groups: [
+          { size: 2, relevant: 1 },
+          { size: 3, relevant: 2 },
+          { size: 1, relevant: 0 },
+        ],
+        total: 4,
+      },
+      {
+        groups: [
+          { size: 1, relevant: 0 },
+          { size: 4, relevant: 3 },
+          { size: 2, relevant: 1 },
+        ],
+        total: 6,
+      },
       { groups: [{ size: 5, relevant: 1 }], total: 1 },
-      { groups: [{ size: 3, relevant: 0 }, { size: 3, relevant: 3 }], total: 10 },
+      {
+        groups: [
+          { size: 3, relevant: 0 },
+          { size: 3, relevant: 3 },
+        ],
+        total: 10,
+      },
     ];
     for (const { groups, total } of cases) {
       const all = orders(groups);
       for (const k of [1, 2, 3, 5, 8]) {
         expect(precisionAt(groups, k)).toBeCloseTo(average(all.map((flags) => plain.precision(flags, k))), 12);
-        expect(averagePrecisionAt(groups, k, total)).toBeCloseTo(average(all.map((flags) => plain.averagePrecision(flags, k, total))), 12);
+        expect(averagePrecisionAt(groups, k, total)).toBeCloseTo(
+          average(all.map((flags) => plain.averagePrecision(flags, k, total))),
+          12,
+        );
       }
       expect(reciprocalRank(groups, total)).toBeCloseTo(average(all.map((flags) => plain.reciprocalRank(flags))), 12);
     }

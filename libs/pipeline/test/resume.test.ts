@@ -7,7 +7,13 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedQdrant, type EmbeddedServer } from '@defect-rag/servers';
-import { copySampleSubset, sampleDatasetOrSkip, startTestPostgres, type TestPostgres, type TestServers } from '@defect-rag/testing';
+import {
+  copySampleSubset,
+  sampleDatasetOrSkip,
+  startTestPostgres,
+  type TestPostgres,
+  type TestServers,
+} from '@defect-rag/testing';
 import { VectorStore } from '@defect-rag/vector-store';
 import { ingestDataset, type Backend } from '../src';
 import { childEnv, cliBin, startTestBackend, testBackend } from './helpers';
@@ -17,7 +23,9 @@ const sample = sampleDatasetOrSkip();
 /** crop id → sha256 of its payload, for every point of the dataset. */
 async function snapshot(store: VectorStore, collection: string, cropIds: string[]): Promise<Map<string, string>> {
   const points = await store.getPoints(collection, cropIds);
-  return new Map(points.map((point) => [point.cropId, createHash('sha256').update(JSON.stringify(point.payload)).digest('hex')]));
+  return new Map(
+    points.map((point) => [point.cropId, createHash('sha256').update(JSON.stringify(point.payload)).digest('hex')]),
+  );
 }
 
 describe.skipIf(!sample)('a run killed with SIGKILL', () => {
@@ -39,12 +47,14 @@ describe.skipIf(!sample)('a run killed with SIGKILL', () => {
     const child = spawn(process.execPath, args, { env: childEnv(servers, dataDir), stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (chunk) => (stderr += chunk));
-    const exited = new Promise<NodeJS.Signals | number | null>((resolve) => child.on('exit', (code, signal) => resolve(signal ?? code)));
+    const exited = new Promise<NodeJS.Signals | number | null>((resolve) =>
+      child.on('exit', (code, signal) => resolve(signal ?? code)),
+    );
 
     const store = new VectorStore({ url: servers.qdrantUrl });
     const dataset = async () => backend.db.datasets.findByName('resumed');
     let killedAt = 0;
-    for (const deadline = Date.now() + 120_000; Date.now() < deadline; ) {
+    for (const deadline = Date.now() + 120_000; Date.now() < deadline;) {
       const found = await dataset();
       const run = found && (await backend.db.runs.list({ datasetId: found.id }, { first: 1 })).items[0];
       if (run?.collection) {
@@ -68,13 +78,17 @@ describe.skipIf(!sample)('a run killed with SIGKILL', () => {
     expect(resumed.points).toBe(resumed.crops.total);
     expect((await backend.db.runs.get(interrupted.id)).status).toBe('SUCCEEDED');
 
-    const cropIds = (await store.scrollPayloads(resumed.collection, { datasetId: resumed.datasetId })).map((ref) => ref.cropId);
+    const cropIds = (await store.scrollPayloads(resumed.collection, { datasetId: resumed.datasetId })).map(
+      (ref) => ref.cropId,
+    );
     const afterResume = await snapshot(store, resumed.collection, cropIds);
 
     await store.deletePoints(resumed.collection, { datasetId: resumed.datasetId });
     const clean = await ingestDataset(backend, { datasetDir: sample!, name: 'resumed' });
     expect(clean.embedded).toBe(clean.crops.total);
-    const cleanCropIds = (await store.scrollPayloads(clean.collection, { datasetId: clean.datasetId })).map((ref) => ref.cropId);
+    const cleanCropIds = (await store.scrollPayloads(clean.collection, { datasetId: clean.datasetId })).map(
+      (ref) => ref.cropId,
+    );
     expect(new Set(cleanCropIds)).toEqual(new Set(cropIds));
     expect(await snapshot(store, clean.collection, cleanCropIds)).toEqual(afterResume);
   });
@@ -101,7 +115,15 @@ describe.skipIf(!sample)('Qdrant stopped in the middle of a run', () => {
   });
 
   it('ends the run FAILED with QDRANT_UNAVAILABLE, and a later run completes it', async () => {
-    const dir = copySampleSubset(sample!, ['cdd_10', 'cdd_13', 'cdd_14', 'cdd_15', 'cdd_16', 'cps_car10', 'cps_car118']);
+    const dir = copySampleSubset(sample!, [
+      'cdd_10',
+      'cdd_13',
+      'cdd_14',
+      'cdd_15',
+      'cdd_16',
+      'cps_car10',
+      'cps_car118',
+    ]);
     const options = { datasetDir: dir, name: 'flaky', batchSize: 2, crop: { balance: false } };
     let runId = '';
     let stopped: Promise<void> | undefined;

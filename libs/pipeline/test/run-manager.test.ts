@@ -15,14 +15,17 @@ describe.skipIf(!sample)('RunManager', () => {
 
   beforeAll(async () => {
     ({ backend, stop } = await startTestBackend());
-    stems = readdirSync(path.join(sample!, 'images')).map((file) => path.parse(file).name).sort();
+    stems = readdirSync(path.join(sample!, 'images'))
+      .map((file) => path.parse(file).name)
+      .sort();
   }, 120_000);
 
   afterAll(async () => {
     await stop?.();
   });
 
-  const dataset = (name: string, count: number) => registerDataset(backend, { path: copySampleSubset(sample!, stems.slice(0, count)), name });
+  const dataset = (name: string, count: number) =>
+    registerDataset(backend, { path: copySampleSubset(sample!, stems.slice(0, count)), name });
 
   /** Resolves once the manager has no job left for the run. */
   const jobEnded = async (manager: RunManager, runId: string) => {
@@ -54,7 +57,9 @@ describe.skipIf(!sample)('RunManager', () => {
     const failure = await manager.startIngestion(id, { modelDir: '/no/such/model' }).catch((error: unknown) => error);
     expect(isDefectRagError(failure, 'MODEL_NOT_FOUND')).toBe(true);
     expect(manager.activeRunIds()).toEqual([]);
-    const unknown = await manager.startIngestion('00000000-0000-4000-8000-000000000000').catch((error: unknown) => error);
+    const unknown = await manager
+      .startIngestion('00000000-0000-4000-8000-000000000000')
+      .catch((error: unknown) => error);
     expect(isDefectRagError(unknown, 'DATASET_NOT_FOUND')).toBe(true);
   });
 
@@ -83,12 +88,23 @@ describe.skipIf(!sample)('RunManager', () => {
   });
 
   it('registerDataset refuses a missing folder and keeps the recorded options of an existing name', async () => {
-    const missing = await registerDataset(backend, { path: '/no/such/folder', name: 'missing' }).catch((error: unknown) => error);
+    const missing = await registerDataset(backend, { path: '/no/such/folder', name: 'missing' }).catch(
+      (error: unknown) => error,
+    );
     expect(isDefectRagError(missing, 'DATASET_NOT_FOUND')).toBe(true);
 
     const first = await dataset('re-registered', 2);
-    await backend.db.datasets.register({ name: first.name, root: first.root, config: { taxonomyFile: null, splitFile: '/some/split.json' } });
+    await backend.db.datasets.register({
+      name: first.name,
+      root: first.root,
+      config: { taxonomyFile: null, splitFile: '/some/split.json' },
+    });
     const moved = await registerDataset(backend, { path: sample!, name: ' re-registered ' });
-    expect(moved).toMatchObject({ id: first.id, name: 're-registered', root: sample, config: { splitFile: '/some/split.json' } });
+    expect(moved).toMatchObject({
+      id: first.id,
+      name: 're-registered',
+      root: sample,
+      config: { splitFile: '/some/split.json' },
+    });
   });
 });

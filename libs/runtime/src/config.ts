@@ -11,10 +11,9 @@ const optionalString = z
   .optional();
 
 const urlWithScheme = (schemes: string[]) =>
-  optionalString.refine(
-    (value) => value === undefined || schemes.some((scheme) => value.startsWith(`${scheme}://`)),
-    { message: `must start with ${schemes.map((s) => `${s}://`).join(' or ')}` },
-  );
+  optionalString.refine((value) => value === undefined || schemes.some((scheme) => value.startsWith(`${scheme}://`)), {
+    message: `must start with ${schemes.map((s) => `${s}://`).join(' or ')}`,
+  });
 
 const configSchema = z.object({
   DATABASE_URL: urlWithScheme(['postgres', 'postgresql']),
@@ -32,7 +31,11 @@ const configSchema = z.object({
   DEFECT_RAG_API_READS_REQUIRE_KEY: z.stringbool().default(false),
   DEFECT_RAG_API_PUBLIC_URL: urlWithScheme(['http', 'https']),
   DEFECT_RAG_API_TIMEOUT_MS: z.coerce.number().int().min(1).default(30_000),
-  DEFECT_RAG_MAX_UPLOAD_BYTES: z.coerce.number().int().min(1).default(10 * 1024 * 1024),
+  DEFECT_RAG_MAX_UPLOAD_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(10 * 1024 * 1024),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOG_FORMAT: z.enum(['pretty', 'json']).default('pretty'),
 });
@@ -98,7 +101,10 @@ export function loadConfig(
     qdrantPort: c.DEFECT_RAG_QDRANT_PORT,
     qdrantShards: c.DEFECT_RAG_QDRANT_SHARDS,
     qdrantReplicationFactor: c.DEFECT_RAG_QDRANT_REPLICATION_FACTOR,
-    apiKeys: c.DEFECT_RAG_API_KEYS?.split(',').map((key) => key.trim()).filter(Boolean) ?? [],
+    apiKeys:
+      c.DEFECT_RAG_API_KEYS?.split(',')
+        .map((key) => key.trim())
+        .filter(Boolean) ?? [],
     apiReadsRequireKey: c.DEFECT_RAG_API_READS_REQUIRE_KEY,
     apiPublicUrl: c.DEFECT_RAG_API_PUBLIC_URL?.replace(/\/+$/, ''),
     apiTimeoutMs: c.DEFECT_RAG_API_TIMEOUT_MS,

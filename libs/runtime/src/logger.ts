@@ -12,7 +12,14 @@ export function createLogger(level: string = process.env.LOG_LEVEL ?? 'info', fo
   return pino({ name: 'defect-rag', level }, format === 'json' ? destination : prettyLines(destination));
 }
 
-const LEVEL_NAMES: Record<number, string> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' };
+const LEVEL_NAMES: Record<number, string> = {
+  10: 'trace',
+  20: 'debug',
+  30: 'info',
+  40: 'warn',
+  50: 'error',
+  60: 'fatal',
+};
 const OMITTED = new Set(['level', 'time', 'pid', 'hostname', 'name', 'msg']);
 
 function prettyLines(out: { write(line: string): unknown }): pino.DestinationStream {
@@ -23,7 +30,9 @@ function prettyLines(out: { write(line: string): unknown }): pino.DestinationStr
         .filter(([key]) => !OMITTED.has(key))
         .map(([key, value]) => `${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`);
       const clock = new Date(Number(time)).toISOString().slice(11, 19);
-      out.write(`${clock} ${(LEVEL_NAMES[Number(level)] ?? String(level)).padEnd(5)} ${String(msg ?? '')}${fields.length ? `  ${fields.join(' ')}` : ''}\n`);
+      out.write(
+        `${clock} ${(LEVEL_NAMES[Number(level)] ?? String(level)).padEnd(5)} ${String(msg ?? '')}${fields.length ? `  ${fields.join(' ')}` : ''}\n`,
+      );
     },
   };
 }

@@ -79,7 +79,10 @@ export async function startManagedServer<P extends Ports>(spec: ServerSpec<P>): 
   });
 }
 
-async function reuseRunning<P extends Ports>(spec: ServerSpec<P>, state: ServerState): Promise<ManagedServer<P> | undefined> {
+async function reuseRunning<P extends Ports>(
+  spec: ServerSpec<P>,
+  state: ServerState,
+): Promise<ManagedServer<P> | undefined> {
   if (!isServerAlive(state.pid, spec.commandLineMarker)) return undefined;
   const conflicts = Object.entries(spec.ports).filter(
     ([name, wanted]) => state.ports[name] === undefined || (wanted !== 0 && state.ports[name] !== wanted),

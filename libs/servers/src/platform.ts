@@ -11,10 +11,7 @@ const thisHost: Host = { platform: process.platform, arch: process.arch };
  * The bundled PostgreSQL and Qdrant binaries are the Linux x64 builds; anywhere else the user has
  * to point defect-rag at servers of their own, so the error says which variable does that.
  */
-export function assertEmbeddedSupported(
-  server: 'PostgreSQL' | 'Qdrant',
-  host: Host = thisHost,
-): void {
+export function assertEmbeddedSupported(server: 'PostgreSQL' | 'Qdrant', host: Host = thisHost): void {
   if (host.platform === 'linux' && host.arch === 'x64') return;
   const variable = server === 'PostgreSQL' ? 'DATABASE_URL' : 'QDRANT_URL';
   throw new DefectRagError(

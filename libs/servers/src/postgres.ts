@@ -254,10 +254,12 @@ async function ensureDatabase(port: number, credentials: Credentials): Promise<v
   try {
     const { rowCount } = await client.query('select 1 from pg_database where datname = $1', [DATABASE_NAME]);
     if (rowCount === 0) {
-      await client.query(`create database ${client.escapeIdentifier(DATABASE_NAME)}`).catch((error: { code?: string }) => {
-        // Another process created it between our check and our create.
-        if (error.code !== '42P04') throw error;
-      });
+      await client
+        .query(`create database ${client.escapeIdentifier(DATABASE_NAME)}`)
+        .catch((error: { code?: string }) => {
+          // Another process created it between our check and our create.
+          if (error.code !== '42P04') throw error;
+        });
     }
   } finally {
     await client.end();

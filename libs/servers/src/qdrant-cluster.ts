@@ -85,7 +85,9 @@ async function clusterLayout(dir: string, nodes: number): Promise<NodePorts[]> {
   }
   const parsed = clusterFileSchema.safeParse(JSON.parse(await readFile(file, 'utf8')));
   if (!parsed.success) {
-    throw new DefectRagError('CONFIG_INVALID', `${file} is not a cluster layout; delete ${dir} to start over.`, { file });
+    throw new DefectRagError('CONFIG_INVALID', `${file} is not a cluster layout; delete ${dir} to start over.`, {
+      file,
+    });
   }
   if (parsed.data.nodes.length !== nodes) {
     throw new DefectRagError(

@@ -46,7 +46,10 @@ describe('startEmbeddedPostgres', () => {
     const pgdata = path.join(serverDir, 'pgdata');
     expect(existsSync(path.join(pgdata, 'PG_VERSION'))).toBe(true);
     // As root the server runs as `postgres` (it refuses root); otherwise as ourselves.
-    const expectedOwner = process.getuid!() === 0 ? Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' })) : process.getuid!();
+    const expectedOwner =
+      process.getuid!() === 0
+        ? Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }))
+        : process.getuid!();
     expect(statSync(pgdata).uid).toBe(expectedOwner);
     expect(statSync(path.join(serverDir, 'credentials.json')).mode & 0o077).toBe(0);
   });

@@ -73,7 +73,9 @@ describe('startEmbeddedQdrant', () => {
     const otherPort = server.port === 65535 ? server.port - 1 : server.port + 1;
     const error = await startEmbeddedQdrant({ dataDir: serverDir, httpPort: otherPort }).catch((e: unknown) => e);
     expect(isDefectRagError(error, 'DATA_DIR_BUSY')).toBe(true);
-    expect((error as Error).message).toMatch(new RegExp(`in use by Qdrant \\(pid \\d+, ports http ${server.port}, grpc \\d+\\)`));
+    expect((error as Error).message).toMatch(
+      new RegExp(`in use by Qdrant \\(pid \\d+, ports http ${server.port}, grpc \\d+\\)`),
+    );
   });
 
   it('recovers from a server that was killed, keeping the collection', async () => {
@@ -112,7 +114,9 @@ describe('startEmbeddedQdrant on a fresh data dir', () => {
     const binary = { path: qdrantBinaryInfo().path!, sha256: '0'.repeat(64) };
     const error = await startEmbeddedQdrant({ dataDir, binary }).catch((e: unknown) => e);
     expect(isDefectRagError(error, 'BINARY_CHECKSUM_MISMATCH')).toBe(true);
-    expect((error as Error).message).toContain(`has sha256 ${qdrantBinaryInfo().sha256}, but ${'0'.repeat(64)} was expected`);
+    expect((error as Error).message).toContain(
+      `has sha256 ${qdrantBinaryInfo().sha256}, but ${'0'.repeat(64)} was expected`,
+    );
     expect(existsSync(path.join(dataDir, 'server.json'))).toBe(false);
     expect(existsSync(path.join(dataDir, 'server.log'))).toBe(false);
   });
@@ -130,7 +134,12 @@ describe('startEmbeddedQdrant on a fresh data dir', () => {
 
     // What a crash leaves behind: state and a start lock naming a process that no longer exists.
     const gone = deadPid();
-    const stale = { pid: gone, ownerPid: gone, ports: { http: first.port, grpc: 1 }, startedAt: new Date().toISOString() };
+    const stale = {
+      pid: gone,
+      ownerPid: gone,
+      ports: { http: first.port, grpc: 1 },
+      startedAt: new Date().toISOString(),
+    };
     await writeFile(path.join(dataDir, 'server.json'), JSON.stringify(stale));
     await writeFile(path.join(dataDir, 'start.lock'), String(gone));
     const recovered = await startEmbeddedQdrant({ dataDir });

@@ -53,8 +53,10 @@ export function validateTaxonomy(taxonomy: Taxonomy): Vocabulary {
   const partLabelByKey = new Map<string, string>();
   for (const { label, zone, area } of taxonomy.parts) {
     const at = `parts.${label}`;
-    if (!zoneNames.has(zone)) throw fail(`${at}.zone`, `unknown zone '${zone}' (zones: ${[...zoneNames.keys()].join(', ')})`);
-    if (!areaNames.has(area)) throw fail(`${at}.area`, `unknown area '${area}' (areas: ${[...areaNames.keys()].join(', ')})`);
+    if (!zoneNames.has(zone))
+      throw fail(`${at}.zone`, `unknown zone '${zone}' (zones: ${[...zoneNames.keys()].join(', ')})`);
+    if (!areaNames.has(area))
+      throw fail(`${at}.area`, `unknown area '${area}' (areas: ${[...areaNames.keys()].join(', ')})`);
     const key = labelKey(label);
     if (key === '') throw fail(at, 'the label has no letters left after folding');
     const existing = partByKey.get(key);
@@ -69,7 +71,10 @@ export function validateTaxonomy(taxonomy: Taxonomy): Vocabulary {
     const allowed: readonly string[] = PLACEHOLDERS[template];
     for (const [, name] of taxonomy.descriptions[template].matchAll(/\{([^{}]*)\}/g)) {
       if (!allowed.includes(name ?? '')) {
-        throw fail(`descriptions.${template}`, `unknown placeholder {${name}} (allowed: ${allowed.map((p) => `{${p}}`).join(' ')})`);
+        throw fail(
+          `descriptions.${template}`,
+          `unknown placeholder {${name}} (allowed: ${allowed.map((p) => `{${p}}`).join(' ')})`,
+        );
       }
     }
   }

@@ -3,12 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isDefectRagError } from '@defect-rag/runtime';
-import {
-  DEFAULT_TAXONOMY_FILE,
-  findDatasetTaxonomy,
-  loadTaxonomy,
-  TaxonomyNormalizer,
-} from '../src';
+import { DEFAULT_TAXONOMY_FILE, findDatasetTaxonomy, loadTaxonomy, TaxonomyNormalizer } from '../src';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'taxonomy-test-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -96,12 +91,12 @@ descriptions:
     ['a wrong type', 'damage_types:\n  - id: dent\n    critical: "yes"\n', 'damage_types[0].critical'],
     ['a part on an unknown zone', 'parts:\n  spoiler: { zone: top, area: roof }\n', 'parts.spoiler.zone'],
     ['a part on an unknown area', 'parts:\n  spoiler: { zone: rear, area: wing }\n', 'parts.spoiler.area'],
+    ['a synonym used by two types', 'damage_types:\n  - id: dent\n    synonyms: [rayones]\n', 'damage_types[2]'],
     [
-      'a synonym used by two types',
-      'damage_types:\n  - id: dent\n    synonyms: [rayones]\n',
-      'damage_types[2]',
+      'the reserved id',
+      'damage_types:\n  - { id: unknown, name: x, plural: xs, critical: false, visual: x }\n',
+      'damage_types[10].id',
     ],
-    ['the reserved id', 'damage_types:\n  - { id: unknown, name: x, plural: xs, critical: false, visual: x }\n', 'damage_types[10].id'],
     ['an unknown placeholder', 'descriptions:\n  clean: "Clean {zone}."\n', 'descriptions.clean'],
   ])('rejects %s, naming the file and key', (_what, yaml, key) => {
     const file = writeOverride(yaml);

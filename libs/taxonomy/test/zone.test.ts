@@ -6,7 +6,12 @@ const zone = (overlaps: PartOverlap[]) => zoneOfCrop(overlaps, new TaxonomyNorma
 
 describe('zoneOfCrop', () => {
   it('takes the part with the largest overlap', () => {
-    expect(zone([{ label: 'hood', overlap: 500 }, { label: 'rear_bumper', overlap: 900 }])).toEqual({
+    expect(
+      zone([
+        { label: 'hood', overlap: 500 },
+        { label: 'rear_bumper', overlap: 900 },
+      ]),
+    ).toEqual({
       vehicle_zone: 'rear',
       area: 'bumper',
     });

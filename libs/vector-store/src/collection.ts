@@ -76,5 +76,6 @@ export function checkExistingCollection(name: string, spec: CollectionSpec, info
     if (params.distance !== 'Cosine') throw mismatch(`its "${name}" vectors use ${params.distance} distance`);
   }
   const storedModel = info.config.metadata?.model_id;
-  if (storedModel !== undefined && storedModel !== spec.modelId) throw mismatch(`was made for model "${String(storedModel)}"`);
+  if (storedModel !== undefined && storedModel !== spec.modelId)
+    throw mismatch(`was made for model "${String(storedModel)}"`);
 }

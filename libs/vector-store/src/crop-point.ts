@@ -21,9 +21,7 @@ export const cropPayloadSchema = z.object({
   vehicle_zone: z.string(),
   area: z.string(),
   damage_types: z.array(z.string()),
-  defects: z.array(
-    z.object({ label: z.string(), type: z.string(), box: boxSchema, visible_fraction: z.number() }),
-  ),
+  defects: z.array(z.object({ label: z.string(), type: z.string(), box: boxSchema, visible_fraction: z.number() })),
   text_description: z.string(),
   /** Row and column of a clean crop in its grid; null for damage crops. */
   grid_pos: z.tuple([z.number(), z.number()]).nullable(),
@@ -73,4 +71,9 @@ export interface StoredCropRef {
 
 export const storedCropRefSchema = cropPayloadSchema
   .pick({ crop_id: true, image_id: true, content_hash: true, split: true })
-  .transform((ref): StoredCropRef => ({ cropId: ref.crop_id, imageId: ref.image_id, contentHash: ref.content_hash, split: ref.split }));
+  .transform((ref): StoredCropRef => ({
+    cropId: ref.crop_id,
+    imageId: ref.image_id,
+    contentHash: ref.content_hash,
+    split: ref.split,
+  }));

@@ -18,6 +18,11 @@ export async function pingQdrant(url: string, apiKey?: string, timeoutMs = 5000)
     const collections = (await get('/collections')) as { result?: { collections?: unknown[] } };
     return { version: String(root.version ?? 'unknown'), collections: collections.result?.collections?.length ?? 0 };
   } catch (error) {
-    throw new DefectRagError('QDRANT_UNAVAILABLE', `Qdrant at ${url} does not answer: ${(error as Error).message}`, { url }, { cause: error });
+    throw new DefectRagError(
+      'QDRANT_UNAVAILABLE',
+      `Qdrant at ${url} does not answer: ${(error as Error).message}`,
+      { url },
+      { cause: error },
+    );
   }
 }

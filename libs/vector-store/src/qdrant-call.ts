@@ -45,11 +45,18 @@ function toStoreError(error: unknown, context: RequestContext, attempts: number)
   if (error instanceof QdrantHttpError) {
     const { message } = error;
     if (error.status === 401 || error.status === 403) {
-      return new DefectRagError('CONFIG_INVALID', `Qdrant at ${url} refused ${what} (${reason(error)}): check the API key`, details, { cause: error });
+      return new DefectRagError(
+        'CONFIG_INVALID',
+        `Qdrant at ${url} refused ${what} (${reason(error)}): check the API key`,
+        details,
+        { cause: error },
+      );
     }
     // Our requests name collections, vectors and, for a search by crop, a point: Qdrant's message tells a missing point apart.
     if (error.status === 404 && /no point with id/i.test(message)) {
-      return new DefectRagError('CROP_NOT_FOUND', `${what}: the crop is not in ${collection}`, details, { cause: error });
+      return new DefectRagError('CROP_NOT_FOUND', `${what}: the crop is not in ${collection}`, details, {
+        cause: error,
+      });
     }
     if (error.status === 404) {
       return new DefectRagError(
@@ -60,7 +67,12 @@ function toStoreError(error: unknown, context: RequestContext, attempts: number)
       );
     }
     if (error.status === 400 && /dimension/i.test(message)) {
-      return new DefectRagError('COLLECTION_MISMATCH', `${what}: ${message}; the collection was made for another model`, details, { cause: error });
+      return new DefectRagError(
+        'COLLECTION_MISMATCH',
+        `${what}: ${message}; the collection was made for another model`,
+        details,
+        { cause: error },
+      );
     }
     return new DefectRagError('INTERNAL', `Qdrant at ${url} rejected ${what}: ${message}`, details, { cause: error });
   }

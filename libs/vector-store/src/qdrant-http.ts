@@ -44,13 +44,18 @@ export class QdrantHttp {
 
   /** Sends one request and returns the `result` of Qdrant's answer. */
   request<T>(method: Method, path: string, body?: unknown): Promise<T> {
-    const payload = body === undefined ? undefined : Buffer.from(body instanceof RawJson ? body.text : JSON.stringify(body));
+    const payload =
+      body === undefined ? undefined : Buffer.from(body instanceof RawJson ? body.text : JSON.stringify(body));
     const target = new URL(path.replace(/^\//, ''), this.url.endsWith('/') ? this.url : `${this.url}/`);
     const send = target.protocol === 'https:' ? https.request : http.request;
     return new Promise<T>((resolve, reject) => {
       const request = send(
         target,
-        { method, agent: this.agent, headers: { ...this.headers, ...(payload ? { 'content-length': payload.length } : {}) } },
+        {
+          method,
+          agent: this.agent,
+          headers: { ...this.headers, ...(payload ? { 'content-length': payload.length } : {}) },
+        },
         (response) => {
           const chunks: Buffer[] = [];
           response.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -65,11 +70,19 @@ export class QdrantHttp {
               return;
             }
             if (status >= 200 && status < 300) resolve(answer.result as T);
-            else reject(new QdrantHttpError(status, (typeof answer.status === 'object' && answer.status.error) || `HTTP ${status}`));
+            else
+              reject(
+                new QdrantHttpError(
+                  status,
+                  (typeof answer.status === 'object' && answer.status.error) || `HTTP ${status}`,
+                ),
+              );
           });
         },
       );
-      request.setTimeout(REQUEST_TIMEOUT_MS, () => request.destroy(new QdrantTimeoutError(`no answer within ${REQUEST_TIMEOUT_MS / 1000} s`)));
+      request.setTimeout(REQUEST_TIMEOUT_MS, () =>
+        request.destroy(new QdrantTimeoutError(`no answer within ${REQUEST_TIMEOUT_MS / 1000} s`)),
+      );
       request.on('error', reject);
       request.end(payload);
     });

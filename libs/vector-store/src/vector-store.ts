@@ -1,7 +1,13 @@
 import type { Schemas } from '@qdrant/js-client-rest';
 import { z } from 'zod';
 import { DefectRagError } from '@defect-rag/runtime';
-import { checkExistingCollection, collectionDefinition, collectionNameFor, PAYLOAD_INDEXES, type CollectionSpec } from './collection';
+import {
+  checkExistingCollection,
+  collectionDefinition,
+  collectionNameFor,
+  PAYLOAD_INDEXES,
+  type CollectionSpec,
+} from './collection';
 import {
   cropPayloadSchema,
   storedCropRefSchema,
@@ -121,7 +127,8 @@ export class VectorStore {
   async ensureCollection(spec: CollectionSpec): Promise<string> {
     checkSpec(spec);
     const name = collectionNameFor(spec.modelId, spec.dimension);
-    const send = <T>(method: 'GET' | 'PUT', path: string, body?: unknown) => this.send<T>(`create collection ${name}`, name, method, path, body);
+    const send = <T>(method: 'GET' | 'PUT', path: string, body?: unknown) =>
+      this.send<T>(`create collection ${name}`, name, method, path, body);
     const exists = async () => (await send<{ exists: boolean }>('GET', collectionPath(name, '/exists'))).exists;
     if (!(await exists())) {
       try {
@@ -143,7 +150,8 @@ export class VectorStore {
   /** Writes the points (a crop already stored is overwritten, never duplicated); returns how many. */
   async upsert(collection: string, points: readonly CropPoint[], options: UpsertOptions = {}): Promise<number> {
     const { batchSize = DEFAULT_BATCH_SIZE, concurrency = 1 } = options;
-    if (!(batchSize >= 1 && concurrency >= 1)) throw new DefectRagError('BAD_INPUT', 'batchSize and concurrency must be at least 1');
+    if (!(batchSize >= 1 && concurrency >= 1))
+      throw new DefectRagError('BAD_INPUT', 'batchSize and concurrency must be at least 1');
     let next = 0;
     let failed = false;
     const worker = async () => {
@@ -152,7 +160,13 @@ export class VectorStore {
         next += batchSize;
         try {
           const body = new RawJson(`{"points":[${batch.map(pointJson).join(',')}]}`);
-          await this.send(`upsert into ${collection}`, collection, 'PUT', collectionPath(collection, '/points?wait=true'), body);
+          await this.send(
+            `upsert into ${collection}`,
+            collection,
+            'PUT',
+            collectionPath(collection, '/points?wait=true'),
+            body,
+          );
         } catch (error) {
           failed = true;
           throw error;
@@ -172,26 +186,48 @@ export class VectorStore {
       body = { points: selector.cropIds.map(pointIdForCrop) };
     } else {
       const filter = toQdrantFilter(selector);
-      if (!filter) throw new DefectRagError('BAD_INPUT', `refusing to delete every point of ${collection}: give a filter or crop ids`);
+      if (!filter)
+        throw new DefectRagError(
+          'BAD_INPUT',
+          `refusing to delete every point of ${collection}: give a filter or crop ids`,
+        );
       body = { filter };
     }
-    await this.send(`delete from ${collection}`, collection, 'POST', collectionPath(collection, '/points/delete?wait=true'), body);
+    await this.send(
+      `delete from ${collection}`,
+      collection,
+      'POST',
+      collectionPath(collection, '/points/delete?wait=true'),
+      body,
+    );
   }
 
   /** The stored crops among `cropIds`, in that order; ids not stored are left out. */
-  async getPoints(collection: string, cropIds: readonly string[], options: { withVectors?: boolean } = {}): Promise<StoredCropPoint[]> {
+  async getPoints(
+    collection: string,
+    cropIds: readonly string[],
+    options: { withVectors?: boolean } = {},
+  ): Promise<StoredCropPoint[]> {
     if (cropIds.length === 0) return [];
-    const records = await this.send<Schemas['Record'][]>(`read points of ${collection}`, collection, 'POST', collectionPath(collection, '/points'), {
-      ids: cropIds.map(pointIdForCrop),
-      with_payload: true,
-      with_vector: options.withVectors ? [...VECTOR_NAMES] : false,
-    } satisfies Schemas['PointRequest']);
+    const records = await this.send<Schemas['Record'][]>(
+      `read points of ${collection}`,
+      collection,
+      'POST',
+      collectionPath(collection, '/points'),
+      {
+        ids: cropIds.map(pointIdForCrop),
+        with_payload: true,
+        with_vector: options.withVectors ? [...VECTOR_NAMES] : false,
+      } satisfies Schemas['PointRequest'],
+    );
     const byCrop = new Map<string, StoredCropPoint>();
     for (const record of records) {
       const payload = parsePayload(collection, record.id, record.payload);
       const stored: StoredCropPoint = { cropId: payload.crop_id, payload };
       if (options.withVectors) {
-        const [fused, image, text] = VECTOR_NAMES.map((name) => storedVector(collection, record.id, record.vector, name));
+        const [fused, image, text] = VECTOR_NAMES.map((name) =>
+          storedVector(collection, record.id, record.vector, name),
+        );
         stored.vectors = { fused: fused!, image: image!, text: text! };
       }
       byCrop.set(stored.cropId, stored);
@@ -202,10 +238,16 @@ export class VectorStore {
   /** Moves stored crops to another split (or none) without touching their vectors or the rest of their payload. */
   async setSplit(collection: string, cropIds: readonly string[], split: CropPayload['split']): Promise<void> {
     if (cropIds.length === 0) return;
-    await this.send(`set the split of crops in ${collection}`, collection, 'POST', collectionPath(collection, '/points/payload?wait=true'), {
-      payload: { split },
-      points: cropIds.map(pointIdForCrop),
-    } satisfies Schemas['SetPayload']);
+    await this.send(
+      `set the split of crops in ${collection}`,
+      collection,
+      'POST',
+      collectionPath(collection, '/points/payload?wait=true'),
+      {
+        payload: { split },
+        points: cropIds.map(pointIdForCrop),
+      } satisfies Schemas['SetPayload'],
+    );
   }
 
   /** Crop id, image id, content hash and split of every stored crop the filter matches (for resume and change detection). */
@@ -213,13 +255,19 @@ export class VectorStore {
     const refs: StoredCropRef[] = [];
     let offset: Schemas['ExtendedPointId'] | null = null;
     do {
-      const page: Schemas['ScrollResult'] = await this.send(`scroll ${collection}`, collection, 'POST', collectionPath(collection, '/points/scroll'), {
-        filter: toQdrantFilter(filter),
-        limit: SCROLL_PAGE,
-        offset,
-        with_payload: ['crop_id', 'image_id', 'content_hash', 'split'],
-        with_vector: false,
-      } satisfies Schemas['ScrollRequest']);
+      const page: Schemas['ScrollResult'] = await this.send(
+        `scroll ${collection}`,
+        collection,
+        'POST',
+        collectionPath(collection, '/points/scroll'),
+        {
+          filter: toQdrantFilter(filter),
+          limit: SCROLL_PAGE,
+          offset,
+          with_payload: ['crop_id', 'image_id', 'content_hash', 'split'],
+          with_vector: false,
+        } satisfies Schemas['ScrollRequest'],
+      );
       for (const point of page.points) refs.push(parseWith(storedCropRefSchema, collection, point.id, point.payload));
       // The generated type allows an object here; Qdrant only ever returns the next point's id or null.
       offset = (page.next_page_offset as Schemas['ExtendedPointId'] | null | undefined) ?? null;
@@ -229,10 +277,16 @@ export class VectorStore {
 
   /** Exact number of stored crops the filter matches. */
   async count(collection: string, filter: CropFilter = {}): Promise<number> {
-    const result = await this.send<Schemas['CountResult']>(`count ${collection}`, collection, 'POST', collectionPath(collection, '/points/count'), {
-      filter: toQdrantFilter(filter),
-      exact: true,
-    } satisfies Schemas['CountRequest']);
+    const result = await this.send<Schemas['CountResult']>(
+      `count ${collection}`,
+      collection,
+      'POST',
+      collectionPath(collection, '/points/count'),
+      {
+        filter: toQdrantFilter(filter),
+        exact: true,
+      } satisfies Schemas['CountRequest'],
+    );
     return result.count;
   }
 
@@ -241,12 +295,18 @@ export class VectorStore {
    * crop with several damage types counts once for each.
    */
   async facets(collection: string, key: FacetKey, filter: CropFilter = {}): Promise<FacetCount[]> {
-    const result = await this.send<Schemas['FacetResponse']>(`count ${collection} by ${key}`, collection, 'POST', collectionPath(collection, '/facet'), {
-      key,
-      filter: toQdrantFilter(filter),
-      exact: true,
-      limit: FACET_LIMIT,
-    } satisfies Schemas['FacetRequest']);
+    const result = await this.send<Schemas['FacetResponse']>(
+      `count ${collection} by ${key}`,
+      collection,
+      'POST',
+      collectionPath(collection, '/facet'),
+      {
+        key,
+        filter: toQdrantFilter(filter),
+        exact: true,
+        limit: FACET_LIMIT,
+      } satisfies Schemas['FacetRequest'],
+    );
     return result.hits.map((hit) => ({ value: hit.value as string | boolean, count: hit.count }));
   }
 
@@ -262,7 +322,13 @@ export class VectorStore {
   async searchByCrop(collection: string, cropId: string, options: SearchOptions): Promise<SearchHit[]> {
     const pointId = pointIdForCrop(cropId);
     const filter = toQdrantFilter(options.filter ?? {}) ?? {};
-    return this.query(collection, options, pointId, { ...filter, must_not: [{ has_id: [pointId] }] }, `search ${collection} by crop "${cropId}"`);
+    return this.query(
+      collection,
+      options,
+      pointId,
+      { ...filter, must_not: [{ has_id: [pointId] }] },
+      `search ${collection} by crop "${cropId}"`,
+    );
   }
 
   /** `query` is a vector or the id of a stored point whose vector Qdrant uses. */
@@ -276,19 +342,25 @@ export class VectorStore {
     if (!(Number.isInteger(options.limit) && options.limit >= 1)) {
       throw new DefectRagError('BAD_INPUT', `search limit must be a positive integer, got ${options.limit}`);
     }
-    const result = await this.send<Schemas['QueryResponse']>(what, collection, 'POST', collectionPath(collection, '/points/query'), {
-      query,
-      using: options.using,
-      filter,
-      limit: options.limit,
-      score_threshold: options.scoreThreshold,
-      params: {
-        hnsw_ef: options.hnswEf ?? DEFAULT_HNSW_EF,
-        exact: options.exact ?? (await this.scanExactly(collection, options)),
-        quantization: QUANTIZED_SEARCH,
-      },
-      with_payload: true,
-    } satisfies Schemas['QueryRequest']);
+    const result = await this.send<Schemas['QueryResponse']>(
+      what,
+      collection,
+      'POST',
+      collectionPath(collection, '/points/query'),
+      {
+        query,
+        using: options.using,
+        filter,
+        limit: options.limit,
+        score_threshold: options.scoreThreshold,
+        params: {
+          hnsw_ef: options.hnswEf ?? DEFAULT_HNSW_EF,
+          exact: options.exact ?? (await this.scanExactly(collection, options)),
+          quantization: QUANTIZED_SEARCH,
+        },
+        with_payload: true,
+      } satisfies Schemas['QueryRequest'],
+    );
     return result.points.map((point) => {
       const payload = parsePayload(collection, point.id, point.payload);
       return { score: point.score, cropId: payload.crop_id, payload };
@@ -306,10 +378,16 @@ export class VectorStore {
     if (filter === undefined) return false;
     const { points, dimension } = await this.collectionSize(collection, options.using);
     if (points * dimension <= EXACT_SCAN_FLOATS) return true;
-    const result = await this.send<Schemas['CountResult']>(`count ${collection}`, collection, 'POST', collectionPath(collection, '/points/count'), {
-      filter,
-      exact: false,
-    } satisfies Schemas['CountRequest']);
+    const result = await this.send<Schemas['CountResult']>(
+      `count ${collection}`,
+      collection,
+      'POST',
+      collectionPath(collection, '/points/count'),
+      {
+        filter,
+        exact: false,
+      } satisfies Schemas['CountRequest'],
+    );
     return result.count * dimension <= EXACT_SCAN_FLOATS;
   }
 
@@ -321,11 +399,18 @@ export class VectorStore {
     const key = `${collection} ${using}`;
     const cached = this.sizes.get(key);
     if (cached && cached.until > Date.now()) return cached.size;
-    const size = this.send<Schemas['CollectionInfo']>(`read ${collection}`, collection, 'GET', collectionPath(collection)).then((info) => {
+    const size = this.send<Schemas['CollectionInfo']>(
+      `read ${collection}`,
+      collection,
+      'GET',
+      collectionPath(collection),
+    ).then((info) => {
       const vectors = info.config.params.vectors as Record<string, { size?: number }> | undefined;
       const dimension = vectors?.[using]?.size;
       if (dimension === undefined) {
-        throw new DefectRagError('COLLECTION_MISMATCH', `collection ${collection} has no dense "${using}" vector`, { collection });
+        throw new DefectRagError('COLLECTION_MISMATCH', `collection ${collection} has no dense "${using}" vector`, {
+          collection,
+        });
       }
       return { points: info.points_count ?? 0, dimension };
     });
@@ -335,7 +420,13 @@ export class VectorStore {
   }
 
   /** One request through the retry and error translation of `callQdrant`. */
-  private send<T>(what: string, collection: string, method: 'GET' | 'PUT' | 'POST', path: string, body?: unknown): Promise<T> {
+  private send<T>(
+    what: string,
+    collection: string,
+    method: 'GET' | 'PUT' | 'POST',
+    path: string,
+    body?: unknown,
+  ): Promise<T> {
     return callQdrant({ url: this.url, what, collection }, () => this.http.request<T>(method, path, body));
   }
 }
@@ -345,7 +436,9 @@ function checkSpec(spec: CollectionSpec): void {
   const problems = [
     spec.modelId.trim() === '' && 'modelId is empty',
     !positiveInt(spec.dimension) && `dimension must be a positive integer, got ${spec.dimension}`,
-    spec.hnsw && !(positiveInt(spec.hnsw.m) && positiveInt(spec.hnsw.efConstruct)) && 'hnsw m and efConstruct must be positive integers',
+    spec.hnsw &&
+      !(positiveInt(spec.hnsw.m) && positiveInt(spec.hnsw.efConstruct)) &&
+      'hnsw m and efConstruct must be positive integers',
     spec.sharding &&
       !(positiveInt(spec.sharding.shards) && positiveInt(spec.sharding.replicationFactor)) &&
       'shards and replicationFactor must be positive integers',
@@ -353,7 +446,12 @@ function checkSpec(spec: CollectionSpec): void {
   if (problems.length > 0) throw new DefectRagError('BAD_INPUT', `invalid collection spec: ${problems.join('; ')}`);
 }
 
-function parseWith<S extends z.ZodType>(schema: S, collection: string, id: Schemas['ExtendedPointId'], payload: unknown): z.output<S> {
+function parseWith<S extends z.ZodType>(
+  schema: S,
+  collection: string,
+  id: Schemas['ExtendedPointId'],
+  payload: unknown,
+): z.output<S> {
   const parsed = schema.safeParse(payload);
   if (!parsed.success) {
     throw new DefectRagError(
@@ -370,10 +468,18 @@ function parsePayload(collection: string, id: Schemas['ExtendedPointId'], payloa
 }
 
 /** One named vector of a point as Qdrant returned it. */
-function storedVector(collection: string, id: Schemas['ExtendedPointId'], vectors: unknown, name: VectorName): number[] {
+function storedVector(
+  collection: string,
+  id: Schemas['ExtendedPointId'],
+  vectors: unknown,
+  name: VectorName,
+): number[] {
   const vector = (vectors as Record<string, unknown> | null | undefined)?.[name];
   if (!Array.isArray(vector)) {
-    throw new DefectRagError('COLLECTION_MISMATCH', `point ${id} of ${collection} has no dense "${name}" vector`, { collection, pointId: id });
+    throw new DefectRagError('COLLECTION_MISMATCH', `point ${id} of ${collection} has no dense "${name}" vector`, {
+      collection,
+      pointId: id,
+    });
   }
   return vector as number[];
 }

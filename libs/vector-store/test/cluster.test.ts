@@ -20,12 +20,26 @@ describe('a 3-node Qdrant cluster with one node down', () => {
       name: `search ${using}`,
       run: (store: VectorStore) => store.search(collection, { vector: points[5]!.vectors[using], using, limit: 20 }),
     })),
-    ...([{ hasDamage: true }, { zones: ['roof', 'rear'] }, { damageTypes: ['broken_glass'], split: 'train' }] as CropFilter[]).map((filter) => ({
+    ...(
+      [
+        { hasDamage: true },
+        { zones: ['roof', 'rear'] },
+        { damageTypes: ['broken_glass'], split: 'train' },
+      ] as CropFilter[]
+    ).map((filter) => ({
       name: `filtered search ${JSON.stringify(filter)}`,
-      run: (store: VectorStore) => store.search(collection, { vector: points[9]!.vectors.fused, using: 'fused', filter, limit: 20 }),
+      run: (store: VectorStore) =>
+        store.search(collection, { vector: points[9]!.vectors.fused, using: 'fused', filter, limit: 20 }),
     })),
-    { name: 'exact search', run: (store) => store.search(collection, { vector: points[1]!.vectors.text, using: 'text', limit: 50, exact: true }) },
-    { name: 'search by crop', run: (store) => store.searchByCrop(collection, points[42]!.cropId, { using: 'image', limit: 20 }) },
+    {
+      name: 'exact search',
+      run: (store) =>
+        store.search(collection, { vector: points[1]!.vectors.text, using: 'text', limit: 50, exact: true }),
+    },
+    {
+      name: 'search by crop',
+      run: (store) => store.searchByCrop(collection, points[42]!.cropId, { using: 'image', limit: 20 }),
+    },
     { name: 'count', run: (store) => store.count(collection, { hasDamage: false }) },
     { name: 'facets', run: (store) => store.facets(collection, 'vehicle_zone') },
   ];
@@ -40,7 +54,11 @@ describe('a 3-node Qdrant cluster with one node down', () => {
 
   it('answers every search through each surviving node exactly as before the node stopped', async () => {
     const store = new VectorStore({ url: cluster.urls[0]! });
-    collection = await store.ensureCollection({ modelId: 'cluster', dimension: DIMENSION, sharding: { shards: 3, replicationFactor: 2 } });
+    collection = await store.ensureCollection({
+      modelId: 'cluster',
+      dimension: DIMENSION,
+      sharding: { shards: 3, replicationFactor: 2 },
+    });
     await store.upsert(collection, points, { batchSize: 50, concurrency: 2 });
     expect(await store.count(collection)).toBe(points.length);
 

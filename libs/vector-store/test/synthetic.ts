@@ -5,7 +5,12 @@ export const DIMENSION = 16;
 export const MODEL_ID = 'test/tiny-clip';
 
 const ZONES = ['front', 'front', 'front', 'side', 'side', 'rear', 'roof'];
-const AREA_OF_ZONE: Record<string, string> = { front: 'exterior-front', side: 'exterior-side', rear: 'exterior-rear', roof: 'exterior-top' };
+const AREA_OF_ZONE: Record<string, string> = {
+  front: 'exterior-front',
+  side: 'exterior-side',
+  rear: 'exterior-rear',
+  roof: 'exterior-top',
+};
 const DAMAGE_TYPES = ['scratch', 'scratch', 'dent', 'dent', 'crack', 'broken_glass'];
 const SPLITS = ['train', 'train', 'test', null] as const;
 
@@ -26,7 +31,9 @@ export function syntheticPoints(count: number, seed = 7): CropPoint[] {
     const cropId = `${datasetId}/${imageId}/crop-${index}`;
     const zone = pick(ZONES);
     const damaged = random() < 0.66;
-    const damageTypes = damaged ? [...new Set([pick(DAMAGE_TYPES), ...(random() < 0.3 ? [pick(DAMAGE_TYPES)] : [])])] : [];
+    const damageTypes = damaged
+      ? [...new Set([pick(DAMAGE_TYPES), ...(random() < 0.3 ? [pick(DAMAGE_TYPES)] : [])])]
+      : [];
     const payload: CropPayload = {
       crop_id: cropId,
       dataset_id: datasetId,

@@ -18,7 +18,14 @@ afterAll(async () => {
 
 async function collectionInfo(name: string) {
   const response = await fetch(`${qdrant.url}/collections/${name}`);
-  return ((await response.json()) as { result: Record<string, unknown> & { config: { params: Record<string, unknown> }; payload_schema: Record<string, { data_type: string }> } }).result;
+  return (
+    (await response.json()) as {
+      result: Record<string, unknown> & {
+        config: { params: Record<string, unknown> };
+        payload_schema: Record<string, { data_type: string }>;
+      };
+    }
+  ).result;
 }
 
 async function rejection(promise: Promise<unknown>): Promise<unknown> {
@@ -32,7 +39,11 @@ async function rejection(promise: Promise<unknown>): Promise<unknown> {
 
 describe('ensureCollection', () => {
   it('creates one collection per (model, dimension) with named cosine vectors and payload indexes', async () => {
-    const name = await store.ensureCollection({ modelId: 'Acme/CLIP Model v2', dimension: DIMENSION, hnsw: { m: 8, efConstruct: 64 } });
+    const name = await store.ensureCollection({
+      modelId: 'Acme/CLIP Model v2',
+      dimension: DIMENSION,
+      hnsw: { m: 8, efConstruct: 64 },
+    });
     expect(name).toBe('crops_acme-clip-model-v2_16');
     const info = await collectionInfo(name);
     expect(info.config.params.vectors).toEqual({
@@ -40,8 +51,13 @@ describe('ensureCollection', () => {
       image: { size: DIMENSION, distance: 'Cosine' },
       text: { size: DIMENSION, distance: 'Cosine' },
     });
-    expect(info.config).toMatchObject({ hnsw_config: { m: 8, ef_construct: 64 }, metadata: { model_id: 'Acme/CLIP Model v2', dimension: DIMENSION } });
-    const indexes = Object.fromEntries(Object.entries(info.payload_schema).map(([field, index]) => [field, index.data_type]));
+    expect(info.config).toMatchObject({
+      hnsw_config: { m: 8, ef_construct: 64 },
+      metadata: { model_id: 'Acme/CLIP Model v2', dimension: DIMENSION },
+    });
+    const indexes = Object.fromEntries(
+      Object.entries(info.payload_schema).map(([field, index]) => [field, index.data_type]),
+    );
     expect(indexes).toEqual({
       has_damage: 'bool',
       vehicle_zone: 'keyword',
@@ -55,7 +71,11 @@ describe('ensureCollection', () => {
 
   it('is idempotent, also when called concurrently', async () => {
     const spec = { modelId: 'idempotent', dimension: DIMENSION };
-    const names = await Promise.all([store.ensureCollection(spec), store.ensureCollection(spec), store.ensureCollection(spec)]);
+    const names = await Promise.all([
+      store.ensureCollection(spec),
+      store.ensureCollection(spec),
+      store.ensureCollection(spec),
+    ]);
     expect(new Set(names)).toEqual(new Set([collectionNameFor('idempotent', DIMENSION)]));
     await store.upsert(names[0]!, syntheticPoints(3));
     expect(await store.ensureCollection(spec)).toBe(names[0]);
@@ -68,7 +88,13 @@ describe('ensureCollection', () => {
     await fetch(`${qdrant.url}/collections/${name}`, {
       method: 'PUT',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ vectors: { fused: { size: 32, distance: 'Cosine' }, image: { size: DIMENSION, distance: 'Cosine' }, text: { size: DIMENSION, distance: 'Cosine' } } }),
+      body: JSON.stringify({
+        vectors: {
+          fused: { size: 32, distance: 'Cosine' },
+          image: { size: DIMENSION, distance: 'Cosine' },
+          text: { size: DIMENSION, distance: 'Cosine' },
+        },
+      }),
     });
     const error = await rejection(store.ensureCollection({ modelId: 'mismatch', dimension: DIMENSION }));
     expect(isDefectRagError(error, 'COLLECTION_MISMATCH')).toBe(true);
@@ -95,7 +121,10 @@ describe('ensureCollection', () => {
     const name = await store.ensureCollection({ modelId: 'magnitudes', dimension: DIMENSION });
     const [base] = syntheticPoints(1);
     const scaled = (factor: number) => base!.vectors.fused.map((value) => value * factor);
-    const point: CropPoint = { ...base!, vectors: { fused: scaled(1e6), image: scaled(1e-7), text: [1, ...new Array<number>(DIMENSION - 1).fill(0)] } };
+    const point: CropPoint = {
+      ...base!,
+      vectors: { fused: scaled(1e6), image: scaled(1e-7), text: [1, ...new Array<number>(DIMENSION - 1).fill(0)] },
+    };
     await store.upsert(name, [point]);
     const [stored] = await store.getPoints(name, [point.cropId], { withVectors: true });
     const unit = (vector: ArrayLike<number>) => {
@@ -107,7 +136,12 @@ describe('ensureCollection', () => {
       unit(stored!.vectors![key]).forEach((value, i) => expect(Math.abs(value - expected[i]!)).toBeLessThan(1e-7));
     }
 
-    const broken: CropPoint = { ...base!, cropId: 'broken', payload: { ...base!.payload, crop_id: 'broken' }, vectors: { ...base!.vectors, image: [Number.NaN, ...scaled(1).slice(1)] } };
+    const broken: CropPoint = {
+      ...base!,
+      cropId: 'broken',
+      payload: { ...base!.payload, crop_id: 'broken' },
+      vectors: { ...base!.vectors, image: [Number.NaN, ...scaled(1).slice(1)] },
+    };
     const error = await rejection(store.upsert(name, [broken]));
     expect(isDefectRagError(error, 'BAD_INPUT')).toBe(true);
     expect(await store.count(name)).toBe(1);
@@ -149,7 +183,9 @@ describe('a collection of 200 synthetic crops', () => {
       return Array.from(vector, (value) => value / norm);
     };
     for (const name of ['fused', 'image', 'text'] as const) {
-      direction(stored[0]!.vectors![name]).forEach((value, i) => expect(value).toBeCloseTo(direction(points[42]!.vectors[name])[i]!, 7));
+      direction(stored[0]!.vectors![name]).forEach((value, i) =>
+        expect(value).toBeCloseTo(direction(points[42]!.vectors[name])[i]!, 7),
+      );
     }
     expect((await store.getPoints(collection, [points[5]!.cropId]))[0]!.vectors).toBeUndefined();
   });
@@ -171,15 +207,30 @@ describe('a collection of 200 synthetic crops', () => {
   ];
 
   it.each(filters)('count and exact search with filter %j give exactly the matching crops', async (filter) => {
-    const expected = points.filter((point) => matches(point.payload, filter)).map((point) => point.cropId).sort();
+    const expected = points
+      .filter((point) => matches(point.payload, filter))
+      .map((point) => point.cropId)
+      .sort();
     expect(expected.length).toBeGreaterThan(0);
     expect(await store.count(collection, filter)).toBe(expected.length);
-    const hits = await store.search(collection, { vector: points[0]!.vectors.fused, using: 'fused', filter, limit: 200, exact: true });
+    const hits = await store.search(collection, {
+      vector: points[0]!.vectors.fused,
+      using: 'fused',
+      filter,
+      limit: 200,
+      exact: true,
+    });
     expect(hits.map((hit) => hit.cropId).sort()).toEqual(expected);
   });
 
   it.each(filters)('graph search with filter %j returns only matching payloads, best first', async (filter) => {
-    const hits = await store.search(collection, { vector: points[1]!.vectors.text, using: 'text', filter, limit: 10, exact: false });
+    const hits = await store.search(collection, {
+      vector: points[1]!.vectors.text,
+      using: 'text',
+      filter,
+      limit: 10,
+      exact: false,
+    });
     expect(hits.length).toBe(Math.min(10, points.filter((point) => matches(point.payload, filter)).length));
     for (const hit of hits) expect(matches(hit.payload, filter)).toBe(true);
     for (let i = 1; i < hits.length; i++) expect(hits[i]!.score).toBeLessThanOrEqual(hits[i - 1]!.score);
@@ -187,7 +238,12 @@ describe('a collection of 200 synthetic crops', () => {
 
   it('finds a crop first by its own vector in each vector space, with score 1', async () => {
     for (const using of ['fused', 'image', 'text'] as const) {
-      const [best] = await store.search(collection, { vector: points[77]!.vectors[using], using, limit: 1, hnswEf: 64 });
+      const [best] = await store.search(collection, {
+        vector: points[77]!.vectors[using],
+        using,
+        limit: 1,
+        hnswEf: 64,
+      });
       expect(best!.cropId).toBe(points[77]!.cropId);
       expect(best!.score).toBeCloseTo(1, 5);
       expect(best!.payload).toEqual(points[77]!.payload);
@@ -195,22 +251,45 @@ describe('a collection of 200 synthetic crops', () => {
   });
 
   it('drops hits below the score threshold', async () => {
-    const all = await store.search(collection, { vector: points[9]!.vectors.fused, using: 'fused', limit: 200, exact: true });
+    const all = await store.search(collection, {
+      vector: points[9]!.vectors.fused,
+      using: 'fused',
+      limit: 200,
+      exact: true,
+    });
     const threshold = (all[19]!.score + all[20]!.score) / 2;
-    const above = await store.search(collection, { vector: points[9]!.vectors.fused, using: 'fused', limit: 200, scoreThreshold: threshold, exact: true });
+    const above = await store.search(collection, {
+      vector: points[9]!.vectors.fused,
+      using: 'fused',
+      limit: 200,
+      scoreThreshold: threshold,
+      exact: true,
+    });
     expect(above.map((hit) => hit.cropId)).toEqual(all.slice(0, 20).map((hit) => hit.cropId));
   });
 
   it('searchByCrop never returns the crop itself and ranks like a search by its vector', async () => {
-    const results = await Promise.all(points.map((point) => store.searchByCrop(collection, point.cropId, { using: 'image', limit: 5 })));
+    const results = await Promise.all(
+      points.map((point) => store.searchByCrop(collection, point.cropId, { using: 'image', limit: 5 })),
+    );
     results.forEach((hits, i) => {
       expect(hits).toHaveLength(5);
       expect(hits.map((hit) => hit.cropId)).not.toContain(points[i]!.cropId);
     });
     const source = points[10]!;
-    const byVector = await store.search(collection, { vector: source.vectors.fused, using: 'fused', limit: 6, exact: true });
+    const byVector = await store.search(collection, {
+      vector: source.vectors.fused,
+      using: 'fused',
+      limit: 6,
+      exact: true,
+    });
     const byCrop = await store.searchByCrop(collection, source.cropId, { using: 'fused', limit: 5, exact: true });
-    expect(byCrop.map((hit) => hit.cropId)).toEqual(byVector.map((hit) => hit.cropId).filter((id) => id !== source.cropId).slice(0, 5));
+    expect(byCrop.map((hit) => hit.cropId)).toEqual(
+      byVector
+        .map((hit) => hit.cropId)
+        .filter((id) => id !== source.cropId)
+        .slice(0, 5),
+    );
   });
 
   it('searchByCrop applies the filter', async () => {
@@ -249,7 +328,12 @@ describe('a collection of 200 synthetic crops', () => {
     const refs = await store.scrollPayloads(collection, { datasetId: 'ds-b' });
     const expected = points
       .filter((point) => point.payload.dataset_id === 'ds-b')
-      .map((point) => ({ cropId: point.cropId, imageId: point.payload.image_id, contentHash: point.payload.content_hash, split: point.payload.split }));
+      .map((point) => ({
+        cropId: point.cropId,
+        imageId: point.payload.image_id,
+        contentHash: point.payload.content_hash,
+        split: point.payload.split,
+      }));
     const byId = (a: { cropId: string }, b: { cropId: string }) => a.cropId.localeCompare(b.cropId);
     expect(refs.sort(byId)).toEqual(expected.sort(byId));
   });
@@ -262,7 +346,9 @@ describe('a collection of 200 synthetic crops', () => {
       await store.setSplit(collection, ids, 'test');
       const after = await store.getPoints(collection, ids, { withVectors: true });
       expect(after).toEqual(before.map((point) => ({ ...point, payload: { ...point.payload, split: 'test' } })));
-      expect(await store.count(collection, { split: 'test' })).toBe(points.filter((point) => point.payload.split === 'test').length + ids.length);
+      expect(await store.count(collection, { split: 'test' })).toBe(
+        points.filter((point) => point.payload.split === 'test').length + ids.length,
+      );
     } finally {
       for (const point of moved) await store.setSplit(collection, [point.cropId], point.payload.split);
     }
@@ -282,14 +368,26 @@ describe('deleting points', () => {
   it('removes the crops of one image of one dataset and nothing else', async () => {
     const filter: CropFilter = { datasetId: 'ds-a', imageIds: ['img-4'] };
     const gone = points.filter((point) => matches(point.payload, filter));
-    const sameImageOtherDataset = points.filter((point) => point.payload.image_id === 'img-4' && point.payload.dataset_id !== 'ds-a');
+    const sameImageOtherDataset = points.filter(
+      (point) => point.payload.image_id === 'img-4' && point.payload.dataset_id !== 'ds-a',
+    );
     expect(gone.length).toBeGreaterThan(0);
     expect(sameImageOtherDataset.length).toBeGreaterThan(0);
 
     await store.deletePoints(collection, filter);
     expect(await store.count(collection)).toBe(points.length - gone.length);
-    expect(await store.getPoints(collection, gone.map((point) => point.cropId))).toEqual([]);
-    expect(await store.getPoints(collection, sameImageOtherDataset.map((point) => point.cropId))).toHaveLength(sameImageOtherDataset.length);
+    expect(
+      await store.getPoints(
+        collection,
+        gone.map((point) => point.cropId),
+      ),
+    ).toEqual([]);
+    expect(
+      await store.getPoints(
+        collection,
+        sameImageOtherDataset.map((point) => point.cropId),
+      ),
+    ).toHaveLength(sameImageOtherDataset.length);
   });
 
   it('removes crops by id', async () => {
@@ -308,13 +406,17 @@ describe('deleting points', () => {
 
 describe('failures', () => {
   it('a missing collection is COLLECTION_NOT_FOUND', async () => {
-    const error = await rejection(store.search('crops_absent_16', { vector: new Float32Array(DIMENSION), using: 'fused', limit: 3 }));
+    const error = await rejection(
+      store.search('crops_absent_16', { vector: new Float32Array(DIMENSION), using: 'fused', limit: 3 }),
+    );
     expect(isDefectRagError(error, 'COLLECTION_NOT_FOUND')).toBe(true);
     expect((error as Error).message).toContain('crops_absent_16');
   });
 
   it('searchByCrop in a missing collection is COLLECTION_NOT_FOUND, not CROP_NOT_FOUND', async () => {
-    const error = await rejection(store.searchByCrop('crops_absent_16', 'ds-a/nope', { using: 'fused', filter: { hasDamage: true }, limit: 3 }));
+    const error = await rejection(
+      store.searchByCrop('crops_absent_16', 'ds-a/nope', { using: 'fused', filter: { hasDamage: true }, limit: 3 }),
+    );
     expect(isDefectRagError(error, 'COLLECTION_NOT_FOUND')).toBe(true);
   });
 

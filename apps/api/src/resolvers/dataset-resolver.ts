@@ -32,9 +32,14 @@ export class DatasetResolver {
   }
 
   @Mutation(() => Dataset, {
-    description: 'Registers a dataset folder on the server under a name (or points an existing name at it). Ingest it with startIngestion.',
+    description:
+      'Registers a dataset folder on the server under a name (or points an existing name at it). Ingest it with startIngestion.',
   })
-  async registerDataset(@Arg('path', () => String) path: string, @Arg('name', () => String) name: string, @Ctx() { backend }: ApiContext): Promise<Dataset> {
+  async registerDataset(
+    @Arg('path', () => String) path: string,
+    @Arg('name', () => String) name: string,
+    @Ctx() { backend }: ApiContext,
+  ): Promise<Dataset> {
     return registerDataset(backend, parseInput(registerSchema, { path, name }));
   }
 }

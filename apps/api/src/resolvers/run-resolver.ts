@@ -7,7 +7,18 @@ import { WithinDeadline } from '../deadline';
 import { pageComplexity } from '../limits';
 import { PageArgs, toConnection } from '../types/connection';
 import { Dataset } from '../types/dataset';
-import { EvaluationOptions, FusionStrategy, IngestionOptions, Run, RunFilter, RunKind, RunProblem, RunProblemConnection, RunStatus, RunConnection } from '../types/run';
+import {
+  EvaluationOptions,
+  FusionStrategy,
+  IngestionOptions,
+  Run,
+  RunFilter,
+  RunKind,
+  RunProblem,
+  RunProblemConnection,
+  RunStatus,
+  RunConnection,
+} from '../types/run';
 import { SearchMode } from '../types/search';
 import { optional, pageSchema, parseInput, problemCursor, uuid, uuidCursor } from '../validation';
 
@@ -46,7 +57,10 @@ const evaluationOptionsSchema = z.object({
 @Resolver(() => Run)
 @UseMiddleware(WithinDeadline)
 export class RunResolver {
-  @Query(() => RunConnection, { description: 'Runs, newest first, optionally of one dataset, kind or status.', complexity: pageComplexity })
+  @Query(() => RunConnection, {
+    description: 'Runs, newest first, optionally of one dataset, kind or status.',
+    complexity: pageComplexity,
+  })
   async runs(
     @Arg('filter', () => RunFilter, { nullable: true }) filter: RunFilter | undefined,
     @Args(() => PageArgs) page: PageArgs,
@@ -97,7 +111,9 @@ export class RunResolver {
     return Run.fromRecord(await runs.startEvaluation(id, parseInput(evaluationOptionsSchema, options ?? {})));
   }
 
-  @Mutation(() => Run, { description: 'Cancels a queued or running run and returns it (CANCELLED); CONFLICT when it has already finished.' })
+  @Mutation(() => Run, {
+    description: 'Cancels a queued or running run and returns it (CANCELLED); CONFLICT when it has already finished.',
+  })
   async cancelRun(@Arg('id', () => ID) id: string, @Ctx() { runs }: ApiContext): Promise<Run> {
     return Run.fromRecord(await runs.cancel(parseInput(uuid('run'), id)));
   }
@@ -105,12 +121,22 @@ export class RunResolver {
   @FieldResolver(() => Dataset, { complexity: 5 })
   async dataset(@Root() run: Run, @Ctx() { backend }: ApiContext): Promise<Dataset> {
     const dataset = await backend.db.datasets.findById(run.datasetId);
-    if (!dataset) throw new DefectRagError('DATASET_NOT_FOUND', `the dataset of run ${run.id} no longer exists`, { datasetId: run.datasetId });
+    if (!dataset)
+      throw new DefectRagError('DATASET_NOT_FOUND', `the dataset of run ${run.id} no longer exists`, {
+        datasetId: run.datasetId,
+      });
     return dataset;
   }
 
-  @FieldResolver(() => RunProblemConnection, { description: 'Bad input items the run met, oldest first.', complexity: pageComplexity })
-  async problems(@Root() run: Run, @Args(() => PageArgs) page: PageArgs, @Ctx() { backend }: ApiContext): Promise<RunProblemConnection> {
+  @FieldResolver(() => RunProblemConnection, {
+    description: 'Bad input items the run met, oldest first.',
+    complexity: pageComplexity,
+  })
+  async problems(
+    @Root() run: Run,
+    @Args(() => PageArgs) page: PageArgs,
+    @Ctx() { backend }: ApiContext,
+  ): Promise<RunProblemConnection> {
     const { first, after } = parseInput(pageSchema(problemCursor), page);
     const problems = await backend.db.runs.listProblems(run.id, { first, after });
     return toConnection({ ...problems, items: problems.items.map(RunProblem.fromRecord) }, after);

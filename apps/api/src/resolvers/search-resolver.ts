@@ -21,7 +21,8 @@ const similarityQuerySchema = z.object({
 
 /** A search costs its fixed part plus its items; a limit out of range is refused by the pipeline with a clearer error. */
 const searchComplexity: FieldCost = ({ args, childComplexity }) =>
-  SEARCH_COST + Math.min((args.query as { limit?: number } | undefined)?.limit ?? 10, MAX_SEARCH_LIMIT) * childComplexity;
+  SEARCH_COST +
+  Math.min((args.query as { limit?: number } | undefined)?.limit ?? 10, MAX_SEARCH_LIMIT) * childComplexity;
 
 @Resolver()
 @UseMiddleware(WithinDeadline)
@@ -30,7 +31,10 @@ export class SearchResolver {
     description: 'The crops most similar to a crop, an uploaded image or a text, within the filter, best first.',
     complexity: searchComplexity,
   })
-  async searchSimilar(@Arg('query', () => SimilarityQuery) query: SimilarityQuery, @Ctx() context: ApiContext): Promise<SimilarCrop[]> {
+  async searchSimilar(
+    @Arg('query', () => SimilarityQuery) query: SimilarityQuery,
+    @Ctx() context: ApiContext,
+  ): Promise<SimilarCrop[]> {
     return similarCrops(await search(query, context), context);
   }
 

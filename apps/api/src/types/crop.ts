@@ -62,7 +62,9 @@ export class Crop {
   @Field(() => [Defect])
   defects!: Defect[];
 
-  @Field(() => String, { description: 'The description embedded with the image, e.g. "2 scratches on front (bumper)…".' })
+  @Field(() => String, {
+    description: 'The description embedded with the image, e.g. "2 scratches on front (bumper)…".',
+  })
   textDescription!: string;
 
   @Field(() => String, { description: 'The source photo, relative to its dataset folder.' })
@@ -71,7 +73,9 @@ export class Crop {
   @Field(() => Box, { description: 'The crop window in source-photo pixels.' })
   box!: Box;
 
-  @Field(() => String, { description: 'The crop JPEG: /crops/<id>, absolute when the server has a public URL configured.' })
+  @Field(() => String, {
+    description: 'The crop JPEG: /crops/<id>, absolute when the server has a public URL configured.',
+  })
   imageUrl!: string;
 
   @Field(() => ID)
@@ -99,7 +103,12 @@ export class Crop {
       vehicleZone: view.vehicleZone,
       area: view.area,
       damageTypes: view.damageTypes,
-      defects: view.defects.map(({ label, type, box, visible_fraction }) => ({ label, type, box, visibleFraction: visible_fraction })),
+      defects: view.defects.map(({ label, type, box, visible_fraction }) => ({
+        label,
+        type,
+        box,
+        visibleFraction: visible_fraction,
+      })),
       textDescription: view.textDescription,
       sourceImage: view.sourceImage,
       box: view.box,

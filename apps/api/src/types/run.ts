@@ -70,7 +70,14 @@ export class RunProblem {
   createdAt!: Date;
 
   static fromRecord(record: RunProblemRecord): RunProblem {
-    return { id: record.id, item: record.item, stage: record.stage, code: record.code, message: record.message, createdAt: record.createdAt };
+    return {
+      id: record.id,
+      item: record.item,
+      stage: record.stage,
+      code: record.code,
+      message: record.message,
+      createdAt: record.createdAt,
+    };
   }
 }
 
@@ -191,7 +198,10 @@ export class IngestionOptions {
   @Field(() => Int, { nullable: true, description: "Crops embedded per batch (default: the model's)." })
   batchSize?: number;
 
-  @Field(() => Boolean, { nullable: true, description: 'Sample clean crops 50/50 against damage crops (default true).' })
+  @Field(() => Boolean, {
+    nullable: true,
+    description: 'Sample clean crops 50/50 against damage crops (default true).',
+  })
   balance?: boolean;
 
   @Field(() => Boolean, { nullable: true, description: "Add each damage type's visual description to the texts." })
@@ -206,13 +216,20 @@ export class IngestionOptions {
 
 @InputType({ description: 'Options of an evaluation run; each defaults to what `defect-rag evaluate` uses.' })
 export class EvaluationOptions {
-  @Field(() => String, { nullable: true, description: "A split.json on the server; default: the split of the dataset's last ingestion, else a new seeded one." })
+  @Field(() => String, {
+    nullable: true,
+    description:
+      "A split.json on the server; default: the split of the dataset's last ingestion, else a new seeded one.",
+  })
   splitFile?: string;
 
   @Field(() => [Int], { nullable: true, description: 'Cut-offs k of precision@k, recall@k, mAP@k; default 1, 5, 10.' })
   k?: number[];
 
-  @Field(() => [Float], { nullable: true, description: 'Image weights of the fused query mode; default 0, 0.25, 0.5, 0.75, 1.' })
+  @Field(() => [Float], {
+    nullable: true,
+    description: 'Image weights of the fused query mode; default 0, 0.25, 0.5, 0.75, 1.',
+  })
   alphas?: number[];
 
   @Field(() => [SearchMode], { nullable: true, description: 'Query modes to evaluate; default all three.' })

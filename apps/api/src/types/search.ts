@@ -52,7 +52,10 @@ export class SimilarityQuery {
   @Field(() => ID, { nullable: true, description: 'A crop in the index; it is never returned itself.' })
   cropId?: string;
 
-  @Field(() => GraphQLUpload, { nullable: true, description: 'An image file (JPEG, PNG, WebP) sent as a GraphQL multipart request.' })
+  @Field(() => GraphQLUpload, {
+    nullable: true,
+    description: 'An image file (JPEG, PNG, WebP) sent as a GraphQL multipart request.',
+  })
   image?: Promise<FileUpload>;
 
   @Field(() => String, { nullable: true, description: 'A description, e.g. "deep scratch on the rear bumper".' })
@@ -80,9 +83,14 @@ export class SimilarCrop {
   crop!: Crop;
 }
 
-@ObjectType({ description: 'Retrieved crops and a prompt-ready block that cites them by crop id.', simpleResolvers: true })
+@ObjectType({
+  description: 'Retrieved crops and a prompt-ready block that cites them by crop id.',
+  simpleResolvers: true,
+})
 export class RagContext {
-  @Field(() => String, { description: 'Numbered items with description, zone, area, damage types, score and crop id, ready for a prompt.' })
+  @Field(() => String, {
+    description: 'Numbered items with description, zone, area, damage types, score and crop id, ready for a prompt.',
+  })
   context!: string;
 
   @Field(() => [SimilarCrop], { description: 'The cited crops, in the order the context numbers them.' })

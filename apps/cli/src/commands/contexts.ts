@@ -14,7 +14,9 @@ export const contextsCommand: CliCommand = {
   register(program) {
     program
       .command('contexts')
-      .description('phase 2: damage types, vehicle zone and text description of every crop; write metadata_crops_phase2.json')
+      .description(
+        'phase 2: damage types, vehicle zone and text description of every crop; write metadata_crops_phase2.json',
+      )
       .argument('<crops-dir>', 'the folder holding metadata_crops_phase1.json (the --out of `defect-rag crops`)')
       .option('--taxonomy <file>', 'taxonomy override (default: the dataset’s taxonomy.yaml, else the shipped one)')
       .option('--enrich', "add each damage type's visual description to the text")
@@ -39,7 +41,9 @@ export const contextsCommand: CliCommand = {
             .sort(([a, x], [b, y]) => y - x || a.localeCompare(b))
             .map(([key, count]) => `${key} ${count}`)
             .join(', ') || 'none';
-        const unknown = summary.unknown_labels.map(({ kind, label, count }) => `${kind} '${label}' ×${count}`).join(', ');
+        const unknown = summary.unknown_labels
+          .map(({ kind, label, count }) => `${kind} '${label}' ×${count}`)
+          .join(', ');
         const tokens = `${summary.token_count === 'estimate' ? 'estimated; ' : ''}limit ${summary.max_tokens}`;
         process.stdout.write(
           [

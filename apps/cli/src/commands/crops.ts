@@ -24,7 +24,9 @@ export const cropsCommand: CliCommand = {
   register(program) {
     program
       .command('crops')
-      .description('phase 1: cut clustered/tiled crops around defects and masked grid crops over clean vehicles; write metadata_crops_phase1.json')
+      .description(
+        'phase 1: cut clustered/tiled crops around defects and masked grid crops over clean vehicles; write metadata_crops_phase1.json',
+      )
       .argument('<dataset-dir>', 'the dataset folder')
       .requiredOption('--out <dir>', 'output folder (crops/ and metadata_crops_phase1.json)')
       .option('--split <file>', 'split.json from `defect-rag split`: each crop gets its image’s split')

@@ -18,7 +18,9 @@ export const demoCommand: CliCommand = {
   register(program) {
     program
       .command('demo')
-      .description('the main job: ingest a dataset (by default a synthetic demo one it generates) on the embedded servers, then serve the GraphQL API and print a curl example')
+      .description(
+        'the main job: ingest a dataset (by default a synthetic demo one it generates) on the embedded servers, then serve the GraphQL API and print a curl example',
+      )
       .option('--dataset <dir>', 'your dataset instead of the generated demo dataset')
       .option('--model <dir>', 'model folder (default: DEFECT_RAG_MODEL_DIR, the tiny random test model)')
       .option('--images <n>', 'images in the generated demo dataset', integer, 24)
@@ -30,15 +32,23 @@ export const demoCommand: CliCommand = {
           if (!datasetDir) {
             datasetDir = path.join(backend.config.dataDir, 'demo-dataset');
             const demo = await demoDatasetStage({ outDir: datasetDir, images: options.images });
-            process.stdout.write(`demo dataset: ${demo.images} synthetic images (${demo.damaged} damaged, ${demo.defects} defects) in ${demo.root}\n`);
+            process.stdout.write(
+              `demo dataset: ${demo.images} synthetic images (${demo.damaged} damaged, ${demo.defects} defects) in ${demo.root}\n`,
+            );
           }
           const progress = createProgressDisplay();
-          const summary = await ingestDataset(backend, { datasetDir, modelDir: options.model }, { onProgress: progress.listener }).finally(() => progress.stop());
+          const summary = await ingestDataset(
+            backend,
+            { datasetDir, modelDir: options.model },
+            { onProgress: progress.listener },
+          ).finally(() => progress.stop());
           process.stdout.write(
             [
               `ingested ${summary.datasetName}: ${summary.images} images → ${summary.crops.total} crops (${summary.crops.damage} damage, ${summary.crops.clean} clean) → ${summary.points} points in ${summary.collection}`,
               `run ${summary.runId}: ${(summary.timings.total! / 1000).toFixed(1)} s, ${summary.imagesPerSecond.toFixed(1)} images/s`,
-              summary.randomWeights ? `model ${summary.modelId} has random test weights: results show the plumbing, not retrieval quality` : `model ${summary.modelId}`,
+              summary.randomWeights
+                ? `model ${summary.modelId} has random test weights: results show the plumbing, not retrieval quality`
+                : `model ${summary.modelId}`,
               formatProblems(summary.problems),
               '',
               'search it from the command line:',

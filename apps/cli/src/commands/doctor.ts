@@ -6,7 +6,9 @@ export const doctorCommand: CliCommand = {
   register(program) {
     program
       .command('doctor')
-      .description('check the configuration, PostgreSQL, Qdrant and the model folder (starts the embedded servers when no URL is set)')
+      .description(
+        'check the configuration, PostgreSQL, Qdrant and the model folder (starts the embedded servers when no URL is set)',
+      )
       .option('--json', 'print the report as JSON')
       .action(async (options: { json?: boolean }) => {
         const config = loadConfig();

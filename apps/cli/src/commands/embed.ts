@@ -21,10 +21,17 @@ export const embedCommand: CliCommand = {
   register(program) {
     program
       .command('embed')
-      .description('phase 3: image, text and fused vectors of every crop with a CLIP/MetaCLIP ONNX model; write embeddings/')
+      .description(
+        'phase 3: image, text and fused vectors of every crop with a CLIP/MetaCLIP ONNX model; write embeddings/',
+      )
       .argument('<crops-dir>', 'the folder holding metadata_crops_phase2.json (after `defect-rag contexts`)')
       .option('--model <dir>', 'model folder (default: DEFECT_RAG_MODEL_DIR, else models/tiny-clip)')
-      .addOption(new Option('--fusion <strategy>', 'how image and text vectors are fused (default: average, or weighted with --alpha)').choices(['average', 'weighted']))
+      .addOption(
+        new Option(
+          '--fusion <strategy>',
+          'how image and text vectors are fused (default: average, or weighted with --alpha)',
+        ).choices(['average', 'weighted']),
+      )
       .option('--alpha <weight>', 'image weight of the weighted fusion, 0 (text only) to 1 (image only)', Number)
       .option('--batch-size <n>', 'images or texts per model call (default 8)', Number)
       .option('--threads <n>', 'onnxruntime intra-op threads (default: every core)', Number)
@@ -53,7 +60,9 @@ export const embedCommand: CliCommand = {
           return;
         }
         const { model, fusion } = result.index;
-        const warning = model.random_weights ? '\n          RANDOM WEIGHTS: a test model; these vectors carry no meaning' : '';
+        const warning = model.random_weights
+          ? '\n          RANDOM WEIGHTS: a test model; these vectors carry no meaning'
+          : '';
         process.stdout.write(
           [
             `model     ${model.id} (${model.dimension}-d, ${model.precision}, ${options.device}, ${model.content_hash.slice(0, 19)}…)${warning}`,

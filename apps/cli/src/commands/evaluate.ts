@@ -19,13 +19,26 @@ export const evaluateCommand: CliCommand = {
   register(program) {
     program
       .command('evaluate')
-      .description('retrieval evaluation: every test crop queries the train crops; precision/recall@k, MRR, mAP, critical recall per mode and fusion weight')
+      .description(
+        'retrieval evaluation: every test crop queries the train crops; precision/recall@k, MRR, mAP, critical recall per mode and fusion weight',
+      )
       .argument('<dataset-dir>', 'the dataset folder (ingested first with the split if needed)')
       .option('--name <name>', 'dataset name (default: the folder name)')
       .option('--model <dir>', 'model folder (default: DEFECT_RAG_MODEL_DIR)')
-      .option('--split <file>', 'split.json from `defect-rag split` (default: the split of the last ingestion, else a new seeded one)')
-      .option('--k <list>', 'cut-offs, e.g. 1,5,10 (default: 1,5,10)', listOf('k', (value) => Number.isInteger(value) && value >= 1))
-      .option('--alpha <list>', 'image weights of the fused mode, e.g. 0,0.5,1 (default: 0,0.25,0.5,0.75,1)', listOf('alpha', (value) => value >= 0 && value <= 1))
+      .option(
+        '--split <file>',
+        'split.json from `defect-rag split` (default: the split of the last ingestion, else a new seeded one)',
+      )
+      .option(
+        '--k <list>',
+        'cut-offs, e.g. 1,5,10 (default: 1,5,10)',
+        listOf('k', (value) => Number.isInteger(value) && value >= 1),
+      )
+      .option(
+        '--alpha <list>',
+        'image weights of the fused mode, e.g. 0,0.5,1 (default: 0,0.25,0.5,0.75,1)',
+        listOf('alpha', (value) => value >= 0 && value <= 1),
+      )
       .option('--modes <list>', 'query modes among image,text,fused (default: all)', modeList)
       .option('--out <dir>', 'folder for the report (default: <data dir>/evaluations/<run id>)')
       .option('--json', 'print the summary as JSON')
@@ -35,7 +48,16 @@ export const evaluateCommand: CliCommand = {
           try {
             return await evaluateDataset(
               backend,
-              { datasetDir, name: options.name, modelDir: options.model, splitFile: options.split, k: options.k, alphas: options.alpha, modes: options.modes, outDir: options.out },
+              {
+                datasetDir,
+                name: options.name,
+                modelDir: options.model,
+                splitFile: options.split,
+                k: options.k,
+                alphas: options.alpha,
+                modes: options.modes,
+                outDir: options.out,
+              },
               { onProgress: progress.listener },
             );
           } finally {
@@ -50,7 +72,8 @@ export const evaluateCommand: CliCommand = {
 function listOf(name: string, valid: (value: number) => boolean): (text: string) => number[] {
   return (text) => {
     const values = text.split(',').map((part) => Number(part.trim()));
-    if (values.length === 0 || values.some((value) => !(Number.isFinite(value) && valid(value)))) throw new InvalidArgumentError(`not a valid ${name} list: ${text}`);
+    if (values.length === 0 || values.some((value) => !(Number.isFinite(value) && valid(value))))
+      throw new InvalidArgumentError(`not a valid ${name} list: ${text}`);
     return values;
   };
 }
@@ -58,7 +81,8 @@ function listOf(name: string, valid: (value: number) => boolean): (text: string)
 function modeList(text: string): QueryMode[] {
   const modes = text.split(',').map((part) => part.trim());
   const unknown = modes.filter((mode) => !['image', 'text', 'fused'].includes(mode));
-  if (unknown.length > 0) throw new InvalidArgumentError(`unknown mode ${unknown.join(', ')}: use image, text or fused`);
+  if (unknown.length > 0)
+    throw new InvalidArgumentError(`unknown mode ${unknown.join(', ')}: use image, text or fused`);
   return modes as QueryMode[];
 }
 
@@ -67,10 +91,21 @@ function formatSummary({ runId, report, files, outDir }: EvaluationSummary): str
   const num = (value: number | null) => (value === null ? '—' : value.toFixed(3));
   const rows = [
     ['#', 'configuration', `composite@${K}`, 'HNSW', `mAP@${K}`, `critical@${K}`, 'MRR'],
-    ...report.ranking.map((row) => [String(row.rank), row.label, num(row.composite), num(row.compositeHnsw), num(row.map), num(row.criticalRecall), num(row.mrr)]),
+    ...report.ranking.map((row) => [
+      String(row.rank),
+      row.label,
+      num(row.composite),
+      num(row.compositeHnsw),
+      num(row.map),
+      num(row.criticalRecall),
+      num(row.mrr),
+    ]),
   ];
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
-  const table = rows.map((row) => `  ${row.map((cell, column) => (column === 1 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('  ')}`);
+  const table = rows.map(
+    (row) =>
+      `  ${row.map((cell, column) => (column === 1 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('  ')}`,
+  );
   return [
     `evaluation run ${runId} succeeded`,
     `model     ${report.model.id}${report.model.randomWeights ? `  (${RANDOM_MODEL_WARNING})` : ''}`,

@@ -63,8 +63,12 @@ export const ingestCommand: CliCommand = {
 
 function formatSummary(summary: IngestionSummary): string {
   const seconds = (ms: number | undefined) => `${((ms ?? 0) / 1000).toFixed(1)} s`;
-  const strategies = Object.entries(summary.crops.byStrategy).map(([strategy, count]) => `${strategy} ${count}`).join(', ');
-  const stages = ['dataset', 'plan', 'hash', 'crops', 'embedding', 'index'].filter((stage) => summary.timings[stage] !== undefined);
+  const strategies = Object.entries(summary.crops.byStrategy)
+    .map(([strategy, count]) => `${strategy} ${count}`)
+    .join(', ');
+  const stages = ['dataset', 'plan', 'hash', 'crops', 'embedding', 'index'].filter(
+    (stage) => summary.timings[stage] !== undefined,
+  );
   return [
     `run ${summary.runId} ${summary.resumed ? '(resumed) ' : ''}succeeded`,
     `dataset   ${summary.datasetName} (${summary.datasetId})`,

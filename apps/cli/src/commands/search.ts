@@ -42,8 +42,10 @@ export const searchCommand: CliCommand = {
       .option('--exact', 'exact search instead of HNSW')
       .option('--json', 'print the results as JSON')
       .action(async (options: SearchCliOptions) => {
-        if (options.damaged && options.clean) throw new DefectRagError('BAD_INPUT', '--damaged and --clean exclude each other');
-        if (!['fused', 'image', 'text'].includes(options.mode)) throw new DefectRagError('BAD_INPUT', `--mode must be fused, image or text, got ${options.mode}`);
+        if (options.damaged && options.clean)
+          throw new DefectRagError('BAD_INPUT', '--damaged and --clean exclude each other');
+        if (!['fused', 'image', 'text'].includes(options.mode))
+          throw new DefectRagError('BAD_INPUT', `--mode must be fused, image or text, got ${options.mode}`);
         const result = await withBackend((backend) =>
           searchSimilar(backend, {
             cropId: options.cropId,
@@ -69,10 +71,14 @@ export const searchCommand: CliCommand = {
 };
 
 function formatResult(result: SimilarityResult): string {
-  const lines = [`${result.items.length} result(s), mode ${result.mode}, model ${result.modelId}${result.randomWeights ? ' (random test weights: scores are meaningless)' : ''}`];
+  const lines = [
+    `${result.items.length} result(s), mode ${result.mode}, model ${result.modelId}${result.randomWeights ? ' (random test weights: scores are meaningless)' : ''}`,
+  ];
   result.items.forEach(({ score, crop }, index) => {
     const damage = crop.damageTypes.length > 0 ? crop.damageTypes.join(',') : 'clean';
-    lines.push(`${String(index + 1).padStart(3)}. ${score.toFixed(4)}  ${crop.id}  [${crop.vehicleZone} / ${crop.area}; ${damage}]`);
+    lines.push(
+      `${String(index + 1).padStart(3)}. ${score.toFixed(4)}  ${crop.id}  [${crop.vehicleZone} / ${crop.area}; ${damage}]`,
+    );
     lines.push(`       ${crop.textDescription}`);
   });
   return `${lines.join('\n')}\n`;

@@ -6,7 +6,9 @@ export const serveCommand: CliCommand = {
   register(program) {
     program
       .command('serve')
-      .description('serve the GraphQL API, crop images and /healthz (starting the embedded servers when no URL is set) until Ctrl-C')
+      .description(
+        'serve the GraphQL API, crop images and /healthz (starting the embedded servers when no URL is set) until Ctrl-C',
+      )
       .option('--port <port>', 'port to listen on (default: DEFECT_RAG_API_PORT or 4000; 0 picks a free one)', integer)
       .option('--host <host>', 'address to listen on (default: DEFECT_RAG_API_HOST or 127.0.0.1)')
       .action(async (options: { port?: number; host?: string }) => {

@@ -7,7 +7,9 @@ export const splitCommand: CliCommand = {
   register(program) {
     program
       .command('split')
-      .description('split a dataset into train and test images, stratified by damaged/clean, damage type and zone; write split.json')
+      .description(
+        'split a dataset into train and test images, stratified by damaged/clean, damage type and zone; write split.json',
+      )
       .argument('<dataset-dir>', 'the dataset folder')
       .option('--out <dir>', 'folder for split.json', '.')
       .option('--test-fraction <fraction>', 'share of images for test', Number, 0.2)
@@ -32,7 +34,10 @@ export const splitCommand: CliCommand = {
           const lines = [
             `split     ${split.counts.images} images: ${split.counts.train} train, ${split.counts.test} test (seed ${split.seed})`,
             `strata    ${split.strata.length}`,
-            ...split.strata.map((s) => `          ${s.stratum.padEnd(40)} train ${String(s.train).padStart(4)}  test ${String(s.test).padStart(4)}`),
+            ...split.strata.map(
+              (s) =>
+                `          ${s.stratum.padEnd(40)} train ${String(s.train).padStart(4)}  test ${String(s.test).padStart(4)}`,
+            ),
             `wrote     ${file}`,
             formatProblems(problems),
             '',

@@ -12,7 +12,12 @@ export function SourceFigure({ crop }: { crop: Crop }) {
   const [size, setSize] = useState<{ width: number; height: number } | null>(null);
   const [failed, setFailed] = useState(false);
   if (failed) {
-    return <p class="muted small">The source photo is not available on the server (its dataset folder moved?); the crop below still shows its defects.</p>;
+    return (
+      <p class="muted small">
+        The source photo is not available on the server (its dataset folder moved?); the crop below still shows its
+        defects.
+      </p>
+    );
   }
   const offset = { x: crop.box.x, y: crop.box.y };
   return (
@@ -21,12 +26,28 @@ export function SourceFigure({ crop }: { crop: Crop }) {
         <img
           src={`${crop.imageUrl}/source`}
           alt={`The photo ${crop.sourceImage}`}
-          onLoad={(event) => setSize({ width: event.currentTarget.naturalWidth, height: event.currentTarget.naturalHeight })}
+          onLoad={(event) =>
+            setSize({ width: event.currentTarget.naturalWidth, height: event.currentTarget.naturalHeight })
+          }
           onError={() => setFailed(true)}
         />
         {size && (
-          <svg class="overlay" viewBox={`0 0 ${size.width} ${size.height}`} preserveAspectRatio="none" role="img" aria-label="The crop's window and its defect boxes" data-testid="source-overlay">
-            <rect class="crop-box" x={crop.box.x} y={crop.box.y} width={crop.box.width} height={crop.box.height} data-testid="crop-box" />
+          <svg
+            class="overlay"
+            viewBox={`0 0 ${size.width} ${size.height}`}
+            preserveAspectRatio="none"
+            role="img"
+            aria-label="The crop's window and its defect boxes"
+            data-testid="source-overlay"
+          >
+            <rect
+              class="crop-box"
+              x={crop.box.x}
+              y={crop.box.y}
+              width={crop.box.width}
+              height={crop.box.height}
+              data-testid="crop-box"
+            />
             {crop.defects.map((defect, index) => (
               <DefectBox key={index} box={defect.box} offset={offset} partial={defect.visibleFraction < 1} />
             ))}
@@ -34,7 +55,8 @@ export function SourceFigure({ crop }: { crop: Crop }) {
         )}
       </div>
       <figcaption>
-        <code>{crop.sourceImage}</code>: the crop's {crop.box.width}×{crop.box.height} window at ({crop.box.x}, {crop.box.y}) in yellow
+        <code>{crop.sourceImage}</code>: the crop's {crop.box.width}×{crop.box.height} window at ({crop.box.x},{' '}
+        {crop.box.y}) in yellow
         {crop.defects.length > 0 ? ', its defects in red (dashed: partly outside the crop).' : '.'}
       </figcaption>
     </figure>
@@ -48,22 +70,48 @@ export function CropFigure({ crop }: { crop: Crop }) {
     <figure class="crop-figure">
       <div class="overlay-frame">
         <img src={crop.imageUrl} alt={crop.textDescription} width={width} height={height} />
-        <svg class="overlay" viewBox={`0 0 ${width} ${height}`} preserveAspectRatio="none" role="img" aria-label={`${crop.defects.length} defect boxes`} data-testid="overlay">
+        <svg
+          class="overlay"
+          viewBox={`0 0 ${width} ${height}`}
+          preserveAspectRatio="none"
+          role="img"
+          aria-label={`${crop.defects.length} defect boxes`}
+          data-testid="overlay"
+        >
           {crop.defects.map((defect, index) => (
-            <DefectBox key={index} box={defect.box} offset={{ x: 0, y: 0 }} label={`${index + 1}. ${defect.type}`} partial={defect.visibleFraction < 1} />
+            <DefectBox
+              key={index}
+              box={defect.box}
+              offset={{ x: 0, y: 0 }}
+              label={`${index + 1}. ${defect.type}`}
+              partial={defect.visibleFraction < 1}
+            />
           ))}
         </svg>
       </div>
       <figcaption>
-        The crop ({width}×{height} px){crop.defects.length > 0 ? ` with its ${crop.defects.length} defect box${crop.defects.length === 1 ? '' : 'es'}` : ', no defects'}; the index keeps
-        a defect's box, not its polygon.
+        The crop ({width}×{height} px)
+        {crop.defects.length > 0
+          ? ` with its ${crop.defects.length} defect box${crop.defects.length === 1 ? '' : 'es'}`
+          : ', no defects'}
+        ; the index keeps a defect's box, not its polygon.
       </figcaption>
     </figure>
   );
 }
 
 /** A defect's box, moved by `offset` (the crop's place on the photo); labelled where it is drawn large enough to read. */
-function DefectBox({ box, offset, label, partial }: { box: Box; offset: { x: number; y: number }; label?: string; partial: boolean }) {
+function DefectBox({
+  box,
+  offset,
+  label,
+  partial,
+}: {
+  box: Box;
+  offset: { x: number; y: number };
+  label?: string;
+  partial: boolean;
+}) {
   const x = box.x + offset.x;
   const y = box.y + offset.y;
   return (
@@ -100,7 +148,8 @@ export function DefectTable({ crop }: { crop: Crop }) {
               <td>{defect.type}</td>
               <td>{defect.label}</td>
               <td>
-                {Math.round(defect.box.width)}×{Math.round(defect.box.height)} at ({Math.round(defect.box.x)}, {Math.round(defect.box.y)})
+                {Math.round(defect.box.width)}×{Math.round(defect.box.height)} at ({Math.round(defect.box.x)},{' '}
+                {Math.round(defect.box.y)})
               </td>
               <td>{formatPercent(defect.visibleFraction)}</td>
             </tr>

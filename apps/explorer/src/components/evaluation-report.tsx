@@ -66,7 +66,9 @@ export function readEvaluationMetrics(metrics: Record<string, unknown>): Evaluat
     typeof candidate.rankingK === 'number' &&
     Array.isArray(candidate.ranking) &&
     Array.isArray(candidate.configurations) &&
-    candidate.configurations.every((configuration) => CRITERIA.every(({ criterion }) => typeof configuration?.exact?.criteria?.[criterion]?.precision === 'object'));
+    candidate.configurations.every((configuration) =>
+      CRITERIA.every(({ criterion }) => typeof configuration?.exact?.criteria?.[criterion]?.precision === 'object'),
+    );
   return ok ? (candidate as EvaluationMetrics) : null;
 }
 
@@ -87,12 +89,13 @@ export function EvaluationReport({ metrics }: { metrics: Record<string, unknown>
       <h2 id="evaluation-heading">Evaluation report</h2>
       {report.randomWeights && (
         <div class="banner banner-warning" role="note">
-          <strong>Random test model</strong> (<code>{report.modelId}</code>): these numbers say nothing about retrieval quality.
+          <strong>Random test model</strong> (<code>{report.modelId}</code>): these numbers say nothing about retrieval
+          quality.
         </div>
       )}
       <p>
-        {report.testCrops} test crops queried against {report.trainCrops} train crops with <code>{report.modelId}</code>; configurations ranked by the composite
-        0.7·mAP + 0.3·critical recall at k = {report.rankingK} (exact search).
+        {report.testCrops} test crops queried against {report.trainCrops} train crops with <code>{report.modelId}</code>
+        ; configurations ranked by the composite 0.7·mAP + 0.3·critical recall at k = {report.rankingK} (exact search).
       </p>
 
       <div class="table-scroll">
@@ -102,11 +105,21 @@ export function EvaluationReport({ metrics }: { metrics: Record<string, unknown>
             <tr>
               <th scope="col">#</th>
               <th scope="col">Configuration</th>
-              <th scope="col" class="number">Composite</th>
-              <th scope="col" class="number">Composite (HNSW)</th>
-              <th scope="col" class="number">mAP (type)</th>
-              <th scope="col" class="number">Critical recall</th>
-              <th scope="col" class="number">MRR (type)</th>
+              <th scope="col" class="number">
+                Composite
+              </th>
+              <th scope="col" class="number">
+                Composite (HNSW)
+              </th>
+              <th scope="col" class="number">
+                mAP (type)
+              </th>
+              <th scope="col" class="number">
+                Critical recall
+              </th>
+              <th scope="col" class="number">
+                MRR (type)
+              </th>
             </tr>
           </thead>
           <tbody>
@@ -187,8 +200,8 @@ export function EvaluationReport({ metrics }: { metrics: Record<string, unknown>
 
       <PrecisionPlot report={report} />
       <p class="muted small">
-        The full report is on the server: <code>{report.files.markdown}</code> (with its plot <code>{report.files.plot}</code>) and{' '}
-        <code>{report.files.json}</code>.
+        The full report is on the server: <code>{report.files.markdown}</code> (with its plot{' '}
+        <code>{report.files.plot}</code>) and <code>{report.files.json}</code>.
       </p>
     </section>
   );
@@ -238,7 +251,12 @@ function PrecisionPlot({ report }: { report: EvaluationMetrics }) {
               });
               return (
                 <g key={configuration.label} fill={COLORS[index % COLORS.length]}>
-                  <polyline points={points.map(([px, py]) => `${px.toFixed(1)},${py.toFixed(1)}`).join(' ')} fill="none" stroke-width={2} {...stroke(index)} />
+                  <polyline
+                    points={points.map(([px, py]) => `${px.toFixed(1)},${py.toFixed(1)}`).join(' ')}
+                    fill="none"
+                    stroke-width={2}
+                    {...stroke(index)}
+                  />
                   {points.map(([px, py]) => (
                     <circle key={px} cx={px} cy={py} r={2.5} />
                   ))}

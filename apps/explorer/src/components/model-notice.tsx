@@ -26,8 +26,9 @@ export function ModelNotice() {
       )}
       {current?.randomWeights && (
         <div class="banner banner-warning" role="note" data-testid="random-weights">
-          <strong>Random test weights.</strong> The model ({current.id}) is the generated test model: similarity scores and rankings are
-          meaningless. Point <code>DEFECT_RAG_MODEL_DIR</code> at a real MetaCLIP export for real results.
+          <strong>Random test weights.</strong> The model ({current.id}) is the generated test model: similarity scores
+          and rankings are meaningless. Point <code>DEFECT_RAG_MODEL_DIR</code> at a real MetaCLIP export for real
+          results.
         </div>
       )}
     </>

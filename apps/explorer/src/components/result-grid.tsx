@@ -7,7 +7,13 @@ export function ResultGrid({ results, label }: { results: SimilarCrop[]; label: 
   return (
     <ol class="result-grid" aria-label={label}>
       {results.map(({ score, crop }, index) => (
-        <li key={crop.id} class="card" data-testid="result" data-crop-id={crop.id} data-has-damage={String(crop.hasDamage)}>
+        <li
+          key={crop.id}
+          class="card"
+          data-testid="result"
+          data-crop-id={crop.id}
+          data-has-damage={String(crop.hasDamage)}
+        >
           <a class="card-image" href={href({ page: 'crop', id: crop.id })} aria-label={`Crop ${index + 1}: details`}>
             <img src={crop.imageUrl} alt={crop.textDescription} width={336} height={336} decoding="async" />
             <span class="score" title="cosine similarity">
@@ -16,7 +22,9 @@ export function ResultGrid({ results, label }: { results: SimilarCrop[]; label: 
           </a>
           <div class="card-body">
             <div class="tags">
-              <span class={crop.hasDamage ? 'tag tag-damaged' : 'tag tag-clean'}>{crop.hasDamage ? 'damaged' : 'clean'}</span>
+              <span class={crop.hasDamage ? 'tag tag-damaged' : 'tag tag-clean'}>
+                {crop.hasDamage ? 'damaged' : 'clean'}
+              </span>
               <span class="tag">
                 {crop.vehicleZone} · {crop.area}
               </span>

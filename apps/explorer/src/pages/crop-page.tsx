@@ -13,7 +13,9 @@ type ContextFormat = 'TEXT' | 'MARKDOWN';
 export function CropPage({ id }: { id: string }) {
   const [format, setFormat] = useState<ContextFormat>('TEXT');
   const detail = useRequest<CropData>(id, (signal) => graphql(CROP, { id }, signal));
-  const rag = useRequest<CropRagContextData>(JSON.stringify([id, format]), (signal) => graphql(CROP_RAG_CONTEXT, { id, format }, signal));
+  const rag = useRequest<CropRagContextData>(JSON.stringify([id, format]), (signal) =>
+    graphql(CROP_RAG_CONTEXT, { id, format }, signal),
+  );
   const crop = detail.data?.crop;
 
   return (
@@ -47,7 +49,12 @@ export function CropPage({ id }: { id: string }) {
             </div>
           </div>
           <DefectTable crop={crop} />
-          <RagContextBlock context={rag.data?.ragContext.context ?? null} loading={rag.loading} format={format} onFormat={setFormat} />
+          <RagContextBlock
+            context={rag.data?.ragContext.context ?? null}
+            loading={rag.loading}
+            format={format}
+            onFormat={setFormat}
+          />
           {rag.error && <ErrorBox error={rag.error} context="The RAG context could not be loaded" />}
           {rag.data && rag.data.ragContext.items.length > 0 && (
             <section aria-labelledby="cited-heading">
@@ -90,7 +97,12 @@ function CropMetadata({ crop }: { crop: Crop }) {
 }
 
 /** The prompt-ready block an agent gets for this crop (ragContext with the crop as query), with a copy button. */
-function RagContextBlock(props: { context: string | null; loading: boolean; format: ContextFormat; onFormat: (format: ContextFormat) => void }) {
+function RagContextBlock(props: {
+  context: string | null;
+  loading: boolean;
+  format: ContextFormat;
+  onFormat: (format: ContextFormat) => void;
+}) {
   const { context, format, onFormat } = props;
   const [copyStatus, setCopyStatus] = useState('');
   const block = useRef<HTMLPreElement>(null);

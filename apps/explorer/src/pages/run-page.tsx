@@ -4,7 +4,14 @@ import { ErrorBox } from '../components/error-box';
 import { EvaluationReport } from '../components/evaluation-report';
 import { isActive, sortStages, StageProgressList, StatusBadge } from '../components/run-parts';
 import { formatDateTime, formatDuration, runDuration } from '../format';
-import { RUN_DETAIL, RUN_PROBLEMS, type RunDetail, type RunDetailData, type RunProblem, type RunProblemsData } from '../queries';
+import {
+  RUN_DETAIL,
+  RUN_PROBLEMS,
+  type RunDetail,
+  type RunDetailData,
+  type RunProblem,
+  type RunProblemsData,
+} from '../queries';
 import { href } from '../router';
 import { useInterval, useRequest } from '../use-request';
 
@@ -21,7 +28,8 @@ export function RunPage({ id }: { id: string }) {
         <a href={href({ page: 'runs' })}>← Datasets and runs</a>
       </p>
       <h1>
-        {run ? `${run.kind === 'INGEST' ? 'Ingestion' : 'Evaluation'} of ${run.dataset.name}` : 'Run'} <code class="crop-id">{id}</code>
+        {run ? `${run.kind === 'INGEST' ? 'Ingestion' : 'Evaluation'} of ${run.dataset.name}` : 'Run'}{' '}
+        <code class="crop-id">{id}</code>
       </h1>
       {detail.error && <ErrorBox error={detail.error} context="The run could not be loaded" />}
       {detail.loading && !run && (
@@ -38,7 +46,10 @@ export function RunPage({ id }: { id: string }) {
           </section>
           <div class="two-tables">
             <NameValueTable caption="Counts" rows={run.counts.map(({ name, value }) => [name, String(value)])} />
-            <NameValueTable caption="Timings" rows={sortStages(run.timings).map(({ stage, ms }) => [stage, formatDuration(ms)])} />
+            <NameValueTable
+              caption="Timings"
+              rows={sortStages(run.timings).map(({ stage, ms }) => [stage, formatDuration(ms)])}
+            />
           </div>
           {run.metrics && <EvaluationReport metrics={run.metrics} />}
           <Problems run={run} />
@@ -116,7 +127,9 @@ function NameValueTable({ caption, rows }: { caption: string; rows: [string, str
 
 /** The run's bad input items: the first page comes with the run, "Show more" fetches the next ones. */
 function Problems({ run }: { run: RunDetail }) {
-  const [more, setMore] = useState<{ problems: RunProblem[]; endCursor: string | null; hasNextPage: boolean } | null>(null);
+  const [more, setMore] = useState<{ problems: RunProblem[]; endCursor: string | null; hasNextPage: boolean } | null>(
+    null,
+  );
   const [loading, setLoading] = useState(false);
   const [error, setError] = useState<ApiError | null>(null);
   // A refreshed first page (polling) starts the list again.
@@ -128,10 +141,17 @@ function Problems({ run }: { run: RunDetail }) {
   const loadMore = async () => {
     setLoading(true);
     try {
-      const data = await graphql<RunProblemsData>(RUN_PROBLEMS, { id: run.id, after: more ? more.endCursor : page.pageInfo.endCursor });
+      const data = await graphql<RunProblemsData>(RUN_PROBLEMS, {
+        id: run.id,
+        after: more ? more.endCursor : page.pageInfo.endCursor,
+      });
       if (!data.run) throw new Error(`run ${run.id} is gone`);
       const next = data.run.problems;
-      setMore({ problems: [...(more?.problems ?? []), ...next.edges.map(({ node }) => node)], endCursor: next.pageInfo.endCursor, hasNextPage: next.pageInfo.hasNextPage });
+      setMore({
+        problems: [...(more?.problems ?? []), ...next.edges.map(({ node }) => node)],
+        endCursor: next.pageInfo.endCursor,
+        hasNextPage: next.pageInfo.hasNextPage,
+      });
       setError(null);
     } catch (failure) {
       setError(toApiError(failure));

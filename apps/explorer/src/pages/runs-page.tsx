@@ -31,7 +31,8 @@ export function RunsPage() {
             <h2 id="datasets-heading">Datasets ({list.data.datasets.totalCount})</h2>
             {list.data.datasets.edges.length === 0 ? (
               <p class="empty">
-                No dataset yet: <code>npx defect-rag ingest &lt;folder&gt; --name &lt;name&gt;</code> registers and ingests one.
+                No dataset yet: <code>npx defect-rag ingest &lt;folder&gt; --name &lt;name&gt;</code> registers and
+                ingests one.
               </p>
             ) : (
               <div class="table-scroll">
@@ -40,11 +41,21 @@ export function RunsPage() {
                     <tr>
                       <th scope="col">Name</th>
                       <th scope="col">Folder on the server</th>
-                      <th scope="col" class="number">Images</th>
-                      <th scope="col" class="number">Damaged</th>
-                      <th scope="col" class="number">Clean</th>
-                      <th scope="col" class="number">Defects</th>
-                      <th scope="col" class="number">Crops</th>
+                      <th scope="col" class="number">
+                        Images
+                      </th>
+                      <th scope="col" class="number">
+                        Damaged
+                      </th>
+                      <th scope="col" class="number">
+                        Clean
+                      </th>
+                      <th scope="col" class="number">
+                        Defects
+                      </th>
+                      <th scope="col" class="number">
+                        Crops
+                      </th>
                       <th scope="col">Updated</th>
                     </tr>
                   </thead>
@@ -75,7 +86,9 @@ export function RunsPage() {
               {list.data.runs.totalCount > runs.length ? `, newest ${runs.length} shown` : ''})
             </h2>
             {runs.length === 0 ? <p class="empty">No runs yet.</p> : <RunTable runs={runs} />}
-            <p class="muted small">{anyActive ? 'Runs in progress: refreshing every 1.5 s.' : 'Refreshing every 10 s.'}</p>
+            <p class="muted small">
+              {anyActive ? 'Runs in progress: refreshing every 1.5 s.' : 'Refreshing every 10 s.'}
+            </p>
           </section>
         </>
       )}

@@ -2,12 +2,22 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { graphql, graphqlUpload } from '../api';
 import { ErrorBox } from '../components/error-box';
 import { ResultGrid } from '../components/result-grid';
-import { SEARCH, SEARCH_OPTIONS, type CropFilter, type SearchData, type SearchMode, type SearchOptionsData, type SimilarityQuery, type ValueCount } from '../queries';
+import {
+  SEARCH,
+  SEARCH_OPTIONS,
+  type CropFilter,
+  type SearchData,
+  type SearchMode,
+  type SearchOptionsData,
+  type SimilarityQuery,
+  type ValueCount,
+} from '../queries';
 import { href } from '../router';
 import { useRequest } from '../use-request';
 
 /** What to look for: exactly one of a text, an uploaded image or a crop of the index. */
-type QuerySource = { kind: 'text'; text: string } | { kind: 'image'; file: File; preview: string } | { kind: 'crop'; id: string };
+type QuerySource =
+  { kind: 'text'; text: string } | { kind: 'image'; file: File; preview: string } | { kind: 'crop'; id: string };
 
 type DamageChoice = 'any' | 'damaged' | 'clean';
 
@@ -23,7 +33,16 @@ export interface SearchSettings {
   minScore: string;
 }
 
-const DEFAULT_SETTINGS: SearchSettings = { damage: 'any', zones: [], damageTypes: [], datasetId: '', split: '', mode: 'FUSED', limit: 12, minScore: '' };
+const DEFAULT_SETTINGS: SearchSettings = {
+  damage: 'any',
+  zones: [],
+  damageTypes: [],
+  datasetId: '',
+  split: '',
+  mode: 'FUSED',
+  limit: 12,
+  minScore: '',
+};
 const MODES: { value: SearchMode; label: string; hint: string }[] = [
   { value: 'FUSED', label: 'Fused', hint: 'image + text vectors' },
   { value: 'IMAGE', label: 'Image', hint: 'image vectors' },
@@ -41,7 +60,11 @@ export function toSimilarityQuery(source: QuerySource, settings: SearchSettings)
   if (settings.split) filter.split = settings.split;
   const minScore = settings.minScore.trim() === '' ? undefined : Number(settings.minScore);
   return {
-    ...(source.kind === 'text' ? { text: source.text } : source.kind === 'crop' ? { cropId: source.id } : { image: null }),
+    ...(source.kind === 'text'
+      ? { text: source.text }
+      : source.kind === 'crop'
+        ? { cropId: source.id }
+        : { image: null }),
     ...(Object.keys(filter).length > 0 ? { filter } : {}),
     mode: settings.mode,
     limit: settings.limit,
@@ -68,7 +91,9 @@ export function SearchPage({ similarTo }: { similarTo: string | null }) {
   const key = source && query ? JSON.stringify([sourceKey(source), query, attempt]) : null;
   const results = useRequest<SearchData>(key, (signal) => {
     if (!source || !query) throw new Error('no query');
-    return source.kind === 'image' ? graphqlUpload(SEARCH, { query }, 'query.image', source.file, signal) : graphql(SEARCH, { query }, signal);
+    return source.kind === 'image'
+      ? graphqlUpload(SEARCH, { query }, 'query.image', source.file, signal)
+      : graphql(SEARCH, { query }, signal);
   });
 
   const leaveSimilarRoute = () => {
@@ -174,7 +199,13 @@ function QuerySummary({ source, onClear }: { source: QuerySource | null; onClear
 }
 
 /** A file picker that also takes a dropped image; the picker is a real (visually hidden) input, so keyboards reach it. */
-function ImageDrop({ onImage, current }: { onImage: (file: File) => void; current: { file: File; preview: string } | null }) {
+function ImageDrop({
+  onImage,
+  current,
+}: {
+  onImage: (file: File) => void;
+  current: { file: File; preview: string } | null;
+}) {
   const [dragging, setDragging] = useState(false);
   const [refused, setRefused] = useState<string | null>(null);
   const input = useRef<HTMLInputElement>(null);
@@ -211,7 +242,13 @@ function ImageDrop({ onImage, current }: { onImage: (file: File) => void; curren
             event.currentTarget.value = '';
           }}
         />
-        {current ? <img class="drop-preview" src={current.preview} alt="" /> : <span class="drop-icon" aria-hidden="true">⤓</span>}
+        {current ? (
+          <img class="drop-preview" src={current.preview} alt="" />
+        ) : (
+          <span class="drop-icon" aria-hidden="true">
+            ⤓
+          </span>
+        )}
         <span>
           <strong>Drop an image</strong> or <span class="like-link">choose a file</span>
           <span class="muted small"> JPEG, PNG or WebP</span>
@@ -226,7 +263,15 @@ function ImageDrop({ onImage, current }: { onImage: (file: File) => void; curren
   );
 }
 
-function Filters({ settings, update, options }: { settings: SearchSettings; update: (changes: Partial<SearchSettings>) => void; options: SearchOptionsData | null }) {
+function Filters({
+  settings,
+  update,
+  options,
+}: {
+  settings: SearchSettings;
+  update: (changes: Partial<SearchSettings>) => void;
+  options: SearchOptionsData | null;
+}) {
   const zoneCounts = counts(options?.indexStats.byZone);
   const typeCounts = counts(options?.indexStats.byDamageType);
   const toggle = (list: string[], id: string, on: boolean) => (on ? [...list, id] : list.filter((item) => item !== id));
@@ -236,7 +281,13 @@ function Filters({ settings, update, options }: { settings: SearchSettings; upda
         <legend>Damage</legend>
         {(['any', 'damaged', 'clean'] as const).map((choice) => (
           <label key={choice}>
-            <input type="radio" name="damage" value={choice} checked={settings.damage === choice} onChange={() => update({ damage: choice })} />
+            <input
+              type="radio"
+              name="damage"
+              value={choice}
+              checked={settings.damage === choice}
+              onChange={() => update({ damage: choice })}
+            />
             <span>{choice === 'any' ? 'Any' : choice === 'damaged' ? 'Damaged' : 'Clean'}</span>
           </label>
         ))}
@@ -246,7 +297,13 @@ function Filters({ settings, update, options }: { settings: SearchSettings; upda
         <legend>Mode</legend>
         {MODES.map((mode) => (
           <label key={mode.value} title={mode.hint}>
-            <input type="radio" name="mode" value={mode.value} checked={settings.mode === mode.value} onChange={() => update({ mode: mode.value })} />
+            <input
+              type="radio"
+              name="mode"
+              value={mode.value}
+              checked={settings.mode === mode.value}
+              onChange={() => update({ mode: mode.value })}
+            />
             <span>{mode.label}</span>
           </label>
         ))}
@@ -255,11 +312,26 @@ function Filters({ settings, update, options }: { settings: SearchSettings; upda
       <div class="field-row">
         <label>
           Limit
-          <input type="number" min={1} max={100} step={1} value={settings.limit} onChange={(event) => update({ limit: clampLimit(event.currentTarget.valueAsNumber) })} />
+          <input
+            type="number"
+            min={1}
+            max={100}
+            step={1}
+            value={settings.limit}
+            onChange={(event) => update({ limit: clampLimit(event.currentTarget.valueAsNumber) })}
+          />
         </label>
         <label>
           Min score
-          <input type="number" min={-1} max={1} step={0.05} value={settings.minScore} placeholder="none" onChange={(event) => update({ minScore: event.currentTarget.value })} />
+          <input
+            type="number"
+            min={-1}
+            max={1}
+            step={0.05}
+            value={settings.minScore}
+            placeholder="none"
+            onChange={(event) => update({ minScore: event.currentTarget.value })}
+          />
         </label>
       </div>
 
@@ -322,7 +394,12 @@ function CheckboxGroup(props: {
       <legend>{props.legend}</legend>
       {props.entries.map((entry) => (
         <label key={entry.id} class={props.counts.has(entry.id) ? undefined : 'muted'}>
-          <input type="checkbox" value={entry.id} checked={props.selected.includes(entry.id)} onChange={(event) => props.onToggle(entry.id, event.currentTarget.checked)} />
+          <input
+            type="checkbox"
+            value={entry.id}
+            checked={props.selected.includes(entry.id)}
+            onChange={(event) => props.onToggle(entry.id, event.currentTarget.checked)}
+          />
           <span>{entry.name}</span>
           <span class="count">{props.counts.get(entry.id) ?? 0}</span>
         </label>

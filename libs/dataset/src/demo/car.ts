@@ -93,12 +93,22 @@ export function buildCar(dice: Dice, frame: { left: number; groundY: number; len
   /** The part of a wheel below the body, rear to front, for the silhouette. */
   const wheelBottom = (x: number) => arc([x, radius], radius, crossing(radius), -Math.PI - crossing(radius), 10);
   /** A wheel arch over the top, front to rear, cut out of a panel's lower edge. */
-  const archOver = (x: number) => arc([x, radius], archRadius, Math.PI - crossing(archRadius), crossing(archRadius), 12);
+  const archOver = (x: number) =>
+    arc([x, radius], archRadius, Math.PI - crossing(archRadius), crossing(archRadius), 12);
 
   const rearTop: Point[] =
     style === 'sedan'
-      ? [[0.73, roof - 0.01], [0.86, 0.285], [0.985, 0.272], [1, 0.2]]
-      : [[0.83, roof - 0.012], [0.965, 0.315], [0.995, 0.2]];
+      ? [
+          [0.73, roof - 0.01],
+          [0.86, 0.285],
+          [0.985, 0.272],
+          [1, 0.2],
+        ]
+      : [
+          [0.83, roof - 0.012],
+          [0.965, 0.315],
+          [0.995, 0.2],
+        ];
   const silhouette: Point[] = [
     [0.055, BODY_BOTTOM],
     [0.012, 0.085],
@@ -125,12 +135,24 @@ export function buildCar(dice: Dice, frame: { left: number; groundY: number; len
     {
       label: label('frontDoor'),
       material: 'paint',
-      polygon: [[0.31, BODY_BOTTOM + 0.004], [0.53, BODY_BOTTOM + 0.004], [0.53, BELT], [0.335, BELT], [0.31, 0.248]],
+      polygon: [
+        [0.31, BODY_BOTTOM + 0.004],
+        [0.53, BODY_BOTTOM + 0.004],
+        [0.53, BELT],
+        [0.335, BELT],
+        [0.31, 0.248],
+      ],
     },
     {
       label: label('backDoor'),
       material: 'paint',
-      polygon: [[0.53, BODY_BOTTOM + 0.004], [0.7, BODY_BOTTOM + 0.004], [0.7, 0.17], [0.735, BELT], [0.53, BELT]],
+      polygon: [
+        [0.53, BODY_BOTTOM + 0.004],
+        [0.7, BODY_BOTTOM + 0.004],
+        [0.7, 0.17],
+        [0.735, BELT],
+        [0.53, BELT],
+      ],
     },
     {
       label: label('backFender'),
@@ -149,55 +171,167 @@ export function buildCar(dice: Dice, frame: { left: number; groundY: number; len
     {
       label: 'hood',
       material: 'paint',
-      polygon: [[0.018, 0.215], [0.33, 0.258], [0.335, 0.246], [0.09, 0.212], [0.075, 0.211]],
+      polygon: [
+        [0.018, 0.215],
+        [0.33, 0.258],
+        [0.335, 0.246],
+        [0.09, 0.212],
+        [0.075, 0.211],
+      ],
     },
     {
       label: 'roof',
       material: 'paint',
-      polygon: [[0.47, roof], [0.56, roof + 0.006], [0.66, roof + 0.004], rearTop[0]!, [0.66, roof - 0.012], [0.49, roof - 0.012]],
+      polygon: [
+        [0.47, roof],
+        [0.56, roof + 0.006],
+        [0.66, roof + 0.004],
+        rearTop[0]!,
+        [0.66, roof - 0.012],
+        [0.49, roof - 0.012],
+      ],
     },
     style === 'sedan'
-      ? { label: 'trunk', material: 'paint', polygon: [[0.86, 0.285], [0.985, 0.272], [0.998, 0.25], [0.925, 0.25], [0.86, 0.268]] }
-      : { label: 'tailgate', material: 'paint', polygon: [[0.94, 0.3], [0.965, 0.315], [0.995, 0.2], [0.93, 0.2], [0.925, 0.25]] },
+      ? {
+          label: 'trunk',
+          material: 'paint',
+          polygon: [
+            [0.86, 0.285],
+            [0.985, 0.272],
+            [0.998, 0.25],
+            [0.925, 0.25],
+            [0.86, 0.268],
+          ],
+        }
+      : {
+          label: 'tailgate',
+          material: 'paint',
+          polygon: [
+            [0.94, 0.3],
+            [0.965, 0.315],
+            [0.995, 0.2],
+            [0.93, 0.2],
+            [0.925, 0.25],
+          ],
+        },
     {
       label: label('frontBumper'),
       material: 'bumper',
-      polygon: [[0.055, BODY_BOTTOM], [0.012, 0.085], [0, 0.15], [0.003, BUMPER_TOP], [0.07, BUMPER_TOP], [0.09, 0.12], [0.09, BODY_BOTTOM]],
+      polygon: [
+        [0.055, BODY_BOTTOM],
+        [0.012, 0.085],
+        [0, 0.15],
+        [0.003, BUMPER_TOP],
+        [0.07, BUMPER_TOP],
+        [0.09, 0.12],
+        [0.09, BODY_BOTTOM],
+      ],
     },
     {
       label: label('rearBumper'),
       material: 'bumper',
-      polygon: [[0.93, BODY_BOTTOM], [0.955, BODY_BOTTOM], [0.998, 0.1], [1, 0.195], [0.93, 0.195]],
+      polygon: [
+        [0.93, BODY_BOTTOM],
+        [0.955, BODY_BOTTOM],
+        [0.998, 0.1],
+        [1, 0.195],
+        [0.93, 0.195],
+      ],
     },
-    { label: 'front_glass', material: 'glass', polygon: [[0.33, 0.258], [0.47, roof], [0.485, roof - 0.008], [0.352, BELT]] },
+    {
+      label: 'front_glass',
+      material: 'glass',
+      polygon: [
+        [0.33, 0.258],
+        [0.47, roof],
+        [0.485, roof - 0.008],
+        [0.352, BELT],
+      ],
+    },
     {
       label: label('sideGlass'),
       material: 'glass',
-      polygon: [[0.365, BELT + 0.005], [0.49, roof - 0.016], [0.525, roof - 0.016], [0.525, BELT + 0.005]],
+      polygon: [
+        [0.365, BELT + 0.005],
+        [0.49, roof - 0.016],
+        [0.525, roof - 0.016],
+        [0.525, BELT + 0.005],
+      ],
     },
     {
       label: label('sideGlass'),
       material: 'glass',
       polygon:
         style === 'sedan'
-          ? [[0.54, BELT + 0.005], [0.54, roof - 0.016], [0.69, roof - 0.02], [0.775, BELT + 0.005]]
-          : [[0.54, BELT + 0.005], [0.54, roof - 0.016], [0.78, roof - 0.024], [0.83, BELT + 0.008]],
+          ? [
+              [0.54, BELT + 0.005],
+              [0.54, roof - 0.016],
+              [0.69, roof - 0.02],
+              [0.775, BELT + 0.005],
+            ]
+          : [
+              [0.54, BELT + 0.005],
+              [0.54, roof - 0.016],
+              [0.78, roof - 0.024],
+              [0.83, BELT + 0.008],
+            ],
     },
     {
       label: 'back_glass',
       material: 'glass',
       polygon:
         style === 'sedan'
-          ? [[0.745, roof - 0.014], [0.855, 0.287], [0.835, 0.285]]
-          : [[0.845, roof - 0.016], [0.955, 0.31], [0.925, 0.3]],
+          ? [
+              [0.745, roof - 0.014],
+              [0.855, 0.287],
+              [0.835, 0.285],
+            ]
+          : [
+              [0.845, roof - 0.016],
+              [0.955, 0.31],
+              [0.925, 0.3],
+            ],
     },
-    { label: label('headlamp'), material: 'headlamp', polygon: [[0.004, 0.172], [0.012, 0.2], [0.072, 0.21], [0.085, 0.19], [0.07, 0.172]] },
+    {
+      label: label('headlamp'),
+      material: 'headlamp',
+      polygon: [
+        [0.004, 0.172],
+        [0.012, 0.2],
+        [0.072, 0.21],
+        [0.085, 0.19],
+        [0.07, 0.172],
+      ],
+    },
     {
       label: label('taillight'),
       material: 'taillight',
-      polygon: style === 'sedan' ? [[0.935, 0.2], [1, 0.2], [0.996, 0.245], [0.935, 0.25]] : [[0.935, 0.205], [0.995, 0.205], [0.985, 0.262], [0.94, 0.268]],
+      polygon:
+        style === 'sedan'
+          ? [
+              [0.935, 0.2],
+              [1, 0.2],
+              [0.996, 0.245],
+              [0.935, 0.25],
+            ]
+          : [
+              [0.935, 0.205],
+              [0.995, 0.205],
+              [0.985, 0.262],
+              [0.94, 0.268],
+            ],
     },
-    { label: label('mirror'), material: 'trim', polygon: [[0.345, BELT - 0.004], [0.385, BELT - 0.002], [0.39, BELT + 0.026], [0.362, BELT + 0.03], [0.348, BELT + 0.016]] },
+    {
+      label: label('mirror'),
+      material: 'trim',
+      polygon: [
+        [0.345, BELT - 0.004],
+        [0.385, BELT - 0.002],
+        [0.39, BELT + 0.026],
+        [0.362, BELT + 0.03],
+        [0.348, BELT + 0.016],
+      ],
+    },
     { label: 'wheel', material: 'wheel', polygon: arc([frontWheel, radius], radius, 0, 2 * Math.PI, 24).slice(0, -1) },
     { label: 'wheel', material: 'wheel', polygon: arc([rearWheel, radius], radius, 0, 2 * Math.PI, 24).slice(0, -1) },
   ];
@@ -207,7 +341,11 @@ export function buildCar(dice: Dice, frame: { left: number; groundY: number; len
   return {
     silhouette: toImage(silhouette),
     parts: parts.map((part) => ({ ...part, polygon: toImage(part.polygon) })),
-    wheels: [frontWheel, rearWheel].map((x) => ({ center: toImage([[x, radius]])[0]!, radius: radius * length, arch: archRadius * length })),
+    wheels: [frontWheel, rearWheel].map((x) => ({
+      center: toImage([[x, radius]])[0]!,
+      radius: radius * length,
+      arch: archRadius * length,
+    })),
     length,
     groundY,
     doorBand: { top: groundY - 0.24 * length, bottom: groundY - 0.11 * length, from: doorXs[0], to: doorXs[1] },

@@ -34,7 +34,17 @@ const LABELS: Record<DamageKind, readonly string[]> = {
 /** Some annotators only say that something is damaged. */
 const GENERIC_LABELS = ['daño', 'Daño'];
 
-const KINDS: readonly DamageKind[] = ['scratch', 'scratch', 'scratch', 'dent', 'dent', 'chip', 'chip', 'crack', 'crack'];
+const KINDS: readonly DamageKind[] = [
+  'scratch',
+  'scratch',
+  'scratch',
+  'dent',
+  'dent',
+  'chip',
+  'chip',
+  'crack',
+  'crack',
+];
 const HOSTS: Record<DamageKind, readonly Material[]> = {
   scratch: ['paint', 'bumper'],
   dent: ['paint'],
@@ -60,7 +70,13 @@ export function placeDamage(dice: Dice, car: Car, count: number, keyScratch: boo
     if (!markPoints(damage.mark).every(onHost)) return false;
     const box = bounds(damage.shape.points);
     const gap = 4;
-    return taken.every((other) => box.maxX + gap < other.minX || other.maxX + gap < box.minX || box.maxY + gap < other.minY || other.maxY + gap < box.minY);
+    return taken.every(
+      (other) =>
+        box.maxX + gap < other.minX ||
+        other.maxX + gap < box.minX ||
+        box.maxY + gap < other.minY ||
+        other.maxY + gap < box.minY,
+    );
   };
   const add = (damage: Damage) => {
     placed.push(damage);
@@ -68,7 +84,10 @@ export function placeDamage(dice: Dice, car: Car, count: number, keyScratch: boo
   };
 
   if (keyScratch) {
-    const onBody = (point: Point) => car.parts.some((part) => (part.material === 'paint' || part.material === 'bumper') && isInside(point, part.polygon));
+    const onBody = (point: Point) =>
+      car.parts.some(
+        (part) => (part.material === 'paint' || part.material === 'bumper') && isInside(point, part.polygon),
+      );
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
       const { top, bottom, from, to } = car.doorBand;
       const start: Point = [dice.between(from, from + (to - from) * 0.1), dice.between(top, bottom)];
@@ -88,7 +107,9 @@ export function placeDamage(dice: Dice, car: Car, count: number, keyScratch: boo
     const attempts = placed.length === 0 ? ATTEMPTS * 10 : ATTEMPTS;
     for (let attempt = 0; attempt < attempts; attempt++) {
       const kind = attempt < ATTEMPTS / 2 ? wanted : dice.pick(KINDS);
-      const hosts = car.parts.filter((part) => HOSTS[kind].includes(part.material) && (kind === 'chip' || !THIN_PARTS.has(part.label)));
+      const hosts = car.parts.filter(
+        (part) => HOSTS[kind].includes(part.material) && (kind === 'chip' || !THIN_PARTS.has(part.label)),
+      );
       const host = dice.pick(hosts);
       const anchor = pointIn(dice, host);
       if (!anchor) continue;
@@ -137,7 +158,10 @@ function scratch(dice: Dice, start: Point, reach: number, angle: number, carLeng
     );
   }
   const mark: Mark = { kind: 'scratch', lines, width };
-  return { mark, shape: { label: labelFor(dice, 'scratch'), shapeType: 'polygon', points: outline(lines.flat(), width / 2 + 3) } };
+  return {
+    mark,
+    shape: { label: labelFor(dice, 'scratch'), shapeType: 'polygon', points: outline(lines.flat(), width / 2 + 3) },
+  };
 }
 
 /** A shaded hollow: dark towards the centre, a soft highlight on the upper rim. */
@@ -195,7 +219,14 @@ function boxOrPolygon(dice: Dice, kind: DamageKind, polygon: Point[], rectangleS
   const label = labelFor(dice, kind);
   if (!dice.chance(rectangleShare)) return { label, shapeType: 'polygon', points: polygon };
   const { minX, minY, maxX, maxY } = bounds(polygon);
-  return { label, shapeType: 'rectangle', points: [[minX, minY], [maxX, maxY]] };
+  return {
+    label,
+    shapeType: 'rectangle',
+    points: [
+      [minX, minY],
+      [maxX, maxY],
+    ],
+  };
 }
 
 function labelFor(dice: Dice, kind: DamageKind): string {

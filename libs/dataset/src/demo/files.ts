@@ -7,7 +7,10 @@ import { toFileCoordinates } from './shapes';
 export const README_TITLE = '# defect-rag demo dataset';
 
 /** LabelMe 5 damage file, with the keys in the order LabelMe writes them. */
-export function labelMeFile(shapes: readonly DamageShape[], image: { file: string; width: number; height: number }): string {
+export function labelMeFile(
+  shapes: readonly DamageShape[],
+  image: { file: string; width: number; height: number },
+): string {
   return formatJson(
     {
       version: '5.0.1',

@@ -79,9 +79,13 @@ interface DemoImage {
  * `outDir` must be missing, empty, or a demo dataset written earlier, which is replaced.
  * Everything is drawn from the seed: no clock, fixed JPEG settings, coordinates at 0.1 px.
  */
-export async function generateDemoDataset(outDir: string, options: DemoDatasetOptions = {}): Promise<DemoDatasetSummary> {
+export async function generateDemoDataset(
+  outDir: string,
+  options: DemoDatasetOptions = {},
+): Promise<DemoDatasetSummary> {
   const parsed = optionsSchema.safeParse(options);
-  if (!parsed.success) throw new DefectRagError('BAD_INPUT', `demo dataset options: ${z.prettifyError(parsed.error)}`, { options });
+  if (!parsed.success)
+    throw new DefectRagError('BAD_INPUT', `demo dataset options: ${z.prettifyError(parsed.error)}`, { options });
   const { images: count, seed, size } = parsed.data;
   const root = path.resolve(outDir);
   await prepareFolder(root);
@@ -116,10 +120,14 @@ export async function generateDemoDataset(outDir: string, options: DemoDatasetOp
       );
     }
   });
-  await writeFile(path.join(root, POLYGONS_FILE), polygonsFile(Object.fromEntries(images.map((image) => [image.file, image.polygons]))));
+  await writeFile(
+    path.join(root, POLYGONS_FILE),
+    polygonsFile(Object.fromEntries(images.map((image) => [image.file, image.polygons]))),
+  );
 
   const shapes = images.flatMap((image) => image.damage ?? []).map((damage) => damage.shape);
-  const tally = (labels: string[]) => labels.reduce((map, label) => map.set(label, (map.get(label) ?? 0) + 1), new Map<string, number>());
+  const tally = (labels: string[]) =>
+    labels.reduce((map, label) => map.set(label, (map.get(label) ?? 0) + 1), new Map<string, number>());
   const summary: DemoDatasetSummary = {
     root,
     images: images.length,
@@ -152,7 +160,12 @@ export async function generateDemoDataset(outDir: string, options: DemoDatasetOp
 function planImage(
   file: string,
   dice: Dice,
-  plan: { damaged: boolean; keyScratch: boolean; frame: readonly [number, number] | undefined; size: number | undefined },
+  plan: {
+    damaged: boolean;
+    keyScratch: boolean;
+    frame: readonly [number, number] | undefined;
+    size: number | undefined;
+  },
 ): DemoImage {
   const [frameWidth, frameHeight] = plan.frame ?? dice.pick(FRAMES);
   const scale = plan.size ? plan.size / Math.max(frameWidth, frameHeight) : 1;
@@ -168,7 +181,12 @@ function planImage(
   const car = buildCar(dice, { left, groundY, length });
 
   const damage = plan.damaged
-    ? placeDamage(dice, car, dice.pick(DEFECT_COUNTS), plan.keyScratch || (length * 0.45 > CROP_WINDOW && dice.chance(0.25)))
+    ? placeDamage(
+        dice,
+        car,
+        dice.pick(DEFECT_COUNTS),
+        plan.keyScratch || (length * 0.45 > CROP_WINDOW && dice.chance(0.25)),
+      )
     : null;
   const svg = renderScene(dice, {
     width,
@@ -187,13 +205,20 @@ async function prepareFolder(root: string): Promise<void> {
   try {
     entries = await readdir(root);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return mkdir(root, { recursive: true }).then(() => undefined);
-    throw new DefectRagError('BAD_INPUT', `cannot write the demo dataset into ${root}: ${(error as Error).message}`, { root });
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT')
+      return mkdir(root, { recursive: true }).then(() => undefined);
+    throw new DefectRagError('BAD_INPUT', `cannot write the demo dataset into ${root}: ${(error as Error).message}`, {
+      root,
+    });
   }
   if (entries.length === 0) return;
   const readmeText = await readFile(path.join(root, 'README.md'), 'utf8').catch(() => '');
   if (!readmeText.startsWith(README_TITLE)) {
-    throw new DefectRagError('BAD_INPUT', `${root} is not empty and holds no demo dataset; give a new or empty folder`, { root });
+    throw new DefectRagError(
+      'BAD_INPUT',
+      `${root} is not empty and holds no demo dataset; give a new or empty folder`,
+      { root },
+    );
   }
   for (const entry of ['images', 'annotations', POLYGONS_FILE, 'README.md']) {
     await rm(path.join(root, entry), { recursive: true, force: true });

@@ -51,29 +51,45 @@ export function renderScene(dice: Dice, scene: Scene): string {
 
   const roofY = Math.min(...car.silhouette.map(([, y]) => y));
   defs.push(
-    gradient('paint', [0, roofY, 0, car.groundY], [
-      [0, shade(paint, 0.35)],
-      [0.45, paint],
-      [0.62, shade(paint, 0.18)],
-      [0.7, paint],
-      [1, shade(paint, -0.45)],
-    ]),
-    gradient('glass', [0, roofY, 0, roofY + car.length * 0.15], [
-      [0, '#5d6f80'],
-      [1, '#1a222b'],
-    ]),
-    gradient('plastic', [0, car.groundY - car.length * 0.17, 0, car.groundY], [
-      [0, '#3a3b3d'],
-      [1, '#151617'],
-    ]),
+    gradient(
+      'paint',
+      [0, roofY, 0, car.groundY],
+      [
+        [0, shade(paint, 0.35)],
+        [0.45, paint],
+        [0.62, shade(paint, 0.18)],
+        [0.7, paint],
+        [1, shade(paint, -0.45)],
+      ],
+    ),
+    gradient(
+      'glass',
+      [0, roofY, 0, roofY + car.length * 0.15],
+      [
+        [0, '#5d6f80'],
+        [1, '#1a222b'],
+      ],
+    ),
+    gradient(
+      'plastic',
+      [0, car.groundY - car.length * 0.17, 0, car.groundY],
+      [
+        [0, '#3a3b3d'],
+        [1, '#151617'],
+      ],
+    ),
     `<radialGradient id="shadow"><stop offset="0" stop-color="#000" stop-opacity="0.8"/><stop offset="0.7" stop-color="#000" stop-opacity="0.45"/><stop offset="1" stop-color="#000" stop-opacity="0"/></radialGradient>`,
     `<clipPath id="body"><path d="${path(car.silhouette)}"/></clipPath>`,
   );
   const [first, last] = [car.wheels[0]!, car.wheels.at(-1)!];
   const middle = (first.center[0] + last.center[0]) / 2;
-  body.push(ellipseElement([middle, car.groundY - car.length * 0.005], car.length * 0.58, car.length * 0.05, 'url(#shadow)'));
+  body.push(
+    ellipseElement([middle, car.groundY - car.length * 0.005], car.length * 0.58, car.length * 0.05, 'url(#shadow)'),
+  );
   body.push(`<path d="${path(car.silhouette)}" fill="${shade(paint, -0.5)}"/>`);
-  body.push(`<g clip-path="url(#body)">${car.wheels.map((wheel) => circle(wheel.center, wheel.arch, '#0d0d0e')).join('')}</g>`);
+  body.push(
+    `<g clip-path="url(#body)">${car.wheels.map((wheel) => circle(wheel.center, wheel.arch, '#0d0d0e')).join('')}</g>`,
+  );
   for (const part of car.parts) body.push(drawPart(part, scene));
   body.push(...car.wheels.map((wheel) => drawWheel(wheel.center, wheel.radius, scene.paint === 'black')));
   scene.marks.forEach((mark, index) => body.push(drawMark(mark, index, paint, defs)));
@@ -95,30 +111,49 @@ function background(dice: Dice, scene: Scene, defs: string[]): string[] {
   const [wallTop, wallBottom] = dice.pick(WALLS);
   const [floorNear, floorFar] = dice.pick(FLOORS);
   defs.push(
-    gradient('wall', [0, 0, 0, horizon], [
-      [0, wallTop],
-      [1, wallBottom],
-    ]),
-    gradient('floor', [0, horizon, 0, height], [
-      [0, floorFar],
-      [1, floorNear],
-    ]),
+    gradient(
+      'wall',
+      [0, 0, 0, horizon],
+      [
+        [0, wallTop],
+        [1, wallBottom],
+      ],
+    ),
+    gradient(
+      'floor',
+      [0, horizon, 0, height],
+      [
+        [0, floorFar],
+        [1, floorNear],
+      ],
+    ),
   );
-  const out = [`<rect width="${width}" height="${fmt(horizon)}" fill="url(#wall)"/>`, `<rect y="${fmt(horizon)}" width="${width}" height="${fmt(height - horizon)}" fill="url(#floor)"/>`];
+  const out = [
+    `<rect width="${width}" height="${fmt(horizon)}" fill="url(#wall)"/>`,
+    `<rect y="${fmt(horizon)}" width="${width}" height="${fmt(height - horizon)}" fill="url(#floor)"/>`,
+  ];
 
   const panel = width / dice.int(7, 14);
   for (let x = 0; x < width; x += panel) {
     const tone = dice.chance(0.5) ? '#fff' : '#000';
-    out.push(`<rect x="${fmt(x)}" width="${fmt(panel)}" height="${fmt(horizon)}" fill="${tone}" fill-opacity="${fmt(dice.between(0.02, 0.09), 2)}"/>`);
-    out.push(`<line x1="${fmt(x)}" y1="0" x2="${fmt(x)}" y2="${fmt(horizon)}" stroke="#000" stroke-opacity="0.18" stroke-width="1.5"/>`);
+    out.push(
+      `<rect x="${fmt(x)}" width="${fmt(panel)}" height="${fmt(horizon)}" fill="${tone}" fill-opacity="${fmt(dice.between(0.02, 0.09), 2)}"/>`,
+    );
+    out.push(
+      `<line x1="${fmt(x)}" y1="0" x2="${fmt(x)}" y2="${fmt(horizon)}" stroke="#000" stroke-opacity="0.18" stroke-width="1.5"/>`,
+    );
   }
-  out.push(`<line x1="0" y1="${fmt(horizon)}" x2="${width}" y2="${fmt(horizon)}" stroke="#000" stroke-opacity="0.35" stroke-width="2"/>`);
+  out.push(
+    `<line x1="0" y1="${fmt(horizon)}" x2="${width}" y2="${fmt(horizon)}" stroke="#000" stroke-opacity="0.35" stroke-width="2"/>`,
+  );
 
   // Floor joints: rows closer together towards the horizon, columns converging on a vanishing point.
   const rows = dice.int(5, 8);
   for (let i = 1; i <= rows; i++) {
     const y = horizon + (height - horizon) * (i / rows) ** 1.6;
-    out.push(`<line x1="0" y1="${fmt(y)}" x2="${width}" y2="${fmt(y)}" stroke="#000" stroke-opacity="0.22" stroke-width="1.2"/>`);
+    out.push(
+      `<line x1="0" y1="${fmt(y)}" x2="${width}" y2="${fmt(y)}" stroke="#000" stroke-opacity="0.22" stroke-width="1.2"/>`,
+    );
   }
   const vanishing: Point = [width * dice.between(0.3, 0.7), horizon - (height - horizon) * 1.5];
   const columns = dice.int(8, 14);
@@ -126,7 +161,9 @@ function background(dice: Dice, scene: Scene, defs: string[]): string[] {
     const x = (width * i) / columns;
     const t = (horizon - vanishing[1]) / (height - vanishing[1]);
     const top: Point = [vanishing[0] + (x - vanishing[0]) * t, horizon];
-    out.push(`<line x1="${fmt(top[0])}" y1="${fmt(top[1])}" x2="${fmt(x)}" y2="${height}" stroke="#000" stroke-opacity="0.18" stroke-width="1.2"/>`);
+    out.push(
+      `<line x1="${fmt(top[0])}" y1="${fmt(top[1])}" x2="${fmt(x)}" y2="${height}" stroke="#000" stroke-opacity="0.18" stroke-width="1.2"/>`,
+    );
   }
 
   const speckles = Math.round((width * height) / 2500);
@@ -227,7 +264,11 @@ function shade(hex: string, amount: number): string {
   return `#${channel(0)}${channel(1)}${channel(2)}`;
 }
 
-function gradient(id: string, [x1, y1, x2, y2]: [number, number, number, number], stops: Array<[number, string]>): string {
+function gradient(
+  id: string,
+  [x1, y1, x2, y2]: [number, number, number, number],
+  stops: Array<[number, string]>,
+): string {
   const stopElements = stops.map(([offset, color]) => `<stop offset="${offset}" stop-color="${color}"/>`).join('');
   return `<linearGradient id="${id}" gradientUnits="userSpaceOnUse" x1="${fmt(x1)}" y1="${fmt(y1)}" x2="${fmt(x2)}" y2="${fmt(y2)}">${stopElements}</linearGradient>`;
 }

@@ -70,7 +70,10 @@ export function convexHull(points: readonly Point[]): Point[] {
  */
 export function outline(points: readonly Point[], margin: number): Point[] {
   const grown = points.flatMap(([x, y]) =>
-    Array.from({ length: 8 }, (_, i) => [x + margin * Math.cos((i * Math.PI) / 4), y + margin * Math.sin((i * Math.PI) / 4)] as const),
+    Array.from(
+      { length: 8 },
+      (_, i) => [x + margin * Math.cos((i * Math.PI) / 4), y + margin * Math.sin((i * Math.PI) / 4)] as const,
+    ),
   );
   return convexHull(grown);
 }

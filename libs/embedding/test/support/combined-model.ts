@@ -58,7 +58,11 @@ function parse(message: Buffer): Field[] {
     } else if (wireType === 2) {
       const [length, payloadStart] = readVarint(message, afterTag);
       offset = payloadStart + length;
-      fields.push({ number, encoded: message.subarray(start, offset), payload: message.subarray(payloadStart, offset) });
+      fields.push({
+        number,
+        encoded: message.subarray(start, offset),
+        payload: message.subarray(payloadStart, offset),
+      });
     } else {
       offset = afterTag + (wireType === 1 ? 8 : 4);
       fields.push({ number, encoded: message.subarray(start, offset) });
@@ -67,9 +71,11 @@ function parse(message: Buffer): Field[] {
   return fields;
 }
 
-const bytesField = (number: number, payload: Buffer) => Buffer.concat([varint(number * 8 + 2), varint(payload.length), payload]);
+const bytesField = (number: number, payload: Buffer) =>
+  Buffer.concat([varint(number * 8 + 2), varint(payload.length), payload]);
 const varintField = (number: number, value: number) => Buffer.concat([varint(number * 8), varint(value)]);
-const entry = (key: string, value: string) => bytesField(TENSOR.externalData, Buffer.concat([bytesField(1, Buffer.from(key)), bytesField(2, Buffer.from(value))]));
+const entry = (key: string, value: string) =>
+  bytesField(TENSOR.externalData, Buffer.concat([bytesField(1, Buffer.from(key)), bytesField(2, Buffer.from(value))]));
 
 /** The graph payload of a serialized ModelProto. */
 function graphOf(model: Buffer): Buffer {
@@ -93,7 +99,11 @@ export function writeCombinedModel(splitDir: string, modelDir: string): void {
     // Small tensors stay inline, as onnx's own converter does: shape inference reads them at load.
     if (!raw || raw.length < 1024) return tensor;
     const kept = fields.filter((field) => field.number !== TENSOR.rawData).map((field) => field.encoded);
-    const location = [entry('location', 'model.onnx_data'), entry('offset', String(dataLength)), entry('length', String(raw.length))];
+    const location = [
+      entry('location', 'model.onnx_data'),
+      entry('offset', String(dataLength)),
+      entry('length', String(raw.length)),
+    ];
     data.push(raw);
     dataLength += raw.length;
     return Buffer.concat([...kept, ...location, varintField(TENSOR.dataLocation, EXTERNAL)]);

@@ -15,7 +15,13 @@ import { RunRecorder } from '../ingest/run-recorder';
 import { MAX_SEARCH_LIMIT } from '../search';
 import { precisionPlotSvg } from './plot';
 import { runProtocol } from './protocol';
-import { formatReportMarkdown, rankConfigurations, toRunMetrics, type EvaluationFiles, type EvaluationReport } from './report';
+import {
+  formatReportMarkdown,
+  rankConfigurations,
+  toRunMetrics,
+  type EvaluationFiles,
+  type EvaluationReport,
+} from './report';
 import { QUERY_MODES, type QueryMode } from './retrieval';
 
 export interface EvaluateOptions {
@@ -60,12 +66,12 @@ export interface EvaluationSummary {
 }
 
 const settingsSchema = z.object({
-  k: z
-    .array(z.number().int().min(1).max(MAX_SEARCH_LIMIT))
-    .min(1)
-    .default([1, 5, 10]),
+  k: z.array(z.number().int().min(1).max(MAX_SEARCH_LIMIT)).min(1).default([1, 5, 10]),
   alphas: z.array(z.number().min(0).max(1)).min(1).default([0, 0.25, 0.5, 0.75, 1]),
-  modes: z.array(z.enum(QUERY_MODES)).min(1).default([...QUERY_MODES]),
+  modes: z
+    .array(z.enum(QUERY_MODES))
+    .min(1)
+    .default([...QUERY_MODES]),
 });
 
 const fusionSchema = z.object({ strategy: z.enum(['average', 'weighted']), alpha: z.number().optional() });
@@ -92,9 +98,14 @@ const ingestionSettingsSchema = z.object({
  * 3. writes `evaluation.json`, `evaluation.md`, `precision-at-k.svg` and a copy of the split into
  *    the output folder, and stores the headline metrics on the run.
  */
-export async function evaluateDataset(backend: Backend, options: EvaluateOptions, hooks: EvaluateHooks = {}): Promise<EvaluationSummary> {
+export async function evaluateDataset(
+  backend: Backend,
+  options: EvaluateOptions,
+  hooks: EvaluateHooks = {},
+): Promise<EvaluationSummary> {
   const parsed = settingsSchema.safeParse(options);
-  if (!parsed.success) throw new DefectRagError('BAD_INPUT', `invalid evaluation options: ${z.prettifyError(parsed.error)}`);
+  if (!parsed.success)
+    throw new DefectRagError('BAD_INPUT', `invalid evaluation options: ${z.prettifyError(parsed.error)}`);
   const ks = [...new Set(parsed.data.k)].sort((a, b) => a - b);
   const alphas = [...new Set(parsed.data.alphas)].sort((a, b) => a - b);
   const modes = QUERY_MODES.filter((mode) => parsed.data.modes.includes(mode));
@@ -104,20 +115,47 @@ export async function evaluateDataset(backend: Backend, options: EvaluateOptions
 
   const previous = await lastIngestionSettings(backend, name);
   const taxonomyFile = previous.taxonomyFile ?? findDatasetTaxonomy(root) ?? undefined;
-  const splitFile = path.resolve(options.splitFile ?? previous.splitFile ?? (await writeDefaultSplit(backend, root, name, taxonomyFile)));
+  const splitFile = path.resolve(
+    options.splitFile ?? previous.splitFile ?? (await writeDefaultSplit(backend, root, name, taxonomyFile)),
+  );
 
   const { ingestion, run, recorder } = await ingestWithRun(
     backend,
-    { datasetDir: root, name, modelDir: options.modelDir, splitFile, taxonomyFile: previous.taxonomyFile, crop: previous.crop, fusion: previous.fusion, enrich: previous.enrich },
-    { datasetDir: root, name, splitFile, k: ks, alphas, modes, outDir: options.outDir ?? null, modelDir: options.modelDir ?? null },
+    {
+      datasetDir: root,
+      name,
+      modelDir: options.modelDir,
+      splitFile,
+      taxonomyFile: previous.taxonomyFile,
+      crop: previous.crop,
+      fusion: previous.fusion,
+      enrich: previous.enrich,
+    },
+    {
+      datasetDir: root,
+      name,
+      splitFile,
+      k: ks,
+      alphas,
+      modes,
+      outDir: options.outDir ?? null,
+      modelDir: options.modelDir ?? null,
+    },
     { ...hooks, onProgress },
   );
 
   const lock = await backend.db.tryLockDataset(ingestion.datasetId);
   try {
-    if (!lock) throw new DefectRagError('RUN_CONFLICT', `another run started on dataset "${name}" before the evaluation could; run it again once that one ends`, { datasetId: ingestion.datasetId });
+    if (!lock)
+      throw new DefectRagError(
+        'RUN_CONFLICT',
+        `another run started on dataset "${name}" before the evaluation could; run it again once that one ends`,
+        { datasetId: ingestion.datasetId },
+      );
     const taxonomy = loadTaxonomy(taxonomyFile);
-    const indexAlpha = fusionImageWeight(fusionSchema.parse((await backend.db.runs.get(ingestion.runId)).params.fusion));
+    const indexAlpha = fusionImageWeight(
+      fusionSchema.parse((await backend.db.runs.get(ingestion.runId)).params.fusion),
+    );
     const result = await recorder.stage('evaluate', () =>
       runProtocol({
         store: backend.vectorStore,
@@ -140,7 +178,12 @@ export async function evaluateDataset(backend: Backend, options: EvaluateOptions
       model: { id: ingestion.modelId, randomWeights: ingestion.randomWeights },
       collection: ingestion.collection,
       split: { file: splitFile, trainCrops: result.trainCrops, testCrops: result.testCrops },
-      ingestion: { runId: ingestion.runId, embedded: ingestion.embedded, unchanged: ingestion.unchanged, problems: ingestion.problems.length },
+      ingestion: {
+        runId: ingestion.runId,
+        embedded: ingestion.embedded,
+        unchanged: ingestion.unchanged,
+        problems: ingestion.problems.length,
+      },
       indexAlpha,
       k: ks,
       rankingK,
@@ -151,9 +194,21 @@ export async function evaluateDataset(backend: Backend, options: EvaluateOptions
     };
     const outDir = path.resolve(options.outDir ?? path.join(backend.config.dataDir, 'evaluations', run.id));
     const files = await writeReport(outDir, report, splitFile);
-    await recorder.counts({ trainCrops: result.trainCrops, testCrops: result.testCrops, configurations: result.configurations.length });
+    await recorder.counts({
+      trainCrops: result.trainCrops,
+      testCrops: result.testCrops,
+      configurations: result.configurations.length,
+    });
     await backend.db.runs.finish(run.id, { status: 'SUCCEEDED', metrics: toRunMetrics(report, outDir, files) });
-    return { runId: run.id, datasetId: ingestion.datasetId, modelId: ingestion.modelId, randomWeights: ingestion.randomWeights, outDir, files, report };
+    return {
+      runId: run.id,
+      datasetId: ingestion.datasetId,
+      modelId: ingestion.modelId,
+      randomWeights: ingestion.randomWeights,
+      outDir,
+      files,
+      report,
+    };
   } catch (error) {
     throw await finishWithError(recorder, error);
   } finally {
@@ -210,10 +265,15 @@ async function finishWithError(recorder: RunRecorder, error: unknown): Promise<D
 }
 
 /** The vector-deciding settings of the dataset's last successful ingestion; none for a new dataset. */
-async function lastIngestionSettings(backend: Backend, name: string): Promise<Pick<IngestOptions, 'splitFile' | 'taxonomyFile' | 'crop' | 'fusion' | 'enrich'>> {
+async function lastIngestionSettings(
+  backend: Backend,
+  name: string,
+): Promise<Pick<IngestOptions, 'splitFile' | 'taxonomyFile' | 'crop' | 'fusion' | 'enrich'>> {
   const dataset = await backend.db.datasets.findByName(name);
   if (!dataset) return {};
-  const [run] = (await backend.db.runs.list({ datasetId: dataset.id, kind: 'INGEST', status: 'SUCCEEDED' }, { first: 1 })).items;
+  const [run] = (
+    await backend.db.runs.list({ datasetId: dataset.id, kind: 'INGEST', status: 'SUCCEEDED' }, { first: 1 })
+  ).items;
   // Written by another version of the pipeline: start from the defaults rather than fail.
   const parsed = ingestionSettingsSchema.safeParse(run?.params ?? {});
   if (!parsed.success) return {};
@@ -228,10 +288,18 @@ async function lastIngestionSettings(backend: Backend, name: string): Promise<Pi
 }
 
 /** The default seeded split, kept under the data dir so that later evaluations find it again. */
-async function writeDefaultSplit(backend: Backend, root: string, name: string, taxonomyFile: string | undefined): Promise<string> {
+async function writeDefaultSplit(
+  backend: Backend,
+  root: string,
+  name: string,
+  taxonomyFile: string | undefined,
+): Promise<string> {
   const dataset = await readDataset(root, { name });
-  if (dataset.images.length === 0) throw new DefectRagError('DATASET_INVALID', `no usable image in ${root} (${dataset.problems.length} problems)`);
-  const split = splitDataset(dataset, { classifier: taxonomyClassifier(new TaxonomyNormalizer(loadTaxonomy(taxonomyFile))) });
+  if (dataset.images.length === 0)
+    throw new DefectRagError('DATASET_INVALID', `no usable image in ${root} (${dataset.problems.length} problems)`);
+  const split = splitDataset(dataset, {
+    classifier: taxonomyClassifier(new TaxonomyNormalizer(loadTaxonomy(taxonomyFile))),
+  });
   const dir = path.join(backend.config.dataDir, 'splits', safeName(name));
   await mkdir(dir, { recursive: true });
   const file = path.join(dir, SPLIT_FILE);
@@ -241,7 +309,11 @@ async function writeDefaultSplit(backend: Backend, root: string, name: string, t
 
 async function writeReport(outDir: string, report: EvaluationReport, splitFile: string): Promise<EvaluationFiles> {
   await mkdir(outDir, { recursive: true });
-  const files = { json: path.join(outDir, 'evaluation.json'), markdown: path.join(outDir, 'evaluation.md'), plot: path.join(outDir, 'precision-at-k.svg') };
+  const files = {
+    json: path.join(outDir, 'evaluation.json'),
+    markdown: path.join(outDir, 'evaluation.md'),
+    plot: path.join(outDir, 'precision-at-k.svg'),
+  };
   await writeFile(files.json, `${JSON.stringify(report, null, 2)}\n`);
   await writeFile(files.plot, precisionPlotSvg(report.configurations, report.k));
   await writeFile(files.markdown, formatReportMarkdown(report, path.basename(files.plot)));

@@ -37,14 +37,19 @@ export function precisionPlotSvg(configurations: readonly ConfigurationResult[],
   ];
   PANELS.forEach(({ criterion, title }, panel) => {
     const originX = panel * (PANEL.width + PANEL.gap) + PANEL.left;
-    parts.push(`<g transform="translate(${originX},${PANEL.top})">`, `<text x="${plotWidth / 2}" y="-8" text-anchor="middle" font-weight="bold">${escapeXml(title)}</text>`);
+    parts.push(
+      `<g transform="translate(${originX},${PANEL.top})">`,
+      `<text x="${plotWidth / 2}" y="-8" text-anchor="middle" font-weight="bold">${escapeXml(title)}</text>`,
+    );
     for (const tick of [0, 0.25, 0.5, 0.75, 1]) {
       parts.push(
         `<line x1="0" x2="${plotWidth}" y1="${y(tick)}" y2="${y(tick)}" stroke="#dddddd"/>`,
         `<text x="-6" y="${y(tick) + 4}" text-anchor="end">${tick.toFixed(2)}</text>`,
       );
     }
-    ks.forEach((k, index) => parts.push(`<text x="${x(index)}" y="${plotHeight + 16}" text-anchor="middle">${k}</text>`));
+    ks.forEach((k, index) =>
+      parts.push(`<text x="${x(index)}" y="${plotHeight + 16}" text-anchor="middle">${k}</text>`),
+    );
     parts.push(
       `<line x1="0" x2="0" y1="0" y2="${plotHeight}" stroke="#555555"/>`,
       `<line x1="0" x2="${plotWidth}" y1="${plotHeight}" y2="${plotHeight}" stroke="#555555"/>`,

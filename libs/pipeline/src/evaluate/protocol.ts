@@ -3,9 +3,27 @@ import { DefectRagError } from '@defect-rag/runtime';
 import { UNKNOWN } from '@defect-rag/taxonomy';
 import type { CropFilter, VectorStore } from '@defect-rag/vector-store';
 import { mean } from './metrics';
-import { loadCrops, memoryRetriever, qdrantRetriever, vectorSpaceFor, type QueryMode, type Retriever, type VectorSpace } from './retrieval';
+import {
+  loadCrops,
+  memoryRetriever,
+  qdrantRetriever,
+  vectorSpaceFor,
+  type QueryMode,
+  type Retriever,
+  type VectorSpace,
+} from './retrieval';
 import type { CropLabels } from './relevance';
-import { aggregate, annRecallAt, breakdown, RelevantCounts, scoreQuery, type ByK, type MetricSet, type QueryScores, type RetrievedCrop } from './scoring';
+import {
+  aggregate,
+  annRecallAt,
+  breakdown,
+  RelevantCounts,
+  scoreQuery,
+  type ByK,
+  type MetricSet,
+  type QueryScores,
+  type RetrievedCrop,
+} from './scoring';
 
 export type SearchKind = 'hnsw' | 'exact';
 
@@ -66,12 +84,21 @@ const CANCEL_CHECK_EVERY = 64;
 export async function runProtocol(input: ProtocolInput): Promise<ProtocolResult> {
   const { store, collection, datasetId, ks } = input;
   const trainFilter: CropFilter = { datasetId, split: 'train' };
-  const [train, test] = await Promise.all([loadCrops(store, collection, trainFilter), loadCrops(store, collection, { datasetId, split: 'test' })]);
+  const [train, test] = await Promise.all([
+    loadCrops(store, collection, trainFilter),
+    loadCrops(store, collection, { datasetId, split: 'test' }),
+  ]);
   if (train.length === 0 || test.length === 0) {
-    throw new DefectRagError('SPLIT_INVALID', `the index holds ${train.length} train and ${test.length} test crops of this dataset; the evaluation needs both`, { datasetId });
+    throw new DefectRagError(
+      'SPLIT_INVALID',
+      `the index holds ${train.length} train and ${test.length} test crops of this dataset; the evaluation needs both`,
+      { datasetId },
+    );
   }
   const configurations = input.modes.flatMap((mode): { mode: QueryMode; alpha: number | null; label: string }[] =>
-    mode === 'fused' ? input.alphas.map((alpha) => ({ mode, alpha, label: `fused α=${alpha}` })) : [{ mode, alpha: null, label: mode }],
+    mode === 'fused'
+      ? input.alphas.map((alpha) => ({ mode, alpha, label: `fused α=${alpha}` }))
+      : [{ mode, alpha: null, label: mode }],
   );
   const spaces = new Map<string, VectorSpace>();
   for (const { mode, alpha } of configurations) {
@@ -80,7 +107,9 @@ export async function runProtocol(input: ProtocolInput): Promise<ProtocolResult>
   }
 
   const limit = Math.max(...ks);
-  const searches = [...spaces.values()].flatMap((space) => (space.stored ? (['hnsw', 'exact'] as const) : (['exact'] as const)).map((kind) => ({ space, kind })));
+  const searches = [...spaces.values()].flatMap((space) =>
+    (space.stored ? (['hnsw', 'exact'] as const) : (['exact'] as const)).map((kind) => ({ space, kind })),
+  );
   const total = searches.length * test.length;
   let done = 0;
   await input.onProgress(done, total);
@@ -122,7 +151,9 @@ export async function runProtocol(input: ProtocolInput): Promise<ProtocolResult>
         vectors: space.description,
         exact: summarize(exact),
         hnsw: hnsw ? summarize(hnsw) : null,
-        annRecall: hnsw ? Object.fromEntries(ks.map((k) => [k, mean(exact.map((list, i) => annRecallAt(hnsw[i]!, list, k)))])) : null,
+        annRecall: hnsw
+          ? Object.fromEntries(ks.map((k) => [k, mean(exact.map((list, i) => annRecallAt(hnsw[i]!, list, k)))]))
+          : null,
       };
     }),
   };

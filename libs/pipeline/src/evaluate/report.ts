@@ -53,7 +53,15 @@ export type EvaluationMetrics = {
   trainCrops: number;
   testCrops: number;
   ranking: RankingRow[];
-  configurations: { label: string; mode: QueryMode; alpha: number | null; vectors: string; exact: MetricSet; hnsw: MetricSet | null; annRecall: ConfigurationResult['annRecall'] }[];
+  configurations: {
+    label: string;
+    mode: QueryMode;
+    alpha: number | null;
+    vectors: string;
+    exact: MetricSet;
+    hnsw: MetricSet | null;
+    annRecall: ConfigurationResult['annRecall'];
+  }[];
   outDir: string;
   files: EvaluationFiles;
 };
@@ -75,7 +83,9 @@ export function rankConfigurations(configurations: readonly ConfigurationResult[
       mrr: exact.criteria.type.mrr,
     };
   });
-  const order = rows.map((row, index) => ({ row, index })).sort((a, b) => (b.row.composite ?? -1) - (a.row.composite ?? -1) || a.index - b.index);
+  const order = rows
+    .map((row, index) => ({ row, index }))
+    .sort((a, b) => (b.row.composite ?? -1) - (a.row.composite ?? -1) || a.index - b.index);
   return order.map(({ row }, i) => ({ rank: i + 1, ...row }));
 }
 
@@ -110,7 +120,10 @@ export function formatReportMarkdown(report: EvaluationReport, plotFile: string)
   const noCritical = report.configurations.every((configuration) => configuration.exact.overall.criticalQueries === 0);
   const lines: string[] = [`# Retrieval evaluation: ${report.dataset.name}`, ''];
   if (report.model.randomWeights) {
-    lines.push(`> **⚠ ${capitalize(RANDOM_MODEL_WARNING)}.** \`${report.model.id}\` is the generated model with random weights that the tests use.`, '');
+    lines.push(
+      `> **⚠ ${capitalize(RANDOM_MODEL_WARNING)}.** \`${report.model.id}\` is the generated model with random weights that the tests use.`,
+      '',
+    );
   }
   lines.push(
     '| | |',
@@ -129,10 +142,28 @@ export function formatReportMarkdown(report: EvaluationReport, plotFile: string)
       (noCritical ? ' No test crop shows a critical damage type, so here the composite is the mAP alone.' : ''),
     '',
     table(
-      ['#', 'configuration', `composite@${K}`, `composite@${K} HNSW`, `mAP@${K}`, `critical recall@${K}`, 'MRR', `P@${K} has_damage`],
+      [
+        '#',
+        'configuration',
+        `composite@${K}`,
+        `composite@${K} HNSW`,
+        `mAP@${K}`,
+        `critical recall@${K}`,
+        'MRR',
+        `P@${K} has_damage`,
+      ],
       report.ranking.map((row) => {
         const configuration = report.configurations.find((candidate) => candidate.label === row.label)!;
-        return [String(row.rank), row.label, num(row.composite), num(row.compositeHnsw), num(row.map), num(row.criticalRecall), num(row.mrr), num(configuration.exact.overall.criteria.damage.precision[K] ?? null)];
+        return [
+          String(row.rank),
+          row.label,
+          num(row.composite),
+          num(row.compositeHnsw),
+          num(row.map),
+          num(row.criticalRecall),
+          num(row.mrr),
+          num(configuration.exact.overall.criteria.damage.precision[K] ?? null),
+        ];
       }),
     ),
     '',
@@ -151,7 +182,14 @@ export function formatReportMarkdown(report: EvaluationReport, plotFile: string)
       report.configurations.map((configuration) => {
         const exact = configuration.exact.overall.composite[K] ?? null;
         const hnsw = configuration.hnsw?.overall.composite[K] ?? null;
-        return [configuration.label, configuration.vectors, num(exact), num(hnsw), exact !== null && hnsw !== null ? num(hnsw - exact) : '—', ...report.k.map((k) => num(configuration.annRecall?.[k] ?? null))];
+        return [
+          configuration.label,
+          configuration.vectors,
+          num(exact),
+          num(hnsw),
+          exact !== null && hnsw !== null ? num(hnsw - exact) : '—',
+          ...report.k.map((k) => num(configuration.annRecall?.[k] ?? null)),
+        ];
       }),
     ),
     '',
@@ -161,24 +199,45 @@ export function formatReportMarkdown(report: EvaluationReport, plotFile: string)
     '',
     table(
       ['configuration', 'damaged → damaged', 'damaged → clean', 'clean → damaged', 'clean → clean', 'accuracy'],
-      report.configurations.map(({ label, exact: { overall: { confusion } } }) => [
-        label,
-        count(confusion.damagedAsDamaged),
-        count(confusion.damagedAsClean),
-        count(confusion.cleanAsDamaged),
-        count(confusion.cleanAsClean),
-        num(confusion.accuracy),
-      ]),
+      report.configurations.map(
+        ({
+          label,
+          exact: {
+            overall: { confusion },
+          },
+        }) => [
+          label,
+          count(confusion.damagedAsDamaged),
+          count(confusion.damagedAsClean),
+          count(confusion.cleanAsDamaged),
+          count(confusion.cleanAsClean),
+          num(confusion.accuracy),
+        ],
+      ),
     ),
     '',
     '## Results per mode',
   );
   report.configurations.forEach((configuration, index) => {
     const same = report.configurations.slice(0, index).find((earlier) => earlier.vectors === configuration.vectors);
-    lines.push('', ...(same ? [`### ${configuration.label}`, '', `Compares the same vectors as **${same.label}** (${configuration.vectors}): the same numbers.`] : modeSection(configuration, report.k)));
+    lines.push(
+      '',
+      ...(same
+        ? [
+            `### ${configuration.label}`,
+            '',
+            `Compares the same vectors as **${same.label}** (${configuration.vectors}): the same numbers.`,
+          ]
+        : modeSection(configuration, report.k)),
+    );
   });
   if (best) {
-    lines.push('', `## Breakdown of the best configuration: ${best.label}, exact search`, '', 'Every configuration’s breakdowns are in `evaluation.json`.');
+    lines.push(
+      '',
+      `## Breakdown of the best configuration: ${best.label}, exact search`,
+      '',
+      'Every configuration’s breakdowns are in `evaluation.json`.',
+    );
     lines.push('', '### Per zone of the test crop', '', breakdownTable('zone', best.exact.byZone, K));
     lines.push('', '### Per damage type of the test crop', '', breakdownTable('damage type', best.exact.byType, K));
   }
@@ -189,7 +248,10 @@ export function formatReportMarkdown(report: EvaluationReport, plotFile: string)
 function modeSection(configuration: ConfigurationResult, ks: readonly number[]): string[] {
   const searches: [string, SearchMetrics][] = [['exact', configuration.exact]];
   if (configuration.hnsw) searches.push(['HNSW', configuration.hnsw]);
-  const row = (name: string, value: (metrics: MetricSet, k: number) => number | null) => [name, ...searches.flatMap(([, search]) => ks.map((k) => num(value(search.overall, k))))];
+  const row = (name: string, value: (metrics: MetricSet, k: number) => number | null) => [
+    name,
+    ...searches.flatMap(([, search]) => ks.map((k) => num(value(search.overall, k)))),
+  ];
   const criterionRows = (['damage', 'type', 'zone'] as const).flatMap((criterion) => [
     row(`precision ${CRITERION_NAMES[criterion]}`, (metrics, k) => metrics.criteria[criterion].precision[k] ?? null),
     row(`recall ${CRITERION_NAMES[criterion]}`, (metrics, k) => metrics.criteria[criterion].recall[k] ?? null),
@@ -222,7 +284,16 @@ function queriesLine(metrics: CriterionMetrics, name: string): string {
 
 function breakdownTable(groupName: string, groups: Record<string, MetricSet>, k: number): string {
   return table(
-    [groupName, 'queries', `P@${k} has_damage`, `P@${k} type`, `P@${k} zone`, `mAP@${k}`, 'MRR (type)', `composite@${k}`],
+    [
+      groupName,
+      'queries',
+      `P@${k} has_damage`,
+      `P@${k} type`,
+      `P@${k} zone`,
+      `mAP@${k}`,
+      'MRR (type)',
+      `composite@${k}`,
+    ],
     Object.entries(groups).map(([group, metrics]) => [
       group,
       String(metrics.queries),

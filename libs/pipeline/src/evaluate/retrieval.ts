@@ -20,16 +20,26 @@ export async function loadCrops(store: VectorStore, collection: string, filter: 
   const ids = (await store.scrollPayloads(collection, filter)).map((ref) => ref.cropId).sort();
   const crops: EvaluationCrop[] = [];
   for (let start = 0; start < ids.length; start += READ_BATCH) {
-    for (const point of await store.getPoints(collection, ids.slice(start, start + READ_BATCH), { withVectors: true })) {
+    for (const point of await store.getPoints(collection, ids.slice(start, start + READ_BATCH), {
+      withVectors: true,
+    })) {
       const { fused, image, text } = point.vectors!;
-      crops.push({ labels: labelsOf(point.payload), vectors: { fused: Float32Array.from(fused), image: Float32Array.from(image), text: Float32Array.from(text) } });
+      crops.push({
+        labels: labelsOf(point.payload),
+        vectors: { fused: Float32Array.from(fused), image: Float32Array.from(image), text: Float32Array.from(text) },
+      });
     }
   }
   return crops;
 }
 
 export function labelsOf(payload: CropPayload): CropLabels {
-  return { cropId: payload.crop_id, hasDamage: payload.has_damage, zone: payload.vehicle_zone, damageTypes: payload.damage_types };
+  return {
+    cropId: payload.crop_id,
+    hasDamage: payload.has_damage,
+    zone: payload.vehicle_zone,
+    damageTypes: payload.damage_types,
+  };
 }
 
 /**
@@ -53,18 +63,32 @@ export interface VectorSpace {
  * which cosine ignores), and the index's own fusion weight is its `fused` vector.
  */
 export function vectorSpaceFor(mode: QueryMode, alpha: number | null, indexAlpha: number): VectorSpace {
-  const stored = (name: VectorName): VectorSpace => ({ key: name, stored: name, alpha: null, description: `stored ${name} vectors` });
+  const stored = (name: VectorName): VectorSpace => ({
+    key: name,
+    stored: name,
+    alpha: null,
+    description: `stored ${name} vectors`,
+  });
   if (mode === 'image' || alpha === 1) return stored('image');
   if (mode === 'text' || alpha === 0) return stored('text');
   if (alpha === null || alpha === indexAlpha) return stored('fused');
-  return { key: `fused@${alpha}`, stored: null, alpha, description: `image and text vectors re-fused with α = ${alpha}` };
+  return {
+    key: `fused@${alpha}`,
+    stored: null,
+    alpha,
+    description: `image and text vectors re-fused with α = ${alpha}`,
+  };
 }
 
 /** Finds the nearest train crops to a test crop, best first. */
 export type Retriever = (query: EvaluationCrop) => Promise<RetrievedCrop[]>;
 
 /** Searches a stored named vector in Qdrant, through its HNSW graph or exactly. */
-export function qdrantRetriever(store: VectorStore, collection: string, options: { using: VectorName; filter: CropFilter; limit: number; exact: boolean }): Retriever {
+export function qdrantRetriever(
+  store: VectorStore,
+  collection: string,
+  options: { using: VectorName; filter: CropFilter; limit: number; exact: boolean },
+): Retriever {
   const { using, filter, limit, exact } = options;
   return async (query) => {
     const hits = await store.search(collection, { vector: query.vectors[using], using, filter, limit, exact });
@@ -95,7 +119,8 @@ export function memoryRetriever(train: readonly EvaluationCrop[], alpha: number,
 
 /** Indices of the `limit` best scores, best first, ties by crop id; one pass, insertion into a short sorted list. */
 function topIndices(scores: Float64Array, crops: readonly EvaluationCrop[], limit: number): number[] {
-  const better = (a: number, b: number) => scores[a]! > scores[b]! || (scores[a] === scores[b] && crops[a]!.labels.cropId < crops[b]!.labels.cropId);
+  const better = (a: number, b: number) =>
+    scores[a]! > scores[b]! || (scores[a] === scores[b] && crops[a]!.labels.cropId < crops[b]!.labels.cropId);
   const best: number[] = [];
   for (let i = 0; i < scores.length; i++) {
     if (best.length === limit && !better(i, best[limit - 1]!)) continue;

@@ -1,5 +1,14 @@
 import { averagePrecisionAt, compositeScore, mean, precisionAt, recallAt, reciprocalRank, tieGroups } from './metrics';
-import { appliesTo, CRITERIA, criticalTypesOf, isRelevant, knownTypes, sharesType, type CropLabels, type Criterion } from './relevance';
+import {
+  appliesTo,
+  CRITERIA,
+  criticalTypesOf,
+  isRelevant,
+  knownTypes,
+  sharesType,
+  type CropLabels,
+  type Criterion,
+} from './relevance';
 
 /** One retrieved train crop, best first. */
 export interface RetrievedCrop {
@@ -93,8 +102,15 @@ export class RelevantCounts {
   }
 }
 
-export function scoreQuery(query: CropLabels, retrieved: readonly RetrievedCrop[], ks: readonly number[], counts: RelevantCounts, critical: ReadonlySet<string>): QueryScores {
-  const groupsBy = (relevant: (crop: CropLabels) => boolean) => tieGroups(retrieved.map((hit) => ({ score: hit.score, relevant: relevant(hit.crop) })));
+export function scoreQuery(
+  query: CropLabels,
+  retrieved: readonly RetrievedCrop[],
+  ks: readonly number[],
+  counts: RelevantCounts,
+  critical: ReadonlySet<string>,
+): QueryScores {
+  const groupsBy = (relevant: (crop: CropLabels) => boolean) =>
+    tieGroups(retrieved.map((hit) => ({ score: hit.score, relevant: relevant(hit.crop) })));
   const criteria: QueryScores['criteria'] = {};
   for (const criterion of CRITERIA) {
     if (!appliesTo(criterion, query)) continue;
@@ -120,7 +136,8 @@ export function scoreQuery(query: CropLabels, retrieved: readonly RetrievedCrop[
 
 /** Averages the scores of a set of queries. */
 export function aggregate(scores: readonly QueryScores[], ks: readonly number[]): MetricSet {
-  const byK = <T>(value: (k: number, index: number) => T): ByK<T> => Object.fromEntries(ks.map((k, index) => [k, value(k, index)]));
+  const byK = <T>(value: (k: number, index: number) => T): ByK<T> =>
+    Object.fromEntries(ks.map((k, index) => [k, value(k, index)]));
   const criterionMetrics = (criterion: Criterion): CriterionMetrics => {
     const applicable = scores.flatMap((score) => score.criteria[criterion] ?? []);
     return {
@@ -132,7 +149,10 @@ export function aggregate(scores: readonly QueryScores[], ks: readonly number[])
       mrr: mean(applicable.map((score) => score.reciprocalRank)),
     };
   };
-  const criteria = Object.fromEntries(CRITERIA.map((criterion) => [criterion, criterionMetrics(criterion)])) as Record<Criterion, CriterionMetrics>;
+  const criteria = Object.fromEntries(CRITERIA.map((criterion) => [criterion, criterionMetrics(criterion)])) as Record<
+    Criterion,
+    CriterionMetrics
+  >;
   const critical = scores.flatMap((score) => (score.criticalRecall ? [score.criticalRecall] : []));
   const criticalRecall = byK((_, i) => mean(critical.map((recall) => recall[i]!)));
   return {
@@ -146,7 +166,11 @@ export function aggregate(scores: readonly QueryScores[], ks: readonly number[])
 }
 
 /** `aggregate` for each group of queries; a query in several groups (several damage types) counts in each. */
-export function breakdown(scores: readonly QueryScores[], ks: readonly number[], groupsOf: (query: CropLabels) => readonly string[]): Record<string, MetricSet> {
+export function breakdown(
+  scores: readonly QueryScores[],
+  ks: readonly number[],
+  groupsOf: (query: CropLabels) => readonly string[],
+): Record<string, MetricSet> {
   const groups = new Map<string, QueryScores[]>();
   for (const score of scores) {
     for (const group of groupsOf(score.query)) {
@@ -172,7 +196,10 @@ function confusionAtOne(scores: readonly QueryScores[]): DamageConfusion {
       confusion.cleanAsClean += 1 - topIsDamaged;
     }
   }
-  return { ...confusion, accuracy: answered > 0 ? (confusion.damagedAsDamaged + confusion.cleanAsClean) / answered : null };
+  return {
+    ...confusion,
+    accuracy: answered > 0 ? (confusion.damagedAsDamaged + confusion.cleanAsClean) / answered : null,
+  };
 }
 
 /**
@@ -180,7 +207,11 @@ function confusionAtOne(scores: readonly QueryScores[]): DamageConfusion {
  * first k counts when it scores at least the exact k-th score, so crops tied at the cut-off may
  * stand in for each other. Null when the exact search found nothing.
  */
-export function annRecallAt(approximate: readonly { score: number }[], exact: readonly { score: number }[], k: number): number | null {
+export function annRecallAt(
+  approximate: readonly { score: number }[],
+  exact: readonly { score: number }[],
+  k: number,
+): number | null {
   const wanted = Math.min(k, exact.length);
   if (wanted === 0) return null;
   const threshold = exact[wanted - 1]!.score - SCORE_TOLERANCE;

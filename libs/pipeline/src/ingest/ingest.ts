@@ -87,7 +87,11 @@ interface PreparedCrop {
  * crash, SIGKILL or cancel finish the work without redoing it, and a re-run over a changed dataset
  * update only what changed. Points of crops that no longer exist are deleted at the end.
  */
-export async function ingestDataset(backend: Backend, options: IngestOptions, hooks: IngestHooks = {}): Promise<IngestionSummary> {
+export async function ingestDataset(
+  backend: Backend,
+  options: IngestOptions,
+  hooks: IngestHooks = {},
+): Promise<IngestionSummary> {
   const started = performance.now();
   const onProgress = hooks.onProgress ?? noProgress;
   const root = path.resolve(options.datasetDir);
@@ -97,7 +101,9 @@ export async function ingestDataset(backend: Backend, options: IngestOptions, ho
   const embedder = await backend.embedder(options.modelDir);
   const taxonomyFile = options.taxonomyFile ?? findDatasetTaxonomy(root) ?? undefined;
   const taxonomy = loadTaxonomy(taxonomyFile);
-  const split = options.splitFile ? { file: options.splitFile, contents: await readSplitFile(options.splitFile) } : undefined;
+  const split = options.splitFile
+    ? { file: options.splitFile, contents: await readSplitFile(options.splitFile) }
+    : undefined;
 
   const dataset = await backend.db.datasets.register({
     name,
@@ -106,7 +112,11 @@ export async function ingestDataset(backend: Backend, options: IngestOptions, ho
   });
   const lock = await backend.db.tryLockDataset(dataset.id);
   if (!lock) {
-    throw new DefectRagError('RUN_CONFLICT', `another run is in progress for dataset "${name}"; wait for it or cancel it`, { datasetId: dataset.id });
+    throw new DefectRagError(
+      'RUN_CONFLICT',
+      `another run is in progress for dataset "${name}"; wait for it or cancel it`,
+      { datasetId: dataset.id },
+    );
   }
   try {
     const identity = {
@@ -136,7 +146,22 @@ export async function ingestDataset(backend: Backend, options: IngestOptions, ho
     await recorder.start();
     hooks.onRunStarted?.(await backend.db.runs.get(run.id));
     try {
-      const summary = await execute({ backend, embedder, recorder, hooks, root, name, config, fusion, split, taxonomy, collection, identity, datasetId: dataset.id, enrich: options.enrich ?? false });
+      const summary = await execute({
+        backend,
+        embedder,
+        recorder,
+        hooks,
+        root,
+        name,
+        config,
+        fusion,
+        split,
+        taxonomy,
+        collection,
+        identity,
+        datasetId: dataset.id,
+        enrich: options.enrich ?? false,
+      });
       const totalMs = performance.now() - started;
       await recorder.timing('total', totalMs);
       await backend.db.datasets.updateCounts(dataset.id, {
@@ -197,11 +222,16 @@ async function execute(context: ExecuteContext) {
   const { backend, embedder, recorder, root, config, collection, datasetId } = context;
 
   const dataset = await recorder.stage('dataset', () =>
-    readDataset(root, { name: context.name, onProgress: (event) => recorder.progress('dataset', event.done, event.total) }),
+    readDataset(root, {
+      name: context.name,
+      onProgress: (event) => recorder.progress('dataset', event.done, event.total),
+    }),
   );
   await recorder.addProblems(dataset.problems);
   const normalizer = new TaxonomyNormalizer(context.taxonomy);
-  const plan = await recorder.stage('plan', async () => planDatasetCrops(dataset, { normalizer, config, split: context.split }));
+  const plan = await recorder.stage('plan', async () =>
+    planDatasetCrops(dataset, { normalizer, config, split: context.split }),
+  );
   await recorder.addProblems(plan.problems);
   const crops = plan.crops;
 
@@ -210,9 +240,14 @@ async function execute(context: ExecuteContext) {
   // The split is left out: it labels a crop without changing its pixels, text or vectors.
   const { split: _split, ...vectorIdentity } = context.identity;
   const contentHashes = new Map(
-    crops.map(({ split: _cropSplit, ...crop }) => [crop.crop_id, hashJson({ identity: vectorIdentity, image: imageHashes.get(crop.image), crop })]),
+    crops.map(({ split: _cropSplit, ...crop }) => [
+      crop.crop_id,
+      hashJson({ identity: vectorIdentity, image: imageHashes.get(crop.image), crop }),
+    ]),
   );
-  const stored = new Map((await backend.vectorStore.scrollPayloads(collection, { datasetId })).map((ref) => [ref.cropId, ref]));
+  const stored = new Map(
+    (await backend.vectorStore.scrollPayloads(collection, { datasetId })).map((ref) => [ref.cropId, ref]),
+  );
   const todo = crops.filter((crop) => stored.get(crop.crop_id)?.contentHash !== contentHashes.get(crop.crop_id));
   const resplit = await resplitUnchanged(backend, collection, crops, stored, new Set(todo));
   const byImage = groupBy(todo, (crop) => crop.image);
@@ -227,10 +262,19 @@ async function execute(context: ExecuteContext) {
       await recorder.progress('crops', 0, images.length);
       await mapConcurrent(images, CROP_CONCURRENCY, async (image) => {
         const cut = await cutCrops(image, byImage.get(image.path)!, { root, outDir: cropsDir, config });
-        const described = describeCrops(cut.crops, context.taxonomy, { enrich: context.enrich, countTokens: (text) => embedder.countTokens(text), maxTokens: embedder.maxTextLength });
+        const described = describeCrops(cut.crops, context.taxonomy, {
+          enrich: context.enrich,
+          countTokens: (text) => embedder.countTokens(text),
+          maxTokens: embedder.maxTextLength,
+        });
         await recorder.addProblems([...cut.problems, ...described.problems]);
         for (const crop of described.crops) {
-          await channel.push({ record: crop, file: path.join(cropsDir, crop.file), text: crop.text_description, contentHash: contentHashes.get(crop.crop_id)! });
+          await channel.push({
+            record: crop,
+            file: path.join(cropsDir, crop.file),
+            text: crop.text_description,
+            contentHash: contentHashes.get(crop.crop_id)!,
+          });
         }
         await recorder.progress('crops', ++cutImages, images.length);
       });
@@ -247,11 +291,18 @@ async function execute(context: ExecuteContext) {
       await recorder.progress('embedding', 0, todo.length);
       for await (const batch of channel.batches(embedder.batchSize)) {
         await recorder.checkCancelled(context.hooks.signal);
-        const [imageVectors, textVectors] = [await embedder.embedImages(batch.map((item) => item.file)), await embedder.embedTexts(batch.map((item) => item.text))];
+        const [imageVectors, textVectors] = [
+          await embedder.embedImages(batch.map((item) => item.file)),
+          await embedder.embedTexts(batch.map((item) => item.text)),
+        ];
         const points = batch.map((item, i): CropPoint => {
           const image = imageVectors[i]!;
           const text = textVectors[i]!;
-          return { cropId: item.record.crop_id, vectors: { image, text, fused: fuse(image, text, context.fusion) }, payload: toPayload(item, datasetId, embedder.modelId) };
+          return {
+            cropId: item.record.crop_id,
+            vectors: { image, text, fused: fuse(image, text, context.fusion) },
+            payload: toPayload(item, datasetId, embedder.modelId),
+          };
         });
         await recorder.timed('index', () => backend.vectorStore.upsert(collection, points));
         embedded += batch.length;
@@ -338,16 +389,31 @@ function toPayload(item: PreparedCrop, datasetId: string, modelId: string): Crop
  * both settle, with the same error.
  */
 async function settleBoth(a: Promise<unknown>, b: Promise<unknown>): Promise<void> {
-  const failed = (await Promise.allSettled([a, b])).find((result): result is PromiseRejectedResult => result.status === 'rejected');
+  const failed = (await Promise.allSettled([a, b])).find(
+    (result): result is PromiseRejectedResult => result.status === 'rejected',
+  );
   if (failed) throw failed.reason;
 }
 
-async function hashImages(root: string, images: readonly DatasetImage[], crops: readonly CropRecord[]): Promise<Map<string, string>> {
+async function hashImages(
+  root: string,
+  images: readonly DatasetImage[],
+  crops: readonly CropRecord[],
+): Promise<Map<string, string>> {
   const used = new Set(crops.map((crop) => crop.image));
   const hashes = new Map<string, string>();
-  await mapConcurrent(images.filter((image) => used.has(image.path)), 4, async (image) => {
-    hashes.set(image.path, createHash('sha256').update(await readFile(path.join(root, image.path))).digest('hex'));
-  });
+  await mapConcurrent(
+    images.filter((image) => used.has(image.path)),
+    4,
+    async (image) => {
+      hashes.set(
+        image.path,
+        createHash('sha256')
+          .update(await readFile(path.join(root, image.path)))
+          .digest('hex'),
+      );
+    },
+  );
   return hashes;
 }
 

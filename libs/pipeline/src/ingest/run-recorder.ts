@@ -1,4 +1,9 @@
-import { DefectRagError, type DefectRagError as Failure, type Problem, type ProgressListener } from '@defect-rag/runtime';
+import {
+  DefectRagError,
+  type DefectRagError as Failure,
+  type Problem,
+  type ProgressListener,
+} from '@defect-rag/runtime';
 import type { RunRepository } from '@defect-rag/db';
 
 /** Progress is written to the run at most this often per stage; listeners get every event. */
@@ -76,6 +81,9 @@ export class RunRecorder {
   }
 
   async finish(status: 'SUCCEEDED' | 'FAILED' | 'CANCELLED', failure?: Failure): Promise<void> {
-    await this.runs.finish(this.runId, { status, ...(failure ? { errorCode: failure.code, error: failure.message } : {}) });
+    await this.runs.finish(this.runId, {
+      status,
+      ...(failure ? { errorCode: failure.code, error: failure.message } : {}),
+    });
   }
 }
