@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import { DefectRagError } from '@defect-rag/runtime';
 import { normalizeInPlace } from './fusion';
-import { invalid, readModelFolder, type ModelFolder, type Precision } from './model-folder';
+import { invalid, readModelFolder, type ModelFolder, type Precision, type Tower } from './model-folder';
 import { preprocessImages, type ImageInput } from './preprocess';
 import { TextTokenizer } from './tokenizer';
 import { Towers, type ExecutionProvider } from './towers';
@@ -32,8 +32,8 @@ export async function loadModel(dir: string, options: LoadModelOptions = {}): Pr
 export class Embedder {
   private constructor(
     private readonly folder: ModelFolder,
-    private readonly tokenizer: TextTokenizer,
-    private readonly towers: Towers,
+    private readonly tokenizer: TextTokenizer | null,
+    private readonly sessions: Towers,
     readonly batchSize: number,
     readonly precision: Precision,
     readonly executionProvider: ExecutionProvider,
@@ -58,12 +58,14 @@ export class Embedder {
       throw new DefectRagError('BAD_INPUT', `precision must be fp32 or int8, got ${JSON.stringify(precision)}.`);
 
     const folder = readModelFolder(dir, precision);
-    const tokenizer = new TextTokenizer(folder.tokenizerJson, folder.tokenizerConfig, folder.maxTextLength, (message) =>
-      invalid(dir, message),
-    );
+    const tokenizer = folder.tokenizer
+      ? new TextTokenizer(folder.tokenizer.json, folder.tokenizer.config, folder.maxTextLength, (message) =>
+          invalid(dir, message),
+        )
+      : null;
     const contentHash = await hashFiles(dir, folder.contentFiles);
-    const towers = await Towers.open(folder, tokenizer, { executionProvider, intraOpThreads });
-    return new Embedder(folder, tokenizer, towers, batchSize, precision, executionProvider, contentHash);
+    const sessions = await Towers.open(folder, tokenizer, { executionProvider, intraOpThreads });
+    return new Embedder(folder, tokenizer, sessions, batchSize, precision, executionProvider, contentHash);
   }
 
   /** The model's name, from config.json (`_name_or_path`) or else the folder's name. */
@@ -85,9 +87,18 @@ export class Embedder {
     return this.folder.randomWeights;
   }
 
+  /** `['image', 'text']`, or `['image']` for an image-only model (no text, so no fused vectors either). */
+  get towers(): readonly Tower[] {
+    return this.folder.towers;
+  }
+
+  get hasTextTower(): boolean {
+    return this.tokenizer !== null;
+  }
+
   /** Tokens of `text` including the start and end tokens, before any cut to `maxTextLength`. */
   countTokens(text: string): number {
-    return this.tokenizer.countTokens(text);
+    return this.textTokenizer().countTokens(text);
   }
 
   /**
@@ -108,24 +119,34 @@ export class Embedder {
       const pixels = await next!;
       next = b + 1 < batches.length ? prepare(b + 1) : undefined;
       const count = batches[b]!.length;
-      vectors.push(...this.rows(await this.towers.runImages(pixels, count), count));
+      vectors.push(...this.rows(await this.sessions.runImages(pixels, count), count));
     }
     return vectors;
   }
 
   /** One unit vector per text, in order; texts longer than `maxTextLength` tokens are cut, as CLIP does. */
   async embedTexts(texts: readonly string[]): Promise<Float32Array[]> {
+    const tokenizer = this.textTokenizer();
     const vectors: Float32Array[] = [];
     for (const batch of chunks(texts, this.batchSize)) {
-      const tokens = this.tokenizer.encodeBatch(batch, this.towers.fixedTextLength);
-      vectors.push(...this.rows(await this.towers.runTexts(tokens, batch.length), batch.length));
+      const tokens = tokenizer.encodeBatch(batch, this.sessions.fixedTextLength);
+      vectors.push(...this.rows(await this.sessions.runTexts(tokens, batch.length), batch.length));
     }
     return vectors;
   }
 
   /** Releases the onnxruntime sessions; the embedder cannot be used afterwards. */
   async close(): Promise<void> {
-    await this.towers.release();
+    await this.sessions.release();
+  }
+
+  private textTokenizer(): TextTokenizer {
+    if (this.tokenizer) return this.tokenizer;
+    throw new DefectRagError(
+      'MODE_UNSUPPORTED',
+      `Model "${this.modelId}" has only an image tower: it cannot embed text (no text or fused vectors).`,
+      { modelId: this.modelId },
+    );
   }
 
   private rows(data: Float32Array, count: number): Float32Array[] {

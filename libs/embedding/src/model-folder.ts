@@ -11,7 +11,15 @@ export type Precision = 'fp32' | 'int8';
  * tower. `combined`: the single CLIPModel graph that the model's own repository publishes (often
  * with its weights in an external `model.onnx_data`), used for both towers.
  */
-export type OnnxLayout = { kind: 'split'; vision: string; text: string } | { kind: 'combined'; model: string };
+export type OnnxLayout = { kind: 'split'; vision: string; text: string | null } | { kind: 'combined'; model: string };
+
+/**
+ * The towers a folder holds. CLIP-family folders have both, in one space; an image-only folder
+ * (`"defect_rag": { "towers": ["image"] }` in config.json, e.g. the ImageNet InceptionV3 that npm ci
+ * converts) has no text graph and no tokenizer, so only image vectors exist for it.
+ */
+export const TOWERS = ['image', 'text'] as const;
+export type Tower = (typeof TOWERS)[number];
 
 /** Everything the embedder needs from a model folder, read and checked once. */
 export interface ModelFolder {
@@ -22,8 +30,9 @@ export interface ModelFolder {
   /** True for the project's generated test models: their vectors carry no meaning. */
   randomWeights: boolean;
   preprocess: PreprocessConfig;
-  tokenizerJson: object;
-  tokenizerConfig: Record<string, unknown>;
+  towers: readonly Tower[];
+  /** Null for an image-only folder. */
+  tokenizer: { json: object; config: Record<string, unknown> } | null;
   layout: OnnxLayout;
   /** Relative paths of every file that determines the vectors, for the content hash. */
   contentFiles: string[];
@@ -44,7 +53,13 @@ const configSchema = z
       .loose()
       .default({ image_size: 224 }),
     defect_rag: z
-      .object({ random_weights: z.boolean().default(false) })
+      .object({
+        random_weights: z.boolean().default(false),
+        towers: z
+          .array(z.enum(TOWERS))
+          .refine((towers) => towers.includes('image'), 'must include "image"')
+          .optional(),
+      })
       .loose()
       .optional(),
   })
@@ -69,12 +84,19 @@ export function readModelFolder(dir: string, precision: Precision): ModelFolder 
         `vision_config.image_size is ${config.vision_config.image_size}`,
     );
   }
-  const tokenizerJson = readJsonFile(dir, 'tokenizer.json');
-  const tokenizerConfig = existsSync(path.join(dir, 'tokenizer_config.json'))
-    ? readJsonFile(dir, 'tokenizer_config.json')
-    : {};
-  const layout = findOnnxLayout(dir, precision);
-  const onnxFiles = layout.kind === 'split' ? [layout.vision, layout.text] : [layout.model];
+  const towers: readonly Tower[] = config.defect_rag?.towers ? [...new Set(config.defect_rag.towers)] : TOWERS;
+  const hasText = towers.includes('text');
+  const tokenizerFiles = hasText
+    ? ['tokenizer.json', ...(existsSync(path.join(dir, 'tokenizer_config.json')) ? ['tokenizer_config.json'] : [])]
+    : [];
+  const tokenizer = hasText
+    ? {
+        json: readJsonFile(dir, 'tokenizer.json'),
+        config: tokenizerFiles.includes('tokenizer_config.json') ? readJsonFile(dir, 'tokenizer_config.json') : {},
+      }
+    : null;
+  const layout = findOnnxLayout(dir, precision, hasText);
+  const onnxFiles = layout.kind === 'split' ? [layout.vision, ...(layout.text ? [layout.text] : [])] : [layout.model];
 
   return {
     dir,
@@ -83,23 +105,26 @@ export function readModelFolder(dir: string, precision: Precision): ModelFolder 
     maxTextLength: config.text_config.max_position_embeddings,
     randomWeights: config.defect_rag?.random_weights ?? false,
     preprocess,
-    tokenizerJson,
-    tokenizerConfig,
+    towers,
+    tokenizer,
     layout,
     contentFiles: [
       'config.json',
       'preprocessor_config.json',
-      'tokenizer.json',
-      ...(existsSync(path.join(dir, 'tokenizer_config.json')) ? ['tokenizer_config.json'] : []),
+      ...tokenizerFiles,
       ...onnxFiles.flatMap((file) => [file, ...externalDataFiles(dir, file)]),
     ],
   };
 }
 
-function findOnnxLayout(dir: string, precision: Precision): OnnxLayout {
+function findOnnxLayout(dir: string, precision: Precision, hasText: boolean): OnnxLayout {
   const suffix = precision === 'int8' ? '_quantized' : '';
   const file = (stem: string) => `onnx/${stem}${suffix}.onnx`;
   const has = (relative: string) => existsSync(path.join(dir, relative));
+  if (!hasText) {
+    if (has(file('vision_model'))) return { kind: 'split', vision: file('vision_model'), text: null };
+    throw invalid(dir, `config.json declares an image-only model but ${file('vision_model')} is missing.`);
+  }
   if (has(file('vision_model')) && has(file('text_model'))) {
     return { kind: 'split', vision: file('vision_model'), text: file('text_model') };
   }

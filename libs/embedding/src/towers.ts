@@ -28,12 +28,13 @@ const OUTPUTS = { vision: 'image_embeds', text: 'text_embeds' } as const;
 export class Towers {
   private constructor(
     private readonly vision: ort.InferenceSession,
-    private readonly text: ort.InferenceSession,
+    /** Null for an image-only folder. */
+    private readonly text: ort.InferenceSession | null,
     private readonly folder: ModelFolder,
-    private readonly tokenizer: TextTokenizer,
+    private readonly tokenizer: TextTokenizer | null,
   ) {}
 
-  static async open(folder: ModelFolder, tokenizer: TextTokenizer, settings: SessionSettings): Promise<Towers> {
+  static async open(folder: ModelFolder, tokenizer: TextTokenizer | null, settings: SessionSettings): Promise<Towers> {
     const { layout } = folder;
     const opened: ort.InferenceSession[] = [];
     const open = async (file: string) => {
@@ -49,6 +50,7 @@ export class Towers {
       }
       const vision = await open(layout.vision);
       checkSession(folder, layout.vision, vision, ['vision']);
+      if (layout.text === null) return new Towers(vision, null, folder, null);
       const text = await open(layout.text);
       checkSession(folder, layout.text, text, ['text']);
       return new Towers(vision, text, folder, tokenizer);
@@ -66,12 +68,13 @@ export class Towers {
     };
     // The combined graph wants text inputs too: the shortest possible text (start + end token).
     if (this.vision === this.text)
-      Object.assign(feeds, this.textFeeds(this.tokenizer.encodeBatch([''], this.fixedTextLength)));
+      Object.assign(feeds, this.textFeeds(this.tokenizer!.encodeBatch([''], this.fixedTextLength)));
     return this.run(this.vision, feeds, 'vision', count);
   }
 
   /** `text_embeds` rows (not normalised) for a token batch of `count` texts. */
   async runTexts(batch: TokenBatch, count: number): Promise<Float32Array> {
+    if (!this.text) throw new Error('runTexts on an image-only model'); // the embedder checks first
     const feeds = this.textFeeds(batch);
     if (this.vision === this.text) {
       // The combined graph wants an image too, and runs its vision tower on it: one blank image per
@@ -89,24 +92,26 @@ export class Towers {
 
   /** The sequence length the text graph was exported with, when it is fixed. */
   get fixedTextLength(): number | undefined {
+    if (!this.text) return undefined;
     const dims = tensorMetadata(this.text, 'input_ids')?.shape;
     return typeof dims?.[1] === 'number' ? dims[1] : undefined;
   }
 
   async release(): Promise<void> {
     await this.vision.release();
-    if (this.text !== this.vision) await this.text.release();
+    if (this.text && this.text !== this.vision) await this.text.release();
   }
 
   private textFeeds(batch: TokenBatch): Record<string, ort.Tensor> {
+    const text = this.text!;
     const rows = batch.ids.length / batch.length;
-    const int64 = tensorMetadata(this.text, 'input_ids')?.type !== 'int32';
+    const int64 = tensorMetadata(text, 'input_ids')?.type !== 'int32';
     const tensor = (values: number[]) =>
       int64
         ? new ort.Tensor('int64', BigInt64Array.from(values, BigInt), [rows, batch.length])
         : new ort.Tensor('int32', Int32Array.from(values), [rows, batch.length]);
     const feeds: Record<string, ort.Tensor> = { input_ids: tensor(batch.ids) };
-    if (this.text.inputNames.includes('attention_mask')) feeds.attention_mask = tensor(batch.mask);
+    if (text.inputNames.includes('attention_mask')) feeds.attention_mask = tensor(batch.mask);
     return feeds;
   }
 

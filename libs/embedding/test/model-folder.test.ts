@@ -58,6 +58,62 @@ describe("the combined layout (onnx/model.onnx + model.onnx_data, as MetaCLIP's 
   });
 });
 
+describe('an image-only folder (no text tower, no tokenizer)', () => {
+  function imageOnlyCopy(): string {
+    const dir = tinyCopy();
+    editJson(dir, 'config.json', (json) => {
+      json.defect_rag = { ...(json.defect_rag as object), towers: ['image'] };
+    });
+    for (const file of [
+      'tokenizer.json',
+      'tokenizer_config.json',
+      'onnx/text_model.onnx',
+      'onnx/text_model_quantized.onnx',
+    ])
+      rmSync(path.join(dir, file));
+    return dir;
+  }
+
+  it('embeds images like the full folder and refuses text with MODE_UNSUPPORTED naming the model', async () => {
+    const [full, imageOnly] = await Promise.all([loadModel(TINY_CLIP), loadModel(imageOnlyCopy())]);
+    try {
+      expect(full.towers).toEqual(['image', 'text']);
+      expect(imageOnly.towers).toEqual(['image']);
+      expect(imageOnly.hasTextTower).toBe(false);
+      const images = await Promise.all([testImage(1), testImage(2)]);
+      const [a, b] = [await full.embedImages(images), await imageOnly.embedImages(images)];
+      a.forEach((vector, i) => expect(Array.from(b[i]!)).toEqual(Array.from(vector)));
+      await expect(imageOnly.embedTexts(['a dent'])).rejects.toMatchObject({
+        code: 'MODE_UNSUPPORTED',
+        message: expect.stringContaining(`"${imageOnly.modelId}" has only an image tower`),
+      });
+      expect(() => imageOnly.countTokens('a dent')).toThrow(/only an image tower/);
+    } finally {
+      await Promise.all([full.close(), imageOnly.close()]);
+    }
+  });
+
+  it('an image-only folder without its vision graph is MODEL_INVALID naming the file', async () => {
+    const dir = imageOnlyCopy();
+    rmSync(path.join(dir, 'onnx', 'vision_model.onnx'));
+    await expect(loadModel(dir)).rejects.toMatchObject({
+      code: 'MODEL_INVALID',
+      message: expect.stringContaining('image-only model but onnx/vision_model.onnx is missing'),
+    });
+  });
+
+  it('towers without "image" are refused', async () => {
+    const dir = tinyCopy();
+    editJson(dir, 'config.json', (json) => {
+      json.defect_rag = { towers: ['text'] };
+    });
+    await expect(loadModel(dir)).rejects.toMatchObject({
+      code: 'MODEL_INVALID',
+      message: expect.stringContaining('must include "image"'),
+    });
+  });
+});
+
 describe('a folder that does not fit gets a message naming the file or input', () => {
   const cases: Array<[string, (dir: string) => void, RegExp]> = [
     ['config.json missing', (dir) => rmSync(path.join(dir, 'config.json')), /config\.json is missing/],
