@@ -315,16 +315,16 @@ try {
   for (const { name, filter, using = 'fused' } of FILTERS) {
     const search = (vector: Vector, options: { exact?: boolean; hnswEf?: number }) =>
       store.search(collection, { vector, using, filter, limit: 10, ...options });
-    for (const vectors of queries.slice(0, 5)) await search(vectors[using], {}); // warm-up
+    for (const vectors of queries.slice(0, 5)) await search(vectors[using]!, {}); // warm-up
     const runs = { default: new Run(), compare: new Run(), exact: new Run() };
     for (const vectors of queries) {
-      const exact = await runs.exact.time(() => search(vectors[using], { exact: true }));
+      const exact = await runs.exact.time(() => search(vectors[using]!, { exact: true }));
       const truth = new Set(exact.map((hit) => hit.cropId));
       for (const [run, options] of [
         [runs.default, {}],
         [runs.compare, { hnswEf: COMPARE_EF }],
       ] as const) {
-        const hits = await run.time(() => search(vectors[using], options));
+        const hits = await run.time(() => search(vectors[using]!, options));
         run.recalls.push(truth.size === 0 ? 1 : hits.filter((hit) => truth.has(hit.cropId)).length / truth.size);
       }
     }

@@ -1,9 +1,9 @@
 import path from 'node:path';
 import { openDatabase, type Database } from '@defect-rag/db';
 import { loadModel, type Embedder } from '@defect-rag/embedding';
-import type { Config, Logger } from '@defect-rag/runtime';
+import { DefectRagError, type Config, type Logger } from '@defect-rag/runtime';
 import { startServices, type Services } from '@defect-rag/servers';
-import { VectorStore } from '@defect-rag/vector-store';
+import { VectorStore, vectorNamesFor } from '@defect-rag/vector-store';
 
 /**
  * What the CLI commands and the API work against: the two servers (embedded or configured), the
@@ -16,8 +16,12 @@ export interface Backend {
   services: Services;
   db: Database;
   vectorStore: VectorStore;
-  /** The model in `modelDir` (the configured one by default), loaded once and shared. */
+  /** The model in `modelDir` (the configured default by default), loaded once and shared. */
   embedder(modelDir?: string): Promise<Embedder>;
+  /** Every served model (`config.modelDirs`), in order: the first is the default. */
+  models(): Promise<Embedder[]>;
+  /** A served model by its id, the default one without; BAD_INPUT naming the served ids otherwise. */
+  servedModel(modelId?: string): Promise<Embedder>;
   /** The collection holding this model's vectors, created (with its indexes) on first use. */
   collection(embedder: Embedder): Promise<string>;
   /** Where the crop images of a dataset are written and served from. */
@@ -32,22 +36,38 @@ export async function openBackend(config: Config, logger: Logger): Promise<Backe
     const vectorStore = new VectorStore({ url: services.qdrantUrl, apiKey: services.qdrantApiKey });
     const embedders = new Map<string, Promise<Embedder>>();
     const collections = new Map<string, Promise<string>>();
+    const embedder = (modelDir = config.modelDir) => {
+      const dir = path.resolve(modelDir);
+      let loading = embedders.get(dir);
+      if (!loading) {
+        loading = loadModel(dir);
+        // A folder that failed to load may be fixed and asked for again.
+        loading.catch(() => embedders.delete(dir));
+        embedders.set(dir, loading);
+      }
+      return loading;
+    };
+    const models = () => Promise.all(config.modelDirs.map((dir) => embedder(dir)));
     return {
       config,
       logger,
       services,
       db,
       vectorStore,
-      embedder: (modelDir = config.modelDir) => {
-        const dir = path.resolve(modelDir);
-        let loading = embedders.get(dir);
-        if (!loading) {
-          loading = loadModel(dir);
-          // A folder that failed to load may be fixed and asked for again.
-          loading.catch(() => embedders.delete(dir));
-          embedders.set(dir, loading);
+      embedder,
+      models,
+      servedModel: async (modelId) => {
+        if (modelId === undefined) return embedder();
+        const served = await models();
+        const found = served.find((model) => model.modelId === modelId);
+        if (!found) {
+          throw new DefectRagError(
+            'BAD_INPUT',
+            `model "${modelId}" is not served here; the served models are ${served.map((model) => `"${model.modelId}"`).join(', ')}`,
+            { modelId },
+          );
         }
-        return loading;
+        return found;
       },
       collection: (embedder) => {
         const key = `${embedder.modelId}\0${embedder.dimension}`;
@@ -56,6 +76,7 @@ export async function openBackend(config: Config, logger: Logger): Promise<Backe
           ensuring = vectorStore.ensureCollection({
             modelId: embedder.modelId,
             dimension: embedder.dimension,
+            vectors: vectorNamesFor(embedder.towers),
             ...(config.qdrantShards > 1 || config.qdrantReplicationFactor > 1
               ? { sharding: { shards: config.qdrantShards, replicationFactor: config.qdrantReplicationFactor } }
               : {}),

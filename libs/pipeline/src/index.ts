@@ -26,6 +26,7 @@ export type { ExecutionProvider, FusionOptions, FusionStrategy, Precision } from
 export { ingestDataset, type IngestOptions, type IngestHooks, type IngestionSummary } from './ingest/ingest';
 export {
   searchSimilar,
+  modesOf,
   getCrop,
   indexStats,
   MAX_SEARCH_LIMIT,

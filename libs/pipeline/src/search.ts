@@ -2,7 +2,13 @@ import path from 'node:path';
 import sharp from 'sharp';
 import type { Embedder } from '@defect-rag/embedding';
 import { DefectRagError } from '@defect-rag/runtime';
-import { type CropFilter, type CropPayload, type SearchHit, type VectorName } from '@defect-rag/vector-store';
+import {
+  vectorNamesFor,
+  type CropFilter,
+  type CropPayload,
+  type SearchHit,
+  type VectorName,
+} from '@defect-rag/vector-store';
 import type { Backend } from './backend';
 
 export type SearchMode = VectorName;
@@ -17,8 +23,10 @@ export interface SimilarityQuery {
   /** Encoded image bytes (JPEG, PNG, WebP…) or a file path. */
   image?: Buffer | string;
   text?: string;
-  /** Which vectors to compare: `fused` (default), `image` or `text`. */
+  /** Which vectors to compare: `fused` (the default with a text tower), `image` (the default without) or `text`. */
   mode?: SearchMode;
+  /** A served model's id (`backend.models()`); the default model when absent. */
+  model?: string;
   filter?: CropFilter;
   limit?: number;
   minScore?: number;
@@ -74,7 +82,9 @@ export async function searchSimilar(backend: Backend, query: SimilarityQuery): P
       `give exactly one of cropId, image or text (got ${given.length === 0 ? 'none' : given.join(', ')})`,
     );
   }
-  const mode = query.mode ?? 'fused';
+  const embedder = await backend.servedModel(query.model);
+  const mode = query.mode ?? defaultMode(embedder);
+  checkMode(embedder, mode, query.text !== undefined);
   const limit = query.limit ?? 10;
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_SEARCH_LIMIT) {
     throw new DefectRagError('BAD_INPUT', `limit must be an integer from 1 to ${MAX_SEARCH_LIMIT}, got ${limit}`);
@@ -82,7 +92,6 @@ export async function searchSimilar(backend: Backend, query: SimilarityQuery): P
   if (query.minScore !== undefined && !(query.minScore >= -1 && query.minScore <= 1)) {
     throw new DefectRagError('BAD_INPUT', `minScore must lie in [-1, 1], got ${query.minScore}`);
   }
-  const embedder = await backend.embedder();
   const collection = await backend.collection(embedder);
   const options = { using: mode, filter: query.filter, limit, scoreThreshold: query.minScore, exact: query.exact };
   let hits: SearchHit[];
@@ -100,6 +109,28 @@ export async function searchSimilar(backend: Backend, query: SimilarityQuery): P
     randomWeights: embedder.randomWeights,
     items: hits.map((hit) => ({ score: hit.score, crop: toCropView(backend, hit.payload) })),
   };
+}
+
+/** The search modes a model supports: all three with a text tower, `image` alone without. */
+export function modesOf(embedder: Embedder): readonly SearchMode[] {
+  return vectorNamesFor(embedder.towers);
+}
+
+function defaultMode(embedder: Embedder): SearchMode {
+  return embedder.hasTextTower ? 'fused' : 'image';
+}
+
+/** MODE_UNSUPPORTED, naming the model, for vectors or a text query the model cannot give. */
+function checkMode(embedder: Embedder, mode: SearchMode, textQuery: boolean): void {
+  const modes = modesOf(embedder);
+  if (!modes.includes(mode) || (textQuery && !embedder.hasTextTower)) {
+    throw new DefectRagError(
+      'MODE_UNSUPPORTED',
+      `model "${embedder.modelId}" has only an image tower: ${textQuery ? 'a text query' : `mode ${mode}`} is not ` +
+        `available (it supports ${modes.join(', ')}); name a model with a text tower for text and fused searches`,
+      { modelId: embedder.modelId, mode },
+    );
+  }
 }
 
 /** One stored crop by id; CROP_NOT_FOUND when the index has no such crop. */

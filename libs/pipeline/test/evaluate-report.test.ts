@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { precisionPlotSvg } from '../src/evaluate/plot';
+import type { SameSourceControl } from '../src/evaluate/control';
 import type { ConfigurationResult, SearchMetrics } from '../src/evaluate/protocol';
 import {
   formatReportMarkdown,
@@ -16,7 +17,7 @@ const clean = (id: string): CropLabels => ({ cropId: id, hasDamage: false, zone:
 const counts = new RelevantCounts([dent('t1'), clean('t2')]);
 
 /** A search whose one damaged query finds the dent first (`good`) or second. */
-function search(good: boolean): SearchMetrics {
+function search(good: boolean, critical: ReadonlySet<string>): SearchMetrics {
   const hits = good
     ? [
         { score: 0.9, crop: dent('t1') },
@@ -26,33 +27,68 @@ function search(good: boolean): SearchMetrics {
         { score: 0.9, crop: clean('t2') },
         { score: 0.5, crop: dent('t1') },
       ];
-  const overall = aggregate([scoreQuery(dent('q'), hits, ks, counts, new Set())], ks);
+  const overall = aggregate([scoreQuery(dent('q'), hits, ks, counts, critical)], ks);
   return { overall, byZone: { front: overall }, byType: { dent: overall } };
 }
 
-function configuration(label: string, vectors: string, good: boolean, withHnsw: boolean): ConfigurationResult {
+function configuration(
+  label: string,
+  vectors: string,
+  good: boolean,
+  withHnsw: boolean,
+  critical: ReadonlySet<string>,
+): ConfigurationResult {
   return {
+    role: 'model',
     mode: label === 'image' ? 'image' : 'fused',
     alpha: label === 'image' ? null : 1,
     label,
     vectors,
-    exact: search(good),
-    hnsw: withHnsw ? search(good) : null,
+    exact: search(good, critical),
+    hnsw: withHnsw ? search(good, critical) : null,
     annRecall: withHnsw ? { 1: 1, 2: 1 } : null,
   };
 }
 
-function report(randomWeights: boolean): EvaluationReport {
+const control: SameSourceControl = {
+  photos: 2,
+  damagedCrops: 2,
+  cleanWindows: 2,
+  marginPx: 32,
+  windowsDir: '/out/same-source-control',
+  retrievers: [
+    {
+      label: 'org/model image vectors',
+      role: 'model',
+      damage: { queries: 4, precision: 0.75 },
+      zone: {
+        overall: { queries: 4, precision: 0.5 },
+        withinDamaged: { queries: 2, precision: 1 },
+        withinClean: { queries: 2, precision: 0 },
+      },
+    },
+  ],
+};
+
+/** `critical`: the dent counts as critical, so the composite is defined. */
+function report(randomWeights: boolean, critical = true): EvaluationReport {
+  const types = new Set(critical ? ['dent'] : []);
   const configurations = [
-    configuration('image', 'stored image vectors', false, true),
-    configuration('fused α=1', 'stored image vectors', false, true),
-    configuration('fused α=0.3', 're-fused', true, false),
+    configuration('image', 'stored image vectors', false, true, types),
+    configuration('fused α=1', 'stored image vectors', false, true, types),
+    configuration('fused α=0.3', 're-fused', true, false, types),
+    {
+      ...configuration('baseline: random vectors', 'random', true, false, types),
+      role: 'baseline' as const,
+      mode: null,
+      alpha: null,
+    },
   ];
   return {
     runId: 'run-1',
     createdAt: '2025-01-01T00:00:00.000Z',
     dataset: { id: 'd', name: 'cars', root: '/data/cars' },
-    model: { id: 'org/model', randomWeights },
+    model: { id: 'org/model', randomWeights, towers: ['image', 'text'] },
     collection: 'crops_org-model_8',
     split: { file: '/data/split.json', trainCrops: 2, testCrops: 1 },
     ingestion: { runId: 'run-0', embedded: 0, unchanged: 3, problems: 0 },
@@ -61,17 +97,21 @@ function report(randomWeights: boolean): EvaluationReport {
     rankingK: 2,
     modes: ['image', 'fused'],
     alphas: [0.3, 1],
+    prompts: ['a photo of dent on the front of a car'],
     ranking: rankConfigurations(configurations, 2),
     configurations,
+    control,
+    findings: ['A finding.'],
   };
 }
 
 describe('evaluation report', () => {
-  it('ranks by composite at the ranking k, best first, keeping the given order among equals', () => {
+  it('ranks the model configurations by composite at the ranking k, best first, keeping the given order among equals', () => {
+    // The bad searches: AP@2 = 0.5 (the dent second), critical recall@2 = 1 → 0.7 · 0.5 + 0.3 · 1.
     expect(report(false).ranking.map((row) => [row.rank, row.label, row.composite])).toEqual([
       [1, 'fused α=0.3', 1],
-      [2, 'image', 0.5],
-      [3, 'fused α=1', 0.5],
+      [2, 'image', 0.7 * 0.5 + 0.3 * 1],
+      [3, 'fused α=1', 0.7 * 0.5 + 0.3 * 1],
     ]);
   });
 
@@ -84,14 +124,17 @@ describe('evaluation report', () => {
     expect(real).toContain('![precision@k per mode, exact search](plot.svg)');
   });
 
-  it('prints one table per distinct set of vectors and says when the composite is the mAP alone', () => {
-    const markdown = formatReportMarkdown(report(false), 'plot.svg');
+  it('prints one table per distinct set of vectors, the baselines and the control, and says when the composite is not available', () => {
+    const markdown = formatReportMarkdown(report(false, false), 'plot.svg');
     expect(markdown).toContain('| metric | exact @1 | exact @2 | HNSW @1 | HNSW @2 |');
     expect(markdown).toContain('Compares the same vectors as **image**');
     expect(markdown).toContain('| metric | exact @1 | exact @2 |\n');
-    expect(markdown).toContain('the composite is the mAP alone');
+    expect(markdown).toContain('the composite is not available (—)');
+    expect(markdown).toContain('| baseline: random vectors | baseline | 1.000 |');
+    expect(markdown).toContain('| org/model image vectors | 0.750 (4) | 0.500 (4) | 1.000 (2) | 0.000 (2) |');
+    expect(markdown).toContain('- A finding.');
     // The HNSW column of the re-fused weight is empty.
-    expect(markdown).toContain('| fused α=0.3 | re-fused | 1.000 | — | — | — | — |');
+    expect(markdown).toContain('| fused α=0.3 | re-fused | — | — | — | — | — |');
   });
 
   it('plots one line per configuration and panel, skipping undefined precision', () => {

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
@@ -14,10 +14,22 @@ import {
   type MetricSet,
   type RunRecord,
 } from '../src';
+import { fuse } from '@defect-rag/embedding';
+import { loadTaxonomy } from '@defect-rag/taxonomy';
+import { queryPrompt } from '../src/evaluate/queries';
 import { loadCrops, memoryRetriever, qdrantRetriever, type EvaluationCrop } from '../src/evaluate/retrieval';
 import { startTestBackend } from './helpers';
 
 const sample = sampleDatasetOrSkip();
+
+const MODEL_LABELS = [
+  'image+prompt α=0.25',
+  'image+prompt α=0.5',
+  'image → fused',
+  'image → image',
+  'prompt → fused',
+  'prompt → text',
+];
 
 /** Every metric value of a set (not the query counts), defined or not. */
 function metricValues(set: MetricSet): (number | null)[] {
@@ -73,14 +85,16 @@ describe.skipIf(!sample)('evaluateDataset on the shared sample with the tiny mod
     const metrics = run.metrics as EvaluationMetrics;
     expect(metrics.files).toEqual(summary.files);
     expect(metrics.randomWeights).toBe(true);
-    expect(metrics.ranking.map((row) => row.label).sort()).toEqual(['fused α=0.25', 'fused α=0.5', 'image', 'text']);
+    expect(metrics.ranking.map((row) => row.label).sort()).toEqual([...MODEL_LABELS].sort());
     expect(metrics.testCrops).toBeGreaterThan(0);
     expect(run.counts).toMatchObject({ trainCrops: metrics.trainCrops, testCrops: metrics.testCrops });
 
     expect(started.map((record) => record.id)).toEqual([summary.runId]);
     expect(started[0]!.status).toBe('RUNNING');
     const evaluate = events.filter((event) => event.stage === 'evaluate');
-    expect(evaluate.at(-1)).toEqual({ stage: 'evaluate', done: evaluate.at(-1)!.total, total: metrics.testCrops * 7 });
+    // Stored vectors are searched twice (HNSW and exact): 6 configurations of the model, 2 baselines
+    // and the upper bound, 4 of them (re-fused α = 0.25, both baselines) in memory alone.
+    expect(evaluate.at(-1)).toEqual({ stage: 'evaluate', done: evaluate.at(-1)!.total, total: metrics.testCrops * 15 });
 
     const ingestion = await backend.db.runs.get(summary.report.ingestion.runId);
     expect(ingestion).toMatchObject({ kind: 'INGEST', status: 'SUCCEEDED' });
@@ -97,21 +111,75 @@ describe.skipIf(!sample)('evaluateDataset on the shared sample with the tiny mod
     expect(top.toLowerCase()).toContain(RANDOM_MODEL_WARNING);
     expect(markdown).toContain('`defect-rag/tiny-clip`');
     expect(markdown).toContain('## Ranking by composite@10');
-    for (const label of ['image', 'text', 'fused α=0.25', 'fused α=0.5']) {
+    for (const label of MODEL_LABELS) {
       expect(markdown).toMatch(
-        new RegExp(`### ${label}\\n\\n[^\\n]+\\n\\n\\| metric \\| exact @1 \\| exact @5 \\| exact @10 `),
+        new RegExp(
+          `### ${label.replace('+', '\\+')}\\n\\n[^\\n]+\\n\\n\\| metric \\| exact @1 \\| exact @5 \\| exact @10 `,
+        ),
       );
     }
+    expect(markdown).toContain('## The model against baselines at k = 1');
+    expect(markdown).toContain('## Same-source control');
     expect(markdown).toContain('](precision-at-k.svg)');
     expect(markdown).toContain('### Per zone of the test crop');
 
     const svg = readFileSync(summary.files.plot, 'utf8');
     // Three panels, one line per configuration in each.
-    expect(svg.match(/<polyline /g)).toHaveLength(3 * 4);
+    expect(svg.match(/<polyline /g)).toHaveLength(3 * summary.report.configurations.length);
     const rendered = await sharp(Buffer.from(svg)).png().toBuffer();
     expect((await sharp(rendered).metadata()).width).toBeGreaterThan(600);
 
     expect(JSON.parse(readFileSync(summary.files.json, 'utf8'))).toEqual(JSON.parse(JSON.stringify(summary.report)));
+  });
+
+  it('queries with prompts written from the labels by a template, never with a stored description of a test crop', async () => {
+    const test = await loadCrops(backend.vectorStore, summary.report.collection, {
+      datasetId: summary.datasetId,
+      split: 'test',
+    });
+    const taxonomy = loadTaxonomy();
+    expect(summary.report.prompts).toEqual([...new Set(test.map((crop) => queryPrompt(crop.labels, taxonomy)))].sort());
+    const descriptions = new Set(test.map((crop) => crop.payload.text_description));
+    for (const prompt of summary.report.prompts) expect(descriptions.has(prompt)).toBe(false);
+    expect(summary.report.prompts).toContain('a photo of clean undamaged bodywork on the front of a car');
+  });
+
+  it('reports both baselines and the upper bound in every report, ranking only the model', () => {
+    const roles = Object.fromEntries(summary.report.configurations.map((c) => [c.label, c.role]));
+    expect(roles).toMatchObject({
+      'baseline: random vectors': 'baseline',
+      'baseline: trivial features': 'baseline',
+      'upper bound: stored description → text': 'upper-bound',
+    });
+    expect(summary.report.ranking.every((row) => roles[row.label] === 'model')).toBe(true);
+    // Every shape of the sample is labelled "damage", an unknown type: no critical query, so no composite.
+    for (const configuration of summary.report.configurations)
+      expect(Object.values(configuration.exact.overall.composite).every((value) => value === null)).toBe(true);
+    expect(summary.report.findings.join('\n')).toContain('composite are not available');
+  });
+
+  it('runs the same-source control: clean windows of the damaged photos, away from every defect, beside their damage crops', async () => {
+    const { control } = summary.report;
+    expect(control.damagedCrops).toBeGreaterThan(50);
+    expect(control.cleanWindows).toBeGreaterThan(20);
+    expect(control.retrievers.map((retriever) => retriever.label)).toEqual([
+      'defect-rag/tiny-clip image vectors',
+      'baseline: random vectors',
+      'baseline: trivial features',
+    ]);
+    const windows = readdirSync(path.join(control.windowsDir, 'crops'));
+    expect(windows).toHaveLength(control.cleanWindows);
+    // Unmasked: a window mostly on the vehicle has few black pixels.
+    const { data } = await sharp(path.join(control.windowsDir, 'crops', windows[0]!))
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    let black = 0;
+    for (let p = 0; p < data.length; p += 3) if (data[p]! < 8 && data[p + 1]! < 8 && data[p + 2]! < 8) black++;
+    expect(black / (data.length / 3)).toBeLessThan(0.3);
+    for (const retriever of control.retrievers) {
+      expect(retriever.damage.queries).toBe(control.damagedCrops + control.cleanWindows);
+      expect(retriever.damage.precision).toBeGreaterThanOrEqual(0);
+    }
   });
 
   it('keeps every metric in [0, 1], and the overall precision defined for every search', () => {
@@ -156,6 +224,7 @@ describe.skipIf(!sample)('evaluateDataset on the shared sample with the tiny mod
         // The whole index, so that a group of crops tied for first place is never cut off.
         const search = qdrantRetriever(backend.vectorStore, summary.report.collection, {
           using,
+          queryVector: (crop) => crop.vectors[using]!,
           filter: filter(),
           limit: train.length,
           exact: true,
@@ -168,14 +237,19 @@ describe.skipIf(!sample)('evaluateDataset on the shared sample with the tiny mod
           expect(using === 'text' ? tiedFirst : [hits[0]!.crop.cropId]).toContain(query.labels.cropId);
         }
       }
-      const refused = memoryRetriever(train, 0.25, 5);
+      const refuse = (crop: EvaluationCrop) =>
+        fuse(crop.vectors.image, crop.vectors.text!, { strategy: 'weighted', alpha: 0.25 });
+      const refused = memoryRetriever(train, { indexVector: refuse, queryVector: refuse, limit: 5 });
       for (const query of queries) expect((await refused(query))[0]!.crop.cropId).toBe(query.labels.cropId);
     });
 
     it('the in-memory search of re-fused vectors ranks as Qdrant does on the stored fused vectors', async () => {
-      const inMemory = memoryRetriever(train, summary.report.indexAlpha, 10);
+      const refuse = (crop: EvaluationCrop) =>
+        fuse(crop.vectors.image, crop.vectors.text!, { strategy: 'weighted', alpha: summary.report.indexAlpha });
+      const inMemory = memoryRetriever(train, { indexVector: refuse, queryVector: refuse, limit: 10 });
       const qdrant = qdrantRetriever(backend.vectorStore, summary.report.collection, {
         using: 'fused',
+        queryVector: (crop) => crop.vectors.fused!,
         filter: filter(),
         limit: 10,
         exact: true,
@@ -199,7 +273,7 @@ describe.skipIf(!sample)('evaluateDataset on the shared sample with the tiny mod
     expect(again.report.ingestion.embedded).toBe(0);
     expect(again.report.split.file).toBe(summary.report.split.file);
     expect(again.report.k).toEqual([1, 3]);
-    expect(again.report.ranking.map((row) => row.label)).toEqual(['image']);
+    expect(again.report.ranking.map((row) => row.label)).toEqual(['image → image', 'image → fused']);
     expect(again.report.split.testCrops).toBe(summary.report.split.testCrops);
   });
 

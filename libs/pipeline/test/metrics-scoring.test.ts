@@ -81,7 +81,7 @@ describe('scoreQuery and aggregate on a hand-made index', () => {
     expect(scores.criteria.zone!.precision).toEqual([1, 2 / 3]);
     expect(scores.criteria.zone!.averagePrecision[1]).toBeCloseTo((1 + 1) / 3, 12);
     // critical (fracture): the only fracture crop is at rank 3.
-    expect(scores.criticalRecall).toEqual([0, 1]);
+    expect(scores.criticalRecall).toEqual({ fracture: [0, 1] });
     expect(scores.topIsDamaged).toBe(1);
   });
 
@@ -96,7 +96,7 @@ describe('scoreQuery and aggregate on a hand-made index', () => {
     );
     expect(Object.keys(scores.criteria)).toEqual(['damage']);
     expect(scores.criteria.damage!.precision).toEqual([0.5, 2 / 3]);
-    expect(scores.criticalRecall).toBeNull();
+    expect(scores.criticalRecall).toEqual({});
     expect(scores.topIsDamaged).toBe(0.5);
     expect(scoreQuery(query, [], [1], counts, critical).topIsDamaged).toBeNull();
   });
@@ -123,6 +123,7 @@ describe('scoreQuery and aggregate on a hand-made index', () => {
     expect(metrics.criteria.damage.precision[1]).toBe(0.75);
     expect(metrics.criticalQueries).toBe(1);
     expect(metrics.criticalRecall).toEqual({ 1: 1, 2: 1 });
+    expect(metrics.criticalRecallByType).toEqual({ fracture: { 1: 1, 2: 1 } });
     expect(metrics.composite[1]).toBeCloseTo(0.7 * 1 + 0.3 * 1, 12);
     expect(metrics.confusion).toEqual({
       damagedAsDamaged: 1,
@@ -135,6 +136,41 @@ describe('scoreQuery and aggregate on a hand-made index', () => {
     const withoutCritical = aggregate([clean], [1, 2]);
     expect(withoutCritical.criticalRecall).toEqual({ 1: null, 2: null });
     expect(withoutCritical.composite).toEqual({ 1: null, 2: null });
+  });
+
+  it('averages critical recall per critical type first, then over the types (hand-computed)', () => {
+    // Critical: the original protocol's breakage/fracture, scratches (plain and deep), contamination.
+    const protocolCritical = new Set(['fracture', 'scratch', 'deep_scratch', 'contamination']);
+    const scratchA = crop(true, 'front', ['scratch']);
+    const scratchB = crop(true, 'rear', ['scratch']);
+    const fracture = crop(true, 'rear', ['fracture']);
+    const dent = crop(true, 'front', ['dent']);
+    const index = new RelevantCounts([scratchA, scratchB, fracture, dent]);
+    const ks = [1, 2];
+    // Three scratch queries: recall@1 = 1/2, 0, 1/2 and recall@2 = 1, 1/2, 1/2 (two scratches in the index).
+    const scratchQueries = [
+      scoreQuery(crop(true, 'front', ['scratch']), hits([scratchA, 0.9], [scratchB, 0.8]), ks, index, protocolCritical),
+      scoreQuery(crop(true, 'front', ['scratch']), hits([dent, 0.9], [scratchB, 0.8]), ks, index, protocolCritical),
+      scoreQuery(crop(true, 'front', ['scratch']), hits([scratchB, 0.9], [fracture, 0.8]), ks, index, protocolCritical),
+    ];
+    // One fracture query that misses: recall 0 at both k.
+    const fractureQuery = scoreQuery(
+      crop(true, 'rear', ['fracture']),
+      hits([dent, 0.9], [scratchA, 0.8]),
+      ks,
+      index,
+      protocolCritical,
+    );
+    // A dent query is not critical and counts in neither.
+    const dentQuery = scoreQuery(crop(true, 'front', ['dent']), hits([dent, 0.9]), ks, index, protocolCritical);
+    const metrics = aggregate([...scratchQueries, fractureQuery, dentQuery], ks);
+    expect(metrics.criticalQueries).toBe(4);
+    expect(metrics.criticalRecallByType.scratch![1]).toBeCloseTo((0.5 + 0 + 0.5) / 3, 12);
+    expect(metrics.criticalRecallByType.scratch![2]).toBeCloseTo((1 + 0.5 + 0.5) / 3, 12);
+    expect(metrics.criticalRecallByType.fracture).toEqual({ 1: 0, 2: 0 });
+    // Per type, then the mean of the types: (1/3 + 0) / 2 at k = 1, not the mean of the 4 queries (1/4).
+    expect(metrics.criticalRecall[1]).toBeCloseTo((1 / 3 + 0) / 2, 12);
+    expect(metrics.criticalRecall[2]).toBeCloseTo((2 / 3 + 0) / 2, 12);
   });
 
   it('breaks down by group, a query counting in each of its groups', () => {

@@ -48,8 +48,13 @@ export interface Config {
   qdrantApiKey: string | undefined;
   /** Absolute path of the folder for embedded servers' data, runs and crops. */
   dataDir: string;
-  /** Absolute path of the default model folder. */
+  /** Absolute path of the default model folder: the first of `modelDirs`. */
   modelDir: string;
+  /**
+   * Every model folder the API and `search` serve (`DEFECT_RAG_MODEL_DIR`, comma-separated); each
+   * model has its own collection, and a query names its model or gets the first.
+   */
+  modelDirs: string[];
   apiHost: string;
   apiPort: number;
   /** 0 means "pick a free port". */
@@ -89,12 +94,23 @@ export function loadConfig(
     throw new DefectRagError('CONFIG_INVALID', `Invalid configuration:\n  ${lines.join('\n  ')}`);
   }
   const c = parsed.data;
+  const modelDirs = [
+    ...new Set(
+      c.DEFECT_RAG_MODEL_DIR.split(',')
+        .map((dir) => dir.trim())
+        .filter(Boolean)
+        .map((dir) => path.resolve(cwd, dir)),
+    ),
+  ];
+  if (modelDirs.length === 0)
+    throw new DefectRagError('CONFIG_INVALID', 'Invalid configuration:\n  DEFECT_RAG_MODEL_DIR names no folder');
   return {
     databaseUrl: c.DATABASE_URL,
     qdrantUrl: c.QDRANT_URL,
     qdrantApiKey: c.QDRANT_API_KEY,
     dataDir: path.resolve(cwd, c.DEFECT_RAG_DATA_DIR),
-    modelDir: path.resolve(cwd, c.DEFECT_RAG_MODEL_DIR),
+    modelDir: modelDirs[0]!,
+    modelDirs,
     apiHost: c.DEFECT_RAG_API_HOST,
     apiPort: c.DEFECT_RAG_API_PORT,
     postgresPort: c.DEFECT_RAG_POSTGRES_PORT,

@@ -37,16 +37,25 @@ export type CropPayload = z.infer<typeof cropPayloadSchema>;
 
 export type Vector = Float32Array | readonly number[];
 
-/** The three embeddings of one crop; they share the collection's dimension. */
+/**
+ * The embeddings of one crop; they share the collection's dimension. A model with both towers
+ * gives all three; an image-only model gives `image` alone (its collection has no other vectors).
+ */
 export interface CropVectors {
-  fused: Vector;
+  fused?: Vector;
   image: Vector;
-  text: Vector;
+  text?: Vector;
 }
 
-export type VectorName = keyof CropVectors;
+/** The vector kinds, in the one order used everywhere (API modes, reports, collections). */
+export const VECTOR_NAMES = ['image', 'text', 'fused'] as const;
 
-export const VECTOR_NAMES: readonly VectorName[] = ['fused', 'image', 'text'];
+export type VectorName = (typeof VECTOR_NAMES)[number];
+
+/** The vectors a collection holds for a model with these towers. */
+export function vectorNamesFor(towers: readonly ('image' | 'text')[]): readonly VectorName[] {
+  return towers.includes('text') ? VECTOR_NAMES : ['image'];
+}
 
 export interface CropPoint {
   cropId: string;
@@ -58,7 +67,7 @@ export interface CropPoint {
 export interface StoredCropPoint {
   cropId: string;
   payload: CropPayload;
-  vectors?: { fused: number[]; image: number[]; text: number[] };
+  vectors?: { image: number[]; text?: number[]; fused?: number[] };
 }
 
 /** The fields a re-run needs to tell which crops are already stored and whether they changed. */

@@ -3,6 +3,7 @@ export { collectionNameFor, type CollectionSpec } from './collection';
 export {
   cropPayloadSchema,
   VECTOR_NAMES,
+  vectorNamesFor,
   type CropPayload,
   type CropPoint,
   type CropVectors,

@@ -1,5 +1,5 @@
 import { DefectRagError } from '@defect-rag/runtime';
-import type { CropPoint, Vector } from './crop-point';
+import { VECTOR_NAMES, type CropPoint, type Vector } from './crop-point';
 import { pointIdForCrop } from './point-id';
 
 /**
@@ -11,8 +11,10 @@ export function pointJson(point: CropPoint): string {
   if (point.cropId !== point.payload.crop_id) {
     throw new DefectRagError('BAD_INPUT', `point ${point.cropId} carries the payload of crop ${point.payload.crop_id}`);
   }
-  const { fused, image, text } = point.vectors;
-  const vectors = `{"fused":${vectorJson(point.cropId, fused)},"image":${vectorJson(point.cropId, image)},"text":${vectorJson(point.cropId, text)}}`;
+  const vectors = `{${VECTOR_NAMES.flatMap((name) => {
+    const vector = point.vectors[name];
+    return vector ? [`"${name}":${vectorJson(point.cropId, vector)}`] : [];
+  }).join(',')}}`;
   return `{"id":"${pointIdForCrop(point.cropId)}","vector":${vectors},"payload":${JSON.stringify(point.payload)}}`;
 }
 

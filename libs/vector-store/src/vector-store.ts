@@ -217,7 +217,7 @@ export class VectorStore {
       {
         ids: cropIds.map(pointIdForCrop),
         with_payload: true,
-        with_vector: options.withVectors ? [...VECTOR_NAMES] : false,
+        with_vector: options.withVectors ?? false,
       } satisfies Schemas['PointRequest'],
     );
     const byCrop = new Map<string, StoredCropPoint>();
@@ -225,10 +225,11 @@ export class VectorStore {
       const payload = parsePayload(collection, record.id, record.payload);
       const stored: StoredCropPoint = { cropId: payload.crop_id, payload };
       if (options.withVectors) {
-        const [fused, image, text] = VECTOR_NAMES.map((name) =>
-          storedVector(collection, record.id, record.vector, name),
+        // `image` always exists; `text` and `fused` only in the collection of a model with a text tower.
+        const [image, text, fused] = VECTOR_NAMES.map((name) =>
+          storedVector(collection, record.id, record.vector, name, name !== 'image'),
         );
-        stored.vectors = { fused: fused!, image: image!, text: text! };
+        stored.vectors = { image: image!, ...(text && { text }), ...(fused && { fused }) };
       }
       byCrop.set(stored.cropId, stored);
     }
@@ -473,8 +474,10 @@ function storedVector(
   id: Schemas['ExtendedPointId'],
   vectors: unknown,
   name: VectorName,
-): number[] {
+  optional = false,
+): number[] | undefined {
   const vector = (vectors as Record<string, unknown> | null | undefined)?.[name];
+  if (vector === undefined && optional) return undefined;
   if (!Array.isArray(vector)) {
     throw new DefectRagError('COLLECTION_MISMATCH', `point ${id} of ${collection} has no dense "${name}" vector`, {
       collection,

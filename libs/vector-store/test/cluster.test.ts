@@ -18,7 +18,7 @@ describe('a 3-node Qdrant cluster with one node down', () => {
   const queries: { name: string; run: (store: VectorStore) => Promise<unknown> }[] = [
     ...(['fused', 'image', 'text'] as const).map((using) => ({
       name: `search ${using}`,
-      run: (store: VectorStore) => store.search(collection, { vector: points[5]!.vectors[using], using, limit: 20 }),
+      run: (store: VectorStore) => store.search(collection, { vector: points[5]!.vectors[using]!, using, limit: 20 }),
     })),
     ...(
       [
@@ -29,12 +29,12 @@ describe('a 3-node Qdrant cluster with one node down', () => {
     ).map((filter) => ({
       name: `filtered search ${JSON.stringify(filter)}`,
       run: (store: VectorStore) =>
-        store.search(collection, { vector: points[9]!.vectors.fused, using: 'fused', filter, limit: 20 }),
+        store.search(collection, { vector: points[9]!.vectors.fused!, using: 'fused', filter, limit: 20 }),
     })),
     {
       name: 'exact search',
       run: (store) =>
-        store.search(collection, { vector: points[1]!.vectors.text, using: 'text', limit: 50, exact: true }),
+        store.search(collection, { vector: points[1]!.vectors.text!, using: 'text', limit: 50, exact: true }),
     },
     {
       name: 'search by crop',

@@ -38,6 +38,24 @@ async function rejection(promise: Promise<unknown>): Promise<unknown> {
 }
 
 describe('ensureCollection', () => {
+  it('an image-only model gets a collection with the image vector alone, and its points read back without text or fused', async () => {
+    const name = await store.ensureCollection({ modelId: 'image-only', dimension: DIMENSION, vectors: ['image'] });
+    expect((await collectionInfo(name)).config.params.vectors).toEqual({
+      image: { size: DIMENSION, distance: 'Cosine' },
+    });
+    const points = syntheticPoints(5).map((point) => ({ ...point, vectors: { image: point.vectors.image } }));
+    await store.upsert(name, points);
+    const [stored] = await store.getPoints(name, [points[2]!.cropId], { withVectors: true });
+    expect(Object.keys(stored!.vectors!)).toEqual(['image']);
+    const [best] = await store.search(name, { vector: points[2]!.vectors.image, using: 'image', limit: 1 });
+    expect(best!.cropId).toBe(points[2]!.cropId);
+    // The same model asking for all three vectors does not fit that collection.
+    await expect(store.ensureCollection({ modelId: 'image-only', dimension: DIMENSION })).rejects.toMatchObject({
+      code: 'COLLECTION_MISMATCH',
+      message: expect.stringContaining('has the vectors [image]'),
+    });
+  });
+
   it('creates one collection per (model, dimension) with named cosine vectors and payload indexes', async () => {
     const name = await store.ensureCollection({
       modelId: 'Acme/CLIP Model v2',
@@ -120,7 +138,7 @@ describe('ensureCollection', () => {
   it('stores vectors of any magnitude to float32 precision, and refuses NaN before sending anything', async () => {
     const name = await store.ensureCollection({ modelId: 'magnitudes', dimension: DIMENSION });
     const [base] = syntheticPoints(1);
-    const scaled = (factor: number) => base!.vectors.fused.map((value) => value * factor);
+    const scaled = (factor: number) => base!.vectors.fused!.map((value) => value * factor);
     const point: CropPoint = {
       ...base!,
       vectors: { fused: scaled(1e6), image: scaled(1e-7), text: [1, ...new Array<number>(DIMENSION - 1).fill(0)] },
@@ -132,8 +150,8 @@ describe('ensureCollection', () => {
       return Array.from(vector, (value) => value / norm);
     };
     for (const key of ['fused', 'image', 'text'] as const) {
-      const expected = unit(point.vectors[key]);
-      unit(stored!.vectors![key]).forEach((value, i) => expect(Math.abs(value - expected[i]!)).toBeLessThan(1e-7));
+      const expected = unit(point.vectors[key]!);
+      unit(stored!.vectors![key]!).forEach((value, i) => expect(Math.abs(value - expected[i]!)).toBeLessThan(1e-7));
     }
 
     const broken: CropPoint = {
@@ -183,8 +201,8 @@ describe('a collection of 200 synthetic crops', () => {
       return Array.from(vector, (value) => value / norm);
     };
     for (const name of ['fused', 'image', 'text'] as const) {
-      direction(stored[0]!.vectors![name]).forEach((value, i) =>
-        expect(value).toBeCloseTo(direction(points[42]!.vectors[name])[i]!, 7),
+      direction(stored[0]!.vectors![name]!).forEach((value, i) =>
+        expect(value).toBeCloseTo(direction(points[42]!.vectors[name]!)[i]!, 7),
       );
     }
     expect((await store.getPoints(collection, [points[5]!.cropId]))[0]!.vectors).toBeUndefined();
@@ -214,7 +232,7 @@ describe('a collection of 200 synthetic crops', () => {
     expect(expected.length).toBeGreaterThan(0);
     expect(await store.count(collection, filter)).toBe(expected.length);
     const hits = await store.search(collection, {
-      vector: points[0]!.vectors.fused,
+      vector: points[0]!.vectors.fused!,
       using: 'fused',
       filter,
       limit: 200,
@@ -225,7 +243,7 @@ describe('a collection of 200 synthetic crops', () => {
 
   it.each(filters)('graph search with filter %j returns only matching payloads, best first', async (filter) => {
     const hits = await store.search(collection, {
-      vector: points[1]!.vectors.text,
+      vector: points[1]!.vectors.text!,
       using: 'text',
       filter,
       limit: 10,
@@ -239,7 +257,7 @@ describe('a collection of 200 synthetic crops', () => {
   it('finds a crop first by its own vector in each vector space, with score 1', async () => {
     for (const using of ['fused', 'image', 'text'] as const) {
       const [best] = await store.search(collection, {
-        vector: points[77]!.vectors[using],
+        vector: points[77]!.vectors[using]!,
         using,
         limit: 1,
         hnswEf: 64,
@@ -252,14 +270,14 @@ describe('a collection of 200 synthetic crops', () => {
 
   it('drops hits below the score threshold', async () => {
     const all = await store.search(collection, {
-      vector: points[9]!.vectors.fused,
+      vector: points[9]!.vectors.fused!,
       using: 'fused',
       limit: 200,
       exact: true,
     });
     const threshold = (all[19]!.score + all[20]!.score) / 2;
     const above = await store.search(collection, {
-      vector: points[9]!.vectors.fused,
+      vector: points[9]!.vectors.fused!,
       using: 'fused',
       limit: 200,
       scoreThreshold: threshold,
@@ -278,7 +296,7 @@ describe('a collection of 200 synthetic crops', () => {
     });
     const source = points[10]!;
     const byVector = await store.search(collection, {
-      vector: source.vectors.fused,
+      vector: source.vectors.fused!,
       using: 'fused',
       limit: 6,
       exact: true,

@@ -88,23 +88,39 @@ function modeList(text: string): QueryMode[] {
 
 function formatSummary({ runId, report, files, outDir }: EvaluationSummary): string {
   const K = report.rankingK;
+  const k = report.k[0]!;
   const num = (value: number | null) => (value === null ? '—' : value.toFixed(3));
-  const rows = [
-    ['#', 'configuration', `composite@${K}`, 'HNSW', `mAP@${K}`, `critical@${K}`, 'MRR'],
-    ...report.ranking.map((row) => [
-      String(row.rank),
-      row.label,
-      num(row.composite),
-      num(row.compositeHnsw),
-      num(row.map),
-      num(row.criticalRecall),
-      num(row.mrr),
-    ]),
-  ];
-  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
-  const table = rows.map(
-    (row) =>
-      `  ${row.map((cell, column) => (column === 1 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('  ')}`,
+  const ranks = new Map(report.ranking.map((row) => [row.label, String(row.rank)]));
+  const configurations = textTable(
+    [
+      ['#', 'configuration', `P@${k} has_damage`, `P@${k} zone`, `composite@${K}`, 'HNSW', `mAP@${K}`, `critical@${K}`],
+      ...report.configurations.map(({ label, role, exact, hnsw }) => [
+        ranks.get(label) ?? (role === 'baseline' ? 'base' : 'upper'),
+        label,
+        num(exact.overall.criteria.damage.precision[k] ?? null),
+        num(exact.overall.criteria.zone.precision[k] ?? null),
+        num(exact.overall.composite[K] ?? null),
+        num(hnsw?.overall.composite[K] ?? null),
+        num(exact.overall.criteria.type.map[K] ?? null),
+        num(exact.overall.criticalRecall[K] ?? null),
+      ]),
+    ],
+    1,
+  );
+  const { control } = report;
+  const p1 = (value: { precision: number | null }) => num(value.precision);
+  const controlTable = textTable(
+    [
+      ['retriever', 'has_damage', 'zone', 'zone in damaged', 'zone in clean'],
+      ...control.retrievers.map((retriever) => [
+        retriever.label,
+        p1(retriever.damage),
+        p1(retriever.zone.overall),
+        p1(retriever.zone.withinDamaged),
+        p1(retriever.zone.withinClean),
+      ]),
+    ],
+    0,
   );
   return [
     `evaluation run ${runId} succeeded`,
@@ -113,8 +129,13 @@ function formatSummary({ runId, report, files, outDir }: EvaluationSummary): str
     `split     ${report.split.file}: ${report.split.trainCrops} train crops searched, ${report.split.testCrops} test crops as queries`,
     `ingestion run ${report.ingestion.runId}: ${report.ingestion.embedded} embedded, ${report.ingestion.unchanged} unchanged, ${report.ingestion.problems} problems`,
     '',
-    `ranking by composite@${K} = 0.7·mAP@${K} (damage type) + 0.3·critical recall@${K}, exact search:`,
-    ...table,
+    `configurations (ranked by composite@${K} = 0.7·mAP@${K} (damage type) + 0.3·critical recall@${K}; baselines and the upper bound unranked), exact search:`,
+    ...configurations,
+    '',
+    `same-source control: ${control.damagedCrops} damage crops + ${control.cleanWindows} clean windows of ${control.photos} damaged photos, P@1:`,
+    ...controlTable,
+    '',
+    ...report.findings.map((finding) => `- ${finding}`),
     '',
     `wrote     ${outDir}`,
     `  ${files.markdown}`,
@@ -122,4 +143,13 @@ function formatSummary({ runId, report, files, outDir }: EvaluationSummary): str
     `  ${files.plot}`,
     '',
   ].join('\n');
+}
+
+/** Rows as aligned text: the `left` column left-aligned (names), the others right-aligned (numbers). */
+function textTable(rows: string[][], left: number): string[] {
+  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
+  return rows.map(
+    (row) =>
+      `  ${row.map((cell, column) => (column === left ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('  ')}`,
+  );
 }

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { CropConfig } from '@defect-rag/crops';
 import { readDataset, safeName, splitDataset, SPLIT_FILE } from '@defect-rag/dataset';
 import type { RunRecord } from '@defect-rag/db';
-import { fusionImageWeight, type FusionOptions } from '@defect-rag/embedding';
+import { fusionImageWeight, type Embedder, type FusionOptions } from '@defect-rag/embedding';
 import { DefectRagError, noProgress, toDefectRagError, type ProgressListener } from '@defect-rag/runtime';
 import { findDatasetTaxonomy, loadTaxonomy, TaxonomyNormalizer } from '@defect-rag/taxonomy';
 import type { Backend } from '../backend';
@@ -14,7 +14,10 @@ import { ingestDataset, type IngestionSummary, type IngestOptions } from '../ing
 import { RunRecorder } from '../ingest/run-recorder';
 import { MAX_SEARCH_LIMIT } from '../search';
 import { precisionPlotSvg } from './plot';
+import { runSameSourceControl } from './control';
+import { trivialFeatures } from './features';
 import { runProtocol } from './protocol';
+import { queryPrompt, searchSpecs } from './queries';
 import {
   formatReportMarkdown,
   rankConfigurations,
@@ -22,7 +25,8 @@ import {
   type EvaluationFiles,
   type EvaluationReport,
 } from './report';
-import { QUERY_MODES, type QueryMode } from './retrieval';
+import { findings } from './findings';
+import { loadCrops, QUERY_MODES, type QueryMode } from './retrieval';
 
 export interface EvaluateOptions {
   datasetDir: string;
@@ -108,7 +112,6 @@ export async function evaluateDataset(
     throw new DefectRagError('BAD_INPUT', `invalid evaluation options: ${z.prettifyError(parsed.error)}`);
   const ks = [...new Set(parsed.data.k)].sort((a, b) => a - b);
   const alphas = [...new Set(parsed.data.alphas)].sort((a, b) => a - b);
-  const modes = QUERY_MODES.filter((mode) => parsed.data.modes.includes(mode));
   const onProgress = hooks.onProgress ?? noProgress;
   const root = path.resolve(options.datasetDir);
   const name = options.name ?? path.basename(root);
@@ -137,13 +140,14 @@ export async function evaluateDataset(
       splitFile,
       k: ks,
       alphas,
-      modes,
+      modes: parsed.data.modes,
       outDir: options.outDir ?? null,
       modelDir: options.modelDir ?? null,
     },
     { ...hooks, onProgress },
   );
 
+  const evaluationDir = path.resolve(options.outDir ?? path.join(backend.config.dataDir, 'evaluations', run.id));
   const lock = await backend.db.tryLockDataset(ingestion.datasetId);
   try {
     if (!lock)
@@ -153,29 +157,80 @@ export async function evaluateDataset(
         { datasetId: ingestion.datasetId },
       );
     const taxonomy = loadTaxonomy(taxonomyFile);
+    const embedder = await backend.embedder(options.modelDir);
+    const modes = availableModes(embedder, parsed.data.modes, options.modes !== undefined);
     const indexAlpha = fusionImageWeight(
       fusionSchema.parse((await backend.db.runs.get(ingestion.runId)).params.fusion),
     );
-    const result = await recorder.stage('evaluate', () =>
-      runProtocol({
+    const result = await recorder.stage('evaluate', async () => {
+      const datasetFilter = { datasetId: ingestion.datasetId };
+      const [train, test] = await Promise.all([
+        loadCrops(backend.vectorStore, ingestion.collection, { ...datasetFilter, split: 'train' }),
+        loadCrops(backend.vectorStore, ingestion.collection, { ...datasetFilter, split: 'test' }),
+      ]);
+      if (train.length === 0 || test.length === 0) {
+        throw new DefectRagError(
+          'SPLIT_INVALID',
+          `the index holds ${train.length} train and ${test.length} test crops of this dataset; the evaluation needs both`,
+          datasetFilter,
+        );
+      }
+      const prompts = new Map(test.map((crop) => [crop.labels.cropId, queryPrompt(crop.labels, taxonomy)]));
+      const distinctPrompts = [...new Set(prompts.values())].sort();
+      const promptVectors = embedder.hasTextTower
+        ? new Map(
+            (await embedder.embedTexts(distinctPrompts)).map((vector, i) => [distinctPrompts[i]!, vector] as const),
+          )
+        : new Map<string, Float32Array>();
+      const cropsDir = backend.cropsDir(ingestion.datasetId);
+      const all = [...train, ...test];
+      const trivial = await trivialFeatures(
+        all.map((crop) => ({
+          cropFile: path.join(cropsDir, crop.payload.file),
+          sourceFile: path.join(root, crop.payload.image),
+        })),
+      );
+      const trivialByCrop = new Map(all.map((crop, i) => [crop.labels.cropId, trivial[i]!]));
+      const configurations = await runProtocol({
         store: backend.vectorStore,
         collection: ingestion.collection,
         datasetId: ingestion.datasetId,
+        train,
+        test,
         ks,
-        modes,
-        alphas,
-        indexAlpha,
         critical: new Set(taxonomy.damageTypes.filter((type) => type.critical).map((type) => type.id)),
+        searches: searchSpecs({
+          modes,
+          alphas,
+          indexAlpha,
+          hasTextTower: embedder.hasTextTower,
+          prompt: (crop) => promptVectors.get(prompts.get(crop.labels.cropId)!)!,
+          trivial: (crop) => trivialByCrop.get(crop.labels.cropId)!,
+        }),
         onProgress: (done, total) => recorder.progress('evaluate', done, total),
         checkCancelled: () => recorder.checkCancelled(hooks.signal),
-      }),
-    );
+      });
+      await recorder.checkCancelled(hooks.signal);
+      const control = await runSameSourceControl({
+        root,
+        datasetName: name,
+        datasetId: ingestion.datasetId,
+        crop: previous.crop,
+        normalizer: new TaxonomyNormalizer(taxonomy),
+        embedder,
+        store: backend.vectorStore,
+        collection: ingestion.collection,
+        cropsDir,
+        outDir: evaluationDir,
+      });
+      return { trainCrops: train.length, testCrops: test.length, configurations, prompts: distinctPrompts, control };
+    });
     const rankingK = ks.at(-1)!;
     const report: EvaluationReport = {
       runId: run.id,
       createdAt: new Date().toISOString(),
       dataset: { id: ingestion.datasetId, name, root },
-      model: { id: ingestion.modelId, randomWeights: ingestion.randomWeights },
+      model: { id: ingestion.modelId, randomWeights: ingestion.randomWeights, towers: [...embedder.towers] },
       collection: ingestion.collection,
       split: { file: splitFile, trainCrops: result.trainCrops, testCrops: result.testCrops },
       ingestion: {
@@ -189,23 +244,29 @@ export async function evaluateDataset(
       rankingK,
       modes,
       alphas,
+      prompts: result.prompts,
       ranking: rankConfigurations(result.configurations, rankingK),
       configurations: result.configurations,
+      control: result.control,
+      findings: findings(result.configurations, result.control),
     };
-    const outDir = path.resolve(options.outDir ?? path.join(backend.config.dataDir, 'evaluations', run.id));
-    const files = await writeReport(outDir, report, splitFile);
+    const files = await writeReport(evaluationDir, report, splitFile);
     await recorder.counts({
       trainCrops: result.trainCrops,
       testCrops: result.testCrops,
       configurations: result.configurations.length,
+      controlWindows: result.control.cleanWindows,
     });
-    await backend.db.runs.finish(run.id, { status: 'SUCCEEDED', metrics: toRunMetrics(report, outDir, files) });
+    await backend.db.runs.finish(run.id, {
+      status: 'SUCCEEDED',
+      metrics: toRunMetrics(report, evaluationDir, files),
+    });
     return {
       runId: run.id,
       datasetId: ingestion.datasetId,
       modelId: ingestion.modelId,
       randomWeights: ingestion.randomWeights,
-      outDir,
+      outDir: evaluationDir,
       files,
       report,
     };
@@ -256,6 +317,24 @@ async function ingestWithRun(
     if (evaluation) await finishWithError(evaluation.recorder, error);
     throw error;
   }
+}
+
+/**
+ * The asked modes the model can answer: an image-only model answers `image` alone. Asking it for
+ * text or fused queries by name is MODE_UNSUPPORTED; by default they are left out.
+ */
+function availableModes(embedder: Embedder, asked: readonly QueryMode[], explicit: boolean): QueryMode[] {
+  const modes = QUERY_MODES.filter((mode) => asked.includes(mode));
+  if (embedder.hasTextTower) return modes;
+  const unsupported = modes.filter((mode) => mode !== 'image');
+  if (explicit && unsupported.length > 0) {
+    throw new DefectRagError(
+      'MODE_UNSUPPORTED',
+      `model "${embedder.modelId}" has only an image tower: it cannot evaluate ${unsupported.join(', ')} queries`,
+      { modelId: embedder.modelId },
+    );
+  }
+  return ['image'];
 }
 
 async function finishWithError(recorder: RunRecorder, error: unknown): Promise<DefectRagError> {

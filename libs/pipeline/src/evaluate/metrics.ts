@@ -115,10 +115,10 @@ export function mean(values: readonly (number | null)[]): number | null {
 
 /**
  * `0.7 · mAP + 0.3 · critical recall`, the original protocol's single score. Without critical
- * queries (no critical damage in the test split) critical recall is undefined and the composite is
- * the mAP alone.
+ * queries (no critical damage in the test split) critical recall is undefined, and so is the
+ * composite: it is reported as not available rather than quietly equal to the mAP.
  */
 export function compositeScore(meanAveragePrecision: number | null, criticalRecall: number | null): number | null {
-  if (meanAveragePrecision === null) return null;
-  return criticalRecall === null ? meanAveragePrecision : 0.7 * meanAveragePrecision + 0.3 * criticalRecall;
+  if (meanAveragePrecision === null || criticalRecall === null) return null;
+  return 0.7 * meanAveragePrecision + 0.3 * criticalRecall;
 }

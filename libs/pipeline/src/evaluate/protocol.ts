@@ -1,17 +1,8 @@
 import { mapConcurrent } from '@defect-rag/dataset';
-import { DefectRagError } from '@defect-rag/runtime';
 import { UNKNOWN } from '@defect-rag/taxonomy';
-import type { CropFilter, VectorStore } from '@defect-rag/vector-store';
+import type { CropFilter, VectorName, VectorStore } from '@defect-rag/vector-store';
 import { mean } from './metrics';
-import {
-  loadCrops,
-  memoryRetriever,
-  qdrantRetriever,
-  vectorSpaceFor,
-  type QueryMode,
-  type Retriever,
-  type VectorSpace,
-} from './retrieval';
+import { memoryRetriever, qdrantRetriever, type EvaluationCrop, type QueryMode, type Retriever } from './retrieval';
 import type { CropLabels } from './relevance';
 import {
   aggregate,
@@ -35,16 +26,37 @@ export interface SearchMetrics {
   byType: Record<string, MetricSet>;
 }
 
-export interface ConfigurationResult {
-  mode: QueryMode;
-  /** Image weight of the fusion; null for the image and text modes. */
+/**
+ * `model`: what a user of this model can ask (ranked); `baseline`: what a retriever with no model
+ * reaches (random vectors, trivial image statistics); `upper-bound`: the test crop's own stored
+ * description, written from its labels, which no user has at query time (never ranked).
+ */
+export type ConfigurationRole = 'model' | 'baseline' | 'upper-bound';
+
+/** One way of querying, as the protocol runs it. */
+export interface SearchSpec {
+  role: ConfigurationRole;
+  /** The query mode of a model configuration; null for baselines and the upper bound. */
+  mode: QueryMode | null;
+  /** Image weight of the fusion on both sides; null when nothing is fused at query time. */
   alpha: number | null;
-  /** `image`, `text`, `fused α=0.25`. */
+  /** `image → image`, `prompt → fused`, `image+prompt α=0.5`, `baseline: random vectors`. */
   label: string;
   /** Which vectors answer it, in words. */
   vectors: string;
+  queryVector: (crop: EvaluationCrop) => Float32Array;
+  /** A stored named vector (searched through HNSW and exactly) or vectors computed for the evaluation (exactly, in memory). */
+  index: { stored: VectorName } | { computed: (crop: EvaluationCrop) => Float32Array };
+}
+
+export interface ConfigurationResult {
+  role: ConfigurationRole;
+  mode: QueryMode | null;
+  alpha: number | null;
+  label: string;
+  vectors: string;
   exact: SearchMetrics;
-  /** Null when no HNSW index holds these vectors (re-fused weights). */
+  /** Null when no HNSW index holds these vectors. */
   hnsw: SearchMetrics | null;
   /** Share of the exact top k that HNSW found, per k; null without HNSW. */
   annRecall: ByK<number | null> | null;
@@ -54,22 +66,15 @@ export interface ProtocolInput {
   store: VectorStore;
   collection: string;
   datasetId: string;
+  train: readonly EvaluationCrop[];
+  test: readonly EvaluationCrop[];
+  searches: readonly SearchSpec[];
   ks: readonly number[];
-  modes: readonly QueryMode[];
-  alphas: readonly number[];
-  /** Image weight of the index's own `fused` vectors (0.5 for the average fusion). */
-  indexAlpha: number;
   /** Damage type ids the taxonomy flags as critical. */
   critical: ReadonlySet<string>;
   onProgress: (done: number, total: number) => Promise<void>;
   /** Throws RUN_CANCELLED; called between batches of queries. */
   checkCancelled: () => Promise<void>;
-}
-
-export interface ProtocolResult {
-  trainCrops: number;
-  testCrops: number;
-  configurations: ConfigurationResult[];
 }
 
 /** Queries in flight at once against Qdrant. */
@@ -78,46 +83,32 @@ const QUERY_CONCURRENCY = 4;
 const CANCEL_CHECK_EVERY = 64;
 
 /**
- * The original protocol: every test crop queries the train crops of its dataset in each vector
- * space (through HNSW and exactly), and its results are judged against its own labels.
+ * The original protocol, with queries a user could make: every test crop queries the train crops
+ * of its dataset in each configuration (stored vectors through HNSW and exactly), and its results
+ * are judged against its own labels.
  */
-export async function runProtocol(input: ProtocolInput): Promise<ProtocolResult> {
-  const { store, collection, datasetId, ks } = input;
+export async function runProtocol(input: ProtocolInput): Promise<ConfigurationResult[]> {
+  const { store, collection, datasetId, train, test, ks } = input;
   const trainFilter: CropFilter = { datasetId, split: 'train' };
-  const [train, test] = await Promise.all([
-    loadCrops(store, collection, trainFilter),
-    loadCrops(store, collection, { datasetId, split: 'test' }),
-  ]);
-  if (train.length === 0 || test.length === 0) {
-    throw new DefectRagError(
-      'SPLIT_INVALID',
-      `the index holds ${train.length} train and ${test.length} test crops of this dataset; the evaluation needs both`,
-      { datasetId },
-    );
-  }
-  const configurations = input.modes.flatMap((mode): { mode: QueryMode; alpha: number | null; label: string }[] =>
-    mode === 'fused'
-      ? input.alphas.map((alpha) => ({ mode, alpha, label: `fused α=${alpha}` }))
-      : [{ mode, alpha: null, label: mode }],
-  );
-  const spaces = new Map<string, VectorSpace>();
-  for (const { mode, alpha } of configurations) {
-    const space = vectorSpaceFor(mode, alpha, input.indexAlpha);
-    spaces.set(space.key, space);
-  }
-
   const limit = Math.max(...ks);
-  const searches = [...spaces.values()].flatMap((space) =>
-    (space.stored ? (['hnsw', 'exact'] as const) : (['exact'] as const)).map((kind) => ({ space, kind })),
+  const runs = input.searches.flatMap((spec) =>
+    ('stored' in spec.index ? (['hnsw', 'exact'] as const) : (['exact'] as const)).map((kind) => ({ spec, kind })),
   );
-  const total = searches.length * test.length;
+  const total = runs.length * test.length;
   let done = 0;
   await input.onProgress(done, total);
   const results = new Map<string, RetrievedCrop[][]>();
-  for (const { space, kind } of searches) {
-    const retriever: Retriever = space.stored
-      ? qdrantRetriever(store, collection, { using: space.stored, filter: trainFilter, limit, exact: kind === 'exact' })
-      : memoryRetriever(train, space.alpha!, limit);
+  for (const { spec, kind } of runs) {
+    const retriever: Retriever =
+      'stored' in spec.index
+        ? qdrantRetriever(store, collection, {
+            using: spec.index.stored,
+            queryVector: spec.queryVector,
+            filter: trainFilter,
+            limit,
+            exact: kind === 'exact',
+          })
+        : memoryRetriever(train, { indexVector: spec.index.computed, queryVector: spec.queryVector, limit });
     const lists: RetrievedCrop[][] = [];
     for (let start = 0; start < test.length; start += CANCEL_CHECK_EVERY) {
       await input.checkCancelled();
@@ -129,7 +120,7 @@ export async function runProtocol(input: ProtocolInput): Promise<ProtocolResult>
         })),
       );
     }
-    results.set(`${space.key}/${kind}`, lists);
+    results.set(`${spec.label}/${kind}`, lists);
   }
 
   const counts = new RelevantCounts(train.map((crop) => crop.labels));
@@ -137,26 +128,22 @@ export async function runProtocol(input: ProtocolInput): Promise<ProtocolResult>
     const scores = test.map((query, i) => scoreQuery(query.labels, lists[i]!, ks, counts, input.critical));
     return summarizeScores(scores, ks);
   };
-  return {
-    trainCrops: train.length,
-    testCrops: test.length,
-    configurations: configurations.map(({ mode, alpha, label }) => {
-      const space = vectorSpaceFor(mode, alpha, input.indexAlpha);
-      const exact = results.get(`${space.key}/exact`)!;
-      const hnsw = results.get(`${space.key}/hnsw`);
-      return {
-        mode,
-        alpha,
-        label,
-        vectors: space.description,
-        exact: summarize(exact),
-        hnsw: hnsw ? summarize(hnsw) : null,
-        annRecall: hnsw
-          ? Object.fromEntries(ks.map((k) => [k, mean(exact.map((list, i) => annRecallAt(hnsw[i]!, list, k)))]))
-          : null,
-      };
-    }),
-  };
+  return input.searches.map(({ role, mode, alpha, label, vectors }) => {
+    const exact = results.get(`${label}/exact`)!;
+    const hnsw = results.get(`${label}/hnsw`);
+    return {
+      role,
+      mode,
+      alpha,
+      label,
+      vectors,
+      exact: summarize(exact),
+      hnsw: hnsw ? summarize(hnsw) : null,
+      annRecall: hnsw
+        ? Object.fromEntries(ks.map((k) => [k, mean(exact.map((list, i) => annRecallAt(hnsw[i]!, list, k)))]))
+        : null,
+    };
+  });
 }
 
 function summarizeScores(scores: readonly QueryScores[], ks: readonly number[]): SearchMetrics {

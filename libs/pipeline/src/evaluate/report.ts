@@ -1,11 +1,12 @@
-import type { ConfigurationResult, SearchMetrics } from './protocol';
+import type { SameSourceControl } from './control';
+import type { ConfigurationResult, ConfigurationRole, SearchMetrics } from './protocol';
 import type { QueryMode } from './retrieval';
 import type { CriterionMetrics, MetricSet } from './scoring';
 
 export interface RankingRow {
   rank: number;
   label: string;
-  mode: QueryMode;
+  mode: QueryMode | null;
   alpha: number | null;
   /** At the ranking k, exact search. */
   composite: number | null;
@@ -20,7 +21,7 @@ export interface EvaluationReport {
   runId: string;
   createdAt: string;
   dataset: { id: string; name: string; root: string };
-  model: { id: string; randomWeights: boolean };
+  model: { id: string; randomWeights: boolean; towers: string[] };
   collection: string;
   split: { file: string; trainCrops: number; testCrops: number };
   /** The ingestion run that brought the index up to date first. */
@@ -32,9 +33,15 @@ export interface EvaluationReport {
   rankingK: number;
   modes: QueryMode[];
   alphas: number[];
-  /** (mode, alpha) by composite at `rankingK`, exact search, best first. */
+  /** The distinct prompts the text queries used, written from each test crop's labels by a template. */
+  prompts: string[];
+  /** The model's configurations by composite at `rankingK`, exact search, best first. */
   ranking: RankingRow[];
+  /** The model's configurations, then the baselines, then the upper bound. */
   configurations: ConfigurationResult[];
+  control: SameSourceControl;
+  /** What the figures do and do not show, in sentences. */
+  findings: string[];
 }
 
 export interface EvaluationFiles {
@@ -53,9 +60,12 @@ export type EvaluationMetrics = {
   trainCrops: number;
   testCrops: number;
   ranking: RankingRow[];
+  findings: string[];
+  control: SameSourceControl;
   configurations: {
+    role: ConfigurationRole;
     label: string;
-    mode: QueryMode;
+    mode: QueryMode | null;
     alpha: number | null;
     vectors: string;
     exact: MetricSet;
@@ -68,21 +78,26 @@ export type EvaluationMetrics = {
 
 export const RANDOM_MODEL_WARNING = 'random test model — these numbers say nothing about retrieval quality';
 
-/** Best composite first; configurations without one (no damaged test crop) last, in their order. */
+/**
+ * The model's configurations (not the baselines or the upper bound), best composite first;
+ * configurations without one (no critical test crop) last, in their order.
+ */
 export function rankConfigurations(configurations: readonly ConfigurationResult[], k: number): RankingRow[] {
-  const rows = configurations.map((configuration) => {
-    const exact = configuration.exact.overall;
-    return {
-      label: configuration.label,
-      mode: configuration.mode,
-      alpha: configuration.alpha,
-      composite: exact.composite[k] ?? null,
-      compositeHnsw: configuration.hnsw?.overall.composite[k] ?? null,
-      map: exact.criteria.type.map[k] ?? null,
-      criticalRecall: exact.criticalRecall[k] ?? null,
-      mrr: exact.criteria.type.mrr,
-    };
-  });
+  const rows = configurations
+    .filter(({ role }) => role === 'model')
+    .map((configuration) => {
+      const exact = configuration.exact.overall;
+      return {
+        label: configuration.label,
+        mode: configuration.mode,
+        alpha: configuration.alpha,
+        composite: exact.composite[k] ?? null,
+        compositeHnsw: configuration.hnsw?.overall.composite[k] ?? null,
+        map: exact.criteria.type.map[k] ?? null,
+        criticalRecall: exact.criticalRecall[k] ?? null,
+        mrr: exact.criteria.type.mrr,
+      };
+    });
   const order = rows
     .map((row, index) => ({ row, index }))
     .sort((a, b) => (b.row.composite ?? -1) - (a.row.composite ?? -1) || a.index - b.index);
@@ -98,7 +113,10 @@ export function toRunMetrics(report: EvaluationReport, outDir: string, files: Ev
     trainCrops: report.split.trainCrops,
     testCrops: report.split.testCrops,
     ranking: report.ranking,
-    configurations: report.configurations.map(({ label, mode, alpha, vectors, exact, hnsw, annRecall }) => ({
+    findings: report.findings,
+    control: report.control,
+    configurations: report.configurations.map(({ role, label, mode, alpha, vectors, exact, hnsw, annRecall }) => ({
+      role,
       label,
       mode,
       alpha,
@@ -135,11 +153,17 @@ export function formatReportMarkdown(report: EvaluationReport, plotFile: string)
     `| ingestion | run \`${report.ingestion.runId}\`: ${report.ingestion.embedded} crops embedded, ${report.ingestion.unchanged} unchanged, ${report.ingestion.problems} problems |`,
     `| evaluation | run \`${report.runId}\`, ${report.createdAt} |`,
     `| k | ${report.k.join(', ')} (ranking at k = ${K}) |`,
+    `| towers | ${report.model.towers.join(', ')}${report.model.towers.includes('text') ? '' : ' (image only: no text or fused queries)'} |`,
+    '',
+    '## What these figures show',
+    '',
+    ...report.findings.map((finding) => `- ${finding}`),
     '',
     `## Ranking by composite@${K}`,
     '',
-    `Composite = 0.7 · mAP@${K} (damage type) + 0.3 · critical recall@${K}, exact search.` +
-      (noCritical ? ' No test crop shows a critical damage type, so here the composite is the mAP alone.' : ''),
+    `Composite = 0.7 · mAP@${K} (damage type) + 0.3 · critical recall@${K} (averaged over the critical types), exact search; ` +
+      'only the model’s own configurations are ranked.' +
+      (noCritical ? ' No test crop shows a critical damage type, so the composite is not available (—).' : ''),
     '',
     table(
       [
@@ -166,6 +190,10 @@ export function formatReportMarkdown(report: EvaluationReport, plotFile: string)
         ];
       }),
     ),
+    '',
+    ...modelsAgainstBaselines(report),
+    '',
+    ...controlSection(report.control),
     '',
     '## Precision@k per mode',
     '',
@@ -245,6 +273,61 @@ export function formatReportMarkdown(report: EvaluationReport, plotFile: string)
   return lines.join('\n');
 }
 
+/** Every configuration, baselines and upper bound included, at the smallest k. */
+function modelsAgainstBaselines(report: EvaluationReport): string[] {
+  const k = report.k[0]!;
+  const roles: Record<ConfigurationRole, string> = {
+    model: 'model',
+    baseline: 'baseline',
+    'upper-bound': 'upper bound',
+  };
+  return [
+    `## The model against baselines at k = ${k}`,
+    '',
+    'Queries are what a user has at query time: the test crop’s image, a prompt written from a template of its damage type and zone ' +
+      `(${report.prompts.length} distinct prompts, listed in \`evaluation.json\`), or both. ` +
+      'The upper bound queries with the test crop’s own stored description, written from its labels: no user has it, so it is never ranked.',
+    '',
+    table(
+      ['configuration', 'role', `P@${k} has_damage`, `P@${k} type`, `P@${k} zone`, `mAP@${k}`, `composite@${k}`],
+      report.configurations.map((configuration) => {
+        const overall = configuration.exact.overall;
+        return [
+          configuration.label,
+          roles[configuration.role],
+          num(overall.criteria.damage.precision[k] ?? null),
+          num(overall.criteria.type.queries > 0 ? (overall.criteria.type.precision[k] ?? null) : null),
+          num(overall.criteria.zone.precision[k] ?? null),
+          num(overall.criteria.type.map[k] ?? null),
+          num(overall.composite[k] ?? null),
+        ];
+      }),
+    ),
+  ];
+}
+
+function controlSection(control: SameSourceControl): string[] {
+  const p = (value: { queries: number; precision: number | null }) => `${num(value.precision)} (${value.queries})`;
+  return [
+    '## Same-source control',
+    '',
+    `${control.cleanWindows} clean 336-px windows cut from the damaged photos themselves (no defect pixel within ${control.marginPx} px, ` +
+      `mostly on the vehicle, unmasked like the damage crops; written to \`${control.windowsDir}\`) and the ${control.damagedCrops} damage crops ` +
+      `of the same ${control.photos} photos; each queries the crops of every other photo. P@1 (queries):`,
+    '',
+    table(
+      ['retriever', 'has_damage', 'zone', 'zone within damaged', 'zone within clean'],
+      control.retrievers.map((retriever) => [
+        retriever.label,
+        p(retriever.damage),
+        p(retriever.zone.overall),
+        p(retriever.zone.withinDamaged),
+        p(retriever.zone.withinClean),
+      ]),
+    ),
+  ];
+}
+
 function modeSection(configuration: ConfigurationResult, ks: readonly number[]): string[] {
   const searches: [string, SearchMetrics][] = [['exact', configuration.exact]];
   if (configuration.hnsw) searches.push(['HNSW', configuration.hnsw]);
@@ -308,15 +391,16 @@ function breakdownTable(groupName: string, groups: Record<string, MetricSet>, k:
 }
 
 const DEFINITIONS = [
-  'The test crops query the train crops of the same dataset (Qdrant filter `split = train`, dataset id), each with its own stored vectors: no crop is embedded again. The split is by image, so no test crop has a sibling crop of its image in the index.',
+  'The test crops query the train crops of the same dataset (Qdrant filter `split = train`, dataset id). The split is by image, so no test crop has a sibling crop of its image in the index.',
+  'Baselines: **random vectors** (a seeded random unit vector per crop) and **trivial features** (a 64-bin colour histogram, the share of black pixels and the source photo’s width and height, standardised, each group weighing the same). A model configuration that does not beat trivial features clearly has found a shortcut, not the labels.',
   'A retrieved crop is relevant under **has_damage** when it is damaged exactly when the query is; under **damage type** when it shares a damage type with a damaged query (clean queries and queries with only unknown types are not judged by type); under **zone** when it has the query’s vehicle zone (`unknown` zones match nothing).',
   '**precision@k** = relevant crops among the first k results / k (a list shorter than k counts the missing ranks as not relevant); the mean over the queries the criterion judges.',
   '**recall@k** = relevant crops among the first k / every relevant train crop of the index for that query; the mean over queries with at least one relevant train crop (as in the original protocol, it is small when k is much smaller than the number of relevant crops).',
   '**AP@k** = Σ precision@i over the relevant ranks i ≤ k, divided by min(k, relevant train crops); **mAP@k** its mean. **MRR** = mean of 1 / rank of the first relevant result among the first max(k), 0 when none; both over queries with a relevant train crop.',
-  '**critical recall@k**: for test crops that show a damage type the taxonomy flags `critical`, recall@k where relevant means showing one of those critical types.',
-  '**composite@k** = 0.7 · mAP@k (damage type) + 0.3 · critical recall@k; the mAP alone when no test crop shows a critical type.',
+  '**critical recall@k**: for each damage type the taxonomy flags `critical` (by default fracture, scratch, deep scratch, contamination), the mean recall@k of the test crops that show it, relevant meaning showing that type; then the mean over those types, each weighing the same.',
+  '**composite@k** = 0.7 · mAP@k (damage type) + 0.3 · critical recall@k; not available (—) when no test crop shows a critical type.',
   'Ties: results with exactly equal scores (identical description texts give identical text vectors) are in no meaningful order, so every metric is its expected value over the orders of the tied results (McSherry & Najork, ECIR 2008).',
-  'Fusion weights: `fused α=a` compares `a · image + (1 − a) · text` (unit vectors, renormalised) on both sides. α = 1 is the image vector, α = 0 the text vector and the index’s own weight its stored fused vector; other weights re-fuse the stored image and text vectors of every crop and are searched exactly in memory.',
+  'Fusion weights: `image+prompt α=a` queries with `a · image + (1 − a) · prompt` (unit vectors, renormalised) against the index fused with the same weight: the index’s own weight is its stored fused vector; other weights re-fuse the stored image and text vectors of every crop and are searched exactly in memory.',
 ];
 
 function table(header: readonly string[], rows: readonly (readonly string[])[]): string {

@@ -32,8 +32,11 @@ export interface QueryScores {
   query: CropLabels;
   /** Only the criteria that apply to the query. */
   criteria: Partial<Record<Criterion, CriterionScores>>;
-  /** Recall of its critical damage types per k; null when it shows none. */
-  criticalRecall: (number | null)[] | null;
+  /**
+   * Per critical damage type the query shows: recall per k, where relevant means showing that
+   * type. Empty when it shows none.
+   */
+  criticalRecall: Record<string, (number | null)[]>;
   /** Probability that the first result is damaged (tied first results share it); null without results. */
   topIsDamaged: number | null;
 }
@@ -64,8 +67,11 @@ export interface MetricSet {
   criteria: Record<Criterion, CriterionMetrics>;
   /** Test crops that show a critical damage type. */
   criticalQueries: number;
+  /** Per critical type: the mean recall over the queries that show it. */
+  criticalRecallByType: Record<string, ByK<number | null>>;
+  /** The mean over critical types of their recall (each type weighs the same, however many queries show it). */
   criticalRecall: ByK<number | null>;
-  /** `0.7 · mAP(type) + 0.3 · critical recall`, or mAP(type) alone without critical queries. */
+  /** `0.7 · mAP(type) + 0.3 · critical recall`; null (not available) without a critical query. */
   composite: ByK<number | null>;
   confusion: DamageConfusion;
 }
@@ -123,12 +129,11 @@ export function scoreQuery(
       reciprocalRank: reciprocalRank(groups, total),
     };
   }
-  const criticalTypes = criticalTypesOf(query, critical);
-  let criticalRecall: QueryScores['criticalRecall'] = null;
-  if (criticalTypes.length > 0) {
-    const groups = groupsBy((crop) => sharesType(criticalTypes, crop));
-    const total = counts.sharingAny(criticalTypes);
-    criticalRecall = ks.map((k) => recallAt(groups, k, total));
+  const criticalRecall: QueryScores['criticalRecall'] = {};
+  for (const type of criticalTypesOf(query, critical)) {
+    const groups = groupsBy((crop) => sharesType([type], crop));
+    const total = counts.sharingAny([type]);
+    criticalRecall[type] = ks.map((k) => recallAt(groups, k, total));
   }
   const [top] = groupsBy((crop) => crop.hasDamage);
   return { query, criteria, criticalRecall, topIsDamaged: top ? top.relevant / top.size : null };
@@ -153,12 +158,19 @@ export function aggregate(scores: readonly QueryScores[], ks: readonly number[])
     Criterion,
     CriterionMetrics
   >;
-  const critical = scores.flatMap((score) => (score.criticalRecall ? [score.criticalRecall] : []));
-  const criticalRecall = byK((_, i) => mean(critical.map((recall) => recall[i]!)));
+  const criticalTypes = [...new Set(scores.flatMap((score) => Object.keys(score.criticalRecall)))].sort();
+  const criticalRecallByType = Object.fromEntries(
+    criticalTypes.map((type) => [
+      type,
+      byK((_, i) => mean(scores.flatMap((score) => score.criticalRecall[type]?.[i] ?? []))),
+    ]),
+  );
+  const criticalRecall = byK((k) => mean(criticalTypes.map((type) => criticalRecallByType[type]![k]!)));
   return {
     queries: scores.length,
     criteria,
-    criticalQueries: critical.length,
+    criticalQueries: scores.filter((score) => Object.keys(score.criticalRecall).length > 0).length,
+    criticalRecallByType,
     criticalRecall,
     composite: byK((k) => compositeScore(criteria.type.map[k]!, criticalRecall[k]!)),
     confusion: confusionAtOne(scores),

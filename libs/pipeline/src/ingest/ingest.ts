@@ -291,16 +291,17 @@ async function execute(context: ExecuteContext) {
       await recorder.progress('embedding', 0, todo.length);
       for await (const batch of channel.batches(embedder.batchSize)) {
         await recorder.checkCancelled(context.hooks.signal);
+        // An image-only model has no text or fused vectors: its collection holds `image` alone.
         const [imageVectors, textVectors] = [
           await embedder.embedImages(batch.map((item) => item.file)),
-          await embedder.embedTexts(batch.map((item) => item.text)),
+          embedder.hasTextTower ? await embedder.embedTexts(batch.map((item) => item.text)) : undefined,
         ];
         const points = batch.map((item, i): CropPoint => {
           const image = imageVectors[i]!;
-          const text = textVectors[i]!;
+          const text = textVectors?.[i];
           return {
             cropId: item.record.crop_id,
-            vectors: { image, text, fused: fuse(image, text, context.fusion) },
+            vectors: text ? { image, text, fused: fuse(image, text, context.fusion) } : { image },
             payload: toPayload(item, datasetId, embedder.modelId),
           };
         });

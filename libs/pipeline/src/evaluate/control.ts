@@ -1,0 +1,200 @@
+import path from 'node:path';
+import { cropConfig, cutCrops, planImageCrops, type CropConfig } from '@defect-rag/crops';
+import { areaInside, mapConcurrent, readDataset, type Box } from '@defect-rag/dataset';
+import type { Embedder } from '@defect-rag/embedding';
+import { UNKNOWN, type TaxonomyNormalizer } from '@defect-rag/taxonomy';
+import type { VectorStore } from '@defect-rag/vector-store';
+import { trivialFeatures } from './features';
+import { randomVector } from './queries';
+import { dot, loadCrops } from './retrieval';
+
+/**
+ * The same-source control. In a dataset whose damaged and clean photos come from different
+ * sources (close-ups vs dealer photos, masked clean crops), telling damaged from clean crops can
+ * measure the source instead of the damage. Here clean windows are cut from the damaged photos
+ * themselves (no defect pixel within `marginPx`, mostly on the vehicle, unmasked like the damage
+ * crops) and queried together with the damage crops of the same photos, each query against the
+ * crops of every other photo: only the damage tells the two apart.
+ */
+export interface SameSourceControl {
+  photos: number;
+  damagedCrops: number;
+  cleanWindows: number;
+  marginPx: number;
+  /** Where the clean windows were written, to look at. */
+  windowsDir: string;
+  retrievers: ControlRetrieverResult[];
+}
+
+/** Precision at 1 (tied first results share it) over the queries it applies to. */
+export interface PrecisionAtOne {
+  queries: number;
+  precision: number | null;
+}
+
+export interface ControlRetrieverResult {
+  label: string;
+  role: 'model' | 'baseline';
+  /** Damaged vs clean agreement of the first result, every crop querying every other photo's crops. */
+  damage: PrecisionAtOne;
+  zone: { overall: PrecisionAtOne; withinDamaged: PrecisionAtOne; withinClean: PrecisionAtOne };
+}
+
+export interface ControlInput {
+  root: string;
+  datasetName: string;
+  datasetId: string;
+  crop: Partial<CropConfig> | undefined;
+  normalizer: TaxonomyNormalizer;
+  embedder: Embedder;
+  store: VectorStore;
+  collection: string;
+  /** Folder of the dataset's indexed crop files. */
+  cropsDir: string;
+  outDir: string;
+}
+
+/** No defect pixel within this many pixels of a clean window. */
+export const CONTROL_MARGIN_PX = 32;
+/** Clean windows per photo at most, the best covered by the vehicle first. */
+const WINDOWS_PER_PHOTO = 2;
+
+interface ControlItem {
+  photo: string;
+  damaged: boolean;
+  zone: string;
+  vectors: { model: Float32Array; random: Float32Array; trivial: Float32Array };
+}
+
+export async function runSameSourceControl(input: ControlInput): Promise<SameSourceControl> {
+  const config = cropConfig(input.crop);
+  const dataset = await readDataset(input.root, { name: input.datasetName });
+  const context = { datasetName: dataset.name, config, normalizer: input.normalizer };
+  const damagedImages = dataset.images.filter((image) => image.damaged);
+  const windowsDir = path.join(input.outDir, 'same-source-control');
+
+  const windows = (
+    await mapConcurrent(damagedImages, 2, async (image) => {
+      const planned = planImageCrops({ ...image, damaged: false, defects: [] }, context)
+        .crops.filter((crop) =>
+          image.defects.every((defect) => areaInside(defect.polygon, grow(crop.box, CONTROL_MARGIN_PX)) === 0),
+        )
+        .sort((a, b) => (b.mask_coverage ?? 0) - (a.mask_coverage ?? 0) || a.crop_id.localeCompare(b.crop_id))
+        .slice(0, WINDOWS_PER_PHOTO);
+      // Unmasked, like the damage crops: the masked background of clean crops is one of the shortcuts.
+      const cut = await cutCrops(image, planned, {
+        root: dataset.root,
+        outDir: windowsDir,
+        config: { ...config, maskBackground: false },
+      });
+      return cut.crops.map((crop) => ({ crop, sourceFile: path.join(dataset.root, image.path) }));
+    })
+  ).flat();
+  const damagedCrops = (
+    await loadCrops(input.store, input.collection, { datasetId: input.datasetId, hasDamage: true })
+  ).filter((crop) => damagedImages.some((image) => image.id === crop.payload.image_id));
+
+  const windowVectors = await input.embedder.embedImages(windows.map(({ crop }) => path.join(windowsDir, crop.file)));
+  const trivial = await trivialFeatures([
+    ...damagedCrops.map((crop) => ({
+      cropFile: path.join(input.cropsDir, crop.payload.file),
+      sourceFile: path.join(dataset.root, crop.payload.image),
+    })),
+    ...windows.map(({ crop, sourceFile }) => ({ cropFile: path.join(windowsDir, crop.file), sourceFile })),
+  ]);
+  const items: ControlItem[] = [
+    ...damagedCrops.map((crop, i) => ({
+      photo: crop.payload.image_id,
+      damaged: true,
+      zone: crop.payload.vehicle_zone,
+      vectors: { model: crop.vectors.image, random: randomVector(crop.labels.cropId), trivial: trivial[i]! },
+    })),
+    ...windows.map(({ crop }, i) => ({
+      photo: crop.image_id,
+      damaged: false,
+      zone: crop.vehicle_zone,
+      vectors: {
+        model: windowVectors[i]!,
+        random: randomVector(crop.crop_id),
+        trivial: trivial[damagedCrops.length + i]!,
+      },
+    })),
+  ];
+
+  const retrievers = [
+    { label: `${input.embedder.modelId} image vectors`, role: 'model' as const, key: 'model' as const },
+    { label: 'baseline: random vectors', role: 'baseline' as const, key: 'random' as const },
+    { label: 'baseline: trivial features', role: 'baseline' as const, key: 'trivial' as const },
+  ];
+  return {
+    photos: new Set(items.map((item) => item.photo)).size,
+    damagedCrops: damagedCrops.length,
+    cleanWindows: windows.length,
+    marginPx: CONTROL_MARGIN_PX,
+    windowsDir,
+    retrievers: retrievers.map(({ label, role, key }) => {
+      const p1 = (
+        queries: (item: ControlItem) => boolean,
+        candidates: (query: ControlItem, item: ControlItem) => boolean,
+        relevant: (query: ControlItem, item: ControlItem) => boolean,
+      ) => precisionAtOne(items, key, queries, candidates, relevant);
+      const knownZone = (item: ControlItem) => item.zone !== UNKNOWN;
+      const sameZone = (query: ControlItem, item: ControlItem) => item.zone === query.zone;
+      return {
+        label,
+        role,
+        damage: p1(
+          () => true,
+          () => true,
+          (query, item) => item.damaged === query.damaged,
+        ),
+        zone: {
+          overall: p1(knownZone, () => true, sameZone),
+          withinDamaged: p1(
+            (item) => knownZone(item) && item.damaged,
+            (_, item) => item.damaged,
+            sameZone,
+          ),
+          withinClean: p1(
+            (item) => knownZone(item) && !item.damaged,
+            (_, item) => !item.damaged,
+            sameZone,
+          ),
+        },
+      };
+    }),
+  };
+}
+
+/**
+ * Each query against the crops of every other photo that `candidates` admits: the share of its
+ * first results (all those tied at the best score) that are relevant, averaged over the queries.
+ */
+function precisionAtOne(
+  items: readonly ControlItem[],
+  key: keyof ControlItem['vectors'],
+  queries: (item: ControlItem) => boolean,
+  candidates: (query: ControlItem, item: ControlItem) => boolean,
+  relevant: (query: ControlItem, item: ControlItem) => boolean,
+): PrecisionAtOne {
+  let sum = 0;
+  let count = 0;
+  for (const query of items.filter(queries)) {
+    let best = -Infinity;
+    let tied: ControlItem[] = [];
+    for (const item of items) {
+      if (item.photo === query.photo || !candidates(query, item)) continue;
+      const score = dot(query.vectors[key], item.vectors[key]);
+      if (score > best) [best, tied] = [score, [item]];
+      else if (score === best) tied.push(item);
+    }
+    if (tied.length === 0) continue;
+    sum += tied.filter((item) => relevant(query, item)).length / tied.length;
+    count++;
+  }
+  return { queries: count, precision: count > 0 ? sum / count : null };
+}
+
+function grow(box: Box, margin: number): Box {
+  return { x: box.x - margin, y: box.y - margin, width: box.width + 2 * margin, height: box.height + 2 * margin };
+}

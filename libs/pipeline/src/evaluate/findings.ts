@@ -1,0 +1,66 @@
+import type { SameSourceControl } from './control';
+import type { ConfigurationResult } from './protocol';
+import type { Criterion } from './relevance';
+
+/** A model configuration must beat the trivial-features baseline by this much to count as "clearly". */
+export const CLEAR_MARGIN = 0.05;
+
+const CRITERION_WORDS: Record<Criterion, string> = {
+  damage: 'damaged vs clean',
+  type: 'damage type',
+  zone: 'zone',
+};
+
+/**
+ * What the figures do and do not show, in sentences for the report: each criterion the best model
+ * configuration does not clearly win against trivial image statistics is a shortcut, and the
+ * same-source control says how much of damaged-vs-clean survives when the source is the same.
+ */
+export function findings(configurations: readonly ConfigurationResult[], control: SameSourceControl): string[] {
+  const lines: string[] = [];
+  const trivial = configurations.find((configuration) => configuration.label === 'baseline: trivial features');
+  const models = configurations.filter((configuration) => configuration.role === 'model');
+  const k = Number(Object.keys(trivial?.exact.overall.criteria.damage.precision ?? {})[0] ?? 1);
+  for (const criterion of ['damage', 'type', 'zone'] as const) {
+    const baseline = trivial?.exact.overall.criteria[criterion].precision[k] ?? null;
+    const scored = models.flatMap((configuration) => {
+      const value = configuration.exact.overall.criteria[criterion].precision[k] ?? null;
+      return value === null || configuration.exact.overall.criteria[criterion].queries === 0
+        ? []
+        : [{ label: configuration.label, value }];
+    });
+    if (baseline === null || scored.length === 0) continue;
+    const best = scored.reduce((a, b) => (b.value > a.value ? b : a));
+    if (best.value - baseline < CLEAR_MARGIN) {
+      lines.push(
+        `${capitalize(CRITERION_WORDS[criterion])} at P@${k}: the best model configuration (${best.label}, ${best.value.toFixed(3)}) ` +
+          `does not beat trivial features (${baseline.toFixed(3)}) by ${CLEAR_MARGIN}: these labels can be told apart by a shortcut ` +
+          '(colour, masked background, photo size), so this figure does not show that the model recognises them.',
+      );
+    } else {
+      lines.push(
+        `${capitalize(CRITERION_WORDS[criterion])} at P@${k}: the best model configuration (${best.label}, ${best.value.toFixed(3)}) ` +
+          `beats trivial features (${baseline.toFixed(3)}) by ${(best.value - baseline).toFixed(3)}.`,
+      );
+    }
+  }
+  if (models.every((configuration) => configuration.exact.overall.criticalQueries === 0)) {
+    lines.push(
+      'No test crop shows a critical damage type, so critical recall and the composite are not available (shown as —).',
+    );
+  }
+  const model = control.retrievers.find((retriever) => retriever.role === 'model');
+  const random = control.retrievers.find((retriever) => retriever.label === 'baseline: random vectors');
+  if (model?.damage.precision != null && random?.damage.precision != null) {
+    lines.push(
+      `Same-source control (${control.damagedCrops} damage crops and ${control.cleanWindows} clean windows of the same ${control.photos} photos): ` +
+        `damaged vs clean P@1 ${model.damage.precision.toFixed(3)} with the model, ${random.damage.precision.toFixed(3)} with random vectors. ` +
+        'This is the figure that says whether the model sees damage rather than the photo source.',
+    );
+  }
+  return lines;
+}
+
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
