@@ -18,6 +18,7 @@ import {
   type ProgressListener,
 } from '@defect-rag/runtime';
 
+import { VECTOR_NAMES, vectorNamesFor, type VectorName } from '@defect-rag/vector-store';
 /** Phase 2's output, written by the contexts stage; only the fields embedding needs are read. */
 const PHASE2_FILE = 'metadata_crops_phase2.json';
 const phase2Schema = z.object({
@@ -34,8 +35,8 @@ type Phase2Crop = z.infer<typeof phase2Schema>['crops'][number];
 
 export const EMBEDDINGS_DIR = 'embeddings';
 const INDEX_FILE = 'index.json';
-const VECTOR_KINDS = ['image', 'text', 'fused'] as const;
-export type VectorKind = (typeof VECTOR_KINDS)[number];
+/** The vector kinds of the index's collections, in the same order: image, text, fused. */
+export type VectorKind = VectorName;
 const IMAGE_PROBLEMS: ErrorCode[] = ['IMAGE_NOT_FOUND', 'IMAGE_DECODE_FAILED', 'IMAGE_TOO_LARGE'];
 
 /**
@@ -55,7 +56,8 @@ export const embeddingsIndexSchema = z.object({
   }),
   fusion: z.object({ strategy: z.enum(['average', 'weighted']), alpha: z.number().min(0).max(1).optional() }),
   count: z.number().int().nonnegative(),
-  files: z.object({ image: z.string(), text: z.string(), fused: z.string() }),
+  // An image-only model writes image.f32 alone.
+  files: z.object({ image: z.string(), text: z.string().optional(), fused: z.string().optional() }),
   crops: z.array(z.object({ crop_id: z.string(), file: z.string(), row: z.number().int().nonnegative() })),
   problems: z.array(
     z.object({ item: z.string(), stage: z.literal('embedding'), code: z.string(), message: z.string() }),
@@ -107,7 +109,9 @@ export async function embedStage(options: EmbedStageOptions): Promise<EmbedStage
   const loadSeconds = (performance.now() - loadStart) / 1000;
 
   const outputDir = path.join(options.cropsDir, EMBEDDINGS_DIR);
-  const files = { image: 'image.f32', text: 'text.f32', fused: 'fused.f32' };
+  const kinds = vectorNamesFor(embedder.towers);
+  const files: EmbeddingsIndex['files'] = { image: 'image.f32' };
+  for (const kind of kinds) files[kind] = `${kind}.f32`;
   const start = performance.now();
   let written: Awaited<ReturnType<typeof writeVectors>>;
   try {
@@ -119,7 +123,7 @@ export async function embedStage(options: EmbedStageOptions): Promise<EmbedStage
       crops,
       options,
       fusion,
-      VECTOR_KINDS.map((kind) => path.join(outputDir, files[kind])),
+      kinds.map((kind) => path.join(outputDir, files[kind]!)),
     );
   } finally {
     await embedder.close();
@@ -169,7 +173,7 @@ export async function embedStage(options: EmbedStageOptions): Promise<EmbedStage
 
 /**
  * Embeds the crops batch by batch and appends each batch's image, text and fused vectors to the
- * three files (`paths` in VECTOR_KINDS order). The next batch's images decode on sharp's threads
+ * files (`paths` in image, text, fused order; the image file alone for an image-only model). The next batch's images decode on sharp's threads
  * while the current batch's texts run.
  */
 async function writeVectors(
@@ -196,7 +200,10 @@ async function writeVectors(
       const { embedded, images, problems: imageProblems } = await next!;
       next = b + 1 < batches.length ? imagesOf(b + 1) : undefined;
       problems.push(...imageProblems);
-      for (const crop of embedded) {
+      if (!embedder.hasTextTower) {
+        await handles[0]!.write(Buffer.concat(images.map(bytesOf)));
+      }
+      for (const crop of embedder.hasTextTower ? embedded : []) {
         const tokens = embedder.countTokens(crop.text_description);
         if (tokens > embedder.maxTextLength) {
           problems.push({
@@ -207,10 +214,12 @@ async function writeVectors(
           });
         }
       }
-      const texts = await embedder.embedTexts(embedded.map((crop) => crop.text_description));
-      const fused = images.map((image, i) => fuse(image, texts[i]!, fusion));
-      const vectors = { image: images, text: texts, fused };
-      await Promise.all(VECTOR_KINDS.map((kind, k) => handles[k]!.write(Buffer.concat(vectors[kind].map(bytesOf)))));
+      if (embedder.hasTextTower) {
+        const texts = await embedder.embedTexts(embedded.map((crop) => crop.text_description));
+        const fused = images.map((image, i) => fuse(image, texts[i]!, fusion));
+        const vectors = { image: images, text: texts, fused };
+        await Promise.all(VECTOR_NAMES.map((kind, k) => handles[k]!.write(Buffer.concat(vectors[kind].map(bytesOf)))));
+      }
       for (const crop of embedded) rows.push({ crop_id: crop.crop_id, file: crop.file, row: rows.length });
       done += batches[b]!.length;
       onProgress?.({ stage: 'embed', done, total: crops.length, item: batches[b]!.at(-1)!.file });
@@ -280,7 +289,7 @@ function bytesOf(vector: Float32Array): Buffer {
 /** Reads `<cropsDir>/embeddings/`: the index and each kind's `count × dimension` matrix. */
 export async function readEmbeddings(
   cropsDir: string,
-): Promise<{ index: EmbeddingsIndex } & Record<VectorKind, Float32Array>> {
+): Promise<{ index: EmbeddingsIndex; image: Float32Array; text?: Float32Array; fused?: Float32Array }> {
   const dir = path.join(cropsDir, EMBEDDINGS_DIR);
   const indexFile = path.join(dir, INDEX_FILE);
   let index: EmbeddingsIndex;
@@ -294,9 +303,10 @@ export async function readEmbeddings(
       { cause: error },
     );
   }
+  const kinds = VECTOR_NAMES.filter((kind) => index.files[kind] !== undefined);
   const matrices = await Promise.all(
-    VECTOR_KINDS.map(async (kind) => {
-      const bytes = await readFile(path.join(dir, index.files[kind]));
+    kinds.map(async (kind) => {
+      const bytes = await readFile(path.join(dir, index.files[kind]!));
       const expected = index.count * index.model.dimension * 4;
       if (bytes.length !== expected) {
         throw new DefectRagError(
@@ -307,5 +317,5 @@ export async function readEmbeddings(
       return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
     }),
   );
-  return { index, image: matrices[0]!, text: matrices[1]!, fused: matrices[2]! };
+  return { index, ...Object.fromEntries(kinds.map((kind, k) => [kind, matrices[k]!])), image: matrices[0]! };
 }

@@ -27,6 +27,8 @@ export { ingestDataset, type IngestOptions, type IngestHooks, type IngestionSumm
 export {
   searchSimilar,
   modesOf,
+  describeModels,
+  type ModelInfo,
   getCrop,
   indexStats,
   MAX_SEARCH_LIMIT,

@@ -111,6 +111,37 @@ export async function searchSimilar(backend: Backend, query: SimilarityQuery): P
   };
 }
 
+/** A served model as the API and the CLI describe it. */
+export interface ModelInfo {
+  id: string;
+  contentHash: string;
+  dimension: number;
+  precision: string;
+  randomWeights: boolean;
+  collection: string;
+  /** The search modes it answers, in the one order of vector kinds (image, text, fused). */
+  modes: readonly SearchMode[];
+  /** The default model (the first served) answers queries that name none. */
+  isDefault: boolean;
+}
+
+/** Every served model, the default first; loads them (and makes their collections) on first use. */
+export async function describeModels(backend: Backend): Promise<ModelInfo[]> {
+  const models = await backend.models();
+  return Promise.all(
+    models.map(async (embedder, index) => ({
+      id: embedder.modelId,
+      contentHash: embedder.contentHash,
+      dimension: embedder.dimension,
+      precision: embedder.precision,
+      randomWeights: embedder.randomWeights,
+      collection: await backend.collection(embedder),
+      modes: modesOf(embedder),
+      isDefault: index === 0,
+    })),
+  );
+}
+
 /** The search modes a model supports: all three with a text tower, `image` alone without. */
 export function modesOf(embedder: Embedder): readonly SearchMode[] {
   return vectorNamesFor(embedder.towers);

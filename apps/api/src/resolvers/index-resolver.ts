@@ -1,10 +1,11 @@
 import { Arg, Ctx, ID, Query, Resolver, UseMiddleware } from 'type-graphql';
 import { z } from 'zod';
-import { activeTaxonomy, getCrop, indexStats } from '@defect-rag/pipeline';
+import { activeTaxonomy, describeModels, getCrop, indexStats, type ModelInfo } from '@defect-rag/pipeline';
 import type { ApiContext } from '../context';
 import { WithinDeadline } from '../deadline';
 import { Crop } from '../types/crop';
 import { EmbeddingModel } from '../types/model';
+import type { SearchMode } from '../types/search';
 import { IndexStats, Taxonomy } from '../types/taxonomy';
 import { optional, parseInput, uuid } from '../validation';
 
@@ -29,12 +30,18 @@ export class IndexResolver {
   }
 
   @Query(() => EmbeddingModel, {
-    description: 'The model searches embed with; check randomWeights before trusting any score.',
+    description:
+      'The default model, which queries naming no model embed with; check randomWeights before trusting any score.',
   })
   async model(@Ctx() { backend }: ApiContext): Promise<EmbeddingModel> {
-    const embedder = await backend.embedder();
-    const { modelId: id, contentHash, dimension, precision, randomWeights } = embedder;
-    return { id, contentHash, dimension, precision, randomWeights, collection: await backend.collection(embedder) };
+    return toEmbeddingModel((await describeModels(backend))[0]!);
+  }
+
+  @Query(() => [EmbeddingModel], {
+    description: 'Every served model, the default first; a query picks one with SimilarityQuery.model.',
+  })
+  async models(@Ctx() { backend }: ApiContext): Promise<EmbeddingModel[]> {
+    return (await describeModels(backend)).map(toEmbeddingModel);
   }
 
   @Query(() => Taxonomy, {
@@ -50,4 +57,8 @@ export class IndexResolver {
     );
     return { damageTypes, zones, areas, parts };
   }
+}
+
+function toEmbeddingModel(model: ModelInfo): EmbeddingModel {
+  return { ...model, modes: model.modes.map((mode) => mode as SearchMode) };
 }

@@ -12,7 +12,8 @@ import { SEARCH_COST, type FieldCost } from '../limits';
 const similarityQuerySchema = z.object({
   cropId: optional(z.string().min(1).max(500)),
   text: optional(z.string().max(MAX_QUERY_TEXT_LENGTH, `at most ${MAX_QUERY_TEXT_LENGTH} characters`)),
-  mode: z.enum(SearchMode),
+  mode: optional(z.enum(SearchMode)),
+  model: optional(z.string().min(1).max(300)),
   filter: optional(cropFilterSchema),
   // The pipeline checks the range of limit and minScore, and that exactly one of cropId, image, text is given.
   limit: z.int(),

@@ -1,6 +1,7 @@
 import { Field, Int, ObjectType } from 'type-graphql';
+import { SearchMode } from './search';
 
-@ObjectType({ description: 'The embedding model that searches use, and the index its vectors live in.' })
+@ObjectType({ description: 'A served embedding model, and the index its vectors live in.' })
 export class EmbeddingModel {
   @Field(() => String, {
     description: 'Its name, e.g. "facebook/metaclip-h14-fullcc2.5b"; stored with every point as modelId.',
@@ -26,4 +27,12 @@ export class EmbeddingModel {
 
   @Field(() => String, { description: 'The Qdrant collection holding its vectors.' })
   collection!: string;
+
+  @Field(() => [SearchMode], {
+    description: 'The modes it answers: IMAGE, TEXT and FUSED with a text tower, IMAGE alone for an image-only model.',
+  })
+  modes!: SearchMode[];
+
+  @Field(() => Boolean, { description: 'True for the model that answers queries naming none (the first served).' })
+  isDefault!: boolean;
 }

@@ -14,8 +14,11 @@ registerEnumType(SearchMode, {
   name: 'SearchMode',
   description: 'Which vectors to compare.',
   valuesConfig: {
-    FUSED: { description: 'The fused image+text vectors (default).' },
-    IMAGE: { description: 'The image vectors; a text query against them is text-to-image retrieval.' },
+    FUSED: { description: 'The fused image+text vectors (the default for a model with a text tower).' },
+    IMAGE: {
+      description:
+        'The image vectors (the default for an image-only model); a text query against them is text-to-image retrieval.',
+    },
     TEXT: { description: 'The description vectors.' },
   },
 });
@@ -61,8 +64,18 @@ export class SimilarityQuery {
   @Field(() => String, { nullable: true, description: 'A description, e.g. "deep scratch on the rear bumper".' })
   text?: string;
 
-  @Field(() => SearchMode, { defaultValue: SearchMode.FUSED })
-  mode!: SearchMode;
+  @Field(() => SearchMode, {
+    nullable: true,
+    description:
+      'FUSED by default, IMAGE for an image-only model; a mode the model lacks is BAD_USER_INPUT (MODE_UNSUPPORTED).',
+  })
+  mode?: SearchMode;
+
+  @Field(() => String, {
+    nullable: true,
+    description: 'The id of a served model (see models); the default model when absent.',
+  })
+  model?: string;
 
   @Field(() => CropFilter, { nullable: true })
   filter?: CropFilter;

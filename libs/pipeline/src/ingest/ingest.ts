@@ -264,8 +264,10 @@ async function execute(context: ExecuteContext) {
         const cut = await cutCrops(image, byImage.get(image.path)!, { root, outDir: cropsDir, config });
         const described = describeCrops(cut.crops, context.taxonomy, {
           enrich: context.enrich,
-          countTokens: (text) => embedder.countTokens(text),
-          maxTokens: embedder.maxTextLength,
+          // Without a text tower descriptions are stored but never embedded, so nothing is cut.
+          ...(embedder.hasTextTower
+            ? { countTokens: (text: string) => embedder.countTokens(text), maxTokens: embedder.maxTextLength }
+            : { maxTokens: Infinity }),
         });
         await recorder.addProblems([...cut.problems, ...described.problems]);
         for (const crop of described.crops) {

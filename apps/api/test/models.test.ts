@@ -1,0 +1,103 @@
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ingestDataset, type Backend } from '@defect-rag/pipeline';
+import { sampleDatasetOrSkip, startTestServers, type TestServers } from '@defect-rag/testing';
+import { createApiServer, type ApiServer } from '../src';
+import { copyFirstSampleImages, graphql, testBackend, tinyModelDir } from './helpers';
+
+const sample = sampleDatasetOrSkip();
+const IMAGE_ONLY_ID = 'defect-rag/tiny-clip-image-only';
+
+/** The tiny model's image tower alone, under another id: an image-only model folder. */
+function imageOnlyModel(): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'image-only-model-'));
+  cpSync(tinyModelDir, dir, { recursive: true });
+  const configFile = path.join(dir, 'config.json');
+  const config = JSON.parse(readFileSync(configFile, 'utf8')) as Record<string, Record<string, unknown>>;
+  config._name_or_path = IMAGE_ONLY_ID as never;
+  config.defect_rag = { ...config.defect_rag, towers: ['image'] };
+  writeFileSync(configFile, JSON.stringify(config));
+  for (const file of [
+    'tokenizer.json',
+    'tokenizer_config.json',
+    'onnx/text_model.onnx',
+    'onnx/text_model_quantized.onnx',
+  ])
+    rmSync(path.join(dir, file));
+  return dir;
+}
+
+type SearchData = { searchSimilar: { score: number; crop: { id: string; modelId: string } }[] };
+const SEARCH = `query ($query: SimilarityQuery!) { searchSimilar(query: $query) { score crop { id modelId } } }`;
+
+describe.skipIf(!sample)('several served models, one of them image-only', () => {
+  let servers: TestServers;
+  let backend: Backend;
+  let api: ApiServer;
+  let cropId: string;
+  const temporary: string[] = [];
+
+  beforeAll(async () => {
+    servers = await startTestServers();
+    const imageOnly = imageOnlyModel();
+    const dataset = copyFirstSampleImages(sample!, 6);
+    temporary.push(imageOnly, dataset);
+    backend = await testBackend(servers, { DEFECT_RAG_MODEL_DIR: `${tinyModelDir},${imageOnly}` });
+    await ingestDataset(backend, { datasetDir: dataset, name: 'six' });
+    const ingestion = await ingestDataset(backend, { datasetDir: dataset, name: 'six', modelDir: imageOnly });
+    expect(ingestion.modelId).toBe(IMAGE_ONLY_ID);
+    api = await createApiServer(backend, { port: 0, host: '127.0.0.1' });
+    const any = await graphql<SearchData>(api.url, SEARCH, { query: { text: 'dent', limit: 1 } });
+    cropId = any.data!.searchSimilar[0]!.crop.id;
+  }, 240_000);
+
+  afterAll(async () => {
+    await api?.close();
+    await backend?.close();
+    await servers?.stop();
+    for (const dir of temporary) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('lists every served model with the modes it answers, the default first', async () => {
+    const response = await graphql<{ models: unknown[]; model: { id: string } }>(
+      api.url,
+      '{ models { id modes isDefault randomWeights dimension collection } model { id } }',
+    );
+    expect(response.data!.models).toEqual([
+      expect.objectContaining({ id: 'defect-rag/tiny-clip', modes: ['IMAGE', 'TEXT', 'FUSED'], isDefault: true }),
+      expect.objectContaining({ id: IMAGE_ONLY_ID, modes: ['IMAGE'], isDefault: false, randomWeights: true }),
+    ]);
+    expect(response.data!.model.id).toBe('defect-rag/tiny-clip');
+  });
+
+  it('a query naming the image-only model searches its collection, in IMAGE mode by default', async () => {
+    const response = await graphql<SearchData>(api.url, SEARCH, { query: { cropId, model: IMAGE_ONLY_ID, limit: 3 } });
+    expect(response.errors).toBeUndefined();
+    expect(response.data!.searchSimilar).toHaveLength(3);
+    for (const { crop } of response.data!.searchSimilar) expect(crop.modelId).toBe(IMAGE_ONLY_ID);
+  });
+
+  it('TEXT and FUSED against the image-only model are BAD_USER_INPUT (MODE_UNSUPPORTED) naming the model', async () => {
+    for (const query of [
+      { text: 'a dent', model: IMAGE_ONLY_ID },
+      { cropId, mode: 'FUSED', model: IMAGE_ONLY_ID },
+      { cropId, mode: 'TEXT', model: IMAGE_ONLY_ID },
+    ]) {
+      const response = await graphql(api.url, SEARCH, { query });
+      expect(response.errors?.[0]).toMatchObject({
+        message: expect.stringContaining(`model "${IMAGE_ONLY_ID}" has only an image tower`),
+        extensions: { code: 'BAD_USER_INPUT', reason: 'MODE_UNSUPPORTED' },
+      });
+    }
+  });
+
+  it('an unknown model is BAD_USER_INPUT listing the served ones', async () => {
+    const response = await graphql(api.url, SEARCH, { query: { cropId, model: 'nobody/model' } });
+    expect(response.errors?.[0]).toMatchObject({
+      message: expect.stringContaining(`"defect-rag/tiny-clip", "${IMAGE_ONLY_ID}"`),
+      extensions: { code: 'BAD_USER_INPUT' },
+    });
+  });
+});
