@@ -35,9 +35,13 @@ export const OUTPUT_LAYER = 'mixed5';
 export const GENERATOR_COMMAND = 'npx tsx tools/inception-v3/main.ts';
 const OPSET = 13;
 
-/** What config.json's defect_rag.source_sha256 holds: the nsfwjs files and the converter version. */
-export function conversionStamp(): string {
-  return `${sourceDigest()}-v${CONVERTER_VERSION}`;
+/**
+ * The stamp in config.json's defect_rag: a hash over the nsfwjs files' sha256 (source.ts checks
+ * each file against them before converting) and the converter version. A folder whose stamp
+ * matches was made from the same bytes by the same code, so it needs no new conversion.
+ */
+export function conversionStamp(): { source_sha256: string; converter_version: number } {
+  return { source_sha256: sourceDigest(), converter_version: CONVERTER_VERSION };
 }
 
 interface Shape {
@@ -347,7 +351,7 @@ export const PREPROCESSOR_CONFIG = {
   image_std: [1, 1, 1],
 };
 
-export function modelConfig(stamp: string): Record<string, unknown> {
+export function modelConfig(): Record<string, unknown> {
   return {
     _name_or_path: 'defect-rag/inception-v3-imagenet',
     architectures: ['InceptionV3'],
@@ -359,7 +363,7 @@ export function modelConfig(stamp: string): Record<string, unknown> {
       towers: ['image'],
       source: `nsfwjs@${NSFWJS_VERSION} inception_v3, layers through ${OUTPUT_LAYER} (frozen ImageNet weights)`,
       generator: GENERATOR_COMMAND,
-      source_sha256: stamp,
+      ...conversionStamp(),
     },
   };
 }
@@ -382,7 +386,7 @@ export function convertToFolder(outDir: string): ConvertResult {
   try {
     writeFileSync(path.join(staging, 'onnx', 'vision_model.onnx'), graph.onnx);
     writeFileSync(path.join(staging, 'preprocessor_config.json'), `${JSON.stringify(PREPROCESSOR_CONFIG, null, 2)}\n`);
-    writeFileSync(path.join(staging, 'config.json'), `${JSON.stringify(modelConfig(conversionStamp()), null, 2)}\n`);
+    writeFileSync(path.join(staging, 'config.json'), `${JSON.stringify(modelConfig(), null, 2)}\n`);
     rmSync(outDir, { recursive: true, force: true });
     renameSync(staging, outDir);
   } catch (error) {
@@ -396,10 +400,12 @@ export function convertToFolder(outDir: string): ConvertResult {
 export function isUpToDate(outDir: string): boolean {
   try {
     const config = JSON.parse(readFileSync(path.join(outDir, 'config.json'), 'utf8')) as {
-      defect_rag?: { source_sha256?: unknown };
+      defect_rag?: { source_sha256?: unknown; converter_version?: unknown };
     };
+    const stamp = conversionStamp();
     return (
-      config.defect_rag?.source_sha256 === conversionStamp() &&
+      config.defect_rag?.source_sha256 === stamp.source_sha256 &&
+      config.defect_rag?.converter_version === stamp.converter_version &&
       existsSync(path.join(outDir, 'onnx', 'vision_model.onnx')) &&
       existsSync(path.join(outDir, 'preprocessor_config.json'))
     );
