@@ -50,8 +50,6 @@ interface Shape {
   width: number;
 }
 
-type Padding = { begin: [number, number]; end: [number, number] };
-
 /** TensorFlow's padding for one spatial axis; returns the output size and the pads. */
 export function padAxis(size: number, kernel: number, stride: number, mode: string, layer: string) {
   if (mode === 'valid') {
@@ -77,9 +75,8 @@ function pair(value: unknown, what: string, layer: string): [number, number] {
 function spatial(input: Shape, kernel: [number, number], strides: [number, number], mode: string, layer: string) {
   const h = padAxis(input.height, kernel[0], strides[0], mode, layer);
   const w = padAxis(input.width, kernel[1], strides[1], mode, layer);
-  const padding: Padding = { begin: [h.begin, w.begin], end: [h.end, w.end] };
   // ONNX pads: [x1_begin, x2_begin, x1_end, x2_end] = [top, left, bottom, right]
-  return { height: h.out, width: w.out, pads: [...padding.begin, ...padding.end] };
+  return { height: h.out, width: w.out, pads: [h.begin, w.begin, h.end, w.end] };
 }
 
 export interface ConvertedGraph {

@@ -89,8 +89,6 @@ class MessageWriter {
   }
 }
 
-export type AttributeValue = number | string | readonly number[];
-
 /** An attribute's type is explicit where JavaScript cannot tell an int from a float. */
 export type Attribute =
   | { name: string; int: number }
