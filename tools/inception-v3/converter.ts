@@ -1,0 +1,412 @@
+/**
+ * Converts the frozen ImageNet part of nsfwjs's Keras InceptionV3 (everything up to block mixed5,
+ * 17×17×768) into an ONNX image tower: `pixel_values` float32 [n, 3, 299, 299] →
+ * `image_embeds` [n, 768], the global average pool of mixed5, L2-normalised.
+ *
+ * Keras → ONNX, layer by layer (the Keras JSON lists layers in topological order):
+ * - Conv2D (no bias) + the BatchNormalization after it → one Conv with the normalisation folded
+ *   in: w' = w / sqrt(var + ε), b = β − mean / sqrt(var + ε) (the layers have center=true,
+ *   scale=false, so γ = 1; ε is read from each layer). Kernels go from Keras's HWIO to OIHW.
+ * - padding 'same' → explicit `pads` computed as TensorFlow does (extra cell at the end when the
+ *   total is odd), from the spatial sizes tracked through the graph (the input is 299×299).
+ * - AveragePooling2D 'same' → AveragePool with count_include_pad=0: TensorFlow averages over the
+ *   cells inside the image only.
+ * - Concatenate on Keras's channel axis (3 or −1, channels last) → Concat on axis 1 (NCHW), in the
+ *   same inbound order.
+ * Anything else in the ancestry of mixed5 stops the conversion with the layer's name.
+ */
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { encodeModel, type Node, type Tensor } from './onnx-proto';
+import {
+  dequantizeWeights,
+  NSFWJS_VERSION,
+  readNsfwjsInception,
+  sourceDigest,
+  type KerasLayer,
+  type NsfwjsInception,
+} from './source';
+
+/** Bump when the graph or the folder's files change for the same nsfwjs files: it is part of the stamp. */
+export const CONVERTER_VERSION = 1;
+export const IMAGE_SIZE = 299;
+export const EMBEDDING_DIM = 768;
+export const OUTPUT_LAYER = 'mixed5';
+export const GENERATOR_COMMAND = 'npx tsx tools/inception-v3/main.ts';
+const OPSET = 13;
+
+/**
+ * The stamp in config.json's defect_rag: a hash over the nsfwjs files' sha256 (source.ts checks
+ * each file against them before converting) and the converter version. A folder whose stamp
+ * matches was made from the same bytes by the same code, so it needs no new conversion.
+ */
+export function conversionStamp(): { source_sha256: string; converter_version: number } {
+  return { source_sha256: sourceDigest(), converter_version: CONVERTER_VERSION };
+}
+
+interface Shape {
+  channels: number;
+  height: number;
+  width: number;
+}
+
+/** TensorFlow's padding for one spatial axis; returns the output size and the pads. */
+export function padAxis(size: number, kernel: number, stride: number, mode: string, layer: string) {
+  if (mode === 'valid') {
+    const out = Math.floor((size - kernel) / stride) + 1;
+    if (out < 1) throw new Error(`layer ${layer}: kernel ${kernel} does not fit in ${size}`);
+    return { out, begin: 0, end: 0 };
+  }
+  if (mode !== 'same') throw new Error(`layer ${layer}: padding '${mode}' is not supported`);
+  const out = Math.ceil(size / stride);
+  const total = Math.max((out - 1) * stride + kernel - size, 0);
+  // TensorFlow puts the odd cell at the end (bottom/right); ONNX pads can say so.
+  const begin = Math.floor(total / 2);
+  return { out, begin, end: total - begin };
+}
+
+function pair(value: unknown, what: string, layer: string): [number, number] {
+  if (!Array.isArray(value) || value.length !== 2 || !value.every((v) => Number.isInteger(v) && v > 0)) {
+    throw new Error(`layer ${layer}: ${what} ${JSON.stringify(value)} is not two positive integers`);
+  }
+  return [value[0] as number, value[1] as number];
+}
+
+function spatial(input: Shape, kernel: [number, number], strides: [number, number], mode: string, layer: string) {
+  const h = padAxis(input.height, kernel[0], strides[0], mode, layer);
+  const w = padAxis(input.width, kernel[1], strides[1], mode, layer);
+  // ONNX pads: [x1_begin, x2_begin, x1_end, x2_end] = [top, left, bottom, right]
+  return { height: h.out, width: w.out, pads: [h.begin, w.begin, h.end, w.end] };
+}
+
+export interface ConvertedGraph {
+  onnx: Uint8Array;
+  /** Keras layers turned into ONNX nodes (batch norms folded into their convolutions). */
+  layers: number;
+  parameters: number;
+}
+
+/** Builds the ONNX model from the nsfwjs files (read and checked by source.ts). */
+export function buildOnnx(source: NsfwjsInception = readNsfwjsInception()): ConvertedGraph {
+  const layers = source.modelTopology.model_config.config.layers;
+  const byName = new Map(layers.map((layer) => [layer.name, layer]));
+  const weights = dequantizeWeights(source);
+  const weight = (name: string, shape: number[]): Float32Array => {
+    const found = weights.get(name);
+    if (!found) throw new Error(`weight ${name} is missing from the nsfwjs weight manifest`);
+    if (found.shape.join() !== shape.join()) {
+      throw new Error(`weight ${name} has shape [${found.shape.join(', ')}], expected [${shape.join(', ')}]`);
+    }
+    return found.values;
+  };
+  const inbound = (layer: KerasLayer): string[] => {
+    if (layer.inbound_nodes.length === 0) return [];
+    if (layer.inbound_nodes.length !== 1) throw new Error(`layer ${layer.name} is shared; not supported`);
+    return layer.inbound_nodes[0]!.map(([name]) => name);
+  };
+
+  // Only the ancestry of mixed5, in the JSON's (topological) order.
+  const needed = new Set<string>();
+  const stack = [OUTPUT_LAYER];
+  while (stack.length > 0) {
+    const name = stack.pop()!;
+    if (needed.has(name)) continue;
+    const layer = byName.get(name);
+    if (!layer) throw new Error(`layer ${name} is not in the nsfwjs model JSON`);
+    needed.add(name);
+    stack.push(...inbound(layer));
+  }
+  const consumers = new Map<string, number>();
+  for (const layer of layers) {
+    if (!needed.has(layer.name)) continue;
+    for (const name of inbound(layer)) consumers.set(name, (consumers.get(name) ?? 0) + 1);
+  }
+
+  const nodes: Node[] = [];
+  const initializers: Tensor[] = [];
+  const shapes = new Map<string, Shape>();
+  /** Conv2D layers waiting for the BatchNormalization that follows them. */
+  const pendingConvs = new Map<string, { layer: KerasLayer; input: string; kernel: Float32Array; dims: number[] }>();
+  let parameters = 0;
+  let converted = 0;
+  const shapeOf = (name: string): Shape => {
+    const shape = shapes.get(name);
+    if (!shape) throw new Error(`layer ${name} is used before it is defined, or cannot be converted`);
+    return shape;
+  };
+
+  for (const layer of layers) {
+    if (!needed.has(layer.name)) continue;
+    const config = layer.config;
+    const inputs = inbound(layer);
+    const input = inputs[0] ?? '';
+    converted++;
+    switch (layer.class_name) {
+      case 'InputLayer': {
+        const batchShape = config.batch_input_shape as unknown[];
+        if (JSON.stringify(batchShape) !== JSON.stringify([null, IMAGE_SIZE, IMAGE_SIZE, 3])) {
+          throw new Error(
+            `layer ${layer.name}: input shape ${JSON.stringify(batchShape)}, expected [null, 299, 299, 3]`,
+          );
+        }
+        shapes.set(layer.name, { channels: 3, height: IMAGE_SIZE, width: IMAGE_SIZE });
+        break;
+      }
+      case 'Conv2D': {
+        if (config.data_format !== 'channels_last' || config.use_bias !== false || config.activation !== 'linear') {
+          throw new Error(`layer ${layer.name}: only channels_last, use_bias=false, activation=linear is supported`);
+        }
+        if (pair(config.dilation_rate, 'dilation_rate', layer.name).join() !== '1,1') {
+          throw new Error(`layer ${layer.name}: dilation is not supported`);
+        }
+        if (consumers.get(layer.name) !== 1)
+          throw new Error(`layer ${layer.name}: its output feeds more than its batch norm`);
+        const [kh, kw] = pair(config.kernel_size, 'kernel_size', layer.name);
+        const dims = [kh, kw, shapeOf(input).channels, config.filters as number];
+        pendingConvs.set(layer.name, { layer, input, kernel: weight(`${layer.name}/kernel`, dims), dims });
+        break;
+      }
+      case 'BatchNormalization': {
+        const conv = pendingConvs.get(input);
+        if (!conv) throw new Error(`layer ${layer.name}: a batch norm not right after a Conv2D is not supported`);
+        pendingConvs.delete(input);
+        if (![3, -1].includes(config.axis as number) || config.center !== true || config.scale !== false) {
+          throw new Error(`layer ${layer.name}: only axis=3, center=true, scale=false is supported`);
+        }
+        const epsilon = config.epsilon as number;
+        const [kh, kw, cin, cout] = conv.dims as [number, number, number, number];
+        const mean = weight(`${layer.name}/moving_mean`, [cout]);
+        const variance = weight(`${layer.name}/moving_variance`, [cout]);
+        const beta = weight(`${layer.name}/beta`, [cout]);
+        const kernel = new Float32Array(cout * cin * kh * kw);
+        const bias = new Float32Array(cout);
+        for (let o = 0; o < cout; o++) {
+          const inv = 1 / Math.sqrt(variance[o]! + epsilon);
+          bias[o] = beta[o]! - mean[o]! * inv;
+          // HWIO → OIHW, scaled per output channel.
+          for (let i = 0; i < cin; i++) {
+            for (let y = 0; y < kh; y++) {
+              for (let x = 0; x < kw; x++) {
+                kernel[((o * cin + i) * kh + y) * kw + x] = conv.kernel[((y * kw + x) * cin + i) * cout + o]! * inv;
+              }
+            }
+          }
+        }
+        const strides = pair(conv.layer.config.strides, 'strides', conv.layer.name);
+        const out = spatial(
+          shapeOf(conv.input),
+          [kh, kw],
+          strides,
+          conv.layer.config.padding as string,
+          conv.layer.name,
+        );
+        initializers.push(
+          { name: `${conv.layer.name}/kernel_bn`, dims: [cout, cin, kh, kw], data: kernel },
+          { name: `${conv.layer.name}/bias_bn`, dims: [cout], data: bias },
+        );
+        parameters += kernel.length + bias.length;
+        nodes.push({
+          opType: 'Conv',
+          name: `${conv.layer.name}+${layer.name}`,
+          inputs: [conv.input, `${conv.layer.name}/kernel_bn`, `${conv.layer.name}/bias_bn`],
+          outputs: [layer.name],
+          attributes: [
+            { name: 'kernel_shape', ints: [kh, kw] },
+            { name: 'strides', ints: strides },
+            { name: 'pads', ints: out.pads },
+            { name: 'dilations', ints: [1, 1] },
+            { name: 'group', int: 1 },
+          ],
+        });
+        shapes.set(layer.name, { channels: cout, height: out.height, width: out.width });
+        break;
+      }
+      case 'Activation': {
+        if (config.activation !== 'relu')
+          throw new Error(`layer ${layer.name}: activation ${String(config.activation)}`);
+        nodes.push({ opType: 'Relu', name: layer.name, inputs: [input], outputs: [layer.name] });
+        shapes.set(layer.name, shapeOf(input));
+        break;
+      }
+      case 'MaxPooling2D':
+      case 'AveragePooling2D': {
+        if (config.data_format !== 'channels_last') throw new Error(`layer ${layer.name}: only channels_last`);
+        const kernel = pair(config.pool_size, 'pool_size', layer.name);
+        const strides = pair(config.strides, 'strides', layer.name);
+        const out = spatial(shapeOf(input), kernel, strides, config.padding as string, layer.name);
+        const average = layer.class_name === 'AveragePooling2D';
+        nodes.push({
+          opType: average ? 'AveragePool' : 'MaxPool',
+          name: layer.name,
+          inputs: [input],
+          outputs: [layer.name],
+          attributes: [
+            { name: 'kernel_shape', ints: kernel },
+            { name: 'strides', ints: strides },
+            { name: 'pads', ints: out.pads },
+            // TensorFlow divides by the number of cells inside the image, not by the window size.
+            ...(average ? [{ name: 'count_include_pad', int: 0 }] : []),
+          ],
+        });
+        shapes.set(layer.name, { channels: shapeOf(input).channels, height: out.height, width: out.width });
+        break;
+      }
+      case 'Concatenate': {
+        if (![3, -1].includes(config.axis as number))
+          throw new Error(`layer ${layer.name}: axis ${String(config.axis)}`);
+        const parts = inputs.map(shapeOf);
+        const first = parts[0]!;
+        if (!parts.every((part) => part.height === first.height && part.width === first.width)) {
+          throw new Error(`layer ${layer.name}: inputs of different spatial sizes`);
+        }
+        // Keras's channel axis (last, NHWC) is axis 1 in NCHW; the inbound order is kept.
+        nodes.push({
+          opType: 'Concat',
+          name: layer.name,
+          inputs,
+          outputs: [layer.name],
+          attributes: [{ name: 'axis', int: 1 }],
+        });
+        shapes.set(layer.name, { ...first, channels: parts.reduce((sum, part) => sum + part.channels, 0) });
+        break;
+      }
+      default:
+        throw new Error(`layer ${layer.name}: ${layer.class_name} is not supported by the converter`);
+    }
+  }
+  if (pendingConvs.size > 0) throw new Error(`Conv2D without batch norm: ${[...pendingConvs.keys()].join(', ')}`);
+  const last = shapeOf(OUTPUT_LAYER);
+  if (last.channels !== EMBEDDING_DIM || last.height !== 17 || last.width !== 17) {
+    throw new Error(
+      `${OUTPUT_LAYER} is ${last.height}×${last.width}×${last.channels}, expected 17×17×${EMBEDDING_DIM}`,
+    );
+  }
+
+  // The Keras input is named input_1; the ONNX graph's is pixel_values.
+  const inputLayer = layers.find((layer) => layer.class_name === 'InputLayer')!.name;
+  const renamed = nodes.map((node) => ({
+    ...node,
+    inputs: node.inputs.map((name) => (name === inputLayer ? 'pixel_values' : name)),
+  }));
+  nodes.splice(0, nodes.length, ...renamed);
+  // Global average pool → [n, 768], then x / max(‖x‖₂, 1e-12).
+  initializers.push({ name: 'norm_epsilon', dims: [], data: Float32Array.of(1e-12) });
+  nodes.push(
+    { opType: 'GlobalAveragePool', name: 'pool', inputs: [OUTPUT_LAYER], outputs: ['pooled_4d'] },
+    {
+      opType: 'Flatten',
+      name: 'flatten',
+      inputs: ['pooled_4d'],
+      outputs: ['pooled'],
+      attributes: [{ name: 'axis', int: 1 }],
+    },
+    {
+      opType: 'ReduceL2',
+      name: 'norm',
+      inputs: ['pooled'],
+      outputs: ['norm'],
+      attributes: [
+        { name: 'axes', ints: [1] },
+        { name: 'keepdims', int: 1 },
+      ],
+    },
+    { opType: 'Max', name: 'norm_clamped', inputs: ['norm', 'norm_epsilon'], outputs: ['norm_clamped'] },
+    { opType: 'Div', name: 'normalise', inputs: ['pooled', 'norm_clamped'], outputs: ['image_embeds'] },
+  );
+
+  const onnx = encodeModel({
+    irVersion: 8,
+    opsetVersion: OPSET,
+    producerName: 'defect-rag tools/inception-v3',
+    producerVersion: String(CONVERTER_VERSION),
+    docString: `ImageNet InceptionV3 through ${OUTPUT_LAYER} (frozen layers of nsfwjs ${NSFWJS_VERSION}'s inception_v3), global average pool, L2-normalised`,
+    graph: {
+      name: 'inception_v3_mixed5',
+      nodes,
+      initializers,
+      inputs: [{ name: 'pixel_values', shape: ['batch', 3, IMAGE_SIZE, IMAGE_SIZE] }],
+      outputs: [{ name: 'image_embeds', shape: ['batch', EMBEDDING_DIM] }],
+    },
+  });
+  return { onnx, layers: converted, parameters };
+}
+
+export const PREPROCESSOR_CONFIG = {
+  // The keys and meaning of Hugging Face's CLIPImageProcessor, which libs/embedding reads.
+  image_processor_type: 'CLIPImageProcessor',
+  do_convert_rgb: true,
+  do_resize: true,
+  size: { shortest_edge: IMAGE_SIZE },
+  resample: 2, // bilinear
+  do_center_crop: true,
+  crop_size: { height: IMAGE_SIZE, width: IMAGE_SIZE },
+  do_rescale: true,
+  rescale_factor: 1 / 255,
+  // x/255 only: the frozen batch-norm statistics were computed for that input (nsfwjs feeds x/255).
+  do_normalize: false,
+  image_mean: [0, 0, 0],
+  image_std: [1, 1, 1],
+};
+
+export function modelConfig(): Record<string, unknown> {
+  return {
+    _name_or_path: 'defect-rag/inception-v3-imagenet',
+    architectures: ['InceptionV3'],
+    model_type: 'inception_v3',
+    projection_dim: EMBEDDING_DIM,
+    vision_config: { image_size: IMAGE_SIZE },
+    defect_rag: {
+      random_weights: false,
+      towers: ['image'],
+      source: `nsfwjs@${NSFWJS_VERSION} inception_v3, layers through ${OUTPUT_LAYER} (frozen ImageNet weights)`,
+      generator: GENERATOR_COMMAND,
+      ...conversionStamp(),
+    },
+  };
+}
+
+export interface ConvertResult extends ConvertedGraph {
+  outDir: string;
+  onnxBytes: number;
+}
+
+/**
+ * Writes the model folder: onnx/vision_model.onnx, preprocessor_config.json, config.json. It is
+ * built beside `outDir` and renamed into place, so an interrupted run never leaves a folder
+ * whose stamp says it is complete.
+ */
+export function convertToFolder(outDir: string): ConvertResult {
+  const graph = buildOnnx();
+  const staging = `${outDir}.tmp-${process.pid}`;
+  rmSync(staging, { recursive: true, force: true });
+  mkdirSync(path.join(staging, 'onnx'), { recursive: true });
+  try {
+    writeFileSync(path.join(staging, 'onnx', 'vision_model.onnx'), graph.onnx);
+    writeFileSync(path.join(staging, 'preprocessor_config.json'), `${JSON.stringify(PREPROCESSOR_CONFIG, null, 2)}\n`);
+    writeFileSync(path.join(staging, 'config.json'), `${JSON.stringify(modelConfig(), null, 2)}\n`);
+    rmSync(outDir, { recursive: true, force: true });
+    renameSync(staging, outDir);
+  } catch (error) {
+    rmSync(staging, { recursive: true, force: true });
+    throw error;
+  }
+  return { ...graph, outDir, onnxBytes: graph.onnx.byteLength };
+}
+
+/** True when `outDir` holds a complete folder made from the same inputs by this converter version. */
+export function isUpToDate(outDir: string): boolean {
+  try {
+    const config = JSON.parse(readFileSync(path.join(outDir, 'config.json'), 'utf8')) as {
+      defect_rag?: { source_sha256?: unknown; converter_version?: unknown };
+    };
+    const stamp = conversionStamp();
+    return (
+      config.defect_rag?.source_sha256 === stamp.source_sha256 &&
+      config.defect_rag?.converter_version === stamp.converter_version &&
+      existsSync(path.join(outDir, 'onnx', 'vision_model.onnx')) &&
+      existsSync(path.join(outDir, 'preprocessor_config.json'))
+    );
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,32 @@
+// npx tsx tools/inception-v3/main.ts [--out DIR] [--force]
+// Makes the model folder models/inception-v3-imagenet from nsfwjs's InceptionV3 (npm ci runs it
+// as part of postinstall). Skips, in well under a second, when the folder's stamp already matches.
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { convertToFolder, isUpToDate } from './converter';
+
+const workspaceRoot = path.resolve(import.meta.dirname, '..', '..');
+
+const { values } = parseArgs({
+  options: { out: { type: 'string' }, force: { type: 'boolean', default: false } },
+});
+const outDir = path.resolve(values.out ?? path.join(workspaceRoot, 'models', 'inception-v3-imagenet'));
+const shown = path.relative(process.cwd(), outDir) || '.';
+
+try {
+  if (!values.force && isUpToDate(outDir)) {
+    console.log(`inception-v3: ${shown} is up to date (nsfwjs InceptionV3 through mixed5), nothing to do`);
+  } else {
+    const started = performance.now();
+    const result = convertToFolder(outDir);
+    const seconds = ((performance.now() - started) / 1000).toFixed(1);
+    const megabytes = (result.onnxBytes / 1e6).toFixed(1);
+    console.log(
+      `inception-v3: wrote ${shown} (ImageNet InceptionV3 through mixed5 from nsfwjs, ` +
+        `${result.parameters.toLocaleString('en')} parameters, ${megabytes} MB ONNX) in ${seconds} s`,
+    );
+  }
+} catch (error) {
+  console.error(`inception-v3: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+}
