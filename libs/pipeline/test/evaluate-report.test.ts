@@ -100,6 +100,7 @@ function report(randomWeights: boolean, critical = true): EvaluationReport {
     prompts: ['a photo of dent on the front of a car'],
     ranking: rankConfigurations(configurations, 2),
     configurations,
+    agreement: control.retrievers,
     control,
     findings: ['A finding.'],
   };

@@ -168,7 +168,7 @@ describe.skipIf(!sample)('evaluateDataset on the shared sample with the tiny mod
       'baseline: trivial features',
     ]);
     const windows = readdirSync(path.join(control.windowsDir, 'crops'));
-    expect(windows).toHaveLength(control.cleanWindows);
+    expect(windows.length).toBeGreaterThanOrEqual(control.cleanWindows);
     // Unmasked: a window mostly on the vehicle has few black pixels.
     const { data } = await sharp(path.join(control.windowsDir, 'crops', windows[0]!))
       .raw()

@@ -1,7 +1,7 @@
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { sharedDir } from '@defect-rag/runtime';
+import { sharedDir, workspaceRoot } from '@defect-rag/runtime';
 
 /**
  * Test data lives in `../shared` beside the checkout and is never copied into the repository.
@@ -40,4 +40,17 @@ export function copySampleSubset(sampleDir: string, stems: readonly string[]): s
   }
   writeFileSync(path.join(dir, 'poligonos.json'), JSON.stringify(subset));
   return dir;
+}
+
+/**
+ * The real ImageNet image model (`models/inception-v3-imagenet`), which `npm ci` converts from the
+ * nsfwjs package; null with a message when it has not been made. Under CI=true that is a failure.
+ */
+export function imageNetModelOrSkip(): string | null {
+  const dir = path.join(workspaceRoot, 'models', 'inception-v3-imagenet');
+  if (existsSync(path.join(dir, 'onnx', 'vision_model.onnx'))) return dir;
+  const reason = `${dir} is absent (npm ci makes it: npx tsx tools/inception-v3/main.ts)`;
+  if (process.env.CI === 'true') throw new Error(`${reason}: CI installs with npm ci`);
+  console.warn(`[skip] ${reason}; tests that need it are skipped.`);
+  return null;
 }

@@ -109,19 +109,20 @@ function formatSummary({ runId, report, files, outDir }: EvaluationSummary): str
   );
   const { control } = report;
   const p1 = (value: { precision: number | null }) => num(value.precision);
-  const controlTable = textTable(
-    [
-      ['retriever', 'has_damage', 'zone', 'zone in damaged', 'zone in clean'],
-      ...control.retrievers.map((retriever) => [
-        retriever.label,
-        p1(retriever.damage),
-        p1(retriever.zone.overall),
-        p1(retriever.zone.withinDamaged),
-        p1(retriever.zone.withinClean),
-      ]),
-    ],
-    0,
-  );
+  const agreementTable = (retrievers: typeof control.retrievers) =>
+    textTable(
+      [
+        ['retriever', 'has_damage', 'zone', 'zone in damaged', 'zone in clean'],
+        ...retrievers.map((retriever) => [
+          retriever.label,
+          p1(retriever.damage),
+          p1(retriever.zone.overall),
+          p1(retriever.zone.withinDamaged),
+          p1(retriever.zone.withinClean),
+        ]),
+      ],
+      0,
+    );
   return [
     `evaluation run ${runId} succeeded`,
     `model     ${report.model.id}${report.model.randomWeights ? `  (${RANDOM_MODEL_WARNING})` : ''}`,
@@ -132,8 +133,11 @@ function formatSummary({ runId, report, files, outDir }: EvaluationSummary): str
     `configurations (ranked by composite@${K} = 0.7·mAP@${K} (damage type) + 0.3·critical recall@${K}; baselines and the upper bound unranked), exact search:`,
     ...configurations,
     '',
+    'agreement at 1, every crop against the crops of other photos (image vectors):',
+    ...agreementTable(report.agreement),
+    '',
     `same-source control: ${control.damagedCrops} damage crops + ${control.cleanWindows} clean windows of ${control.photos} damaged photos, P@1:`,
-    ...controlTable,
+    ...agreementTable(control.retrievers),
     '',
     ...report.findings.map((finding) => `- ${finding}`),
     '',

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { cropConfig, cutCrops, planImageCrops, type CropConfig } from '@defect-rag/crops';
-import { areaInside, mapConcurrent, readDataset, type Box } from '@defect-rag/dataset';
+import { areaInside, mapConcurrent, readDataset, seededShuffle, type Box } from '@defect-rag/dataset';
 import type { Embedder } from '@defect-rag/embedding';
 import { UNKNOWN, type TaxonomyNormalizer } from '@defect-rag/taxonomy';
 import type { VectorStore } from '@defect-rag/vector-store';
@@ -57,9 +57,10 @@ export interface ControlInput {
 /** No defect pixel within this many pixels of a clean window. */
 export const CONTROL_MARGIN_PX = 32;
 /** Clean windows per photo at most, the best covered by the vehicle first. */
-const WINDOWS_PER_PHOTO = 2;
+const WINDOWS_PER_PHOTO = 4;
 
-interface ControlItem {
+/** A crop as the agreement measures see it: its photo, its labels and its vector under each retriever. */
+export interface AgreementItem {
   photo: string;
   damaged: boolean;
   zone: string;
@@ -73,7 +74,7 @@ export async function runSameSourceControl(input: ControlInput): Promise<SameSou
   const damagedImages = dataset.images.filter((image) => image.damaged);
   const windowsDir = path.join(input.outDir, 'same-source-control');
 
-  const windows = (
+  let windows = (
     await mapConcurrent(damagedImages, 2, async (image) => {
       const planned = planImageCrops({ ...image, damaged: false, defects: [] }, context)
         .crops.filter((crop) =>
@@ -90,9 +91,15 @@ export async function runSameSourceControl(input: ControlInput): Promise<SameSou
       return cut.crops.map((crop) => ({ crop, sourceFile: path.join(dataset.root, image.path) }));
     })
   ).flat();
-  const damagedCrops = (
+  const allWindows = windows;
+  const allDamaged = (
     await loadCrops(input.store, input.collection, { datasetId: input.datasetId, hasDamage: true })
   ).filter((crop) => damagedImages.some((image) => image.id === crop.payload.image_id));
+  // As many clean windows as damage crops (a seeded sample of the larger side), so that chance
+  // agreement on damaged vs clean is one half and the random baseline says so.
+  const size = Math.min(allWindows.length, allDamaged.length);
+  const damagedCrops = seededShuffle(allDamaged, 'same-source-control').slice(0, size);
+  windows = seededShuffle(allWindows, 'same-source-control').slice(0, size);
 
   const windowVectors = await input.embedder.embedImages(windows.map(({ crop }) => path.join(windowsDir, crop.file)));
   const trivial = await trivialFeatures([
@@ -102,7 +109,7 @@ export async function runSameSourceControl(input: ControlInput): Promise<SameSou
     })),
     ...windows.map(({ crop, sourceFile }) => ({ cropFile: path.join(windowsDir, crop.file), sourceFile })),
   ]);
-  const items: ControlItem[] = [
+  const items: AgreementItem[] = [
     ...damagedCrops.map((crop, i) => ({
       photo: crop.payload.image_id,
       damaged: true,
@@ -121,69 +128,82 @@ export async function runSameSourceControl(input: ControlInput): Promise<SameSou
     })),
   ];
 
-  const retrievers = [
-    { label: `${input.embedder.modelId} image vectors`, role: 'model' as const, key: 'model' as const },
-    { label: 'baseline: random vectors', role: 'baseline' as const, key: 'random' as const },
-    { label: 'baseline: trivial features', role: 'baseline' as const, key: 'trivial' as const },
-  ];
   return {
     photos: new Set(items.map((item) => item.photo)).size,
     damagedCrops: damagedCrops.length,
     cleanWindows: windows.length,
     marginPx: CONTROL_MARGIN_PX,
     windowsDir,
-    retrievers: retrievers.map(({ label, role, key }) => {
-      const p1 = (
-        queries: (item: ControlItem) => boolean,
-        candidates: (query: ControlItem, item: ControlItem) => boolean,
-        relevant: (query: ControlItem, item: ControlItem) => boolean,
-      ) => precisionAtOne(items, key, queries, candidates, relevant);
-      const knownZone = (item: ControlItem) => item.zone !== UNKNOWN;
-      const sameZone = (query: ControlItem, item: ControlItem) => item.zone === query.zone;
-      return {
-        label,
-        role,
-        damage: p1(
-          () => true,
-          () => true,
-          (query, item) => item.damaged === query.damaged,
-        ),
-        zone: {
-          overall: p1(knownZone, () => true, sameZone),
-          withinDamaged: p1(
-            (item) => knownZone(item) && item.damaged,
-            (_, item) => item.damaged,
-            sameZone,
-          ),
-          withinClean: p1(
-            (item) => knownZone(item) && !item.damaged,
-            (_, item) => !item.damaged,
-            sameZone,
-          ),
-        },
-      };
-    }),
+    retrievers: agreementAtOne(items, items, input.embedder.modelId),
   };
 }
 
 /**
- * Each query against the crops of every other photo that `candidates` admits: the share of its
+ * Damaged-vs-clean and zone agreement at 1 of each query with the candidates of other photos,
+ * under the model's image vectors and both baselines; zone also within damaged and within clean
+ * crops only, where the source of the photos cannot tell zones apart for free.
+ */
+export function agreementAtOne(
+  queries: readonly AgreementItem[],
+  candidates: readonly AgreementItem[],
+  modelId: string,
+): ControlRetrieverResult[] {
+  const retrievers = [
+    { label: `${modelId} image vectors`, role: 'model' as const, key: 'model' as const },
+    { label: 'baseline: random vectors', role: 'baseline' as const, key: 'random' as const },
+    { label: 'baseline: trivial features', role: 'baseline' as const, key: 'trivial' as const },
+  ];
+  const knownZone = (item: AgreementItem) => item.zone !== UNKNOWN;
+  const sameZone = (query: AgreementItem, item: AgreementItem) => item.zone === query.zone;
+  return retrievers.map(({ label, role, key }) => {
+    const p1 = (
+      asks: (item: AgreementItem) => boolean,
+      admits: (query: AgreementItem, item: AgreementItem) => boolean,
+      relevant: (query: AgreementItem, item: AgreementItem) => boolean,
+    ) => precisionAtOne(queries.filter(asks), candidates, key, admits, relevant);
+    return {
+      label,
+      role,
+      damage: p1(
+        () => true,
+        () => true,
+        (query, item) => item.damaged === query.damaged,
+      ),
+      zone: {
+        overall: p1(knownZone, () => true, sameZone),
+        withinDamaged: p1(
+          (item) => knownZone(item) && item.damaged,
+          (_, item) => item.damaged,
+          sameZone,
+        ),
+        withinClean: p1(
+          (item) => knownZone(item) && !item.damaged,
+          (_, item) => !item.damaged,
+          sameZone,
+        ),
+      },
+    };
+  });
+}
+
+/**
+ * Each query against the candidates of every other photo that `admits` lets in: the share of its
  * first results (all those tied at the best score) that are relevant, averaged over the queries.
  */
 function precisionAtOne(
-  items: readonly ControlItem[],
-  key: keyof ControlItem['vectors'],
-  queries: (item: ControlItem) => boolean,
-  candidates: (query: ControlItem, item: ControlItem) => boolean,
-  relevant: (query: ControlItem, item: ControlItem) => boolean,
+  queries: readonly AgreementItem[],
+  candidates: readonly AgreementItem[],
+  key: keyof AgreementItem['vectors'],
+  admits: (query: AgreementItem, item: AgreementItem) => boolean,
+  relevant: (query: AgreementItem, item: AgreementItem) => boolean,
 ): PrecisionAtOne {
   let sum = 0;
   let count = 0;
-  for (const query of items.filter(queries)) {
+  for (const query of queries) {
     let best = -Infinity;
-    let tied: ControlItem[] = [];
-    for (const item of items) {
-      if (item.photo === query.photo || !candidates(query, item)) continue;
+    let tied: AgreementItem[] = [];
+    for (const item of candidates) {
+      if (item.photo === query.photo || !admits(query, item)) continue;
       const score = dot(query.vectors[key], item.vectors[key]);
       if (score > best) [best, tied] = [score, [item]];
       else if (score === best) tied.push(item);

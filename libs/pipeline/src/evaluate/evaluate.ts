@@ -14,10 +14,10 @@ import { ingestDataset, type IngestionSummary, type IngestOptions } from '../ing
 import { RunRecorder } from '../ingest/run-recorder';
 import { MAX_SEARCH_LIMIT } from '../search';
 import { precisionPlotSvg } from './plot';
-import { runSameSourceControl } from './control';
+import { agreementAtOne, runSameSourceControl, type AgreementItem } from './control';
 import { trivialFeatures } from './features';
 import { runProtocol } from './protocol';
-import { queryPrompt, searchSpecs } from './queries';
+import { queryPrompt, randomVector, searchSpecs } from './queries';
 import {
   formatReportMarkdown,
   rankConfigurations,
@@ -26,7 +26,7 @@ import {
   type EvaluationReport,
 } from './report';
 import { findings } from './findings';
-import { loadCrops, QUERY_MODES, type QueryMode } from './retrieval';
+import { loadCrops, QUERY_MODES, type EvaluationCrop, type QueryMode } from './retrieval';
 
 export interface EvaluateOptions {
   datasetDir: string;
@@ -210,6 +210,20 @@ export async function evaluateDataset(
         onProgress: (done, total) => recorder.progress('evaluate', done, total),
         checkCancelled: () => recorder.checkCancelled(hooks.signal),
       });
+      const asAgreementItem = (crop: EvaluationCrop): AgreementItem => ({
+        photo: crop.payload.image_id,
+        damaged: crop.labels.hasDamage,
+        zone: crop.labels.zone,
+        vectors: {
+          model: crop.vectors.image,
+          random: randomVector(crop.labels.cropId),
+          trivial: trivialByCrop.get(crop.labels.cropId)!,
+        },
+      });
+      // Every crop against the crops of every other photo (leave one photo out): all the dataset's
+      // crops ask, not only the test split's, which steadies these small per-group figures.
+      const everyCrop = all.map(asAgreementItem);
+      const agreement = agreementAtOne(everyCrop, everyCrop, embedder.modelId);
       await recorder.checkCancelled(hooks.signal);
       const control = await runSameSourceControl({
         root,
@@ -223,7 +237,14 @@ export async function evaluateDataset(
         cropsDir,
         outDir: evaluationDir,
       });
-      return { trainCrops: train.length, testCrops: test.length, configurations, prompts: distinctPrompts, control };
+      return {
+        trainCrops: train.length,
+        testCrops: test.length,
+        configurations,
+        prompts: distinctPrompts,
+        agreement,
+        control,
+      };
     });
     const rankingK = ks.at(-1)!;
     const report: EvaluationReport = {
@@ -247,8 +268,9 @@ export async function evaluateDataset(
       prompts: result.prompts,
       ranking: rankConfigurations(result.configurations, rankingK),
       configurations: result.configurations,
+      agreement: result.agreement,
       control: result.control,
-      findings: findings(result.configurations, result.control),
+      findings: findings(result.configurations, result.agreement, result.control),
     };
     const files = await writeReport(evaluationDir, report, splitFile);
     await recorder.counts({

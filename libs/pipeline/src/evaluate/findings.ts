@@ -1,4 +1,4 @@
-import type { SameSourceControl } from './control';
+import type { ControlRetrieverResult, SameSourceControl } from './control';
 import type { ConfigurationResult } from './protocol';
 import type { Criterion } from './relevance';
 
@@ -16,7 +16,11 @@ const CRITERION_WORDS: Record<Criterion, string> = {
  * configuration does not clearly win against trivial image statistics is a shortcut, and the
  * same-source control says how much of damaged-vs-clean survives when the source is the same.
  */
-export function findings(configurations: readonly ConfigurationResult[], control: SameSourceControl): string[] {
+export function findings(
+  configurations: readonly ConfigurationResult[],
+  agreement: readonly ControlRetrieverResult[],
+  control: SameSourceControl,
+): string[] {
   const lines: string[] = [];
   const trivial = configurations.find((configuration) => configuration.label === 'baseline: trivial features');
   const models = configurations.filter((configuration) => configuration.role === 'model');
@@ -49,6 +53,12 @@ export function findings(configurations: readonly ConfigurationResult[], control
       'No test crop shows a critical damage type, so critical recall and the composite are not available (shown as —).',
     );
   }
+  const within = (retrievers: readonly ControlRetrieverResult[], group: 'withinDamaged' | 'withinClean') =>
+    retrievers.map((retriever) => `${retriever.label} ${num(retriever.zone[group].precision)}`).join(', ');
+  lines.push(
+    `Zone within clean crops, each against the clean crops of other photos (P@1): ${within(agreement, 'withinClean')}. ` +
+      `Within damaged crops: ${within(agreement, 'withinDamaged')}. Here the photo source cannot tell zones apart.`,
+  );
   const model = control.retrievers.find((retriever) => retriever.role === 'model');
   const random = control.retrievers.find((retriever) => retriever.label === 'baseline: random vectors');
   if (model?.damage.precision != null && random?.damage.precision != null) {
@@ -59,6 +69,10 @@ export function findings(configurations: readonly ConfigurationResult[], control
     );
   }
   return lines;
+}
+
+function num(value: number | null): string {
+  return value === null ? '—' : value.toFixed(3);
 }
 
 function capitalize(text: string): string {
