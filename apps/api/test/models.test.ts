@@ -1,33 +1,18 @@
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ingestDataset, type Backend } from '@defect-rag/pipeline';
-import { sampleDatasetOrSkip, startTestServers, type TestServers } from '@defect-rag/testing';
+import {
+  IMAGE_ONLY_TEST_MODEL_ID,
+  imageOnlyTestModel,
+  sampleDatasetOrSkip,
+  startTestServers,
+  type TestServers,
+} from '@defect-rag/testing';
 import { createApiServer, type ApiServer } from '../src';
 import { copyFirstSampleImages, graphql, testBackend, tinyModelDir } from './helpers';
 
 const sample = sampleDatasetOrSkip();
-const IMAGE_ONLY_ID = 'defect-rag/tiny-clip-image-only';
-
-/** The tiny model's image tower alone, under another id: an image-only model folder. */
-function imageOnlyModel(): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'image-only-model-'));
-  cpSync(tinyModelDir, dir, { recursive: true });
-  const configFile = path.join(dir, 'config.json');
-  const config = JSON.parse(readFileSync(configFile, 'utf8')) as Record<string, Record<string, unknown>>;
-  config._name_or_path = IMAGE_ONLY_ID as never;
-  config.defect_rag = { ...config.defect_rag, towers: ['image'] };
-  writeFileSync(configFile, JSON.stringify(config));
-  for (const file of [
-    'tokenizer.json',
-    'tokenizer_config.json',
-    'onnx/text_model.onnx',
-    'onnx/text_model_quantized.onnx',
-  ])
-    rmSync(path.join(dir, file));
-  return dir;
-}
+const IMAGE_ONLY_ID = IMAGE_ONLY_TEST_MODEL_ID;
 
 type SearchData = { searchSimilar: { score: number; crop: { id: string; modelId: string } }[] };
 const SEARCH = `query ($query: SimilarityQuery!) { searchSimilar(query: $query) { score crop { id modelId } } }`;
@@ -41,7 +26,7 @@ describe.skipIf(!sample)('several served models, one of them image-only', () => 
 
   beforeAll(async () => {
     servers = await startTestServers();
-    const imageOnly = imageOnlyModel();
+    const imageOnly = imageOnlyTestModel();
     const dataset = copyFirstSampleImages(sample!, 6);
     temporary.push(imageOnly, dataset);
     backend = await testBackend(servers, { DEFECT_RAG_MODEL_DIR: `${tinyModelDir},${imageOnly}` });

@@ -10,7 +10,7 @@ import { workspaceRoot } from '@defect-rag/runtime';
 const API_DIR = path.join(workspaceRoot, 'apps', 'api');
 
 /** Runs the API server until it stops and returns its exit code. */
-export async function runApiProcess(options: { port?: number; host?: string }): Promise<number> {
+export async function runApiProcess(options: { port?: number; host?: string; modelDirs?: string[] }): Promise<number> {
   const args = [
     ...(options.port !== undefined ? ['--port', String(options.port)] : []),
     ...(options.host !== undefined ? ['--host', options.host] : []),
@@ -20,7 +20,11 @@ export async function runApiProcess(options: { port?: number; host?: string }): 
     ['--import', import.meta.resolve('tsx'), path.join(API_DIR, 'src', 'main.ts'), ...args],
     {
       stdio: 'inherit',
-      env: { ...process.env, TSX_TSCONFIG_PATH: path.join(API_DIR, 'tsconfig.json') },
+      env: {
+        ...process.env,
+        TSX_TSCONFIG_PATH: path.join(API_DIR, 'tsconfig.json'),
+        ...(options.modelDirs && { DEFECT_RAG_MODEL_DIR: options.modelDirs.join(',') }),
+      },
     },
   );
   // Ctrl-C reaches both processes; a signal sent to this one alone is passed on. The server

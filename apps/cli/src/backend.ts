@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { openBackend, type Backend } from '@defect-rag/pipeline';
 import { createLogger, loadConfig } from '@defect-rag/runtime';
 
@@ -5,8 +6,14 @@ import { createLogger, loadConfig } from '@defect-rag/runtime';
  * Runs a command against the backend (embedded or configured servers, database, models) and
  * closes it afterwards, also when the command fails.
  */
-export async function withBackend<T>(work: (backend: Backend) => Promise<T>): Promise<T> {
-  const config = loadConfig();
+export async function withBackend<T>(
+  work: (backend: Backend) => Promise<T>,
+  overrides: { modelDir?: string } = {},
+): Promise<T> {
+  const loaded = loadConfig();
+  // `--model DIR` makes that folder the one model of this command.
+  const modelDir = overrides.modelDir && path.resolve(overrides.modelDir);
+  const config = modelDir ? { ...loaded, modelDir, modelDirs: [modelDir] } : loaded;
   const backend = await openBackend(config, createLogger(config.logLevel, config.logFormat));
   try {
     return await work(backend);

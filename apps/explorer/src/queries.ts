@@ -60,6 +60,8 @@ export interface SimilarityQuery {
   image?: null;
   filter?: CropFilter;
   mode: SearchMode;
+  /** A served model's id; the API's default model when absent. */
+  model?: string;
   limit: number;
   minScore?: number;
 }
@@ -127,8 +129,17 @@ export const SEARCH_OPTIONS = `query SearchOptions {
   taxonomy { zones { id name } damageTypes { id name } }
   indexStats { points damaged clean byZone { value count } byDamageType { value count } }
   datasets(first: 100) { edges { node { id name } } }
+  models { id modes isDefault randomWeights }
 }`;
+export interface ServedModel {
+  id: string;
+  /** The modes it answers: IMAGE alone for an image-only model. */
+  modes: SearchMode[];
+  isDefault: boolean;
+  randomWeights: boolean;
+}
 export interface SearchOptionsData {
+  models: ServedModel[];
   taxonomy: { zones: TaxonomyEntry[]; damageTypes: TaxonomyEntry[] };
   indexStats: { points: number; damaged: number; clean: number; byZone: ValueCount[]; byDamageType: ValueCount[] };
   datasets: { edges: { node: Pick<DatasetSummary, 'id' | 'name'> }[] };

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -54,6 +54,27 @@ const sample = requiredOrSkip(
 const browserPath =
   sample &&
   requiredOrSkip(`Chromium at ${chromiumPath}`, chromiumPath, 'apt-get install chromium, or set CHROMIUM_PATH');
+
+const IMAGE_ONLY_TEST_MODEL_ID = 'defect-rag/tiny-clip-image-only';
+
+/** libs/testing's `imageOnlyTestModel`, restated for the same reason: the tiny model's image tower alone. */
+async function imageOnlyTestModel(): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'image-only-model-'));
+  await cp(path.join(workspaceRoot, 'models', 'tiny-clip'), dir, { recursive: true });
+  const configFile = path.join(dir, 'config.json');
+  const config = JSON.parse(await readFile(configFile, 'utf8')) as { defect_rag?: object } & Record<string, unknown>;
+  config._name_or_path = IMAGE_ONLY_TEST_MODEL_ID;
+  config.defect_rag = { ...config.defect_rag, towers: ['image'] };
+  await writeFile(configFile, JSON.stringify(config, null, 2));
+  for (const file of [
+    'tokenizer.json',
+    'tokenizer_config.json',
+    'onnx/text_model.onnx',
+    'onnx/text_model_quantized.onnx',
+  ])
+    await rm(path.join(dir, file));
+  return dir;
+}
 
 /** Runs a command to its end; rejects with its output when it fails. */
 function run(command: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv }): Promise<void> {
@@ -138,6 +159,7 @@ async function stopApi(child: ChildProcess): Promise<void> {
 describe.skipIf(!browserPath)('the explorer in Chromium, served by the API with the shared sample ingested', () => {
   let dataDir: string;
   let profileDir: string;
+  let imageOnlyDir: string;
   let api: Awaited<ReturnType<typeof startApi>>;
   let context: BrowserContext;
   let page: Page;
@@ -168,9 +190,18 @@ describe.skipIf(!browserPath)('the explorer in Chromium, served by the API with 
       delete env[name];
 
     // The page as it is in the sources now (the API serves dist/), built while the sample is ingested.
+    // Two served models: the tiny test model (the default) and an image-only one.
+    imageOnlyDir = await imageOnlyTestModel();
+    env.DEFECT_RAG_MODEL_DIR = `models/tiny-clip,${imageOnlyDir}`;
     await Promise.all([
       run('npx', ['vite', 'build', '--logLevel', 'warn'], { cwd: explorerDir, env: process.env }),
-      run('npx', ['defect-rag', 'ingest', sample!, '--name', 'sample'], { cwd: workspaceRoot, env }),
+      (async () => {
+        await run('npx', ['defect-rag', 'ingest', sample!, '--name', 'sample'], { cwd: workspaceRoot, env });
+        await run('npx', ['defect-rag', 'ingest', sample!, '--name', 'sample', '--model', imageOnlyDir], {
+          cwd: workspaceRoot,
+          env,
+        });
+      })(),
     ]);
     api = await startApi(env);
 
@@ -192,7 +223,7 @@ describe.skipIf(!browserPath)('the explorer in Chromium, served by the API with 
   afterAll(async () => {
     await context?.close();
     if (api) await stopApi(api.process);
-    for (const dir of [dataDir, profileDir]) if (dir) await rm(dir, { recursive: true, force: true });
+    for (const dir of [dataDir, profileDir, imageOnlyDir]) if (dir) await rm(dir, { recursive: true, force: true });
   }, 60_000);
 
   /** Sets the damage filter and waits for the search it starts to be answered. */
@@ -345,10 +376,11 @@ describe.skipIf(!browserPath)('the explorer in Chromium, served by the API with 
     expect((await resultStates()).length).toBeGreaterThan(0);
   });
 
-  it('lists the ingestion run as succeeded, with its stages, and opens it', async () => {
+  it('lists the ingestion runs (one per model) as succeeded, with their stages, and opens one', async () => {
     await page.getByRole('link', { name: 'Datasets and runs', exact: true }).click();
-    const row = page.locator('[data-testid=run-row][data-kind=INGEST]');
-    await eventually(() => row.count()).toBe(1);
+    const rows = page.locator('[data-testid=run-row][data-kind=INGEST]');
+    await eventually(() => rows.count()).toBe(2);
+    const row = rows.first();
     await eventually(() => row.getByTestId('run-status').textContent()).toBe('succeeded');
     await eventually(() => row.locator('progress').count()).toBeGreaterThan(0);
     await eventually(() => text(page.getByTestId('datasets'))).toContain('sample');
@@ -385,6 +417,45 @@ describe.skipIf(!browserPath)('the explorer in Chromium, served by the API with 
     await resultsSettled();
     expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0);
     await screenshot('search-tablet');
+  });
+
+  it('offers only what the chosen model answers: no text search and the Image mode alone for an image-only model', async () => {
+    await page.goto(api.url);
+    const choice = page.getByTestId('model-choice');
+    await choice.waitFor();
+    expect(await choice.locator('option').allTextContents()).toEqual([
+      'defect-rag/tiny-clip (random test weights)',
+      `${IMAGE_ONLY_TEST_MODEL_ID} (images only) (random test weights)`,
+    ]);
+    const modes = () =>
+      page
+        .locator('fieldset', { hasText: 'Mode' })
+        .getByRole('radio')
+        .evaluateAll((radios) => radios.map((radio) => (radio as HTMLInputElement).value));
+    expect(await modes()).toEqual(['FUSED', 'IMAGE', 'TEXT']);
+    await choice.selectOption(IMAGE_ONLY_TEST_MODEL_ID);
+    await page.getByTestId('no-text-tower').waitFor();
+    expect(await page.getByLabel('Describe a defect').isDisabled()).toBe(true);
+    expect(await modes()).toEqual(['IMAGE']);
+    expect(await page.getByRole('radio', { name: 'Image', exact: true }).isChecked()).toBe(true);
+
+    // A search by an uploaded image names the model and comes back from its collection.
+    const image = path.join(sample!, 'images', (await readdir(path.join(sample!, 'images'))).sort()[1]!);
+    const answered = page.waitForResponse(
+      (response) =>
+        response.url().endsWith('/graphql') &&
+        (response.request().headers()['content-type'] ?? '').startsWith('multipart/form-data'),
+    );
+    await page.locator('#query-image').setInputFiles(image);
+    const response = await answered;
+    expect(response.status()).toBe(200);
+    const body = (await response.json()) as { data: { searchSimilar: { crop: { modelId: string } }[] } };
+    expect(body.data.searchSimilar.length).toBeGreaterThan(0);
+    for (const { crop } of body.data.searchSimilar) expect(crop.modelId).toBe(IMAGE_ONLY_TEST_MODEL_ID);
+    await resultsSettled();
+    await eventually(() => page.getByTestId('error').count()).toBe(0);
+    expect((await resultStates()).length).toBeGreaterThan(0);
+    await screenshot('search-image-only-model');
   });
 
   it('logged no console errors on any page', () => {

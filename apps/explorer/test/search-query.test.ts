@@ -9,6 +9,7 @@ const settings: SearchSettings = {
   datasetId: '',
   split: '',
   mode: 'FUSED',
+  model: '',
   limit: 12,
   minScore: '',
 };
@@ -44,6 +45,20 @@ describe('toSimilarityQuery', () => {
     expect(toSimilarityQuery({ kind: 'image', file, preview: 'blob:x' }, { ...settings, minScore: 'abc' })).toEqual({
       image: null,
       mode: 'FUSED',
+      limit: 12,
+    });
+  });
+});
+
+describe('toSimilarityQuery and the model', () => {
+  it('names the chosen model, and none for the default', () => {
+    expect(toSimilarityQuery({ kind: 'crop', id: 'c1' }, settings)).not.toHaveProperty('model');
+    expect(
+      toSimilarityQuery({ kind: 'crop', id: 'c1' }, { ...settings, model: 'org/image-only', mode: 'IMAGE' }),
+    ).toEqual({
+      cropId: 'c1',
+      mode: 'IMAGE',
+      model: 'org/image-only',
       limit: 12,
     });
   });

@@ -1,4 +1,11 @@
-export { copySampleSubset, imageNetModelOrSkip, sharedPathOrSkip, sampleDatasetOrSkip } from './shared';
+export {
+  copySampleSubset,
+  IMAGE_ONLY_TEST_MODEL_ID,
+  imageNetModelOrSkip,
+  imageOnlyTestModel,
+  sharedPathOrSkip,
+  sampleDatasetOrSkip,
+} from './shared';
 export { startTestServers, type TestServers } from './servers';
 export { startTestQdrant, startTestQdrantCluster, type TestQdrant, type TestQdrantCluster } from './qdrant';
 export { startTestPostgres, type TestPostgres } from './postgres';

@@ -1,4 +1,4 @@
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { sharedDir, workspaceRoot } from '@defect-rag/runtime';
@@ -53,4 +53,29 @@ export function imageNetModelOrSkip(): string | null {
   if (process.env.CI === 'true') throw new Error(`${reason}: CI installs with npm ci`);
   console.warn(`[skip] ${reason}; tests that need it are skipped.`);
   return null;
+}
+
+/** The id of `imageOnlyTestModel()`'s folder. */
+export const IMAGE_ONLY_TEST_MODEL_ID = 'defect-rag/tiny-clip-image-only';
+
+/**
+ * The tiny test model's image tower alone, under its own id, in a temporary folder: an image-only
+ * model folder (no text graph, no tokenizer) that loads in milliseconds.
+ */
+export function imageOnlyTestModel(): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'image-only-model-'));
+  cpSync(path.join(workspaceRoot, 'models', 'tiny-clip'), dir, { recursive: true });
+  const configFile = path.join(dir, 'config.json');
+  const config = JSON.parse(readFileSync(configFile, 'utf8')) as { defect_rag?: object } & Record<string, unknown>;
+  config._name_or_path = IMAGE_ONLY_TEST_MODEL_ID;
+  config.defect_rag = { ...config.defect_rag, towers: ['image'] };
+  writeFileSync(configFile, JSON.stringify(config, null, 2));
+  for (const file of [
+    'tokenizer.json',
+    'tokenizer_config.json',
+    'onnx/text_model.onnx',
+    'onnx/text_model_quantized.onnx',
+  ])
+    rmSync(path.join(dir, file));
+  return dir;
 }

@@ -7,7 +7,8 @@ interface SearchCliOptions {
   cropId?: string;
   image?: string;
   text?: string;
-  mode: SearchMode;
+  mode?: SearchMode;
+  model?: string;
   damaged?: boolean;
   clean?: boolean;
   zone?: string[];
@@ -29,7 +30,11 @@ export const searchCommand: CliCommand = {
       .option('--crop-id <id>', 'a crop in the index (it is never returned itself)')
       .option('--image <file>', 'an image file')
       .option('--text <text>', 'a text, e.g. "deep scratch on the rear bumper"')
-      .option('--mode <mode>', 'vectors to compare: fused, image or text', 'fused')
+      .option(
+        '--mode <mode>',
+        'vectors to compare: fused, image or text (default: fused, image for an image-only model)',
+      )
+      .option('--model <dir>', 'model folder (default: the first of DEFECT_RAG_MODEL_DIR)')
       .option('--damaged', 'only crops with damage')
       .option('--clean', 'only crops without damage')
       .option('--zone <zone>', 'only this vehicle zone (repeatable: any of them)', collect)
@@ -44,26 +49,28 @@ export const searchCommand: CliCommand = {
       .action(async (options: SearchCliOptions) => {
         if (options.damaged && options.clean)
           throw new DefectRagError('BAD_INPUT', '--damaged and --clean exclude each other');
-        if (!['fused', 'image', 'text'].includes(options.mode))
+        if (options.mode !== undefined && !['fused', 'image', 'text'].includes(options.mode))
           throw new DefectRagError('BAD_INPUT', `--mode must be fused, image or text, got ${options.mode}`);
-        const result = await withBackend((backend) =>
-          searchSimilar(backend, {
-            cropId: options.cropId,
-            image: options.image,
-            text: options.text,
-            mode: options.mode,
-            filter: {
-              hasDamage: options.damaged ? true : options.clean ? false : undefined,
-              zones: options.zone,
-              areas: options.area,
-              damageTypes: options.type,
-              datasetId: options.dataset,
-              split: options.split,
-            },
-            limit: options.limit,
-            minScore: options.minScore,
-            exact: options.exact,
-          }),
+        const result = await withBackend(
+          (backend) =>
+            searchSimilar(backend, {
+              cropId: options.cropId,
+              image: options.image,
+              text: options.text,
+              mode: options.mode,
+              filter: {
+                hasDamage: options.damaged ? true : options.clean ? false : undefined,
+                zones: options.zone,
+                areas: options.area,
+                damageTypes: options.type,
+                datasetId: options.dataset,
+                split: options.split,
+              },
+              limit: options.limit,
+              minScore: options.minScore,
+              exact: options.exact,
+            }),
+          { modelDir: options.model },
         );
         process.stdout.write(options.json ? `${JSON.stringify(result, null, 2)}\n` : formatResult(result));
       });

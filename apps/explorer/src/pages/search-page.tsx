@@ -28,6 +28,8 @@ export interface SearchSettings {
   datasetId: string;
   split: string;
   mode: SearchMode;
+  /** Empty: the API's default model. */
+  model: string;
   limit: number;
   /** Empty: no minimum. */
   minScore: string;
@@ -40,6 +42,7 @@ const DEFAULT_SETTINGS: SearchSettings = {
   datasetId: '',
   split: '',
   mode: 'FUSED',
+  model: '',
   limit: 12,
   minScore: '',
 };
@@ -67,6 +70,7 @@ export function toSimilarityQuery(source: QuerySource, settings: SearchSettings)
         : { image: null }),
     ...(Object.keys(filter).length > 0 ? { filter } : {}),
     mode: settings.mode,
+    ...(settings.model ? { model: settings.model } : {}),
     limit: settings.limit,
     ...(minScore !== undefined && Number.isFinite(minScore) ? { minScore } : {}),
   };
@@ -112,12 +116,39 @@ export function SearchPage({ similarTo }: { similarTo: string | null }) {
     setSource({ kind: 'image', file, preview: URL.createObjectURL(file) });
   };
   const update = (changes: Partial<SearchSettings>) => setSettings((previous) => ({ ...previous, ...changes }));
+  const models = options.data?.models ?? [];
+  const model = models.find((candidate) => candidate.id === settings.model) ?? models.find((m) => m.isDefault);
+  // Offer only what the chosen model answers: an image-only model has no text search and no TEXT or FUSED mode.
+  const modes = model?.modes ?? MODES.map((mode) => mode.value);
+  const textAvailable = modes.includes('TEXT');
+  useEffect(() => {
+    if (!modes.includes(settings.mode)) update({ mode: modes.includes('FUSED') ? 'FUSED' : modes[0]! });
+    if (!textAvailable && source?.kind === 'text') setSource(null);
+  }, [modes.join(), settings.mode]);
 
   const stats = options.data?.indexStats;
   return (
     <div class="search-layout">
       <section class="search-panel" aria-labelledby="search-heading">
         <h1 id="search-heading">Find similar defects</h1>
+        {models.length > 1 && (
+          <label class="model-choice">
+            Model
+            <select
+              value={model?.id ?? ''}
+              onChange={(event) => update({ model: event.currentTarget.value })}
+              data-testid="model-choice"
+            >
+              {models.map((candidate) => (
+                <option key={candidate.id} value={candidate.id}>
+                  {candidate.id}
+                  {candidate.modes.includes('TEXT') ? '' : ' (images only)'}
+                  {candidate.randomWeights ? ' (random test weights)' : ''}
+                </option>
+              ))}
+            </select>
+          </label>
+        )}
         <form class="text-query" role="search" onSubmit={searchText}>
           <label for="query-text">Describe a defect</label>
           <div class="input-row">
@@ -125,18 +156,24 @@ export function SearchPage({ similarTo }: { similarTo: string | null }) {
               id="query-text"
               type="search"
               value={text}
-              placeholder="deep scratch on the rear bumper"
+              placeholder={textAvailable ? 'deep scratch on the rear bumper' : 'this model has no text tower'}
               onInput={(event) => setText(event.currentTarget.value)}
               maxLength={1000}
+              disabled={!textAvailable}
             />
-            <button type="submit" disabled={!text.trim()}>
+            <button type="submit" disabled={!textAvailable || !text.trim()}>
               Search
             </button>
           </div>
+          {!textAvailable && (
+            <p class="muted small" data-testid="no-text-tower">
+              {model?.id} compares images only: search by an image or a crop, or choose a model with a text tower.
+            </p>
+          )}
         </form>
         <ImageDrop onImage={searchImage} current={source?.kind === 'image' ? source : null} />
         {options.error && <ErrorBox error={options.error} context="Filter options could not be loaded" />}
-        <Filters settings={settings} update={update} options={options.data} />
+        <Filters settings={settings} update={update} options={options.data} modes={modes} />
       </section>
 
       <section class="results" aria-labelledby="results-heading" aria-busy={results.loading}>
@@ -267,10 +304,13 @@ function Filters({
   settings,
   update,
   options,
+  modes,
 }: {
   settings: SearchSettings;
   update: (changes: Partial<SearchSettings>) => void;
   options: SearchOptionsData | null;
+  /** The modes the chosen model answers. */
+  modes: readonly SearchMode[];
 }) {
   const zoneCounts = counts(options?.indexStats.byZone);
   const typeCounts = counts(options?.indexStats.byDamageType);
@@ -295,7 +335,7 @@ function Filters({
 
       <fieldset class="segmented">
         <legend>Mode</legend>
-        {MODES.map((mode) => (
+        {MODES.filter((mode) => modes.includes(mode.value)).map((mode) => (
           <label key={mode.value} title={mode.hint}>
             <input
               type="radio"
