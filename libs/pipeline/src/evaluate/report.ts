@@ -291,9 +291,11 @@ function modelsAgainstBaselines(report: EvaluationReport): string[] {
   return [
     `## The model against baselines at k = ${k}`,
     '',
-    'Queries are what a user has at query time: the test crop’s image, a prompt written from a template of its damage type and zone ' +
-      `(${report.prompts.length} distinct prompts, listed in \`evaluation.json\`), or both. ` +
-      'The upper bound queries with the test crop’s own stored description, written from its labels: no user has it, so it is never ranked.',
+    report.model.towers.includes('text')
+      ? 'Queries are what a user has at query time: the test crop’s image, a prompt written from a template of its damage type and zone ' +
+        `(${report.prompts.length} distinct prompts, listed in \`evaluation.json\`), or both. ` +
+        'The upper bound queries with the test crop’s own stored description, written from its labels: no user has it, so it is never ranked.'
+      : 'The model has an image tower only: the test crop’s image is the query.',
     '',
     table(
       ['configuration', 'role', `P@${k} has_damage`, `P@${k} type`, `P@${k} zone`, `mAP@${k}`, `composite@${k}`],
