@@ -4,7 +4,7 @@ import { chmod, cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'nod
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import { chromium, type BrowserContext, type Locator, type Page, type Response } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -237,6 +237,20 @@ describe.skipIf(!browserPath)('the explorer in Chromium, served by the API with 
     await resultsSettled();
   }
 
+  /** Uploads the `index`-th sample image (by name) as the query; its multipart request's response. */
+  async function uploadSampleImage(index: number): Promise<{ image: string; response: Response }> {
+    const image = path.join(sample!, 'images', (await readdir(path.join(sample!, 'images'))).sort()[index]!);
+    const answered = page.waitForResponse(
+      (response) =>
+        response.url().endsWith('/graphql') &&
+        (response.request().headers()['content-type'] ?? '').startsWith('multipart/form-data'),
+    );
+    await page.locator('#query-image').setInputFiles(image);
+    const response = await answered;
+    expect(response.status()).toBe(200);
+    return { image, response };
+  }
+
   /** The search results are answered and their thumbnails loaded. */
   async function resultsSettled(): Promise<void> {
     await page.locator('.results[aria-busy="false"]').waitFor();
@@ -294,15 +308,7 @@ describe.skipIf(!browserPath)('the explorer in Chromium, served by the API with 
   });
 
   it('uploads an image as a multipart request and shows the crops similar to it', async () => {
-    const image = path.join(sample!, 'images', (await readdir(path.join(sample!, 'images'))).sort()[0]!);
-    const answered = page.waitForResponse(
-      (response) =>
-        response.url().endsWith('/graphql') &&
-        (response.request().headers()['content-type'] ?? '').startsWith('multipart/form-data'),
-    );
-    await page.locator('#query-image').setInputFiles(image);
-    const response = await answered;
-    expect(response.status()).toBe(200);
+    const { image } = await uploadSampleImage(0);
     await resultsSettled();
     await eventually(() => text(page.getByTestId('query-summary'))).toContain(`Image: ${path.basename(image)}`);
     await eventually(() => page.getByTestId('error').count()).toBe(0);
@@ -440,15 +446,7 @@ describe.skipIf(!browserPath)('the explorer in Chromium, served by the API with 
     expect(await page.getByRole('radio', { name: 'Image', exact: true }).isChecked()).toBe(true);
 
     // A search by an uploaded image names the model and comes back from its collection.
-    const image = path.join(sample!, 'images', (await readdir(path.join(sample!, 'images'))).sort()[1]!);
-    const answered = page.waitForResponse(
-      (response) =>
-        response.url().endsWith('/graphql') &&
-        (response.request().headers()['content-type'] ?? '').startsWith('multipart/form-data'),
-    );
-    await page.locator('#query-image').setInputFiles(image);
-    const response = await answered;
-    expect(response.status()).toBe(200);
+    const { response } = await uploadSampleImage(1);
     const body = (await response.json()) as { data: { searchSimilar: { crop: { modelId: string } }[] } };
     expect(body.data.searchSimilar.length).toBeGreaterThan(0);
     for (const { crop } of body.data.searchSimilar) expect(crop.modelId).toBe(IMAGE_ONLY_TEST_MODEL_ID);

@@ -2,6 +2,7 @@ import { copyFileSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { imageOnlyTestModel } from '@defect-rag/testing';
 import { loadModel } from '../src/index';
 import { writeCombinedModel } from './support/combined-model';
 import { testImage, TINY_CLIP } from './support/images';
@@ -59,23 +60,8 @@ describe("the combined layout (onnx/model.onnx + model.onnx_data, as MetaCLIP's 
 });
 
 describe('an image-only folder (no text tower, no tokenizer)', () => {
-  function imageOnlyCopy(): string {
-    const dir = tinyCopy();
-    editJson(dir, 'config.json', (json) => {
-      json.defect_rag = { ...(json.defect_rag as object), towers: ['image'] };
-    });
-    for (const file of [
-      'tokenizer.json',
-      'tokenizer_config.json',
-      'onnx/text_model.onnx',
-      'onnx/text_model_quantized.onnx',
-    ])
-      rmSync(path.join(dir, file));
-    return dir;
-  }
-
   it('embeds images like the full folder and refuses text with MODE_UNSUPPORTED naming the model', async () => {
-    const [full, imageOnly] = await Promise.all([loadModel(TINY_CLIP), loadModel(imageOnlyCopy())]);
+    const [full, imageOnly] = await Promise.all([loadModel(TINY_CLIP), loadModel(imageOnlyTestModel())]);
     try {
       expect(full.towers).toEqual(['image', 'text']);
       expect(imageOnly.towers).toEqual(['image']);
@@ -94,7 +80,7 @@ describe('an image-only folder (no text tower, no tokenizer)', () => {
   });
 
   it('an image-only folder without its vision graph is MODEL_INVALID naming the file', async () => {
-    const dir = imageOnlyCopy();
+    const dir = imageOnlyTestModel();
     rmSync(path.join(dir, 'onnx', 'vision_model.onnx'));
     await expect(loadModel(dir)).rejects.toMatchObject({
       code: 'MODEL_INVALID',
