@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { loadTaxonomy } from '@defect-rag/taxonomy';
 import { appliesTo, isRelevant, type CropLabels } from '../src/evaluate/relevance';
 import {
   aggregate,
@@ -139,8 +140,11 @@ describe('scoreQuery and aggregate on a hand-made index', () => {
   });
 
   it('averages critical recall per critical type first, then over the types (hand-computed)', () => {
-    // Critical: the original protocol's breakage/fracture, scratches (plain and deep), contamination.
+    // Critical: the original protocol's breakage/fracture, scratches (plain and deep), contamination,
+    // as the shipped taxonomy flags them.
     const protocolCritical = new Set(['fracture', 'scratch', 'deep_scratch', 'contamination']);
+    const shipped = loadTaxonomy().damageTypes.filter((type) => type.critical);
+    expect(new Set(shipped.map((type) => type.id))).toEqual(protocolCritical);
     const scratchA = crop(true, 'front', ['scratch']);
     const scratchB = crop(true, 'rear', ['scratch']);
     const fracture = crop(true, 'rear', ['fracture']);

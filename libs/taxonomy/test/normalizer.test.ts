@@ -132,6 +132,7 @@ describe('TaxonomyNormalizer names', () => {
     expect(n.zoneName('nowhere')).toBe(n.zoneName('unknown'));
     expect(n.damageTypeInfo('fracture')).toMatchObject({ plural: 'fractures', critical: true });
     const critical = taxonomy.damageTypes.filter((type) => type.critical).map((type) => type.id);
-    expect(critical.sort()).toEqual(['contamination', 'deep_scratch', 'fracture']);
+    // The original protocol's critical classes: breakage/fracture, scratches (plain and deep), contamination.
+    expect(critical.sort()).toEqual(['contamination', 'deep_scratch', 'fracture', 'scratch']);
   });
 });
