@@ -26,6 +26,8 @@ export interface ApiServerOptions {
   host?: string;
   /** Hide internals from clients (error messages of unexpected failures, stack traces, introspection). Default: NODE_ENV=production. */
   production?: boolean;
+  /** Stack traces in error answers (ignored in production). Default: DEFECT_RAG_STACK_TRACES, false. */
+  stackTraces?: boolean;
   /** The built web explorer served at `/`. Default: apps/explorer/dist of the workspace. */
   explorerDir?: string;
 }
@@ -86,7 +88,8 @@ export async function createApiServer(backend: Backend, options: ApiServerOption
     schema: await buildApiSchema(),
     logger,
     introspection: !production,
-    includeStacktraceInErrorResponses: !production,
+    // Stack traces show absolute paths and internals: only when asked for, and never in production.
+    includeStacktraceInErrorResponses: !production && (options.stackTraces ?? config.stackTraces),
     hideSchemaDetailsFromClientErrors: production,
     formatError: errorFormatter(logger, production),
     // The process's owner decides how it stops (main.ts on signals, tests with close()).

@@ -1,4 +1,4 @@
-import { toDefectRagError, type ErrorCode, type Problem } from '@defect-rag/runtime';
+import { loadConfig, toDefectRagError, type ErrorCode, type Problem } from '@defect-rag/runtime';
 
 /**
  * Exit codes by error code, in one place. 2: the input or configuration is wrong; 3: a server or
@@ -48,10 +48,19 @@ const EXIT_CODES: Record<ErrorCode, number> = {
 export function reportError(error: unknown): number {
   const failure = toDefectRagError(error);
   process.stderr.write(`error [${failure.code}]: ${failure.message}\n`);
-  if (failure.code === 'INTERNAL' && failure.cause instanceof Error && failure.cause.stack) {
+  if (failure.code === 'INTERNAL' && failure.cause instanceof Error && failure.cause.stack && stackTraces()) {
     process.stderr.write(`${failure.cause.stack}\n`);
   }
   return EXIT_CODES[failure.code];
+}
+
+/** DEFECT_RAG_STACK_TRACES; false when the configuration itself is what failed. */
+function stackTraces(): boolean {
+  try {
+    return loadConfig().stackTraces;
+  } catch {
+    return false;
+  }
 }
 
 /** The problems block of a command's summary: one line per problem, grouped by code. */

@@ -36,6 +36,7 @@ const configSchema = z.object({
     .int()
     .min(1)
     .default(10 * 1024 * 1024),
+  DEFECT_RAG_STACK_TRACES: z.stringbool().default(false),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOG_FORMAT: z.enum(['pretty', 'json']).default('pretty'),
 });
@@ -67,6 +68,11 @@ export interface Config {
   apiTimeoutMs: number;
   /** Largest accepted query image upload. */
   maxUploadBytes: number;
+  /**
+   * Stack traces in API error answers (never in production) and in the CLI's error output: a
+   * development aid, off unless asked for, since they show absolute paths and internals.
+   */
+  stackTraces: boolean;
   logLevel: z.infer<typeof configSchema>['LOG_LEVEL'];
   logFormat: z.infer<typeof configSchema>['LOG_FORMAT'];
 }
@@ -109,6 +115,7 @@ export function loadConfig(
     apiPublicUrl: c.DEFECT_RAG_API_PUBLIC_URL?.replace(/\/+$/, ''),
     apiTimeoutMs: c.DEFECT_RAG_API_TIMEOUT_MS,
     maxUploadBytes: c.DEFECT_RAG_MAX_UPLOAD_BYTES,
+    stackTraces: c.DEFECT_RAG_STACK_TRACES,
     logLevel: c.LOG_LEVEL,
     logFormat: c.LOG_FORMAT,
   };
