@@ -1,0 +1,42 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { copySampleSubset, sampleDatasetOrSkip } from '@defect-rag/testing';
+import { ingestDataset, type Backend } from '../src';
+import { startTestBackend } from './helpers';
+
+const sample = sampleDatasetOrSkip();
+
+/** Renames every damage shape of an image's annotation to `label`. */
+function relabel(dir: string, stem: string, label: string): void {
+  const file = path.join(dir, 'annotations', `${stem}_labelDANO_modificado.json`);
+  const annotation = JSON.parse(readFileSync(file, 'utf8')) as { shapes: { label: string }[] };
+  for (const shape of annotation.shapes) shape.label = label;
+  writeFileSync(file, JSON.stringify(annotation));
+}
+
+describe.skipIf(!sample)('ingestion with faulty input', () => {
+  let backend: Backend;
+  let stop: () => Promise<void>;
+
+  beforeAll(async () => {
+    ({ backend, stop } = await startTestBackend());
+  }, 120_000);
+
+  afterAll(async () => {
+    await stop?.();
+  });
+
+  it('lists an unknown damage label once per run, however many images and stages meet it', async () => {
+    const dir = copySampleSubset(sample!, ['cdd_10', 'cdd_13']);
+    relabel(dir, 'cdd_10', 'xyzzy');
+    relabel(dir, 'cdd_13', 'xyzzy');
+    const summary = await ingestDataset(backend, { datasetDir: dir, name: 'unknown-label' });
+    const unknown = summary.problems.filter((problem) => problem.code === 'LABEL_UNKNOWN');
+    expect(
+      unknown.filter((problem) => problem.message.includes("'xyzzy'") || problem.item.includes("'xyzzy'")),
+    ).toHaveLength(1);
+    const recorded = await backend.db.runs.listProblems(summary.runId, { first: 100 });
+    expect(recorded.items.filter((problem) => problem.code === 'LABEL_UNKNOWN')).toHaveLength(unknown.length);
+  }, 120_000);
+});
