@@ -11,11 +11,11 @@ import express from 'express';
 import { graphqlUploadExpress } from 'graphql-upload-minimal';
 import { RunManager, type Backend } from '@defect-rag/pipeline';
 import { workspaceRoot } from '@defect-rag/runtime';
-import { apiKeyPlugin, hasValidKey, type ApiKeyPolicy } from './auth';
+import { apiKeyPlugin, hasValidKey, MISSING_KEY_MESSAGE, type ApiKeyPolicy } from './auth';
 import type { ApiContext } from './context';
 import { errorBody, errorFormatter } from './errors';
-import { executeGraphQL, isJsonGraphQLPost, serveJsonGraphQL, type ContextFor } from './graphql-http';
-import { queryLimitsPlugin } from './limits';
+import { executeGraphQL, isJsonGraphQLPost, serveJsonGraphQL, type ContextFor, type Precheck } from './graphql-http';
+import { MAX_QUERY_TOKENS, documentRefusal, queryLimitsPlugin } from './limits';
 import { cropImageRoute, explorerRoute, healthRoute, jsonErrorHandler, landingPage, sourceImageRoute } from './routes';
 import { buildApiSchema } from './schema';
 
@@ -66,6 +66,13 @@ export async function createApiServer(backend: Backend, options: ApiServerOption
     timeoutMs: config.apiTimeoutMs,
     authenticated: hasValidKey(policy, req.headers),
   });
+  // Before Apollo parses: a request without the key it needs, or with an oversized document, costs nothing more.
+  const precheck: Precheck = (req, body) => {
+    if (policy.readsRequireKey && !hasValidKey(policy, req.headers))
+      return { code: 'UNAUTHENTICATED', message: MISSING_KEY_MESSAGE };
+    const refusal = documentRefusal(body);
+    return refusal === undefined ? undefined : { code: 'QUERY_TOO_COMPLEX', message: refusal };
+  };
   const httpServer = createServer(
     { requestTimeout: config.apiTimeoutMs, headersTimeout: Math.min(60_000, config.apiTimeoutMs) },
     (req, res) => {
@@ -73,7 +80,7 @@ export async function createApiServer(backend: Backend, options: ApiServerOption
         app(req, res);
         return;
       }
-      serveJsonGraphQL(apollo, req, res, contextFor, MAX_JSON_BODY_BYTES).catch((error: unknown) => {
+      serveJsonGraphQL(apollo, req, res, contextFor, MAX_JSON_BODY_BYTES, precheck).catch((error: unknown) => {
         logger.error({ err: error }, 'GraphQL request failed');
         if (res.headersSent) res.destroy();
         else
@@ -92,6 +99,8 @@ export async function createApiServer(backend: Backend, options: ApiServerOption
     includeStacktraceInErrorResponses: !production && (options.stackTraces ?? config.stackTraces),
     hideSchemaDetailsFromClientErrors: production,
     formatError: errorFormatter(logger, production),
+    // Parsing stops early on oversized documents (see documentRefusal for the rest of the bounds).
+    parseOptions: { maxTokens: MAX_QUERY_TOKENS },
     // The process's owner decides how it stops (main.ts on signals, tests with close()).
     stopOnTerminationSignals: false,
     plugins: [
@@ -110,7 +119,7 @@ export async function createApiServer(backend: Backend, options: ApiServerOption
   app.get('/crops/:id/source', sourceImageRoute(backend, policy));
   // JSON POSTs never get here (see isJsonGraphQLPost): this is uploads, GET and the odd content type.
   app.use('/graphql', graphqlUploadExpress({ maxFileSize: config.maxUploadBytes, maxFiles: 1 }), (req, res, next) => {
-    executeGraphQL(apollo, req, res, (req.body as unknown) ?? {}, contextFor).catch(next);
+    executeGraphQL(apollo, req, res, (req.body as unknown) ?? {}, contextFor, precheck).catch(next);
   });
   app.use(explorerRoute(options.explorerDir ?? path.join(workspaceRoot, 'apps', 'explorer', 'dist')));
   app.get('/', landingPage);

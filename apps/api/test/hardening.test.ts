@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ingestDataset, type Backend } from '@defect-rag/pipeline';
 import { sampleDatasetOrSkip, startTestServers, type TestServers } from '@defect-rag/testing';
 import { createApiServer, type ApiServer } from '../src';
+import { MAX_QUERY_LENGTH, MAX_QUERY_SELECTIONS, MAX_QUERY_TOKENS } from '../src/limits';
 import { copyFirstSampleImages, errorCodes, graphql, testBackend } from './helpers';
 
 const sample = sampleDatasetOrSkip();
@@ -57,5 +58,96 @@ describe.skipIf(!sample)('the API under hostile input', () => {
     expect(errorCodes(response)).toEqual(['BAD_USER_INPUT']);
     expect(response.errors![0]!.message).toContain('minScore: must be a finite number in [-1, 1]');
     expect(response.errors![0]!.message).not.toContain('received number');
+  });
+
+  describe('documents that would take GraphQL validation seconds (production, keys required for reads)', () => {
+    let guarded: ApiServer;
+    const key = { 'x-api-key': 'the-key' };
+
+    beforeAll(async () => {
+      const keyed = await testBackend(servers, {
+        DEFECT_RAG_DATA_DIR: backend.config.dataDir,
+        DEFECT_RAG_API_KEYS: 'the-key',
+        DEFECT_RAG_API_READS_REQUIRE_KEY: 'true',
+      });
+      guarded = await createApiServer(keyed, { port: 0, host: '127.0.0.1', production: true });
+      // The backend is closed with the server below; close() leaves it open, so keep a handle.
+      closeKeyed = () => keyed.close();
+    });
+    let closeKeyed: () => Promise<void>;
+
+    afterAll(async () => {
+      await guarded?.close();
+      await closeKeyed?.();
+    });
+
+    /** One field repeated: `contentHash` 6,000 times is a 72 KB document like the one that blocked the API for 17.6 s. */
+    const repeated = (times: number, field = 'id') => `{ model { ${`${field} `.repeat(times)}} }`;
+
+    async function timed(query: string, headers: Record<string, string> = {}) {
+      const started = performance.now();
+      const response = await graphql(guarded.url, query, {}, headers);
+      return { response, ms: performance.now() - started };
+    }
+
+    it('refuses each in under a second, with a typed error, before validating it', async () => {
+      const cases = [
+        { query: repeated(6_000, 'contentHash'), headers: {}, status: 401, code: 'UNAUTHENTICATED' },
+        { query: repeated(6_000, 'contentHash'), headers: key, status: 400, code: 'QUERY_TOO_COMPLEX' },
+        { query: repeated(MAX_QUERY_TOKENS + 10), headers: key, status: 400, code: 'GRAPHQL_PARSE_FAILED' },
+        { query: repeated(MAX_QUERY_TOKENS - 10), headers: key, status: 400, code: 'QUERY_TOO_COMPLEX' },
+        {
+          query: `{ ${'... on Query { model { id id } } '.repeat(150)} }`,
+          headers: key,
+          status: 400,
+          code: 'QUERY_TOO_COMPLEX',
+        },
+      ];
+      expect(repeated(6_000, 'contentHash').length).toBeGreaterThan(MAX_QUERY_LENGTH);
+      for (const { query, headers, status, code } of cases) {
+        const { response, ms } = await timed(query, headers);
+        expect({ status: response.status, codes: errorCodes(response) }).toEqual({ status, codes: [code] });
+        expect(ms).toBeLessThan(1_000);
+        console.log(`refused ${query.length} characters (${code}) in ${ms.toFixed(0)} ms`);
+      }
+      // Within the bounds, the same field repeated is answered.
+      const { response, ms } = await timed(repeated(MAX_QUERY_SELECTIONS - 2), key);
+      expect(response.errors).toBeUndefined();
+      expect(ms).toBeLessThan(1_000);
+    });
+
+    it("answers another client's searches while hostile documents keep coming", async () => {
+      let attacking = true;
+      const attackers = Array.from({ length: 4 }, async () => {
+        let sent = 0;
+        for (let i = 0; attacking; i++) {
+          const query = i % 2 ? repeated(MAX_QUERY_TOKENS - 10) : repeated(6_000, 'contentHash');
+          await graphql(guarded.url, query, {}, key);
+          sent++;
+        }
+        return sent;
+      });
+      const latencies: number[] = [];
+      for (let i = 0; i < 20; i++) {
+        const started = performance.now();
+        const search = await graphql<{ searchSimilar: unknown[] }>(
+          guarded.url,
+          SEARCH,
+          { q: { text: 'dent on the door', limit: 3 } },
+          key,
+        );
+        latencies.push(performance.now() - started);
+        expect(search.errors).toBeUndefined();
+        expect(search.data!.searchSimilar.length).toBeGreaterThan(0);
+      }
+      attacking = false;
+      const sent = (await Promise.all(attackers)).reduce((a, b) => a + b, 0);
+      latencies.sort((a, b) => a - b);
+      console.log(
+        `20 searches during ${sent} hostile requests: median ${latencies[10]!.toFixed(0)} ms, max ${latencies[19]!.toFixed(0)} ms`,
+      );
+      expect(sent).toBeGreaterThan(20);
+      expect(latencies[19]).toBeLessThan(1_000);
+    });
   });
 });
