@@ -10,7 +10,7 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import express from 'express';
 import { graphqlUploadExpress } from 'graphql-upload-minimal';
 import { RunManager, type Backend } from '@defect-rag/pipeline';
-import { workspaceRoot } from '@defect-rag/runtime';
+import { DefectRagError, workspaceRoot } from '@defect-rag/runtime';
 import { apiKeyPlugin, hasValidKey, MISSING_KEY_MESSAGE, type ApiKeyPolicy } from './auth';
 import type { ApiContext } from './context';
 import { errorBody, errorFormatter } from './errors';
@@ -41,6 +41,12 @@ export interface ApiServer {
   close(): Promise<void>;
 }
 
+/** Whether a listen address only takes connections from this machine. */
+export function isLoopback(host: string): boolean {
+  const address = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return address === 'localhost' || address === '::1' || /^(::ffff:)?127(\.\d{1,3}){3}$/.test(address);
+}
+
 /** Largest JSON body (a GraphQL operation and its variables); uploads have their own limit. */
 const MAX_JSON_BODY_BYTES = 1024 * 1024;
 
@@ -53,6 +59,12 @@ export async function createApiServer(backend: Backend, options: ApiServerOption
   const { config, logger } = backend;
   const production = options.production ?? process.env.NODE_ENV === 'production';
   const policy: ApiKeyPolicy = { keys: config.apiKeys, readsRequireKey: config.apiReadsRequireKey };
+  const host = options.host ?? config.apiHost;
+  if (!isLoopback(host) && config.apiKeys.length === 0 && !config.apiAllowRemoteWithoutKeys)
+    throw new DefectRagError(
+      'CONFIG_INVALID',
+      `refusing to listen on ${host} without API keys: anyone who can reach it could register and ingest datasets and cancel runs. Set DEFECT_RAG_API_KEYS, listen on 127.0.0.1, or set DEFECT_RAG_API_ALLOW_REMOTE_WITHOUT_KEYS=true when something in front of the API (a firewall, a proxy) restricts who reaches it`,
+    );
   const runs = new RunManager(backend);
 
   const app = express();
@@ -125,7 +137,6 @@ export async function createApiServer(backend: Backend, options: ApiServerOption
   app.get('/', landingPage);
   app.use(jsonErrorHandler(backend));
 
-  const host = options.host ?? config.apiHost;
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
     httpServer.listen(options.port ?? config.apiPort, host, () => {

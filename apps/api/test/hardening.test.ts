@@ -1,7 +1,11 @@
+import { mkdirSync, mkdtempSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ingestDataset, type Backend } from '@defect-rag/pipeline';
 import { sampleDatasetOrSkip, startTestServers, type TestServers } from '@defect-rag/testing';
 import { createApiServer, type ApiServer } from '../src';
+import { isLoopback } from '../src/server';
 import { MAX_QUERY_LENGTH, MAX_QUERY_SELECTIONS, MAX_QUERY_TOKENS } from '../src/limits';
 import { copyFirstSampleImages, errorCodes, graphql, testBackend } from './helpers';
 
@@ -148,6 +152,72 @@ describe.skipIf(!sample)('the API under hostile input', () => {
       );
       expect(sent).toBeGreaterThan(20);
       expect(latencies[19]).toBeLessThan(1_000);
+    });
+  });
+
+  describe('which folders a client may make the server read', () => {
+    const REGISTER = `mutation($path: String!, $name: String!, $repoint: Boolean) {
+      registerDataset(path: $path, name: $name, repoint: $repoint) { id root } }`;
+
+    it('by default only under <data dir>/datasets: "/" and a link out of it are FORBIDDEN', async () => {
+      const datasets = path.join(backend.config.dataDir, 'datasets');
+      mkdirSync(path.join(datasets, 'fleet-a'), { recursive: true });
+      symlinkSync('/', path.join(datasets, 'escape'));
+      for (const folder of ['/', '/etc', path.join(datasets, 'escape'), path.join(datasets, '..')]) {
+        const response = await graphql(api.url, REGISTER, { path: folder, name: 'stolen' });
+        expect(response.errors![0]!.extensions).toEqual({ code: 'FORBIDDEN', reason: 'DATASET_FORBIDDEN' });
+        expect(response.errors![0]!.message).toContain('DEFECT_RAG_DATASET_ROOTS');
+      }
+      const allowed = await graphql(api.url, REGISTER, { path: path.join(datasets, 'fleet-a'), name: 'fleet-a' });
+      expect(allowed.errors).toBeUndefined();
+    });
+
+    it('re-pointing a registered name at another folder needs repoint: true (CONFLICT otherwise)', async () => {
+      const datasets = path.join(backend.config.dataDir, 'datasets');
+      mkdirSync(path.join(datasets, 'fleet-b'), { recursive: true });
+      const moved = await graphql(api.url, REGISTER, { path: path.join(datasets, 'fleet-b'), name: 'fleet-a' });
+      expect(moved.errors![0]!.extensions).toEqual({ code: 'CONFLICT', reason: 'DATASET_CONFLICT' });
+      const repointed = await graphql<{ registerDataset: { root: string } }>(api.url, REGISTER, {
+        path: path.join(datasets, 'fleet-b'),
+        name: 'fleet-a',
+        repoint: true,
+      });
+      expect(repointed.data!.registerDataset.root).toBe(path.join(datasets, 'fleet-b'));
+    });
+
+    it('DEFECT_RAG_DATASET_ROOTS lists the folders allowed instead', async () => {
+      const root = mkdtempSync(path.join(tmpdir(), 'roots-'));
+      mkdirSync(path.join(root, 'fleet-c'));
+      const rooted = await testBackend(servers, { DEFECT_RAG_DATASET_ROOTS: `/nonexistent:${root}` });
+      const server = await createApiServer(rooted, { port: 0, host: '127.0.0.1' });
+      try {
+        const inside = await graphql(server.url, REGISTER, { path: path.join(root, 'fleet-c'), name: 'fleet-c' });
+        expect(inside.errors).toBeUndefined();
+        const outside = await graphql(server.url, REGISTER, { path: backend.config.dataDir, name: 'data' });
+        expect(errorCodes(outside)).toEqual(['FORBIDDEN']);
+      } finally {
+        await server.close();
+        await rooted.close();
+      }
+    });
+
+    it('refuses to listen beyond loopback without API keys unless told to', async () => {
+      expect(['127.0.0.1', '127.1.2.3', '::1', '[::1]', 'localhost'].every(isLoopback)).toBe(true);
+      expect(['0.0.0.0', '::', '192.168.1.10', 'example.com'].some(isLoopback)).toBe(false);
+      await expect(createApiServer(backend, { port: 0, host: '0.0.0.0' })).rejects.toMatchObject({
+        code: 'CONFIG_INVALID',
+        message: expect.stringContaining('DEFECT_RAG_API_ALLOW_REMOTE_WITHOUT_KEYS'),
+      });
+      const allowed: Record<string, string>[] = [
+        { DEFECT_RAG_API_KEYS: 'k' },
+        { DEFECT_RAG_API_ALLOW_REMOTE_WITHOUT_KEYS: 'true' },
+      ];
+      for (const env of allowed) {
+        const other = await testBackend(servers, env);
+        const server = await createApiServer(other, { port: 0, host: '0.0.0.0' });
+        await server.close();
+        await other.close();
+      }
     });
   });
 });

@@ -39,4 +39,17 @@ describe.skipIf(!sample)('ingestion with faulty input', () => {
     const recorded = await backend.db.runs.listProblems(summary.runId, { first: 100 });
     expect(recorded.items.filter((problem) => problem.code === 'LABEL_UNKNOWN')).toHaveLength(unknown.length);
   }, 120_000);
+
+  it('ingesting another folder under a registered name needs repoint (DATASET_CONFLICT otherwise)', async () => {
+    const first = copySampleSubset(sample!, ['cdd_10']);
+    const second = copySampleSubset(sample!, ['cdd_13']);
+    await ingestDataset(backend, { datasetDir: first, name: 'fleet' });
+    await expect(ingestDataset(backend, { datasetDir: second, name: 'fleet' })).rejects.toMatchObject({
+      code: 'DATASET_CONFLICT',
+    });
+    expect((await backend.db.datasets.findByName('fleet'))!.root).toBe(first);
+    const repointed = await ingestDataset(backend, { datasetDir: second, name: 'fleet', repoint: true });
+    expect(repointed.images).toBe(1);
+    expect((await backend.db.datasets.findByName('fleet'))!.root).toBe(second);
+  }, 120_000);
 });

@@ -28,6 +28,8 @@ const configSchema = z.object({
   DEFECT_RAG_QDRANT_SHARDS: z.coerce.number().int().min(1).default(1),
   DEFECT_RAG_QDRANT_REPLICATION_FACTOR: z.coerce.number().int().min(1).default(1),
   DEFECT_RAG_API_KEYS: optionalString,
+  DEFECT_RAG_API_ALLOW_REMOTE_WITHOUT_KEYS: z.stringbool().default(false),
+  DEFECT_RAG_DATASET_ROOTS: optionalString,
   DEFECT_RAG_API_READS_REQUIRE_KEY: z.stringbool().default(false),
   DEFECT_RAG_API_PUBLIC_URL: urlWithScheme(['http', 'https']),
   DEFECT_RAG_API_TIMEOUT_MS: z.coerce.number().int().min(1).default(30_000),
@@ -60,6 +62,14 @@ export interface Config {
   qdrantShards: number;
   qdrantReplicationFactor: number;
   apiKeys: string[];
+  /** Listen beyond loopback without API keys: refused unless this is set. */
+  apiAllowRemoteWithoutKeys: boolean;
+  /**
+   * Absolute folders datasets must lie in (DEFECT_RAG_DATASET_ROOTS, separated by `:`). Unset: the
+   * CLI may register any folder its user can read; the API only `<dataDir>/datasets`
+   * (see apiDatasetRoots).
+   */
+  datasetRoots: string[] | undefined;
   /** With API keys set, queries need one too (mutations always do). */
   apiReadsRequireKey: boolean;
   /** Base of absolute crop image URLs; when absent `imageUrl` is relative (`/crops/<id>`). */
@@ -111,6 +121,11 @@ export function loadConfig(
       c.DEFECT_RAG_API_KEYS?.split(',')
         .map((key) => key.trim())
         .filter(Boolean) ?? [],
+    apiAllowRemoteWithoutKeys: c.DEFECT_RAG_API_ALLOW_REMOTE_WITHOUT_KEYS,
+    datasetRoots: c.DEFECT_RAG_DATASET_ROOTS?.split(path.delimiter)
+      .map((root) => root.trim())
+      .filter(Boolean)
+      .map((root) => path.resolve(cwd, root)),
     apiReadsRequireKey: c.DEFECT_RAG_API_READS_REQUIRE_KEY,
     apiPublicUrl: c.DEFECT_RAG_API_PUBLIC_URL?.replace(/\/+$/, ''),
     apiTimeoutMs: c.DEFECT_RAG_API_TIMEOUT_MS,
@@ -119,6 +134,15 @@ export function loadConfig(
     logLevel: c.LOG_LEVEL,
     logFormat: c.LOG_FORMAT,
   };
+}
+
+/**
+ * The folders API clients may register datasets in: DEFECT_RAG_DATASET_ROOTS, else only
+ * `<dataDir>/datasets`, since a client of the API is not the server's user and must not make it
+ * read (and serve, through `/crops/<id>/source`) whatever the server can read.
+ */
+export function apiDatasetRoots(config: Config): string[] {
+  return config.datasetRoots ?? [path.join(config.dataDir, 'datasets')];
 }
 
 function readDotenv(cwd: string): Record<string, string> {

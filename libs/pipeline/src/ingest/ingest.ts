@@ -10,6 +10,7 @@ import { DefectRagError, noProgress, toDefectRagError, type Problem, type Progre
 import { findDatasetTaxonomy, loadTaxonomy, TaxonomyNormalizer, UNKNOWN } from '@defect-rag/taxonomy';
 import type { CropPoint, StoredCropRef } from '@defect-rag/vector-store';
 import type { Backend } from '../backend';
+import { checkDatasetRoot, checkRepoint } from '../dataset-roots';
 import { Channel } from './channel';
 import { RunRecorder } from './run-recorder';
 
@@ -29,6 +30,8 @@ export interface IngestOptions {
   batchSize?: number;
   /** Add each damage type's visual description to the texts. */
   enrich?: boolean;
+  /** Point an existing dataset name at this folder; DATASET_CONFLICT otherwise. */
+  repoint?: boolean;
 }
 
 export interface IngestHooks {
@@ -105,6 +108,8 @@ export async function ingestDataset(
     ? { file: options.splitFile, contents: await readSplitFile(options.splitFile) }
     : undefined;
 
+  await checkDatasetRoot(root, backend.config.datasetRoots);
+  checkRepoint(await backend.db.datasets.findByName(name), root, options.repoint);
   const dataset = await backend.db.datasets.register({
     name,
     root,
