@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ingestDataset, type Backend } from '@defect-rag/pipeline';
-import { sampleDatasetOrSkip, startTestServers, type TestServers } from '@defect-rag/testing';
+import { sampleDatasetOrSkip, startTestPostgres, startTestServers, type TestServers } from '@defect-rag/testing';
 import { createApiServer, type ApiServer } from '../src';
 import { isLoopback } from '../src/server';
 import { MAX_QUERY_LENGTH, MAX_QUERY_SELECTIONS, MAX_QUERY_TOKENS } from '../src/limits';
@@ -220,4 +220,20 @@ describe.skipIf(!sample)('the API under hostile input', () => {
       }
     });
   });
+
+  it('answers UNAVAILABLE (DATABASE_UNAVAILABLE) once PostgreSQL is gone, not INTERNAL_SERVER_ERROR', async () => {
+    const postgres = await startTestPostgres();
+    const lonely = await testBackend({ databaseUrl: postgres.url, qdrantUrl: servers.qdrantUrl });
+    const server = await createApiServer(lonely, { port: 0, host: '127.0.0.1' });
+    try {
+      await postgres.stop();
+      for (const query of ['{ datasets(first: 1) { totalCount } }', '{ runs(first: 1) { totalCount } }']) {
+        const response = await graphql(server.url, query);
+        expect(response.errors![0]!.extensions).toEqual({ code: 'UNAVAILABLE', reason: 'DATABASE_UNAVAILABLE' });
+      }
+    } finally {
+      await server.close();
+      await lonely.close().catch(() => {});
+    }
+  }, 120_000);
 });
