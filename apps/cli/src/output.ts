@@ -46,10 +46,18 @@ const EXIT_CODES: Record<ErrorCode, number> = {
   INTERNAL: 1,
 };
 
-/** Prints an error as `error [CODE]: message` on stderr and returns the exit code for it. */
-export function reportError(error: unknown): number {
+/**
+ * Prints an error as `error [CODE]: message` on stderr (and, for `--json`, as
+ * `{"error": {code, message, details}}` on stdout, where the command's JSON would have been) and
+ * returns the exit code for it.
+ */
+export function reportError(error: unknown, { json = false } = {}): number {
   const failure = toDefectRagError(error);
   process.stderr.write(`error [${failure.code}]: ${failure.message}\n`);
+  if (json) {
+    const body = { error: { code: failure.code, message: failure.message, details: failure.details } };
+    process.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
+  }
   if (failure.code === 'INTERNAL' && failure.cause instanceof Error && failure.cause.stack && stackTraces()) {
     process.stderr.write(`${failure.cause.stack}\n`);
   }

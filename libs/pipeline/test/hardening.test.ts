@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copySampleSubset, sampleDatasetOrSkip } from '@defect-rag/testing';
-import { ingestDataset, type Backend } from '../src';
+import { getCrop, ingestDataset, type Backend } from '../src';
 import { startTestBackend } from './helpers';
 
 const sample = sampleDatasetOrSkip();
@@ -51,5 +51,32 @@ describe.skipIf(!sample)('ingestion with faulty input', () => {
     const repointed = await ingestDataset(backend, { datasetDir: second, name: 'fleet', repoint: true });
     expect(repointed.images).toBe(1);
     expect((await backend.db.datasets.findByName('fleet'))!.root).toBe(second);
+  }, 120_000);
+
+  it('ingests past a malformed poligonos.json: a run problem, damaged photos indexed with zone unknown, clean ones skipped', async () => {
+    const dir = copySampleSubset(sample!, ['cdd_10', 'cdd_13', 'cps_car10']);
+    writeFileSync(path.join(dir, 'poligonos.json'), '{"cdd_10.jpg": {"width": 10');
+    const summary = await ingestDataset(backend, { datasetDir: dir, name: 'broken-polygons' });
+    expect((await backend.db.runs.get(summary.runId)).status).toBe('SUCCEEDED');
+    expect(summary.problems).toContainEqual(
+      expect.objectContaining({
+        item: 'poligonos.json',
+        code: 'POLYGONS_INVALID',
+        message: expect.stringContaining('malformed JSON'),
+      }),
+    );
+    expect(summary.problems).toContainEqual(
+      expect.objectContaining({
+        item: 'images/cps_car10.jpg',
+        code: 'POLYGONS_INVALID',
+        message: expect.stringContaining('skipped'),
+      }),
+    );
+    expect(summary.images).toBe(2);
+    expect(summary.crops.clean).toBe(0);
+    expect(summary.crops.damage).toBeGreaterThan(0);
+    const payloads = await backend.vectorStore.scrollPayloads(summary.collection, { datasetId: summary.datasetId });
+    expect(payloads).toHaveLength(summary.crops.total);
+    for (const { cropId } of payloads) expect((await getCrop(backend, cropId)).vehicleZone).toBe('unknown');
   }, 120_000);
 });
