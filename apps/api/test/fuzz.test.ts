@@ -5,7 +5,6 @@ import {
   buildSchema,
   getNamedType,
   getNullableType,
-  isCompositeType,
   isEnumType,
   isInputObjectType,
   isListType,
@@ -16,10 +15,9 @@ import {
   type GraphQLObjectType,
 } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ingestDataset, type Backend } from '@defect-rag/pipeline';
-import { sampleDatasetOrSkip, startTestServers, type TestServers } from '@defect-rag/testing';
-import { createApiServer, type ApiServer } from '../src';
-import { copyFirstSampleImages, testBackend } from './helpers';
+import { sampleDatasetOrSkip } from '@defect-rag/testing';
+import type { ApiServer } from '../src';
+import { startSmallApi, type SmallApi } from './helpers';
 
 const sample = sampleDatasetOrSkip();
 const schema = buildSchema(readFileSync(path.join(import.meta.dirname, '..', 'schema.graphql'), 'utf8'));
@@ -121,7 +119,7 @@ function typedLiteral(type: GraphQLInputType, depth = 0): fc.Arbitrary<string> {
 /** A field with arguments (some, all or none, typed or not) and, for objects, a selection. */
 function fieldSelection(field: GraphQLField<unknown, unknown>, depth: number): fc.Arbitrary<string> {
   const args = fc
-    .subarray(field.args)
+    .subarray([...field.args])
     .chain((chosen) =>
       fc.tuple(...chosen.map((arg) => typedLiteral(arg.type).map((value) => `${arg.name}: ${value}`))),
     );
@@ -167,21 +165,16 @@ const request: fc.Arbitrary<{ query: unknown; variables?: unknown }> = fc.oneof(
 );
 
 describe.skipIf(!sample)('fuzzing the GraphQL surface of a live API', () => {
-  let servers: TestServers;
-  let backend: Backend;
+  let small: SmallApi;
   let api: ApiServer;
 
   beforeAll(async () => {
-    servers = await startTestServers();
-    backend = await testBackend(servers);
-    await ingestDataset(backend, { datasetDir: copyFirstSampleImages(sample!, 3), name: 'fuzzed' });
-    api = await createApiServer(backend, { port: 0, host: '127.0.0.1' });
+    small = await startSmallApi(sample!, 'fuzzed');
+    api = small.api;
   }, 240_000);
 
   afterAll(async () => {
-    await api?.close();
-    await backend?.close();
-    await servers?.stop();
+    await small?.stop();
   });
 
   it(`answers every random document with data or a typed error, never a 5xx or a hang (${FUZZ_MS / 1000} s)`, async () => {

@@ -2,32 +2,29 @@ import { mkdirSync, mkdtempSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ingestDataset, type Backend } from '@defect-rag/pipeline';
-import { sampleDatasetOrSkip, startTestPostgres, startTestServers, type TestServers } from '@defect-rag/testing';
+import type { Backend } from '@defect-rag/pipeline';
+import { sampleDatasetOrSkip, startTestPostgres, type TestServers } from '@defect-rag/testing';
 import { createApiServer, type ApiServer } from '../src';
 import { isLoopback } from '../src/server';
 import { MAX_QUERY_LENGTH, MAX_QUERY_SELECTIONS, MAX_QUERY_TOKENS } from '../src/limits';
-import { copyFirstSampleImages, errorCodes, graphql, testBackend } from './helpers';
+import { errorCodes, graphql, startSmallApi, testBackend, type SmallApi } from './helpers';
 
 const sample = sampleDatasetOrSkip();
 const SEARCH = `query($q: SimilarityQuery!) { searchSimilar(query: $q) { score crop { id } } }`;
 
 describe.skipIf(!sample)('the API under hostile input', () => {
+  let small: SmallApi;
   let servers: TestServers;
   let backend: Backend;
   let api: ApiServer;
 
   beforeAll(async () => {
-    servers = await startTestServers();
-    backend = await testBackend(servers);
-    await ingestDataset(backend, { datasetDir: copyFirstSampleImages(sample!, 3), name: 'hostile' });
-    api = await createApiServer(backend, { port: 0, host: '127.0.0.1', production: false });
+    small = await startSmallApi(sample!, 'hostile');
+    ({ servers, backend, api } = small);
   }, 240_000);
 
   afterAll(async () => {
-    await api?.close();
-    await backend?.close();
-    await servers?.stop();
+    await small?.stop();
   });
 
   it('answers errors without stack traces unless DEFECT_RAG_STACK_TRACES asks for them', async () => {
