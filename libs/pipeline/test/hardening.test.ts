@@ -1,9 +1,12 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copySampleSubset, sampleDatasetOrSkip } from '@defect-rag/testing';
-import { getCrop, ingestDataset, type Backend } from '../src';
-import { startTestBackend } from './helpers';
+import { copySampleSubset, sampleDatasetOrSkip, type TestServers } from '@defect-rag/testing';
+import { getCrop, HEARTBEAT_STALE_MS, ingestDataset, isOwnerGone, type Backend } from '../src';
+import { childEnv, cliBin, startTestBackend, testBackend } from './helpers';
 
 const sample = sampleDatasetOrSkip();
 
@@ -17,10 +20,11 @@ function relabel(dir: string, stem: string, label: string): void {
 
 describe.skipIf(!sample)('ingestion with faulty input', () => {
   let backend: Backend;
+  let servers: TestServers;
   let stop: () => Promise<void>;
 
   beforeAll(async () => {
-    ({ backend, stop } = await startTestBackend());
+    ({ backend, servers, stop } = await startTestBackend());
   }, 120_000);
 
   afterAll(async () => {
@@ -79,4 +83,66 @@ describe.skipIf(!sample)('ingestion with faulty input', () => {
     expect(payloads).toHaveLength(summary.crops.total);
     for (const { cropId } of payloads) expect((await getCrop(backend, cropId)).vehicleZone).toBe('unknown');
   }, 120_000);
+
+  it('judges a run orphaned by its heartbeat, or on this machine by its pid', () => {
+    const now = Date.now();
+    const dead = spawnSync(process.execPath, ['-e', '']).pid;
+    const here = (pid: number) => `${os.hostname()}:${pid}`;
+    expect(isOwnerGone(here(process.pid), new Date(now), now)).toBe(false);
+    expect(isOwnerGone(here(dead), new Date(now), now)).toBe(true);
+    expect(isOwnerGone('elsewhere:1', new Date(now - 1_000), now)).toBe(false);
+    expect(isOwnerGone('elsewhere:1', new Date(now - HEARTBEAT_STALE_MS - 1), now)).toBe(true);
+    expect(isOwnerGone(null, new Date(now - HEARTBEAT_STALE_MS - 1), now)).toBe(true);
+  });
+
+  it('marks a run whose process is gone INTERRUPTED when the next process starts, and the next ingest resumes it', async () => {
+    const dir = copySampleSubset(sample!, ['cdd_10', 'cdd_13']);
+    const first = await ingestDataset(backend, { datasetDir: dir, name: 'orphaned' });
+    const { configHash, datasetId } = await backend.db.runs.get(first.runId);
+    // A run of the same options left RUNNING by a process that died (SIGKILL, a crash).
+    const orphan = await backend.db.runs.create({ datasetId, kind: 'INGEST', configHash: configHash! });
+    const deadPid = spawnSync(process.execPath, ['-e', '']).pid;
+    await backend.db.runs.markRunning(orphan.id, `${os.hostname()}:${deadPid}`);
+    // Another process's live run is left alone.
+    const alive = await backend.db.runs.create({ datasetId, kind: 'EVALUATE' });
+    await backend.db.runs.markRunning(alive.id, `${os.hostname()}:${process.pid}`);
+
+    const next = await testBackend(servers);
+    try {
+      expect(await next.db.runs.get(orphan.id)).toMatchObject({ status: 'INTERRUPTED', errorCode: 'RUN_INTERRUPTED' });
+      expect((await next.db.runs.get(alive.id)).status).toBe('RUNNING');
+      const resumed = await ingestDataset(next, { datasetDir: dir, name: 'orphaned' });
+      expect(resumed).toMatchObject({ resumed: true, runId: orphan.id });
+      expect((await next.db.runs.get(orphan.id)).status).toBe('SUCCEEDED');
+    } finally {
+      await next.db.runs.finish(alive.id, { status: 'CANCELLED' });
+      await next.close();
+    }
+  }, 120_000);
+
+  it('SIGINT or SIGTERM to a CLI ingest cancels its run (CANCELLED, exit 4) instead of leaving it RUNNING', async () => {
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      const name = `signalled-${signal}`;
+      const dataDir = mkdtempSync(path.join(os.tmpdir(), 'defect-rag-signal-'));
+      const args = [cliBin, 'ingest', sample!, '--name', name, '--batch-size', '2'];
+      const child = spawn(process.execPath, args, {
+        env: childEnv(servers, dataDir),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stderr = '';
+      child.stderr.on('data', (chunk) => (stderr += chunk));
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      let runId: string | undefined;
+      for (const deadline = Date.now() + 120_000; Date.now() < deadline && !runId; await sleep(50)) {
+        const dataset = await backend.db.datasets.findByName(name);
+        const run = dataset && (await backend.db.runs.list({ datasetId: dataset.id }, { first: 1 })).items[0];
+        if (run?.progress.embedding && run.progress.embedding.done > 0) runId = run.id;
+      }
+      expect(runId, stderr).toBeDefined();
+      child.kill(signal);
+      expect(await exited, stderr).toBe(4);
+      expect(stderr).toContain('error [RUN_CANCELLED]');
+      expect((await backend.db.runs.get(runId!)).status).toBe('CANCELLED');
+    }
+  }, 300_000);
 });

@@ -36,29 +36,35 @@ export const ingestCommand: CliCommand = {
       .option('--repoint', 'point an existing dataset name at this folder (refused otherwise)')
       .option('--json', 'print the summary as JSON')
       .action(async (datasetDir: string, options: IngestCliOptions) => {
-        const summary = await withBackend(async (backend) => {
-          const progress = createProgressDisplay();
-          try {
-            return await ingestDataset(
-              backend,
-              {
-                datasetDir,
-                name: options.name,
-                modelDir: options.model,
-                splitFile: options.split,
-                taxonomyFile: options.taxonomy,
-                fusion: { strategy: options.fusion, ...(options.alpha !== undefined ? { alpha: options.alpha } : {}) },
-                batchSize: options.batchSize,
-                enrich: options.enrich,
-                crop: { balance: options.balance },
-                repoint: options.repoint,
-              },
-              { onProgress: progress.listener },
-            );
-          } finally {
-            progress.stop();
-          }
-        });
+        const summary = await withBackend(
+          async (backend, signal) => {
+            const progress = createProgressDisplay();
+            try {
+              return await ingestDataset(
+                backend,
+                {
+                  datasetDir,
+                  name: options.name,
+                  modelDir: options.model,
+                  splitFile: options.split,
+                  taxonomyFile: options.taxonomy,
+                  fusion: {
+                    strategy: options.fusion,
+                    ...(options.alpha !== undefined ? { alpha: options.alpha } : {}),
+                  },
+                  batchSize: options.batchSize,
+                  enrich: options.enrich,
+                  crop: { balance: options.balance },
+                  repoint: options.repoint,
+                },
+                { onProgress: progress.listener, signal },
+              );
+            } finally {
+              progress.stop();
+            }
+          },
+          { cancelOnSignals: true },
+        );
         process.stdout.write(options.json ? `${JSON.stringify(summary, null, 2)}\n` : formatSummary(summary));
       });
   },
