@@ -1,5 +1,6 @@
 export { openBackend, type Backend } from './backend';
 export { runDoctor, type DoctorCheck, type DoctorReport } from './doctor';
+export { findStrayServers, stopStrayServer, type StrayServer } from '@defect-rag/servers';
 export {
   analyzeStage,
   splitStage,

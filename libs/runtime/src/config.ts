@@ -25,6 +25,7 @@ const configSchema = z.object({
   DEFECT_RAG_API_PORT: port.default(4000),
   DEFECT_RAG_POSTGRES_PORT: port.default(0),
   DEFECT_RAG_QDRANT_PORT: port.default(0),
+  DEFECT_RAG_EMBEDDED_IDLE_STOP_MS: z.coerce.number().int().min(0).default(60_000),
   DEFECT_RAG_QDRANT_SHARDS: z.coerce.number().int().min(1).default(1),
   DEFECT_RAG_QDRANT_REPLICATION_FACTOR: z.coerce.number().int().min(1).default(1),
   DEFECT_RAG_API_KEYS: optionalString,
@@ -58,6 +59,8 @@ export interface Config {
   /** 0 means "pick a free port". */
   postgresPort: number;
   qdrantPort: number;
+  /** Embedded servers stop once no process has used them this long (0: never), e.g. after their users were killed. */
+  embeddedIdleStopMs: number;
   /** How a new collection is spread over a Qdrant cluster; 1 and 1 on a single server. */
   qdrantShards: number;
   qdrantReplicationFactor: number;
@@ -115,6 +118,7 @@ export function loadConfig(
     apiPort: c.DEFECT_RAG_API_PORT,
     postgresPort: c.DEFECT_RAG_POSTGRES_PORT,
     qdrantPort: c.DEFECT_RAG_QDRANT_PORT,
+    embeddedIdleStopMs: c.DEFECT_RAG_EMBEDDED_IDLE_STOP_MS,
     qdrantShards: c.DEFECT_RAG_QDRANT_SHARDS,
     qdrantReplicationFactor: c.DEFECT_RAG_QDRANT_REPLICATION_FACTOR,
     apiKeys:

@@ -20,6 +20,8 @@ export interface EmbeddedPostgresOptions {
   /** 0 or absent: a free port. */
   port?: number;
   logger?: Logger;
+  /** Stop the server once no process has used it for this long; absent or 0: never. */
+  idleStopMs?: number;
 }
 
 const DATABASE_NAME = 'defect_rag';
@@ -58,6 +60,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     ports: { port: options.port ?? 0 },
     stopSignal: 'SIGINT', // "fast" shutdown: ends sessions, writes a checkpoint, exits
     logger,
+    idleStopMs: options.idleStopMs,
     prepare: async () => {
       runAs = await serviceUser();
       credentials = await initialiseCluster(dir, pgdata, binaries.initdb, runAs, logger);
