@@ -1,10 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HeaderMap, type ApolloServer } from '@apollo/server';
 import type { ApiContext } from './context';
-import { errorBody } from './errors';
+import { errorBody, HTTP_STATUS, type ApiErrorCode } from './errors';
 
 /** The context of one request's resolvers. */
 export type ContextFor = (req: IncomingMessage) => Promise<ApiContext>;
+
+/** Checks made before Apollo parses anything (keys, document size): the refusal, or undefined to go on. */
+export type Precheck = (req: IncomingMessage, body: unknown) => { code: ApiErrorCode; message: string } | undefined;
 
 /**
  * Runs one GraphQL request through Apollo Server (CSRF prevention, plugins, limits, error
@@ -17,7 +20,15 @@ export async function executeGraphQL(
   res: ServerResponse,
   body: unknown,
   contextFor: ContextFor,
+  precheck: Precheck = () => undefined,
 ): Promise<void> {
+  const refusal = precheck(req, body);
+  if (refusal) {
+    res.statusCode = HTTP_STATUS[refusal.code];
+    res.setHeader('content-type', 'application/json; charset=utf-8');
+    res.end(JSON.stringify(errorBody(refusal.code, refusal.message)));
+    return;
+  }
   const headers = new HeaderMap();
   for (const [key, value] of Object.entries(req.headers)) {
     if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
@@ -65,6 +76,7 @@ export async function serveJsonGraphQL(
   res: ServerResponse,
   contextFor: ContextFor,
   maxBytes: number,
+  precheck?: Precheck,
 ): Promise<void> {
   const text = await readBody(req, maxBytes);
   if (text === undefined) {
@@ -79,7 +91,7 @@ export async function serveJsonGraphQL(
     sendError(res, 400, 'BAD_USER_INPUT', `the request body is not valid JSON: ${(error as Error).message}`);
     return;
   }
-  await executeGraphQL(apollo, req, res, body, contextFor);
+  await executeGraphQL(apollo, req, res, body, contextFor, precheck);
 }
 
 /** The body as UTF-8 text, or undefined once it is known to exceed `maxBytes`. */

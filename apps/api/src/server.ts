@@ -10,12 +10,12 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import express from 'express';
 import { graphqlUploadExpress } from 'graphql-upload-minimal';
 import { RunManager, type Backend } from '@defect-rag/pipeline';
-import { workspaceRoot } from '@defect-rag/runtime';
-import { apiKeyPlugin, hasValidKey, type ApiKeyPolicy } from './auth';
+import { DefectRagError, workspaceRoot } from '@defect-rag/runtime';
+import { apiKeyPlugin, hasValidKey, MISSING_KEY_MESSAGE, type ApiKeyPolicy } from './auth';
 import type { ApiContext } from './context';
 import { errorBody, errorFormatter } from './errors';
-import { executeGraphQL, isJsonGraphQLPost, serveJsonGraphQL, type ContextFor } from './graphql-http';
-import { queryLimitsPlugin } from './limits';
+import { executeGraphQL, isJsonGraphQLPost, serveJsonGraphQL, type ContextFor, type Precheck } from './graphql-http';
+import { MAX_QUERY_TOKENS, documentRefusal, queryLimitsPlugin } from './limits';
 import { cropImageRoute, explorerRoute, healthRoute, jsonErrorHandler, landingPage, sourceImageRoute } from './routes';
 import { buildApiSchema } from './schema';
 
@@ -26,6 +26,8 @@ export interface ApiServerOptions {
   host?: string;
   /** Hide internals from clients (error messages of unexpected failures, stack traces, introspection). Default: NODE_ENV=production. */
   production?: boolean;
+  /** Stack traces in error answers (ignored in production). Default: DEFECT_RAG_STACK_TRACES, false. */
+  stackTraces?: boolean;
   /** The built web explorer served at `/`. Default: apps/explorer/dist of the workspace. */
   explorerDir?: string;
 }
@@ -37,6 +39,12 @@ export interface ApiServer {
   runs: RunManager;
   /** Stops taking requests, lets those in flight finish, cancels its runs and waits for them. Leaves the backend open. */
   close(): Promise<void>;
+}
+
+/** Whether a listen address only takes connections from this machine. */
+export function isLoopback(host: string): boolean {
+  const address = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return address === 'localhost' || address === '::1' || /^(::ffff:)?127(\.\d{1,3}){3}$/.test(address);
 }
 
 /** Largest JSON body (a GraphQL operation and its variables); uploads have their own limit. */
@@ -51,6 +59,12 @@ export async function createApiServer(backend: Backend, options: ApiServerOption
   const { config, logger } = backend;
   const production = options.production ?? process.env.NODE_ENV === 'production';
   const policy: ApiKeyPolicy = { keys: config.apiKeys, readsRequireKey: config.apiReadsRequireKey };
+  const host = options.host ?? config.apiHost;
+  if (!isLoopback(host) && config.apiKeys.length === 0 && !config.apiAllowRemoteWithoutKeys)
+    throw new DefectRagError(
+      'CONFIG_INVALID',
+      `refusing to listen on ${host} without API keys: anyone who can reach it could register and ingest datasets and cancel runs. Set DEFECT_RAG_API_KEYS, listen on 127.0.0.1, or set DEFECT_RAG_API_ALLOW_REMOTE_WITHOUT_KEYS=true when something in front of the API (a firewall, a proxy) restricts who reaches it`,
+    );
   const runs = new RunManager(backend);
 
   const app = express();
@@ -64,6 +78,13 @@ export async function createApiServer(backend: Backend, options: ApiServerOption
     timeoutMs: config.apiTimeoutMs,
     authenticated: hasValidKey(policy, req.headers),
   });
+  // Before Apollo parses: a request without the key it needs, or with an oversized document, costs nothing more.
+  const precheck: Precheck = (req, body) => {
+    if (policy.readsRequireKey && !hasValidKey(policy, req.headers))
+      return { code: 'UNAUTHENTICATED', message: MISSING_KEY_MESSAGE };
+    const refusal = documentRefusal(body);
+    return refusal === undefined ? undefined : { code: 'QUERY_TOO_COMPLEX', message: refusal };
+  };
   const httpServer = createServer(
     { requestTimeout: config.apiTimeoutMs, headersTimeout: Math.min(60_000, config.apiTimeoutMs) },
     (req, res) => {
@@ -71,7 +92,7 @@ export async function createApiServer(backend: Backend, options: ApiServerOption
         app(req, res);
         return;
       }
-      serveJsonGraphQL(apollo, req, res, contextFor, MAX_JSON_BODY_BYTES).catch((error: unknown) => {
+      serveJsonGraphQL(apollo, req, res, contextFor, MAX_JSON_BODY_BYTES, precheck).catch((error: unknown) => {
         logger.error({ err: error }, 'GraphQL request failed');
         if (res.headersSent) res.destroy();
         else
@@ -86,9 +107,12 @@ export async function createApiServer(backend: Backend, options: ApiServerOption
     schema: await buildApiSchema(),
     logger,
     introspection: !production,
-    includeStacktraceInErrorResponses: !production,
+    // Stack traces show absolute paths and internals: only when asked for, and never in production.
+    includeStacktraceInErrorResponses: !production && (options.stackTraces ?? config.stackTraces),
     hideSchemaDetailsFromClientErrors: production,
     formatError: errorFormatter(logger, production),
+    // Parsing stops early on oversized documents (see documentRefusal for the rest of the bounds).
+    parseOptions: { maxTokens: MAX_QUERY_TOKENS },
     // The process's owner decides how it stops (main.ts on signals, tests with close()).
     stopOnTerminationSignals: false,
     plugins: [
@@ -107,13 +131,12 @@ export async function createApiServer(backend: Backend, options: ApiServerOption
   app.get('/crops/:id/source', sourceImageRoute(backend, policy));
   // JSON POSTs never get here (see isJsonGraphQLPost): this is uploads, GET and the odd content type.
   app.use('/graphql', graphqlUploadExpress({ maxFileSize: config.maxUploadBytes, maxFiles: 1 }), (req, res, next) => {
-    executeGraphQL(apollo, req, res, (req.body as unknown) ?? {}, contextFor).catch(next);
+    executeGraphQL(apollo, req, res, (req.body as unknown) ?? {}, contextFor, precheck).catch(next);
   });
   app.use(explorerRoute(options.explorerDir ?? path.join(workspaceRoot, 'apps', 'explorer', 'dist')));
   app.get('/', landingPage);
   app.use(jsonErrorHandler(backend));
 
-  const host = options.host ?? config.apiHost;
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
     httpServer.listen(options.port ?? config.apiPort, host, () => {

@@ -534,6 +534,7 @@ describe.skipIf(!sample)('the GraphQL API over HTTP, on the shared sample ingest
       keyed = await open({
         DEFECT_RAG_DATA_DIR: dataDir,
         DEFECT_RAG_API_KEYS: 'key-one,key-two',
+        DEFECT_RAG_DATASET_ROOTS: path.dirname(sample!),
         DEFECT_RAG_API_PUBLIC_URL: 'https://defects.example.com/',
       });
       readsNeedKey = await open({

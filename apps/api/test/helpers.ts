@@ -2,9 +2,10 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { chmod } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { openBackend, type Backend } from '@defect-rag/pipeline';
+import { ingestDataset, openBackend, type Backend } from '@defect-rag/pipeline';
 import { createLogger, loadConfig, workspaceRoot } from '@defect-rag/runtime';
-import { copySampleSubset } from '@defect-rag/testing';
+import { copySampleSubset, startTestServers, type TestServers } from '@defect-rag/testing';
+import { createApiServer, type ApiServer } from '../src';
 
 export const tinyModelDir = path.join(workspaceRoot, 'models', 'tiny-clip');
 
@@ -27,6 +28,31 @@ export async function testBackend(
     { cwd: workspaceRoot, dotenv: false },
   );
   return openBackend(config, createLogger('silent'));
+}
+
+export interface SmallApi {
+  servers: TestServers;
+  backend: Backend;
+  api: ApiServer;
+  stop(): Promise<void>;
+}
+
+/** Fresh servers, the first 3 images of the sample ingested as `name`, and the API on them (development mode). */
+export async function startSmallApi(sampleDir: string, name: string): Promise<SmallApi> {
+  const servers = await startTestServers();
+  const backend = await testBackend(servers);
+  await ingestDataset(backend, { datasetDir: copyFirstSampleImages(sampleDir, 3), name });
+  const api = await createApiServer(backend, { port: 0, host: '127.0.0.1', production: false });
+  return {
+    servers,
+    backend,
+    api,
+    stop: async () => {
+      await api.close();
+      await backend.close();
+      await servers.stop();
+    },
+  };
 }
 
 export interface GraphQLResponse<T = Record<string, unknown>> {

@@ -1,3 +1,5 @@
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Backend } from '@defect-rag/pipeline';
@@ -82,7 +84,8 @@ describe.skipIf(!sample)('datasets and runs through the API', () => {
 
   beforeAll(async () => {
     servers = await startTestServers();
-    backend = await testBackend(servers);
+    // The copies of the sample are made in the temporary folder.
+    backend = await testBackend(servers, { DEFECT_RAG_DATASET_ROOTS: [tmpdir(), sample!].join(':') });
     api = await createApiServer(backend, { port: 0, host: '127.0.0.1' });
   }, 120_000);
 
@@ -96,12 +99,13 @@ describe.skipIf(!sample)('datasets and runs through the API', () => {
     const missing = await graphql(
       api.url,
       `
-        mutation {
-          registerDataset(path: "/no/such/folder", name: "x") {
+        mutation ($path: String!) {
+          registerDataset(path: $path, name: "x") {
             id
           }
         }
       `,
+      { path: path.join(tmpdir(), 'no-such-folder') },
     );
     expect(missing.errors![0]!.extensions).toMatchObject({ code: 'NOT_FOUND', reason: 'DATASET_NOT_FOUND' });
     const unnamed = await graphql(

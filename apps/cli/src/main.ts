@@ -18,5 +18,5 @@ try {
   await program.parseAsync(process.argv);
 } catch (error) {
   if (error instanceof CommanderError) process.exit(error.exitCode);
-  process.exit(reportError(error));
+  process.exit(reportError(error, { json: process.argv.includes('--json') }));
 }

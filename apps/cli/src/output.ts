@@ -1,4 +1,4 @@
-import { toDefectRagError, type ErrorCode, type Problem } from '@defect-rag/runtime';
+import { loadConfig, toDefectRagError, type ErrorCode, type Problem } from '@defect-rag/runtime';
 
 /**
  * Exit codes by error code, in one place. 2: the input or configuration is wrong; 3: a server or
@@ -17,6 +17,8 @@ const EXIT_CODES: Record<ErrorCode, number> = {
   COLLECTION_NOT_FOUND: 2,
   DATASET_NOT_FOUND: 2,
   DATASET_INVALID: 2,
+  DATASET_FORBIDDEN: 2,
+  DATASET_CONFLICT: 2,
   ANNOTATION_INVALID: 2,
   POLYGONS_INVALID: 2,
   IMAGE_NOT_FOUND: 2,
@@ -45,14 +47,31 @@ const EXIT_CODES: Record<ErrorCode, number> = {
   INTERNAL: 1,
 };
 
-/** Prints an error as `error [CODE]: message` on stderr and returns the exit code for it. */
-export function reportError(error: unknown): number {
+/**
+ * Prints an error as `error [CODE]: message` on stderr (and, for `--json`, as
+ * `{"error": {code, message, details}}` on stdout, where the command's JSON would have been) and
+ * returns the exit code for it.
+ */
+export function reportError(error: unknown, { json = false } = {}): number {
   const failure = toDefectRagError(error);
   process.stderr.write(`error [${failure.code}]: ${failure.message}\n`);
-  if (failure.code === 'INTERNAL' && failure.cause instanceof Error && failure.cause.stack) {
+  if (json) {
+    const body = { error: { code: failure.code, message: failure.message, details: failure.details } };
+    process.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
+  }
+  if (failure.code === 'INTERNAL' && failure.cause instanceof Error && failure.cause.stack && stackTraces()) {
     process.stderr.write(`${failure.cause.stack}\n`);
   }
   return EXIT_CODES[failure.code];
+}
+
+/** DEFECT_RAG_STACK_TRACES; false when the configuration itself is what failed. */
+function stackTraces(): boolean {
+  try {
+    return loadConfig().stackTraces;
+  } catch {
+    return false;
+  }
 }
 
 /** The problems block of a command's summary: one line per problem, grouped by code. */

@@ -56,6 +56,25 @@ describe('defect-rag', () => {
     expect(result.stderr).toContain('DEFECT_RAG_API_PORT="eighty"');
   });
 
+  it('exits 3 when PostgreSQL cannot be reached, and prints the error object under --json', () => {
+    const result = spawnSync(process.execPath, [bin, 'ingest', '/no/such/dataset', '--json'], {
+      encoding: 'utf8',
+      cwd: mkdtempSync(path.join(tmpdir(), 'defect-rag-cli-')),
+      env: {
+        ...process.env,
+        LOG_LEVEL: 'silent',
+        DATABASE_URL: 'postgresql://nobody@127.0.0.1:1/none',
+        QDRANT_URL: 'http://127.0.0.1:1',
+      },
+    });
+    expect(result.status).toBe(3);
+    expect(result.stderr).toContain('error [DATABASE_UNAVAILABLE]');
+    expect(result.stderr).not.toMatch(/^\s+at /m);
+    expect(JSON.parse(result.stdout)).toEqual({
+      error: { code: 'DATABASE_UNAVAILABLE', message: expect.stringContaining('PostgreSQL'), details: {} },
+    });
+  });
+
   it('refuses an unknown command with usage help', () => {
     const result = cli('frobnicate');
     expect(result.code).not.toBe(0);

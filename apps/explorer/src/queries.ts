@@ -4,7 +4,7 @@
  */
 
 export type SearchMode = 'FUSED' | 'IMAGE' | 'TEXT';
-export type RunStatus = 'QUEUED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
+export type RunStatus = 'QUEUED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED' | 'INTERRUPTED';
 
 export interface Box {
   x: number;

@@ -44,12 +44,18 @@ export interface PolygonsEntry {
   parts: Array<{ label: string; points: Point[] }>;
 }
 
+/** What `poligonos.json` holds: its usable entries, and why each unusable one is not (by key). */
+export interface PolygonsFile {
+  entries: Map<string, PolygonsEntry>;
+  invalid: Map<string, string>;
+}
+
 /**
- * Reads `poligonos.json`. Unlike per-image files, a file that does not have one of the two known
- * shapes stops the read: every clean image depends on it, so the error names the file and the
- * first key that fits neither.
+ * Reads `poligonos.json`. POLYGONS_INVALID when the file is not JSON or not an object keyed by
+ * image; an entry of neither known shape is listed in `invalid` with the reason, naming the key, so
+ * the caller can go on without it.
  */
-export async function readPolygonsFile(file: string, relative: string): Promise<Map<string, PolygonsEntry>> {
+export async function readPolygonsFile(file: string, relative: string): Promise<PolygonsFile> {
   let json: unknown;
   try {
     json = JSON.parse(await readFile(file, 'utf8'));
@@ -60,6 +66,7 @@ export async function readPolygonsFile(file: string, relative: string): Promise<
     throw new DefectRagError('POLYGONS_INVALID', `${relative}: expected an object keyed by image file name`, { file });
   }
   const entries = new Map<string, PolygonsEntry>();
+  const invalid = new Map<string, string>();
   for (const [key, value] of Object.entries(json)) {
     const reference = referenceEntrySchema.safeParse(value);
     if (reference.success) {
@@ -72,13 +79,12 @@ export async function readPolygonsFile(file: string, relative: string): Promise<
       entries.set(key, fromLabelMe(key, labelMe.data));
       continue;
     }
-    throw new DefectRagError(
-      'POLYGONS_INVALID',
+    invalid.set(
+      key,
       `${relative}: entry "${key}" is neither {width, height, vehicle, parts} nor a LabelMe shape list: ${z.prettifyError(reference.error)}`,
-      { file, key },
     );
   }
-  return entries;
+  return { entries, invalid };
 }
 
 function fromLabelMe(key: string, entry: z.infer<typeof labelMeEntrySchema>): PolygonsEntry {

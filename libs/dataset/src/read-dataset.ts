@@ -3,12 +3,12 @@ import { existsSync } from 'node:fs';
 import { readFile, readdir, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { DefectRagError, noProgress, type Problem, type ProgressListener } from '@defect-rag/runtime';
+import { DefectRagError, isDefectRagError, noProgress, type Problem, type ProgressListener } from '@defect-rag/runtime';
 import { mapConcurrent } from './concurrency';
 import { DEFAULT_MAX_PIXELS, IMAGE_EXTENSIONS, probeImage } from './images';
 import { parseLabelMe } from './labelme';
 import type { Dataset, DatasetImage } from './model';
-import { imagePolygons, POLYGONS_FILE, readPolygonsFile, type PolygonsEntry } from './polygons-file';
+import { imagePolygons, POLYGONS_FILE, readPolygonsFile, type PolygonsEntry, type PolygonsFile } from './polygons-file';
 
 export const DEFAULT_ANNOTATION_PATTERN = '{stem}_labelDANO_modificado.json';
 
@@ -133,7 +133,19 @@ export async function readDataset(root: string, options: ReadDatasetOptions = {}
     let vehicle: DatasetImage['vehicle'] = [];
     let parts: DatasetImage['parts'] = [];
     const entry = polygons.entryFor(file);
-    if (entry) {
+    if (entry === UNUSABLE) {
+      // A damaged photo is still worth its defect crops, with zone unknown; a clean one is nothing
+      // without its vehicle mask (its grid crops would be cut over the background).
+      if (!annotation) {
+        imageProblems.push({
+          item: file,
+          stage: 'dataset',
+          code: 'POLYGONS_INVALID',
+          message: `skipped: ${polygons.relative} gives this clean image no usable vehicle mask`,
+        });
+        return { image: null, problems: imageProblems };
+      }
+    } else if (entry) {
       const read = imagePolygons(entry, frame, polygons.relative);
       imageProblems.push(...read.problems);
       vehicle = read.vehicle;
@@ -211,6 +223,9 @@ async function isDirectory(dir: string): Promise<boolean> {
   );
 }
 
+/** The polygons of an image whose `poligonos.json` entry, or the whole file, cannot be read. */
+const UNUSABLE = Symbol('unusable polygons');
+
 /**
  * Finds `poligonos.json` (root, then `annotations/`) and matches its keys to images: by
  * root-relative path first, then by file name.
@@ -219,7 +234,7 @@ async function findPolygons(
   root: string,
   imageFiles: readonly string[],
   problem: (item: string, code: Problem['code'], message: string) => void,
-): Promise<{ found: boolean; relative: string; entryFor(file: string): PolygonsEntry | undefined }> {
+): Promise<{ found: boolean; relative: string; entryFor(file: string): PolygonsEntry | typeof UNUSABLE | undefined }> {
   const relative = [POLYGONS_FILE, `annotations/${POLYGONS_FILE}`].find((candidate) =>
     existsSync(path.join(root, candidate)),
   );
@@ -231,7 +246,18 @@ async function findPolygons(
     );
     return { found: false, relative: POLYGONS_FILE, entryFor: () => undefined };
   }
-  const entries = await readPolygonsFile(path.join(root, relative), relative);
+  let file: PolygonsFile;
+  try {
+    file = await readPolygonsFile(path.join(root, relative), relative);
+  } catch (error) {
+    // Not JSON, or not an object: a problem of the run, not the end of it. Every image is unusable.
+    if (!isDefectRagError(error, 'POLYGONS_INVALID')) throw error;
+    problem(relative, 'POLYGONS_INVALID', `${error.message}; damaged images get no zone, clean images are skipped`);
+    return { found: true, relative, entryFor: () => UNUSABLE };
+  }
+  const { entries, invalid } = file;
+  for (const message of invalid.values()) problem(relative, 'POLYGONS_INVALID', message);
+  const invalidNames = new Set([...invalid.keys()].flatMap((key) => [key, path.posix.basename(key)]));
   const byName = new Map<string, PolygonsEntry>();
   for (const entry of entries.values()) byName.set(path.posix.basename(entry.key), entry);
   const known = new Set(imageFiles.flatMap((file) => [file, path.posix.basename(file)]));
@@ -243,6 +269,9 @@ async function findPolygons(
   return {
     found: true,
     relative,
-    entryFor: (file) => entries.get(file) ?? byName.get(path.posix.basename(file)),
+    entryFor: (file) =>
+      entries.get(file) ??
+      byName.get(path.posix.basename(file)) ??
+      (invalidNames.has(file) || invalidNames.has(path.posix.basename(file)) ? UNUSABLE : undefined),
   };
 }

@@ -335,19 +335,47 @@ describe('readDataset on broken datasets', () => {
     );
   });
 
-  it('fails on a poligonos.json entry of neither known shape, naming the file and key', async () => {
+  it('reports a poligonos.json entry of neither known shape, naming the file and key, and skips that clean image', async () => {
     const dir = await datasetWith({
       'a.jpg': await solid(20, 20),
-      'poligonos.json': JSON.stringify({ 'a.jpg': { outline: 'nope' } }),
+      'b.jpg': await solid(20, 20),
+      'poligonos.json': JSON.stringify({
+        'a.jpg': { outline: 'nope' },
+        'b.jpg': { width: 20, height: 20, vehicle: [square(0, 0, 10)], parts: [] },
+      }),
     });
-    const failure = await readDataset(dir).catch((error: unknown) => error);
-    expect(isDefectRagError(failure, 'POLYGONS_INVALID')).toBe(true);
-    expect((failure as Error).message).toContain('poligonos.json: entry "a.jpg"');
+    const dataset = await readDataset(dir);
+    expect(dataset.images.map((image) => image.path)).toEqual(['b.jpg']);
+    expect(problemsFor(dataset, 'poligonos.json')).toEqual([
+      expect.objectContaining({
+        code: 'POLYGONS_INVALID',
+        message: expect.stringContaining('poligonos.json: entry "a.jpg"'),
+      }),
+    ]);
+    expect(problemsFor(dataset, 'a.jpg')).toEqual([
+      expect.objectContaining({ code: 'POLYGONS_INVALID', message: expect.stringContaining('skipped') }),
+    ]);
   });
 
-  it('fails on malformed poligonos.json', async () => {
-    const dir = await datasetWith({ 'a.jpg': await solid(20, 20), 'poligonos.json': '{"a.jpg": ' });
-    await expect(readDataset(dir)).rejects.toSatisfy((error) => isDefectRagError(error, 'POLYGONS_INVALID'));
+  it('goes on past a malformed poligonos.json: one problem for the file, damaged images kept with no parts, each clean one skipped', async () => {
+    const dir = await datasetWith({
+      'images/clean1.jpg': await solid(100, 100),
+      'images/clean2.jpg': await solid(100, 100),
+      'images/hit.jpg': await solid(100, 100),
+      'annotations/hit_labelDANO_modificado.json': labelMe([{ label: 'dent', points: square(10, 10, 30) }], 100, 100),
+      'poligonos.json': '{"clean1.jpg": ',
+    });
+    const dataset = await readDataset(dir);
+    expect(dataset.images.map((image) => [image.path, image.damaged, image.parts.length])).toEqual([
+      ['images/hit.jpg', true, 0],
+    ]);
+    expect(problemsFor(dataset, 'poligonos.json')).toEqual([
+      expect.objectContaining({ code: 'POLYGONS_INVALID', message: expect.stringContaining('malformed JSON') }),
+    ]);
+    for (const clean of ['images/clean1.jpg', 'images/clean2.jpg'])
+      expect(problemsFor(dataset, clean)).toEqual([
+        expect.objectContaining({ code: 'POLYGONS_INVALID', message: expect.stringContaining('skipped') }),
+      ]);
   });
 
   it('accepts LabelMe-style shape lists in poligonos.json and images in the root', async () => {

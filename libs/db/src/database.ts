@@ -2,6 +2,7 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import { DefectRagError } from '@defect-rag/runtime';
 import { PrismaClient } from './generated/prisma/client';
 import { applyMigrations, type MigrationResult } from './migrate';
+import { asDatabaseUnavailable } from './unavailable';
 import { DatasetRepository } from './dataset-repository';
 import { RunRepository } from './run-repository';
 import { tryLockDataset, type DatasetLock } from './dataset-lock';
@@ -20,7 +21,18 @@ export interface Database {
 /** Connects to PostgreSQL, applies pending migrations and returns the repositories. */
 export async function openDatabase(databaseUrl: string): Promise<Database> {
   const migrations = await applyMigrations(databaseUrl);
-  const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: databaseUrl, max: 5 }) });
+  // Every query, raw ones included, reports a lost server as DATABASE_UNAVAILABLE.
+  const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: databaseUrl, max: 5 }) }).$extends({
+    query: {
+      async $allOperations({ args, query }) {
+        try {
+          return await query(args);
+        } catch (error) {
+          throw asDatabaseUnavailable(error);
+        }
+      },
+    },
+  }) as unknown as PrismaClient;
   return {
     datasets: new DatasetRepository(prisma),
     runs: new RunRepository(prisma),

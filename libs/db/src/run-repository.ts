@@ -4,7 +4,7 @@ import type { PrismaClient, Prisma } from './generated/prisma/client';
 import { toPage, type Page, type PageRequest } from './page';
 
 export type RunKind = 'INGEST' | 'EVALUATE';
-export type RunStatus = 'QUEUED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
+export type RunStatus = 'QUEUED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED' | 'INTERRUPTED';
 
 export interface StageProgress {
   done: number;
@@ -26,6 +26,9 @@ export interface RunRecord {
   timings: Record<string, number>;
   errorCode: string | null;
   error: string | null;
+  /** The process running it, `<host>:<pid>`; null before it starts. */
+  owner: string | null;
+  heartbeatAt: Date | null;
   createdAt: Date;
   startedAt: Date | null;
   finishedAt: Date | null;
@@ -100,13 +103,49 @@ export class RunRepository {
     return row && toRecord(row);
   }
 
-  async markRunning(id: string): Promise<RunRecord> {
+  async markRunning(id: string, owner: string | null = null): Promise<RunRecord> {
     return toRecord(
       await this.prisma.run.update({
         where: { id },
-        data: { status: 'RUNNING', startedAt: new Date(), errorCode: null, error: null },
+        data: {
+          status: 'RUNNING',
+          startedAt: new Date(),
+          errorCode: null,
+          error: null,
+          owner,
+          heartbeatAt: new Date(),
+        },
       }),
     );
+  }
+
+  /** Says the run's process is still there; a cancelled or finished run is left as it is. */
+  async heartbeat(id: string): Promise<void> {
+    await this.prisma.run.updateMany({ where: { id, status: 'RUNNING' }, data: { heartbeatAt: new Date() } });
+  }
+
+  /**
+   * Marks INTERRUPTED every queued or running run whose process `isGone` says is gone (given its
+   * owner and its last sign of life), so none stays RUNNING for ever; the next run with the same
+   * options resumes it. Returns the runs marked.
+   */
+  async interruptOrphans(isGone: (owner: string | null, lastSeen: Date) => boolean): Promise<RunRecord[]> {
+    const candidates = await this.prisma.run.findMany({ where: { status: { in: ['QUEUED', 'RUNNING'] } } });
+    const orphans = candidates.filter((run) => isGone(run.owner, run.heartbeatAt ?? run.updatedAt));
+    const marked: RunRecord[] = [];
+    for (const run of orphans) {
+      // Only if still as seen: its process may have finished it in the meantime.
+      const { count } = await this.prisma.run.updateMany({
+        where: { id: run.id, status: run.status, heartbeatAt: run.heartbeatAt },
+        data: {
+          status: 'INTERRUPTED',
+          errorCode: 'RUN_INTERRUPTED',
+          error: `the process running it${run.owner ? ` (${run.owner})` : ''} stopped before it finished; the next run with the same options resumes it`,
+        },
+      });
+      if (count > 0) marked.push(await this.get(run.id));
+    }
+    return marked;
   }
 
   /** Sets one stage's progress without reading the others, so concurrent stages never overwrite each other. */
@@ -157,7 +196,7 @@ export class RunRepository {
    */
   async abandonOthers(datasetId: string, kind: RunKind, keepRunId: string): Promise<number> {
     const { count } = await this.prisma.run.updateMany({
-      where: { datasetId, kind, id: { not: keepRunId }, status: { in: ['QUEUED', 'RUNNING'] } },
+      where: { datasetId, kind, id: { not: keepRunId }, status: { in: ['QUEUED', 'RUNNING', 'INTERRUPTED'] } },
       data: {
         status: 'FAILED',
         finishedAt: new Date(),

@@ -4,6 +4,7 @@ import { loadModel, type Embedder } from '@defect-rag/embedding';
 import { DefectRagError, type Config, type Logger } from '@defect-rag/runtime';
 import { startServices, type Services } from '@defect-rag/servers';
 import { VectorStore, vectorNamesFor } from '@defect-rag/vector-store';
+import { isOwnerGone } from './run-owner';
 
 /**
  * What the CLI commands and the API work against: the two servers (embedded or configured), the
@@ -33,6 +34,11 @@ export async function openBackend(config: Config, logger: Logger): Promise<Backe
   const services = await startServices(config, logger);
   try {
     const db = await openDatabase(services.databaseUrl);
+    // Runs whose process died (SIGKILL, a crash, a lost machine) would otherwise stay RUNNING.
+    for (const run of await db.runs.interruptOrphans((owner, lastSeen) => isOwnerGone(owner, lastSeen)))
+      logger.warn(
+        `run ${run.id} was interrupted (${run.owner ?? 'no owner'}); the next run with its options resumes it`,
+      );
     const vectorStore = new VectorStore({ url: services.qdrantUrl, apiKey: services.qdrantApiKey });
     const embedders = new Map<string, Promise<Embedder>>();
     const collections = new Map<string, Promise<string>>();

@@ -1,5 +1,6 @@
 export { openBackend, type Backend } from './backend';
 export { runDoctor, type DoctorCheck, type DoctorReport } from './doctor';
+export { findStrayServers, stopStrayServer, type StrayServer } from '@defect-rag/servers';
 export {
   analyzeStage,
   splitStage,
@@ -53,6 +54,7 @@ export type {
 } from '@defect-rag/db';
 export { demoDatasetStage, type DemoDatasetStageOptions, type DemoDatasetSummary } from './demo-dataset';
 export { RunManager, registerDataset, type IngestionRunOptions, type EvaluationRunOptions } from './run-manager';
+export { currentOwner, isOwnerGone, HEARTBEAT_STALE_MS } from './run-owner';
 export { activeTaxonomy } from './taxonomy';
 export type { Taxonomy, DamageType, NamedId, PartMapping } from '@defect-rag/taxonomy';
 export { pingQdrant, type QdrantInfo } from '@defect-rag/vector-store';

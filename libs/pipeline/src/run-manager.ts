@@ -3,11 +3,12 @@ import path from 'node:path';
 import type { DatasetRecord, RunKind, RunRecord } from '@defect-rag/db';
 import { DefectRagError, toDefectRagError } from '@defect-rag/runtime';
 import type { Backend } from './backend';
+import { checkDatasetRoot, checkRepoint } from './dataset-roots';
 import { evaluateDataset, type EvaluateOptions } from './evaluate';
 import { ingestDataset, type IngestHooks, type IngestOptions } from './ingest/ingest';
 
 /** What a caller may choose for an ingestion run; the folder and name come from the registered dataset. */
-export type IngestionRunOptions = Omit<IngestOptions, 'datasetDir' | 'name'>;
+export type IngestionRunOptions = Omit<IngestOptions, 'datasetDir' | 'name' | 'repoint'>;
 /** What a caller may choose for an evaluation run; the folder and name come from the registered dataset. */
 export type EvaluationRunOptions = Omit<EvaluateOptions, 'datasetDir' | 'name'>;
 
@@ -147,11 +148,17 @@ export class RunManager {
 }
 
 /**
- * Registers a dataset folder under a name, or points an existing name at this folder (keeping the
- * options its runs recorded). DATASET_NOT_FOUND when the folder does not exist.
+ * Registers a dataset folder under a name, or with `repoint` points an existing name at this
+ * folder (keeping the options its runs recorded). DATASET_FORBIDDEN outside `roots` (default: the
+ * configured DEFECT_RAG_DATASET_ROOTS, unset allows any), DATASET_NOT_FOUND when the folder does not
+ * exist, DATASET_CONFLICT when the name is another folder's and `repoint` is not set.
  */
-export async function registerDataset(backend: Backend, input: { path: string; name: string }): Promise<DatasetRecord> {
+export async function registerDataset(
+  backend: Backend,
+  input: { path: string; name: string; repoint?: boolean; roots?: readonly string[] },
+): Promise<DatasetRecord> {
   const root = path.resolve(input.path);
+  await checkDatasetRoot(root, input.roots ?? backend.config.datasetRoots);
   const isDirectory = await stat(root).then(
     (info) => info.isDirectory(),
     () => false,
@@ -161,5 +168,6 @@ export async function registerDataset(backend: Backend, input: { path: string; n
   const name = input.name.trim();
   if (name === '') throw new DefectRagError('BAD_INPUT', 'the dataset name is empty');
   const existing = await backend.db.datasets.findByName(name);
+  checkRepoint(existing, root, input.repoint);
   return backend.db.datasets.register({ name, root, config: existing?.config });
 }

@@ -99,7 +99,11 @@ describe.skipIf(!sample)('RunManager', () => {
       root: first.root,
       config: { taxonomyFile: null, splitFile: '/some/split.json' },
     });
-    const moved = await registerDataset(backend, { path: sample!, name: ' re-registered ' });
+    const refused = await registerDataset(backend, { path: sample!, name: 're-registered' }).catch(
+      (error: unknown) => error,
+    );
+    expect(isDefectRagError(refused, 'DATASET_CONFLICT')).toBe(true);
+    const moved = await registerDataset(backend, { path: sample!, name: ' re-registered ', repoint: true });
     expect(moved).toMatchObject({
       id: first.id,
       name: 're-registered',

@@ -25,9 +25,12 @@ const configSchema = z.object({
   DEFECT_RAG_API_PORT: port.default(4000),
   DEFECT_RAG_POSTGRES_PORT: port.default(0),
   DEFECT_RAG_QDRANT_PORT: port.default(0),
+  DEFECT_RAG_EMBEDDED_IDLE_STOP_MS: z.coerce.number().int().min(0).default(60_000),
   DEFECT_RAG_QDRANT_SHARDS: z.coerce.number().int().min(1).default(1),
   DEFECT_RAG_QDRANT_REPLICATION_FACTOR: z.coerce.number().int().min(1).default(1),
   DEFECT_RAG_API_KEYS: optionalString,
+  DEFECT_RAG_API_ALLOW_REMOTE_WITHOUT_KEYS: z.stringbool().default(false),
+  DEFECT_RAG_DATASET_ROOTS: optionalString,
   DEFECT_RAG_API_READS_REQUIRE_KEY: z.stringbool().default(false),
   DEFECT_RAG_API_PUBLIC_URL: urlWithScheme(['http', 'https']),
   DEFECT_RAG_API_TIMEOUT_MS: z.coerce.number().int().min(1).default(30_000),
@@ -36,6 +39,7 @@ const configSchema = z.object({
     .int()
     .min(1)
     .default(10 * 1024 * 1024),
+  DEFECT_RAG_STACK_TRACES: z.stringbool().default(false),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOG_FORMAT: z.enum(['pretty', 'json']).default('pretty'),
 });
@@ -60,10 +64,20 @@ export interface Config {
   /** 0 means "pick a free port". */
   postgresPort: number;
   qdrantPort: number;
+  /** Embedded servers stop once no process has used them this long (0: never), e.g. after their users were killed. */
+  embeddedIdleStopMs: number;
   /** How a new collection is spread over a Qdrant cluster; 1 and 1 on a single server. */
   qdrantShards: number;
   qdrantReplicationFactor: number;
   apiKeys: string[];
+  /** Listen beyond loopback without API keys: refused unless this is set. */
+  apiAllowRemoteWithoutKeys: boolean;
+  /**
+   * Absolute folders datasets must lie in (DEFECT_RAG_DATASET_ROOTS, separated by `:`). Unset: the
+   * CLI may register any folder its user can read; the API only `<dataDir>/datasets`
+   * (see apiDatasetRoots).
+   */
+  datasetRoots: string[] | undefined;
   /** With API keys set, queries need one too (mutations always do). */
   apiReadsRequireKey: boolean;
   /** Base of absolute crop image URLs; when absent `imageUrl` is relative (`/crops/<id>`). */
@@ -72,6 +86,11 @@ export interface Config {
   apiTimeoutMs: number;
   /** Largest accepted query image upload. */
   maxUploadBytes: number;
+  /**
+   * Stack traces in API error answers (never in production) and in the CLI's error output: a
+   * development aid, off unless asked for, since they show absolute paths and internals.
+   */
+  stackTraces: boolean;
   logLevel: z.infer<typeof configSchema>['LOG_LEVEL'];
   logFormat: z.infer<typeof configSchema>['LOG_FORMAT'];
 }
@@ -115,19 +134,35 @@ export function loadConfig(
     apiPort: c.DEFECT_RAG_API_PORT,
     postgresPort: c.DEFECT_RAG_POSTGRES_PORT,
     qdrantPort: c.DEFECT_RAG_QDRANT_PORT,
+    embeddedIdleStopMs: c.DEFECT_RAG_EMBEDDED_IDLE_STOP_MS,
     qdrantShards: c.DEFECT_RAG_QDRANT_SHARDS,
     qdrantReplicationFactor: c.DEFECT_RAG_QDRANT_REPLICATION_FACTOR,
     apiKeys:
       c.DEFECT_RAG_API_KEYS?.split(',')
         .map((key) => key.trim())
         .filter(Boolean) ?? [],
+    apiAllowRemoteWithoutKeys: c.DEFECT_RAG_API_ALLOW_REMOTE_WITHOUT_KEYS,
+    datasetRoots: c.DEFECT_RAG_DATASET_ROOTS?.split(path.delimiter)
+      .map((root) => root.trim())
+      .filter(Boolean)
+      .map((root) => path.resolve(cwd, root)),
     apiReadsRequireKey: c.DEFECT_RAG_API_READS_REQUIRE_KEY,
     apiPublicUrl: c.DEFECT_RAG_API_PUBLIC_URL?.replace(/\/+$/, ''),
     apiTimeoutMs: c.DEFECT_RAG_API_TIMEOUT_MS,
     maxUploadBytes: c.DEFECT_RAG_MAX_UPLOAD_BYTES,
+    stackTraces: c.DEFECT_RAG_STACK_TRACES,
     logLevel: c.LOG_LEVEL,
     logFormat: c.LOG_FORMAT,
   };
+}
+
+/**
+ * The folders API clients may register datasets in: DEFECT_RAG_DATASET_ROOTS, else only
+ * `<dataDir>/datasets`, since a client of the API is not the server's user and must not make it
+ * read (and serve, through `/crops/<id>/source`) whatever the server can read.
+ */
+export function apiDatasetRoots(config: Config): string[] {
+  return config.datasetRoots ?? [path.join(config.dataDir, 'datasets')];
 }
 
 function readDotenv(cwd: string): Record<string, string> {

@@ -3,5 +3,5 @@ export type { Problem, Stage } from './problem';
 export { noProgress, type ProgressEvent, type ProgressListener } from './progress';
 export { workspaceRoot, sharedDir, sampleDatasetDir } from './paths';
 export { createLogger, type Logger, type LogFormat } from './logger';
-export { loadConfig, type Config } from './config';
+export { apiDatasetRoots, loadConfig, type Config } from './config';
 export { mulberry32 } from './random';

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DefectRagError, loadConfig } from '../src';
+import { apiDatasetRoots, DefectRagError, loadConfig } from '../src';
 
 describe('loadConfig', () => {
   it('has defaults that start everything embedded under .data/', () => {
@@ -38,6 +38,15 @@ describe('loadConfig', () => {
     expect(config.apiPort).toBe(8080);
     expect(config.apiKeys).toEqual(['a', 'b', 'c']);
     expect(config.dataDir).toBe('/var/lib/defect-rag');
+  });
+
+  it('keeps the hardening switches closed by default, and resolves dataset roots against cwd', () => {
+    const defaults = loadConfig({}, { cwd: '/srv/app', dotenv: false });
+    expect(defaults).toMatchObject({ stackTraces: false, apiAllowRemoteWithoutKeys: false, datasetRoots: undefined });
+    expect(apiDatasetRoots(defaults)).toEqual(['/srv/app/.data/datasets']);
+    const rooted = loadConfig({ DEFECT_RAG_DATASET_ROOTS: '/data/a:relative/b:' }, { cwd: '/srv/app', dotenv: false });
+    expect(rooted.datasetRoots).toEqual(['/data/a', '/srv/app/relative/b']);
+    expect(apiDatasetRoots(rooted)).toEqual(rooted.datasetRoots);
   });
 
   it('names every bad variable and its value in one CONFIG_INVALID error', () => {

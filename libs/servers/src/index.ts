@@ -10,3 +10,4 @@ export {
 } from './qdrant';
 export { startQdrantCluster, type QdrantCluster, type QdrantClusterOptions } from './qdrant-cluster';
 export { startServices, type Services } from './services';
+export { findStrayServers, stopStrayServer, type StrayServer } from './server-users';

@@ -13,6 +13,7 @@ import {
   writeServerState,
   type ServerState,
 } from './server-state';
+import { registerUser, startIdleWatchdog } from './server-users';
 
 /** Named ports of one server, e.g. `{ port }` or `{ http, grpc }`; 0 asks for a free one. */
 export type Ports = Record<string, number>;
@@ -42,6 +43,8 @@ export interface ServerSpec<P extends Ports> {
   /** False while the server is not answering yet; throws when it answers but is unusable. */
   isReady(ports: P): Promise<boolean>;
   logger: Logger;
+  /** Stop the server once it has had no live user this long (see startIdleWatchdog); absent or 0: never. */
+  idleStopMs?: number;
 }
 
 export interface ManagedServer<P extends Ports> {
@@ -113,7 +116,8 @@ async function reuseRunning<P extends Ports>(
     await sleep(200);
   }
   spec.logger.info({ pid: state.pid, ports }, `${spec.name}: reusing the running server`);
-  return { ports, pid: state.pid, reused: true, stop: async () => {} };
+  const unregister = registerUser(spec.dir);
+  return { ports, pid: state.pid, reused: true, stop: async () => unregister() };
 }
 
 async function startFresh<P extends Ports>(spec: ServerSpec<P>): Promise<ManagedServer<P>> {
@@ -172,11 +176,14 @@ async function launchOnce<P extends Ports>(spec: ServerSpec<P>, ports: P): Promi
   await writeServerState(spec.dir, { pid, ownerPid: process.pid, ports, startedAt: new Date().toISOString() });
   const owned: OwnedServer = { child, stopSignal: spec.stopSignal };
   ownServer(owned);
+  const unregister = registerUser(spec.dir);
+  if (spec.idleStopMs) startIdleWatchdog(spec.dir, pid, spec.stopSignal, spec.idleStopMs);
   spec.logger.info({ pid, ports }, `${spec.name}: ready`);
 
   let stopping: Promise<void> | undefined;
   const stop = async () => {
     disownServer(owned);
+    unregister();
     if (isRunning(child)) {
       child.kill(spec.stopSignal);
       if (!(await waitForExit(child, STOP_TIMEOUT_MS))) {

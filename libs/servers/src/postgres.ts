@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
-import { chmod, chown, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -20,6 +20,8 @@ export interface EmbeddedPostgresOptions {
   /** 0 or absent: a free port. */
   port?: number;
   logger?: Logger;
+  /** Stop the server once no process has used it for this long; absent or 0: never. */
+  idleStopMs?: number;
 }
 
 const DATABASE_NAME = 'defect_rag';
@@ -58,6 +60,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     ports: { port: options.port ?? 0 },
     stopSignal: 'SIGINT', // "fast" shutdown: ends sessions, writes a checkpoint, exits
     logger,
+    idleStopMs: options.idleStopMs,
     prepare: async () => {
       runAs = await serviceUser();
       credentials = await initialiseCluster(dir, pgdata, binaries.initdb, runAs, logger);
@@ -129,8 +132,15 @@ async function serviceUser(): Promise<ServiceUser | undefined> {
 
 /**
  * Creates the cluster on first use (with a random password kept in `credentials.json`, readable
- * only by its owner) and returns the credentials. A `pgdata/` without PG_VERSION is a cluster
- * whose initdb was interrupted; it holds nothing and is created again.
+ * only by its owner) and returns the credentials.
+ *
+ * initdb writes PG_VERSION early, so a cluster whose initdb was killed looked complete and bricked
+ * the folder. It now runs in `pgdata.init/`, which becomes `pgdata/` by a rename only once initdb
+ * has finished and `credentials.json` is written: a `pgdata.init/` at the next start is an
+ * interrupted initdb, and is removed and done again. So is a `pgdata/` left beside an
+ * `initdb-password` by an initdb of the earlier layout (killed before it could delete the file).
+ * The password file initdb reads lives only while it runs; one a killed initdb left behind is
+ * deleted at the next start.
  */
 async function initialiseCluster(
   dir: string,
@@ -139,23 +149,27 @@ async function initialiseCluster(
   user: ServiceUser | undefined,
   logger: Logger,
 ): Promise<Credentials> {
-  if (existsSync(path.join(pgdata, 'PG_VERSION'))) return readCredentials(dir);
-  if (user) assertReachable(dir, user);
-  await rm(pgdata, { recursive: true, force: true });
-  await mkdir(pgdata, { mode: 0o700 });
-  const credentials: Credentials = { user: USER, password: randomBytes(18).toString('hex') };
   const passwordFile = path.join(dir, 'initdb-password');
+  const staging = `${pgdata}.init`;
+  const interrupted = existsSync(passwordFile) || existsSync(staging);
+  if (interrupted)
+    logger.warn({ pgdata }, 'PostgreSQL: the creation of the cluster was interrupted; creating it again');
+  if (!interrupted && existsSync(path.join(pgdata, 'PG_VERSION'))) return readCredentials(dir);
+  if (user) assertReachable(dir, user);
+  await Promise.all([staging, pgdata].map((folder) => rm(folder, { recursive: true, force: true })));
+  await mkdir(staging, { mode: 0o700 });
+  const credentials: Credentials = { user: USER, password: randomBytes(18).toString('hex') };
   await writeFile(passwordFile, `${credentials.password}\n`, { mode: 0o600 });
   try {
     if (user) {
-      await chown(pgdata, user.uid, user.gid);
+      await chown(staging, user.uid, user.gid);
       await chown(passwordFile, user.uid, user.gid);
     }
     logger.info({ pgdata }, 'PostgreSQL: creating the database cluster');
     await execFileAsync(
       initdb,
       [
-        `--pgdata=${pgdata}`,
+        `--pgdata=${staging}`,
         `--username=${credentials.user}`,
         `--pwfile=${passwordFile}`,
         '--auth=scram-sha-256',
@@ -169,6 +183,7 @@ async function initialiseCluster(
       { env: { ...process.env, LC_ALL: 'C' }, ...(user ?? {}) },
     );
   } catch (error) {
+    await rm(passwordFile, { force: true });
     const output = (error as { stderr?: string }).stderr?.trim();
     throw new DefectRagError(
       'SERVER_START_FAILED',
@@ -176,12 +191,14 @@ async function initialiseCluster(
       { dir },
       { cause: error },
     );
-  } finally {
-    await rm(passwordFile, { force: true });
   }
   const credentialsFile = path.join(dir, 'credentials.json');
-  await writeFile(credentialsFile, `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600 });
-  await chmod(credentialsFile, 0o600);
+  await writeFile(`${credentialsFile}.tmp`, `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600 });
+  await chmod(`${credentialsFile}.tmp`, 0o600);
+  await rename(`${credentialsFile}.tmp`, credentialsFile);
+  // The cluster exists from here on; the password file goes last, as the end of the creation.
+  await rename(staging, pgdata);
+  await rm(passwordFile, { force: true });
   return credentials;
 }
 

@@ -67,6 +67,8 @@ export interface EmbeddedQdrantOptions {
   logger?: Logger;
   /** Another executable and its expected sha256 (tests); the pinned one by default. */
   binary?: QdrantBinary;
+  /** Stop the server once no process has used it for this long; absent or 0: never. */
+  idleStopMs?: number;
 }
 
 /**
@@ -80,6 +82,7 @@ export async function startEmbeddedQdrant(options: EmbeddedQdrantOptions): Promi
     ports: { http: options.httpPort ?? 0, grpc: options.grpcPort ?? 0 },
     binary: options.binary,
     logger: options.logger,
+    idleStopMs: options.idleStopMs,
   });
   return { url: `http://${LOOPBACK}:${node.ports.http}`, port: node.ports.http, reused: node.reused, stop: node.stop };
 }
@@ -92,6 +95,7 @@ export interface QdrantNodeOptions<P extends QdrantPorts> {
   ports: P;
   binary: QdrantBinary | undefined;
   logger: Logger | undefined;
+  idleStopMs?: number;
   /** Cluster nodes: this peer's p2p URI, and the URI of the peer to join (all but the first). */
   peer?: { uri: string; bootstrap?: string };
 }
@@ -109,6 +113,7 @@ export async function startQdrantNode<P extends QdrantPorts>(options: QdrantNode
     ports: options.ports,
     stopSignal: 'SIGINT', // actix: SIGINT closes open connections at once, SIGTERM waits for idle keep-alives
     logger: options.logger ?? createLogger('silent'),
+    idleStopMs: options.idleStopMs,
     prepare: () => verifyQdrantBinary(binary),
     launch: async (ports) => {
       // Written before every start: the file is how a user sees what the server runs with.

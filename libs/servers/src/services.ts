@@ -27,10 +27,20 @@ export async function startServices(config: Config, logger: Logger = createLogge
   const [postgres, qdrant] = await Promise.allSettled([
     config.databaseUrl
       ? undefined
-      : startEmbeddedPostgres({ dataDir: path.join(config.dataDir, 'postgres'), port: config.postgresPort, logger }),
+      : startEmbeddedPostgres({
+          dataDir: path.join(config.dataDir, 'postgres'),
+          port: config.postgresPort,
+          logger,
+          idleStopMs: config.embeddedIdleStopMs,
+        }),
     config.qdrantUrl
       ? undefined
-      : startEmbeddedQdrant({ dataDir: path.join(config.dataDir, 'qdrant'), httpPort: config.qdrantPort, logger }),
+      : startEmbeddedQdrant({
+          dataDir: path.join(config.dataDir, 'qdrant'),
+          httpPort: config.qdrantPort,
+          logger,
+          idleStopMs: config.embeddedIdleStopMs,
+        }),
   ]);
   const embedded = [postgres, qdrant].flatMap((result) =>
     result.status === 'fulfilled' && result.value ? [result.value] : [],

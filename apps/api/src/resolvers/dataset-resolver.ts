@@ -1,7 +1,7 @@
 import { Arg, Args, Ctx, ID, Mutation, Query, Resolver, UseMiddleware } from 'type-graphql';
 import { z } from 'zod';
 import { registerDataset } from '@defect-rag/pipeline';
-import { DefectRagError } from '@defect-rag/runtime';
+import { apiDatasetRoots, DefectRagError } from '@defect-rag/runtime';
 import type { ApiContext } from '../context';
 import { WithinDeadline } from '../deadline';
 import { pageComplexity } from '../limits';
@@ -33,13 +33,15 @@ export class DatasetResolver {
 
   @Mutation(() => Dataset, {
     description:
-      'Registers a dataset folder on the server under a name (or points an existing name at it). Ingest it with startIngestion.',
+      "Registers a dataset folder on the server under a name. The folder must lie in DEFECT_RAG_DATASET_ROOTS (default: the data folder's `datasets`; FORBIDDEN otherwise); a name registered with another folder is CONFLICT unless `repoint` is true. Ingest it with startIngestion.",
   })
   async registerDataset(
     @Arg('path', () => String) path: string,
     @Arg('name', () => String) name: string,
+    @Arg('repoint', () => Boolean, { defaultValue: false }) repoint: boolean,
     @Ctx() { backend }: ApiContext,
   ): Promise<Dataset> {
-    return registerDataset(backend, parseInput(registerSchema, { path, name }));
+    const input = parseInput(registerSchema, { path, name });
+    return registerDataset(backend, { ...input, repoint, roots: apiDatasetRoots(backend.config) });
   }
 }

@@ -17,7 +17,9 @@ const similarityQuerySchema = z.object({
   filter: optional(cropFilterSchema),
   // The pipeline checks the range of limit and minScore, and that exactly one of cropId, image, text is given.
   limit: z.int(),
-  minScore: optional(z.number()),
+  // A literal such as 1e309 reaches here as Infinity; zod's own message for it ("expected number,
+  // received number") says nothing.
+  minScore: optional(z.number({ error: 'must be a finite number in [-1, 1]' })),
 });
 
 /** A search costs its fixed part plus its items; a limit out of range is refused by the pipeline with a clearer error. */

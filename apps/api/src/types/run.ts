@@ -16,6 +16,8 @@ export enum RunStatus {
   SUCCEEDED = 'SUCCEEDED',
   FAILED = 'FAILED',
   CANCELLED = 'CANCELLED',
+  /** Its process stopped before it finished; the next run with the same options resumes it. */
+  INTERRUPTED = 'INTERRUPTED',
 }
 registerEnumType(RunStatus, { name: 'RunStatus' });
 

@@ -43,27 +43,30 @@ export const evaluateCommand: CliCommand = {
       .option('--out <dir>', 'folder for the report (default: <data dir>/evaluations/<run id>)')
       .option('--json', 'print the summary as JSON')
       .action(async (datasetDir: string, options: EvaluateCliOptions) => {
-        const summary = await withBackend(async (backend) => {
-          const progress = createProgressDisplay();
-          try {
-            return await evaluateDataset(
-              backend,
-              {
-                datasetDir,
-                name: options.name,
-                modelDir: options.model,
-                splitFile: options.split,
-                k: options.k,
-                alphas: options.alpha,
-                modes: options.modes,
-                outDir: options.out,
-              },
-              { onProgress: progress.listener },
-            );
-          } finally {
-            progress.stop();
-          }
-        });
+        const summary = await withBackend(
+          async (backend, signal) => {
+            const progress = createProgressDisplay();
+            try {
+              return await evaluateDataset(
+                backend,
+                {
+                  datasetDir,
+                  name: options.name,
+                  modelDir: options.model,
+                  splitFile: options.split,
+                  k: options.k,
+                  alphas: options.alpha,
+                  modes: options.modes,
+                  outDir: options.out,
+                },
+                { onProgress: progress.listener, signal },
+              );
+            } finally {
+              progress.stop();
+            }
+          },
+          { cancelOnSignals: true },
+        );
         process.stdout.write(options.json ? `${JSON.stringify(summary, null, 2)}\n` : formatSummary(summary));
       });
   },

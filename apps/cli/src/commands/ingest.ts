@@ -14,6 +14,7 @@ interface IngestCliOptions {
   batchSize?: number;
   balance: boolean;
   enrich?: boolean;
+  repoint?: boolean;
   json?: boolean;
 }
 
@@ -32,30 +33,38 @@ export const ingestCommand: CliCommand = {
       .option('--batch-size <n>', 'crops embedded per batch (default: the model’s)', integer)
       .option('--no-balance', 'index every clean crop instead of sampling them 50/50 against damage crops')
       .option('--enrich', 'add each damage type’s visual description to the texts')
+      .option('--repoint', 'point an existing dataset name at this folder (refused otherwise)')
       .option('--json', 'print the summary as JSON')
       .action(async (datasetDir: string, options: IngestCliOptions) => {
-        const summary = await withBackend(async (backend) => {
-          const progress = createProgressDisplay();
-          try {
-            return await ingestDataset(
-              backend,
-              {
-                datasetDir,
-                name: options.name,
-                modelDir: options.model,
-                splitFile: options.split,
-                taxonomyFile: options.taxonomy,
-                fusion: { strategy: options.fusion, ...(options.alpha !== undefined ? { alpha: options.alpha } : {}) },
-                batchSize: options.batchSize,
-                enrich: options.enrich,
-                crop: { balance: options.balance },
-              },
-              { onProgress: progress.listener },
-            );
-          } finally {
-            progress.stop();
-          }
-        });
+        const summary = await withBackend(
+          async (backend, signal) => {
+            const progress = createProgressDisplay();
+            try {
+              return await ingestDataset(
+                backend,
+                {
+                  datasetDir,
+                  name: options.name,
+                  modelDir: options.model,
+                  splitFile: options.split,
+                  taxonomyFile: options.taxonomy,
+                  fusion: {
+                    strategy: options.fusion,
+                    ...(options.alpha !== undefined ? { alpha: options.alpha } : {}),
+                  },
+                  batchSize: options.batchSize,
+                  enrich: options.enrich,
+                  crop: { balance: options.balance },
+                  repoint: options.repoint,
+                },
+                { onProgress: progress.listener, signal },
+              );
+            } finally {
+              progress.stop();
+            }
+          },
+          { cancelOnSignals: true },
+        );
         process.stdout.write(options.json ? `${JSON.stringify(summary, null, 2)}\n` : formatSummary(summary));
       });
   },

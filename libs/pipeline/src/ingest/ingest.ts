@@ -7,9 +7,10 @@ import { mapConcurrent, readDataset, readSplitFile, type DatasetImage } from '@d
 import type { RunRecord } from '@defect-rag/db';
 import { fuse, type Embedder, type FusionOptions } from '@defect-rag/embedding';
 import { DefectRagError, noProgress, toDefectRagError, type Problem, type ProgressListener } from '@defect-rag/runtime';
-import { findDatasetTaxonomy, loadTaxonomy, TaxonomyNormalizer } from '@defect-rag/taxonomy';
+import { findDatasetTaxonomy, loadTaxonomy, TaxonomyNormalizer, UNKNOWN } from '@defect-rag/taxonomy';
 import type { CropPoint, StoredCropRef } from '@defect-rag/vector-store';
 import type { Backend } from '../backend';
+import { checkDatasetRoot, checkRepoint } from '../dataset-roots';
 import { Channel } from './channel';
 import { RunRecorder } from './run-recorder';
 
@@ -29,6 +30,8 @@ export interface IngestOptions {
   batchSize?: number;
   /** Add each damage type's visual description to the texts. */
   enrich?: boolean;
+  /** Point an existing dataset name at this folder; DATASET_CONFLICT otherwise. */
+  repoint?: boolean;
 }
 
 export interface IngestHooks {
@@ -105,6 +108,8 @@ export async function ingestDataset(
     ? { file: options.splitFile, contents: await readSplitFile(options.splitFile) }
     : undefined;
 
+  await checkDatasetRoot(root, backend.config.datasetRoots);
+  checkRepoint(await backend.db.datasets.findByName(name), root, options.repoint);
   const dataset = await backend.db.datasets.register({
     name,
     root,
@@ -201,6 +206,35 @@ export async function ingestDataset(
   }
 }
 
+/**
+ * The `item`s (`damage label 'x'`, `part label 'y'`) of the unknown labels the plan already
+ * reported for the whole dataset: every wholly unknown damage label and every unknown part label.
+ * describeCrops runs once per image and would report them again, once per image.
+ */
+function labelsThePlanReported(
+  images: readonly DatasetImage[],
+  taxonomy: ReturnType<typeof loadTaxonomy>,
+): Set<string> {
+  const normalizer = new TaxonomyNormalizer(taxonomy);
+  const reported = new Set<string>();
+  for (const image of images) {
+    for (const { label } of image.defects)
+      if (normalizer.damageType(label) === UNKNOWN) reported.add(`damage label '${label}'`);
+    for (const { label } of image.parts) if (normalizer.part(label) === null) reported.add(`part label '${label}'`);
+  }
+  return reported;
+}
+
+/** The problems of one image's describeCrops, less the unknown labels already reported in this run (which it then records). */
+function onlyNewLabelProblems(problems: readonly Problem[], reported: Set<string>): Problem[] {
+  return problems.filter((problem) => {
+    if (problem.code !== 'LABEL_UNKNOWN') return true;
+    if (reported.has(problem.item)) return false;
+    reported.add(problem.item);
+    return true;
+  });
+}
+
 interface ExecuteContext {
   backend: Backend;
   embedder: Embedder;
@@ -234,6 +268,7 @@ async function execute(context: ExecuteContext) {
   );
   await recorder.addProblems(plan.problems);
   const crops = plan.crops;
+  const labelsReported = labelsThePlanReported(dataset.images, context.taxonomy);
 
   const imageHashes = await recorder.stage('hash', () => hashImages(root, dataset.images, crops));
   // Hashed as planned: cutting and describing add fields that are themselves functions of these.
@@ -269,7 +304,7 @@ async function execute(context: ExecuteContext) {
             ? { countTokens: (text: string) => embedder.countTokens(text), maxTokens: embedder.maxTextLength }
             : { maxTokens: Infinity }),
         });
-        await recorder.addProblems([...cut.problems, ...described.problems]);
+        await recorder.addProblems([...cut.problems, ...onlyNewLabelProblems(described.problems, labelsReported)]);
         for (const crop of described.crops) {
           await channel.push({
             record: crop,

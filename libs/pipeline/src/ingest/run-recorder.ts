@@ -5,6 +5,7 @@ import {
   type ProgressListener,
 } from '@defect-rag/runtime';
 import type { RunRepository } from '@defect-rag/db';
+import { currentOwner, HEARTBEAT_MS } from '../run-owner';
 
 /** Progress is written to the run at most this often per stage; listeners get every event. */
 const PROGRESS_WRITE_INTERVAL_MS = 500;
@@ -17,6 +18,7 @@ export class RunRecorder {
   readonly problems: Problem[] = [];
   readonly timings: Record<string, number> = {};
   private readonly lastWrite = new Map<string, number>();
+  private heartbeat: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly runs: RunRepository,
@@ -27,7 +29,11 @@ export class RunRecorder {
   /** Marks the run RUNNING; a resumed run's problems from the interrupted attempt are found again, so they are cleared. */
   async start(): Promise<void> {
     await this.runs.clearProblems(this.runId);
-    await this.runs.markRunning(this.runId);
+    await this.runs.markRunning(this.runId, currentOwner());
+    // While this process lives, the run is not an orphan (see isOwnerGone); never keeps it alive.
+    this.heartbeat ??= setInterval(() => {
+      this.runs.heartbeat(this.runId).catch(() => {});
+    }, HEARTBEAT_MS).unref();
   }
 
   async progress(stage: string, done: number, total: number): Promise<void> {
@@ -81,6 +87,7 @@ export class RunRecorder {
   }
 
   async finish(status: 'SUCCEEDED' | 'FAILED' | 'CANCELLED', failure?: Failure): Promise<void> {
+    clearInterval(this.heartbeat);
     await this.runs.finish(this.runId, {
       status,
       ...(failure ? { errorCode: failure.code, error: failure.message } : {}),
