@@ -5,6 +5,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fuse, loadModel } from '@defect-rag/embedding';
 import { workspaceRoot, type ProgressEvent } from '@defect-rag/runtime';
+import { imageOnlyTestModel } from '@defect-rag/testing';
 import { embedStage, readEmbeddings } from '../src/index';
 
 const TINY_CLIP = path.join(workspaceRoot, 'models', 'tiny-clip');
@@ -160,6 +161,29 @@ describe('embedStage', () => {
       fusion: { strategy: 'weighted', alpha: 0.7 },
     });
     expect(readFileSync(path.join(dir, 'embeddings', 'fused.f32')).equals(before)).toBe(true);
+  });
+});
+
+describe('embedStage with an image-only model', () => {
+  it('writes image.f32 alone, the same image vectors as the full model, and no text truncation problems', async () => {
+    const dir = await cropsFolder([entry('a', 'a dent'), entry('ccc', LONG_TEXT)]);
+    const result = await embedStage({ cropsDir: dir, modelDir: imageOnlyTestModel() });
+    expect(result.index.files).toEqual({ image: 'image.f32' });
+    expect(result.problems).toEqual([]);
+    const stored = await readEmbeddings(dir);
+    expect(stored.text).toBeUndefined();
+    expect(stored.fused).toBeUndefined();
+    const full = await loadModel(TINY_CLIP);
+    try {
+      const images = await full.embedImages(['a', 'ccc'].map((id) => path.join(dir, 'crops', `${id}.jpg`)));
+      images.forEach((vector, i) =>
+        expect(Array.from(stored.image.subarray(i * DIMENSION, (i + 1) * DIMENSION))).toEqual(
+          Array.from(vector, (value) => expect.closeTo(value, 5)),
+        ),
+      );
+    } finally {
+      await full.close();
+    }
   });
 });
 
