@@ -5,15 +5,8 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isDefectRagError } from '@defect-rag/runtime';
-import {
-  generateDemoDataset,
-  POLYGONS_FILE,
-  readDataset,
-  type Dataset,
-  type DemoDatasetSummary,
-  type Point,
-  type Polygon,
-} from '../src';
+import { POLYGONS_FILE, readDataset, type Dataset, type Point, type Polygon } from '@defect-rag/dataset';
+import { generateDemoDataset, type DemoDatasetSummary } from '../src';
 
 const root = mkdtempSync(path.join(tmpdir(), 'dataset-demo-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
