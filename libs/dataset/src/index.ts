@@ -37,5 +37,4 @@ export {
   type Polygon,
 } from './geometry';
 export { mapConcurrent } from './concurrency';
-export { seededShuffle, stratifiedSample } from './random';
-export { generateDemoDataset, type DemoDatasetOptions, type DemoDatasetSummary } from './demo/generate';
+export { seededRandom, seededShuffle, stratifiedSample } from './random';

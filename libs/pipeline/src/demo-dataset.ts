@@ -1,4 +1,4 @@
-import { generateDemoDataset, type DemoDatasetOptions, type DemoDatasetSummary } from '@defect-rag/dataset';
+import { generateDemoDataset, type DemoDatasetOptions, type DemoDatasetSummary } from '@defect-rag/demo-dataset';
 
 export type { DemoDatasetSummary };
 

@@ -1,4 +1,4 @@
-import type { Point } from '../geometry';
+import type { Point } from '@defect-rag/dataset';
 import type { Car, CarPart, Material } from './car';
 import { bounds, ellipse, isInside, outline, type Dice } from './shapes';
 

@@ -1,4 +1,4 @@
-import type { Point } from '../geometry';
+import type { Point } from '@defect-rag/dataset';
 import { arc, type Dice } from './shapes';
 
 /** What a part is made of, which decides how it is painted and which damage it can get. */

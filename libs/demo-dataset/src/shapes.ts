@@ -1,5 +1,4 @@
-import type { Point } from '../geometry';
-import { seededRandom } from '../random';
+import { seededRandom, type Point } from '@defect-rag/dataset';
 
 /** The seeded draws a scene is made of; one per image, so an image does not depend on the others. */
 export class Dice {

@@ -3,11 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { z } from 'zod';
+import { cropConfig } from '@defect-rag/crops';
 import { DefectRagError } from '@defect-rag/runtime';
-import { mapConcurrent } from '../concurrency';
-import { POLYGONS_FILE } from '../polygons-file';
-import { seededShuffle } from '../random';
-import { DEFAULT_ANNOTATION_PATTERN } from '../read-dataset';
+import { DEFAULT_ANNOTATION_PATTERN, mapConcurrent, POLYGONS_FILE, seededShuffle } from '@defect-rag/dataset';
 import { buildCar } from './car';
 import { placeDamage, type Damage } from './damage';
 import { labelMeFile, polygonsEntry, polygonsFile, readme, README_TITLE } from './files';
@@ -58,7 +56,7 @@ const FRAMES: ReadonlyArray<readonly [number, number]> = [
 const DEFECT_COUNTS = [1, 1, 1, 2, 2, 2, 3, 3, 4, 5, 6];
 const JPEG_QUALITY = 88;
 /** The crop window of the crops stage: a key scratch longer than this needs the large-defect path. */
-const CROP_WINDOW = 336;
+const CROP_WINDOW = cropConfig().size;
 
 interface DemoImage {
   file: string;

@@ -4,16 +4,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cropConfig } from '@defect-rag/crops';
 import { isDefectRagError } from '@defect-rag/runtime';
-import {
-  generateDemoDataset,
-  POLYGONS_FILE,
-  readDataset,
-  type Dataset,
-  type DemoDatasetSummary,
-  type Point,
-  type Polygon,
-} from '../src';
+import { POLYGONS_FILE, readDataset, type Dataset, type Point, type Polygon } from '@defect-rag/dataset';
+import { generateDemoDataset, type DemoDatasetSummary } from '../src';
 
 const root = mkdtempSync(path.join(tmpdir(), 'dataset-demo-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -194,11 +188,11 @@ describe('generateDemoDataset', () => {
     expect(shapeTypes).toContain('rectangle');
   });
 
-  it('has a defect larger than a 336 px crop window and small ones under 64 px', () => {
+  it('has a defect larger than the crops stage window and small ones under 64 px', () => {
     const sides = dataset.images.flatMap((image) =>
       image.defects.map((defect) => Math.max(defect.box.width, defect.box.height)),
     );
-    expect(Math.max(...sides)).toBeGreaterThan(336);
+    expect(Math.max(...sides)).toBeGreaterThan(cropConfig().size);
     expect(sides.filter((side) => side < 64).length).toBeGreaterThanOrEqual(3);
   });
 

@@ -1,4 +1,4 @@
-import type { Point } from '../geometry';
+import type { Point } from '@defect-rag/dataset';
 import type { Car, CarPart } from './car';
 import type { Mark } from './damage';
 import type { Dice } from './shapes';

@@ -1,4 +1,4 @@
-import type { Point } from '../geometry';
+import type { Point } from '@defect-rag/dataset';
 import type { Car } from './car';
 import type { DamageShape } from './damage';
 import { toFileCoordinates } from './shapes';

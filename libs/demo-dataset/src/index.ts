@@ -1,0 +1,1 @@
+export { generateDemoDataset, type DemoDatasetOptions, type DemoDatasetSummary } from './generate';
