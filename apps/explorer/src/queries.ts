@@ -1,223 +1,280 @@
 /**
- * The GraphQL operations the explorer sends, with the shapes of their answers (a subset of
- * apps/api/schema.graphql: only the fields asked for).
+ * The GraphQL operations the explorer sends. The types of their variables and answers are
+ * generated from apps/api/schema.graphql and these strings into ./generated/graphql.ts
+ * (`npm run -w @defect-rag/explorer codegen`); the names below are short aliases of them.
+ *
+ * Each string carries its fragments' definitions (the `${…}` at its end); the generator reads
+ * the strings marked with a GraphQL comment and ignores the interpolations.
  */
+import type {
+  CropFieldsFragment,
+  CropQuery,
+  CropRagContextQuery,
+  DatasetsAndRunsQuery,
+  ModelQuery,
+  RunDetailQuery,
+  RunFieldsFragment,
+  RunProblemsQuery,
+  SearchOptionsQuery,
+  SearchQuery,
+} from './generated/graphql';
 
-export type SearchMode = 'FUSED' | 'IMAGE' | 'TEXT';
-export type RunStatus = 'QUEUED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED' | 'INTERRUPTED';
+/** The API's input types and enums the explorer uses (CropFilter: absent fields do not narrow). */
+export type { CropFilter, RunStatus, SearchMode, SimilarityQuery } from './generated/graphql';
 
-export interface Box {
-  x: number;
-  y: number;
-  width: number;
-  height: number;
-}
+export type Crop = CropFieldsFragment;
+export type Box = Crop['box'];
+export type SimilarCrop = SearchQuery['searchSimilar'][number];
 
-export interface Defect {
-  label: string;
-  type: string;
-  box: Box;
-  visibleFraction: number;
-}
+export type RunSummary = RunFieldsFragment;
+export type StageProgress = RunSummary['progress'][number];
+export type RunDetail = NonNullable<RunDetailQuery['run']>;
+export type RunProblem = RunDetail['problems']['edges'][number]['node'];
 
-export interface Crop {
-  id: string;
-  datasetId: string;
-  imageId: string;
-  sourceImage: string;
-  imageUrl: string;
-  hasDamage: boolean;
-  vehicleZone: string;
-  area: string;
-  damageTypes: string[];
-  textDescription: string;
-  strategy: string;
-  split: string | null;
-  box: Box;
-  gridPosition: { row: number; column: number } | null;
-  defects: Defect[];
-  modelId: string;
-}
+export type ValueCount = SearchOptionsQuery['indexStats']['byZone'][number];
 
-export interface SimilarCrop {
-  score: number;
-  crop: Crop;
-}
+export type {
+  CropQuery as CropData,
+  CropRagContextQuery as CropRagContextData,
+  DatasetsAndRunsQuery as DatasetsAndRunsData,
+  ModelQuery as ModelData,
+  RunDetailQuery as RunDetailData,
+  RunProblemsQuery as RunProblemsData,
+  SearchOptionsQuery as SearchOptionsData,
+  SearchQuery as SearchData,
+};
 
-/** Matches the API's CropFilter input: absent fields do not narrow. */
-export interface CropFilter {
-  hasDamage?: boolean;
-  zones?: string[];
-  damageTypes?: string[];
-  datasetId?: string;
-  split?: string;
-}
-
-export interface SimilarityQuery {
-  cropId?: string;
-  text?: string;
-  /** Sent as a multipart file, never inside the JSON. */
-  image?: null;
-  filter?: CropFilter;
-  mode: SearchMode;
-  /** A served model's id; the API's default model when absent. */
-  model?: string;
-  limit: number;
-  minScore?: number;
-}
-
-const CROP_FIELDS = `
-  id datasetId imageId sourceImage imageUrl hasDamage vehicleZone area damageTypes textDescription
-  strategy split modelId
-  box { x y width height }
-  gridPosition { row column }
-  defects { label type visibleFraction box { x y width height } }
+const CROP_FIELDS = /* GraphQL */ `
+  fragment CropFields on Crop {
+    id
+    datasetId
+    imageId
+    sourceImage
+    imageUrl
+    hasDamage
+    vehicleZone
+    area
+    damageTypes
+    textDescription
+    strategy
+    split
+    modelId
+    box {
+      x
+      y
+      width
+      height
+    }
+    gridPosition {
+      row
+      column
+    }
+    defects {
+      label
+      type
+      visibleFraction
+      box {
+        x
+        y
+        width
+        height
+      }
+    }
+  }
 `;
 
-export const SEARCH = `query Search($query: SimilarityQuery!) {
-  searchSimilar(query: $query) { score crop { ${CROP_FIELDS} } }
-}`;
-export interface SearchData {
-  searchSimilar: SimilarCrop[];
-}
+export const SEARCH = /* GraphQL */ `
+  query Search($query: SimilarityQuery!) {
+    searchSimilar(query: $query) {
+      score
+      crop {
+        ...CropFields
+      }
+    }
+  }
+  ${CROP_FIELDS}
+`;
 
-export const CROP = `query Crop($id: ID!) {
-  crop(id: $id) { ${CROP_FIELDS} }
-}`;
-export interface CropData {
-  crop: Crop | null;
-}
+export const CROP = /* GraphQL */ `
+  query Crop($id: ID!) {
+    crop(id: $id) {
+      ...CropFields
+    }
+  }
+  ${CROP_FIELDS}
+`;
 
 /** The context an agent would get with this crop as its query. */
-export const CROP_RAG_CONTEXT = `query CropRagContext($id: ID!, $format: RagContextFormat!) {
-  ragContext(query: { cropId: $id, limit: 5 }, format: $format) { context items { score crop { ${CROP_FIELDS} } } }
-}`;
-export interface CropRagContextData {
-  ragContext: { context: string; items: SimilarCrop[] };
-}
-
-export interface TaxonomyEntry {
-  id: string;
-  name: string;
-}
-
-export interface ValueCount {
-  value: string;
-  count: number;
-}
-
-export interface DatasetSummary {
-  id: string;
-  name: string;
-  root: string;
-  imageCount: number;
-  damagedCount: number;
-  cleanCount: number;
-  defectCount: number;
-  cropCount: number;
-  updatedAt: string;
-}
-
-/** The model searches embed with: whether its scores mean anything. */
-export const MODEL = `query Model { model { id randomWeights } }`;
-export interface ModelData {
-  model: { id: string; randomWeights: boolean };
-}
-
-/** What the search form offers: the vocabulary, what the index holds, and the datasets. */
-export const SEARCH_OPTIONS = `query SearchOptions {
-  taxonomy { zones { id name } damageTypes { id name } }
-  indexStats { points damaged clean byZone { value count } byDamageType { value count } }
-  datasets(first: 100) { edges { node { id name } } }
-  models { id modes isDefault randomWeights }
-}`;
-export interface ServedModel {
-  id: string;
-  /** The modes it answers: IMAGE alone for an image-only model. */
-  modes: SearchMode[];
-  isDefault: boolean;
-  randomWeights: boolean;
-}
-export interface SearchOptionsData {
-  models: ServedModel[];
-  taxonomy: { zones: TaxonomyEntry[]; damageTypes: TaxonomyEntry[] };
-  indexStats: { points: number; damaged: number; clean: number; byZone: ValueCount[]; byDamageType: ValueCount[] };
-  datasets: { edges: { node: Pick<DatasetSummary, 'id' | 'name'> }[] };
-}
-
-export interface StageProgress {
-  stage: string;
-  done: number;
-  total: number;
-}
-
-export interface RunSummary {
-  id: string;
-  kind: 'INGEST' | 'EVALUATE';
-  status: RunStatus;
-  dataset: { id: string; name: string };
-  progress: StageProgress[];
-  counts: { name: string; value: number }[];
-  errorCode: string | null;
-  error: string | null;
-  createdAt: string;
-  startedAt: string | null;
-  finishedAt: string | null;
-}
-
-const RUN_FIELDS = `
-  id kind status dataset { id name } errorCode error createdAt startedAt finishedAt
-  progress { stage done total }
-  counts { name value }
+export const CROP_RAG_CONTEXT = /* GraphQL */ `
+  query CropRagContext($id: ID!, $format: RagContextFormat!) {
+    ragContext(query: { cropId: $id, limit: 5 }, format: $format) {
+      context
+      items {
+        score
+        crop {
+          ...CropFields
+        }
+      }
+    }
+  }
+  ${CROP_FIELDS}
 `;
 
-export const DATASETS_AND_RUNS = `query DatasetsAndRuns {
-  datasets(first: 100) { totalCount edges { node { id name root imageCount damagedCount cleanCount defectCount cropCount updatedAt } } }
-  runs(first: 50) { totalCount edges { node { ${RUN_FIELDS} } } }
-}`;
-export interface DatasetsAndRunsData {
-  datasets: { totalCount: number; edges: { node: DatasetSummary }[] };
-  runs: { totalCount: number; edges: { node: RunSummary }[] };
-}
-
-export interface RunProblem {
-  id: string;
-  item: string;
-  stage: string;
-  code: string;
-  message: string;
-}
-
-export interface RunDetail extends RunSummary {
-  params: Record<string, unknown>;
-  modelId: string | null;
-  collection: string | null;
-  timings: { stage: string; ms: number }[];
-  metrics: Record<string, unknown> | null;
-  problems: {
-    totalCount: number;
-    pageInfo: { hasNextPage: boolean; endCursor: string | null };
-    edges: { node: RunProblem }[];
-  };
-}
-
-const PROBLEM_PAGE = `problems(first: 100, after: $after) { totalCount pageInfo { hasNextPage endCursor } edges { node { id item stage code message } } }`;
-
-export const RUN_DETAIL = `query RunDetail($id: ID!, $after: String) {
-  run(id: $id) {
-    ${RUN_FIELDS}
-    params modelId collection metrics
-    timings { stage ms }
-    ${PROBLEM_PAGE}
+/** The model searches embed with: whether its scores mean anything. */
+export const MODEL = /* GraphQL */ `
+  query Model {
+    model {
+      id
+      randomWeights
+    }
   }
-}`;
-export interface RunDetailData {
-  run: RunDetail | null;
-}
+`;
 
-export const RUN_PROBLEMS = `query RunProblems($id: ID!, $after: String) {
-  run(id: $id) { ${PROBLEM_PAGE} }
-}`;
-export interface RunProblemsData {
-  run: Pick<RunDetail, 'problems'> | null;
-}
+/** What the search form offers: the vocabulary, what the index holds, and the datasets. */
+export const SEARCH_OPTIONS = /* GraphQL */ `
+  query SearchOptions {
+    taxonomy {
+      zones {
+        id
+        name
+      }
+      damageTypes {
+        id
+        name
+      }
+    }
+    indexStats {
+      points
+      damaged
+      clean
+      byZone {
+        value
+        count
+      }
+      byDamageType {
+        value
+        count
+      }
+    }
+    datasets(first: 100) {
+      edges {
+        node {
+          id
+          name
+        }
+      }
+    }
+    models {
+      id
+      modes
+      isDefault
+      randomWeights
+    }
+  }
+`;
+
+const RUN_FIELDS = /* GraphQL */ `
+  fragment RunFields on Run {
+    id
+    kind
+    status
+    dataset {
+      id
+      name
+    }
+    errorCode
+    error
+    createdAt
+    startedAt
+    finishedAt
+    progress {
+      stage
+      done
+      total
+    }
+    counts {
+      name
+      value
+    }
+  }
+`;
+
+export const DATASETS_AND_RUNS = /* GraphQL */ `
+  query DatasetsAndRuns {
+    datasets(first: 100) {
+      totalCount
+      edges {
+        node {
+          id
+          name
+          root
+          imageCount
+          damagedCount
+          cleanCount
+          defectCount
+          cropCount
+          updatedAt
+        }
+      }
+    }
+    runs(first: 50) {
+      totalCount
+      edges {
+        node {
+          ...RunFields
+        }
+      }
+    }
+  }
+  ${RUN_FIELDS}
+`;
+
+/** A page of a run's problems after `$after`, the variable of the operation that spreads it. */
+const PROBLEM_PAGE = /* GraphQL */ `
+  fragment ProblemPage on Run {
+    problems(first: 100, after: $after) {
+      totalCount
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+      edges {
+        node {
+          id
+          item
+          stage
+          code
+          message
+        }
+      }
+    }
+  }
+`;
+
+export const RUN_DETAIL = /* GraphQL */ `
+  query RunDetail($id: ID!, $after: String) {
+    run(id: $id) {
+      ...RunFields
+      params
+      modelId
+      collection
+      metrics
+      timings {
+        stage
+        ms
+      }
+      ...ProblemPage
+    }
+  }
+  ${RUN_FIELDS}
+  ${PROBLEM_PAGE}
+`;
+
+export const RUN_PROBLEMS = /* GraphQL */ `
+  query RunProblems($id: ID!, $after: String) {
+    run(id: $id) {
+      ...ProblemPage
+    }
+  }
+  ${PROBLEM_PAGE}
+`;

@@ -1,0 +1,121 @@
+/** Internal type. DO NOT USE DIRECTLY. */
+type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
+/** Internal type. DO NOT USE DIRECTLY. */
+export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
+/** Every field narrows the result (AND); a list matches ANY of its values. */
+export type CropFilter = {
+  /** Taxonomy area ids. */
+  areas?: Array<string> | null | undefined;
+  /** Crops with any of these damage type ids. */
+  damageTypes?: Array<string> | null | undefined;
+  datasetId?: string | null | undefined;
+  /** true: damaged crops only; false: clean crops only. */
+  hasDamage?: boolean | null | undefined;
+  /** train, test… */
+  split?: string | null | undefined;
+  /** Taxonomy zone ids. */
+  zones?: Array<string> | null | undefined;
+};
+
+export type RagContextFormat =
+  | 'MARKDOWN'
+  | 'TEXT';
+
+export type RunKind =
+  | 'EVALUATE'
+  | 'INGEST';
+
+export type RunStatus =
+  | 'CANCELLED'
+  | 'FAILED'
+  | 'INTERRUPTED'
+  | 'QUEUED'
+  | 'RUNNING'
+  | 'SUCCEEDED';
+
+/** Which vectors to compare. */
+export type SearchMode =
+  /** The fused image+text vectors (the default for a model with a text tower). */
+  | 'FUSED'
+  /** The image vectors (the default for an image-only model); a text query against them is text-to-image retrieval. */
+  | 'IMAGE'
+  /** The description vectors. */
+  | 'TEXT';
+
+/** Exactly one of cropId, image or text says what to look for. */
+export type SimilarityQuery = {
+  /** A crop in the index; it is never returned itself. */
+  cropId?: string | null | undefined;
+  filter?: CropFilter | null | undefined;
+  /** An image file (JPEG, PNG, WebP) sent as a GraphQL multipart request. */
+  image?: File | null | undefined;
+  /** How many crops, 1…100. */
+  limit?: number;
+  /** Only crops at least this similar (cosine, -1…1). */
+  minScore?: number | null | undefined;
+  /** FUSED by default, IMAGE for an image-only model; a mode the model lacks is BAD_USER_INPUT (MODE_UNSUPPORTED). */
+  mode?: SearchMode | null | undefined;
+  /** The id of a served model (see models); the default model when absent. */
+  model?: string | null | undefined;
+  /** A description, e.g. "deep scratch on the rear bumper". */
+  text?: string | null | undefined;
+};
+
+export type CropFieldsFragment = { id: string, datasetId: string, imageId: string, sourceImage: string, imageUrl: string, hasDamage: boolean, vehicleZone: string, area: string, damageTypes: Array<string>, textDescription: string, strategy: string, split: string | null, modelId: string, box: { x: number, y: number, width: number, height: number }, gridPosition: { row: number, column: number } | null, defects: Array<{ label: string, type: string, visibleFraction: number, box: { x: number, y: number, width: number, height: number } }> };
+
+export type SearchQueryVariables = Exact<{
+  query: SimilarityQuery;
+}>;
+
+
+export type SearchQuery = { searchSimilar: Array<{ score: number, crop: { id: string, datasetId: string, imageId: string, sourceImage: string, imageUrl: string, hasDamage: boolean, vehicleZone: string, area: string, damageTypes: Array<string>, textDescription: string, strategy: string, split: string | null, modelId: string, box: { x: number, y: number, width: number, height: number }, gridPosition: { row: number, column: number } | null, defects: Array<{ label: string, type: string, visibleFraction: number, box: { x: number, y: number, width: number, height: number } }> } }> };
+
+export type CropQueryVariables = Exact<{
+  id: string;
+}>;
+
+
+export type CropQuery = { crop: { id: string, datasetId: string, imageId: string, sourceImage: string, imageUrl: string, hasDamage: boolean, vehicleZone: string, area: string, damageTypes: Array<string>, textDescription: string, strategy: string, split: string | null, modelId: string, box: { x: number, y: number, width: number, height: number }, gridPosition: { row: number, column: number } | null, defects: Array<{ label: string, type: string, visibleFraction: number, box: { x: number, y: number, width: number, height: number } }> } | null };
+
+export type CropRagContextQueryVariables = Exact<{
+  id: string;
+  format: RagContextFormat;
+}>;
+
+
+export type CropRagContextQuery = { ragContext: { context: string, items: Array<{ score: number, crop: { id: string, datasetId: string, imageId: string, sourceImage: string, imageUrl: string, hasDamage: boolean, vehicleZone: string, area: string, damageTypes: Array<string>, textDescription: string, strategy: string, split: string | null, modelId: string, box: { x: number, y: number, width: number, height: number }, gridPosition: { row: number, column: number } | null, defects: Array<{ label: string, type: string, visibleFraction: number, box: { x: number, y: number, width: number, height: number } }> } }> } };
+
+export type ModelQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type ModelQuery = { model: { id: string, randomWeights: boolean } };
+
+export type SearchOptionsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type SearchOptionsQuery = { taxonomy: { zones: Array<{ id: string, name: string }>, damageTypes: Array<{ id: string, name: string }> }, indexStats: { points: number, damaged: number, clean: number, byZone: Array<{ value: string, count: number }>, byDamageType: Array<{ value: string, count: number }> }, datasets: { edges: Array<{ node: { id: string, name: string } }> }, models: Array<{ id: string, modes: Array<SearchMode>, isDefault: boolean, randomWeights: boolean }> };
+
+export type RunFieldsFragment = { id: string, kind: RunKind, status: RunStatus, errorCode: string | null, error: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, dataset: { id: string, name: string }, progress: Array<{ stage: string, done: number, total: number }>, counts: Array<{ name: string, value: number }> };
+
+export type DatasetsAndRunsQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type DatasetsAndRunsQuery = { datasets: { totalCount: number, edges: Array<{ node: { id: string, name: string, root: string, imageCount: number, damagedCount: number, cleanCount: number, defectCount: number, cropCount: number, updatedAt: string } }> }, runs: { totalCount: number, edges: Array<{ node: { id: string, kind: RunKind, status: RunStatus, errorCode: string | null, error: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, dataset: { id: string, name: string }, progress: Array<{ stage: string, done: number, total: number }>, counts: Array<{ name: string, value: number }> } }> } };
+
+export type ProblemPageFragment = { problems: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, item: string, stage: string, code: string, message: string } }> } };
+
+export type RunDetailQueryVariables = Exact<{
+  id: string;
+  after?: string | null | undefined;
+}>;
+
+
+export type RunDetailQuery = { run: { params: Record<string, unknown>, modelId: string | null, collection: string | null, metrics: Record<string, unknown> | null, id: string, kind: RunKind, status: RunStatus, errorCode: string | null, error: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, timings: Array<{ stage: string, ms: number }>, dataset: { id: string, name: string }, progress: Array<{ stage: string, done: number, total: number }>, counts: Array<{ name: string, value: number }>, problems: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, item: string, stage: string, code: string, message: string } }> } } | null };
+
+export type RunProblemsQueryVariables = Exact<{
+  id: string;
+  after?: string | null | undefined;
+}>;
+
+
+export type RunProblemsQuery = { run: { problems: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, item: string, stage: string, code: string, message: string } }> } } | null };
