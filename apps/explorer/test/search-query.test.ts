@@ -1,18 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { toSimilarityQuery, type SearchSettings } from '../src/pages/search-page';
+import { DEFAULT_SETTINGS, toSimilarityQuery, type SearchSettings } from '../src/pages/search-page';
 import { href, parseRoute } from '../src/router';
 
-const settings: SearchSettings = {
-  damage: 'any',
-  zones: [],
-  damageTypes: [],
-  datasetId: '',
-  split: '',
-  mode: 'FUSED',
-  model: '',
-  limit: 12,
-  minScore: '',
-};
+// The form as the page starts: no filter, fused mode, the default model, 12 results.
+const settings: SearchSettings = DEFAULT_SETTINGS;
 
 describe('toSimilarityQuery', () => {
   it('sends no filter when nothing narrows the search', () => {

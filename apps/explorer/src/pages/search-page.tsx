@@ -35,7 +35,7 @@ export interface SearchSettings {
   minScore: string;
 }
 
-const DEFAULT_SETTINGS: SearchSettings = {
+export const DEFAULT_SETTINGS: SearchSettings = {
   damage: 'any',
   zones: [],
   damageTypes: [],
