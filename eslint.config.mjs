@@ -55,4 +55,16 @@ export default [
       '@typescript-eslint/no-non-null-assertion': 'off',
     },
   },
+  {
+    // libs/testing (real servers, ../shared) is for tests and tools only: the tags above let a
+    // project depend on it, and this keeps it out of what the project ships.
+    files: ['libs/*/src/**/*.ts', 'apps/*/src/**/*.ts', 'apps/*/src/**/*.tsx'],
+    ignores: ['libs/testing/src/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { paths: [{ name: '@defect-rag/testing', message: 'only tests and tools may import @defect-rag/testing' }] },
+      ],
+    },
+  },
 ];
