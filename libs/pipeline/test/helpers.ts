@@ -63,4 +63,5 @@ export function childEnv(urls: { databaseUrl: string; qdrantUrl: string }, dataD
   };
 }
 
-export const cliBin = path.join(workspaceRoot, 'apps', 'cli', 'bin', 'defect-rag.mjs');
+/** `fixtures/ingest-process.ts`: an ingestion in a process of its own, for tests that kill one. */
+export const ingestProcess = path.join(workspaceRoot, 'libs', 'pipeline', 'test', 'fixtures', 'ingest-process.ts');

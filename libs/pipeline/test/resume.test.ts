@@ -16,7 +16,7 @@ import {
 } from '@defect-rag/testing';
 import { VectorStore } from '@defect-rag/vector-store';
 import { ingestDataset, type Backend } from '../src';
-import { childEnv, cliBin, startTestBackend, testBackend } from './helpers';
+import { childEnv, ingestProcess, startTestBackend, testBackend } from './helpers';
 
 const sample = sampleDatasetOrSkip();
 
@@ -43,7 +43,7 @@ describe.skipIf(!sample)('a run killed with SIGKILL', () => {
 
   it('is resumed by the next run, which ends with exactly the points of an uninterrupted run and redoes no finished crop', async () => {
     const dataDir = mkdtempSync(path.join(tmpdir(), 'defect-rag-resume-'));
-    const args = [cliBin, 'ingest', sample!, '--name', 'resumed', '--batch-size', '4'];
+    const args = ['--import', 'tsx', ingestProcess, sample!, 'resumed', '4'];
     const child = spawn(process.execPath, args, { env: childEnv(servers, dataDir), stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (chunk) => (stderr += chunk));
@@ -91,7 +91,7 @@ describe.skipIf(!sample)('a run killed with SIGKILL', () => {
     );
     expect(new Set(cleanCropIds)).toEqual(new Set(cropIds));
     expect(await snapshot(store, clean.collection, cleanCropIds)).toEqual(afterResume);
-  });
+  }, 180_000);
 });
 
 describe.skipIf(!sample)('Qdrant stopped in the middle of a run', () => {
