@@ -11,7 +11,7 @@ import { findDatasetTaxonomy, loadTaxonomy, TaxonomyNormalizer } from '@defect-r
 import type { Backend } from '../backend';
 import { taxonomyClassifier } from '../dataset-stage';
 import { ingestDataset, type IngestionSummary, type IngestOptions } from '../ingest/ingest';
-import { RunRecorder } from '../ingest/run-recorder';
+import { RunRecorder } from '../runs/recorder';
 import { MAX_SEARCH_LIMIT } from '../search';
 import { precisionPlotSvg } from './plot';
 import { agreementAtOne, runSameSourceControl, type AgreementItem } from './control';

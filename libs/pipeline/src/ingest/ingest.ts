@@ -12,7 +12,7 @@ import type { CropPoint, StoredCropRef } from '@defect-rag/vector-store';
 import type { Backend } from '../backend';
 import { checkDatasetRoot, checkRepoint } from '../dataset-roots';
 import { Channel } from './channel';
-import { RunRecorder } from './run-recorder';
+import { RunRecorder } from '../runs/recorder';
 
 export interface IngestOptions {
   datasetDir: string;

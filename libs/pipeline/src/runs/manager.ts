@@ -2,10 +2,10 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { DatasetRecord, RunKind, RunRecord } from '@defect-rag/db';
 import { DefectRagError, toDefectRagError } from '@defect-rag/runtime';
-import type { Backend } from './backend';
-import { checkDatasetRoot, checkRepoint } from './dataset-roots';
-import { evaluateDataset, type EvaluateOptions } from './evaluate';
-import { ingestDataset, type IngestHooks, type IngestOptions } from './ingest/ingest';
+import type { Backend } from '../backend';
+import { checkDatasetRoot, checkRepoint } from '../dataset-roots';
+import { evaluateDataset, type EvaluateOptions } from '../evaluate';
+import { ingestDataset, type IngestHooks, type IngestOptions } from '../ingest/ingest';
 
 /** What a caller may choose for an ingestion run; the folder and name come from the registered dataset. */
 export type IngestionRunOptions = Omit<IngestOptions, 'datasetDir' | 'name' | 'repoint'>;

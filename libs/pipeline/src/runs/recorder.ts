@@ -5,7 +5,7 @@ import {
   type ProgressListener,
 } from '@defect-rag/runtime';
 import type { RunRepository } from '@defect-rag/db';
-import { currentOwner, HEARTBEAT_MS } from '../run-owner';
+import { currentOwner, HEARTBEAT_MS } from './owner';
 
 /** Progress is written to the run at most this often per stage; listeners get every event. */
 const PROGRESS_WRITE_INTERVAL_MS = 500;
