@@ -86,11 +86,16 @@ export class RunRecorder {
     }
   }
 
-  async finish(status: 'SUCCEEDED' | 'FAILED' | 'CANCELLED', failure?: Failure): Promise<void> {
+  async finish(
+    status: 'SUCCEEDED' | 'FAILED' | 'CANCELLED',
+    failure?: Failure,
+    metrics?: Record<string, unknown>,
+  ): Promise<void> {
     clearInterval(this.heartbeat);
     await this.runs.finish(this.runId, {
       status,
       ...(failure ? { errorCode: failure.code, error: failure.message } : {}),
+      ...(metrics ? { metrics } : {}),
     });
   }
 }
