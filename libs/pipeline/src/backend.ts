@@ -4,7 +4,7 @@ import { loadModel, type Embedder } from '@defect-rag/embedding';
 import { DefectRagError, type Config, type Logger } from '@defect-rag/runtime';
 import { startServices, type Services } from '@defect-rag/servers';
 import { VectorStore, vectorNamesFor } from '@defect-rag/vector-store';
-import { isOwnerGone } from './run-owner';
+import { isOwnerGone } from './runs/owner';
 
 /**
  * What the CLI commands and the API work against: the two servers (embedded or configured), the

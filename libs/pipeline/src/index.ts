@@ -53,8 +53,8 @@ export type {
   PageRequest,
 } from '@defect-rag/db';
 export { demoDatasetStage, type DemoDatasetStageOptions, type DemoDatasetSummary } from './demo-dataset';
-export { RunManager, registerDataset, type IngestionRunOptions, type EvaluationRunOptions } from './run-manager';
-export { currentOwner, isOwnerGone, HEARTBEAT_STALE_MS } from './run-owner';
+export { RunManager, registerDataset, type IngestionRunOptions, type EvaluationRunOptions } from './runs/manager';
+export { currentOwner, isOwnerGone, HEARTBEAT_STALE_MS } from './runs/owner';
 export { activeTaxonomy } from './taxonomy';
 export type { Taxonomy, DamageType, NamedId, PartMapping } from '@defect-rag/taxonomy';
 export { pingQdrant, type QdrantInfo } from '@defect-rag/vector-store';

@@ -6,12 +6,12 @@ import type { CropConfig } from '@defect-rag/crops';
 import { readDataset, safeName, splitDataset, SPLIT_FILE } from '@defect-rag/dataset';
 import type { RunRecord } from '@defect-rag/db';
 import { fusionImageWeight, type Embedder, type FusionOptions } from '@defect-rag/embedding';
-import { DefectRagError, noProgress, toDefectRagError, type ProgressListener } from '@defect-rag/runtime';
+import { DefectRagError, noProgress, type ProgressListener } from '@defect-rag/runtime';
 import { findDatasetTaxonomy, loadTaxonomy, TaxonomyNormalizer } from '@defect-rag/taxonomy';
 import type { Backend } from '../backend';
 import { taxonomyClassifier } from '../dataset-stage';
-import { ingestDataset, type IngestionSummary, type IngestOptions } from '../ingest/ingest';
-import { RunRecorder } from '../ingest/run-recorder';
+import { ingestInRun, ingestionRunSpec, planIngestion, type IngestOptions } from '../ingest/ingest';
+import { openRun, withDatasetLock, type ActiveRun } from '../runs/run';
 import { MAX_SEARCH_LIMIT } from '../search';
 import { precisionPlotSvg } from './plot';
 import { agreementAtOne, runSameSourceControl, type AgreementItem } from './control';
@@ -122,223 +122,189 @@ export async function evaluateDataset(
     options.splitFile ?? previous.splitFile ?? (await writeDefaultSplit(backend, root, name, taxonomyFile)),
   );
 
-  const { ingestion, run, recorder } = await ingestWithRun(
-    backend,
-    {
-      datasetDir: root,
-      name,
-      modelDir: options.modelDir,
-      splitFile,
-      taxonomyFile: previous.taxonomyFile,
-      crop: previous.crop,
-      fusion: previous.fusion,
-      enrich: previous.enrich,
-    },
-    {
-      datasetDir: root,
-      name,
-      splitFile,
-      k: ks,
-      alphas,
-      modes: parsed.data.modes,
-      outDir: options.outDir ?? null,
-      modelDir: options.modelDir ?? null,
-    },
-    { ...hooks, onProgress },
-  );
+  const started = performance.now();
+  const plan = await planIngestion(backend, {
+    datasetDir: root,
+    name,
+    modelDir: options.modelDir,
+    splitFile,
+    taxonomyFile: previous.taxonomyFile,
+    crop: previous.crop,
+    fusion: previous.fusion,
+    enrich: previous.enrich,
+  });
+  const params = {
+    datasetDir: root,
+    name,
+    splitFile,
+    k: ks,
+    alphas,
+    modes: parsed.data.modes,
+    outDir: options.outDir ?? null,
+    modelDir: options.modelDir ?? null,
+  };
 
-  const evaluationDir = path.resolve(options.outDir ?? path.join(backend.config.dataDir, 'evaluations', run.id));
-  const lock = await backend.db.tryLockDataset(ingestion.datasetId);
-  try {
-    if (!lock)
-      throw new DefectRagError(
-        'RUN_CONFLICT',
-        `another run started on dataset "${name}" before the evaluation could; run it again once that one ends`,
-        { datasetId: ingestion.datasetId },
-      );
-    const taxonomy = loadTaxonomy(taxonomyFile);
-    const embedder = await backend.embedder(options.modelDir);
-    const modes = availableModes(embedder, parsed.data.modes, options.modes !== undefined);
-    const indexAlpha = fusionImageWeight(
-      fusionSchema.parse((await backend.db.runs.get(ingestion.runId)).params.fusion),
-    );
-    const result = await recorder.stage('evaluate', async () => {
-      const datasetFilter = { datasetId: ingestion.datasetId };
-      const [train, test] = await Promise.all([
-        loadCrops(backend.vectorStore, ingestion.collection, { ...datasetFilter, split: 'train' }),
-        loadCrops(backend.vectorStore, ingestion.collection, { ...datasetFilter, split: 'test' }),
-      ]);
-      if (train.length === 0 || test.length === 0) {
-        throw new DefectRagError(
-          'SPLIT_INVALID',
-          `the index holds ${train.length} train and ${test.length} test crops of this dataset; the evaluation needs both`,
-          datasetFilter,
-        );
-      }
-      const prompts = new Map(test.map((crop) => [crop.labels.cropId, queryPrompt(crop.labels, taxonomy)]));
-      const distinctPrompts = [...new Set(prompts.values())].sort();
-      const promptVectors = embedder.hasTextTower
-        ? new Map(
-            (await embedder.embedTexts(distinctPrompts)).map((vector, i) => [distinctPrompts[i]!, vector] as const),
-          )
-        : new Map<string, Float32Array>();
-      const cropsDir = backend.cropsDir(ingestion.datasetId);
-      const all = [...train, ...test];
-      const trivial = await trivialFeatures(
-        all.map((crop) => ({
-          cropFile: path.join(cropsDir, crop.payload.file),
-          sourceFile: path.join(root, crop.payload.image),
-        })),
-      );
-      const trivialByCrop = new Map(all.map((crop, i) => [crop.labels.cropId, trivial[i]!]));
-      const configurations = await runProtocol({
-        store: backend.vectorStore,
-        collection: ingestion.collection,
-        datasetId: ingestion.datasetId,
-        train,
-        test,
-        ks,
-        critical: new Set(taxonomy.damageTypes.filter((type) => type.critical).map((type) => type.id)),
-        searches: searchSpecs({
-          modes,
-          alphas,
-          indexAlpha,
-          hasTextTower: embedder.hasTextTower,
-          prompt: (crop) => promptVectors.get(prompts.get(crop.labels.cropId)!)!,
-          trivial: (crop) => trivialByCrop.get(crop.labels.cropId)!,
-        }),
-        onProgress: (done, total) => recorder.progress('evaluate', done, total),
-        checkCancelled: () => recorder.checkCancelled(hooks.signal),
-      });
-      const asAgreementItem = (crop: EvaluationCrop): AgreementItem => ({
-        photo: crop.payload.image_id,
-        damaged: crop.labels.hasDamage,
-        zone: crop.labels.zone,
-        vectors: {
-          model: crop.vectors.image,
-          random: randomVector(crop.labels.cropId),
-          trivial: trivialByCrop.get(crop.labels.cropId)!,
+  // One lock for both: the index is brought up to date (an INGEST run of its own) and evaluated
+  // before another run may change it.
+  return withDatasetLock(backend, plan.registration, async (dataset) => {
+    const collection = await backend.collection(plan.embedder);
+    const ingestRun = await openRun(backend, dataset, ingestionRunSpec(plan, collection), {
+      onProgress,
+      signal: hooks.signal,
+    });
+    let run: ActiveRun;
+    try {
+      run = await openRun(
+        backend,
+        dataset,
+        {
+          kind: 'EVALUATE',
+          modelId: plan.embedder.modelId,
+          collection,
+          params: { ...params, ingestRunId: ingestRun.id },
         },
+        { onProgress, signal: hooks.signal },
+      );
+    } catch (error) {
+      throw await ingestRun.fail(error);
+    }
+    hooks.onRunStarted?.(run.record);
+    return run.complete(async () => {
+      const ingestion = await ingestRun.complete(() => ingestInRun(backend, plan, ingestRun, started));
+      const evaluationDir = path.resolve(options.outDir ?? path.join(backend.config.dataDir, 'evaluations', run.id));
+      const taxonomy = loadTaxonomy(taxonomyFile);
+      const { embedder } = plan;
+      const modes = availableModes(embedder, parsed.data.modes, options.modes !== undefined);
+      const indexAlpha = fusionImageWeight(ingestion.fusion);
+      const result = await run.recorder.stage('evaluate', async () => {
+        const datasetFilter = { datasetId: ingestion.datasetId };
+        const [train, test] = await Promise.all([
+          loadCrops(backend.vectorStore, ingestion.collection, { ...datasetFilter, split: 'train' }),
+          loadCrops(backend.vectorStore, ingestion.collection, { ...datasetFilter, split: 'test' }),
+        ]);
+        if (train.length === 0 || test.length === 0) {
+          throw new DefectRagError(
+            'SPLIT_INVALID',
+            `the index holds ${train.length} train and ${test.length} test crops of this dataset; the evaluation needs both`,
+            datasetFilter,
+          );
+        }
+        const prompts = new Map(test.map((crop) => [crop.labels.cropId, queryPrompt(crop.labels, taxonomy)]));
+        const distinctPrompts = [...new Set(prompts.values())].sort();
+        const promptVectors = embedder.hasTextTower
+          ? new Map(
+              (await embedder.embedTexts(distinctPrompts)).map((vector, i) => [distinctPrompts[i]!, vector] as const),
+            )
+          : new Map<string, Float32Array>();
+        const cropsDir = backend.cropsDir(ingestion.datasetId);
+        const all = [...train, ...test];
+        const trivial = await trivialFeatures(
+          all.map((crop) => ({
+            cropFile: path.join(cropsDir, crop.payload.file),
+            sourceFile: path.join(root, crop.payload.image),
+          })),
+        );
+        const trivialByCrop = new Map(all.map((crop, i) => [crop.labels.cropId, trivial[i]!]));
+        const configurations = await runProtocol({
+          store: backend.vectorStore,
+          collection: ingestion.collection,
+          datasetId: ingestion.datasetId,
+          train,
+          test,
+          ks,
+          critical: new Set(taxonomy.damageTypes.filter((type) => type.critical).map((type) => type.id)),
+          searches: searchSpecs({
+            modes,
+            alphas,
+            indexAlpha,
+            hasTextTower: embedder.hasTextTower,
+            prompt: (crop) => promptVectors.get(prompts.get(crop.labels.cropId)!)!,
+            trivial: (crop) => trivialByCrop.get(crop.labels.cropId)!,
+          }),
+          onProgress: (done, total) => run.recorder.progress('evaluate', done, total),
+          checkCancelled: () => run.checkCancelled(),
+        });
+        const asAgreementItem = (crop: EvaluationCrop): AgreementItem => ({
+          photo: crop.payload.image_id,
+          damaged: crop.labels.hasDamage,
+          zone: crop.labels.zone,
+          vectors: {
+            model: crop.vectors.image,
+            random: randomVector(crop.labels.cropId),
+            trivial: trivialByCrop.get(crop.labels.cropId)!,
+          },
+        });
+        // Every crop against the crops of every other photo (leave one photo out): all the dataset's
+        // crops ask, not only the test split's, which steadies these small per-group figures.
+        const everyCrop = all.map(asAgreementItem);
+        const agreement = agreementAtOne(everyCrop, everyCrop, embedder.modelId);
+        await run.checkCancelled();
+        const control = await runSameSourceControl({
+          root,
+          datasetName: name,
+          datasetId: ingestion.datasetId,
+          crop: previous.crop,
+          normalizer: new TaxonomyNormalizer(taxonomy),
+          embedder,
+          store: backend.vectorStore,
+          collection: ingestion.collection,
+          cropsDir,
+          outDir: evaluationDir,
+        });
+        return {
+          trainCrops: train.length,
+          testCrops: test.length,
+          configurations,
+          prompts: distinctPrompts,
+          agreement,
+          control,
+        };
       });
-      // Every crop against the crops of every other photo (leave one photo out): all the dataset's
-      // crops ask, not only the test split's, which steadies these small per-group figures.
-      const everyCrop = all.map(asAgreementItem);
-      const agreement = agreementAtOne(everyCrop, everyCrop, embedder.modelId);
-      await recorder.checkCancelled(hooks.signal);
-      const control = await runSameSourceControl({
-        root,
-        datasetName: name,
-        datasetId: ingestion.datasetId,
-        crop: previous.crop,
-        normalizer: new TaxonomyNormalizer(taxonomy),
-        embedder,
-        store: backend.vectorStore,
+      const rankingK = ks.at(-1)!;
+      const report: EvaluationReport = {
+        runId: run.id,
+        createdAt: new Date().toISOString(),
+        dataset: { id: ingestion.datasetId, name, root },
+        model: { id: ingestion.modelId, randomWeights: ingestion.randomWeights, towers: [...embedder.towers] },
         collection: ingestion.collection,
-        cropsDir,
-        outDir: evaluationDir,
+        split: { file: splitFile, trainCrops: result.trainCrops, testCrops: result.testCrops },
+        ingestion: {
+          runId: ingestion.runId,
+          embedded: ingestion.embedded,
+          unchanged: ingestion.unchanged,
+          problems: ingestion.problems.length,
+        },
+        indexAlpha,
+        k: ks,
+        rankingK,
+        modes,
+        alphas,
+        prompts: result.prompts,
+        ranking: rankConfigurations(result.configurations, rankingK),
+        configurations: result.configurations,
+        agreement: result.agreement,
+        control: result.control,
+        findings: findings(result.configurations, result.agreement, result.control),
+      };
+      const files = await writeReport(evaluationDir, report, splitFile);
+      await run.recorder.counts({
+        trainCrops: result.trainCrops,
+        testCrops: result.testCrops,
+        configurations: result.configurations.length,
+        controlWindows: result.control.cleanWindows,
       });
+      run.setMetrics(toRunMetrics(report, evaluationDir, files));
       return {
-        trainCrops: train.length,
-        testCrops: test.length,
-        configurations,
-        prompts: distinctPrompts,
-        agreement,
-        control,
+        runId: run.id,
+        datasetId: ingestion.datasetId,
+        modelId: ingestion.modelId,
+        randomWeights: ingestion.randomWeights,
+        outDir: evaluationDir,
+        files,
+        report,
       };
     });
-    const rankingK = ks.at(-1)!;
-    const report: EvaluationReport = {
-      runId: run.id,
-      createdAt: new Date().toISOString(),
-      dataset: { id: ingestion.datasetId, name, root },
-      model: { id: ingestion.modelId, randomWeights: ingestion.randomWeights, towers: [...embedder.towers] },
-      collection: ingestion.collection,
-      split: { file: splitFile, trainCrops: result.trainCrops, testCrops: result.testCrops },
-      ingestion: {
-        runId: ingestion.runId,
-        embedded: ingestion.embedded,
-        unchanged: ingestion.unchanged,
-        problems: ingestion.problems.length,
-      },
-      indexAlpha,
-      k: ks,
-      rankingK,
-      modes,
-      alphas,
-      prompts: result.prompts,
-      ranking: rankConfigurations(result.configurations, rankingK),
-      configurations: result.configurations,
-      agreement: result.agreement,
-      control: result.control,
-      findings: findings(result.configurations, result.agreement, result.control),
-    };
-    const files = await writeReport(evaluationDir, report, splitFile);
-    await recorder.counts({
-      trainCrops: result.trainCrops,
-      testCrops: result.testCrops,
-      configurations: result.configurations.length,
-      controlWindows: result.control.cleanWindows,
-    });
-    await backend.db.runs.finish(run.id, {
-      status: 'SUCCEEDED',
-      metrics: toRunMetrics(report, evaluationDir, files),
-    });
-    return {
-      runId: run.id,
-      datasetId: ingestion.datasetId,
-      modelId: ingestion.modelId,
-      randomWeights: ingestion.randomWeights,
-      outDir: evaluationDir,
-      files,
-      report,
-    };
-  } catch (error) {
-    throw await finishWithError(recorder, error);
-  } finally {
-    await lock?.release();
-  }
-}
-
-/**
- * Brings the index up to date and creates the EVALUATE run. The run is created once the ingestion
- * has abandoned the dataset's stale runs, which would otherwise include it, and before the
- * ingestion's work, so callers get it early; it ends FAILED or CANCELLED with the ingestion.
- */
-async function ingestWithRun(
-  backend: Backend,
-  ingestOptions: IngestOptions,
-  params: Record<string, unknown>,
-  hooks: EvaluateHooks & { onProgress: ProgressListener },
-): Promise<{ ingestion: IngestionSummary; run: RunRecord; recorder: RunRecorder }> {
-  let started: Promise<{ run: RunRecord; recorder: RunRecorder }> | undefined;
-  const startRun = async (ingestRun: RunRecord) => {
-    const run = await backend.db.runs.create({
-      datasetId: ingestRun.datasetId,
-      kind: 'EVALUATE',
-      modelId: ingestRun.modelId ?? undefined,
-      collection: ingestRun.collection ?? undefined,
-      params: { ...params, ingestRunId: ingestRun.id },
-    });
-    const recorder = new RunRecorder(backend.db.runs, run.id, hooks.onProgress);
-    await recorder.start();
-    hooks.onRunStarted?.(await backend.db.runs.get(run.id));
-    return { run, recorder };
-  };
-  try {
-    const ingestion = await ingestDataset(backend, ingestOptions, {
-      onProgress: hooks.onProgress,
-      signal: hooks.signal,
-      onRunStarted: (ingestRun) => {
-        started = startRun(ingestRun);
-        started.catch(() => {});
-      },
-    });
-    return { ingestion, ...(await started!) };
-  } catch (error) {
-    const evaluation = await started?.catch(() => undefined);
-    if (evaluation) await finishWithError(evaluation.recorder, error);
-    throw error;
-  }
+  });
 }
 
 /**
@@ -357,12 +323,6 @@ function availableModes(embedder: Embedder, asked: readonly QueryMode[], explici
     );
   }
   return ['image'];
-}
-
-async function finishWithError(recorder: RunRecorder, error: unknown): Promise<DefectRagError> {
-  const failure = toDefectRagError(error);
-  await recorder.finish(failure.code === 'RUN_CANCELLED' ? 'CANCELLED' : 'FAILED', failure).catch(() => {});
-  return failure;
 }
 
 /** The vector-deciding settings of the dataset's last successful ingestion; none for a new dataset. */

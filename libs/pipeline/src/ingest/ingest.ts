@@ -6,13 +6,13 @@ import { cropConfig, cutCrops, planDatasetCrops, type CropConfig, type CropRecor
 import { mapConcurrent, readDataset, readSplitFile, type DatasetImage } from '@defect-rag/dataset';
 import type { RunRecord } from '@defect-rag/db';
 import { fuse, type Embedder, type FusionOptions } from '@defect-rag/embedding';
-import { DefectRagError, noProgress, toDefectRagError, type Problem, type ProgressListener } from '@defect-rag/runtime';
+import type { Problem, ProgressListener } from '@defect-rag/runtime';
 import { findDatasetTaxonomy, loadTaxonomy, TaxonomyNormalizer, UNKNOWN } from '@defect-rag/taxonomy';
 import type { CropPoint, StoredCropRef } from '@defect-rag/vector-store';
 import type { Backend } from '../backend';
-import { checkDatasetRoot, checkRepoint } from '../dataset-roots';
 import { Channel } from './channel';
-import { RunRecorder } from './run-recorder';
+import type { RunRecorder } from '../runs/recorder';
+import { withRun, type ActiveRun, type DatasetRegistration, type RunSpec } from '../runs/run';
 
 export interface IngestOptions {
   datasetDir: string;
@@ -48,6 +48,8 @@ export interface IngestionSummary {
   collection: string;
   modelId: string;
   randomWeights: boolean;
+  /** The fusion of the stored fused vectors. */
+  fusion: FusionOptions;
   /** True when this run picked up an interrupted run with the same dataset and options. */
   resumed: boolean;
   images: number;
@@ -96,7 +98,35 @@ export async function ingestDataset(
   hooks: IngestHooks = {},
 ): Promise<IngestionSummary> {
   const started = performance.now();
-  const onProgress = hooks.onProgress ?? noProgress;
+  const plan = await planIngestion(backend, options);
+  return withRun(
+    backend,
+    plan.registration,
+    async () => ingestionRunSpec(plan, await backend.collection(plan.embedder)),
+    hooks,
+    (run) => ingestInRun(backend, plan, run, started),
+  );
+}
+
+/** An ingestion worked out from its options before it touches the database: what `ingestInRun` does. */
+export interface IngestionPlan {
+  registration: DatasetRegistration;
+  root: string;
+  name: string;
+  config: CropConfig;
+  fusion: FusionOptions;
+  embedder: Embedder;
+  taxonomy: ReturnType<typeof loadTaxonomy>;
+  split: { file: string; contents: Awaited<ReturnType<typeof readSplitFile>> } | undefined;
+  /** What decides the stored vectors; its hash makes the run resumable. */
+  identity: Record<string, unknown>;
+  configHash: string;
+  enrich: boolean;
+  params: Record<string, unknown>;
+}
+
+/** Loads the model, the taxonomy and the split of an ingestion and hashes what decides its vectors. */
+export async function planIngestion(backend: Backend, options: IngestOptions): Promise<IngestionPlan> {
   const root = path.resolve(options.datasetDir);
   const name = options.name ?? path.basename(root);
   const config = cropConfig(options.crop);
@@ -107,103 +137,106 @@ export async function ingestDataset(
   const split = options.splitFile
     ? { file: options.splitFile, contents: await readSplitFile(options.splitFile) }
     : undefined;
-
-  await checkDatasetRoot(root, backend.config.datasetRoots);
-  checkRepoint(await backend.db.datasets.findByName(name), root, options.repoint);
-  const dataset = await backend.db.datasets.register({
-    name,
+  const identity = {
     root,
-    config: { crop: config, taxonomyFile: taxonomyFile ?? null, splitFile: split?.file ?? null },
-  });
-  const lock = await backend.db.tryLockDataset(dataset.id);
-  if (!lock) {
-    throw new DefectRagError(
-      'RUN_CONFLICT',
-      `another run is in progress for dataset "${name}"; wait for it or cancel it`,
-      { datasetId: dataset.id },
-    );
-  }
-  try {
-    const identity = {
+    crop: config,
+    taxonomy: hashJson(taxonomy),
+    split: split ? hashJson(split.contents) : null,
+    model: `${embedder.modelId}@${embedder.contentHash}`,
+    fusion,
+    enrich: options.enrich ?? false,
+  };
+  return {
+    registration: {
+      name,
       root,
-      crop: config,
-      taxonomy: hashJson(taxonomy),
-      split: split ? hashJson(split.contents) : null,
-      model: `${embedder.modelId}@${embedder.contentHash}`,
-      fusion,
-      enrich: options.enrich ?? false,
-    };
-    const configHash = hashJson(identity);
-    const collection = await backend.collection(embedder);
-    const previous = await backend.db.runs.findResumable(dataset.id, 'INGEST', configHash);
-    const run =
-      previous ??
-      (await backend.db.runs.create({
-        datasetId: dataset.id,
-        kind: 'INGEST',
-        configHash,
-        modelId: embedder.modelId,
-        collection,
-        params: { ...options, datasetDir: root, fusion },
-      }));
-    await backend.db.runs.abandonOthers(dataset.id, 'INGEST', run.id);
-    const recorder = new RunRecorder(backend.db.runs, run.id, onProgress);
-    await recorder.start();
-    hooks.onRunStarted?.(await backend.db.runs.get(run.id));
-    try {
-      const summary = await execute({
-        backend,
-        embedder,
-        recorder,
-        hooks,
-        root,
-        name,
-        config,
-        fusion,
-        split,
-        taxonomy,
-        collection,
-        identity,
-        datasetId: dataset.id,
-        enrich: options.enrich ?? false,
-      });
-      const totalMs = performance.now() - started;
-      await recorder.timing('total', totalMs);
-      await backend.db.datasets.updateCounts(dataset.id, {
-        imageCount: summary.images,
-        damagedCount: summary.damagedImages,
-        cleanCount: summary.images - summary.damagedImages,
-        defectCount: summary.defects,
-        cropCount: summary.crops.total,
-      });
-      await recorder.finish('SUCCEEDED');
-      return {
-        runId: run.id,
-        datasetId: dataset.id,
-        datasetName: name,
-        collection,
-        modelId: embedder.modelId,
-        randomWeights: embedder.randomWeights,
-        resumed: previous !== null,
-        images: summary.images,
-        crops: summary.crops,
-        embedded: summary.embedded,
-        unchanged: summary.unchanged,
-        resplit: summary.resplit,
-        removed: summary.removed,
-        points: summary.points,
-        problems: recorder.problems,
-        timings: { ...recorder.timings, total: totalMs },
-        imagesPerSecond: summary.images / (totalMs / 1000),
-      };
-    } catch (error) {
-      const failure = toDefectRagError(error);
-      await recorder.finish(failure.code === 'RUN_CANCELLED' ? 'CANCELLED' : 'FAILED', failure).catch(() => {});
-      throw failure;
-    }
-  } finally {
-    await lock.release();
-  }
+      repoint: options.repoint,
+      config: { crop: config, taxonomyFile: taxonomyFile ?? null, splitFile: split?.file ?? null },
+    },
+    root,
+    name,
+    config,
+    fusion,
+    embedder,
+    taxonomy,
+    split,
+    identity,
+    configHash: hashJson(identity),
+    enrich: options.enrich ?? false,
+    params: { ...options, datasetDir: root, fusion },
+  };
+}
+
+/** The INGEST run of a plan: resumable by its configuration hash. */
+export function ingestionRunSpec(plan: IngestionPlan, collection: string): RunSpec {
+  return {
+    kind: 'INGEST',
+    configHash: plan.configHash,
+    modelId: plan.embedder.modelId,
+    collection,
+    params: plan.params,
+  };
+}
+
+/**
+ * The ingestion's work inside an open INGEST run of the locked dataset: brings the dataset's points
+ * up to date and its counts, and returns the summary. The run's end is its caller's to record.
+ */
+export async function ingestInRun(
+  backend: Backend,
+  plan: IngestionPlan,
+  run: ActiveRun,
+  started = performance.now(),
+): Promise<IngestionSummary> {
+  const { embedder, name } = plan;
+  const { recorder } = run;
+  const datasetId = run.dataset.id;
+  const collection = await backend.collection(embedder);
+  const summary = await execute({
+    backend,
+    embedder,
+    recorder,
+    hooks: { signal: run.signal },
+    root: plan.root,
+    name,
+    config: plan.config,
+    fusion: plan.fusion,
+    split: plan.split,
+    taxonomy: plan.taxonomy,
+    collection,
+    identity: plan.identity,
+    datasetId,
+    enrich: plan.enrich,
+  });
+  const totalMs = performance.now() - started;
+  await recorder.timing('total', totalMs);
+  await backend.db.datasets.updateCounts(datasetId, {
+    imageCount: summary.images,
+    damagedCount: summary.damagedImages,
+    cleanCount: summary.images - summary.damagedImages,
+    defectCount: summary.defects,
+    cropCount: summary.crops.total,
+  });
+  return {
+    runId: run.id,
+    datasetId,
+    datasetName: name,
+    collection,
+    modelId: embedder.modelId,
+    randomWeights: embedder.randomWeights,
+    fusion: plan.fusion,
+    resumed: run.resumed,
+    images: summary.images,
+    crops: summary.crops,
+    embedded: summary.embedded,
+    unchanged: summary.unchanged,
+    resplit: summary.resplit,
+    removed: summary.removed,
+    points: summary.points,
+    problems: recorder.problems,
+    timings: { ...recorder.timings, total: totalMs },
+    imagesPerSecond: summary.images / (totalMs / 1000),
+  };
 }
 
 /**

@@ -2,10 +2,11 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { DatasetRecord, RunKind, RunRecord } from '@defect-rag/db';
 import { DefectRagError, toDefectRagError } from '@defect-rag/runtime';
-import type { Backend } from './backend';
-import { checkDatasetRoot, checkRepoint } from './dataset-roots';
-import { evaluateDataset, type EvaluateOptions } from './evaluate';
-import { ingestDataset, type IngestHooks, type IngestOptions } from './ingest/ingest';
+import type { Backend } from '../backend';
+import { checkDatasetRoot, checkRepoint } from '../dataset-roots';
+import { evaluateDataset, type EvaluateOptions } from '../evaluate';
+import { ingestDataset, type IngestOptions } from '../ingest/ingest';
+import type { RunHooks } from './run';
 
 /** What a caller may choose for an ingestion run; the folder and name come from the registered dataset. */
 export type IngestionRunOptions = Omit<IngestOptions, 'datasetDir' | 'name' | 'repoint'>;
@@ -91,7 +92,7 @@ export class RunManager {
   private start(
     dataset: DatasetRecord,
     kind: RunKind,
-    work: (hooks: IngestHooks) => Promise<unknown>,
+    work: (hooks: RunHooks) => Promise<unknown>,
   ): Promise<RunRecord> {
     const running = this.active.get(dataset.id);
     if (running) {

@@ -5,7 +5,7 @@ import {
   type ProgressListener,
 } from '@defect-rag/runtime';
 import type { RunRepository } from '@defect-rag/db';
-import { currentOwner, HEARTBEAT_MS } from '../run-owner';
+import { currentOwner, HEARTBEAT_MS } from './owner';
 
 /** Progress is written to the run at most this often per stage; listeners get every event. */
 const PROGRESS_WRITE_INTERVAL_MS = 500;
@@ -86,11 +86,16 @@ export class RunRecorder {
     }
   }
 
-  async finish(status: 'SUCCEEDED' | 'FAILED' | 'CANCELLED', failure?: Failure): Promise<void> {
+  async finish(
+    status: 'SUCCEEDED' | 'FAILED' | 'CANCELLED',
+    failure?: Failure,
+    metrics?: Record<string, unknown>,
+  ): Promise<void> {
     clearInterval(this.heartbeat);
     await this.runs.finish(this.runId, {
       status,
       ...(failure ? { errorCode: failure.code, error: failure.message } : {}),
+      ...(metrics ? { metrics } : {}),
     });
   }
 }
