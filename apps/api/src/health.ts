@@ -1,4 +1,4 @@
-import { pingQdrant, type Backend } from '@defect-rag/pipeline';
+import { pingDatabase, pingQdrant, type Backend } from '@defect-rag/pipeline';
 import { DefectRagError, toDefectRagError } from '@defect-rag/runtime';
 
 export interface ComponentHealth {
@@ -24,7 +24,7 @@ export async function checkHealth(backend: Backend, production: boolean): Promis
   const { services } = backend;
   const [postgres, qdrant, model] = await Promise.all([
     check(production, async () => {
-      await backend.db.ping();
+      await pingDatabase(backend);
       return 'answers';
     }),
     check(

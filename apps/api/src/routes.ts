@@ -1,10 +1,11 @@
 import path from 'node:path';
 import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
-import { getCrop, type Backend } from '@defect-rag/pipeline';
+import { getCrop, getDataset, getRun, type Backend } from '@defect-rag/pipeline';
 import { DefectRagError } from '@defect-rag/runtime';
 import { hasValidKey, MISSING_KEY_MESSAGE, type ApiKeyPolicy } from './auth';
 import { apiCodeOf, errorBody, HTTP_STATUS } from './errors';
 import { checkHealth } from './health';
+import { REPORT_FILES } from './types/evaluation';
 
 /** `GET /crops/:id`: the crop's JPEG (or PNG), 404 with a JSON error for an unknown id. */
 export function cropImageRoute(backend: Backend, policy: ApiKeyPolicy): RequestHandler<{ id: string }> {
@@ -40,9 +41,7 @@ export function sourceImageRoute(backend: Backend, policy: ApiKeyPolicy): Reques
     let file: string;
     try {
       const crop = await getCrop(backend, req.params.id);
-      const dataset = await backend.db.datasets.findById(crop.datasetId);
-      if (!dataset)
-        throw new DefectRagError('DATASET_NOT_FOUND', `the dataset of crop "${crop.id}" is no longer registered`);
+      const dataset = await getDataset(backend, crop.datasetId);
       file = path.resolve(dataset.root, crop.sourceImage);
       // The payload's path is relative to the dataset folder; never serve anything outside it.
       const inside = path.relative(dataset.root, file);
@@ -55,14 +54,45 @@ export function sourceImageRoute(backend: Backend, policy: ApiKeyPolicy): Reques
       sendError(res, error, backend);
       return;
     }
-    res.sendFile(file, { headers: { 'cache-control': 'no-cache', 'x-content-type-options': 'nosniff' } }, (error) => {
-      if (!error || res.headersSent) return;
-      const missing = new DefectRagError(
-        'IMAGE_NOT_FOUND',
-        `the source image of crop "${req.params.id}" is missing from its dataset folder`,
-      );
-      sendError(res, missing, backend);
-    });
+    const missing = `the source image of crop "${req.params.id}" is missing from its dataset folder`;
+    sendUncachedFile(res, file, new DefectRagError('IMAGE_NOT_FOUND', missing), backend);
+  };
+}
+
+/** Sends a file the client should revalidate each time; `missing` when it is not there. */
+function sendUncachedFile(res: Response, file: string, missing: DefectRagError, backend: Backend): void {
+  res.sendFile(file, { headers: { 'cache-control': 'no-cache', 'x-content-type-options': 'nosniff' } }, (error) => {
+    if (error && !res.headersSent) sendError(res, missing, backend);
+  });
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * `GET /runs/:id/report/:file`: one of the files an EVALUATE run wrote (`evaluation.json`,
+ * `evaluation.md`, `precision-at-k.svg`), from the paths the run recorded; any other name, or a
+ * run without a report, is a 404 with a JSON error (REPORT_NOT_FOUND; RUN_NOT_FOUND for no run).
+ */
+export function reportFileRoute(backend: Backend, policy: ApiKeyPolicy): RequestHandler<{ id: string; file: string }> {
+  return async (req, res) => {
+    if (!mayRead(policy, req, res)) return;
+    const { id, file: name } = req.params;
+    let file: string;
+    try {
+      if (!UUID.test(id)) throw new DefectRagError('RUN_NOT_FOUND', `no run with id "${id}"`);
+      const run = await getRun(backend, id);
+      const key = (Object.keys(REPORT_FILES) as (keyof typeof REPORT_FILES)[]).find((k) => REPORT_FILES[k] === name);
+      const files = (run.metrics as { files?: Partial<Record<keyof typeof REPORT_FILES, unknown>> } | null)?.files;
+      const recorded = key && files?.[key];
+      if (typeof recorded !== 'string' || path.basename(recorded) !== name)
+        throw new DefectRagError('REPORT_NOT_FOUND', `run ${run.id} has no report file "${name}"`);
+      file = recorded;
+    } catch (error) {
+      sendError(res, error, backend);
+      return;
+    }
+    const missing = `the report file "${name}" of run ${id} is missing on the server`;
+    sendUncachedFile(res, file, new DefectRagError('REPORT_NOT_FOUND', missing), backend);
   };
 }
 
@@ -114,6 +144,7 @@ export const landingPage: RequestHandler = (_req: Request, res: Response) => {
 <ul>
 <li>GraphQL: <code>POST /graphql</code> with a JSON body <code>{"query": "..."}</code>; the schema is <code>apps/api/schema.graphql</code> in the repository.</li>
 <li>Crop images: <code>GET /crops/&lt;crop id&gt;</code>; the photo a crop was cut from: <code>GET /crops/&lt;crop id&gt;/source</code></li>
+<li>An evaluation run's report: <code>GET /runs/&lt;run id&gt;/report/evaluation.md</code> (also <code>evaluation.json</code>, <code>precision-at-k.svg</code>)</li>
 <li>Health: <a href="/healthz"><code>GET /healthz</code></a></li>
 <li>The web explorer is served here once built: <code>npm run -w @defect-rag/explorer build</code> (<code>npm ci</code> builds it too).</li>
 </ul>

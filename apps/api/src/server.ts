@@ -16,7 +16,15 @@ import type { ApiContext } from './context';
 import { errorBody, errorFormatter } from './errors';
 import { executeGraphQL, isJsonGraphQLPost, serveJsonGraphQL, type ContextFor, type Precheck } from './graphql-http';
 import { MAX_QUERY_TOKENS, documentRefusal, queryLimitsPlugin } from './limits';
-import { cropImageRoute, explorerRoute, healthRoute, jsonErrorHandler, landingPage, sourceImageRoute } from './routes';
+import {
+  cropImageRoute,
+  explorerRoute,
+  healthRoute,
+  jsonErrorHandler,
+  landingPage,
+  reportFileRoute,
+  sourceImageRoute,
+} from './routes';
 import { buildApiSchema } from './schema';
 
 export interface ApiServerOptions {
@@ -129,6 +137,7 @@ export async function createApiServer(backend: Backend, options: ApiServerOption
   app.get('/healthz', healthRoute(backend, production));
   app.get('/crops/:id', cropImageRoute(backend, policy));
   app.get('/crops/:id/source', sourceImageRoute(backend, policy));
+  app.get('/runs/:id/report/:file', reportFileRoute(backend, policy));
   // JSON POSTs never get here (see isJsonGraphQLPost): this is uploads, GET and the odd content type.
   app.use('/graphql', graphqlUploadExpress({ maxFileSize: config.maxUploadBytes, maxFiles: 1 }), (req, res, next) => {
     executeGraphQL(apollo, req, res, (req.body as unknown) ?? {}, contextFor, precheck).catch(next);

@@ -589,6 +589,10 @@ describe.skipIf(!sample)('the GraphQL API over HTTP, on the shared sample ingest
           .status,
       ).toBe(200);
       expect((await fetch(`${readsNeedKey.api.url}/crops/${damagedCrop.id}/source`)).status).toBe(401);
+      const report = `${readsNeedKey.api.url}/runs/00000000-0000-4000-8000-000000000000/report/evaluation.md`;
+      expect((await fetch(report)).status).toBe(401);
+      // With a key, the route is reached: this run does not exist.
+      expect((await fetch(report, { headers: { 'x-api-key': 'key-one' } })).status).toBe(404);
       expect((await fetch(`${readsNeedKey.api.url}/healthz`)).status).toBe(200);
     });
   });

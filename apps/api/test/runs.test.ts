@@ -10,7 +10,11 @@ import { copyFirstSampleImages, errorCodes, graphql, testBackend } from './helpe
 const sample = sampleDatasetOrSkip();
 
 const RUN_FIELDS = `id datasetId kind status errorCode error startedAt finishedAt
-  progress { stage done total } counts { name value } timings { stage ms } metrics
+  progress { stage done total } counts { name value } timings { stage ms }
+  metrics { modelId randomWeights k rankingK trainCrops testCrops ranking { rank label composite }
+    configurations { label role exact { type { precision { k value } } composite { k value } } annRecall { k value } }
+    findings agreement { label damage { queries precision } } control { photos retrievers { label } }
+    files { json markdown plot } }
   dataset { name } problems(first: 10) { totalCount edges { node { item stage code message } } }`;
 
 interface RunResult {
@@ -22,7 +26,13 @@ interface RunResult {
   finishedAt: string | null;
   progress: { stage: string; done: number; total: number }[];
   counts: { name: string; value: number }[];
-  metrics: Record<string, unknown> | null;
+  metrics: {
+    k: number[];
+    rankingK: number;
+    ranking: { rank: number; label: string }[];
+    configurations: { label: string; exact: { type: { precision: { k: number; value: number | null }[] } } }[];
+    files: { json: string; markdown: string; plot: string };
+  } | null;
   dataset: { name: string };
   problems: { totalCount: number; edges: { node: { item: string; code: string } }[] };
 }
@@ -198,7 +208,49 @@ describe.skipIf(!sample)('datasets and runs through the API', () => {
     expect(response.data!.startEvaluation).toMatchObject({ kind: 'EVALUATE', status: 'RUNNING' });
     const done = await finished(response.data!.startEvaluation.id);
     expect(done.status, done.errorCode ?? '').toBe('SUCCEEDED');
-    expect(done.metrics).not.toBeNull();
+    const metrics = done.metrics!;
+    expect(metrics.k).toEqual([1, 5]);
+    expect(metrics.rankingK).toBe(5);
+    expect(metrics.ranking.length).toBeGreaterThan(0);
+    for (const configuration of metrics.configurations)
+      expect(configuration.exact.type.precision.map(({ k }) => k)).toEqual([1, 5]);
+    // The report's files by URL, never as server paths.
+    expect(metrics.files).toEqual({
+      json: `/runs/${done.id}/report/evaluation.json`,
+      markdown: `/runs/${done.id}/report/evaluation.md`,
+      plot: `/runs/${done.id}/report/precision-at-k.svg`,
+    });
+    const json = await fetch(`${api.url}${metrics.files.json}`);
+    expect(json.status).toBe(200);
+    expect(((await json.json()) as { runId: string }).runId).toBe(done.id);
+    const markdown = await fetch(`${api.url}${metrics.files.markdown}`);
+    expect(markdown.status).toBe(200);
+    expect(await markdown.text()).toContain('#');
+    const plot = await fetch(`${api.url}${metrics.files.plot}`);
+    expect(plot.status).toBe(200);
+    expect(plot.headers.get('content-type')).toContain('svg');
+    // Only those files of that run: other names, traversal, unknown or malformed runs are refused.
+    for (const refused of [
+      `/runs/${done.id}/report/split.json`,
+      `/runs/${done.id}/report/..%2F..%2Fevaluation.json`,
+      `/runs/${done.id}/report/%2Fetc%2Fpasswd`,
+    ]) {
+      const response = await fetch(`${api.url}${refused}`);
+      expect(response.status, refused).toBe(404);
+      expect(
+        ((await response.json()) as { errors: { extensions: { reason: string } }[] }).errors[0]!.extensions.reason,
+      ).toBe('REPORT_NOT_FOUND');
+    }
+    for (const refused of [
+      '/runs/00000000-0000-4000-8000-000000000000/report/evaluation.json',
+      '/runs/nope/report/evaluation.json',
+    ]) {
+      const response = await fetch(`${api.url}${refused}`);
+      expect(response.status, refused).toBe(404);
+      expect(
+        ((await response.json()) as { errors: { extensions: { reason: string } }[] }).errors[0]!.extensions.reason,
+      ).toBe('RUN_NOT_FOUND');
+    }
   });
 
   it('runs(first, after) walks every run exactly once, newest first, and filters', async () => {

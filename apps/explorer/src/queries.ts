@@ -11,6 +11,7 @@ import type {
   CropQuery,
   CropRagContextQuery,
   DatasetsAndRunsQuery,
+  EvaluationFieldsFragment,
   ModelQuery,
   RunDetailQuery,
   RunFieldsFragment,
@@ -30,6 +31,7 @@ export type RunSummary = RunFieldsFragment;
 export type StageProgress = RunSummary['progress'][number];
 export type RunDetail = NonNullable<RunDetailQuery['run']>;
 export type RunProblem = RunDetail['problems']['edges'][number]['node'];
+export type Evaluation = EvaluationFieldsFragment;
 
 export type ValueCount = SearchOptionsQuery['indexStats']['byZone'][number];
 
@@ -251,6 +253,73 @@ const PROBLEM_PAGE = /* GraphQL */ `
   }
 `;
 
+/** What the run page shows of an evaluation: per-k figures are lists of `{ k value }`. */
+const EVALUATION_FIELDS = /* GraphQL */ `
+  fragment EvaluationFields on EvaluationMetrics {
+    modelId
+    randomWeights
+    k
+    rankingK
+    trainCrops
+    testCrops
+    ranking {
+      rank
+      label
+      composite
+      compositeHnsw
+      map
+      criticalRecall
+      mrr
+    }
+    configurations {
+      label
+      exact {
+        damage {
+          ...CriterionFields
+        }
+        type {
+          ...CriterionFields
+        }
+        zone {
+          ...CriterionFields
+        }
+        criticalRecall {
+          k
+          value
+        }
+        composite {
+          k
+          value
+        }
+      }
+      annRecall {
+        k
+        value
+      }
+    }
+    files {
+      json
+      markdown
+      plot
+    }
+  }
+
+  fragment CriterionFields on CriterionMetrics {
+    precision {
+      k
+      value
+    }
+    recall {
+      k
+      value
+    }
+    map {
+      k
+      value
+    }
+  }
+`;
+
 export const RUN_DETAIL = /* GraphQL */ `
   query RunDetail($id: ID!, $after: String) {
     run(id: $id) {
@@ -258,7 +327,9 @@ export const RUN_DETAIL = /* GraphQL */ `
       params
       modelId
       collection
-      metrics
+      metrics {
+        ...EvaluationFields
+      }
       timings {
         stage
         ms
@@ -267,6 +338,7 @@ export const RUN_DETAIL = /* GraphQL */ `
     }
   }
   ${RUN_FIELDS}
+  ${EVALUATION_FIELDS}
   ${PROBLEM_PAGE}
 `;
 

@@ -53,6 +53,7 @@ export type {
   PageRequest,
 } from '@defect-rag/db';
 export { demoDatasetStage, type DemoDatasetStageOptions, type DemoDatasetSummary } from './demo-dataset';
+export { listRuns, getRun, runProblems, listDatasets, getDataset, pingDatabase } from './catalog';
 export { RunManager, registerDataset, type IngestionRunOptions, type EvaluationRunOptions } from './runs/manager';
 export { currentOwner, isOwnerGone, HEARTBEAT_STALE_MS } from './runs/owner';
 export { activeTaxonomy } from './taxonomy';

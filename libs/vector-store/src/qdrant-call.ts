@@ -52,12 +52,8 @@ function toStoreError(error: unknown, context: RequestContext, attempts: number)
         { cause: error },
       );
     }
-    // Our requests name collections, vectors and, for a search by crop, a point: Qdrant's message tells a missing point apart.
-    if (error.status === 404 && /no point with id/i.test(message)) {
-      return new DefectRagError('CROP_NOT_FOUND', `${what}: the crop is not in ${collection}`, details, {
-        cause: error,
-      });
-    }
+    // Every 404 is read as a missing collection; searchByCrop, whose request also names a point,
+    // asks whether the collection exists to tell a missing crop apart.
     if (error.status === 404) {
       return new DefectRagError(
         'COLLECTION_NOT_FOUND',

@@ -1,6 +1,6 @@
 import type { Schemas } from '@qdrant/js-client-rest';
 import { z } from 'zod';
-import { DefectRagError } from '@defect-rag/runtime';
+import { DefectRagError, isDefectRagError } from '@defect-rag/runtime';
 import {
   checkExistingCollection,
   collectionDefinition,
@@ -318,18 +318,30 @@ export class VectorStore {
 
   /**
    * The crops nearest to a stored crop, by its own vector; never the crop itself. CROP_NOT_FOUND
-   * when it is not stored. One request: Qdrant looks the crop's vector up itself.
+   * when it is not stored. One request: Qdrant looks the crop's vector up itself; only when it
+   * answers 404 does a second one (does the collection exist?) tell a missing crop from a missing
+   * collection.
    */
   async searchByCrop(collection: string, cropId: string, options: SearchOptions): Promise<SearchHit[]> {
     const pointId = pointIdForCrop(cropId);
     const filter = toQdrantFilter(options.filter ?? {}) ?? {};
-    return this.query(
-      collection,
-      options,
-      pointId,
-      { ...filter, must_not: [{ has_id: [pointId] }] },
-      `search ${collection} by crop "${cropId}"`,
-    );
+    const what = `search ${collection} by crop "${cropId}"`;
+    try {
+      return await this.query(collection, options, pointId, { ...filter, must_not: [{ has_id: [pointId] }] }, what);
+    } catch (error) {
+      if (isDefectRagError(error, 'COLLECTION_NOT_FOUND') && (await this.collectionExists(collection, what))) {
+        throw new DefectRagError('CROP_NOT_FOUND', `${what}: the crop is not in ${collection}`, {
+          collection,
+          cropId,
+        });
+      }
+      throw error;
+    }
+  }
+
+  private async collectionExists(collection: string, what: string): Promise<boolean> {
+    const path = collectionPath(collection, '/exists');
+    return (await this.send<{ exists: boolean }>(what, collection, 'GET', path)).exists;
   }
 
   /** `query` is a vector or the id of a stored point whose vector Qdrant uses. */

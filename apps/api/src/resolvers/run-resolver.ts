@@ -1,7 +1,6 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root, UseMiddleware } from 'type-graphql';
 import { z } from 'zod';
-import { MAX_SEARCH_LIMIT } from '@defect-rag/pipeline';
-import { DefectRagError } from '@defect-rag/runtime';
+import { getDataset, getRun, listRuns, MAX_SEARCH_LIMIT, runProblems } from '@defect-rag/pipeline';
 import type { ApiContext } from '../context';
 import { WithinDeadline } from '../deadline';
 import { pageComplexity } from '../limits';
@@ -68,13 +67,13 @@ export class RunResolver {
   ): Promise<RunConnection> {
     const where = parseInput(runFilterSchema, filter ?? {});
     const { first, after } = parseInput(pageSchema(uuidCursor), page);
-    const runs = await backend.db.runs.list(where, { first, after });
+    const runs = await listRuns(backend, where, { first, after });
     return toConnection({ ...runs, items: runs.items.map(Run.fromRecord) }, after);
   }
 
   @Query(() => Run, { nullable: true, description: 'A run by id; NOT_FOUND when there is none.' })
   async run(@Arg('id', () => ID) id: string, @Ctx() { backend }: ApiContext): Promise<Run> {
-    return Run.fromRecord(await backend.db.runs.get(parseInput(uuid('run'), id)));
+    return Run.fromRecord(await getRun(backend, parseInput(uuid('run'), id)));
   }
 
   @Mutation(() => Run, {
@@ -120,12 +119,7 @@ export class RunResolver {
 
   @FieldResolver(() => Dataset, { complexity: 5 })
   async dataset(@Root() run: Run, @Ctx() { backend }: ApiContext): Promise<Dataset> {
-    const dataset = await backend.db.datasets.findById(run.datasetId);
-    if (!dataset)
-      throw new DefectRagError('DATASET_NOT_FOUND', `the dataset of run ${run.id} no longer exists`, {
-        datasetId: run.datasetId,
-      });
-    return dataset;
+    return getDataset(backend, run.datasetId);
   }
 
   @FieldResolver(() => RunProblemConnection, {
@@ -138,7 +132,7 @@ export class RunResolver {
     @Ctx() { backend }: ApiContext,
   ): Promise<RunProblemConnection> {
     const { first, after } = parseInput(pageSchema(problemCursor), page);
-    const problems = await backend.db.runs.listProblems(run.id, { first, after });
+    const problems = await runProblems(backend, run.id, { first, after });
     return toConnection({ ...problems, items: problems.items.map(RunProblem.fromRecord) }, after);
   }
 }

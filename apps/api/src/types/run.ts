@@ -2,6 +2,7 @@ import { GraphQLJSONObject } from 'graphql-scalars';
 import { Field, Float, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import type { RunProblemRecord, RunRecord } from '@defect-rag/pipeline';
 import { Connection } from './connection';
+import { EvaluationMetrics, toEvaluationMetrics } from './evaluation';
 import { SearchMode } from './search';
 
 export enum RunKind {
@@ -118,8 +119,8 @@ export class Run {
   @Field(() => [StageTiming])
   timings!: StageTiming[];
 
-  @Field(() => GraphQLJSONObject, { nullable: true, description: 'Evaluation metrics; null for ingestion runs.' })
-  metrics!: Record<string, unknown> | null;
+  @Field(() => EvaluationMetrics, { nullable: true, description: 'Evaluation metrics; null for ingestion runs.' })
+  metrics!: EvaluationMetrics | null;
 
   @Field(() => String, { nullable: true, description: 'The error code a FAILED run ended with.' })
   errorCode!: string | null;
@@ -151,7 +152,7 @@ export class Run {
       progress: Object.entries(record.progress).map(([stage, { done, total }]) => ({ stage, done, total })),
       counts: Object.entries(record.counts).map(([name, value]) => ({ name, value })),
       timings: Object.entries(record.timings).map(([stage, ms]) => ({ stage, ms })),
-      metrics: record.metrics,
+      metrics: toEvaluationMetrics(record.id, record.metrics),
       errorCode: record.errorCode,
       error: record.error,
       createdAt: record.createdAt,

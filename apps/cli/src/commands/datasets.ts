@@ -1,3 +1,4 @@
+import { listDatasets } from '@defect-rag/pipeline';
 import { integer, withBackend } from '../backend';
 import type { CliCommand } from './command';
 
@@ -9,7 +10,7 @@ export const datasetsCommand: CliCommand = {
       .option('--limit <n>', 'how many', integer, 50)
       .option('--json', 'print the datasets as JSON')
       .action(async (options: { limit: number; json?: boolean }) => {
-        const page = await withBackend((backend) => backend.db.datasets.list({ first: options.limit }));
+        const page = await withBackend((backend) => listDatasets(backend, { first: options.limit }));
         if (options.json) {
           process.stdout.write(`${JSON.stringify(page, null, 2)}\n`);
           return;

@@ -1,4 +1,4 @@
-import type { RunKind, RunRecord, RunStatus } from '@defect-rag/pipeline';
+import { listRuns, type RunKind, type RunRecord, type RunStatus } from '@defect-rag/pipeline';
 import { integer, withBackend } from '../backend';
 import type { CliCommand } from './command';
 
@@ -15,7 +15,8 @@ export const runsCommand: CliCommand = {
       .action(
         async (options: { dataset?: string; kind?: RunKind; status?: RunStatus; limit: number; json?: boolean }) => {
           const page = await withBackend((backend) =>
-            backend.db.runs.list(
+            listRuns(
+              backend,
               { datasetId: options.dataset, kind: options.kind, status: options.status },
               { first: options.limit },
             ),

@@ -1,49 +1,14 @@
 import { useState } from 'preact/hooks';
 import { formatMetric } from '../format';
+import type { Evaluation } from '../queries';
 
-/** Values per cut-off k; JSON keys them by the number as a string ("1", "5", "10"). */
-type ByK = Record<string, number | null>;
-
-interface CriterionMetrics {
-  queries: number;
-  withRelevant: number;
-  precision: ByK;
-  recall: ByK;
-  map: ByK;
-  mrr: number | null;
-}
+type KValue = { k: number; value?: number | null };
 
 type Criterion = 'damage' | 'type' | 'zone';
 
-interface MetricSet {
-  queries: number;
-  criteria: Record<Criterion, CriterionMetrics>;
-  criticalQueries: number;
-  criticalRecall: ByK;
-  composite: ByK;
-}
-
-interface RankingRow {
-  rank: number;
-  label: string;
-  composite: number | null;
-  compositeHnsw: number | null;
-  map: number | null;
-  criticalRecall: number | null;
-  mrr: number | null;
-}
-
-/** What an EVALUATE run stores as its `metrics` (libs/pipeline's EvaluationMetrics). */
-interface EvaluationMetrics {
-  modelId: string;
-  randomWeights: boolean;
-  k: number[];
-  rankingK: number;
-  trainCrops: number;
-  testCrops: number;
-  ranking: RankingRow[];
-  configurations: { label: string; exact: MetricSet; annRecall: ByK | null }[];
-  files: { json: string; markdown: string; plot: string };
+/** A figure at one cut-off k out of the API's `[{ k, value }]` lists; null when absent. */
+function at(values: readonly KValue[] | null | undefined, k: number): number | null {
+  return values?.find((entry) => entry.k === k)?.value ?? null;
 }
 
 const CRITERIA: { criterion: Criterion; title: string }[] = [
@@ -55,34 +20,8 @@ const CRITERIA: { criterion: Criterion; title: string }[] = [
 const COLORS = ['#0072B2', '#D55E00', '#009E73', '#CC79A7', '#E69F00', '#56B4E9', '#000000', '#F0E442'];
 const DASHES = ['', '6 3', '2 3'];
 
-/**
- * The run's `metrics` is a free JSON object in the schema: this checks the fields the report reads,
- * and the page falls back to the raw JSON when they are not there (an older or newer run format).
- */
-export function readEvaluationMetrics(metrics: Record<string, unknown>): EvaluationMetrics | null {
-  const candidate = metrics as Partial<EvaluationMetrics>;
-  const ok =
-    Array.isArray(candidate.k) &&
-    typeof candidate.rankingK === 'number' &&
-    Array.isArray(candidate.ranking) &&
-    Array.isArray(candidate.configurations) &&
-    candidate.configurations.every((configuration) =>
-      CRITERIA.every(({ criterion }) => typeof configuration?.exact?.criteria?.[criterion]?.precision === 'object'),
-    );
-  return ok ? (candidate as EvaluationMetrics) : null;
-}
-
-export function EvaluationReport({ metrics }: { metrics: Record<string, unknown> }) {
-  const report = readEvaluationMetrics(metrics);
+export function EvaluationReport({ report }: { report: Evaluation }) {
   const [k, setK] = useState<number | null>(null);
-  if (!report) {
-    return (
-      <section aria-labelledby="evaluation-heading">
-        <h2 id="evaluation-heading">Evaluation metrics</h2>
-        <pre>{JSON.stringify(metrics, null, 2)}</pre>
-      </section>
-    );
-  }
   const shownK = k ?? report.rankingK;
   return (
     <section class="evaluation" aria-labelledby="evaluation-heading" data-testid="evaluation">
@@ -182,16 +121,16 @@ export function EvaluationReport({ metrics }: { metrics: Record<string, unknown>
                 <th scope="row">{label}</th>
                 {CRITERIA.map(({ criterion }) => [
                   <td key={`${criterion}-p`} class="number">
-                    {formatMetric(exact.criteria[criterion].precision[shownK])}
+                    {formatMetric(at(exact[criterion].precision, shownK))}
                   </td>,
                   <td key={`${criterion}-r`} class="number">
-                    {formatMetric(exact.criteria[criterion].recall[shownK])}
+                    {formatMetric(at(exact[criterion].recall, shownK))}
                   </td>,
                 ])}
-                <td class="number">{formatMetric(exact.criteria.type.map[shownK])}</td>
-                <td class="number">{formatMetric(exact.criticalRecall[shownK])}</td>
-                <td class="number">{formatMetric(exact.composite[shownK])}</td>
-                <td class="number">{formatMetric(annRecall?.[shownK])}</td>
+                <td class="number">{formatMetric(at(exact.type.map, shownK))}</td>
+                <td class="number">{formatMetric(at(exact.criticalRecall, shownK))}</td>
+                <td class="number">{formatMetric(at(exact.composite, shownK))}</td>
+                <td class="number">{formatMetric(at(annRecall, shownK))}</td>
               </tr>
             ))}
           </tbody>
@@ -200,8 +139,8 @@ export function EvaluationReport({ metrics }: { metrics: Record<string, unknown>
 
       <PrecisionPlot report={report} />
       <p class="muted small">
-        The full report is on the server: <code>{report.files.markdown}</code> (with its plot{' '}
-        <code>{report.files.plot}</code>) and <code>{report.files.json}</code>.
+        The full report: <a href={report.files.markdown}>evaluation.md</a> (with its{' '}
+        <a href={report.files.plot}>plot</a>) and <a href={report.files.json}>evaluation.json</a>.
       </p>
     </section>
   );
@@ -210,7 +149,7 @@ export function EvaluationReport({ metrics }: { metrics: Record<string, unknown>
 const PANEL = { width: 260, height: 200, left: 40, top: 28, right: 10, bottom: 34, gap: 16 };
 
 /** Precision@k of every configuration, one panel per relevance criterion, like the report's own plot. */
-function PrecisionPlot({ report }: { report: EvaluationMetrics }) {
+function PrecisionPlot({ report }: { report: Evaluation }) {
   const plotWidth = PANEL.width - PANEL.left - PANEL.right;
   const plotHeight = PANEL.height - PANEL.top - PANEL.bottom;
   const width = CRITERIA.length * PANEL.width + (CRITERIA.length - 1) * PANEL.gap;
@@ -246,8 +185,8 @@ function PrecisionPlot({ report }: { report: EvaluationMetrics }) {
             </text>
             {report.configurations.map((configuration, index) => {
               const points = report.k.flatMap((k, i) => {
-                const value = configuration.exact.criteria[criterion].precision[k];
-                return value === null || value === undefined ? [] : [[x(i), y(value)] as const];
+                const value = at(configuration.exact[criterion].precision, k);
+                return value === null ? [] : [[x(i), y(value)] as const];
               });
               return (
                 <g key={configuration.label} fill={COLORS[index % COLORS.length]}>

@@ -51,7 +51,7 @@ export function RunPage({ id }: { id: string }) {
               rows={sortStages(run.timings).map(({ stage, ms }) => [stage, formatDuration(ms)])}
             />
           </div>
-          {run.metrics && <EvaluationReport metrics={run.metrics} />}
+          {run.metrics && <EvaluationReport report={run.metrics} />}
           <Problems run={run} />
           <details>
             <summary>Options the run was started with</summary>

@@ -1,0 +1,296 @@
+import { Field, Float, Int, ObjectType } from 'type-graphql';
+import type { EvaluationMetrics as StoredMetrics, MetricSet as StoredMetricSet } from '@defect-rag/pipeline';
+
+@ObjectType({ description: 'A figure at one cut-off k; null when it does not apply (no query it concerns).' })
+export class KValue {
+  @Field(() => Int)
+  k!: number;
+
+  @Field(() => Float, { nullable: true })
+  value!: number | null;
+}
+
+@ObjectType({ description: 'Retrieval metrics under one relevance criterion (has_damage, damage type or zone).' })
+export class CriterionMetrics {
+  @Field(() => Int, { description: 'Queries the criterion applies to; precision is their mean.' })
+  queries!: number;
+
+  @Field(() => Int, { description: 'Of those, the ones with a relevant crop in the index (recall, mAP, MRR).' })
+  withRelevant!: number;
+
+  @Field(() => [KValue])
+  precision!: KValue[];
+
+  @Field(() => [KValue])
+  recall!: KValue[];
+
+  @Field(() => [KValue])
+  map!: KValue[];
+
+  @Field(() => Float, { nullable: true })
+  mrr!: number | null;
+}
+
+@ObjectType({ description: 'The overall metrics of one configuration, per relevance criterion and per k.' })
+export class MetricSet {
+  @Field(() => Int)
+  queries!: number;
+
+  @Field(() => CriterionMetrics, { description: 'Relevant: the same damaged/clean state.' })
+  damage!: CriterionMetrics;
+
+  @Field(() => CriterionMetrics, { description: 'Relevant: a shared damage type.' })
+  type!: CriterionMetrics;
+
+  @Field(() => CriterionMetrics, { description: 'Relevant: the same vehicle zone.' })
+  zone!: CriterionMetrics;
+
+  @Field(() => Int, { description: 'Test crops that show a critical damage type.' })
+  criticalQueries!: number;
+
+  @Field(() => [KValue], { description: 'The mean over critical types of their recall.' })
+  criticalRecall!: KValue[];
+
+  @Field(() => [KValue], { description: '0.7 · mAP(type) + 0.3 · critical recall.' })
+  composite!: KValue[];
+}
+
+@ObjectType({ description: "A configuration of the model, by composite at the report's ranking k." })
+export class RankingRow {
+  @Field(() => Int)
+  rank!: number;
+
+  @Field(() => String)
+  label!: string;
+
+  @Field(() => String, { nullable: true, description: 'image, text or fused.' })
+  mode!: string | null;
+
+  @Field(() => Float, { nullable: true })
+  alpha!: number | null;
+
+  @Field(() => Float, { nullable: true, description: 'Exact search.' })
+  composite!: number | null;
+
+  @Field(() => Float, { nullable: true })
+  compositeHnsw!: number | null;
+
+  @Field(() => Float, { nullable: true, description: 'mAP under the damage type criterion.' })
+  map!: number | null;
+
+  @Field(() => Float, { nullable: true })
+  criticalRecall!: number | null;
+
+  @Field(() => Float, { nullable: true, description: 'MRR under the damage type criterion.' })
+  mrr!: number | null;
+}
+
+@ObjectType({ description: 'A configuration evaluated: the model in one query mode, a baseline or the upper bound.' })
+export class EvaluationConfiguration {
+  @Field(() => String, { description: 'model, baseline or upper-bound.' })
+  role!: string;
+
+  @Field(() => String)
+  label!: string;
+
+  @Field(() => String, { nullable: true })
+  mode!: string | null;
+
+  @Field(() => Float, { nullable: true })
+  alpha!: number | null;
+
+  @Field(() => String, { description: 'The vectors it searches.' })
+  vectors!: string;
+
+  @Field(() => MetricSet, { description: 'Exact search.' })
+  exact!: MetricSet;
+
+  @Field(() => MetricSet, { nullable: true, description: 'HNSW search; null when not measured.' })
+  hnsw!: MetricSet | null;
+
+  @Field(() => [KValue], { nullable: true, description: 'Share of the exact top k that HNSW also returns.' })
+  annRecall!: KValue[] | null;
+}
+
+@ObjectType({ description: 'Precision at 1 (tied first results share it) over the queries it applies to.' })
+export class PrecisionAtOne {
+  @Field(() => Int)
+  queries!: number;
+
+  @Field(() => Float, { nullable: true })
+  precision!: number | null;
+}
+
+@ObjectType({ description: "Agreement of a retriever's first result with the query crop, other photos only." })
+export class AgreementResult {
+  @Field(() => String)
+  label!: string;
+
+  @Field(() => String, { description: 'model or baseline.' })
+  role!: string;
+
+  @Field(() => PrecisionAtOne, { description: 'Damaged vs clean.' })
+  damage!: PrecisionAtOne;
+
+  @Field(() => PrecisionAtOne)
+  zone!: PrecisionAtOne;
+
+  @Field(() => PrecisionAtOne)
+  zoneWithinDamaged!: PrecisionAtOne;
+
+  @Field(() => PrecisionAtOne)
+  zoneWithinClean!: PrecisionAtOne;
+}
+
+@ObjectType({ description: 'Damaged crops against clean windows of the same photos.' })
+export class SameSourceControl {
+  @Field(() => Int)
+  photos!: number;
+
+  @Field(() => Int)
+  damagedCrops!: number;
+
+  @Field(() => Int)
+  cleanWindows!: number;
+
+  @Field(() => Int, { description: 'No defect pixel within this many pixels of a clean window.' })
+  marginPx!: number;
+
+  @Field(() => [AgreementResult])
+  retrievers!: AgreementResult[];
+}
+
+@ObjectType({ description: "The evaluation report's files, served by the API (same key rules as /crops)." })
+export class EvaluationFiles {
+  @Field(() => String, { description: 'URL path of evaluation.json.' })
+  json!: string;
+
+  @Field(() => String, { description: 'URL path of evaluation.md.' })
+  markdown!: string;
+
+  @Field(() => String, { description: 'URL path of the precision@k plot (SVG).' })
+  plot!: string;
+}
+
+@ObjectType({ description: 'The headline figures of an evaluation run; the files hold the breakdowns.' })
+export class EvaluationMetrics {
+  @Field(() => String)
+  modelId!: string;
+
+  @Field(() => Boolean, { description: 'A random test model: the figures say nothing about retrieval quality.' })
+  randomWeights!: boolean;
+
+  @Field(() => [Int])
+  k!: number[];
+
+  @Field(() => Int, { description: 'The k the ranking is made at: the largest.' })
+  rankingK!: number;
+
+  @Field(() => Int)
+  trainCrops!: number;
+
+  @Field(() => Int)
+  testCrops!: number;
+
+  @Field(() => [RankingRow], { description: "The model's configurations, best composite first." })
+  ranking!: RankingRow[];
+
+  @Field(() => [EvaluationConfiguration], { description: 'The model, then the baselines, then the upper bound.' })
+  configurations!: EvaluationConfiguration[];
+
+  @Field(() => [String], { description: 'What the figures do and do not show, in sentences.' })
+  findings!: string[];
+
+  @Field(() => [AgreementResult])
+  agreement!: AgreementResult[];
+
+  @Field(() => SameSourceControl)
+  control!: SameSourceControl;
+
+  @Field(() => EvaluationFiles)
+  files!: EvaluationFiles;
+}
+
+/** The report files a run serves, by name; `reportFile` refuses any other. */
+export const REPORT_FILES = { json: 'evaluation.json', markdown: 'evaluation.md', plot: 'precision-at-k.svg' } as const;
+
+export function reportFileUrl(runId: string, name: string): string {
+  return `/runs/${encodeURIComponent(runId)}/report/${encodeURIComponent(name)}`;
+}
+
+function byK(values: Record<string, number | null>): KValue[] {
+  return Object.entries(values)
+    .map(([k, value]) => ({ k: Number(k), value }))
+    .sort((a, b) => a.k - b.k);
+}
+
+function metricSet(set: StoredMetricSet): MetricSet {
+  const criterion = (name: keyof StoredMetricSet['criteria']): CriterionMetrics => {
+    const { queries, withRelevant, precision, recall, map, mrr } = set.criteria[name];
+    return { queries, withRelevant, precision: byK(precision), recall: byK(recall), map: byK(map), mrr };
+  };
+  return {
+    queries: set.queries,
+    damage: criterion('damage'),
+    type: criterion('type'),
+    zone: criterion('zone'),
+    criticalQueries: set.criticalQueries,
+    criticalRecall: byK(set.criticalRecall),
+    composite: byK(set.composite),
+  };
+}
+
+function agreement(result: StoredMetrics['agreement'][number]): AgreementResult {
+  return {
+    label: result.label,
+    role: result.role,
+    damage: result.damage,
+    zone: result.zone.overall,
+    zoneWithinDamaged: result.zone.withinDamaged,
+    zoneWithinClean: result.zone.withinClean,
+  };
+}
+
+/**
+ * The GraphQL view of a run's stored metrics: per-k records become lists, and server paths
+ * (the report's files, the control's windows folder) become URLs or are left out. Null for a
+ * run that stored none, or metrics of a format this version does not read.
+ */
+export function toEvaluationMetrics(runId: string, stored: Record<string, unknown> | null): EvaluationMetrics | null {
+  if (!stored) return null;
+  const metrics = stored as Partial<StoredMetrics>;
+  if (!Array.isArray(metrics.configurations) || !Array.isArray(metrics.ranking) || !metrics.control) return null;
+  return {
+    modelId: metrics.modelId ?? '',
+    randomWeights: metrics.randomWeights ?? false,
+    k: metrics.k ?? [],
+    rankingK: metrics.rankingK ?? 0,
+    trainCrops: metrics.trainCrops ?? 0,
+    testCrops: metrics.testCrops ?? 0,
+    ranking: metrics.ranking,
+    configurations: metrics.configurations.map((configuration) => ({
+      role: configuration.role,
+      label: configuration.label,
+      mode: configuration.mode,
+      alpha: configuration.alpha,
+      vectors: configuration.vectors,
+      exact: metricSet(configuration.exact),
+      hnsw: configuration.hnsw ? metricSet(configuration.hnsw) : null,
+      annRecall: configuration.annRecall ? byK(configuration.annRecall) : null,
+    })),
+    findings: metrics.findings ?? [],
+    agreement: (metrics.agreement ?? []).map(agreement),
+    control: {
+      photos: metrics.control.photos,
+      damagedCrops: metrics.control.damagedCrops,
+      cleanWindows: metrics.control.cleanWindows,
+      marginPx: metrics.control.marginPx,
+      retrievers: metrics.control.retrievers.map(agreement),
+    },
+    files: {
+      json: reportFileUrl(runId, REPORT_FILES.json),
+      markdown: reportFileUrl(runId, REPORT_FILES.markdown),
+      plot: reportFileUrl(runId, REPORT_FILES.plot),
+    },
+  };
+}
