@@ -1,6 +1,6 @@
 import path from 'node:path';
 import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
-import { getCrop, type Backend } from '@defect-rag/pipeline';
+import { getCrop, getDataset, type Backend } from '@defect-rag/pipeline';
 import { DefectRagError } from '@defect-rag/runtime';
 import { hasValidKey, MISSING_KEY_MESSAGE, type ApiKeyPolicy } from './auth';
 import { apiCodeOf, errorBody, HTTP_STATUS } from './errors';
@@ -40,9 +40,7 @@ export function sourceImageRoute(backend: Backend, policy: ApiKeyPolicy): Reques
     let file: string;
     try {
       const crop = await getCrop(backend, req.params.id);
-      const dataset = await backend.db.datasets.findById(crop.datasetId);
-      if (!dataset)
-        throw new DefectRagError('DATASET_NOT_FOUND', `the dataset of crop "${crop.id}" is no longer registered`);
+      const dataset = await getDataset(backend, crop.datasetId, `crop "${crop.id}"`);
       file = path.resolve(dataset.root, crop.sourceImage);
       // The payload's path is relative to the dataset folder; never serve anything outside it.
       const inside = path.relative(dataset.root, file);

@@ -1,8 +1,8 @@
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { cropRecordSchema, phase1MetadataSchema, type Phase1Metadata } from '@defect-rag/crops';
-import { DefectRagError } from '@defect-rag/runtime';
+import { readJsonFile } from '@defect-rag/runtime';
 import type { Taxonomy } from '@defect-rag/taxonomy';
 import { describeCrops, type DescribeCropsOptions } from './contexts';
 import { CLIP_MAX_TOKENS } from './tokens';
@@ -72,27 +72,10 @@ export function describePhase1(
 
 /** Reads and validates `<dir>/metadata_crops_phase2.json`. */
 export async function readPhase2Metadata(dir: string): Promise<Phase2Metadata> {
-  const file = path.join(dir, PHASE2_METADATA_FILE);
-  let json: unknown;
-  try {
-    json = JSON.parse(await readFile(file, 'utf8'));
-  } catch (error) {
-    throw new DefectRagError(
-      'METADATA_INVALID',
-      `cannot read ${file}: ${(error as Error).message}`,
-      { file },
-      { cause: error },
-    );
-  }
-  const parsed = phase2MetadataSchema.safeParse(json);
-  if (!parsed.success) {
-    throw new DefectRagError(
-      'METADATA_INVALID',
-      `${file} is not a phase-2 metadata file: ${z.prettifyError(parsed.error)}`,
-      { file },
-    );
-  }
-  return parsed.data;
+  return readJsonFile(path.join(dir, PHASE2_METADATA_FILE), phase2MetadataSchema, {
+    what: 'a phase-2 metadata file',
+    missingHint: 'run `defect-rag contexts` on this folder first',
+  });
 }
 
 /** Writes the metadata file (through a temporary file, so readers never see half of it). */

@@ -13,6 +13,7 @@ import {
 import {
   DefectRagError,
   isDefectRagError,
+  readJsonFile,
   type ErrorCode,
   type Problem,
   type ProgressListener,
@@ -258,28 +259,11 @@ async function embedImagesOf(
 }
 
 async function readPhase2Crops(cropsDir: string): Promise<Phase2Crop[]> {
-  const file = path.join(cropsDir, PHASE2_FILE);
-  let json: unknown;
-  try {
-    json = JSON.parse(await readFile(file, 'utf8'));
-  } catch (error) {
-    const hint =
-      (error as NodeJS.ErrnoException).code === 'ENOENT' ? ' (run `defect-rag contexts` on this folder first)' : '';
-    throw new DefectRagError(
-      'METADATA_INVALID',
-      `cannot read ${file}: ${(error as Error).message}${hint}`,
-      { file },
-      { cause: error },
-    );
-  }
-  const parsed = phase2Schema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new DefectRagError('METADATA_INVALID', `${file}: ${issue.path.join('.') || '(root)'}: ${issue.message}`, {
-      file,
-    });
-  }
-  return parsed.data.crops;
+  const metadata = await readJsonFile(path.join(cropsDir, PHASE2_FILE), phase2Schema, {
+    what: 'a phase-2 metadata file',
+    missingHint: 'run `defect-rag contexts` on this folder first',
+  });
+  return metadata.crops;
 }
 
 function bytesOf(vector: Float32Array): Buffer {
@@ -292,17 +276,7 @@ export async function readEmbeddings(
 ): Promise<{ index: EmbeddingsIndex; image: Float32Array; text?: Float32Array; fused?: Float32Array }> {
   const dir = path.join(cropsDir, EMBEDDINGS_DIR);
   const indexFile = path.join(dir, INDEX_FILE);
-  let index: EmbeddingsIndex;
-  try {
-    index = embeddingsIndexSchema.parse(JSON.parse(await readFile(indexFile, 'utf8')));
-  } catch (error) {
-    throw new DefectRagError(
-      'METADATA_INVALID',
-      `cannot read ${indexFile}: ${(error as Error).message}`,
-      { file: indexFile },
-      { cause: error },
-    );
-  }
+  const index = await readJsonFile(indexFile, embeddingsIndexSchema, { what: 'an embeddings index' });
   const kinds = VECTOR_NAMES.filter((kind) => index.files[kind] !== undefined);
   const matrices = await Promise.all(
     kinds.map(async (kind) => {

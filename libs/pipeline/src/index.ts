@@ -56,6 +56,7 @@ export { demoDatasetStage, type DemoDatasetStageOptions, type DemoDatasetSummary
 export { RunManager, registerDataset, type IngestionRunOptions, type EvaluationRunOptions } from './run-manager';
 export { currentOwner, isOwnerGone, HEARTBEAT_STALE_MS } from './run-owner';
 export { activeTaxonomy } from './taxonomy';
+export { getDataset } from './datasets';
 export type { Taxonomy, DamageType, NamedId, PartMapping } from '@defect-rag/taxonomy';
 export { pingQdrant, type QdrantInfo } from '@defect-rag/vector-store';
 export {

@@ -4,6 +4,7 @@ import type { DatasetRecord, RunKind, RunRecord } from '@defect-rag/db';
 import { DefectRagError, toDefectRagError } from '@defect-rag/runtime';
 import type { Backend } from './backend';
 import { checkDatasetRoot, checkRepoint } from './dataset-roots';
+import { getDataset } from './datasets';
 import { evaluateDataset, type EvaluateOptions } from './evaluate';
 import { ingestDataset, type IngestHooks, type IngestOptions } from './ingest/ingest';
 
@@ -83,9 +84,7 @@ export class RunManager {
   }
 
   private async dataset(datasetId: string): Promise<DatasetRecord> {
-    const dataset = await this.backend.db.datasets.findById(datasetId);
-    if (!dataset) throw new DefectRagError('DATASET_NOT_FOUND', `no dataset with id ${datasetId}`, { datasetId });
-    return dataset;
+    return getDataset(this.backend, datasetId);
   }
 
   private start(

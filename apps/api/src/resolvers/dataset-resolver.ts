@@ -1,7 +1,7 @@
 import { Arg, Args, Ctx, ID, Mutation, Query, Resolver, UseMiddleware } from 'type-graphql';
 import { z } from 'zod';
-import { registerDataset } from '@defect-rag/pipeline';
-import { apiDatasetRoots, DefectRagError } from '@defect-rag/runtime';
+import { getDataset, registerDataset } from '@defect-rag/pipeline';
+import { apiDatasetRoots } from '@defect-rag/runtime';
 import type { ApiContext } from '../context';
 import { WithinDeadline } from '../deadline';
 import { pageComplexity } from '../limits';
@@ -26,9 +26,7 @@ export class DatasetResolver {
   @Query(() => Dataset, { nullable: true, description: 'A dataset by id; NOT_FOUND when there is none.' })
   async dataset(@Arg('id', () => ID) id: string, @Ctx() { backend }: ApiContext): Promise<Dataset> {
     const datasetId = parseInput(uuid('dataset'), id);
-    const dataset = await backend.db.datasets.findById(datasetId);
-    if (!dataset) throw new DefectRagError('DATASET_NOT_FOUND', `no dataset with id ${datasetId}`, { datasetId });
-    return dataset;
+    return getDataset(backend, datasetId);
   }
 
   @Mutation(() => Dataset, {

@@ -1,7 +1,6 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root, UseMiddleware } from 'type-graphql';
 import { z } from 'zod';
-import { MAX_SEARCH_LIMIT } from '@defect-rag/pipeline';
-import { DefectRagError } from '@defect-rag/runtime';
+import { getDataset, MAX_SEARCH_LIMIT } from '@defect-rag/pipeline';
 import type { ApiContext } from '../context';
 import { WithinDeadline } from '../deadline';
 import { pageComplexity } from '../limits';
@@ -120,12 +119,7 @@ export class RunResolver {
 
   @FieldResolver(() => Dataset, { complexity: 5 })
   async dataset(@Root() run: Run, @Ctx() { backend }: ApiContext): Promise<Dataset> {
-    const dataset = await backend.db.datasets.findById(run.datasetId);
-    if (!dataset)
-      throw new DefectRagError('DATASET_NOT_FOUND', `the dataset of run ${run.id} no longer exists`, {
-        datasetId: run.datasetId,
-      });
-    return dataset;
+    return getDataset(backend, run.datasetId, `run ${run.id}`);
   }
 
   @FieldResolver(() => RunProblemConnection, {

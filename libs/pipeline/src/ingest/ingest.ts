@@ -7,7 +7,7 @@ import { mapConcurrent, readDataset, readSplitFile, type DatasetImage } from '@d
 import type { RunRecord } from '@defect-rag/db';
 import { fuse, type Embedder, type FusionOptions } from '@defect-rag/embedding';
 import { DefectRagError, noProgress, toDefectRagError, type Problem, type ProgressListener } from '@defect-rag/runtime';
-import { findDatasetTaxonomy, loadTaxonomy, TaxonomyNormalizer, UNKNOWN } from '@defect-rag/taxonomy';
+import { datasetTaxonomyFile, loadTaxonomy, TaxonomyNormalizer, UNKNOWN } from '@defect-rag/taxonomy';
 import type { CropPoint, StoredCropRef } from '@defect-rag/vector-store';
 import type { Backend } from '../backend';
 import { checkDatasetRoot, checkRepoint } from '../dataset-roots';
@@ -102,7 +102,7 @@ export async function ingestDataset(
   const config = cropConfig(options.crop);
   const fusion = options.fusion ?? DEFAULT_FUSION;
   const embedder = await backend.embedder(options.modelDir);
-  const taxonomyFile = options.taxonomyFile ?? findDatasetTaxonomy(root) ?? undefined;
+  const taxonomyFile = datasetTaxonomyFile(root, options.taxonomyFile);
   const taxonomy = loadTaxonomy(taxonomyFile);
   const split = options.splitFile
     ? { file: options.splitFile, contents: await readSplitFile(options.splitFile) }
