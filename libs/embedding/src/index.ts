@@ -3,3 +3,14 @@ export { fuse, fusionImageWeight, type FusionOptions, type FusionStrategy } from
 export type { Precision } from './model-folder';
 export type { ImageInput } from './preprocess';
 export type { ExecutionProvider } from './towers';
+export {
+  EMBEDDINGS_DIR,
+  VECTOR_KINDS,
+  embeddingsIndexSchema,
+  readEmbeddings,
+  writeEmbeddings,
+  type EmbeddingsIndex,
+  type VectorKind,
+  type WriteEmbeddingsOptions,
+  type WriteEmbeddingsResult,
+} from './phase3';
