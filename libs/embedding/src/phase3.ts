@@ -11,7 +11,8 @@ import {
   type ProgressListener,
 } from '@defect-rag/runtime';
 import type { Embedder } from './embedder';
-import { fuse, type FusionOptions } from './fusion';
+import { embedCrops } from './embed-crops';
+import type { FusionOptions } from './fusion';
 
 /** Phase 3's folder, inside the crops folder of phases 1–2. */
 export const EMBEDDINGS_DIR = 'embeddings';
@@ -149,9 +150,6 @@ async function writeVectors(
       const { embedded, images, problems: imageProblems } = await next!;
       next = b + 1 < batches.length ? imagesOf(b + 1) : undefined;
       problems.push(...imageProblems);
-      if (!embedder.hasTextTower) {
-        await handles[0]!.write(Buffer.concat(images.map(bytesOf)));
-      }
       for (const crop of embedder.hasTextTower ? embedded : []) {
         const tokens = embedder.countTokens(crop.text_description);
         if (tokens > embedder.maxTextLength) {
@@ -163,12 +161,18 @@ async function writeVectors(
           });
         }
       }
-      if (embedder.hasTextTower) {
-        const texts = await embedder.embedTexts(embedded.map((crop) => crop.text_description));
-        const fused = images.map((image, i) => fuse(image, texts[i]!, fusion));
-        const vectors = { image: images, text: texts, fused };
-        await Promise.all(VECTOR_KINDS.map((kind, k) => handles[k]!.write(Buffer.concat(vectors[kind].map(bytesOf)))));
-      }
+      const vectors = await embedCrops(
+        embedder,
+        embedded.map((crop) => ({ image: path.resolve(cropsDir, crop.file), text: crop.text_description })),
+        fusion,
+        images,
+      );
+      // `handles` are image, text, fused (image alone for an image-only model).
+      await Promise.all(
+        handles.map((handle, k) =>
+          handle.write(Buffer.concat(vectors.map((crop) => bytesOf(crop[VECTOR_KINDS[k]!]!)))),
+        ),
+      );
       for (const crop of embedded) rows.push({ crop_id: crop.crop_id, file: crop.file, row: rows.length });
       done += batches[b]!.length;
       onProgress?.({ stage: 'embed', done, total: crops.length, item: batches[b]!.at(-1)!.file });
