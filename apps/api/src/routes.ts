@@ -41,7 +41,7 @@ export function sourceImageRoute(backend: Backend, policy: ApiKeyPolicy): Reques
     let file: string;
     try {
       const crop = await getCrop(backend, req.params.id);
-      const dataset = await getDataset(backend, crop.datasetId);
+      const dataset = await getDataset(backend, crop.datasetId, `crop "${crop.id}"`);
       file = path.resolve(dataset.root, crop.sourceImage);
       // The payload's path is relative to the dataset folder; never serve anything outside it.
       const inside = path.relative(dataset.root, file);

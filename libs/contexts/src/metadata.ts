@@ -1,14 +1,15 @@
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { cropRecordSchema, phase1MetadataSchema, type Phase1Metadata } from '@defect-rag/crops';
-import { DefectRagError } from '@defect-rag/runtime';
+import { readJsonFile } from '@defect-rag/runtime';
 import type { Taxonomy } from '@defect-rag/taxonomy';
 import { describeCrops, type DescribeCropsOptions } from './contexts';
 import { CLIP_MAX_TOKENS } from './tokens';
 
 /** The phase-2 output file, read by phase 3 (embedding); the name the original pipeline used. */
 export const PHASE2_METADATA_FILE = 'metadata_crops_phase2.json';
+const PHASE2_MISSING_HINT = 'run `defect-rag contexts` on this folder first';
 
 export const phase2CropSchema = cropRecordSchema.extend({
   damage_types: z.array(z.string()),
@@ -72,27 +73,30 @@ export function describePhase1(
 
 /** Reads and validates `<dir>/metadata_crops_phase2.json`. */
 export async function readPhase2Metadata(dir: string): Promise<Phase2Metadata> {
-  const file = path.join(dir, PHASE2_METADATA_FILE);
-  let json: unknown;
-  try {
-    json = JSON.parse(await readFile(file, 'utf8'));
-  } catch (error) {
-    throw new DefectRagError(
-      'METADATA_INVALID',
-      `cannot read ${file}: ${(error as Error).message}`,
-      { file },
-      { cause: error },
-    );
-  }
-  const parsed = phase2MetadataSchema.safeParse(json);
-  if (!parsed.success) {
-    throw new DefectRagError(
-      'METADATA_INVALID',
-      `${file} is not a phase-2 metadata file: ${z.prettifyError(parsed.error)}`,
-      { file },
-    );
-  }
-  return parsed.data;
+  return readJsonFile(path.join(dir, PHASE2_METADATA_FILE), phase2MetadataSchema, {
+    what: 'a phase-2 metadata file',
+    missingHint: PHASE2_MISSING_HINT,
+  });
+}
+
+/** The part of a phase-2 crop that phase 3 (embedding) reads: which image, which text. */
+export const phase2TextSchema = phase2CropSchema.pick({ crop_id: true, file: true, text_description: true });
+export type Phase2Text = z.infer<typeof phase2TextSchema>;
+
+/**
+ * The crops of `<dir>/metadata_crops_phase2.json` as phase 3 reads them (`crop_id`, `file`,
+ * `text_description`; the other fields are not checked). METADATA_INVALID naming the file.
+ */
+export async function readPhase2Texts(dir: string): Promise<Phase2Text[]> {
+  const metadata = await readJsonFile(
+    path.join(dir, PHASE2_METADATA_FILE),
+    z.object({ crops: z.array(phase2TextSchema) }),
+    {
+      what: 'a phase-2 metadata file',
+      missingHint: PHASE2_MISSING_HINT,
+    },
+  );
+  return metadata.crops;
 }
 
 /** Writes the metadata file (through a temporary file, so readers never see half of it). */

@@ -1,7 +1,7 @@
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { DefectRagError, ERROR_CODES } from '@defect-rag/runtime';
+import { ERROR_CODES, readJsonFile } from '@defect-rag/runtime';
 import type { CropConfig } from './config';
 
 /** The phase-1 output file, read by phase 2 (contexts); the name the original pipeline used. */
@@ -131,27 +131,7 @@ export function configForMetadata(config: CropConfig, splitFile: string | null):
 
 /** Reads and validates `<dir>/metadata_crops_phase1.json`. */
 export async function readPhase1Metadata(dir: string): Promise<Phase1Metadata> {
-  const file = path.join(dir, PHASE1_METADATA_FILE);
-  let json: unknown;
-  try {
-    json = JSON.parse(await readFile(file, 'utf8'));
-  } catch (error) {
-    throw new DefectRagError(
-      'METADATA_INVALID',
-      `cannot read ${file}: ${(error as Error).message}`,
-      { file },
-      { cause: error },
-    );
-  }
-  const parsed = phase1MetadataSchema.safeParse(json);
-  if (!parsed.success) {
-    throw new DefectRagError(
-      'METADATA_INVALID',
-      `${file} is not a phase-1 metadata file: ${z.prettifyError(parsed.error)}`,
-      { file },
-    );
-  }
-  return parsed.data;
+  return readJsonFile(path.join(dir, PHASE1_METADATA_FILE), phase1MetadataSchema, { what: 'a phase-1 metadata file' });
 }
 
 /** Writes the metadata file (through a temporary file, so readers never see half of it). */

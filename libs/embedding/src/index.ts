@@ -1,5 +1,17 @@
 export { loadModel, Embedder, type LoadModelOptions } from './embedder';
 export { fuse, fusionImageWeight, type FusionOptions, type FusionStrategy } from './fusion';
+export { embedCrops, type CropToEmbed, type CropVectors } from './embed-crops';
 export type { Precision } from './model-folder';
 export type { ImageInput } from './preprocess';
 export type { ExecutionProvider } from './towers';
+export {
+  EMBEDDINGS_DIR,
+  VECTOR_KINDS,
+  embeddingsIndexSchema,
+  readEmbeddings,
+  writeEmbeddings,
+  type EmbeddingsIndex,
+  type VectorKind,
+  type WriteEmbeddingsOptions,
+  type WriteEmbeddingsResult,
+} from './phase3';

@@ -29,10 +29,17 @@ export function listDatasets(backend: Backend, page: PageRequest): Promise<Page<
 }
 
 /** A registered dataset by id; DATASET_NOT_FOUND when there is none. */
-export async function getDataset(backend: Backend, datasetId: string): Promise<DatasetRecord> {
+/**
+ * The registered dataset with this id, or DATASET_NOT_FOUND. `of` names what refers to it (e.g.
+ * `run <id>`, `crop "<id>"`) when the id comes from a stored record rather than from the caller.
+ */
+export async function getDataset(backend: Backend, datasetId: string, of?: string): Promise<DatasetRecord> {
   const dataset = await backend.db.datasets.findById(datasetId);
-  if (!dataset) throw new DefectRagError('DATASET_NOT_FOUND', `no dataset with id ${datasetId}`, { datasetId });
-  return dataset;
+  if (dataset) return dataset;
+  const message = of
+    ? `the dataset of ${of} (${datasetId}) is no longer registered`
+    : `no dataset with id ${datasetId}`;
+  throw new DefectRagError('DATASET_NOT_FOUND', message, { datasetId });
 }
 
 /** PostgreSQL answers (for health checks); throws otherwise. */

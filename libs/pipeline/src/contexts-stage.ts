@@ -2,7 +2,7 @@ import path from 'node:path';
 import { describePhase1, writePhase2Metadata, type ContextsSummary, type CountTokens } from '@defect-rag/contexts';
 import { readPhase1Metadata } from '@defect-rag/crops';
 import type { Problem, ProgressListener } from '@defect-rag/runtime';
-import { findDatasetTaxonomy, loadTaxonomy } from '@defect-rag/taxonomy';
+import { loadDatasetTaxonomy } from '@defect-rag/taxonomy';
 
 export interface ContextsStageOptions {
   /** The folder holding `metadata_crops_phase1.json`; the phase-2 file is written beside it. */
@@ -31,8 +31,8 @@ export interface ContextsStageResult {
 /** `defect-rag contexts`: phase-1 metadata in, `metadata_crops_phase2.json` out. */
 export async function contextsStage(options: ContextsStageOptions): Promise<ContextsStageResult> {
   const phase1 = await readPhase1Metadata(options.cropsDir);
-  const taxonomyFile = options.taxonomyFile ?? findDatasetTaxonomy(path.resolve(phase1.dataset.root)) ?? undefined;
-  const phase2 = describePhase1(phase1, loadTaxonomy(taxonomyFile), {
+  const taxonomy = loadDatasetTaxonomy(path.resolve(phase1.dataset.root), options.taxonomyFile);
+  const phase2 = describePhase1(phase1, taxonomy, {
     enrich: options.enrich,
     strict: options.strict,
     countTokens: options.countTokens,

@@ -12,7 +12,7 @@ import {
   type SplitFile,
 } from '@defect-rag/dataset';
 import { DefectRagError, type ProgressListener } from '@defect-rag/runtime';
-import { findDatasetTaxonomy, loadTaxonomy, TaxonomyNormalizer, zoneOfCrop } from '@defect-rag/taxonomy';
+import { loadDatasetTaxonomy, TaxonomyNormalizer, zoneOfCrop } from '@defect-rag/taxonomy';
 
 export interface DatasetStageOptions {
   datasetDir: string;
@@ -30,8 +30,7 @@ export interface DatasetStageOptions {
 export async function openDataset(
   options: DatasetStageOptions,
 ): Promise<{ dataset: Dataset; normalizer: TaxonomyNormalizer }> {
-  const taxonomyFile = options.taxonomyFile ?? findDatasetTaxonomy(options.datasetDir) ?? undefined;
-  const normalizer = new TaxonomyNormalizer(loadTaxonomy(taxonomyFile));
+  const normalizer = new TaxonomyNormalizer(loadDatasetTaxonomy(options.datasetDir, options.taxonomyFile));
   const dataset = await readDataset(options.datasetDir, {
     annotationPattern: options.annotationPattern,
     onProgress: options.onProgress,

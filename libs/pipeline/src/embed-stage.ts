@@ -1,69 +1,16 @@
-import { mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import path from 'node:path';
-import { z } from 'zod';
 import {
-  fuse,
   fusionImageWeight,
   loadModel,
-  type Embedder,
+  writeEmbeddings,
+  type EmbeddingsIndex,
   type ExecutionProvider,
   type FusionOptions,
   type Precision,
 } from '@defect-rag/embedding';
-import {
-  DefectRagError,
-  isDefectRagError,
-  type ErrorCode,
-  type Problem,
-  type ProgressListener,
-} from '@defect-rag/runtime';
+import { readPhase2Texts } from '@defect-rag/contexts';
+import type { Problem, ProgressListener } from '@defect-rag/runtime';
 
-import { VECTOR_NAMES, vectorNamesFor, type VectorName } from '@defect-rag/vector-store';
-/** Phase 2's output, written by the contexts stage; only the fields embedding needs are read. */
-const PHASE2_FILE = 'metadata_crops_phase2.json';
-const phase2Schema = z.object({
-  crops: z.array(
-    z.object({
-      crop_id: z.string().min(1),
-      /** Relative to the crops folder. */
-      file: z.string().min(1),
-      text_description: z.string(),
-    }),
-  ),
-});
-type Phase2Crop = z.infer<typeof phase2Schema>['crops'][number];
-
-export const EMBEDDINGS_DIR = 'embeddings';
-const INDEX_FILE = 'index.json';
-/** The vector kinds of the index's collections, in the same order: image, text, fused. */
-export type VectorKind = VectorName;
-const IMAGE_PROBLEMS: ErrorCode[] = ['IMAGE_NOT_FOUND', 'IMAGE_DECODE_FAILED', 'IMAGE_TOO_LARGE'];
-
-/**
- * `embeddings/index.json`. Row `i` of each `<kind>.f32` file (float32, little-endian, row-major,
- * `count × dimension`) is the vector of `crops[i]`; crops that could not be embedded are left out
- * and listed in `problems`.
- */
-export const embeddingsIndexSchema = z.object({
-  format: z.literal('defect-rag-embeddings'),
-  version: z.literal(1),
-  model: z.object({
-    id: z.string(),
-    content_hash: z.string(),
-    precision: z.enum(['fp32', 'int8']),
-    dimension: z.number().int().positive(),
-    random_weights: z.boolean(),
-  }),
-  fusion: z.object({ strategy: z.enum(['average', 'weighted']), alpha: z.number().min(0).max(1).optional() }),
-  count: z.number().int().nonnegative(),
-  // An image-only model writes image.f32 alone.
-  files: z.object({ image: z.string(), text: z.string().optional(), fused: z.string().optional() }),
-  crops: z.array(z.object({ crop_id: z.string(), file: z.string(), row: z.number().int().nonnegative() })),
-  problems: z.array(
-    z.object({ item: z.string(), stage: z.literal('embedding'), code: z.string(), message: z.string() }),
-  ),
-});
-export type EmbeddingsIndex = z.infer<typeof embeddingsIndexSchema>;
+export { EMBEDDINGS_DIR, readEmbeddings, type EmbeddingsIndex, type VectorKind } from '@defect-rag/embedding';
 
 export interface EmbedStageOptions {
   /** The folder holding `metadata_crops_phase2.json`; `embeddings/` is written inside it. */
@@ -91,14 +38,14 @@ export interface EmbedStageResult {
 }
 
 /**
- * `embed` (phase 3): image, text and fused vectors of every crop of phase 2, written to
- * `<cropsDir>/embeddings/`. A crop whose image cannot be read becomes a problem and the rest goes
- * on; fails (after writing the index) only when no crop at all could be embedded.
+ * `embed` (phase 3): loads the model and writes `<cropsDir>/embeddings/` from phase 2's file
+ * (`writeEmbeddings` of @defect-rag/embedding). Bad options and a missing or malformed phase-2
+ * file fail before the model is loaded.
  */
 export async function embedStage(options: EmbedStageOptions): Promise<EmbedStageResult> {
   const fusion = options.fusion ?? { strategy: 'average' };
   fusionImageWeight(fusion); // a bad option fails here, before the model is loaded
-  const crops = await readPhase2Crops(options.cropsDir);
+  const crops = await readPhase2Texts(options.cropsDir);
   const loadStart = performance.now();
   const embedder = await loadModel(options.modelDir, {
     batchSize: options.batchSize,
@@ -107,58 +54,14 @@ export async function embedStage(options: EmbedStageOptions): Promise<EmbedStage
     precision: options.precision,
   });
   const loadSeconds = (performance.now() - loadStart) / 1000;
-
-  const outputDir = path.join(options.cropsDir, EMBEDDINGS_DIR);
-  const kinds = vectorNamesFor(embedder.towers);
-  const files: EmbeddingsIndex['files'] = { image: 'image.f32' };
-  for (const kind of kinds) files[kind] = `${kind}.f32`;
-  const start = performance.now();
-  let written: Awaited<ReturnType<typeof writeVectors>>;
+  let written: Awaited<ReturnType<typeof writeEmbeddings>>;
   try {
-    await mkdir(outputDir, { recursive: true });
-    // The index is written last: a folder without one is an interrupted run, never a short result.
-    await rm(path.join(outputDir, INDEX_FILE), { force: true });
-    written = await writeVectors(
-      embedder,
-      crops,
-      options,
-      fusion,
-      kinds.map((kind) => path.join(outputDir, files[kind]!)),
-    );
+    written = await writeEmbeddings(embedder, options.cropsDir, crops, { fusion, onProgress: options.onProgress });
   } finally {
     await embedder.close();
   }
-  const seconds = (performance.now() - start) / 1000;
-  const { rows, problems } = written;
-
-  const index: EmbeddingsIndex = {
-    format: 'defect-rag-embeddings',
-    version: 1,
-    model: {
-      id: embedder.modelId,
-      content_hash: embedder.contentHash,
-      precision: embedder.precision,
-      dimension: embedder.dimension,
-      random_weights: embedder.randomWeights,
-    },
-    fusion: { strategy: fusion.strategy, ...(fusion.alpha !== undefined && { alpha: fusion.alpha }) },
-    count: rows.length,
-    files,
-    crops: rows,
-    problems: problems.map((problem) => ({ ...problem, stage: 'embedding' as const })),
-  };
-  const indexFile = path.join(outputDir, INDEX_FILE);
-  await writeFile(`${indexFile}.tmp`, `${JSON.stringify(index, null, 2)}\n`);
-  await rename(`${indexFile}.tmp`, indexFile);
-  if (crops.length > 0 && rows.length === 0) {
-    throw new DefectRagError(
-      'EMBEDDING_FAILED',
-      `no crop could be embedded; ${problems.length} problems are listed in ${indexFile}`,
-      { indexFile },
-    );
-  }
-
-  const { crops: _rows, problems: _problems, ...summary } = index;
+  const { outputDir, index, problems, seconds } = written;
+  const { crops: rows, problems: _problems, ...summary } = index;
   return {
     outputDir,
     index: summary,
@@ -169,153 +72,4 @@ export async function embedStage(options: EmbedStageOptions): Promise<EmbedStage
     imagesPerSecond: seconds > 0 ? rows.length / seconds : 0,
     problems,
   };
-}
-
-/**
- * Embeds the crops batch by batch and appends each batch's image, text and fused vectors to the
- * files (`paths` in image, text, fused order; the image file alone for an image-only model). The next batch's images decode on sharp's threads
- * while the current batch's texts run.
- */
-async function writeVectors(
-  embedder: Embedder,
-  crops: Phase2Crop[],
-  { cropsDir, onProgress }: EmbedStageOptions,
-  fusion: FusionOptions,
-  paths: string[],
-): Promise<{ rows: EmbeddingsIndex['crops']; problems: Problem[] }> {
-  const rows: EmbeddingsIndex['crops'] = [];
-  const problems: Problem[] = [];
-  const batches: Phase2Crop[][] = [];
-  for (let i = 0; i < crops.length; i += embedder.batchSize) batches.push(crops.slice(i, i + embedder.batchSize));
-  const imagesOf = (b: number) => {
-    const pending = embedImagesOf(embedder, cropsDir, batches[b]!);
-    pending.catch(() => {}); // awaited in order below; this only keeps an early failure from counting as unhandled
-    return pending;
-  };
-  const handles = await Promise.all(paths.map((file) => open(file, 'w')));
-  let next = batches.length > 0 ? imagesOf(0) : undefined;
-  let done = 0;
-  try {
-    for (let b = 0; b < batches.length; b++) {
-      const { embedded, images, problems: imageProblems } = await next!;
-      next = b + 1 < batches.length ? imagesOf(b + 1) : undefined;
-      problems.push(...imageProblems);
-      if (!embedder.hasTextTower) {
-        await handles[0]!.write(Buffer.concat(images.map(bytesOf)));
-      }
-      for (const crop of embedder.hasTextTower ? embedded : []) {
-        const tokens = embedder.countTokens(crop.text_description);
-        if (tokens > embedder.maxTextLength) {
-          problems.push({
-            item: crop.crop_id,
-            stage: 'embedding',
-            code: 'TEXT_TRUNCATED',
-            message: `text_description has ${tokens} tokens; its first ${embedder.maxTextLength} were embedded`,
-          });
-        }
-      }
-      if (embedder.hasTextTower) {
-        const texts = await embedder.embedTexts(embedded.map((crop) => crop.text_description));
-        const fused = images.map((image, i) => fuse(image, texts[i]!, fusion));
-        const vectors = { image: images, text: texts, fused };
-        await Promise.all(VECTOR_NAMES.map((kind, k) => handles[k]!.write(Buffer.concat(vectors[kind].map(bytesOf)))));
-      }
-      for (const crop of embedded) rows.push({ crop_id: crop.crop_id, file: crop.file, row: rows.length });
-      done += batches[b]!.length;
-      onProgress?.({ stage: 'embed', done, total: crops.length, item: batches[b]!.at(-1)!.file });
-    }
-  } finally {
-    await next?.catch(() => {});
-    await Promise.all(handles.map((handle) => handle.close()));
-  }
-  return { rows, problems };
-}
-
-/**
- * Image vectors of a batch of crops. A bad image becomes a problem and the batch is retried
- * without it, so one broken file costs a little decoding, never the other crops.
- */
-async function embedImagesOf(
-  embedder: Embedder,
-  cropsDir: string,
-  batch: Phase2Crop[],
-): Promise<{ embedded: Phase2Crop[]; images: Float32Array[]; problems: Problem[] }> {
-  const problems: Problem[] = [];
-  let remaining = batch;
-  while (remaining.length > 0) {
-    try {
-      const images = await embedder.embedImages(remaining.map((crop) => path.resolve(cropsDir, crop.file)));
-      return { embedded: remaining, images, problems };
-    } catch (error) {
-      if (!isDefectRagError(error) || !IMAGE_PROBLEMS.includes(error.code) || typeof error.details.index !== 'number')
-        throw error;
-      const index = error.details.index;
-      problems.push({ item: remaining[index]!.file, stage: 'embedding', code: error.code, message: error.message });
-      remaining = remaining.filter((_, i) => i !== index);
-    }
-  }
-  return { embedded: [], images: [], problems };
-}
-
-async function readPhase2Crops(cropsDir: string): Promise<Phase2Crop[]> {
-  const file = path.join(cropsDir, PHASE2_FILE);
-  let json: unknown;
-  try {
-    json = JSON.parse(await readFile(file, 'utf8'));
-  } catch (error) {
-    const hint =
-      (error as NodeJS.ErrnoException).code === 'ENOENT' ? ' (run `defect-rag contexts` on this folder first)' : '';
-    throw new DefectRagError(
-      'METADATA_INVALID',
-      `cannot read ${file}: ${(error as Error).message}${hint}`,
-      { file },
-      { cause: error },
-    );
-  }
-  const parsed = phase2Schema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new DefectRagError('METADATA_INVALID', `${file}: ${issue.path.join('.') || '(root)'}: ${issue.message}`, {
-      file,
-    });
-  }
-  return parsed.data.crops;
-}
-
-function bytesOf(vector: Float32Array): Buffer {
-  return Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength);
-}
-
-/** Reads `<cropsDir>/embeddings/`: the index and each kind's `count × dimension` matrix. */
-export async function readEmbeddings(
-  cropsDir: string,
-): Promise<{ index: EmbeddingsIndex; image: Float32Array; text?: Float32Array; fused?: Float32Array }> {
-  const dir = path.join(cropsDir, EMBEDDINGS_DIR);
-  const indexFile = path.join(dir, INDEX_FILE);
-  let index: EmbeddingsIndex;
-  try {
-    index = embeddingsIndexSchema.parse(JSON.parse(await readFile(indexFile, 'utf8')));
-  } catch (error) {
-    throw new DefectRagError(
-      'METADATA_INVALID',
-      `cannot read ${indexFile}: ${(error as Error).message}`,
-      { file: indexFile },
-      { cause: error },
-    );
-  }
-  const kinds = VECTOR_NAMES.filter((kind) => index.files[kind] !== undefined);
-  const matrices = await Promise.all(
-    kinds.map(async (kind) => {
-      const bytes = await readFile(path.join(dir, index.files[kind]!));
-      const expected = index.count * index.model.dimension * 4;
-      if (bytes.length !== expected) {
-        throw new DefectRagError(
-          'METADATA_INVALID',
-          `${index.files[kind]} has ${bytes.length} bytes, expected ${expected} (${index.count} × ${index.model.dimension} float32)`,
-        );
-      }
-      return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
-    }),
-  );
-  return { index, ...Object.fromEntries(kinds.map((kind, k) => [kind, matrices[k]!])), image: matrices[0]! };
 }

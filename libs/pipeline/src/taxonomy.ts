@@ -1,6 +1,6 @@
-import { findDatasetTaxonomy, loadTaxonomy, type Taxonomy } from '@defect-rag/taxonomy';
-import { DefectRagError } from '@defect-rag/runtime';
+import { loadDatasetTaxonomy, loadTaxonomy, type Taxonomy } from '@defect-rag/taxonomy';
 import type { Backend } from './backend';
+import { getDataset } from './catalog';
 
 /**
  * The taxonomy that names a dataset's damage types, zones and areas: the file its last ingestion
@@ -9,9 +9,7 @@ import type { Backend } from './backend';
  */
 export async function activeTaxonomy(backend: Backend, datasetId?: string): Promise<Taxonomy> {
   if (datasetId === undefined) return loadTaxonomy();
-  const dataset = await backend.db.datasets.findById(datasetId);
-  if (!dataset) throw new DefectRagError('DATASET_NOT_FOUND', `no dataset with id ${datasetId}`, { datasetId });
+  const dataset = await getDataset(backend, datasetId);
   const recorded = dataset.config.taxonomyFile;
-  const file = typeof recorded === 'string' ? recorded : findDatasetTaxonomy(dataset.root);
-  return loadTaxonomy(file ?? undefined);
+  return loadDatasetTaxonomy(dataset.root, typeof recorded === 'string' ? recorded : undefined);
 }

@@ -5,3 +5,4 @@ export { workspaceRoot, sharedDir, sampleDatasetDir } from './paths';
 export { createLogger, type Logger, type LogFormat } from './logger';
 export { apiDatasetRoots, loadConfig, type Config } from './config';
 export { mulberry32 } from './random';
+export { readJsonFile, type ReadJsonOptions } from './json';

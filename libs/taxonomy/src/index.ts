@@ -1,4 +1,10 @@
-export { loadTaxonomy, findDatasetTaxonomy, DEFAULT_TAXONOMY_FILE } from './load';
+export {
+  loadTaxonomy,
+  loadDatasetTaxonomy,
+  datasetTaxonomyFile,
+  findDatasetTaxonomy,
+  DEFAULT_TAXONOMY_FILE,
+} from './load';
 export { TaxonomyNormalizer, type UnknownLabel } from './normalizer';
 export { zoneOfCrop, type PartOverlap, type CropZone } from './zone';
 export {

@@ -38,6 +38,20 @@ export function loadTaxonomy(file?: string): Taxonomy {
   return taxonomy;
 }
 
+/**
+ * The taxonomy file that applies to a dataset: `override` (a `--taxonomy` option, or the file a
+ * previous run recorded), else the dataset's own `taxonomy.yaml`, else undefined (the shipped
+ * default alone). Pass the result to `loadTaxonomy`, or use `loadDatasetTaxonomy`.
+ */
+export function datasetTaxonomyFile(datasetDir: string, override?: string): string | undefined {
+  return override ?? findDatasetTaxonomy(datasetDir) ?? undefined;
+}
+
+/** `loadTaxonomy(datasetTaxonomyFile(datasetDir, override))`. */
+export function loadDatasetTaxonomy(datasetDir: string, override?: string): Taxonomy {
+  return loadTaxonomy(datasetTaxonomyFile(datasetDir, override));
+}
+
 /** The dataset's own taxonomy file (`taxonomy.yaml` in its root), or null when it has none. */
 export function findDatasetTaxonomy(datasetDir: string): string | null {
   for (const name of DATASET_TAXONOMY_FILES) {

@@ -3,7 +3,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isDefectRagError } from '@defect-rag/runtime';
-import { DEFAULT_TAXONOMY_FILE, findDatasetTaxonomy, loadTaxonomy, TaxonomyNormalizer } from '../src';
+import {
+  datasetTaxonomyFile,
+  DEFAULT_TAXONOMY_FILE,
+  findDatasetTaxonomy,
+  loadDatasetTaxonomy,
+  loadTaxonomy,
+  TaxonomyNormalizer,
+} from '../src';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'taxonomy-test-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -120,5 +127,20 @@ describe('findDatasetTaxonomy', () => {
     expect(findDatasetTaxonomy(dataset)).toBeNull();
     writeFileSync(path.join(dataset, 'taxonomy.yaml'), 'zones: { underbody: underbody }\n');
     expect(findDatasetTaxonomy(dataset)).toBe(path.join(dataset, 'taxonomy.yaml'));
+  });
+});
+
+describe('datasetTaxonomyFile / loadDatasetTaxonomy', () => {
+  it('takes the override, else the dataset’s taxonomy.yaml, else the default', () => {
+    const dataset = mkdtempSync(path.join(dir, 'dataset-'));
+    expect(datasetTaxonomyFile(dataset)).toBeUndefined();
+    expect(loadDatasetTaxonomy(dataset).sources).toEqual([DEFAULT_TAXONOMY_FILE]);
+    const own = path.join(dataset, 'taxonomy.yaml');
+    writeFileSync(own, 'zones: { underbody: underbody }\n');
+    expect(datasetTaxonomyFile(dataset)).toBe(own);
+    expect(loadDatasetTaxonomy(dataset).zones.map((zone) => zone.id)).toContain('underbody');
+    const override = writeOverride('zones: { roof_rack: roof rack }\n');
+    expect(datasetTaxonomyFile(dataset, override)).toBe(override);
+    expect(loadDatasetTaxonomy(dataset, override).sources).toEqual([DEFAULT_TAXONOMY_FILE, override]);
   });
 });

@@ -119,7 +119,7 @@ export class RunResolver {
 
   @FieldResolver(() => Dataset, { complexity: 5 })
   async dataset(@Root() run: Run, @Ctx() { backend }: ApiContext): Promise<Dataset> {
-    return getDataset(backend, run.datasetId);
+    return getDataset(backend, run.datasetId, `run ${run.id}`);
   }
 
   @FieldResolver(() => RunProblemConnection, {

@@ -7,7 +7,7 @@ import { readDataset, safeName, splitDataset, SPLIT_FILE } from '@defect-rag/dat
 import type { RunRecord } from '@defect-rag/db';
 import { fusionImageWeight, type Embedder, type FusionOptions } from '@defect-rag/embedding';
 import { DefectRagError, noProgress, type ProgressListener } from '@defect-rag/runtime';
-import { findDatasetTaxonomy, loadTaxonomy, TaxonomyNormalizer } from '@defect-rag/taxonomy';
+import { datasetTaxonomyFile, loadTaxonomy, TaxonomyNormalizer } from '@defect-rag/taxonomy';
 import type { Backend } from '../backend';
 import { taxonomyClassifier } from '../dataset-stage';
 import { ingestInRun, ingestionRunSpec, planIngestion, type IngestOptions } from '../ingest/ingest';
@@ -117,7 +117,7 @@ export async function evaluateDataset(
   const name = options.name ?? path.basename(root);
 
   const previous = await lastIngestionSettings(backend, name);
-  const taxonomyFile = previous.taxonomyFile ?? findDatasetTaxonomy(root) ?? undefined;
+  const taxonomyFile = datasetTaxonomyFile(root, previous.taxonomyFile);
   const splitFile = path.resolve(
     options.splitFile ?? previous.splitFile ?? (await writeDefaultSplit(backend, root, name, taxonomyFile)),
   );

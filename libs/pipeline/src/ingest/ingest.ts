@@ -5,9 +5,9 @@ import { describeCrops } from '@defect-rag/contexts';
 import { cropConfig, cutCrops, planDatasetCrops, type CropConfig, type CropRecord } from '@defect-rag/crops';
 import { mapConcurrent, readDataset, readSplitFile, type DatasetImage } from '@defect-rag/dataset';
 import type { RunRecord } from '@defect-rag/db';
-import { fuse, type Embedder, type FusionOptions } from '@defect-rag/embedding';
+import { embedCrops, type Embedder, type FusionOptions } from '@defect-rag/embedding';
 import type { Problem, ProgressListener } from '@defect-rag/runtime';
-import { findDatasetTaxonomy, loadTaxonomy, TaxonomyNormalizer, UNKNOWN } from '@defect-rag/taxonomy';
+import { datasetTaxonomyFile, loadTaxonomy, TaxonomyNormalizer, UNKNOWN } from '@defect-rag/taxonomy';
 import type { CropPoint, StoredCropRef } from '@defect-rag/vector-store';
 import type { Backend } from '../backend';
 import { Channel } from './channel';
@@ -132,7 +132,7 @@ export async function planIngestion(backend: Backend, options: IngestOptions): P
   const config = cropConfig(options.crop);
   const fusion = options.fusion ?? DEFAULT_FUSION;
   const embedder = await backend.embedder(options.modelDir);
-  const taxonomyFile = options.taxonomyFile ?? findDatasetTaxonomy(root) ?? undefined;
+  const taxonomyFile = datasetTaxonomyFile(root, options.taxonomyFile);
   const taxonomy = loadTaxonomy(taxonomyFile);
   const split = options.splitFile
     ? { file: options.splitFile, contents: await readSplitFile(options.splitFile) }
@@ -362,19 +362,16 @@ async function execute(context: ExecuteContext) {
       for await (const batch of channel.batches(embedder.batchSize)) {
         await recorder.checkCancelled(context.hooks.signal);
         // An image-only model has no text or fused vectors: its collection holds `image` alone.
-        const [imageVectors, textVectors] = [
-          await embedder.embedImages(batch.map((item) => item.file)),
-          embedder.hasTextTower ? await embedder.embedTexts(batch.map((item) => item.text)) : undefined,
-        ];
-        const points = batch.map((item, i): CropPoint => {
-          const image = imageVectors[i]!;
-          const text = textVectors?.[i];
-          return {
-            cropId: item.record.crop_id,
-            vectors: text ? { image, text, fused: fuse(image, text, context.fusion) } : { image },
-            payload: toPayload(item, datasetId, embedder.modelId),
-          };
-        });
+        const vectors = await embedCrops(
+          embedder,
+          batch.map((item) => ({ image: item.file, text: item.text })),
+          context.fusion,
+        );
+        const points = batch.map((item, i): CropPoint => ({
+          cropId: item.record.crop_id,
+          vectors: vectors[i]!,
+          payload: toPayload(item, datasetId, embedder.modelId),
+        }));
         await recorder.timed('index', () => backend.vectorStore.upsert(collection, points));
         embedded += batch.length;
         await recorder.progress('embedding', embedded, todo.length);

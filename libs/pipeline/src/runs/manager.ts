@@ -6,6 +6,7 @@ import type { Backend } from '../backend';
 import { checkDatasetRoot, checkRepoint } from '../dataset-roots';
 import { evaluateDataset, type EvaluateOptions } from '../evaluate';
 import { ingestDataset, type IngestOptions } from '../ingest/ingest';
+import { getDataset } from '../catalog';
 import type { RunHooks } from './run';
 
 /** What a caller may choose for an ingestion run; the folder and name come from the registered dataset. */
@@ -84,9 +85,7 @@ export class RunManager {
   }
 
   private async dataset(datasetId: string): Promise<DatasetRecord> {
-    const dataset = await this.backend.db.datasets.findById(datasetId);
-    if (!dataset) throw new DefectRagError('DATASET_NOT_FOUND', `no dataset with id ${datasetId}`, { datasetId });
-    return dataset;
+    return getDataset(this.backend, datasetId);
   }
 
   private start(
