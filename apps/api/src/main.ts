@@ -46,15 +46,30 @@ try {
     throw error;
   });
   logger.info(`GraphQL API listening at ${server.url}/graphql (health: ${server.url}/healthz)`);
-  process.stdout.write(curlExample(server.url, config.apiKeys.length > 0));
-  // Load the model now, so the first search does not wait for it; a broken one shows in /healthz.
-  backend.embedder().then(
-    (embedder) =>
-      logger.info(
-        `model ${embedder.modelId} loaded${embedder.randomWeights ? ' (random test weights: similarities are meaningless)' : ''}`,
-      ),
-    (error: unknown) =>
-      logger.error(`the model cannot be loaded, searches will fail: ${toDefectRagError(error).message}`),
+  process.stdout.write(`\ndefect-rag API: ${server.url}/graphql\n`);
+  // Load the models now, so the first search does not wait for them; a broken one shows in /healthz.
+  // The example query is a text search, so it names the first model with a text tower when the
+  // default one has none (the demo serves the image-only ImageNet model first).
+  backend.models().then(
+    (models) => {
+      for (const embedder of models) {
+        logger.info(
+          `model ${embedder.modelId} loaded${embedder.hasTextTower ? '' : ' (image tower only)'}${embedder.randomWeights ? ' (random test weights: similarities are meaningless)' : ''}`,
+        );
+      }
+      const textModel = models.find((embedder) => embedder.hasTextTower);
+      process.stdout.write(
+        curlExample(
+          server.url,
+          config.apiKeys.length > 0,
+          textModel && textModel !== models[0] ? textModel.modelId : undefined,
+        ),
+      );
+    },
+    (error: unknown) => {
+      logger.error(`the model cannot be loaded, searches will fail: ${toDefectRagError(error).message}`);
+      process.stdout.write(curlExample(server.url, config.apiKeys.length > 0));
+    },
   );
 } catch (error) {
   const failure = toDefectRagError(error);
@@ -62,14 +77,13 @@ try {
   process.exit(1);
 }
 
-function curlExample(url: string, withKey: boolean): string {
+/** A ready-to-paste text search; `model` names a served model with a text tower when the default lacks one. */
+function curlExample(url: string, withKey: boolean, model?: string): string {
+  const modelArgument = model ? `, model: ${JSON.stringify(model)}` : '';
   const body = JSON.stringify({
-    query:
-      '{ searchSimilar(query: { text: "scratch on the front bumper", filter: { hasDamage: true }, limit: 3 }) { score crop { id vehicleZone damageTypes textDescription imageUrl } } }',
+    query: `{ searchSimilar(query: { text: "scratch on the front bumper", filter: { hasDamage: true }, limit: 3${modelArgument} }) { score crop { id vehicleZone damageTypes textDescription imageUrl } } }`,
   });
   return [
-    '',
-    `defect-rag API: ${url}/graphql`,
     'try it:',
     `  curl -s ${url}/graphql -H 'content-type: application/json'${withKey ? " -H 'x-api-key: <key>'" : ''} \\`,
     `    -d '${body}'`,
