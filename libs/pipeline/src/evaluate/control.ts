@@ -74,16 +74,28 @@ export async function runSameSourceControl(input: ControlInput): Promise<SameSou
   const damagedImages = dataset.images.filter((image) => image.damaged);
   const windowsDir = path.join(input.outDir, 'same-source-control');
 
-  let windows = (
+  // Planned from the polygons alone (no pixel read), so only the windows the sample keeps are cut.
+  const planned = damagedImages.flatMap((image) =>
+    planImageCrops({ ...image, damaged: false, defects: [] }, context)
+      .crops.filter((crop) =>
+        image.defects.every((defect) => areaInside(defect.polygon, grow(crop.box, CONTROL_MARGIN_PX)) === 0),
+      )
+      .sort((a, b) => (b.mask_coverage ?? 0) - (a.mask_coverage ?? 0) || a.crop_id.localeCompare(b.crop_id))
+      .slice(0, WINDOWS_PER_PHOTO),
+  );
+  const damagedIds = new Set(damagedImages.map((image) => image.id));
+  const allDamaged = (
+    await loadCrops(input.store, input.collection, { datasetId: input.datasetId, hasDamage: true })
+  ).filter((crop) => damagedIds.has(crop.payload.image_id));
+  // As many clean windows as damage crops (a seeded sample of the larger side), so that chance
+  // agreement on damaged vs clean is one half and the random baseline says so.
+  const size = Math.min(planned.length, allDamaged.length);
+  const chosen = new Set(seededShuffle(planned, 'same-source-control').slice(0, size));
+  const windows = (
     await mapConcurrent(damagedImages, 2, async (image) => {
-      const planned = planImageCrops({ ...image, damaged: false, defects: [] }, context)
-        .crops.filter((crop) =>
-          image.defects.every((defect) => areaInside(defect.polygon, grow(crop.box, CONTROL_MARGIN_PX)) === 0),
-        )
-        .sort((a, b) => (b.mask_coverage ?? 0) - (a.mask_coverage ?? 0) || a.crop_id.localeCompare(b.crop_id))
-        .slice(0, WINDOWS_PER_PHOTO);
+      const mine = planned.filter((crop) => chosen.has(crop) && crop.image_id === image.id);
       // Unmasked, like the damage crops: the masked background of clean crops is one of the shortcuts.
-      const cut = await cutCrops(image, planned, {
+      const cut = await cutCrops(image, mine, {
         root: dataset.root,
         outDir: windowsDir,
         config: { ...config, maskBackground: false },
@@ -91,15 +103,8 @@ export async function runSameSourceControl(input: ControlInput): Promise<SameSou
       return cut.crops.map((crop) => ({ crop, sourceFile: path.join(dataset.root, image.path) }));
     })
   ).flat();
-  const allWindows = windows;
-  const allDamaged = (
-    await loadCrops(input.store, input.collection, { datasetId: input.datasetId, hasDamage: true })
-  ).filter((crop) => damagedImages.some((image) => image.id === crop.payload.image_id));
-  // As many clean windows as damage crops (a seeded sample of the larger side), so that chance
-  // agreement on damaged vs clean is one half and the random baseline says so.
-  const size = Math.min(allWindows.length, allDamaged.length);
-  const damagedCrops = seededShuffle(allDamaged, 'same-source-control').slice(0, size);
-  windows = seededShuffle(allWindows, 'same-source-control').slice(0, size);
+  // A window whose photo could not be decoded is missing: keep the two sides equal.
+  const damagedCrops = seededShuffle(allDamaged, 'same-source-control').slice(0, windows.length);
 
   const windowVectors = await input.embedder.embedImages(windows.map(({ crop }) => path.join(windowsDir, crop.file)));
   const trivial = await trivialFeatures([
