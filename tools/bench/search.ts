@@ -11,16 +11,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { mulberry32 } from '@defect-rag/runtime';
+import { mulberry32, type VectorKind } from '@defect-rag/runtime';
 import { startEmbeddedQdrant } from '@defect-rag/servers';
-import {
-  VectorStore,
-  type CropFilter,
-  type CropPayload,
-  type CropPoint,
-  type Vector,
-  type VectorName,
-} from '@defect-rag/vector-store';
+import { VectorStore, type CropFilter, type CropPayload, type CropPoint, type Vector } from '@defect-rag/vector-store';
 import { median, percentile, timed } from './_stats';
 
 const { values: args } = parseArgs({
@@ -205,7 +198,7 @@ function syntheticCrop(index: number): CropPoint {
 
 // --- run --------------------------------------------------------------------------------------
 
-const FILTERS: { name: string; filter: CropFilter; using?: VectorName }[] = [
+const FILTERS: { name: string; filter: CropFilter; using?: VectorKind }[] = [
   { name: 'none (fused)', filter: {} },
   { name: 'none (image)', filter: {}, using: 'image' },
   { name: 'damaged', filter: { hasDamage: true } },

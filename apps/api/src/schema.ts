@@ -1,5 +1,6 @@
 import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
 import { buildSchema } from 'type-graphql';
+import { validateInputArgument } from './validation';
 import { DatasetResolver } from './resolvers/dataset-resolver';
 import { IndexResolver } from './resolvers/index-resolver';
 import { RunResolver } from './resolvers/run-resolver';
@@ -9,7 +10,10 @@ let schema: Promise<GraphQLSchema> | undefined;
 
 /** The executable schema, built once per process from the resolver classes. */
 export function buildApiSchema(): Promise<GraphQLSchema> {
-  schema ??= buildSchema({ resolvers: [SearchResolver, IndexResolver, DatasetResolver, RunResolver], validate: false });
+  schema ??= buildSchema({
+    resolvers: [SearchResolver, IndexResolver, DatasetResolver, RunResolver],
+    validateFn: validateInputArgument,
+  });
   return schema;
 }
 

@@ -3,13 +3,76 @@ import { DefectRagError } from '@defect-rag/runtime';
 import { MAX_PAGE_SIZE } from './limits';
 
 /**
- * Checks arguments GraphQL's types cannot express (ranges, lengths, id formats) and normalises
- * explicit nulls to undefined, as the pipeline expects. BAD_INPUT naming the argument otherwise.
+ * The checks of an input class, declared on its fields with `@Check(schema)` next to `@Field` (and
+ * across fields with `@CheckInput`), so each input is declared once: GraphQL's type on the field,
+ * what GraphQL cannot say (ranges, lengths, id formats) in the check beside it.
  */
-export function parseInput<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
+interface InputChecks {
+  fields: Map<string, z.ZodType>;
+  rules: { holds: (input: never) => boolean; field: string; message: string }[];
+}
+const inputChecks = new Map<object, InputChecks>();
+
+function checksOf(inputClass: object): InputChecks {
+  let checks = inputChecks.get(inputClass);
+  if (!checks) inputChecks.set(inputClass, (checks = { fields: new Map(), rules: [] }));
+  return checks;
+}
+
+/** A field's check; its output replaces the value (explicit nulls become undefined, as the pipeline expects). */
+export function Check(schema: z.ZodType): PropertyDecorator {
+  return (prototype, field) => void checksOf(prototype.constructor).fields.set(String(field), schema);
+}
+
+/** A rule across fields of an input class, reported on `field`. */
+export function CheckInput<T>(holds: (input: T) => boolean, field: keyof T & string, message: string): ClassDecorator {
+  return (inputClass) =>
+    void checksOf(inputClass).rules.push({ holds: holds as (input: never) => boolean, field, message });
+}
+
+/**
+ * type-graphql's `validateFn`: runs the checks of every input class in an argument, nested inputs and
+ * lists included, and throws one BAD_INPUT naming each field and its problem.
+ */
+export function validateInputArgument(value: unknown): void {
+  const problems: string[] = [];
+  checkValue(value, '', problems);
+  if (problems.length > 0) throw new DefectRagError('BAD_INPUT', problems.join('; '));
+}
+
+function checkValue(value: unknown, path: string, problems: string[]): void {
+  if (Array.isArray(value)) {
+    value.forEach((item, index) => checkValue(item, `${path}${index}.`, problems));
+    return;
+  }
+  const checks = value !== null && typeof value === 'object' ? inputChecks.get(value.constructor) : undefined;
+  if (!checks) return;
+  const input = value as Record<string, unknown>;
+  for (const [field, schema] of checks.fields) {
+    const parsed = schema.safeParse(input[field]);
+    if (!parsed.success) {
+      for (const issue of parsed.error.issues)
+        problems.push(`${path}${[field, ...issue.path].join('.')}: ${issue.message}`);
+    } else if (parsed.data === undefined) delete input[field];
+    else input[field] = parsed.data;
+  }
+  for (const [field, nested] of Object.entries(input)) {
+    if (nested === null) delete input[field];
+    else checkValue(nested, `${path}${field}.`, problems);
+  }
+  if (problems.length > 0) return;
+  for (const rule of checks.rules)
+    if (!rule.holds(input as never)) problems.push(`${path}${rule.field}: ${rule.message}`);
+}
+
+/**
+ * Checks a scalar argument the way `@Check` checks input fields (ranges, lengths, id formats, explicit
+ * null to undefined). BAD_INPUT naming the problem otherwise.
+ */
+export function parseInput<S extends z.ZodType>(schema: S, value: unknown, name = 'input'): z.output<S> {
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'input'}: ${issue.message}`);
+  const problems = parsed.error.issues.map((issue) => `${[name, ...issue.path].join('.')}: ${issue.message}`);
   throw new DefectRagError('BAD_INPUT', problems.join('; '));
 }
 
@@ -23,24 +86,14 @@ const MAX_FILTER_VALUES = 50;
 
 export const uuid = (what: string) => z.uuid({ error: `not a valid ${what} id` });
 
-const filterValues = optional(z.array(z.string().min(1).max(200)).max(MAX_FILTER_VALUES));
+/** A list of filter values (zones, areas, damage types). */
+export const filterValues = optional(z.array(z.string().min(1).max(200)).max(MAX_FILTER_VALUES));
+/** A short identifier such as a split or a model id. */
+export const shortText = optional(z.string().min(1).max(200));
+/** A path on the server. */
+export const serverPath = optional(z.string().min(1).max(4096));
 
-export const cropFilterSchema = z.object({
-  hasDamage: optional(z.boolean()),
-  zones: filterValues,
-  areas: filterValues,
-  damageTypes: filterValues,
-  datasetId: optional(z.string().min(1).max(200)),
-  split: optional(z.string().min(1).max(200)),
-});
-
-/** Page arguments; `cursor` is the format of the list's ids. */
-export function pageSchema(cursor: z.ZodType<string>) {
-  return z.object({
-    first: z.int().min(1, `must be 1…${MAX_PAGE_SIZE}`).max(MAX_PAGE_SIZE, `must be 1…${MAX_PAGE_SIZE}`),
-    after: optional(cursor),
-  });
-}
-
-export const uuidCursor = z.uuid({ error: 'not a cursor of this list' });
-export const problemCursor = z.string().regex(/^\d{1,19}$/, 'not a cursor of this list');
+export const pageSize = z.int().min(1, `must be 1…${MAX_PAGE_SIZE}`).max(MAX_PAGE_SIZE, `must be 1…${MAX_PAGE_SIZE}`);
+/** The `after` of a list whose ids are UUIDs, or of the problems list (numeric ids). */
+export const uuidCursor = optional(z.uuid({ error: 'not a cursor of this list' }));
+export const problemCursor = optional(z.string().regex(/^\d{1,19}$/, 'not a cursor of this list'));

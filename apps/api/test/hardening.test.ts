@@ -61,6 +61,84 @@ describe.skipIf(!sample)('the API under hostile input', () => {
     expect(response.errors![0]!.message).not.toContain('received number');
   });
 
+  it('checks each input field where it is declared: nested filters, lists, rules across fields, page arguments', async () => {
+    const tooMany = Array.from({ length: 51 }, (_, i) => `zone${i}`);
+    const search = await graphql(api.url, SEARCH, {
+      q: { text: 'x'.repeat(2001), filter: { zones: tooMany, areas: [''], split: null }, limit: 5 },
+    });
+    expect(errorCodes(search)).toEqual(['BAD_USER_INPUT']);
+    const message = search.errors![0]!.message;
+    expect(message).toContain('text: at most 2000 characters');
+    expect(message).toContain('filter.zones:');
+    expect(message).toContain('filter.areas.0:');
+    expect(message).not.toContain('split');
+
+    const nulls = await graphql(api.url, SEARCH, {
+      q: { text: 'dent', filter: { zones: null, split: null }, limit: 1 },
+    });
+    expect(nulls.errors).toBeUndefined();
+
+    const ingestion = await graphql(
+      api.url,
+      `
+        mutation ($d: ID!, $o: IngestionOptions) {
+          startIngestion(datasetId: $d, options: $o) {
+            id
+          }
+        }
+      `,
+      { d: '00000000-0000-4000-8000-000000000000', o: { alpha: 0.3 } },
+    );
+    expect(ingestion.errors![0]!.message).toBe('alpha: alpha needs fusion: WEIGHTED');
+
+    const evaluation = await graphql(
+      api.url,
+      `
+        mutation ($d: ID!, $o: EvaluationOptions) {
+          startEvaluation(datasetId: $d, options: $o) {
+            id
+          }
+        }
+      `,
+      { d: '00000000-0000-4000-8000-000000000000', o: { k: [1, 0], alphas: [2] } },
+    );
+    expect(evaluation.errors![0]!.message).toMatch(/^k\.1: .*; alphas\.0: /);
+
+    const page = await graphql(
+      api.url,
+      `
+        {
+          runs(first: 0) {
+            totalCount
+          }
+        }
+      `,
+    );
+    expect(page.errors![0]!.message).toContain('first: must be 1…');
+    const filter = await graphql(
+      api.url,
+      `
+        {
+          runs(filter: { datasetId: "nope" }) {
+            totalCount
+          }
+        }
+      `,
+    );
+    expect(filter.errors![0]!.message).toBe('datasetId: not a valid dataset id');
+    const cursor = await graphql(
+      api.url,
+      `
+        {
+          datasets(after: "x") {
+            totalCount
+          }
+        }
+      `,
+    );
+    expect(cursor.errors![0]!.message).toBe('after: not a cursor of this list');
+  });
+
   describe('documents that would take GraphQL validation seconds (production, keys required for reads)', () => {
     let guarded: ApiServer;
     const key = { 'x-api-key': 'the-key' };

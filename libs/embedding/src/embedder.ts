@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import path from 'node:path';
-import { DefectRagError } from '@defect-rag/runtime';
+import { DefectRagError, type Tower } from '@defect-rag/runtime';
 import { normalizeInPlace } from './fusion';
-import { invalid, readModelFolder, type ModelFolder, type Precision, type Tower } from './model-folder';
+import { invalid, readModelFolder, type ModelFolder, type Precision } from './model-folder';
 import { preprocessImages, type ImageInput } from './preprocess';
 import { TextTokenizer } from './tokenizer';
 import { Towers, type ExecutionProvider } from './towers';

@@ -6,12 +6,10 @@ export type { ImageInput } from './preprocess';
 export type { ExecutionProvider } from './towers';
 export {
   EMBEDDINGS_DIR,
-  VECTOR_KINDS,
   embeddingsIndexSchema,
   readEmbeddings,
   writeEmbeddings,
   type EmbeddingsIndex,
-  type VectorKind,
   type WriteEmbeddingsOptions,
   type WriteEmbeddingsResult,
 } from './phase3';

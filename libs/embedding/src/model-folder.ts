@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { DefectRagError } from '@defect-rag/runtime';
+import { DefectRagError, TOWERS, type Tower } from '@defect-rag/runtime';
 import { preprocessorConfigSchema, toPreprocessConfig, type PreprocessConfig } from './preprocess';
 
 export type Precision = 'fp32' | 'int8';
@@ -13,14 +13,6 @@ export type Precision = 'fp32' | 'int8';
  */
 export type OnnxLayout = { kind: 'split'; vision: string; text: string | null } | { kind: 'combined'; model: string };
 
-/**
- * The towers a folder holds. CLIP-family folders have both, in one space; an image-only folder
- * (`"defect_rag": { "towers": ["image"] }` in config.json, e.g. the ImageNet InceptionV3 that npm ci
- * converts) has no text graph and no tokenizer, so only image vectors exist for it.
- */
-export const TOWERS = ['image', 'text'] as const;
-export type Tower = (typeof TOWERS)[number];
-
 /** Everything the embedder needs from a model folder, read and checked once. */
 export interface ModelFolder {
   dir: string;
@@ -30,6 +22,11 @@ export interface ModelFolder {
   /** True for the project's generated test models: their vectors carry no meaning. */
   randomWeights: boolean;
   preprocess: PreprocessConfig;
+  /**
+   * The towers the folder holds. CLIP-family folders have both, in one space; an image-only folder
+   * (`"defect_rag": { "towers": ["image"] }` in config.json, e.g. the ImageNet InceptionV3 that npm ci
+   * converts) has no text graph and no tokenizer, so only image vectors exist for it.
+   */
   towers: readonly Tower[];
   /** Null for an image-only folder. */
   tokenizer: { json: object; config: Record<string, unknown> } | null;

@@ -9,6 +9,7 @@ import {
   type ErrorCode,
   type Problem,
   type ProgressListener,
+  VECTOR_KINDS,
 } from '@defect-rag/runtime';
 import type { Embedder } from './embedder';
 import { embedCrops } from './embed-crops';
@@ -17,9 +18,6 @@ import type { FusionOptions } from './fusion';
 /** Phase 3's folder, inside the crops folder of phases 1–2. */
 export const EMBEDDINGS_DIR = 'embeddings';
 const INDEX_FILE = 'index.json';
-/** The vector kinds, in file order: image, text, fused (the names of the collections' vectors). */
-export const VECTOR_KINDS = ['image', 'text', 'fused'] as const;
-export type VectorKind = (typeof VECTOR_KINDS)[number];
 const IMAGE_PROBLEMS: ErrorCode[] = ['IMAGE_NOT_FOUND', 'IMAGE_DECODE_FAILED', 'IMAGE_TOO_LARGE'];
 
 /**

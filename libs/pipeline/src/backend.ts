@@ -1,9 +1,9 @@
 import path from 'node:path';
 import { openDatabase, type Database } from '@defect-rag/db';
 import { loadModel, type Embedder } from '@defect-rag/embedding';
-import { DefectRagError, type Config, type Logger } from '@defect-rag/runtime';
+import { DefectRagError, vectorKindsFor, type Config, type Logger } from '@defect-rag/runtime';
 import { startServices, type Services } from '@defect-rag/servers';
-import { VectorStore, vectorNamesFor } from '@defect-rag/vector-store';
+import { VectorStore } from '@defect-rag/vector-store';
 import { isOwnerGone } from './runs/owner';
 
 /**
@@ -82,7 +82,7 @@ export async function openBackend(config: Config, logger: Logger): Promise<Backe
           ensuring = vectorStore.ensureCollection({
             modelId: embedder.modelId,
             dimension: embedder.dimension,
-            vectors: vectorNamesFor(embedder.towers),
+            vectors: vectorKindsFor(embedder.towers),
             ...(config.qdrantShards > 1 || config.qdrantReplicationFactor > 1
               ? { sharding: { shards: config.qdrantShards, replicationFactor: config.qdrantReplicationFactor } }
               : {}),

@@ -10,7 +10,7 @@ import {
 import { readPhase2Texts } from '@defect-rag/contexts';
 import type { Problem, ProgressListener } from '@defect-rag/runtime';
 
-export { EMBEDDINGS_DIR, readEmbeddings, type EmbeddingsIndex, type VectorKind } from '@defect-rag/embedding';
+export { EMBEDDINGS_DIR, readEmbeddings, type EmbeddingsIndex } from '@defect-rag/embedding';
 
 export interface EmbedStageOptions {
   /** The folder holding `metadata_crops_phase2.json`; `embeddings/` is written inside it. */

@@ -21,7 +21,6 @@ export {
   type EmbedStageOptions,
   type EmbedStageResult,
   type EmbeddingsIndex,
-  type VectorKind,
 } from './embed-stage';
 export type { ExecutionProvider, FusionOptions, FusionStrategy, Precision } from '@defect-rag/embedding';
 export { ingestDataset, type IngestOptions, type IngestHooks, type IngestionSummary } from './ingest/ingest';
@@ -37,7 +36,6 @@ export {
   type SimilarityResult,
   type SimilarCrop,
   type CropView,
-  type SearchMode,
   type IndexStats,
 } from './search';
 export { formatRagContext, type RagContextFormat } from './rag-context';
@@ -72,5 +70,4 @@ export {
   type ConfigurationResult,
   type SearchMetrics,
   type MetricSet,
-  type QueryMode,
 } from './evaluate';

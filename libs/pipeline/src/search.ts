@@ -1,17 +1,9 @@
 import path from 'node:path';
 import sharp from 'sharp';
 import type { Embedder } from '@defect-rag/embedding';
-import { DefectRagError } from '@defect-rag/runtime';
-import {
-  vectorNamesFor,
-  type CropFilter,
-  type CropPayload,
-  type SearchHit,
-  type VectorName,
-} from '@defect-rag/vector-store';
+import { DefectRagError, vectorKindsFor, type VectorKind } from '@defect-rag/runtime';
+import { type CropFilter, type CropPayload, type SearchHit } from '@defect-rag/vector-store';
 import type { Backend } from './backend';
-
-export type SearchMode = VectorName;
 
 export const MAX_SEARCH_LIMIT = 100;
 /** Uploaded query images larger than this many pixels are refused before decoding (decompression bombs). */
@@ -24,7 +16,7 @@ export interface SimilarityQuery {
   image?: Buffer | string;
   text?: string;
   /** Which vectors to compare: `fused` (the default with a text tower), `image` (the default without) or `text`. */
-  mode?: SearchMode;
+  mode?: VectorKind;
   /** A served model's id (`backend.models()`); the default model when absent. */
   model?: string;
   filter?: CropFilter;
@@ -61,7 +53,7 @@ export interface SimilarCrop {
 }
 
 export interface SimilarityResult {
-  mode: SearchMode;
+  mode: VectorKind;
   collection: string;
   modelId: string;
   randomWeights: boolean;
@@ -120,7 +112,7 @@ export interface ModelInfo {
   randomWeights: boolean;
   collection: string;
   /** The search modes it answers, in the one order of vector kinds (image, text, fused). */
-  modes: readonly SearchMode[];
+  modes: readonly VectorKind[];
   /** The default model (the first served) answers queries that name none. */
   isDefault: boolean;
 }
@@ -143,16 +135,16 @@ export async function describeModels(backend: Backend): Promise<ModelInfo[]> {
 }
 
 /** The search modes a model supports: all three with a text tower, `image` alone without. */
-export function modesOf(embedder: Embedder): readonly SearchMode[] {
-  return vectorNamesFor(embedder.towers);
+export function modesOf(embedder: Embedder): readonly VectorKind[] {
+  return vectorKindsFor(embedder.towers);
 }
 
-function defaultMode(embedder: Embedder): SearchMode {
+function defaultMode(embedder: Embedder): VectorKind {
   return embedder.hasTextTower ? 'fused' : 'image';
 }
 
 /** MODE_UNSUPPORTED, naming the model, for vectors or a text query the model cannot give. */
-function checkMode(embedder: Embedder, mode: SearchMode, textQuery: boolean): void {
+function checkMode(embedder: Embedder, mode: VectorKind, textQuery: boolean): void {
   const modes = modesOf(embedder);
   if (!modes.includes(mode) || (textQuery && !embedder.hasTextTower)) {
     throw new DefectRagError(

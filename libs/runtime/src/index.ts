@@ -6,3 +6,4 @@ export { createLogger, type Logger, type LogFormat } from './logger';
 export { apiDatasetRoots, loadConfig, type Config } from './config';
 export { mulberry32 } from './random';
 export { readJsonFile, type ReadJsonOptions } from './json';
+export { VECTOR_KINDS, TOWERS, vectorKindsFor, isVectorKind, type VectorKind, type Tower } from './vector-kinds';

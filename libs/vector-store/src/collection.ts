@@ -1,13 +1,12 @@
 import type { Schemas } from '@qdrant/js-client-rest';
-import { DefectRagError } from '@defect-rag/runtime';
-import { VECTOR_NAMES, type VectorName } from './crop-point';
+import { DefectRagError, VECTOR_KINDS, type VectorKind } from '@defect-rag/runtime';
 
 export interface CollectionSpec {
   /** The embedding model; one collection per (model, dimension). */
   modelId: string;
   dimension: number;
   /** The named vectors it holds; all three by default, `['image']` for an image-only model. */
-  vectors?: readonly VectorName[];
+  vectors?: readonly VectorKind[];
   /** HNSW graph degree and build beam; Qdrant's defaults (16, 100) when left out. */
   hnsw?: { m: number; efConstruct: number };
   /** int8 scalar quantization for large collections; searches rescore with the original vectors. */
@@ -48,7 +47,7 @@ export function collectionNameFor(modelId: string, dimension: number): string {
 export function collectionDefinition(spec: CollectionSpec): Schemas['CreateCollection'] {
   const vector: Schemas['VectorParams'] = { size: spec.dimension, distance: 'Cosine' };
   return {
-    vectors: Object.fromEntries((spec.vectors ?? VECTOR_NAMES).map((name) => [name, vector])),
+    vectors: Object.fromEntries((spec.vectors ?? VECTOR_KINDS).map((name) => [name, vector])),
     hnsw_config: spec.hnsw ? { m: spec.hnsw.m, ef_construct: spec.hnsw.efConstruct } : undefined,
     quantization_config: spec.quantization ? { scalar: { type: 'int8', quantile: 0.99, always_ram: true } } : undefined,
     shard_number: spec.sharding?.shards,
@@ -70,7 +69,7 @@ export function checkExistingCollection(name: string, spec: CollectionSpec, info
   const vectors = info.config.params.vectors;
   // A collection with a single unnamed vector has `{ size, distance }` here instead of a map.
   if (!vectors || 'size' in vectors) throw mismatch('has a single unnamed vector instead of named ones');
-  const wanted = spec.vectors ?? VECTOR_NAMES;
+  const wanted = spec.vectors ?? VECTOR_KINDS;
   const names = Object.keys(vectors).sort();
   if (names.join(',') !== [...wanted].sort().join(',')) throw mismatch(`has the vectors [${names.join(', ')}]`);
   for (const name of wanted) {

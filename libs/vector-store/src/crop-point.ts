@@ -47,16 +47,6 @@ export interface CropVectors {
   text?: Vector;
 }
 
-/** The vector kinds, in the one order used everywhere (API modes, reports, collections). */
-export const VECTOR_NAMES = ['image', 'text', 'fused'] as const;
-
-export type VectorName = (typeof VECTOR_NAMES)[number];
-
-/** The vectors a collection holds for a model with these towers. */
-export function vectorNamesFor(towers: readonly ('image' | 'text')[]): readonly VectorName[] {
-  return towers.includes('text') ? VECTOR_NAMES : ['image'];
-}
-
 export interface CropPoint {
   cropId: string;
   vectors: CropVectors;

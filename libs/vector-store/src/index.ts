@@ -2,15 +2,12 @@ export { pingQdrant, type QdrantInfo } from './health';
 export { collectionNameFor, type CollectionSpec } from './collection';
 export {
   cropPayloadSchema,
-  VECTOR_NAMES,
-  vectorNamesFor,
   type CropPayload,
   type CropPoint,
   type CropVectors,
   type StoredCropPoint,
   type StoredCropRef,
   type Vector,
-  type VectorName,
 } from './crop-point';
 export type { CropFilter } from './filter';
 export { pointIdForCrop } from './point-id';

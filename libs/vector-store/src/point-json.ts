@@ -1,5 +1,5 @@
-import { DefectRagError } from '@defect-rag/runtime';
-import { VECTOR_NAMES, type CropPoint, type Vector } from './crop-point';
+import { DefectRagError, VECTOR_KINDS } from '@defect-rag/runtime';
+import { type CropPoint, type Vector } from './crop-point';
 import { pointIdForCrop } from './point-id';
 
 /**
@@ -11,7 +11,7 @@ export function pointJson(point: CropPoint): string {
   if (point.cropId !== point.payload.crop_id) {
     throw new DefectRagError('BAD_INPUT', `point ${point.cropId} carries the payload of crop ${point.payload.crop_id}`);
   }
-  const vectors = `{${VECTOR_NAMES.flatMap((name) => {
+  const vectors = `{${VECTOR_KINDS.flatMap((name) => {
     const vector = point.vectors[name];
     return vector ? [`"${name}":${vectorJson(point.cropId, vector)}`] : [];
   }).join(',')}}`;

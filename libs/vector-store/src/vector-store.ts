@@ -1,6 +1,6 @@
 import type { Schemas } from '@qdrant/js-client-rest';
 import { z } from 'zod';
-import { DefectRagError, isDefectRagError } from '@defect-rag/runtime';
+import { DefectRagError, isDefectRagError, VECTOR_KINDS, type VectorKind } from '@defect-rag/runtime';
 import {
   checkExistingCollection,
   collectionDefinition,
@@ -11,13 +11,11 @@ import {
 import {
   cropPayloadSchema,
   storedCropRefSchema,
-  VECTOR_NAMES,
   type CropPayload,
   type CropPoint,
   type StoredCropPoint,
   type StoredCropRef,
   type Vector,
-  type VectorName,
 } from './crop-point';
 import { toQdrantFilter, type CropFilter } from './filter';
 import { pointIdForCrop } from './point-id';
@@ -38,7 +36,7 @@ export interface UpsertOptions {
 }
 
 export interface SearchOptions {
-  using: VectorName;
+  using: VectorKind;
   filter?: CropFilter;
   limit: number;
   /** Only hits more similar than this (cosine similarity, -1…1). */
@@ -226,7 +224,7 @@ export class VectorStore {
       const stored: StoredCropPoint = { cropId: payload.crop_id, payload };
       if (options.withVectors) {
         // `image` always exists; `text` and `fused` only in the collection of a model with a text tower.
-        const [image, text, fused] = VECTOR_NAMES.map((name) =>
+        const [image, text, fused] = VECTOR_KINDS.map((name) =>
           storedVector(collection, record.id, record.vector, name, name !== 'image'),
         );
         stored.vectors = { image: image!, ...(text && { text }), ...(fused && { fused }) };
@@ -408,7 +406,7 @@ export class VectorStore {
    * Points and dimension of a collection's named vector, read at most every COLLECTION_SIZE_TTL_MS:
    * a size a few seconds old only decides between two correct ways of searching.
    */
-  private collectionSize(collection: string, using: VectorName): Promise<{ points: number; dimension: number }> {
+  private collectionSize(collection: string, using: VectorKind): Promise<{ points: number; dimension: number }> {
     const key = `${collection} ${using}`;
     const cached = this.sizes.get(key);
     if (cached && cached.until > Date.now()) return cached.size;
@@ -485,7 +483,7 @@ function storedVector(
   collection: string,
   id: Schemas['ExtendedPointId'],
   vectors: unknown,
-  name: VectorName,
+  name: VectorKind,
   optional = false,
 ): number[] | undefined {
   const vector = (vectors as Record<string, unknown> | null | undefined)?.[name];

@@ -7,25 +7,22 @@ import { WithinDeadline } from '../deadline';
 import { pageComplexity } from '../limits';
 import { PageArgs, toConnection } from '../types/connection';
 import { Dataset, DatasetConnection } from '../types/dataset';
-import { pageSchema, parseInput, uuid, uuidCursor } from '../validation';
+import { parseInput, uuid, uuidCursor } from '../validation';
 
-const registerSchema = z.object({
-  path: z.string().trim().min(1, 'is empty').max(4096),
-  name: z.string().trim().min(1, 'is empty').max(200),
-});
+const nonEmpty = (max: number) => z.string().trim().min(1, 'is empty').max(max);
 
 @Resolver()
 @UseMiddleware(WithinDeadline)
 export class DatasetResolver {
   @Query(() => DatasetConnection, { description: 'Registered datasets, newest first.', complexity: pageComplexity })
   async datasets(@Args(() => PageArgs) page: PageArgs, @Ctx() { backend }: ApiContext): Promise<DatasetConnection> {
-    const { first, after } = parseInput(pageSchema(uuidCursor), page);
-    return toConnection(await listDatasets(backend, { first, after }), after);
+    const after = parseInput(uuidCursor, page.after, 'after');
+    return toConnection(await listDatasets(backend, { first: page.first, after }), after);
   }
 
   @Query(() => Dataset, { nullable: true, description: 'A dataset by id; NOT_FOUND when there is none.' })
   async dataset(@Arg('id', () => ID) id: string, @Ctx() { backend }: ApiContext): Promise<Dataset> {
-    return getDataset(backend, parseInput(uuid('dataset'), id));
+    return getDataset(backend, parseInput(uuid('dataset'), id, 'id'));
   }
 
   @Mutation(() => Dataset, {
@@ -38,7 +35,11 @@ export class DatasetResolver {
     @Arg('repoint', () => Boolean, { defaultValue: false }) repoint: boolean,
     @Ctx() { backend }: ApiContext,
   ): Promise<Dataset> {
-    const input = parseInput(registerSchema, { path, name });
-    return registerDataset(backend, { ...input, repoint, roots: apiDatasetRoots(backend.config) });
+    return registerDataset(backend, {
+      path: parseInput(nonEmpty(4096), path, 'path'),
+      name: parseInput(nonEmpty(200), name, 'name'),
+      repoint,
+      roots: apiDatasetRoots(backend.config),
+    });
   }
 }

@@ -7,7 +7,7 @@ import { Crop } from '../types/crop';
 import { EmbeddingModel } from '../types/model';
 import type { SearchMode } from '../types/search';
 import { IndexStats, Taxonomy } from '../types/taxonomy';
-import { optional, parseInput, uuid } from '../validation';
+import { optional, parseInput, shortText, uuid } from '../validation';
 
 /** What the index holds: single crops, counts, the vocabulary crops are described with, and the model behind the vectors. */
 @Resolver()
@@ -15,7 +15,7 @@ import { optional, parseInput, uuid } from '../validation';
 export class IndexResolver {
   @Query(() => Crop, { nullable: true, description: 'A crop by id; NOT_FOUND when the index has none.' })
   async crop(@Arg('id', () => ID) id: string, @Ctx() context: ApiContext): Promise<Crop> {
-    const cropId = parseInput(z.string().min(1).max(500), id);
+    const cropId = parseInput(z.string().min(1).max(500), id, 'id');
     return Crop.fromView(await getCrop(context.backend, cropId), context.imageUrlBase);
   }
 
@@ -26,7 +26,7 @@ export class IndexResolver {
     @Arg('datasetId', () => ID, { nullable: true }) datasetId: string | undefined,
     @Ctx() { backend }: ApiContext,
   ): Promise<IndexStats> {
-    return indexStats(backend, parseInput(optional(z.string().min(1).max(200)), datasetId));
+    return indexStats(backend, parseInput(shortText, datasetId, 'datasetId'));
   }
 
   @Query(() => EmbeddingModel, {
@@ -53,7 +53,7 @@ export class IndexResolver {
   ): Promise<Taxonomy> {
     const { damageTypes, zones, areas, parts } = await activeTaxonomy(
       backend,
-      parseInput(optional(uuid('dataset')), datasetId),
+      parseInput(optional(uuid('dataset')), datasetId, 'datasetId'),
     );
     return { damageTypes, zones, areas, parts };
   }

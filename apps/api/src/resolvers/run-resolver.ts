@@ -1,6 +1,5 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root, UseMiddleware } from 'type-graphql';
-import { z } from 'zod';
-import { getDataset, getRun, listRuns, MAX_SEARCH_LIMIT, runProblems } from '@defect-rag/pipeline';
+import { getDataset, getRun, listRuns, runProblems } from '@defect-rag/pipeline';
 import type { ApiContext } from '../context';
 import { WithinDeadline } from '../deadline';
 import { pageComplexity } from '../limits';
@@ -8,50 +7,14 @@ import { PageArgs, toConnection } from '../types/connection';
 import { Dataset } from '../types/dataset';
 import {
   EvaluationOptions,
-  FusionStrategy,
   IngestionOptions,
   Run,
   RunFilter,
-  RunKind,
   RunProblem,
   RunProblemConnection,
-  RunStatus,
   RunConnection,
 } from '../types/run';
-import { SearchMode } from '../types/search';
-import { optional, pageSchema, parseInput, problemCursor, uuid, uuidCursor } from '../validation';
-
-const runFilterSchema = z.object({
-  datasetId: optional(uuid('dataset')),
-  kind: optional(z.enum(RunKind)),
-  status: optional(z.enum(RunStatus)),
-});
-
-const ingestionOptionsSchema = z
-  .object({
-    fusion: optional(z.enum(FusionStrategy)),
-    alpha: optional(z.number().min(0).max(1)),
-    batchSize: optional(z.int().min(1).max(1024)),
-    balance: optional(z.boolean()),
-    enrich: optional(z.boolean()),
-    splitFile: optional(z.string().min(1).max(4096)),
-    taxonomyFile: optional(z.string().min(1).max(4096)),
-  })
-  .refine((options) => options.alpha === undefined || options.fusion === FusionStrategy.WEIGHTED, {
-    message: 'alpha needs fusion: WEIGHTED',
-    path: ['alpha'],
-  })
-  .refine((options) => options.fusion !== FusionStrategy.WEIGHTED || options.alpha !== undefined, {
-    message: 'fusion WEIGHTED needs alpha',
-    path: ['alpha'],
-  });
-
-const evaluationOptionsSchema = z.object({
-  splitFile: optional(z.string().min(1).max(4096)),
-  k: optional(z.array(z.int().min(1).max(MAX_SEARCH_LIMIT)).min(1).max(20)),
-  alphas: optional(z.array(z.number().min(0).max(1)).min(1).max(21)),
-  modes: optional(z.array(z.enum(SearchMode)).min(1)),
-});
+import { parseInput, problemCursor, uuid, uuidCursor } from '../validation';
 
 @Resolver(() => Run)
 @UseMiddleware(WithinDeadline)
@@ -65,15 +28,14 @@ export class RunResolver {
     @Args(() => PageArgs) page: PageArgs,
     @Ctx() { backend }: ApiContext,
   ): Promise<RunConnection> {
-    const where = parseInput(runFilterSchema, filter ?? {});
-    const { first, after } = parseInput(pageSchema(uuidCursor), page);
-    const runs = await listRuns(backend, where, { first, after });
+    const after = parseInput(uuidCursor, page.after, 'after');
+    const runs = await listRuns(backend, filter ?? {}, { first: page.first, after });
     return toConnection({ ...runs, items: runs.items.map(Run.fromRecord) }, after);
   }
 
   @Query(() => Run, { nullable: true, description: 'A run by id; NOT_FOUND when there is none.' })
   async run(@Arg('id', () => ID) id: string, @Ctx() { backend }: ApiContext): Promise<Run> {
-    return Run.fromRecord(await getRun(backend, parseInput(uuid('run'), id)));
+    return Run.fromRecord(await getRun(backend, parseInput(uuid('run'), id, 'id')));
   }
 
   @Mutation(() => Run, {
@@ -86,8 +48,8 @@ export class RunResolver {
     @Arg('options', () => IngestionOptions, { nullable: true }) options: IngestionOptions | undefined,
     @Ctx() { runs }: ApiContext,
   ): Promise<Run> {
-    const id = parseInput(uuid('dataset'), datasetId);
-    const { fusion, alpha, balance, ...rest } = parseInput(ingestionOptionsSchema, options ?? {});
+    const id = parseInput(uuid('dataset'), datasetId, 'datasetId');
+    const { fusion, alpha, balance, ...rest } = options ?? {};
     const run = await runs.startIngestion(id, {
       ...rest,
       ...(fusion ? { fusion: { strategy: fusion, alpha } } : {}),
@@ -106,15 +68,15 @@ export class RunResolver {
     @Arg('options', () => EvaluationOptions, { nullable: true }) options: EvaluationOptions | undefined,
     @Ctx() { runs }: ApiContext,
   ): Promise<Run> {
-    const id = parseInput(uuid('dataset'), datasetId);
-    return Run.fromRecord(await runs.startEvaluation(id, parseInput(evaluationOptionsSchema, options ?? {})));
+    const id = parseInput(uuid('dataset'), datasetId, 'datasetId');
+    return Run.fromRecord(await runs.startEvaluation(id, options ?? {}));
   }
 
   @Mutation(() => Run, {
     description: 'Cancels a queued or running run and returns it (CANCELLED); CONFLICT when it has already finished.',
   })
   async cancelRun(@Arg('id', () => ID) id: string, @Ctx() { runs }: ApiContext): Promise<Run> {
-    return Run.fromRecord(await runs.cancel(parseInput(uuid('run'), id)));
+    return Run.fromRecord(await runs.cancel(parseInput(uuid('run'), id, 'id')));
   }
 
   @FieldResolver(() => Dataset, { complexity: 5 })
@@ -131,8 +93,8 @@ export class RunResolver {
     @Args(() => PageArgs) page: PageArgs,
     @Ctx() { backend }: ApiContext,
   ): Promise<RunProblemConnection> {
-    const { first, after } = parseInput(pageSchema(problemCursor), page);
-    const problems = await runProblems(backend, run.id, { first, after });
+    const after = parseInput(problemCursor, page.after, 'after');
+    const problems = await runProblems(backend, run.id, { first: page.first, after });
     return toConnection({ ...problems, items: problems.items.map(RunProblem.fromRecord) }, after);
   }
 }

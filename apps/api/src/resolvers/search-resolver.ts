@@ -1,26 +1,11 @@
 import { Arg, Ctx, Query, Resolver, UseMiddleware } from 'type-graphql';
-import { z } from 'zod';
 import { formatRagContext, MAX_SEARCH_LIMIT, searchSimilar, type SimilarityResult } from '@defect-rag/pipeline';
 import type { ApiContext } from '../context';
 import { WithinDeadline } from '../deadline';
 import { Crop } from '../types/crop';
-import { RagContext, RagContextFormat, SearchMode, SimilarCrop, SimilarityQuery } from '../types/search';
+import { RagContext, RagContextFormat, SimilarCrop, SimilarityQuery } from '../types/search';
 import { readUpload } from '../upload';
-import { cropFilterSchema, MAX_QUERY_TEXT_LENGTH, optional, parseInput } from '../validation';
 import { SEARCH_COST, type FieldCost } from '../limits';
-
-const similarityQuerySchema = z.object({
-  cropId: optional(z.string().min(1).max(500)),
-  text: optional(z.string().max(MAX_QUERY_TEXT_LENGTH, `at most ${MAX_QUERY_TEXT_LENGTH} characters`)),
-  mode: optional(z.enum(SearchMode)),
-  model: optional(z.string().min(1).max(300)),
-  filter: optional(cropFilterSchema),
-  // The pipeline checks the range of limit and minScore, and that exactly one of cropId, image, text is given.
-  limit: z.int(),
-  // A literal such as 1e309 reaches here as Infinity; zod's own message for it ("expected number,
-  // received number") says nothing.
-  minScore: optional(z.number({ error: 'must be a finite number in [-1, 1]' })),
-});
 
 /** A search costs its fixed part plus its items; a limit out of range is refused by the pipeline with a clearer error. */
 const searchComplexity: FieldCost = ({ args, childComplexity }) =>
@@ -57,9 +42,8 @@ export class SearchResolver {
 
 async function search(query: SimilarityQuery, context: ApiContext): Promise<SimilarityResult> {
   const { image, ...rest } = query;
-  const input = parseInput(similarityQuerySchema, rest);
   return searchSimilar(context.backend, {
-    ...input,
+    ...rest,
     image: image ? await readUpload(image, context.maxUploadBytes) : undefined,
   });
 }

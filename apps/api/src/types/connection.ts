@@ -1,13 +1,16 @@
 import { ArgsType, Field, Int, ObjectType } from 'type-graphql';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../limits';
+import { Check, pageSize } from '../validation';
 
 @ArgsType()
 export class PageArgs {
   @Field(() => Int, { defaultValue: DEFAULT_PAGE_SIZE, description: `Page size, 1…${MAX_PAGE_SIZE}.` })
+  @Check(pageSize)
   first!: number;
 
+  /** Its format depends on the list, so each list's resolver checks it (`uuidCursor`, `problemCursor`). */
   @Field(() => String, { nullable: true, description: 'The endCursor of the previous page.' })
-  after?: string | null;
+  after?: string;
 }
 
 @ObjectType({ description: 'Relay page info. Pages go forward only (first/after).' })

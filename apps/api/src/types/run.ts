@@ -1,6 +1,8 @@
 import { GraphQLJSONObject } from 'graphql-scalars';
 import { Field, Float, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
-import type { RunProblemRecord, RunRecord } from '@defect-rag/pipeline';
+import { z } from 'zod';
+import { MAX_SEARCH_LIMIT, type RunProblemRecord, type RunRecord } from '@defect-rag/pipeline';
+import { Check, CheckInput, optional, serverPath, uuid } from '../validation';
 import { Connection } from './connection';
 import { EvaluationMetrics, toEvaluationMetrics } from './evaluation';
 import { SearchMode } from './search';
@@ -169,6 +171,7 @@ export class RunConnection extends Connection(Run, 'Run') {}
 @InputType()
 export class RunFilter {
   @Field(() => ID, { nullable: true })
+  @Check(optional(uuid('dataset')))
   datasetId?: string;
 
   @Field(() => RunKind, { nullable: true })
@@ -191,14 +194,26 @@ registerEnumType(FusionStrategy, {
 });
 
 @InputType({ description: 'Options of an ingestion run; each defaults to what `defect-rag ingest` uses.' })
+@CheckInput<IngestionOptions>(
+  (options) => options.alpha === undefined || options.fusion === FusionStrategy.WEIGHTED,
+  'alpha',
+  'alpha needs fusion: WEIGHTED',
+)
+@CheckInput<IngestionOptions>(
+  (options) => options.fusion !== FusionStrategy.WEIGHTED || options.alpha !== undefined,
+  'alpha',
+  'fusion WEIGHTED needs alpha',
+)
 export class IngestionOptions {
   @Field(() => FusionStrategy, { nullable: true })
   fusion?: FusionStrategy;
 
   @Field(() => Float, { nullable: true, description: 'Image weight of the WEIGHTED fusion, 0…1.' })
+  @Check(optional(z.number().min(0).max(1)))
   alpha?: number;
 
   @Field(() => Int, { nullable: true, description: "Crops embedded per batch (default: the model's)." })
+  @Check(optional(z.int().min(1).max(1024)))
   batchSize?: number;
 
   @Field(() => Boolean, {
@@ -211,9 +226,11 @@ export class IngestionOptions {
   enrich?: boolean;
 
   @Field(() => String, { nullable: true, description: 'A split.json (from `defect-rag split`) on the server.' })
+  @Check(serverPath)
   splitFile?: string;
 
   @Field(() => String, { nullable: true, description: 'A taxonomy override file on the server.' })
+  @Check(serverPath)
   taxonomyFile?: string;
 }
 
@@ -224,17 +241,21 @@ export class EvaluationOptions {
     description:
       "A split.json on the server; default: the split of the dataset's last ingestion, else a new seeded one.",
   })
+  @Check(serverPath)
   splitFile?: string;
 
   @Field(() => [Int], { nullable: true, description: 'Cut-offs k of precision@k, recall@k, mAP@k; default 1, 5, 10.' })
+  @Check(optional(z.array(z.int().min(1).max(MAX_SEARCH_LIMIT)).min(1).max(20)))
   k?: number[];
 
   @Field(() => [Float], {
     nullable: true,
     description: 'Image weights of the fused query mode; default 0, 0.25, 0.5, 0.75, 1.',
   })
+  @Check(optional(z.array(z.number().min(0).max(1)).min(1).max(21)))
   alphas?: number[];
 
   @Field(() => [SearchMode], { nullable: true, description: 'Query modes to evaluate; default all three.' })
+  @Check(optional(z.array(z.enum(SearchMode)).min(1)))
   modes?: SearchMode[];
 }

@@ -2,14 +2,16 @@ import type { FileUpload } from 'graphql-upload-minimal';
 import { GraphQLUpload } from 'graphql-upload-minimal';
 import { Field, Float, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { MAX_SEARCH_LIMIT } from '@defect-rag/pipeline';
+import { VECTOR_KINDS, type VectorKind } from '@defect-rag/runtime';
+import { z } from 'zod';
 import { Crop } from './crop';
+import { Check, filterValues, MAX_QUERY_TEXT_LENGTH, optional, shortText } from '../validation';
 
-/** GraphQL names, pipeline values: resolvers pass the value straight on. */
-export enum SearchMode {
-  FUSED = 'fused',
-  IMAGE = 'image',
-  TEXT = 'text',
-}
+/** GraphQL names (IMAGE, TEXT, FUSED), pipeline values (the vector kinds): resolvers pass the value straight on. */
+export const SearchMode = Object.fromEntries(VECTOR_KINDS.map((kind) => [kind.toUpperCase(), kind])) as {
+  [Kind in VectorKind as Uppercase<Kind>]: Kind;
+};
+export type SearchMode = VectorKind;
 registerEnumType(SearchMode, {
   name: 'SearchMode',
   description: 'Which vectors to compare.',
@@ -35,24 +37,30 @@ export class CropFilter {
   hasDamage?: boolean;
 
   @Field(() => [String], { nullable: true, description: 'Taxonomy zone ids.' })
+  @Check(filterValues)
   zones?: string[];
 
   @Field(() => [String], { nullable: true, description: 'Taxonomy area ids.' })
+  @Check(filterValues)
   areas?: string[];
 
   @Field(() => [String], { nullable: true, description: 'Crops with any of these damage type ids.' })
+  @Check(filterValues)
   damageTypes?: string[];
 
   @Field(() => ID, { nullable: true })
+  @Check(shortText)
   datasetId?: string;
 
   @Field(() => String, { nullable: true, description: 'train, test…' })
+  @Check(shortText)
   split?: string;
 }
 
 @InputType({ description: 'Exactly one of cropId, image or text says what to look for.' })
 export class SimilarityQuery {
   @Field(() => ID, { nullable: true, description: 'A crop in the index; it is never returned itself.' })
+  @Check(optional(z.string().min(1).max(500)))
   cropId?: string;
 
   @Field(() => GraphQLUpload, {
@@ -62,6 +70,7 @@ export class SimilarityQuery {
   image?: Promise<FileUpload>;
 
   @Field(() => String, { nullable: true, description: 'A description, e.g. "deep scratch on the rear bumper".' })
+  @Check(optional(z.string().max(MAX_QUERY_TEXT_LENGTH, `at most ${MAX_QUERY_TEXT_LENGTH} characters`)))
   text?: string;
 
   @Field(() => SearchMode, {
@@ -75,6 +84,7 @@ export class SimilarityQuery {
     nullable: true,
     description: 'The id of a served model (see models); the default model when absent.',
   })
+  @Check(optional(z.string().min(1).max(300)))
   model?: string;
 
   @Field(() => CropFilter, { nullable: true })
@@ -83,7 +93,11 @@ export class SimilarityQuery {
   @Field(() => Int, { defaultValue: 10, description: `How many crops, 1…${MAX_SEARCH_LIMIT}.` })
   limit!: number;
 
+  /** The pipeline checks the range of limit and minScore, and that exactly one of cropId, image, text is given. */
   @Field(() => Float, { nullable: true, description: 'Only crops at least this similar (cosine, -1…1).' })
+  // A literal such as 1e309 reaches here as Infinity; zod's own message for it ("expected number,
+  // received number") says nothing.
+  @Check(optional(z.number({ error: 'must be a finite number in [-1, 1]' })))
   minScore?: number;
 }
 

@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from 'commander';
-import { evaluateDataset, RANDOM_MODEL_WARNING, type EvaluationSummary, type QueryMode } from '@defect-rag/pipeline';
+import { isVectorKind, VECTOR_KINDS, type VectorKind } from '@defect-rag/runtime';
+import { evaluateDataset, RANDOM_MODEL_WARNING, type EvaluationSummary } from '@defect-rag/pipeline';
 import { withBackend } from '../backend';
 import { createProgressDisplay } from '../progress';
 import type { CliCommand } from './command';
@@ -10,7 +11,7 @@ interface EvaluateCliOptions {
   split?: string;
   k?: number[];
   alpha?: number[];
-  modes?: QueryMode[];
+  modes?: VectorKind[];
   out?: string;
   json?: boolean;
 }
@@ -81,12 +82,12 @@ function listOf(name: string, valid: (value: number) => boolean): (text: string)
   };
 }
 
-function modeList(text: string): QueryMode[] {
+function modeList(text: string): VectorKind[] {
   const modes = text.split(',').map((part) => part.trim());
-  const unknown = modes.filter((mode) => !['image', 'text', 'fused'].includes(mode));
+  const unknown = modes.filter((mode) => !isVectorKind(mode));
   if (unknown.length > 0)
-    throw new InvalidArgumentError(`unknown mode ${unknown.join(', ')}: use image, text or fused`);
-  return modes as QueryMode[];
+    throw new InvalidArgumentError(`unknown mode ${unknown.join(', ')}: use ${VECTOR_KINDS.join(', ')}`);
+  return modes as VectorKind[];
 }
 
 function formatSummary({ runId, report, files, outDir }: EvaluationSummary): string {

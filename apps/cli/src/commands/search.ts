@@ -1,5 +1,5 @@
-import { MAX_SEARCH_LIMIT, searchSimilar, type SearchMode, type SimilarityResult } from '@defect-rag/pipeline';
-import { DefectRagError } from '@defect-rag/runtime';
+import { MAX_SEARCH_LIMIT, searchSimilar, type SimilarityResult } from '@defect-rag/pipeline';
+import { DefectRagError, isVectorKind, VECTOR_KINDS, type VectorKind } from '@defect-rag/runtime';
 import { collect, integer, number, withBackend } from '../backend';
 import type { CliCommand } from './command';
 
@@ -7,7 +7,7 @@ interface SearchCliOptions {
   cropId?: string;
   image?: string;
   text?: string;
-  mode?: SearchMode;
+  mode?: VectorKind;
   model?: string;
   damaged?: boolean;
   clean?: boolean;
@@ -49,8 +49,11 @@ export const searchCommand: CliCommand = {
       .action(async (options: SearchCliOptions) => {
         if (options.damaged && options.clean)
           throw new DefectRagError('BAD_INPUT', '--damaged and --clean exclude each other');
-        if (options.mode !== undefined && !['fused', 'image', 'text'].includes(options.mode))
-          throw new DefectRagError('BAD_INPUT', `--mode must be fused, image or text, got ${options.mode}`);
+        if (options.mode !== undefined && !isVectorKind(options.mode))
+          throw new DefectRagError(
+            'BAD_INPUT',
+            `--mode must be one of ${VECTOR_KINDS.join(', ')}, got ${options.mode}`,
+          );
         const result = await withBackend(
           (backend) =>
             searchSimilar(backend, {

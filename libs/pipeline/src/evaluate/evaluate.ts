@@ -6,7 +6,7 @@ import type { CropConfig } from '@defect-rag/crops';
 import { readDataset, safeName, splitDataset, SPLIT_FILE } from '@defect-rag/dataset';
 import type { RunRecord } from '@defect-rag/db';
 import { fusionImageWeight, type Embedder, type FusionOptions } from '@defect-rag/embedding';
-import { DefectRagError, noProgress, type ProgressListener } from '@defect-rag/runtime';
+import { DefectRagError, noProgress, VECTOR_KINDS, type ProgressListener, type VectorKind } from '@defect-rag/runtime';
 import { datasetTaxonomyFile, loadTaxonomy, TaxonomyNormalizer } from '@defect-rag/taxonomy';
 import type { Backend } from '../backend';
 import { taxonomyClassifier } from '../dataset-stage';
@@ -26,7 +26,7 @@ import {
   type EvaluationReport,
 } from './report';
 import { findings } from './findings';
-import { loadCrops, QUERY_MODES, type EvaluationCrop, type QueryMode } from './retrieval';
+import { loadCrops, type EvaluationCrop } from './retrieval';
 
 export interface EvaluateOptions {
   datasetDir: string;
@@ -42,7 +42,7 @@ export interface EvaluateOptions {
   /** Image weights of the fused mode; default 0, 0.25, 0.5, 0.75, 1. */
   alphas?: number[];
   /** Default all three. */
-  modes?: QueryMode[];
+  modes?: VectorKind[];
   /** Default `<dataDir>/evaluations/<runId>`. */
   outDir?: string;
   /** Model folder; the configured one by default. */
@@ -73,9 +73,9 @@ const settingsSchema = z.object({
   k: z.array(z.number().int().min(1).max(MAX_SEARCH_LIMIT)).min(1).default([1, 5, 10]),
   alphas: z.array(z.number().min(0).max(1)).min(1).default([0, 0.25, 0.5, 0.75, 1]),
   modes: z
-    .array(z.enum(QUERY_MODES))
+    .array(z.enum(VECTOR_KINDS))
     .min(1)
-    .default([...QUERY_MODES]),
+    .default([...VECTOR_KINDS]),
 });
 
 const fusionSchema = z.object({ strategy: z.enum(['average', 'weighted']), alpha: z.number().optional() });
@@ -311,8 +311,8 @@ export async function evaluateDataset(
  * The asked modes the model can answer: an image-only model answers `image` alone. Asking it for
  * text or fused queries by name is MODE_UNSUPPORTED; by default they are left out.
  */
-function availableModes(embedder: Embedder, asked: readonly QueryMode[], explicit: boolean): QueryMode[] {
-  const modes = QUERY_MODES.filter((mode) => asked.includes(mode));
+function availableModes(embedder: Embedder, asked: readonly VectorKind[], explicit: boolean): VectorKind[] {
+  const modes = VECTOR_KINDS.filter((mode) => asked.includes(mode));
   if (embedder.hasTextTower) return modes;
   const unsupported = modes.filter((mode) => mode !== 'image');
   if (explicit && unsupported.length > 0) {

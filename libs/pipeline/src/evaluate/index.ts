@@ -8,4 +8,3 @@ export {
 } from './report';
 export type { ConfigurationResult, SearchMetrics } from './protocol';
 export type { MetricSet, CriterionMetrics, DamageConfusion, ByK } from './scoring';
-export type { QueryMode } from './retrieval';

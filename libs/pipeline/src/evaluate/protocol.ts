@@ -1,8 +1,9 @@
 import { mapConcurrent } from '@defect-rag/dataset';
 import { UNKNOWN } from '@defect-rag/taxonomy';
-import type { CropFilter, VectorName, VectorStore } from '@defect-rag/vector-store';
+import type { VectorKind } from '@defect-rag/runtime';
+import type { CropFilter, VectorStore } from '@defect-rag/vector-store';
 import { mean } from './metrics';
-import { memoryRetriever, qdrantRetriever, type EvaluationCrop, type QueryMode, type Retriever } from './retrieval';
+import { memoryRetriever, qdrantRetriever, type EvaluationCrop, type Retriever } from './retrieval';
 import type { CropLabels } from './relevance';
 import {
   aggregate,
@@ -37,7 +38,7 @@ export type ConfigurationRole = 'model' | 'baseline' | 'upper-bound';
 export interface SearchSpec {
   role: ConfigurationRole;
   /** The query mode of a model configuration; null for baselines and the upper bound. */
-  mode: QueryMode | null;
+  mode: VectorKind | null;
   /** Image weight of the fusion on both sides; null when nothing is fused at query time. */
   alpha: number | null;
   /** `image → image`, `prompt → fused`, `image+prompt α=0.5`, `baseline: random vectors`. */
@@ -46,12 +47,12 @@ export interface SearchSpec {
   vectors: string;
   queryVector: (crop: EvaluationCrop) => Float32Array;
   /** A stored named vector (searched through HNSW and exactly) or vectors computed for the evaluation (exactly, in memory). */
-  index: { stored: VectorName } | { computed: (crop: EvaluationCrop) => Float32Array };
+  index: { stored: VectorKind } | { computed: (crop: EvaluationCrop) => Float32Array };
 }
 
 export interface ConfigurationResult {
   role: ConfigurationRole;
-  mode: QueryMode | null;
+  mode: VectorKind | null;
   alpha: number | null;
   label: string;
   vectors: string;

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { fuse } from '@defect-rag/embedding';
-import { mulberry32 } from '@defect-rag/runtime';
+import { mulberry32, type VectorKind } from '@defect-rag/runtime';
 import { UNKNOWN, type Taxonomy } from '@defect-rag/taxonomy';
 import type { SearchSpec } from './protocol';
 import { knownTypes, type CropLabels } from './relevance';
-import type { EvaluationCrop, QueryMode } from './retrieval';
+import type { EvaluationCrop } from './retrieval';
 
 /**
  * The text a user would type for the test crop: a template over its damage types and zone, built
@@ -40,7 +40,14 @@ export function unit(vector: Float32Array): Float32Array {
 }
 
 export interface SearchSpecInput {
-  modes: readonly QueryMode[];
+  /**
+   * What a user has at query time, by the vectors it compares:
+   * - `image`: the test crop's image, against the image index (and the fused index);
+   * - `text`: a prompt written from a template of the test crop's damage type and zone (never its
+   *   stored description), against the text index (and the fused index);
+   * - `fused`: image and prompt fused with a weight α, against the index fused with the same α.
+   */
+  modes: readonly VectorKind[];
   alphas: readonly number[];
   /** Image weight of the index's own fused vectors. */
   indexAlpha: number;
@@ -60,7 +67,7 @@ export function searchSpecs(input: SearchSpecInput): SearchSpec[] {
   const image = (crop: EvaluationCrop) => crop.vectors.image;
   const specs: SearchSpec[] = [];
   const model = (
-    mode: QueryMode,
+    mode: VectorKind,
     label: string,
     vectors: string,
     queryVector: SearchSpec['queryVector'],

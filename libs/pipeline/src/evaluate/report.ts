@@ -1,12 +1,12 @@
 import type { ControlRetrieverResult, SameSourceControl } from './control';
 import type { ConfigurationResult, ConfigurationRole, SearchMetrics } from './protocol';
-import type { QueryMode } from './retrieval';
+import type { VectorKind } from '@defect-rag/runtime';
 import type { CriterionMetrics, MetricSet } from './scoring';
 
 export interface RankingRow {
   rank: number;
   label: string;
-  mode: QueryMode | null;
+  mode: VectorKind | null;
   alpha: number | null;
   /** At the ranking k, exact search. */
   composite: number | null;
@@ -31,7 +31,7 @@ export interface EvaluationReport {
   k: number[];
   /** The k the ranking is made at: the largest. */
   rankingK: number;
-  modes: QueryMode[];
+  modes: VectorKind[];
   alphas: number[];
   /** The distinct prompts the text queries used, written from each test crop's labels by a template. */
   prompts: string[];
@@ -71,7 +71,7 @@ export type EvaluationMetrics = {
   configurations: {
     role: ConfigurationRole;
     label: string;
-    mode: QueryMode | null;
+    mode: VectorKind | null;
     alpha: number | null;
     vectors: string;
     exact: MetricSet;

@@ -1,17 +1,7 @@
-import type { CropFilter, CropPayload, VectorName, VectorStore } from '@defect-rag/vector-store';
+import type { VectorKind } from '@defect-rag/runtime';
+import type { CropFilter, CropPayload, VectorStore } from '@defect-rag/vector-store';
 import type { CropLabels } from './relevance';
 import type { RetrievedCrop } from './scoring';
-
-/**
- * What a user has at query time, by the vectors it compares:
- * - `image`: the test crop's image, against the image index (and the fused index);
- * - `text`: a prompt written from a template of the test crop's damage type and zone (never its
- *   stored description), against the text index (and the fused index);
- * - `fused`: image and prompt fused with a weight α, against the index fused with the same α.
- */
-export const QUERY_MODES = ['image', 'text', 'fused'] as const;
-
-export type QueryMode = (typeof QUERY_MODES)[number];
 
 /** A stored crop of the dataset under evaluation, with its stored vectors (text and fused only with a text tower). */
 export interface EvaluationCrop {
@@ -62,7 +52,7 @@ export function qdrantRetriever(
   store: VectorStore,
   collection: string,
   options: {
-    using: VectorName;
+    using: VectorKind;
     queryVector: (crop: EvaluationCrop) => Float32Array;
     filter: CropFilter;
     limit: number;
