@@ -5,6 +5,7 @@ export {
   type DescribeCropsOptions,
   type DescribeCropsResult,
 } from './contexts';
+export { describePhoto, type PhotoDefectContext } from './describe-photo';
 export { CLIP_MAX_TOKENS, estimateClipTokens, type CountTokens } from './tokens';
 export {
   PHASE2_METADATA_FILE,

@@ -8,6 +8,7 @@ import { balanceCrops } from './balance';
 import { cropConfig, type CropConfig } from './config';
 import { cutCrops } from './cut';
 import { configForMetadata, type CropRecord, type Phase1Metadata } from './metadata';
+import { planPhoto, type PhotoRecord } from './photo';
 import { planImageCrops } from './plan';
 
 export interface CropDatasetOptions {
@@ -27,6 +28,8 @@ export interface DatasetCropPlan {
   /** Crops planned before balancing; the difference is the clean crops balancing dropped. */
   planned: number;
   gridBelowCoverage: number;
+  /** One point per usable photo, listing its crops in `crops`. */
+  photos: PhotoRecord[];
   /** Unknown labels and split mismatches (the dataset's own problems are not repeated). */
   problems: Problem[];
 }
@@ -52,7 +55,12 @@ export function planDatasetCrops(
     planned.push(...plan.crops.map((crop) => ({ ...crop, split })));
   }
   const crops = config.balance ? balanceCrops(planned, config.seed) : planned;
-  return { crops, planned: planned.length, gridBelowCoverage, problems };
+  const cropsByImage = new Map<string, CropRecord[]>();
+  for (const crop of crops) cropsByImage.set(crop.image, [...(cropsByImage.get(crop.image) ?? []), crop]);
+  const photos = dataset.images.map((image) =>
+    planPhoto(image, cropsByImage.get(image.path) ?? [], normalizer, splitOf(image.path)),
+  );
+  return { crops, planned: planned.length, gridBelowCoverage, photos, problems };
 }
 
 /**

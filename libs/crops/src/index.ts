@@ -1,6 +1,7 @@
 export { cropConfig, cropConfigSchema, FILL_COLOR, type CropConfig } from './config';
 export { planImageCrops, type ImagePlan, type PlanContext } from './plan';
 export { balanceCrops } from './balance';
+export { planPhoto, type PhotoDefect, type PhotoRecord } from './photo';
 export { cutCrops, type CutOptions } from './cut';
 export { cropDataset, planDatasetCrops, type CropDatasetOptions, type DatasetCropPlan } from './crop-dataset';
 export {

@@ -77,6 +77,11 @@ export class Embedder {
     return this.folder.dimension;
   }
 
+  /** The pixels the image tower takes: a photo larger than this is seen in tiles or resized (`embedPhotos`). */
+  get inputSize(): { width: number; height: number } {
+    return { width: this.folder.preprocess.cropWidth, height: this.folder.preprocess.cropHeight };
+  }
+
   /** Most tokens a text can have, start and end tokens included (77 for CLIP); longer texts are cut. */
   get maxTextLength(): number {
     return this.folder.maxTextLength;

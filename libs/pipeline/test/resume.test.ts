@@ -78,19 +78,65 @@ describe.skipIf(!sample)('a run killed with SIGKILL', () => {
     expect(resumed.points).toBe(resumed.crops.total);
     expect((await backend.db.runs.get(interrupted.id)).status).toBe('SUCCEEDED');
 
-    const cropIds = (await store.scrollPayloads(resumed.collection, { datasetId: resumed.datasetId })).map(
-      (ref) => ref.cropId,
-    );
+    expect(resumed.photos.points).toBe(114);
+    // Crop and photo points alike.
+    const pointKeys = async (summary: typeof resumed) =>
+      (
+        await Promise.all(
+          (['crop', 'photo'] as const).map((level) =>
+            store.scrollPayloads(summary.collection, { datasetId: summary.datasetId, level }),
+          ),
+        )
+      )
+        .flat()
+        .map((ref) => ref.cropId);
+    const cropIds = await pointKeys(resumed);
     const afterResume = await snapshot(store, resumed.collection, cropIds);
 
     await store.deletePoints(resumed.collection, { datasetId: resumed.datasetId });
+    expect(await store.count(resumed.collection, { datasetId: resumed.datasetId, level: 'photo' })).toBe(0);
     const clean = await ingestDataset(backend, { datasetDir: sample!, name: 'resumed' });
     expect(clean.embedded).toBe(clean.crops.total);
-    const cleanCropIds = (await store.scrollPayloads(clean.collection, { datasetId: clean.datasetId })).map(
-      (ref) => ref.cropId,
-    );
+    expect(clean.photos.embedded).toBe(114);
+    const cleanCropIds = await pointKeys(clean);
     expect(new Set(cleanCropIds)).toEqual(new Set(cropIds));
     expect(await snapshot(store, clean.collection, cleanCropIds)).toEqual(afterResume);
+  }, 180_000);
+
+  it('in the middle of the photo points is resumed by the next run, which ends with the same photo points', async () => {
+    const dataset = (await backend.db.datasets.findByName('resumed'))!;
+    const collection = (await backend.db.runs.list({ datasetId: dataset.id }, { first: 1 })).items[0]!.collection!;
+    const store = new VectorStore({ url: servers.qdrantUrl });
+    const photoKeys = (await store.scrollPayloads(collection, { datasetId: dataset.id, level: 'photo' })).map(
+      (ref) => ref.cropId,
+    );
+    expect(photoKeys).toHaveLength(114);
+    const complete = await snapshot(store, collection, photoKeys);
+    await store.deletePoints(collection, { datasetId: dataset.id, level: 'photo' });
+    expect(await store.count(collection, { datasetId: dataset.id })).toBeGreaterThan(0);
+
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'defect-rag-resume-'));
+    const args = ['--import', 'tsx', ingestProcess, sample!, 'resumed', '4'];
+    const child = spawn(process.execPath, args, { env: childEnv(servers, dataDir), stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    const exited = new Promise<NodeJS.Signals | number | null>((resolve) =>
+      child.on('exit', (code, signal) => resolve(signal ?? code)),
+    );
+    let killedAt = 0;
+    for (const deadline = Date.now() + 120_000; Date.now() < deadline && killedAt < 20; await sleep(50)) {
+      killedAt = await store.count(collection, { datasetId: dataset.id, level: 'photo' });
+    }
+    child.kill('SIGKILL');
+    expect(await exited, stderr).toBe('SIGKILL');
+    expect(killedAt).toBeGreaterThanOrEqual(20);
+
+    const resumed = await ingestDataset(backend, { datasetDir: sample!, name: 'resumed' });
+    expect(resumed.resumed).toBe(true);
+    expect(resumed.embedded).toBe(0);
+    expect(resumed.photos.unchanged).toBeGreaterThanOrEqual(killedAt);
+    expect(resumed.photos.embedded + resumed.photos.unchanged).toBe(114);
+    expect(await snapshot(store, collection, photoKeys)).toEqual(complete);
   }, 180_000);
 });
 

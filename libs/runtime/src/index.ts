@@ -7,3 +7,4 @@ export { apiDatasetRoots, loadConfig, type Config } from './config';
 export { mulberry32 } from './random';
 export { readJsonFile, type ReadJsonOptions } from './json';
 export { VECTOR_KINDS, TOWERS, vectorKindsFor, isVectorKind, type VectorKind, type Tower } from './vector-kinds';
+export { POINT_LEVELS, type PointLevel } from './point-levels';

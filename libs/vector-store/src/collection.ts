@@ -28,6 +28,7 @@ export const PAYLOAD_INDEXES: Readonly<Record<string, 'bool' | 'keyword'>> = {
   dataset_id: 'keyword',
   split: 'keyword',
   image_id: 'keyword',
+  level: 'keyword',
 };
 
 /**

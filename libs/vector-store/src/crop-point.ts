@@ -1,6 +1,30 @@
 import { z } from 'zod';
+import { POINT_LEVELS } from '@defect-rag/runtime';
 
 const boxSchema = z.object({ x: z.number(), y: z.number(), width: z.number(), height: z.number() });
+
+/** One annotated defect of a photo, in photo pixels, with the zone its polygon lies on. */
+const photoDefectSchema = z.object({
+  label: z.string(),
+  type: z.string(),
+  zone: z.string(),
+  area: z.string(),
+  box: boxSchema,
+  polygon: z.array(z.tuple([z.number(), z.number()])),
+});
+
+/** What only a photo point carries. */
+const photoSchema = z.object({
+  width: z.number(),
+  height: z.number(),
+  /** The zones the photo shows, most of the photo first. */
+  zones: z.array(z.string()),
+  defects: z.array(photoDefectSchema),
+  /** The photo's crop points (their `image_id` is this photo's). */
+  crop_ids: z.array(z.string()),
+  /** How the image vector saw the photo (see `PhotoView` in @defect-rag/embedding). */
+  view: z.enum(['tiles', 'resized']),
+});
 
 /**
  * What every point carries besides its vectors, with the snake_case keys it is stored under.
@@ -8,8 +32,12 @@ const boxSchema = z.object({ x: z.number(), y: z.number(), width: z.number(), he
  * by another version of the pipeline, so this is where their shape is checked.
  */
 export const cropPayloadSchema = z.object({
+  /** A crop's id, or a photo point's `photo:<image_id>` (see `photoPointKey`). */
   crop_id: z.string(),
+  /** Points written before photo points existed are crops. */
+  level: z.enum(POINT_LEVELS).default('crop'),
   dataset_id: z.string(),
+  /** The photo: a crop names its photo by it, and a photo point is `photo:<image_id>`. */
   image_id: z.string(),
   /** The source image, relative to the dataset root. */
   image: z.string(),
@@ -31,9 +59,21 @@ export const cropPayloadSchema = z.object({
   model_id: z.string(),
   /** Set by the pipeline from everything that went into the point, to tell changed crops apart. */
   content_hash: z.string(),
+  /** Photo points only. */
+  photo: photoSchema.optional(),
 });
 
 export type CropPayload = z.infer<typeof cropPayloadSchema>;
+export type PhotoPayload = z.infer<typeof photoSchema>;
+export type PhotoDefect = z.infer<typeof photoDefectSchema>;
+
+/**
+ * The key (`crop_id`) of a photo's point: crop ids never hold a `:`, so it cannot collide with a
+ * crop's, and its point id is a UUID of it like any crop's.
+ */
+export function photoPointKey(imageId: string): string {
+  return `photo:${imageId}`;
+}
 
 export type Vector = Float32Array | readonly number[];
 

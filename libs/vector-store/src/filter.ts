@@ -1,4 +1,5 @@
 import type { Schemas } from '@qdrant/js-client-rest';
+import type { PointLevel } from '@defect-rag/runtime';
 
 /**
  * Which crops a search, count or deletion considers. Every field narrows the set (AND); a list
@@ -13,12 +14,19 @@ export interface CropFilter {
   datasetId?: string;
   split?: string;
   imageIds?: readonly string[];
+  /** Crops when left out, so that every search, count and scroll written before photo points keeps to crops. */
+  level?: PointLevel;
 }
 
 type Condition = Schemas['FieldCondition'];
 
-export function toQdrantFilter(filter: CropFilter): Schemas['Filter'] | undefined {
+/**
+ * The Qdrant filter of `filter`. `levels: 'all'` leaves points of both levels in when `filter.level`
+ * is left out (deleting a dataset's points removes its photos too).
+ */
+export function toQdrantFilter(filter: CropFilter, levels: 'default' | 'all' = 'default'): Schemas['Filter'] {
   const must: Condition[] = [];
+  const mustNot: Condition[] = [];
   const anyOf = (key: string, values: readonly string[] | undefined) => {
     if (values && values.length > 0) must.push({ key, match: { any: [...values] } });
   };
@@ -29,5 +37,8 @@ export function toQdrantFilter(filter: CropFilter): Schemas['Filter'] | undefine
   anyOf('image_id', filter.imageIds);
   if (filter.datasetId !== undefined) must.push({ key: 'dataset_id', match: { value: filter.datasetId } });
   if (filter.split !== undefined) must.push({ key: 'split', match: { value: filter.split } });
-  return must.length > 0 ? { must } : undefined;
+  // Points stored before photo points existed have no `level`: "not a photo" keeps them as crops.
+  if (filter.level === 'photo') must.push({ key: 'level', match: { value: 'photo' } });
+  else if (filter.level === 'crop' || levels === 'default') mustNot.push({ key: 'level', match: { value: 'photo' } });
+  return { ...(must.length > 0 && { must }), ...(mustNot.length > 0 && { must_not: mustNot }) };
 }

@@ -2,7 +2,10 @@ export { pingQdrant, type QdrantInfo } from './health';
 export { collectionNameFor, type CollectionSpec } from './collection';
 export {
   cropPayloadSchema,
+  photoPointKey,
   type CropPayload,
+  type PhotoDefect,
+  type PhotoPayload,
   type CropPoint,
   type CropVectors,
   type StoredCropPoint,

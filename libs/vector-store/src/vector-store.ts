@@ -183,8 +183,8 @@ export class VectorStore {
       if (selector.cropIds.length === 0) return;
       body = { points: selector.cropIds.map(pointIdForCrop) };
     } else {
-      const filter = toQdrantFilter(selector);
-      if (!filter)
+      const filter = toQdrantFilter(selector, 'all');
+      if (!filter.must)
         throw new DefectRagError(
           'BAD_INPUT',
           `refusing to delete every point of ${collection}: give a filter or crop ids`,
@@ -322,10 +322,12 @@ export class VectorStore {
    */
   async searchByCrop(collection: string, cropId: string, options: SearchOptions): Promise<SearchHit[]> {
     const pointId = pointIdForCrop(cropId);
-    const filter = toQdrantFilter(options.filter ?? {}) ?? {};
+    const filter = toQdrantFilter(options.filter ?? {});
     const what = `search ${collection} by crop "${cropId}"`;
+    // toQdrantFilter writes `must_not` as a list.
+    const mustNot = [...((filter.must_not as Schemas['Condition'][] | undefined) ?? []), { has_id: [pointId] }];
     try {
-      return await this.query(collection, options, pointId, { ...filter, must_not: [{ has_id: [pointId] }] }, what);
+      return await this.query(collection, options, pointId, { ...filter, must_not: mustNot }, what);
     } catch (error) {
       if (isDefectRagError(error, 'COLLECTION_NOT_FOUND') && (await this.collectionExists(collection, what))) {
         throw new DefectRagError('CROP_NOT_FOUND', `${what}: the crop is not in ${collection}`, {
@@ -385,8 +387,9 @@ export class VectorStore {
    * no estimate, which saves a request per search on most indexes.
    */
   private async scanExactly(collection: string, options: SearchOptions): Promise<boolean> {
+    // Crops alone (the default level) are nearly the whole collection: that is no filter to scan by.
     const filter = toQdrantFilter(options.filter ?? {});
-    if (filter === undefined) return false;
+    if (!filter.must) return false;
     const { points, dimension } = await this.collectionSize(collection, options.using);
     if (points * dimension <= EXACT_SCAN_FLOATS) return true;
     const result = await this.send<Schemas['CountResult']>(

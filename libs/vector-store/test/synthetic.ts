@@ -36,6 +36,7 @@ export function syntheticPoints(count: number, seed = 7): CropPoint[] {
       : [];
     const payload: CropPayload = {
       crop_id: cropId,
+      level: 'crop',
       dataset_id: datasetId,
       image_id: imageId,
       image: `images/${imageId}.jpg`,

@@ -2,15 +2,23 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describeCrops } from '@defect-rag/contexts';
-import { cropConfig, cutCrops, planDatasetCrops, type CropConfig, type CropRecord } from '@defect-rag/crops';
+import {
+  cropConfig,
+  cutCrops,
+  planDatasetCrops,
+  type CropConfig,
+  type CropRecord,
+  type PhotoRecord,
+} from '@defect-rag/crops';
 import { mapConcurrent, readDataset, readSplitFile, type DatasetImage } from '@defect-rag/dataset';
 import type { RunRecord } from '@defect-rag/db';
-import { embedCrops, type Embedder, type FusionOptions } from '@defect-rag/embedding';
+import { embedCrops, type Embedder, type FusionOptions, type PhotoView } from '@defect-rag/embedding';
 import type { Problem, ProgressListener } from '@defect-rag/runtime';
 import { datasetTaxonomyFile, loadTaxonomy, TaxonomyNormalizer, UNKNOWN } from '@defect-rag/taxonomy';
 import type { CropPoint, StoredCropRef } from '@defect-rag/vector-store';
 import type { Backend } from '../backend';
 import { Channel } from './channel';
+import { DEFAULT_PHOTO_VIEW, ingestPhotos, type PhotoIngestion } from './photos';
 import type { RunRecorder } from '../runs/recorder';
 import { withRun, type ActiveRun, type DatasetRegistration, type RunSpec } from '../runs/run';
 
@@ -32,6 +40,8 @@ export interface IngestOptions {
   enrich?: boolean;
   /** Point an existing dataset name at this folder; DATASET_CONFLICT otherwise. */
   repoint?: boolean;
+  /** How photo points' image vectors see the whole photo (`PhotoView`); DEFAULT_PHOTO_VIEW by default. */
+  photoView?: PhotoView;
 }
 
 export interface IngestHooks {
@@ -62,7 +72,10 @@ export interface IngestionSummary {
   resplit: number;
   /** Points of crops that are no longer in the dataset, deleted. */
   removed: number;
+  /** Crop points of the dataset in the index. */
   points: number;
+  /** Photo points: one per photo, beside its crops. */
+  photos: PhotoIngestion;
   problems: Problem[];
   /** Wall time per stage, milliseconds. */
   timings: Record<string, number>;
@@ -145,6 +158,7 @@ export async function planIngestion(backend: Backend, options: IngestOptions): P
     model: `${embedder.modelId}@${embedder.contentHash}`,
     fusion,
     enrich: options.enrich ?? false,
+    photoView: options.photoView ?? DEFAULT_PHOTO_VIEW,
   };
   return {
     registration: {
@@ -163,7 +177,7 @@ export async function planIngestion(backend: Backend, options: IngestOptions): P
     identity,
     configHash: hashJson(identity),
     enrich: options.enrich ?? false,
-    params: { ...options, datasetDir: root, fusion },
+    params: { ...options, datasetDir: root, fusion, photoView: identity.photoView },
   };
 }
 
@@ -233,6 +247,7 @@ export async function ingestInRun(
     resplit: summary.resplit,
     removed: summary.removed,
     points: summary.points,
+    photos: summary.photos,
     problems: recorder.problems,
     timings: { ...recorder.timings, total: totalMs },
     imagesPerSecond: summary.images / (totalMs / 1000),
@@ -303,10 +318,11 @@ async function execute(context: ExecuteContext) {
   const crops = plan.crops;
   const labelsReported = labelsThePlanReported(dataset.images, context.taxonomy);
 
-  const imageHashes = await recorder.stage('hash', () => hashImages(root, dataset.images, crops));
+  const imageHashes = await recorder.stage('hash', () => hashImages(root, dataset.images));
   // Hashed as planned: cutting and describing add fields that are themselves functions of these.
-  // The split is left out: it labels a crop without changing its pixels, text or vectors.
-  const { split: _split, ...vectorIdentity } = context.identity;
+  // The split is left out: it labels a crop without changing its pixels, text or vectors; so is
+  // the photo view, which only photo points depend on.
+  const { split: _split, photoView, ...vectorIdentity } = context.identity;
   const contentHashes = new Map(
     crops.map(({ split: _cropSplit, ...crop }) => [
       crop.crop_id,
@@ -317,7 +333,13 @@ async function execute(context: ExecuteContext) {
     (await backend.vectorStore.scrollPayloads(collection, { datasetId })).map((ref) => [ref.cropId, ref]),
   );
   const todo = crops.filter((crop) => stored.get(crop.crop_id)?.contentHash !== contentHashes.get(crop.crop_id));
-  const resplit = await resplitUnchanged(backend, collection, crops, stored, new Set(todo));
+  const resplit = await resplitUnchanged(
+    backend,
+    collection,
+    crops.map((crop) => ({ key: crop.crop_id, split: crop.split })),
+    stored,
+    new Set(todo.map((crop) => crop.crop_id)),
+  );
   const byImage = groupBy(todo, (crop) => crop.image);
   const images = dataset.images.filter((image) => byImage.has(image.path));
   await recorder.counts({ images: dataset.images.length, crops: crops.length, unchanged: crops.length - todo.length });
@@ -387,7 +409,32 @@ async function execute(context: ExecuteContext) {
   const obsolete = [...stored.keys()].filter((cropId) => !wanted.has(cropId));
   await backend.vectorStore.deletePoints(collection, { cropIds: obsolete });
   const points = await backend.vectorStore.count(collection, { datasetId });
-  await recorder.counts({ embedded, resplit, removed: obsolete.length, points, problems: recorder.problems.length });
+  await recorder.counts({ embedded, resplit, removed: obsolete.length, points });
+
+  const photos = await recorder.stage('photos', () =>
+    ingestPhotos({
+      backend,
+      embedder,
+      recorder,
+      signal: context.hooks.signal,
+      root,
+      collection,
+      datasetId,
+      photos: plan.photos,
+      fusion: context.fusion,
+      normalizer,
+      view: photoView as PhotoView,
+      contentHash: (photo) =>
+        hashJson({
+          identity: vectorIdentity,
+          photoView,
+          image: imageHashes.get(photo.image),
+          photo: withoutSplit(photo),
+        }),
+      resplit: (items, storedPhotos, changed) => resplitUnchanged(backend, collection, items, storedPhotos, changed),
+    }),
+  );
+  await recorder.counts({ photos: photos.points, problems: recorder.problems.length });
 
   const byStrategy: Record<string, number> = {};
   for (const crop of crops) byStrategy[crop.strategy] = (byStrategy[crop.strategy] ?? 0) + 1;
@@ -402,24 +449,31 @@ async function execute(context: ExecuteContext) {
     resplit,
     removed: obsolete.length,
     points,
+    photos,
   };
 }
 
-/** Rewrites the split of stored crops that keep their content but moved to another split; returns how many. */
+function withoutSplit({ split: _split, ...photo }: PhotoRecord): Omit<PhotoRecord, 'split'> {
+  return photo;
+}
+
+/**
+ * Rewrites the split of stored points (crops or photos, by key) that keep their content but moved
+ * to another split; returns how many.
+ */
 async function resplitUnchanged(
   backend: Backend,
   collection: string,
-  crops: readonly CropRecord[],
+  items: readonly { key: string; split: CropRecord['split'] }[],
   stored: ReadonlyMap<string, StoredCropRef>,
-  changed: ReadonlySet<CropRecord>,
+  changed: ReadonlySet<string>,
 ): Promise<number> {
   const moved = new Map<CropRecord['split'], string[]>();
-  for (const crop of crops) {
-    const split = crop.split ?? null;
-    if (changed.has(crop) || stored.get(crop.crop_id)!.split === split) continue;
-    const cropIds = moved.get(split);
-    if (cropIds) cropIds.push(crop.crop_id);
-    else moved.set(split, [crop.crop_id]);
+  for (const { key, split = null } of items) {
+    if (changed.has(key) || stored.get(key)!.split === split) continue;
+    const keys = moved.get(split);
+    if (keys) keys.push(key);
+    else moved.set(split, [key]);
   }
   let count = 0;
   for (const [split, cropIds] of moved) {
@@ -433,6 +487,7 @@ function toPayload(item: PreparedCrop, datasetId: string, modelId: string): Crop
   const crop = item.record as CropRecord & { damage_types: string[]; text_description: string };
   return {
     crop_id: crop.crop_id,
+    level: 'crop',
     dataset_id: datasetId,
     image_id: crop.image_id,
     image: crop.image,
@@ -463,25 +518,17 @@ async function settleBoth(a: Promise<unknown>, b: Promise<unknown>): Promise<voi
   if (failed) throw failed.reason;
 }
 
-async function hashImages(
-  root: string,
-  images: readonly DatasetImage[],
-  crops: readonly CropRecord[],
-): Promise<Map<string, string>> {
-  const used = new Set(crops.map((crop) => crop.image));
+/** Every photo's bytes: its crops and its photo point are made from them. */
+async function hashImages(root: string, images: readonly DatasetImage[]): Promise<Map<string, string>> {
   const hashes = new Map<string, string>();
-  await mapConcurrent(
-    images.filter((image) => used.has(image.path)),
-    4,
-    async (image) => {
-      hashes.set(
-        image.path,
-        createHash('sha256')
-          .update(await readFile(path.join(root, image.path)))
-          .digest('hex'),
-      );
-    },
-  );
+  await mapConcurrent(images, 4, async (image) => {
+    hashes.set(
+      image.path,
+      createHash('sha256')
+        .update(await readFile(path.join(root, image.path)))
+        .digest('hex'),
+    );
+  });
   return hashes;
 }
 

@@ -1,0 +1,77 @@
+import { partOverlaps, pixelBox, pixelRegion, type Box, type DatasetImage } from '@defect-rag/dataset';
+import { zoneOfCrop, type CropZone, type TaxonomyNormalizer } from '@defect-rag/taxonomy';
+import type { CropRecord } from './metadata';
+
+/** One annotated defect of a photo, in photo pixels, with the zone its polygon lies on. */
+export interface PhotoDefect {
+  label: string;
+  /** Canonical damage type (`unknown` when the taxonomy has none for the label). */
+  type: string;
+  zone: CropZone;
+  box: Box;
+  polygon: [x: number, y: number][];
+}
+
+/** A whole photo as a point of the index, beside its crops. */
+export interface PhotoRecord {
+  image_id: string;
+  image: string;
+  width: number;
+  height: number;
+  has_damage: boolean;
+  defects: PhotoDefect[];
+  /** The zones the photo's part polygons cover, most pixels first; empty without parts. */
+  zones: CropZone[];
+  /** The photo's crops in this plan (after balancing), in plan order. */
+  crop_ids: string[];
+  split: CropRecord['split'];
+}
+
+/**
+ * Plans a photo's point from its polygons alone, like its crops: every defect with the zone of
+ * its own polygon (the parts it lies on, as a crop's zone is found), and the zones of the whole
+ * photo, which describe a clean photo.
+ */
+export function planPhoto(
+  image: DatasetImage,
+  crops: readonly CropRecord[],
+  normalizer: TaxonomyNormalizer,
+  split: CropRecord['split'],
+): PhotoRecord {
+  const defects = image.defects.map((defect): PhotoDefect => {
+    const box = pixelBox(defect.box);
+    return {
+      label: defect.label,
+      type: normalizer.damageType(defect.label),
+      zone: zoneOfCrop(partOverlaps(pixelRegion([defect.polygon], box), box, image.parts), normalizer),
+      box,
+      polygon: defect.polygon.map(([x, y]): [number, number] => [x, y]),
+    };
+  });
+  return {
+    image_id: image.id,
+    image: image.path,
+    width: image.width,
+    height: image.height,
+    has_damage: image.damaged,
+    defects,
+    zones: visibleZones(image, normalizer),
+    crop_ids: crops.map((crop) => crop.crop_id),
+    split,
+  };
+}
+
+/** Each (zone, area) the photo's parts cover, most pixels first; unknown part labels are left out. */
+function visibleZones(image: DatasetImage, normalizer: TaxonomyNormalizer): CropZone[] {
+  const whole = { x: 0, y: 0, width: image.width, height: image.height };
+  const totals = new Map<string, { zone: CropZone; pixels: number }>();
+  for (const { label, overlap } of partOverlaps(null, whole, image.parts)) {
+    const part = normalizer.part(label);
+    if (!part) continue;
+    const key = `${part.zone}/${part.area}`;
+    const entry = totals.get(key) ?? { zone: { vehicle_zone: part.zone, area: part.area }, pixels: 0 };
+    entry.pixels += overlap;
+    totals.set(key, entry);
+  }
+  return [...totals.values()].sort((a, b) => b.pixels - a.pixels).map((entry) => entry.zone);
+}

@@ -1,0 +1,105 @@
+import sharp from 'sharp';
+import { DefectRagError } from '@defect-rag/runtime';
+import { embedCrops, type CropVectors } from './embed-crops';
+import type { Embedder } from './embedder';
+import type { FusionOptions } from './fusion';
+
+/**
+ * How the image vector of a whole photo is made with a fixed-size image tower:
+ * - `tiles`: the mean of the tower's vectors over input-sized tiles covering the photo at its
+ *   source resolution (no pixel is resampled, small defects keep their pixels);
+ * - `resized`: one view of the whole photo shrunk to the input size (letterboxed in black).
+ */
+export const PHOTO_VIEWS = ['tiles', 'resized'] as const;
+export type PhotoView = (typeof PHOTO_VIEWS)[number];
+
+/** A photo to embed: its file, and the description its text vector is made from. */
+export interface PhotoToEmbed {
+  file: string;
+  text: string;
+}
+
+/**
+ * One vector set per photo, in order: the image vector as `view` says (a unit vector), then the
+ * text and fused vectors exactly as for crops (`embedCrops`). A photo that cannot be decoded
+ * rejects with IMAGE_NOT_FOUND or IMAGE_DECODE_FAILED naming its file.
+ */
+export async function embedPhotos(
+  embedder: Embedder,
+  photos: readonly PhotoToEmbed[],
+  fusion: FusionOptions,
+  view: PhotoView,
+): Promise<CropVectors[]> {
+  const images: Float32Array[] = [];
+  for (const photo of photos) {
+    const views = await photoViews(photo.file, embedder.inputSize, view);
+    images.push(unitMean(await embedder.embedImages(views)));
+  }
+  return embedCrops(
+    embedder,
+    photos.map((photo) => ({ image: photo.file, text: photo.text })),
+    fusion,
+    images,
+  );
+}
+
+/**
+ * Tile windows of `size` covering `[0, length)`: as few as cover it, spread evenly so that they
+ * overlap as little as they can and the last ends on the edge. A side shorter than the tile is one
+ * window of that side (the tower's preprocessing then enlarges it).
+ */
+export function photoTiles(length: number, size: number): { start: number; size: number }[] {
+  if (length <= size) return [{ start: 0, size: length }];
+  const count = Math.ceil(length / size);
+  return Array.from({ length: count }, (_, i) => ({
+    start: Math.round((i * (length - size)) / (count - 1)),
+    size,
+  }));
+}
+
+/** The photo's views as PNG images the tower's preprocessing takes as they are. */
+async function photoViews(file: string, input: { width: number; height: number }, view: PhotoView): Promise<Buffer[]> {
+  try {
+    // Coordinates and sizes are in the displayed orientation, as the annotations are.
+    const { data, info } = await sharp(file)
+      .autoOrient()
+      .removeAlpha()
+      .toColourspace('srgb')
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    const raw = { raw: { width: info.width, height: info.height, channels: info.channels } } as const;
+    if (view === 'resized') {
+      return [
+        await sharp(data, raw)
+          .resize(input.width, input.height, { fit: 'contain', background: { r: 0, g: 0, b: 0 } })
+          .png({ compressionLevel: 0 })
+          .toBuffer(),
+      ];
+    }
+    const tiles: Promise<Buffer>[] = [];
+    for (const row of photoTiles(info.height, input.height)) {
+      for (const col of photoTiles(info.width, input.width)) {
+        tiles.push(
+          sharp(data, raw)
+            .extract({ left: col.start, top: row.start, width: col.size, height: row.size })
+            .png({ compressionLevel: 0 })
+            .toBuffer(),
+        );
+      }
+    }
+    return await Promise.all(tiles);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    const code = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'IMAGE_NOT_FOUND' : 'IMAGE_DECODE_FAILED';
+    throw new DefectRagError(code, `photo ${file}: ${message}`, { item: file }, { cause: error });
+  }
+}
+
+/** The mean of unit vectors, normalised again: one vector for a photo seen in several tiles. */
+function unitMean(vectors: readonly Float32Array[]): Float32Array {
+  const mean = new Float32Array(vectors[0]!.length);
+  for (const vector of vectors) for (let d = 0; d < mean.length; d++) mean[d]! += vector[d]!;
+  const norm = Math.hypot(...mean);
+  for (let d = 0; d < mean.length; d++) mean[d]! /= norm;
+  return mean;
+}

@@ -1,0 +1,195 @@
+import path from 'node:path';
+import { describePhoto } from '@defect-rag/contexts';
+import type { PhotoRecord } from '@defect-rag/crops';
+import { embedPhotos, type Embedder, type FusionOptions, type PhotoView } from '@defect-rag/embedding';
+import { isDefectRagError, type DefectRagError } from '@defect-rag/runtime';
+import type { TaxonomyNormalizer } from '@defect-rag/taxonomy';
+import { photoPointKey, type CropPoint, type StoredCropRef } from '@defect-rag/vector-store';
+import type { Backend } from '../backend';
+import type { RunRecorder } from '../runs/recorder';
+
+/**
+ * The image vector of a photo point unless an ingestion says otherwise: see "Crops or whole
+ * photos?" in the README for the evaluation that chose it.
+ */
+export const DEFAULT_PHOTO_VIEW: PhotoView = 'tiles';
+
+export interface PhotoIngestion {
+  /** Photo points of the dataset in the index. */
+  points: number;
+  /** Photos embedded by this run. */
+  embedded: number;
+  /** Photos already stored with the same content. */
+  unchanged: number;
+  /** Photo points of photos no longer in the dataset, deleted. */
+  removed: number;
+  view: PhotoView;
+}
+
+export interface PhotoIngestionContext {
+  backend: Backend;
+  embedder: Embedder;
+  recorder: RunRecorder;
+  signal?: AbortSignal;
+  root: string;
+  collection: string;
+  datasetId: string;
+  photos: readonly PhotoRecord[];
+  fusion: FusionOptions;
+  normalizer: TaxonomyNormalizer;
+  view: PhotoView;
+  contentHash: (photo: PhotoRecord) => string;
+  resplit: (
+    items: readonly { key: string; split: PhotoRecord['split'] }[],
+    stored: ReadonlyMap<string, StoredCropRef>,
+    changed: ReadonlySet<string>,
+  ) => Promise<number>;
+}
+
+/**
+ * Brings the dataset's photo points up to date, as crops are: a photo stored with the same content
+ * hash is left alone (its split rewritten if it moved), the others are described, embedded and
+ * upserted a batch at a time, and points of photos that are gone are deleted. A run killed
+ * midway leaves whole points only, so the next run finishes the rest.
+ */
+export async function ingestPhotos(context: PhotoIngestionContext): Promise<PhotoIngestion> {
+  const { backend, embedder, recorder, collection, datasetId } = context;
+  const stored = new Map(
+    (await backend.vectorStore.scrollPayloads(collection, { datasetId, level: 'photo' })).map((ref) => [
+      ref.cropId,
+      ref,
+    ]),
+  );
+  const planned = context.photos.map((photo) => ({
+    photo,
+    key: photoPointKey(photo.image_id),
+    contentHash: context.contentHash(photo),
+  }));
+  const todo = planned.filter((item) => stored.get(item.key)?.contentHash !== item.contentHash);
+  await context.resplit(
+    planned.map(({ key, photo }) => ({ key, split: photo.split })),
+    stored,
+    new Set(todo.map((item) => item.key)),
+  );
+
+  let embedded = 0;
+  await recorder.progress('photos', 0, todo.length);
+  for (let start = 0; start < todo.length; start += embedder.batchSize) {
+    await recorder.checkCancelled(context.signal);
+    const batch = todo.slice(start, start + embedder.batchSize).map((item) => ({
+      ...item,
+      file: path.join(context.root, item.photo.image),
+      text: describePhoto(
+        item.photo.defects.map((defect) => ({
+          types: context.normalizer.damageTypes(defect.label),
+          zone: defect.zone,
+        })),
+        item.photo.zones,
+        context.normalizer,
+      ),
+    }));
+    const vectors = await embedOrReport(context, batch);
+    const points = batch.flatMap((item, i): CropPoint[] => {
+      const vector = vectors[i];
+      return vector ? [{ cropId: item.key, vectors: vector, payload: photoPayload(context, item) }] : [];
+    });
+    await recorder.timed('index', () => backend.vectorStore.upsert(collection, points));
+    embedded += batch.length;
+    await recorder.progress('photos', embedded, todo.length);
+  }
+
+  const wanted = new Set(planned.map((item) => item.key));
+  const obsolete = [...stored.keys()].filter((key) => !wanted.has(key));
+  await backend.vectorStore.deletePoints(collection, { cropIds: obsolete });
+  return {
+    points: await backend.vectorStore.count(collection, { datasetId, level: 'photo' }),
+    embedded,
+    unchanged: planned.length - todo.length,
+    removed: obsolete.length,
+    view: context.view,
+  };
+}
+
+const IMAGE_ERRORS = new Set<string>(['IMAGE_DECODE_FAILED', 'IMAGE_NOT_FOUND', 'IMAGE_TOO_LARGE']);
+
+type PhotoToStore = { photo: PhotoRecord; key: string; contentHash: string; file: string; text: string };
+
+/**
+ * The batch's vectors; when a photo cannot be decoded, the batch again one photo at a time, and
+ * each photo that fails becomes a problem (undefined in its place) instead of stopping the run.
+ */
+async function embedOrReport(context: PhotoIngestionContext, batch: readonly PhotoToStore[]) {
+  const embed = (items: readonly PhotoToStore[]) => embedPhotos(context.embedder, items, context.fusion, context.view);
+  const isImageError = (error: unknown): error is DefectRagError =>
+    isDefectRagError(error) && IMAGE_ERRORS.has(error.code);
+  try {
+    return await embed(batch);
+  } catch (error) {
+    if (!isImageError(error)) throw error;
+  }
+  const vectors = [];
+  for (const item of batch) {
+    try {
+      vectors.push((await embed([item]))[0]);
+    } catch (error) {
+      if (!isImageError(error)) throw error;
+      await context.recorder.addProblems([
+        {
+          item: item.photo.image,
+          stage: 'embedding',
+          code: error.code,
+          message: `photo point not made: ${error.message}`,
+        },
+      ]);
+      vectors.push(undefined);
+    }
+  }
+  return vectors;
+}
+
+function photoPayload(context: PhotoIngestionContext, item: PhotoToStore): CropPoint['payload'] {
+  const { photo } = item;
+  const main = photo.defects[0]?.zone ?? photo.zones[0] ?? { vehicle_zone: 'unknown', area: 'unknown' };
+  const whole = { x: 0, y: 0, width: photo.width, height: photo.height };
+  return {
+    crop_id: item.key,
+    level: 'photo',
+    dataset_id: context.datasetId,
+    image_id: photo.image_id,
+    image: photo.image,
+    file: photo.image,
+    split: photo.split ?? null,
+    has_damage: photo.has_damage,
+    // The zone of its first defect, else the zone it shows most: what a zone filter matches.
+    vehicle_zone: main.vehicle_zone,
+    area: main.area,
+    damage_types: [...new Set(photo.defects.flatMap((defect) => context.normalizer.damageTypes(defect.label)))],
+    defects: photo.defects.map(({ label, type, box }) => ({ label, type, box, visible_fraction: 1 })),
+    text_description: item.text,
+    grid_pos: null,
+    box: whole,
+    strategy: 'photo',
+    model_id: context.embedder.modelId,
+    content_hash: item.contentHash,
+    photo: {
+      width: photo.width,
+      height: photo.height,
+      zones: [
+        ...new Set([
+          ...photo.defects.map((defect) => defect.zone.vehicle_zone),
+          ...photo.zones.map((zone) => zone.vehicle_zone),
+        ]),
+      ],
+      defects: photo.defects.map(({ label, type, zone, box, polygon }) => ({
+        label,
+        type,
+        zone: zone.vehicle_zone,
+        area: zone.area,
+        box,
+        polygon,
+      })),
+      crop_ids: photo.crop_ids,
+      view: context.view,
+    },
+  };
+}
