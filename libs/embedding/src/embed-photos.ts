@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
 import { DefectRagError } from '@defect-rag/runtime';
 import { embedCrops, type CropVectors } from './embed-crops';
@@ -61,7 +62,8 @@ export function photoTiles(length: number, size: number): { start: number; size:
 async function photoViews(file: string, input: { width: number; height: number }, view: PhotoView): Promise<Buffer[]> {
   try {
     // Coordinates and sizes are in the displayed orientation, as the annotations are.
-    const { data, info } = await sharp(file)
+    // Read first: sharp reports a missing file without its ENOENT code.
+    const { data, info } = await sharp(await readFile(file))
       .autoOrient()
       .removeAlpha()
       .toColourspace('srgb')
