@@ -22,7 +22,8 @@ export {
   type EmbedStageResult,
   type EmbeddingsIndex,
 } from './embed-stage';
-export type { ExecutionProvider, FusionOptions, FusionStrategy, Precision } from '@defect-rag/embedding';
+export type { ExecutionProvider, FusionOptions, FusionStrategy, Precision, PhotoView } from '@defect-rag/embedding';
+export { PHOTO_VIEWS } from '@defect-rag/embedding';
 export { ingestDataset, type IngestOptions, type IngestHooks, type IngestionSummary } from './ingest/ingest';
 export {
   searchSimilar,

@@ -102,6 +102,22 @@ function report(randomWeights: boolean, critical = true): EvaluationReport {
     configurations,
     agreement: control.retrievers,
     control,
+    levels: {
+      view: 'tiles',
+      testPhotos: 1,
+      trainPhotos: 2,
+      configurations: [
+        { label: 'photo → photos', query: 'photo', index: 'photos', role: 'model', metrics: search(true, types) },
+        {
+          label: 'photo crops → photos (best crop)',
+          query: 'photo crops',
+          index: 'photos',
+          role: 'model',
+          metrics: search(false, types),
+        },
+        { label: 'crop → photos', query: 'crop', index: 'photos', role: 'model', metrics: search(false, types) },
+      ],
+    },
     findings: ['A finding.'],
   };
 }
@@ -123,6 +139,21 @@ describe('evaluation report', () => {
     expect(real.toLowerCase()).not.toContain(RANDOM_MODEL_WARNING);
     expect(real).toContain('`org/model`');
     expect(real).toContain('![precision@k per mode, exact search](plot.svg)');
+  });
+
+  it('compares crop-level and photo-level retrieval per photo, across levels, and per class and zone', () => {
+    const markdown = formatReportMarkdown(report(false), 'plot.svg');
+    const section = markdown.slice(markdown.indexOf('## Crops or whole photos?'));
+    expect(section).toContain('Each of the 1 test photos that have crops asks for the 2 train photos');
+    expect(section).toContain('view `tiles`');
+    // The good search finds the dent first (P@1 has_damage 1), the bad one second.
+    expect(section).toContain('| photo → photos | 1 | 1.000 | 1.000 | 1.000 |');
+    // Its first result is clean but on the same zone.
+    expect(section).toContain('| photo crops → photos (best crop) | 1 | 0.000 | 0.000 | 1.000 |');
+    expect(section).toMatch(/Across levels[^\n]*\n\n\| configuration [^\n]*\n[^\n]*\n\| crop → photos \| 1 \| 0\.000/);
+    expect(section).toContain('### photo → photos: per class and zone of the test photo');
+    expect(section).toContain('### photo crops → photos (best crop): per class and zone of the test photo');
+    expect(section).not.toContain('### crop → photos');
   });
 
   it('prints one table per distinct set of vectors, the baselines and the control, and says when the composite is not available', () => {

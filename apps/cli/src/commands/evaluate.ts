@@ -1,7 +1,14 @@
 import { InvalidArgumentError } from 'commander';
 import { isVectorKind, VECTOR_KINDS, type VectorKind } from '@defect-rag/runtime';
-import { evaluateDataset, RANDOM_MODEL_WARNING, type EvaluationSummary } from '@defect-rag/pipeline';
+import {
+  evaluateDataset,
+  PHOTO_VIEWS,
+  RANDOM_MODEL_WARNING,
+  type EvaluationSummary,
+  type PhotoView,
+} from '@defect-rag/pipeline';
 import { withBackend } from '../backend';
+import { photoViewOption } from '../photo-view';
 import { createProgressDisplay } from '../progress';
 import type { CliCommand } from './command';
 
@@ -13,6 +20,7 @@ interface EvaluateCliOptions {
   alpha?: number[];
   modes?: VectorKind[];
   out?: string;
+  photoView?: PhotoView;
   json?: boolean;
 }
 
@@ -42,6 +50,7 @@ export const evaluateCommand: CliCommand = {
       )
       .option('--modes <list>', 'query modes among image,text,fused (default: all)', modeList)
       .option('--out <dir>', 'folder for the report (default: <data dir>/evaluations/<run id>)')
+      .addOption(photoViewOption())
       .option('--json', 'print the summary as JSON')
       .action(async (datasetDir: string, options: EvaluateCliOptions) => {
         const summary = await withBackend(
@@ -59,6 +68,7 @@ export const evaluateCommand: CliCommand = {
                   alphas: options.alpha,
                   modes: options.modes,
                   outDir: options.out,
+                  photoView: options.photoView,
                 },
                 { onProgress: progress.listener, signal },
               );

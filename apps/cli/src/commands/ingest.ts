@@ -1,6 +1,7 @@
-import { ingestDataset, type FusionStrategy, type IngestionSummary } from '@defect-rag/pipeline';
+import { ingestDataset, type FusionStrategy, type IngestionSummary, type PhotoView } from '@defect-rag/pipeline';
 import { withBackend, integer, number } from '../backend';
 import { formatProblems } from '../output';
+import { photoViewOption } from '../photo-view';
 import { createProgressDisplay } from '../progress';
 import type { CliCommand } from './command';
 
@@ -15,6 +16,7 @@ interface IngestCliOptions {
   balance: boolean;
   enrich?: boolean;
   repoint?: boolean;
+  photoView?: PhotoView;
   json?: boolean;
 }
 
@@ -34,6 +36,7 @@ export const ingestCommand: CliCommand = {
       .option('--no-balance', 'index every clean crop instead of sampling them 50/50 against damage crops')
       .option('--enrich', 'add each damage type’s visual description to the texts')
       .option('--repoint', 'point an existing dataset name at this folder (refused otherwise)')
+      .addOption(photoViewOption())
       .option('--json', 'print the summary as JSON')
       .action(async (datasetDir: string, options: IngestCliOptions) => {
         const summary = await withBackend(
@@ -56,6 +59,7 @@ export const ingestCommand: CliCommand = {
                   enrich: options.enrich,
                   crop: { balance: options.balance },
                   repoint: options.repoint,
+                  photoView: options.photoView,
                 },
                 { onProgress: progress.listener, signal },
               );
@@ -82,10 +86,11 @@ function formatSummary(summary: IngestionSummary): string {
     `run ${summary.runId} ${summary.resumed ? '(resumed) ' : ''}succeeded`,
     `dataset   ${summary.datasetName} (${summary.datasetId})`,
     `model     ${summary.modelId}${summary.randomWeights ? '  (random test weights: similarities are meaningless)' : ''}`,
-    `index     ${summary.collection}: ${summary.points} points for this dataset`,
+    `index     ${summary.collection}: ${summary.points} crop points and ${summary.photos.points} photo points for this dataset`,
     `images    ${summary.images}`,
     `crops     ${summary.crops.total} (${summary.crops.damage} damage, ${summary.crops.clean} clean; ${strategies})`,
     `embedded  ${summary.embedded} new or changed, ${summary.unchanged} unchanged${summary.resplit > 0 ? ` (${summary.resplit} moved to another split)` : ''}, ${summary.removed} removed`,
+    `photos    ${summary.photos.embedded} embedded (view: ${summary.photos.view}), ${summary.photos.unchanged} unchanged, ${summary.photos.removed} removed`,
     `time      ${seconds(summary.timings.total)} total (${stages.map((stage) => `${stage} ${seconds(summary.timings[stage])}`).join(', ')}); ${summary.imagesPerSecond.toFixed(1)} images/s`,
     formatProblems(summary.problems),
     '',

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { CropConfig } from '@defect-rag/crops';
 import { readDataset, safeName, splitDataset, SPLIT_FILE } from '@defect-rag/dataset';
 import type { RunRecord } from '@defect-rag/db';
-import { fusionImageWeight, type Embedder, type FusionOptions } from '@defect-rag/embedding';
+import { fusionImageWeight, PHOTO_VIEWS, type Embedder, type FusionOptions, type PhotoView } from '@defect-rag/embedding';
 import { DefectRagError, noProgress, VECTOR_KINDS, type ProgressListener, type VectorKind } from '@defect-rag/runtime';
 import { datasetTaxonomyFile, loadTaxonomy, TaxonomyNormalizer } from '@defect-rag/taxonomy';
 import type { Backend } from '../backend';
@@ -26,6 +26,7 @@ import {
   type EvaluationReport,
 } from './report';
 import { findings } from './findings';
+import { compareLevels } from './levels';
 import { loadCrops, type EvaluationCrop } from './retrieval';
 
 export interface EvaluateOptions {
@@ -47,6 +48,8 @@ export interface EvaluateOptions {
   outDir?: string;
   /** Model folder; the configured one by default. */
   modelDir?: string;
+  /** How photo points see the photos; that of the last ingestion by default (see IngestOptions). */
+  photoView?: PhotoView;
 }
 
 export interface EvaluateHooks {
@@ -90,6 +93,7 @@ const ingestionSettingsSchema = z.object({
   crop: z.record(z.string(), z.unknown()).nullish(),
   fusion: fusionSchema.nullish(),
   enrich: z.boolean().nullish(),
+  photoView: z.enum(PHOTO_VIEWS).nullish(),
 });
 
 /**
@@ -132,6 +136,7 @@ export async function evaluateDataset(
     crop: previous.crop,
     fusion: previous.fusion,
     enrich: previous.enrich,
+    photoView: options.photoView ?? previous.photoView,
   });
   const params = {
     datasetDir: root,
@@ -178,9 +183,11 @@ export async function evaluateDataset(
       const indexAlpha = fusionImageWeight(ingestion.fusion);
       const result = await run.recorder.stage('evaluate', async () => {
         const datasetFilter = { datasetId: ingestion.datasetId };
-        const [train, test] = await Promise.all([
+        const [train, test, trainPhotos, testPhotos] = await Promise.all([
           loadCrops(backend.vectorStore, ingestion.collection, { ...datasetFilter, split: 'train' }),
           loadCrops(backend.vectorStore, ingestion.collection, { ...datasetFilter, split: 'test' }),
+          loadCrops(backend.vectorStore, ingestion.collection, { ...datasetFilter, split: 'train', level: 'photo' }),
+          loadCrops(backend.vectorStore, ingestion.collection, { ...datasetFilter, split: 'test', level: 'photo' }),
         ]);
         if (train.length === 0 || test.length === 0) {
           throw new DefectRagError(
@@ -189,6 +196,7 @@ export async function evaluateDataset(
             datasetFilter,
           );
         }
+        const critical = new Set(taxonomy.damageTypes.filter((type) => type.critical).map((type) => type.id));
         const prompts = new Map(test.map((crop) => [crop.labels.cropId, queryPrompt(crop.labels, taxonomy)]));
         const distinctPrompts = [...new Set(prompts.values())].sort();
         const promptVectors = embedder.hasTextTower
@@ -212,7 +220,7 @@ export async function evaluateDataset(
           train,
           test,
           ks,
-          critical: new Set(taxonomy.damageTypes.filter((type) => type.critical).map((type) => type.id)),
+          critical,
           searches: searchSpecs({
             modes,
             alphas,
@@ -251,6 +259,25 @@ export async function evaluateDataset(
           cropsDir,
           outDir: evaluationDir,
         });
+        await run.checkCancelled();
+        const photos = [...trainPhotos, ...testPhotos];
+        const photoFeatures = await trivialFeatures(
+          photos.map((photo) => {
+            const file = path.join(root, photo.payload.image);
+            return { cropFile: file, sourceFile: file };
+          }),
+        );
+        const photoTrivial = new Map(photos.map((photo, i) => [photo.labels.cropId, photoFeatures[i]!]));
+        const levels = await compareLevels({
+          trainCrops: train,
+          testCrops: test,
+          trainPhotos,
+          testPhotos,
+          view: ingestion.photos.view,
+          ks,
+          critical,
+          trivial: (photo) => photoTrivial.get(photo.labels.cropId)!,
+        });
         return {
           trainCrops: train.length,
           testCrops: test.length,
@@ -258,6 +285,7 @@ export async function evaluateDataset(
           prompts: distinctPrompts,
           agreement,
           control,
+          levels,
         };
       });
       const rankingK = ks.at(-1)!;
@@ -284,6 +312,7 @@ export async function evaluateDataset(
         configurations: result.configurations,
         agreement: result.agreement,
         control: result.control,
+        levels: result.levels,
         findings: findings(result.configurations, result.agreement, result.control),
       };
       const files = await writeReport(evaluationDir, report, splitFile);
@@ -329,7 +358,7 @@ function availableModes(embedder: Embedder, asked: readonly VectorKind[], explic
 async function lastIngestionSettings(
   backend: Backend,
   name: string,
-): Promise<Pick<IngestOptions, 'splitFile' | 'taxonomyFile' | 'crop' | 'fusion' | 'enrich'>> {
+): Promise<Pick<IngestOptions, 'splitFile' | 'taxonomyFile' | 'crop' | 'fusion' | 'enrich' | 'photoView'>> {
   const dataset = await backend.db.datasets.findByName(name);
   if (!dataset) return {};
   const [run] = (
@@ -338,13 +367,14 @@ async function lastIngestionSettings(
   // Written by another version of the pipeline: start from the defaults rather than fail.
   const parsed = ingestionSettingsSchema.safeParse(run?.params ?? {});
   if (!parsed.success) return {};
-  const { splitFile, taxonomyFile, crop, fusion, enrich } = parsed.data;
+  const { splitFile, taxonomyFile, crop, fusion, enrich, photoView } = parsed.data;
   return {
     splitFile: splitFile && existsSync(path.resolve(splitFile)) ? splitFile : undefined,
     taxonomyFile: taxonomyFile ?? undefined,
     crop: (crop ?? undefined) as Partial<CropConfig> | undefined,
     fusion: (fusion ?? undefined) as FusionOptions | undefined,
     enrich: enrich ?? undefined,
+    photoView: photoView ?? undefined,
   };
 }
 

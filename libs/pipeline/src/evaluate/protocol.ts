@@ -147,7 +147,7 @@ export async function runProtocol(input: ProtocolInput): Promise<ConfigurationRe
   });
 }
 
-function summarizeScores(scores: readonly QueryScores[], ks: readonly number[]): SearchMetrics {
+export function summarizeScores(scores: readonly QueryScores[], ks: readonly number[]): SearchMetrics {
   return {
     overall: aggregate(scores, ks),
     byZone: breakdown(scores, ks, (query) => [query.zone]),

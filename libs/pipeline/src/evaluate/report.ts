@@ -1,4 +1,5 @@
 import type { ControlRetrieverResult, SameSourceControl } from './control';
+import type { LevelComparison } from './levels';
 import type { ConfigurationResult, ConfigurationRole, SearchMetrics } from './protocol';
 import type { VectorKind } from '@defect-rag/runtime';
 import type { CriterionMetrics, MetricSet } from './scoring';
@@ -45,6 +46,8 @@ export interface EvaluationReport {
    */
   agreement: ControlRetrieverResult[];
   control: SameSourceControl;
+  /** Crop-level against photo-level retrieval with the same model ("crops or whole photos?"). */
+  levels: LevelComparison;
   /** What the figures do and do not show, in sentences. */
   findings: string[];
 }
@@ -276,6 +279,7 @@ export function formatReportMarkdown(report: EvaluationReport, plotFile: string)
     lines.push('', '### Per zone of the test crop', '', breakdownTable('zone', best.exact.byZone, K));
     lines.push('', '### Per damage type of the test crop', '', breakdownTable('damage type', best.exact.byType, K));
   }
+  lines.push('', ...levelsSection(report.levels, report.k));
   lines.push('', '## How the numbers are computed', '', ...DEFINITIONS.map((line) => `- ${line}`), '');
   return lines.join('\n');
 }
@@ -377,6 +381,60 @@ function modeSection(configuration: ConfigurationResult, ks: readonly number[]):
     '',
     `MRR (${searches.map(([search]) => search).join(' / ')}): ${mrr('damage')}; ${mrr('type')}; ${mrr('zone')}.`,
   ];
+}
+
+/** "Crops or whole photos?": the same questions per photo, answered at each level. */
+function levelsSection(levels: LevelComparison, ks: readonly number[]): string[] {
+  const k = ks[0]!;
+  const K = ks.at(-1)!;
+  const row = (configuration: LevelComparison['configurations'][number]) => {
+    const { overall } = configuration.metrics;
+    return [
+      configuration.label,
+      String(overall.queries),
+      num(overall.criteria.damage.precision[k] ?? null),
+      num(overall.criteria.type.precision[k] ?? null),
+      num(overall.criteria.zone.precision[k] ?? null),
+      num(overall.criteria.damage.map[K] ?? null),
+      num(overall.criteria.zone.map[K] ?? null),
+    ];
+  };
+  const header = [
+    'configuration',
+    'queries',
+    `P@${k} has_damage`,
+    `P@${k} type`,
+    `P@${k} zone`,
+    `mAP@${K} has_damage`,
+    `mAP@${K} zone`,
+  ];
+  const perPhoto = levels.configurations.filter((configuration) => configuration.index === 'photos' && configuration.query !== 'crop');
+  const across = levels.configurations.filter((configuration) => !perPhoto.includes(configuration));
+  const lines = [
+    '## Crops or whole photos?',
+    '',
+    `Image vectors of the same model, exact search. Each of the ${levels.testPhotos} test photos that have crops asks for ` +
+      `the ${levels.trainPhotos} train photos that have crops, judged on photo labels (damaged when it has a defect; the damage types ` +
+      `of all its defects; its zone: that of its first defect, else the one it shows most): with its photo vector ` +
+      `(photo points, view \`${levels.view}\`) or with its crops (a train photo scores its best crop-to-crop similarity).`,
+    '',
+    table(header, perPhoto.map(row)),
+    '',
+    'Across levels (judged on the labels of both sides, as crops are):',
+    '',
+    table(header, across.map(row)),
+  ];
+  for (const configuration of levels.configurations.filter((candidate) => candidate.role === 'model' && candidate.index === 'photos' && candidate.query !== 'crop')) {
+    lines.push(
+      '',
+      `### ${configuration.label}: per class and zone of the test photo`,
+      '',
+      breakdownTable('class', configuration.metrics.byType, k),
+      '',
+      breakdownTable('zone', configuration.metrics.byZone, k),
+    );
+  }
+  return lines;
 }
 
 function queriesLine(metrics: CriterionMetrics, name: string): string {
