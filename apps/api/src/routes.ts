@@ -7,17 +7,22 @@ import { apiCodeOf, errorBody, HTTP_STATUS } from './errors';
 import { checkHealth } from './health';
 import { REPORT_FILES } from './types/evaluation';
 
-/** `GET /crops/:id`: the crop's JPEG (or PNG), 404 with a JSON error for an unknown id. */
+/**
+ * `GET /crops/:id`: the crop's JPEG (or PNG), or a photo point's photo (as `/crops/:id/source`),
+ * 404 with a JSON error for an unknown id.
+ */
 export function cropImageRoute(backend: Backend, policy: ApiKeyPolicy): RequestHandler<{ id: string }> {
-  return async (req, res) => {
+  const photoRoute = sourceImageRoute(backend, policy);
+  return async (req, res, next) => {
     if (!mayRead(policy, req, res)) return;
-    let file: string;
+    let file: string | null;
     try {
       file = (await getCrop(backend, req.params.id)).file;
     } catch (error) {
       sendError(res, error, backend);
       return;
     }
+    if (file === null) return photoRoute(req, res, next);
     // Crop ids are derived from the crop's content and options, so the file behind an id does not change.
     res.sendFile(file, { maxAge: '1d', headers: { 'x-content-type-options': 'nosniff' } }, (error) => {
       if (!error || res.headersSent) return;

@@ -3,6 +3,7 @@ import { buildSchema } from 'type-graphql';
 import { validateInputArgument } from './validation';
 import { DatasetResolver } from './resolvers/dataset-resolver';
 import { IndexResolver } from './resolvers/index-resolver';
+import { CropPhotoResolver, PhotoResolver } from './resolvers/photo-resolver';
 import { RunResolver } from './resolvers/run-resolver';
 import { SearchResolver } from './resolvers/search-resolver';
 
@@ -11,7 +12,7 @@ let schema: Promise<GraphQLSchema> | undefined;
 /** The executable schema, built once per process from the resolver classes. */
 export function buildApiSchema(): Promise<GraphQLSchema> {
   schema ??= buildSchema({
-    resolvers: [SearchResolver, IndexResolver, DatasetResolver, RunResolver],
+    resolvers: [SearchResolver, IndexResolver, DatasetResolver, RunResolver, PhotoResolver, CropPhotoResolver],
     validateFn: validateInputArgument,
   });
   return schema;

@@ -4,6 +4,7 @@ import { DefectRagError } from '@defect-rag/runtime';
 import { embedCrops, type CropVectors } from './embed-crops';
 import type { Embedder } from './embedder';
 import type { FusionOptions } from './fusion';
+import type { ImageInput } from './preprocess';
 
 /**
  * How the image vector of a whole photo is made with a fixed-size image tower:
@@ -14,16 +15,24 @@ import type { FusionOptions } from './fusion';
 export const PHOTO_VIEWS = ['tiles', 'resized'] as const;
 export type PhotoView = (typeof PHOTO_VIEWS)[number];
 
-/** A photo to embed: its file, and the description its text vector is made from. */
+/** A photo to embed: its file (or encoded bytes), and the description its text vector is made from. */
 export interface PhotoToEmbed {
-  file: string;
+  file: ImageInput;
   text: string;
 }
 
 /**
- * One vector set per photo, in order: the image vector as `view` says (a unit vector), then the
- * text and fused vectors exactly as for crops (`embedCrops`). A photo that cannot be decoded
- * rejects with IMAGE_NOT_FOUND or IMAGE_DECODE_FAILED naming its file.
+ * The image vector of a whole photo as `view` says (a unit vector): what photo points hold, and
+ * what a whole photo uploaded as a photo-level query is turned into. A photo that cannot be
+ * decoded rejects with IMAGE_NOT_FOUND or IMAGE_DECODE_FAILED naming its file.
+ */
+export async function embedPhotoImage(embedder: Embedder, photo: ImageInput, view: PhotoView): Promise<Float32Array> {
+  return unitMean(await embedder.embedImages(await photoViews(photo, embedder.inputSize, view)));
+}
+
+/**
+ * One vector set per photo, in order: the image vector of `embedPhotoImage`, then the text and
+ * fused vectors exactly as for crops (`embedCrops`).
  */
 export async function embedPhotos(
   embedder: Embedder,
@@ -32,10 +41,7 @@ export async function embedPhotos(
   view: PhotoView,
 ): Promise<CropVectors[]> {
   const images: Float32Array[] = [];
-  for (const photo of photos) {
-    const views = await photoViews(photo.file, embedder.inputSize, view);
-    images.push(unitMean(await embedder.embedImages(views)));
-  }
+  for (const photo of photos) images.push(await embedPhotoImage(embedder, photo.file, view));
   return embedCrops(
     embedder,
     photos.map((photo) => ({ image: photo.file, text: photo.text })),
@@ -59,11 +65,15 @@ export function photoTiles(length: number, size: number): { start: number; size:
 }
 
 /** The photo's views as PNG images the tower's preprocessing takes as they are. */
-async function photoViews(file: string, input: { width: number; height: number }, view: PhotoView): Promise<Buffer[]> {
+async function photoViews(
+  file: ImageInput,
+  input: { width: number; height: number },
+  view: PhotoView,
+): Promise<Buffer[]> {
   try {
     // Coordinates and sizes are in the displayed orientation, as the annotations are.
     // Read first: sharp reports a missing file without its ENOENT code.
-    const { data, info } = await sharp(await readFile(file))
+    const { data, info } = await sharp(typeof file === 'string' ? await readFile(file) : file)
       .autoOrient()
       .removeAlpha()
       .toColourspace('srgb')
@@ -93,7 +103,8 @@ async function photoViews(file: string, input: { width: number; height: number }
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     const code = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'IMAGE_NOT_FOUND' : 'IMAGE_DECODE_FAILED';
-    throw new DefectRagError(code, `photo ${file}: ${message}`, { item: file }, { cause: error });
+    const item = typeof file === 'string' ? file : 'the photo';
+    throw new DefectRagError(code, `photo ${item}: ${message}`, { item }, { cause: error });
   }
 }
 

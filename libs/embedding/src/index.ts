@@ -1,7 +1,14 @@
 export { loadModel, Embedder, type LoadModelOptions } from './embedder';
 export { fuse, fusionImageWeight, type FusionOptions, type FusionStrategy } from './fusion';
 export { embedCrops, type CropToEmbed, type CropVectors } from './embed-crops';
-export { embedPhotos, photoTiles, PHOTO_VIEWS, type PhotoToEmbed, type PhotoView } from './embed-photos';
+export {
+  embedPhotoImage,
+  embedPhotos,
+  photoTiles,
+  PHOTO_VIEWS,
+  type PhotoToEmbed,
+  type PhotoView,
+} from './embed-photos';
 export type { Precision } from './model-folder';
 export type { ImageInput } from './preprocess';
 export type { ExecutionProvider } from './towers';

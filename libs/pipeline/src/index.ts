@@ -31,12 +31,15 @@ export {
   describeModels,
   type ModelInfo,
   getCrop,
+  getCrops,
+  getPhoto,
   indexStats,
   MAX_SEARCH_LIMIT,
   type SimilarityQuery,
   type SimilarityResult,
   type SimilarCrop,
   type CropView,
+  type PhotoDetails,
   type IndexStats,
 } from './search';
 export { formatRagContext, type RagContextFormat } from './rag-context';

@@ -1,9 +1,16 @@
 import path from 'node:path';
 import sharp from 'sharp';
-import type { Embedder } from '@defect-rag/embedding';
-import { DefectRagError, vectorKindsFor, type VectorKind } from '@defect-rag/runtime';
-import { type CropFilter, type CropPayload, type SearchHit } from '@defect-rag/vector-store';
+import { embedPhotoImage, type Embedder } from '@defect-rag/embedding';
+import { DefectRagError, vectorKindsFor, type PointLevel, type VectorKind } from '@defect-rag/runtime';
+import {
+  photoPointKey,
+  type CropFilter,
+  type CropPayload,
+  type PhotoPayload,
+  type SearchHit,
+} from '@defect-rag/vector-store';
 import type { Backend } from './backend';
+import { DEFAULT_PHOTO_VIEW } from './ingest/photos';
 
 export const MAX_SEARCH_LIMIT = 100;
 /** Uploaded query images larger than this many pixels are refused before decoding (decompression bombs). */
@@ -19,16 +26,23 @@ export interface SimilarityQuery {
   mode?: VectorKind;
   /** A served model's id (`backend.models()`); the default model when absent. */
   model?: string;
-  filter?: CropFilter;
+  /**
+   * What to find: crops (the default) or whole photos. An uploaded image asking for photos is
+   * taken as a whole photo and embedded as photo points are; a crop id asking for photos, or a
+   * photo's id asking for crops, compares the two levels.
+   */
+  level?: PointLevel;
+  filter?: Omit<CropFilter, 'level'>;
   limit?: number;
   minScore?: number;
   /** Compare with every point instead of the HNSW graph (slower, exact). */
   exact?: boolean;
 }
 
-/** A crop as the API and the CLI show it: its payload under readable names, plus its file. */
+/** A point as the API and the CLI show it (a crop, or a whole photo): its payload under readable names, plus its file. */
 export interface CropView {
   id: string;
+  level: PointLevel;
   datasetId: string;
   imageId: string;
   sourceImage: string;
@@ -43,8 +57,20 @@ export interface CropView {
   strategy: string;
   split: string | null;
   modelId: string;
-  /** Absolute path of the crop's JPEG/PNG. */
-  file: string;
+  /** Absolute path of the crop's JPEG/PNG; null for a photo point, whose image is `sourceImage` in its dataset's folder. */
+  file: string | null;
+  /** Photo points only. */
+  photo: PhotoDetails | null;
+}
+
+/** What only a photo point has: its size, zones, defects with their polygons, and its crops' ids. */
+export interface PhotoDetails {
+  width: number;
+  height: number;
+  zones: string[];
+  defects: PhotoPayload['defects'];
+  cropIds: string[];
+  view: PhotoPayload['view'];
 }
 
 export interface SimilarCrop {
@@ -85,13 +111,22 @@ export async function searchSimilar(backend: Backend, query: SimilarityQuery): P
     throw new DefectRagError('BAD_INPUT', `minScore must lie in [-1, 1], got ${query.minScore}`);
   }
   const collection = await backend.collection(embedder);
-  const options = { using: mode, filter: query.filter, limit, scoreThreshold: query.minScore, exact: query.exact };
+  const level = query.level ?? 'crop';
+  const options = {
+    using: mode,
+    filter: { ...query.filter, level },
+    limit,
+    scoreThreshold: query.minScore,
+    exact: query.exact,
+  };
   let hits: SearchHit[];
   if (query.cropId !== undefined) {
     hits = await backend.vectorStore.searchByCrop(collection, query.cropId, options);
   } else {
     const vector =
-      query.text !== undefined ? await embedText(embedder, query.text) : await embedQueryImage(embedder, query.image!);
+      query.text !== undefined
+        ? await embedText(embedder, query.text)
+        : await embedQueryImage(embedder, query.image!, level);
     hits = await backend.vectorStore.search(collection, { ...options, vector });
   }
   return {
@@ -156,12 +191,29 @@ function checkMode(embedder: Embedder, mode: VectorKind, textQuery: boolean): vo
   }
 }
 
-/** One stored crop by id; CROP_NOT_FOUND when the index has no such crop. */
+/** One stored crop (or photo point) by id; CROP_NOT_FOUND when the index has no such point. */
 export async function getCrop(backend: Backend, cropId: string): Promise<CropView> {
+  const [crop] = await getCrops(backend, [cropId]);
+  if (!crop) throw new DefectRagError('CROP_NOT_FOUND', `no crop "${cropId}" in the index`, { cropId });
+  return crop;
+}
+
+/** The stored points among `cropIds`, in that order; ids not stored are left out. */
+export async function getCrops(backend: Backend, cropIds: readonly string[]): Promise<CropView[]> {
   const collection = await backend.collection(await backend.embedder());
-  const [point] = await backend.vectorStore.getPoints(collection, [cropId]);
-  if (!point) throw new DefectRagError('CROP_NOT_FOUND', `no crop "${cropId}" in the index`, { cropId });
-  return toCropView(backend, point.payload);
+  return (await backend.vectorStore.getPoints(collection, cropIds)).map((point) => toCropView(backend, point.payload));
+}
+
+/**
+ * A photo's point by its id (`photo:<image id>`) or its image id; PHOTO_NOT_FOUND when the index
+ * has none (a dataset ingested before photo points existed has none until it is ingested again).
+ */
+export async function getPhoto(backend: Backend, id: string): Promise<CropView> {
+  const key = id.startsWith('photo:') ? id : photoPointKey(id);
+  const [photo] = await getCrops(backend, [key]);
+  if (!photo || photo.level !== 'photo')
+    throw new DefectRagError('PHOTO_NOT_FOUND', `no photo "${id}" in the index`, { photoId: id });
+  return photo;
 }
 
 export interface IndexStats {
@@ -205,7 +257,7 @@ async function embedText(embedder: Embedder, text: string): Promise<Float32Array
   return vector!;
 }
 
-async function embedQueryImage(embedder: Embedder, image: Buffer | string): Promise<Float32Array> {
+async function embedQueryImage(embedder: Embedder, image: Buffer | string, level: PointLevel): Promise<Float32Array> {
   // Checked here rather than left to the embedder so that a bad upload is named as the query's fault.
   try {
     const { width = 0, height = 0 } = await sharp(image, { limitInputPixels: MAX_QUERY_IMAGE_PIXELS }).metadata();
@@ -224,13 +276,16 @@ async function embedQueryImage(embedder: Embedder, image: Buffer | string): Prom
       { cause: error },
     );
   }
+  if (level === 'photo') return embedPhotoImage(embedder, image, DEFAULT_PHOTO_VIEW);
   const [vector] = await embedder.embedImages([image]);
   return vector!;
 }
 
 export function toCropView(backend: Backend, payload: CropPayload): CropView {
+  const { photo } = payload;
   return {
     id: payload.crop_id,
+    level: payload.level,
     datasetId: payload.dataset_id,
     imageId: payload.image_id,
     sourceImage: payload.image,
@@ -245,6 +300,16 @@ export function toCropView(backend: Backend, payload: CropPayload): CropView {
     strategy: payload.strategy,
     split: payload.split,
     modelId: payload.model_id,
-    file: path.join(backend.cropsDir(payload.dataset_id), payload.file),
+    file: photo ? null : path.join(backend.cropsDir(payload.dataset_id), payload.file),
+    photo: photo
+      ? {
+          width: photo.width,
+          height: photo.height,
+          zones: photo.zones,
+          defects: photo.defects,
+          cropIds: photo.crop_ids,
+          view: photo.view,
+        }
+      : null,
   };
 }

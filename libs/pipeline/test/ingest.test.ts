@@ -99,7 +99,7 @@ describe.skipIf(!sample)('ingestDataset on the shared sample with the tiny model
       expect(result.items.map((item) => item.crop.id)).not.toContain(cropId);
       expect(result.items).toHaveLength(50);
     }
-    expect(first!.crop.file.startsWith(backend.cropsDir(summary.datasetId))).toBe(true);
+    expect(first!.crop.file!.startsWith(backend.cropsDir(summary.datasetId))).toBe(true);
   });
 });
 

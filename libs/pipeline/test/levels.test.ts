@@ -70,6 +70,5 @@ describe('the level comparison', () => {
     expect(p1('crop → photos', 'damage')).toBe(0);
     // Per class of the test photo.
     expect(Object.keys(byLabel['photo → photos']!.metrics.byType)).toEqual(['dent']);
-
   });
 });

@@ -1,5 +1,6 @@
 import { Field, Float, ID, Int, ObjectType } from 'type-graphql';
 import type { CropView } from '@defect-rag/pipeline';
+import { Level } from './level';
 
 // The search result types are plain data, resolved by graphql's default resolver
 // (`simpleResolvers`) instead of a type-graphql wrapper per field: a search answers hundreds of fields.
@@ -46,6 +47,9 @@ export class GridPosition {
 export class Crop {
   @Field(() => ID)
   id!: string;
+
+  @Field(() => Level, { description: 'CROP, or PHOTO for a whole photo (see `photo` for its details).' })
+  level!: Level;
 
   @Field(() => Boolean)
   hasDamage!: boolean;
@@ -99,6 +103,7 @@ export class Crop {
   static fromView(view: CropView, imageUrlBase: string): Crop {
     return {
       id: view.id,
+      level: view.level,
       hasDamage: view.hasDamage,
       vehicleZone: view.vehicleZone,
       area: view.area,

@@ -5,6 +5,7 @@ import { MAX_SEARCH_LIMIT } from '@defect-rag/pipeline';
 import { VECTOR_KINDS, type VectorKind } from '@defect-rag/runtime';
 import { z } from 'zod';
 import { Crop } from './crop';
+import { Level } from './level';
 import { Check, filterValues, MAX_QUERY_TEXT_LENGTH, optional, shortText } from '../validation';
 
 /** GraphQL names (IMAGE, TEXT, FUSED), pipeline values (the vector kinds): resolvers pass the value straight on. */
@@ -86,6 +87,13 @@ export class SimilarityQuery {
   })
   @Check(optional(z.string().min(1).max(300)))
   model?: string;
+
+  @Field(() => Level, {
+    nullable: true,
+    description:
+      'CROP (the default) or PHOTO: whole photos. An uploaded image asking for PHOTO is taken as a whole photo and embedded as photo points are; a crop id asking for PHOTO (or a photo id asking for CROP) compares the two levels.',
+  })
+  level?: Level;
 
   @Field(() => CropFilter, { nullable: true })
   filter?: CropFilter;

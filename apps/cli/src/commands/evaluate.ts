@@ -1,12 +1,6 @@
 import { InvalidArgumentError } from 'commander';
 import { isVectorKind, VECTOR_KINDS, type VectorKind } from '@defect-rag/runtime';
-import {
-  evaluateDataset,
-  PHOTO_VIEWS,
-  RANDOM_MODEL_WARNING,
-  type EvaluationSummary,
-  type PhotoView,
-} from '@defect-rag/pipeline';
+import { evaluateDataset, RANDOM_MODEL_WARNING, type EvaluationSummary, type PhotoView } from '@defect-rag/pipeline';
 import { withBackend } from '../backend';
 import { photoViewOption } from '../photo-view';
 import { createProgressDisplay } from '../progress';

@@ -1,5 +1,13 @@
 import { MAX_SEARCH_LIMIT, searchSimilar, type SimilarityResult } from '@defect-rag/pipeline';
-import { DefectRagError, isVectorKind, VECTOR_KINDS, type VectorKind } from '@defect-rag/runtime';
+import { Option } from 'commander';
+import {
+  DefectRagError,
+  isVectorKind,
+  POINT_LEVELS,
+  VECTOR_KINDS,
+  type PointLevel,
+  type VectorKind,
+} from '@defect-rag/runtime';
 import { collect, integer, number, withBackend } from '../backend';
 import type { CliCommand } from './command';
 
@@ -8,6 +16,7 @@ interface SearchCliOptions {
   image?: string;
   text?: string;
   mode?: VectorKind;
+  level: PointLevel;
   model?: string;
   damaged?: boolean;
   clean?: boolean;
@@ -26,13 +35,21 @@ export const searchCommand: CliCommand = {
   register(program) {
     program
       .command('search')
-      .description('find the crops most similar to a crop, an image or a text')
+      .description('find the crops (or whole photos) most similar to a crop, an image or a text')
       .option('--crop-id <id>', 'a crop in the index (it is never returned itself)')
       .option('--image <file>', 'an image file')
       .option('--text <text>', 'a text, e.g. "deep scratch on the rear bumper"')
       .option(
         '--mode <mode>',
         'vectors to compare: fused, image or text (default: fused, image for an image-only model)',
+      )
+      .addOption(
+        new Option(
+          '--level <level>',
+          'crop: crops; photo: whole photos (an --image is then taken as a whole photo, embedded as photo points are)',
+        )
+          .choices(POINT_LEVELS)
+          .default('crop'),
       )
       .option('--model <dir>', 'model folder (default: the first of DEFECT_RAG_MODEL_DIR)')
       .option('--damaged', 'only crops with damage')
@@ -61,6 +78,7 @@ export const searchCommand: CliCommand = {
               image: options.image,
               text: options.text,
               mode: options.mode,
+              level: options.level,
               filter: {
                 hasDamage: options.damaged ? true : options.clean ? false : undefined,
                 zones: options.zone,
@@ -90,6 +108,10 @@ function formatResult(result: SimilarityResult): string {
       `${String(index + 1).padStart(3)}. ${score.toFixed(4)}  ${crop.id}  [${crop.vehicleZone} / ${crop.area}; ${damage}]`,
     );
     lines.push(`       ${crop.textDescription}`);
+    if (crop.photo)
+      lines.push(
+        `       ${crop.sourceImage}, ${crop.photo.width}×${crop.photo.height}, ${crop.photo.cropIds.length} crops`,
+      );
   });
   return `${lines.join('\n')}\n`;
 }

@@ -17,6 +17,13 @@ export type CropFilter = {
   zones?: Array<string> | null | undefined;
 };
 
+/** What a point of the index stands for. */
+export type Level =
+  /** A crop around defects or of clean bodywork (the default everywhere). */
+  | 'CROP'
+  /** A whole photo, one point per photo beside its crops. */
+  | 'PHOTO';
+
 export type RagContextFormat =
   | 'MARKDOWN'
   | 'TEXT';
@@ -49,6 +56,8 @@ export type SimilarityQuery = {
   filter?: CropFilter | null | undefined;
   /** An image file (JPEG, PNG, WebP) sent as a GraphQL multipart request. */
   image?: File | null | undefined;
+  /** CROP (the default) or PHOTO: whole photos. An uploaded image asking for PHOTO is taken as a whole photo and embedded as photo points are; a crop id asking for PHOTO (or a photo id asking for CROP) compares the two levels. */
+  level?: Level | null | undefined;
   /** How many crops, 1…100. */
   limit?: number;
   /** Only crops at least this similar (cosine, -1…1). */

@@ -5,7 +5,13 @@ import { z } from 'zod';
 import type { CropConfig } from '@defect-rag/crops';
 import { readDataset, safeName, splitDataset, SPLIT_FILE } from '@defect-rag/dataset';
 import type { RunRecord } from '@defect-rag/db';
-import { fusionImageWeight, PHOTO_VIEWS, type Embedder, type FusionOptions, type PhotoView } from '@defect-rag/embedding';
+import {
+  fusionImageWeight,
+  PHOTO_VIEWS,
+  type Embedder,
+  type FusionOptions,
+  type PhotoView,
+} from '@defect-rag/embedding';
 import { DefectRagError, noProgress, VECTOR_KINDS, type ProgressListener, type VectorKind } from '@defect-rag/runtime';
 import { datasetTaxonomyFile, loadTaxonomy, TaxonomyNormalizer } from '@defect-rag/taxonomy';
 import type { Backend } from '../backend';

@@ -408,7 +408,9 @@ function levelsSection(levels: LevelComparison, ks: readonly number[]): string[]
     `mAP@${K} has_damage`,
     `mAP@${K} zone`,
   ];
-  const perPhoto = levels.configurations.filter((configuration) => configuration.index === 'photos' && configuration.query !== 'crop');
+  const perPhoto = levels.configurations.filter(
+    (configuration) => configuration.index === 'photos' && configuration.query !== 'crop',
+  );
   const across = levels.configurations.filter((configuration) => !perPhoto.includes(configuration));
   const lines = [
     '## Crops or whole photos?',
@@ -424,7 +426,9 @@ function levelsSection(levels: LevelComparison, ks: readonly number[]): string[]
     '',
     table(header, across.map(row)),
   ];
-  for (const configuration of levels.configurations.filter((candidate) => candidate.role === 'model' && candidate.index === 'photos' && candidate.query !== 'crop')) {
+  for (const configuration of levels.configurations.filter(
+    (candidate) => candidate.role === 'model' && candidate.index === 'photos' && candidate.query !== 'crop',
+  )) {
     lines.push(
       '',
       `### ${configuration.label}: per class and zone of the test photo`,
