@@ -12,6 +12,7 @@ import type {
   CropRagContextQuery,
   DatasetsAndRunsQuery,
   EvaluationFieldsFragment,
+  PhotoFieldsFragment,
   ModelQuery,
   RunDetailQuery,
   RunFieldsFragment,
@@ -21,11 +22,12 @@ import type {
 } from './generated/graphql';
 
 /** The API's input types and enums the explorer uses (CropFilter: absent fields do not narrow). */
-export type { CropFilter, RunStatus, SearchMode, SimilarityQuery } from './generated/graphql';
+export type { CropFilter, Level, RunStatus, SearchMode, SimilarityQuery } from './generated/graphql';
 
 export type Crop = CropFieldsFragment;
 export type Box = Crop['box'];
 export type SimilarCrop = SearchQuery['searchSimilar'][number];
+export type Photo = PhotoFieldsFragment;
 
 export type RunSummary = RunFieldsFragment;
 export type StageProgress = RunSummary['progress'][number];
@@ -85,16 +87,39 @@ const CROP_FIELDS = /* GraphQL */ `
   }
 `;
 
+/** A whole photo with its defects' polygons, to draw them (`$photos`: only for photo-level searches). */
+const PHOTO_FIELDS = /* GraphQL */ `
+  fragment PhotoFields on Photo {
+    id
+    imageUrl
+    sourceImage
+    width
+    height
+    zones
+    cropIds
+    defects {
+      label
+      type
+      zone
+      polygon
+    }
+  }
+`;
+
 export const SEARCH = /* GraphQL */ `
-  query Search($query: SimilarityQuery!) {
+  query Search($query: SimilarityQuery!, $photos: Boolean!) {
     searchSimilar(query: $query) {
       score
       crop {
         ...CropFields
+        photo @include(if: $photos) {
+          ...PhotoFields
+        }
       }
     }
   }
   ${CROP_FIELDS}
+  ${PHOTO_FIELDS}
 `;
 
 export const CROP = /* GraphQL */ `

@@ -319,6 +319,36 @@ describe.skipIf(!browserPath)('the explorer in Chromium, served by the API with 
     await screenshot('search-image');
   });
 
+  it('finds whole photos like the uploaded photo, each with its defect polygons drawn over it', async () => {
+    const { image } = await uploadSampleImage(0);
+    await resultsSettled();
+    const answered = page.waitForResponse(
+      (response) => response.url().endsWith('/graphql') && response.request().postData()?.includes('PHOTO') === true,
+    );
+    await page.getByTestId('level-photo').check();
+    await answered;
+    await page.locator('.results[aria-busy="false"]').waitFor();
+    await imagesLoaded();
+    const cards = page.locator('[data-testid=photo-result]');
+    await eventually(() => cards.count()).toBe(12);
+    expect(await page.locator('[data-testid=result]').count()).toBe(0);
+    // The damaged filter still applies; the uploaded photo itself comes first.
+    const states = await cards.evaluateAll((all) => all.map((card) => card.getAttribute('data-has-damage')));
+    expect(states.every((state) => state === 'true')).toBe(true);
+    await eventually(() => text(cards.first())).toContain(path.basename(image));
+    expect(await cards.first().getAttribute('data-photo-id')).toMatch(/^photo:/);
+    // Every damaged photo shows its annotated polygons.
+    for (const card of await cards.all()) expect(await card.getByTestId('defect-polygon').count()).toBeGreaterThan(0);
+    await screenshot('search-photos');
+
+    const back = page.waitForResponse(
+      (response) => response.url().endsWith('/graphql') && response.request().postData()?.includes('PHOTO') === false,
+    );
+    await page.getByTestId('level-crop').check();
+    await back;
+    await resultsSettled();
+  });
+
   it('opens a crop: its window and defect boxes drawn over the source photo and the crop, and its RAG context', async () => {
     await page.locator('[data-testid=result]').first().getByRole('link', { name: 'Details', exact: true }).click();
     await page.getByTestId('source-overlay').waitFor();

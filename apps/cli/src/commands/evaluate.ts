@@ -147,6 +147,21 @@ function formatSummary({ runId, report, files, outDir }: EvaluationSummary): str
     `same-source control: ${control.damagedCrops} damage crops + ${control.cleanWindows} clean windows of ${control.photos} damaged photos, P@1:`,
     ...agreementTable(control.retrievers),
     '',
+    `crops or whole photos? ${report.levels.testPhotos} test photos against ${report.levels.trainPhotos} train photos (photo view ${report.levels.view}), P@${k}:`,
+    ...textTable(
+      [
+        ['configuration', 'queries', 'has_damage', 'type', 'zone'],
+        ...report.levels.configurations.map(({ label, metrics: { overall } }) => [
+          label,
+          String(overall.queries),
+          num(overall.criteria.damage.precision[k] ?? null),
+          num(overall.criteria.type.precision[k] ?? null),
+          num(overall.criteria.zone.precision[k] ?? null),
+        ]),
+      ],
+      0,
+    ),
+    '',
     ...report.findings.map((finding) => `- ${finding}`),
     '',
     `wrote     ${outDir}`,

@@ -72,12 +72,15 @@ export type SimilarityQuery = {
 
 export type CropFieldsFragment = { id: string, datasetId: string, imageId: string, sourceImage: string, imageUrl: string, hasDamage: boolean, vehicleZone: string, area: string, damageTypes: Array<string>, textDescription: string, strategy: string, split: string | null, modelId: string, box: { x: number, y: number, width: number, height: number }, gridPosition: { row: number, column: number } | null, defects: Array<{ label: string, type: string, visibleFraction: number, box: { x: number, y: number, width: number, height: number } }> };
 
+export type PhotoFieldsFragment = { id: string, imageUrl: string, sourceImage: string, width: number, height: number, zones: Array<string>, cropIds: Array<string>, defects: Array<{ label: string, type: string, zone: string, polygon: Array<Array<number>> }> };
+
 export type SearchQueryVariables = Exact<{
   query: SimilarityQuery;
+  photos: boolean;
 }>;
 
 
-export type SearchQuery = { searchSimilar: Array<{ score: number, crop: { id: string, datasetId: string, imageId: string, sourceImage: string, imageUrl: string, hasDamage: boolean, vehicleZone: string, area: string, damageTypes: Array<string>, textDescription: string, strategy: string, split: string | null, modelId: string, box: { x: number, y: number, width: number, height: number }, gridPosition: { row: number, column: number } | null, defects: Array<{ label: string, type: string, visibleFraction: number, box: { x: number, y: number, width: number, height: number } }> } }> };
+export type SearchQuery = { searchSimilar: Array<{ score: number, crop: { id: string, datasetId: string, imageId: string, sourceImage: string, imageUrl: string, hasDamage: boolean, vehicleZone: string, area: string, damageTypes: Array<string>, textDescription: string, strategy: string, split: string | null, modelId: string, photo?: { id: string, imageUrl: string, sourceImage: string, width: number, height: number, zones: Array<string>, cropIds: Array<string>, defects: Array<{ label: string, type: string, zone: string, polygon: Array<Array<number>> }> } | null, box: { x: number, y: number, width: number, height: number }, gridPosition: { row: number, column: number } | null, defects: Array<{ label: string, type: string, visibleFraction: number, box: { x: number, y: number, width: number, height: number } }> } }> };
 
 export type CropQueryVariables = Exact<{
   id: string;

@@ -1,11 +1,13 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { graphql, graphqlUpload } from '../api';
 import { ErrorBox } from '../components/error-box';
+import { PhotoGrid } from '../components/photo-grid';
 import { ResultGrid } from '../components/result-grid';
 import {
   SEARCH,
   SEARCH_OPTIONS,
   type CropFilter,
+  type Level,
   type SearchData,
   type SearchMode,
   type SearchOptionsData,
@@ -28,6 +30,8 @@ export interface SearchSettings {
   datasetId: string;
   split: string;
   mode: SearchMode;
+  /** Crops, or whole photos with their defects drawn. */
+  level: Level;
   /** Empty: the API's default model. */
   model: string;
   limit: number;
@@ -42,6 +46,7 @@ export const DEFAULT_SETTINGS: SearchSettings = {
   datasetId: '',
   split: '',
   mode: 'FUSED',
+  level: 'CROP',
   model: '',
   limit: 12,
   minScore: '',
@@ -50,6 +55,14 @@ const MODES: { value: SearchMode; label: string; hint: string }[] = [
   { value: 'FUSED', label: 'Fused', hint: 'image + text vectors' },
   { value: 'IMAGE', label: 'Image', hint: 'image vectors' },
   { value: 'TEXT', label: 'Text', hint: 'description vectors' },
+];
+const LEVELS: { value: Level; label: string; hint: string }[] = [
+  { value: 'CROP', label: 'Crops', hint: 'crops around defects and of clean bodywork' },
+  {
+    value: 'PHOTO',
+    label: 'Photos',
+    hint: 'whole photos, with their defects drawn; a dropped image is taken as a whole photo',
+  },
 ];
 const ACCEPTED_IMAGES = 'image/jpeg,image/png,image/webp';
 
@@ -70,6 +83,7 @@ export function toSimilarityQuery(source: QuerySource, settings: SearchSettings)
         : { image: null }),
     ...(Object.keys(filter).length > 0 ? { filter } : {}),
     mode: settings.mode,
+    ...(settings.level === 'PHOTO' ? { level: settings.level } : {}),
     ...(settings.model ? { model: settings.model } : {}),
     limit: settings.limit,
     ...(minScore !== undefined && Number.isFinite(minScore) ? { minScore } : {}),
@@ -92,12 +106,13 @@ export function SearchPage({ similarTo }: { similarTo: string | null }) {
   useEffect(() => (source?.kind === 'image' ? () => URL.revokeObjectURL(source.preview) : undefined), [source]);
 
   const query = source ? toSimilarityQuery(source, settings) : null;
+  const photos = settings.level === 'PHOTO';
   const key = source && query ? JSON.stringify([sourceKey(source), query, attempt]) : null;
   const results = useRequest<SearchData>(key, (signal) => {
     if (!source || !query) throw new Error('no query');
     return source.kind === 'image'
-      ? graphqlUpload(SEARCH, { query }, 'query.image', source.file, signal)
-      : graphql(SEARCH, { query }, signal);
+      ? graphqlUpload(SEARCH, { query, photos }, 'query.image', source.file, signal)
+      : graphql(SEARCH, { query, photos }, signal);
   });
 
   const leaveSimilarRoute = () => {
@@ -204,7 +219,11 @@ export function SearchPage({ similarTo }: { similarTo: string | null }) {
               <p class="muted" role="status">
                 {results.data.searchSimilar.length} crops, most similar first.
               </p>
-              <ResultGrid results={results.data.searchSimilar} label="Search results" />
+              {photos ? (
+                <PhotoGrid results={results.data.searchSimilar} label="Search results" />
+              ) : (
+                <ResultGrid results={results.data.searchSimilar} label="Search results" />
+              )}
             </>
           ))}
       </section>
@@ -329,6 +348,23 @@ function Filters({
               onChange={() => update({ damage: choice })}
             />
             <span>{choice === 'any' ? 'Any' : choice === 'damaged' ? 'Damaged' : 'Clean'}</span>
+          </label>
+        ))}
+      </fieldset>
+
+      <fieldset class="segmented">
+        <legend>Find</legend>
+        {LEVELS.map((level) => (
+          <label key={level.value} title={level.hint}>
+            <input
+              type="radio"
+              name="level"
+              value={level.value}
+              checked={settings.level === level.value}
+              onChange={() => update({ level: level.value })}
+              data-testid={`level-${level.value.toLowerCase()}`}
+            />
+            <span>{level.label}</span>
           </label>
         ))}
       </fieldset>
