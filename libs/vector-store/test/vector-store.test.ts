@@ -84,6 +84,7 @@ describe('ensureCollection', () => {
       dataset_id: 'keyword',
       split: 'keyword',
       image_id: 'keyword',
+      level: 'keyword',
     });
   });
 
@@ -412,6 +413,33 @@ describe('deleting points', () => {
     const before = await store.count(collection);
     await store.deletePoints(collection, { cropIds: [points[50]!.cropId, points[51]!.cropId, 'never-stored'] });
     expect(await store.count(collection)).toBe(before - 2);
+  });
+
+  it('keeps to crops unless asked for photos; points without a level are crops; a deletion by filter takes both', async () => {
+    const name = await store.ensureCollection({ modelId: 'levels', dimension: DIMENSION });
+    const [crop, old, photo] = syntheticPoints(3);
+    const { level: _level, ...withoutLevel } = old!.payload;
+    await store.upsert(name, [
+      crop!,
+      // Written before photo points existed: no `level` at all.
+      { ...old!, payload: withoutLevel as CropPoint['payload'] },
+      { ...photo!, cropId: 'photo:img-0', payload: { ...photo!.payload, crop_id: 'photo:img-0', level: 'photo' } },
+    ]);
+    expect(await store.count(name)).toBe(2);
+    expect(await store.count(name, { level: 'crop' })).toBe(2);
+    expect(await store.count(name, { level: 'photo' })).toBe(1);
+    expect((await store.getPoints(name, [old!.cropId]))[0]!.payload.level).toBe('crop');
+    const hits = await store.search(name, { vector: photo!.vectors.image, using: 'image', limit: 10 });
+    expect(hits.map((hit) => hit.cropId).sort()).toEqual([crop!.cropId, old!.cropId].sort());
+    const photos = await store.searchByCrop(name, crop!.cropId, {
+      using: 'image',
+      limit: 10,
+      filter: { level: 'photo' },
+    });
+    expect(photos.map((hit) => hit.cropId)).toEqual(['photo:img-0']);
+
+    await store.deletePoints(name, { datasetId: crop!.payload.dataset_id });
+    expect(await store.count(name, { level: 'photo', datasetId: crop!.payload.dataset_id })).toBe(0);
   });
 
   it('refuses an empty filter rather than deleting everything', async () => {
