@@ -218,7 +218,8 @@ describe.skipIf(!browserPath)('the explorer in Chromium, served by the API with 
       if (message.type() === 'error') pageErrors.push(`console: ${message.text()}`);
     });
     page.on('pageerror', (error) => pageErrors.push(`exception: ${error.message}`));
-  }, 180_000);
+    // Two ingestions of the sample, each with its photo points, on a shared machine.
+  }, 360_000);
 
   afterAll(async () => {
     await context?.close();
