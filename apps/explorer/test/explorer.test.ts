@@ -321,11 +321,16 @@ describe.skipIf(!browserPath)('the explorer in Chromium, served by the API with 
   });
 
   it('finds whole photos like the uploaded photo, each with its defect polygons drawn over it', async () => {
-    const { image } = await uploadSampleImage(0);
+    const { image } = await uploadSampleImage(1);
     await resultsSettled();
-    const answered = page.waitForResponse(
-      (response) => response.url().endsWith('/graphql') && response.request().postData()?.includes('PHOTO') === true,
-    );
+    // An upload's operations travel in a multipart body: told apart by its content type.
+    const uploaded = () =>
+      page.waitForResponse(
+        (response) =>
+          response.url().endsWith('/graphql') &&
+          (response.request().headers()['content-type'] ?? '').startsWith('multipart/form-data'),
+      );
+    const answered = uploaded();
     await page.getByTestId('level-photo').check();
     await answered;
     await page.locator('.results[aria-busy="false"]').waitFor();
@@ -342,12 +347,11 @@ describe.skipIf(!browserPath)('the explorer in Chromium, served by the API with 
     for (const card of await cards.all()) expect(await card.getByTestId('defect-polygon').count()).toBeGreaterThan(0);
     await screenshot('search-photos');
 
-    const back = page.waitForResponse(
-      (response) => response.url().endsWith('/graphql') && response.request().postData()?.includes('PHOTO') === false,
-    );
+    const back = uploaded();
     await page.getByTestId('level-crop').check();
     await back;
     await resultsSettled();
+    await eventually(() => page.locator('[data-testid=result]').count()).toBeGreaterThan(0);
   });
 
   it('opens a crop: its window and defect boxes drawn over the source photo and the crop, and its RAG context', async () => {
