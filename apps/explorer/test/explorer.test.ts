@@ -341,15 +341,25 @@ describe.skipIf(!browserPath)('the explorer in Chromium, served by the API with 
     // The damaged filter still applies; the uploaded photo itself comes first.
     const states = await cards.evaluateAll((all) => all.map((card) => card.getAttribute('data-has-damage')));
     expect(states.every((state) => state === 'true')).toBe(true);
-    await eventually(() => text(cards.first())).toContain(path.basename(image));
     expect(await cards.first().getAttribute('data-photo-id')).toMatch(/^photo:/);
     // Every damaged photo shows its annotated polygons.
     for (const card of await cards.all()) expect(await card.getByTestId('defect-polygon').count()).toBeGreaterThan(0);
     await screenshot('search-photos');
 
+    // Image against image vectors: the uploaded photo is itself in the index, first.
+    const byImage = uploaded();
+    await page.getByRole('radio', { name: 'Image', exact: true }).check();
+    await byImage;
+    await page.locator('.results[aria-busy="false"]').waitFor();
+    await eventually(() => text(cards.first())).toContain(path.basename(image));
+
     const back = uploaded();
     await page.getByTestId('level-crop').check();
     await back;
+    await resultsSettled();
+    const fused = uploaded();
+    await page.getByRole('radio', { name: 'Fused', exact: true }).check();
+    await fused;
     await resultsSettled();
     await eventually(() => page.locator('[data-testid=result]').count()).toBeGreaterThan(0);
   });

@@ -31,7 +31,7 @@ describe.skipIf(!sample || !imageNet)('the evaluation with the real ImageNet ima
       outDir,
       photoView: 'resized',
     });
-  }, 600_000);
+  }, 900_000);
 
   afterAll(async () => {
     await stop?.();
