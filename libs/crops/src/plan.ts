@@ -16,7 +16,7 @@ import {
   type PartOverlap,
   type Polygon,
 } from '@defect-rag/dataset';
-import { zoneOfCrop, type TaxonomyNormalizer } from '@defect-rag/taxonomy';
+import { labelCrop, type TaxonomyNormalizer } from '@defect-rag/taxonomy';
 import { FILL_COLOR, type CropConfig } from './config';
 import type { CropDefect, CropRecord, CropStrategy } from './metadata';
 import { fitsWindow, groupDefects, windowStarts } from './windows';
@@ -77,6 +77,9 @@ function planDamaged(image: DatasetImage, context: PlanContext): CropRecord[] {
     .map(({ strategy, x, y }) => damageCrop(image, context, strategy, sourceBox(image, size, x, y)));
 }
 
+/** A defect as the plan sees it in a window, before the taxonomy names its types. */
+type UnlabelledDefect = Omit<CropDefect, 'type' | 'types'>;
+
 /**
  * A defect shows in a crop when at least this much of its polygon (px²) lies inside: a polygon
  * that only grazes the window's edge would otherwise be listed as a defect nobody can see.
@@ -85,7 +88,7 @@ const MIN_VISIBLE_AREA = 1;
 
 function damageCrop(image: DatasetImage, context: PlanContext, strategy: CropStrategy, box: Box): CropRecord {
   const fill = fillOf(image, context.config.size);
-  const shown: Array<{ polygon: Polygon; defect: CropDefect }> = [];
+  const shown: Array<{ polygon: Polygon; defect: UnlabelledDefect }> = [];
   for (const defect of image.defects) {
     const clipped = clipPolygon(defect.polygon, box);
     const visible = clipped.length < 3 ? 0 : polygonArea(clipped);
@@ -95,7 +98,6 @@ function damageCrop(image: DatasetImage, context: PlanContext, strategy: CropStr
       polygon: clipped,
       defect: {
         label: defect.label,
-        type: context.normalizer.damageType(defect.label),
         box: {
           x: visibleBox.x - box.x + (fill?.left ?? 0),
           y: visibleBox.y - box.y + (fill?.top ?? 0),
@@ -173,7 +175,7 @@ function record(
     box: Box;
     fill: CropRecord['fill'];
     hasDamage: boolean;
-    defects: CropDefect[];
+    defects: UnlabelledDefect[];
     gridPos: [number, number] | null;
     coverage: number | null;
     overlaps: PartOverlap[];
@@ -181,7 +183,7 @@ function record(
 ): CropRecord {
   const { config } = context;
   const cropId = cropIdOf(context.datasetName, image.path, crop.strategy, crop.box, config);
-  const zone = zoneOfCrop(crop.overlaps, context.normalizer);
+  const labels = labelCrop(crop.defects, crop.overlaps, context.normalizer);
   return {
     crop_id: cropId,
     image_id: image.id,
@@ -193,11 +195,12 @@ function record(
     width: config.size,
     height: config.size,
     fill: crop.fill,
-    defects: crop.defects,
+    defects: labels.defects,
+    damage_types: labels.damage_types,
     grid_pos: crop.gridPos,
     mask_coverage: crop.coverage,
-    vehicle_zone: zone.vehicle_zone,
-    area: zone.area,
+    vehicle_zone: labels.vehicle_zone,
+    area: labels.area,
     part_overlaps: crop.overlaps,
     split: null,
   };

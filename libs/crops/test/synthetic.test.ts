@@ -143,10 +143,22 @@ describe('cutting images made by the test', () => {
       ['tile', 114, 0],
     ]);
     expect(crops[0]!.defects).toEqual([
-      { label: 'scratch', type: 'scratch', box: { x: 276, y: 276, width: 40, height: 40 }, visible_fraction: 1 },
+      {
+        label: 'scratch',
+        type: 'scratch',
+        types: ['scratch'],
+        box: { x: 276, y: 276, width: 40, height: 40 },
+        visible_fraction: 1,
+      },
     ]);
     expect(crops[1]!.defects).toEqual([
-      { label: 'scratch', type: 'scratch', box: { x: 0, y: 20, width: 336, height: 100 }, visible_fraction: 0.84 },
+      {
+        label: 'scratch',
+        type: 'scratch',
+        types: ['scratch'],
+        box: { x: 0, y: 20, width: 336, height: 100 },
+        visible_fraction: 0.84,
+      },
     ]);
     expect(crops[1]).toMatchObject({ vehicle_zone: 'side', part_overlaps: [{ label: 'door', overlap: 300 * 100 }] });
   });

@@ -6,7 +6,7 @@ export {
   DEFAULT_TAXONOMY_FILE,
 } from './load';
 export { TaxonomyNormalizer, type UnknownLabel } from './normalizer';
-export { zoneOfCrop, type PartOverlap, type CropZone } from './zone';
+export { labelCrop, zoneOfCrop, type CropLabels, type PartOverlap, type CropZone } from './zone';
 export {
   UNKNOWN,
   type Taxonomy,

@@ -239,35 +239,6 @@ export async function ingestInRun(
   };
 }
 
-/**
- * The `item`s (`damage label 'x'`, `part label 'y'`) of the unknown labels the plan already
- * reported for the whole dataset: every wholly unknown damage label and every unknown part label.
- * describeCrops runs once per image and would report them again, once per image.
- */
-function labelsThePlanReported(
-  images: readonly DatasetImage[],
-  taxonomy: ReturnType<typeof loadTaxonomy>,
-): Set<string> {
-  const normalizer = new TaxonomyNormalizer(taxonomy);
-  const reported = new Set<string>();
-  for (const image of images) {
-    for (const { label } of image.defects)
-      if (normalizer.damageType(label) === UNKNOWN) reported.add(`damage label '${label}'`);
-    for (const { label } of image.parts) if (normalizer.part(label) === null) reported.add(`part label '${label}'`);
-  }
-  return reported;
-}
-
-/** The problems of one image's describeCrops, less the unknown labels already reported in this run (which it then records). */
-function onlyNewLabelProblems(problems: readonly Problem[], reported: Set<string>): Problem[] {
-  return problems.filter((problem) => {
-    if (problem.code !== 'LABEL_UNKNOWN') return true;
-    if (reported.has(problem.item)) return false;
-    reported.add(problem.item);
-    return true;
-  });
-}
-
 interface ExecuteContext {
   backend: Backend;
   embedder: Embedder;
@@ -301,7 +272,6 @@ async function execute(context: ExecuteContext) {
   );
   await recorder.addProblems(plan.problems);
   const crops = plan.crops;
-  const labelsReported = labelsThePlanReported(dataset.images, context.taxonomy);
 
   const imageHashes = await recorder.stage('hash', () => hashImages(root, dataset.images, crops));
   // Hashed as planned: cutting and describing add fields that are themselves functions of these.
@@ -337,7 +307,7 @@ async function execute(context: ExecuteContext) {
             ? { countTokens: (text: string) => embedder.countTokens(text), maxTokens: embedder.maxTextLength }
             : { maxTokens: Infinity }),
         });
-        await recorder.addProblems([...cut.problems, ...onlyNewLabelProblems(described.problems, labelsReported)]);
+        await recorder.addProblems([...cut.problems, ...described.problems]);
         for (const crop of described.crops) {
           await channel.push({
             record: crop,
