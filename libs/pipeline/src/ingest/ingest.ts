@@ -7,7 +7,7 @@ import { mapConcurrent, readDataset, readSplitFile, type DatasetImage } from '@d
 import type { RunRecord } from '@defect-rag/db';
 import { embedCrops, type Embedder, type FusionOptions } from '@defect-rag/embedding';
 import type { Problem, ProgressListener } from '@defect-rag/runtime';
-import { datasetTaxonomyFile, loadTaxonomy, TaxonomyNormalizer, UNKNOWN } from '@defect-rag/taxonomy';
+import { datasetTaxonomyFile, loadTaxonomy, TaxonomyNormalizer } from '@defect-rag/taxonomy';
 import type { CropPoint, StoredCropRef } from '@defect-rag/vector-store';
 import type { Backend } from '../backend';
 import { Channel } from './channel';
