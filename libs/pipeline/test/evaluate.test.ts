@@ -245,7 +245,12 @@ describe.skipIf(!sample)('evaluateDataset on the shared sample with the tiny mod
 
     it('the in-memory search of re-fused vectors ranks as Qdrant does on the stored fused vectors', async () => {
       const refuse = (crop: EvaluationCrop) =>
-        fuse(crop.vectors.image, crop.vectors.text!, { strategy: 'weighted', alpha: summary.report.indexAlpha }, 'shared');
+        fuse(
+          crop.vectors.image,
+          crop.vectors.text!,
+          { strategy: 'weighted', alpha: summary.report.indexAlpha },
+          'shared',
+        );
       const inMemory = memoryRetriever(train, { indexVector: refuse, queryVector: refuse, limit: 10 });
       const qdrant = qdrantRetriever(backend.vectorStore, summary.report.collection, {
         using: 'fused',
