@@ -1,4 +1,5 @@
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { imageNetModelOrSkip, PAIR_TEST_MODEL_ID, pairTestModel } from '@defect-rag/testing';
@@ -95,6 +96,41 @@ describe.skipIf(!pairDir)('an encoder pair (separate spaces)', () => {
       strategy: 'average',
     });
     expect(Array.from(stored.fused!.subarray(832))).toEqual(Array.from(vectors!.fused!, (v) => expect.closeTo(v, 6)));
+  });
+});
+
+describe("a random-weight pair (the tiny model's two towers declared separate spaces)", () => {
+  let pair: Embedder;
+  let dir: string;
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'tiny-pair-'));
+    cpSync(TINY_CLIP, dir, { recursive: true });
+    editConfig(dir, (config) => {
+      config.defect_rag = { random_weights: true, space: 'separate', image_dim: 64, text_dim: 64 };
+    });
+    pair = await loadModel(dir);
+  });
+  afterAll(async () => {
+    await pair?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('fuses by concatenation even when both towers have the same dimension', async () => {
+    expect(pair.dimensions).toEqual({ image: 64, text: 64, fused: 128 });
+    const items = await Promise.all(
+      [7, 8, 9, 10].map(async (seed) => ({ image: await testImage(seed), text: `${seed} scratches on the hood` })),
+    );
+    const dot = (a: Float32Array, b: Float32Array) => a.reduce((sum, value, i) => sum + value * b[i]!, 0);
+    for (const alpha of [0, 0.3, 1]) {
+      const vectors = await embedCrops(pair, items, { strategy: 'weighted', alpha });
+      for (let a = 0; a < vectors.length; a++) {
+        for (let b = a + 1; b < vectors.length; b++) {
+          const [x, y] = [vectors[a]!, vectors[b]!];
+          const expected = alpha * dot(x.image, y.image) + (1 - alpha) * dot(x.text!, y.text!);
+          expect(Math.abs(dot(x.fused!, y.fused!) - expected)).toBeLessThan(1e-6);
+        }
+      }
+    }
   });
 });
 
