@@ -1,7 +1,7 @@
 export { loadModel, Embedder, type LoadModelOptions } from './embedder';
-export { fuse, fusionImageWeight, type FusionOptions, type FusionStrategy } from './fusion';
+export { fuse, fusionImageWeight, type FusionOptions, type FusionStrategy, type VectorSpace } from './fusion';
 export { embedCrops, type CropToEmbed, type CropVectors } from './embed-crops';
-export type { Precision } from './model-folder';
+export type { Precision, VectorDimensions } from './model-folder';
 export type { ImageInput } from './preprocess';
 export type { ExecutionProvider } from './towers';
 export {

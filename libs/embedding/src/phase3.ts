@@ -22,7 +22,7 @@ const IMAGE_PROBLEMS: ErrorCode[] = ['IMAGE_NOT_FOUND', 'IMAGE_DECODE_FAILED', '
 
 /**
  * `embeddings/index.json`. Row `i` of each `<kind>.f32` file (float32, little-endian, row-major,
- * `count × dimension`) is the vector of `crops[i]`; crops that could not be embedded are left out
+ * `count × dimensions[kind]`) is the vector of `crops[i]`; crops that could not be embedded are left out
  * and listed in `problems`.
  */
 export const embeddingsIndexSchema = z.object({
@@ -33,6 +33,16 @@ export const embeddingsIndexSchema = z.object({
     content_hash: z.string(),
     precision: z.enum(['fp32', 'int8']),
     dimension: z.number().int().positive(),
+    // An encoder pair's image, text and fused vectors differ in dimension; files written before
+    // pairs existed have `dimension` for every kind.
+    space: z.enum(['shared', 'separate']).default('shared'),
+    dimensions: z
+      .object({
+        image: z.number().int().positive(),
+        text: z.number().int().positive().optional(),
+        fused: z.number().int().positive().optional(),
+      })
+      .optional(),
     random_weights: z.boolean(),
   }),
   fusion: z.object({ strategy: z.enum(['average', 'weighted']), alpha: z.number().min(0).max(1).optional() }),
@@ -98,6 +108,8 @@ export async function writeEmbeddings(
       content_hash: embedder.contentHash,
       precision: embedder.precision,
       dimension: embedder.dimension,
+      space: embedder.space,
+      dimensions: embedder.dimensions,
       random_weights: embedder.randomWeights,
     },
     fusion: { strategy: fusion.strategy, ...(fusion.alpha !== undefined && { alpha: fusion.alpha }) },
@@ -212,7 +224,7 @@ function bytesOf(vector: Float32Array): Buffer {
   return Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength);
 }
 
-/** Reads `<cropsDir>/embeddings/`: the index and each kind's `count × dimension` matrix. */
+/** Reads `<cropsDir>/embeddings/`: the index and each kind's `count × dimensions[kind]` matrix. */
 export async function readEmbeddings(
   cropsDir: string,
 ): Promise<{ index: EmbeddingsIndex; image: Float32Array; text?: Float32Array; fused?: Float32Array }> {
@@ -223,11 +235,12 @@ export async function readEmbeddings(
   const matrices = await Promise.all(
     kinds.map(async (kind) => {
       const bytes = await readFile(path.join(dir, index.files[kind]!));
-      const expected = index.count * index.model.dimension * 4;
+      const dimension = index.model.dimensions?.[kind] ?? index.model.dimension;
+      const expected = index.count * dimension * 4;
       if (bytes.length !== expected) {
         throw new DefectRagError(
           'METADATA_INVALID',
-          `${index.files[kind]} has ${bytes.length} bytes, expected ${expected} (${index.count} × ${index.model.dimension} float32)`,
+          `${index.files[kind]} has ${bytes.length} bytes, expected ${expected} (${index.count} × ${dimension} float32)`,
         );
       }
       return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));

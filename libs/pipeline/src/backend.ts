@@ -83,6 +83,7 @@ export async function openBackend(config: Config, logger: Logger): Promise<Backe
             modelId: embedder.modelId,
             dimension: embedder.dimension,
             vectors: vectorKindsFor(embedder.towers),
+            dimensions: embedder.dimensions,
             ...(config.qdrantShards > 1 || config.qdrantReplicationFactor > 1
               ? { sharding: { shards: config.qdrantShards, replicationFactor: config.qdrantReplicationFactor } }
               : {}),

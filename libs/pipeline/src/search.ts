@@ -15,7 +15,10 @@ export interface SimilarityQuery {
   /** Encoded image bytes (JPEG, PNG, WebP…) or a file path. */
   image?: Buffer | string;
   text?: string;
-  /** Which vectors to compare: `fused` (the default with a text tower), `image` (the default without) or `text`. */
+  /**
+   * Which vectors to compare: `fused` (the default with a text tower), `image` (the default without)
+   * or `text`. An encoder pair's image and text queries search their own kind (and default to it).
+   */
   mode?: VectorKind;
   /** A served model's id (`backend.models()`); the default model when absent. */
   model?: string;
@@ -64,7 +67,7 @@ export interface SimilarityResult {
  * Finds the crops most similar to a stored crop (by its own vector, never itself), an image or a
  * text, in the chosen vector space, within the filter. A text or image query is embedded with the
  * configured model, so its vector lives in the same space as the index: a text query against the
- * `image` vectors is CLIP's text-to-image retrieval.
+ * `image` vectors is CLIP's text-to-image retrieval (an encoder pair cannot cross its spaces).
  */
 export async function searchSimilar(backend: Backend, query: SimilarityQuery): Promise<SimilarityResult> {
   const given = (['cropId', 'image', 'text'] as const).filter((key) => query[key] !== undefined);
@@ -75,8 +78,9 @@ export async function searchSimilar(backend: Backend, query: SimilarityQuery): P
     );
   }
   const embedder = await backend.servedModel(query.model);
-  const mode = query.mode ?? defaultMode(embedder);
-  checkMode(embedder, mode, query.text !== undefined);
+  const asked = query.text !== undefined ? 'text' : query.image !== undefined ? 'image' : 'crop';
+  const mode = query.mode ?? defaultMode(embedder, asked);
+  checkMode(embedder, mode, asked);
   const limit = query.limit ?? 10;
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_SEARCH_LIMIT) {
     throw new DefectRagError('BAD_INPUT', `limit must be an integer from 1 to ${MAX_SEARCH_LIMIT}, got ${limit}`);
@@ -134,23 +138,47 @@ export async function describeModels(backend: Backend): Promise<ModelInfo[]> {
   );
 }
 
-/** The search modes a model supports: all three with a text tower, `image` alone without. */
+/**
+ * The search modes a model supports: all three with a text tower, `image` alone without. An encoder
+ * pair answers each mode only for the queries that stay in one space (see `checkMode`).
+ */
 export function modesOf(embedder: Embedder): readonly VectorKind[] {
   return vectorKindsFor(embedder.towers);
 }
 
-function defaultMode(embedder: Embedder): VectorKind {
-  return embedder.hasTextTower ? 'fused' : 'image';
+/** What a query compares: a stored crop's own vectors, or an image or a text to embed. */
+type QueryKind = 'crop' | 'image' | 'text';
+
+function defaultMode(embedder: Embedder, query: QueryKind): VectorKind {
+  if (!embedder.hasTextTower) return 'image';
+  // An encoder pair's image or text is half of a fused vector: it searches its own space.
+  if (embedder.space === 'separate' && query !== 'crop') return query;
+  return 'fused';
 }
 
-/** MODE_UNSUPPORTED, naming the model, for vectors or a text query the model cannot give. */
-function checkMode(embedder: Embedder, mode: VectorKind, textQuery: boolean): void {
+/**
+ * MODE_UNSUPPORTED, naming the model, for vectors or a query the model cannot compare: an
+ * image-only model has no text or fused vectors; an encoder pair's image and text vectors live in
+ * separate spaces, so an image query searches image vectors only and a text query text vectors
+ * only. A pair's fused vector needs both an image and a text, so only a stored crop searches the
+ * fused vectors: its half alone would rank exactly like its own space, under a misleading name.
+ */
+function checkMode(embedder: Embedder, mode: VectorKind, query: QueryKind): void {
   const modes = modesOf(embedder);
-  if (!modes.includes(mode) || (textQuery && !embedder.hasTextTower)) {
+  if (!modes.includes(mode) || (query === 'text' && !embedder.hasTextTower)) {
     throw new DefectRagError(
       'MODE_UNSUPPORTED',
-      `model "${embedder.modelId}" has only an image tower: ${textQuery ? 'a text query' : `mode ${mode}`} is not ` +
+      `model "${embedder.modelId}" has only an image tower: ${query === 'text' ? 'a text query' : `mode ${mode}`} is not ` +
         `available (it supports ${modes.join(', ')}); name a model with a text tower for text and fused searches`,
+      { modelId: embedder.modelId, mode },
+    );
+  }
+  if (embedder.space === 'separate' && query !== 'crop' && mode !== query) {
+    throw new DefectRagError(
+      'MODE_UNSUPPORTED',
+      `model "${embedder.modelId}" is an encoder pair whose image and text vectors live in separate spaces: ` +
+        `a ${query} query searches ${query} vectors only, not mode ${mode}` +
+        (mode === 'fused' ? ' (its fused vectors need an image and a text; search by a stored crop for those)' : ''),
       { modelId: embedder.modelId, mode },
     );
   }

@@ -3,6 +3,8 @@ export {
   IMAGE_ONLY_TEST_MODEL_ID,
   imageNetModelOrSkip,
   imageOnlyTestModel,
+  PAIR_TEST_MODEL_ID,
+  pairTestModel,
   sharedPathOrSkip,
   sampleDatasetOrSkip,
 } from './shared';

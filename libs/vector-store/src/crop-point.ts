@@ -38,7 +38,7 @@ export type CropPayload = z.infer<typeof cropPayloadSchema>;
 export type Vector = Float32Array | readonly number[];
 
 /**
- * The embeddings of one crop; they share the collection's dimension. A model with both towers
+ * The embeddings of one crop, each of its named vector's size in the collection. A model with both towers
  * gives all three; an image-only model gives `image` alone (its collection has no other vectors).
  */
 export interface CropVectors {

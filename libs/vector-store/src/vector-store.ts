@@ -447,6 +447,9 @@ function checkSpec(spec: CollectionSpec): void {
   const problems = [
     spec.modelId.trim() === '' && 'modelId is empty',
     !positiveInt(spec.dimension) && `dimension must be a positive integer, got ${spec.dimension}`,
+    ...Object.entries(spec.dimensions ?? {}).map(
+      ([name, size]) => !positiveInt(size) && `the ${name} dimension must be a positive integer, got ${size}`,
+    ),
     spec.hnsw &&
       !(positiveInt(spec.hnsw.m) && positiveInt(spec.hnsw.efConstruct)) &&
       'hnsw m and efConstruct must be positive integers',

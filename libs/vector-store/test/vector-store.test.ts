@@ -56,6 +56,38 @@ describe('ensureCollection', () => {
     });
   });
 
+  it("an encoder pair's collection has a size per named vector; points and searches use each", async () => {
+    const dimensions = { image: 12, text: 4, fused: 16 };
+    const spec = { modelId: 'pair', dimension: dimensions.fused, dimensions };
+    const name = await store.ensureCollection(spec);
+    expect((await collectionInfo(name)).config.params.vectors).toEqual({
+      image: { size: 12, distance: 'Cosine' },
+      text: { size: 4, distance: 'Cosine' },
+      fused: { size: 16, distance: 'Cosine' },
+    });
+    const points = syntheticPoints(5).map((point) => {
+      const fused = Array.from(point.vectors.fused!);
+      return { ...point, vectors: { image: fused.slice(0, 12), text: fused.slice(12), fused } };
+    });
+    await store.upsert(name, points);
+    const [stored] = await store.getPoints(name, [points[2]!.cropId], { withVectors: true });
+    expect([stored!.vectors!.image.length, stored!.vectors!.text!.length, stored!.vectors!.fused!.length]).toEqual([
+      12, 4, 16,
+    ]);
+    for (const using of ['image', 'text', 'fused'] as const) {
+      const [best] = await store.search(name, { vector: points[2]!.vectors[using], using, limit: 1 });
+      expect(best!.cropId).toBe(points[2]!.cropId);
+    }
+    // Rechecked against the same sizes it fits; another text size does not.
+    await expect(store.ensureCollection(spec)).resolves.toBe(name);
+    await expect(
+      store.ensureCollection({ ...spec, dimensions: { ...dimensions, text: 8, image: 8 } }),
+    ).rejects.toMatchObject({
+      code: 'COLLECTION_MISMATCH',
+      message: expect.stringContaining('its "image" vectors have 12 dimensions, not 8'),
+    });
+  });
+
   it('creates one collection per (model, dimension) with named cosine vectors and payload indexes', async () => {
     const name = await store.ensureCollection({
       modelId: 'Acme/CLIP Model v2',

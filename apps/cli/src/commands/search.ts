@@ -32,7 +32,7 @@ export const searchCommand: CliCommand = {
       .option('--text <text>', 'a text, e.g. "deep scratch on the rear bumper"')
       .option(
         '--mode <mode>',
-        'vectors to compare: fused, image or text (default: fused, image for an image-only model)',
+        'vectors to compare: fused, image or text (default: fused; image for an image-only model; an encoder pair’s image or text query: its own kind)',
       )
       .option('--model <dir>', 'model folder (default: the first of DEFECT_RAG_MODEL_DIR)')
       .option('--damaged', 'only crops with damage')
