@@ -13,7 +13,7 @@ import { cutQueryRegion, decodeQueryImage, type QueryRegion } from './query-regi
 
 /** The most results one search gives, paging included (offset + limit). */
 export const MAX_SEARCH_LIMIT = 100;
-/** The most positive or negative example crops one query names. */
+/** The most positive or negative example crops (and excluded photos, through the API) one query names. */
 export const MAX_FEEDBACK_CROPS = 50;
 
 /**
@@ -103,6 +103,7 @@ export interface PreparedSearch {
   search: ExampleSearch;
 }
 
+/** Checks the query (BAD_INPUT, MODE_UNSUPPORTED) and embeds its image and text with the chosen model. */
 export async function prepareSearch(backend: Backend, query: SimilarityQuery): Promise<PreparedSearch> {
   const positiveCropIds = [...(query.cropId !== undefined ? [query.cropId] : []), ...(query.positiveCropIds ?? [])];
   const negativeCropIds = query.negativeCropIds ?? [];
@@ -131,6 +132,7 @@ export async function prepareSearch(backend: Backend, query: SimilarityQuery): P
   };
 }
 
+/** Sends a prepared search (or a variant of it) to the model's collection. */
 export async function runSearch(
   backend: Backend,
   { embedder, collection }: PreparedSearch,

@@ -1,16 +1,15 @@
 import type { FileUpload } from 'graphql-upload-minimal';
 import { GraphQLUpload } from 'graphql-upload-minimal';
 import { Field, Float, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
-import { MAX_SEARCH_LIMIT } from '@defect-rag/pipeline';
+import { MAX_FEEDBACK_CROPS, MAX_SEARCH_LIMIT } from '@defect-rag/pipeline';
 import { VECTOR_KINDS, type VectorKind } from '@defect-rag/runtime';
 import { z } from 'zod';
 import { Crop } from './crop';
 import { Check, CheckInput, filterValues, MAX_QUERY_TEXT_LENGTH, optional, shortText } from '../validation';
 
-const MAX_FEEDBACK_IDS = 50;
 const MAX_REGION_POINTS = 1000;
 const finite = z.number({ error: 'must be a finite number' });
-const feedbackIds = optional(z.array(z.string().min(1).max(500)).max(MAX_FEEDBACK_IDS));
+const feedbackIds = optional(z.array(z.string().min(1).max(500)).max(MAX_FEEDBACK_CROPS));
 
 /** GraphQL names (IMAGE, TEXT, FUSED), pipeline values (the vector kinds): resolvers pass the value straight on. */
 export const SearchMode = Object.fromEntries(VECTOR_KINDS.map((kind) => [kind.toUpperCase(), kind])) as {
@@ -188,7 +187,7 @@ export class SimilarityQuery {
   onePerPhoto?: boolean;
 
   @Field(() => [ID], { nullable: true, description: 'Leave out the crops of these photos (Crop.photoId).' })
-  @Check(optional(z.array(z.string().min(1).max(500)).max(MAX_FEEDBACK_IDS)))
+  @Check(optional(z.array(z.string().min(1).max(500)).max(MAX_FEEDBACK_CROPS)))
   excludePhotoIds?: string[];
 
   @Field(() => Int, {
