@@ -148,7 +148,7 @@ export class SimilarityQuery {
   @Field(() => Int, { defaultValue: 10, description: `How many crops, 1…${MAX_SEARCH_LIMIT}.` })
   limit!: number;
 
-  /** The pipeline checks the range of limit and minScore, and that exactly one of cropId, image, text is given. */
+  /** The pipeline checks the ranges of limit, offset and minScore, and which fields go together. */
   @Field(() => Float, { nullable: true, description: 'Only crops at least this similar (cosine, -1…1).' })
   // A literal such as 1e309 reaches here as Infinity; zod's own message for it ("expected number,
   // received number") says nothing.
