@@ -182,7 +182,9 @@ function syntheticCrop(index: number): CropPoint {
       label: type,
       type,
       box: { x: 40, y: 60, width: 120, height: 80 },
+      polygon: [] as [number, number][],
       visible_fraction: 1,
+      critical: false,
     })),
     text_description: hasDamage
       ? `${damageTypes.join(' and ')} on the ${vehicleZone}`

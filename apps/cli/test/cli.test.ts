@@ -46,6 +46,12 @@ describe('defect-rag', () => {
     expect(missing.stderr).toContain('error [DATASET_NOT_FOUND]: dataset folder not found: /no/such/dataset');
   });
 
+  it('names a malformed search region before starting anything', () => {
+    const result = cli('search', '--image', 'photo.jpg', '--region', '10,20,336');
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('error [BAD_INPUT]: --region must be x,y,width,height in pixels, got "10,20,336"');
+  });
+
   it('names a bad configuration value before doing anything', () => {
     const result = spawnSync(process.execPath, [bin, 'doctor'], {
       encoding: 'utf8',

@@ -26,6 +26,8 @@ export const cropDefectSchema = z.object({
   types: z.array(z.string()).min(1),
   /** Bounding box of the visible part, in crop pixels. */
   box: boxSchema,
+  /** The visible part of the polygon, [x, y] in crop pixels (absent from files written before it was recorded). */
+  polygon: z.array(z.tuple([z.number(), z.number()])).default([]),
   /** Share of the defect's area inside the crop, (0, 1]. */
   visible_fraction: z.number().gt(0).max(1),
 });

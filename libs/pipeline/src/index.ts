@@ -26,6 +26,9 @@ export type { ExecutionProvider, FusionOptions, FusionStrategy, Precision } from
 export { ingestDataset, type IngestOptions, type IngestHooks, type IngestionSummary } from './ingest/ingest';
 export {
   searchSimilar,
+  browseCrops,
+  type CropPage,
+  MAX_FEEDBACK_CROPS,
   modesOf,
   describeModels,
   type ModelInfo,
@@ -38,7 +41,16 @@ export {
   type CropView,
   type IndexStats,
 } from './search';
-export { formatRagContext, type RagContextFormat } from './rag-context';
+export {
+  ragContext,
+  MAX_NORMAL_REFERENCES,
+  type RagContext,
+  type RagContextFormat,
+  type RagContextItem,
+  type RagContextOptions,
+  type RagItemRole,
+} from './rag-context';
+export { MAX_REGION_WINDOWS, type QueryRegion } from './query-region';
 export type { CropFilter } from '@defect-rag/vector-store';
 export type {
   DatasetRecord,

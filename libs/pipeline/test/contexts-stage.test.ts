@@ -27,6 +27,11 @@ function cropRecord(id: string, labels: string[], parts: [string, number][]): Cr
       type: 'unknown',
       types: ['unknown'],
       box: { x: 10, y: 10, width: 50, height: 40 },
+      polygon: [
+        [10, 10],
+        [60, 10],
+        [60, 50],
+      ] as [number, number][],
       visible_fraction: 1,
     })),
     grid_pos: labels.length > 0 ? null : [0, 1],

@@ -21,7 +21,18 @@ export const cropPayloadSchema = z.object({
   vehicle_zone: z.string(),
   area: z.string(),
   damage_types: z.array(z.string()),
-  defects: z.array(z.object({ label: z.string(), type: z.string(), box: boxSchema, visible_fraction: z.number() })),
+  defects: z.array(
+    z.object({
+      label: z.string(),
+      type: z.string(),
+      box: boxSchema,
+      // Points written before polygons and the critical flag were stored read as none and false;
+      // re-ingesting rewrites them (the crop records, which carry the polygons, are part of the content hash).
+      polygon: z.array(z.tuple([z.number(), z.number()])).default([]),
+      visible_fraction: z.number(),
+      critical: z.boolean().default(false),
+    }),
+  ),
   text_description: z.string(),
   /** Row and column of a clean crop in its grid; null for damage crops. */
   grid_pos: z.tuple([z.number(), z.number()]).nullable(),

@@ -66,6 +66,18 @@ export class ValueCount {
   count!: number;
 }
 
+@ObjectType({ description: 'Damaged crops of one zone with one damage type.' })
+export class ZoneDamageTypeCount {
+  @Field(() => String)
+  zone!: string;
+
+  @Field(() => String)
+  damageType!: string;
+
+  @Field(() => Int)
+  count!: number;
+}
+
 @ObjectType({ description: 'Counts of the indexed crops. A crop with several damage types counts once for each.' })
 export class IndexStats {
   @Field(() => String)
@@ -88,4 +100,10 @@ export class IndexStats {
 
   @Field(() => [ValueCount])
   byArea!: ValueCount[];
+
+  @Field(() => [ZoneDamageTypeCount], {
+    description:
+      'The zone × damage type table of the damaged crops: one row per pair that occurs, by zone, most frequent first.',
+  })
+  zoneDamageTypes!: ZoneDamageTypeCount[];
 }

@@ -17,9 +17,30 @@ export type CropFilter = {
   zones?: Array<string> | null | undefined;
 };
 
+/** A part of the uploaded photo, exactly one of box or polygon, in its pixels: the query is cut from it the way the index cuts crops (a 336-px window around it with real context, overlapping tiles when it is larger). */
+export type QueryRegion = {
+  box?: RegionBox | null | undefined;
+  /** At least 3 points. */
+  polygon?: Array<RegionPoint> | null | undefined;
+};
+
 export type RagContextFormat =
   | 'MARKDOWN'
   | 'TEXT';
+
+/** A rectangle, in source-photo pixels. */
+export type RegionBox = {
+  height: number;
+  width: number;
+  x: number;
+  y: number;
+};
+
+/** A point of a polygon, in source-photo pixels. */
+export type RegionPoint = {
+  x: number;
+  y: number;
+};
 
 export type RunKind =
   | 'EVALUATE'
@@ -42,10 +63,14 @@ export type SearchMode =
   /** The description vectors. */
   | 'TEXT';
 
-/** Exactly one of cropId, image or text says what to look for. */
+/** At least one of cropId / positiveCropIds, image or text says what to look for; image + text is a hybrid query (fused like the index, with alpha). */
 export type SimilarityQuery = {
+  /** Image weight of a hybrid (image + text) query, 0…1; default: the fusion α of the index's latest ingestion into this model's collection (0.5 for an average fusion). */
+  alpha?: number | null | undefined;
   /** A crop in the index; it is never returned itself. */
   cropId?: string | null | undefined;
+  /** Leave out the crops of these photos (Crop.photoId). */
+  excludePhotoIds?: Array<string> | null | undefined;
   filter?: CropFilter | null | undefined;
   /** An image file (JPEG, PNG, WebP) sent as a GraphQL multipart request. */
   image?: File | null | undefined;
@@ -57,6 +82,16 @@ export type SimilarityQuery = {
   mode?: SearchMode | null | undefined;
   /** The id of a served model (see models); the default model when absent. */
   model?: string | null | undefined;
+  /** Relevance feedback: not like these crops (needs something to look for). None of them is returned. */
+  negativeCropIds?: Array<string> | null | undefined;
+  /** Paging: skip this many results first; offset + limit ≤ 100. */
+  offset?: number | null | undefined;
+  /** At most one crop per photo: each photo's best crop (Qdrant groups the hits by the photo). */
+  onePerPhoto?: boolean | null | undefined;
+  /** Relevance feedback: more like these crops (cropId counts as one of them). None of them is returned. */
+  positiveCropIds?: Array<string> | null | undefined;
+  /** A part of the uploaded image (needs image). */
+  region?: QueryRegion | null | undefined;
   /** A description, e.g. "deep scratch on the rear bumper". */
   text?: string | null | undefined;
 };

@@ -293,6 +293,7 @@ async function execute(context: ExecuteContext) {
   await recorder.counts({ images: dataset.images.length, crops: crops.length, unchanged: crops.length - todo.length });
 
   const cropsDir = backend.cropsDir(datasetId);
+  const criticalTypes = new Set(context.taxonomy.damageTypes.filter((type) => type.critical).map((type) => type.id));
   const channel = new Channel<PreparedCrop>(embedder.batchSize * 4);
   let cutImages = 0;
   const produce = recorder.stage('crops', async () => {
@@ -340,7 +341,7 @@ async function execute(context: ExecuteContext) {
         const points = batch.map((item, i): CropPoint => ({
           cropId: item.record.crop_id,
           vectors: vectors[i]!,
-          payload: toPayload(item, datasetId, embedder.modelId),
+          payload: toPayload(item, datasetId, embedder.modelId, criticalTypes),
         }));
         await recorder.timed('index', () => backend.vectorStore.upsert(collection, points));
         embedded += batch.length;
@@ -399,7 +400,12 @@ async function resplitUnchanged(
   return count;
 }
 
-function toPayload(item: PreparedCrop, datasetId: string, modelId: string): CropPoint['payload'] {
+function toPayload(
+  item: PreparedCrop,
+  datasetId: string,
+  modelId: string,
+  criticalTypes: ReadonlySet<string>,
+): CropPoint['payload'] {
   const crop = item.record as CropRecord & { damage_types: string[]; text_description: string };
   return {
     crop_id: crop.crop_id,
@@ -412,7 +418,14 @@ function toPayload(item: PreparedCrop, datasetId: string, modelId: string): Crop
     vehicle_zone: crop.vehicle_zone,
     area: crop.area,
     damage_types: crop.damage_types,
-    defects: crop.defects.map(({ label, type, box, visible_fraction }) => ({ label, type, box, visible_fraction })),
+    defects: crop.defects.map(({ label, type, box, polygon, visible_fraction }) => ({
+      label,
+      type,
+      box,
+      polygon,
+      visible_fraction,
+      critical: criticalTypes.has(type),
+    })),
     text_description: crop.text_description,
     grid_pos: crop.grid_pos,
     box: crop.box,
