@@ -250,7 +250,7 @@ try {
         }
         const jpeg = await readFile(path.join(cropsDir, payload.file));
         const [imageVector] = await embedder.embedImages([jpeg]);
-        const fused = Array.from(fuse(imageVector!, textVector!, indexFusion));
+        const fused = Array.from(fuse(imageVector!, textVector!, indexFusion, embedder.space));
         return {
           cropId,
           zone,

@@ -295,8 +295,9 @@ function defaultMode(embedder: Embedder, query: QueryKind): VectorKind {
  * MODE_UNSUPPORTED, naming the model, for vectors or a query the model cannot compare: an
  * image-only model has no text or fused vectors; an encoder pair's image and text vectors live in
  * separate spaces, so an image query searches image vectors only and a text query text vectors
- * only. A pair's fused vector needs both an image and a text, so only a stored crop searches the
- * fused vectors: its half alone would rank exactly like its own space, under a misleading name.
+ * only. A pair's fused vector needs both an image and a text, so only a stored crop or a hybrid
+ * (image + text) query searches the fused vectors: one half alone would rank exactly like its own
+ * space, under a misleading name.
  */
 function checkMode(embedder: Embedder, mode: VectorKind, query: QueryKind): void {
   const modes = modesOf(embedder);
