@@ -59,7 +59,20 @@ export class DatasetRepository {
     return toPage(rows.map(toRecord), first, totalCount);
   }
 
-  async updateCounts(id: string, counts: DatasetCounts): Promise<DatasetRecord> {
+  /**
+   * Deletes the dataset's record, and with it (cascade) its runs and their problems. Returns the ids
+   * of the runs it had, for the files they left.
+   */
+  async delete(id: string): Promise<{ runIds: string[] }> {
+    return this.prisma.$transaction(async (tx) => {
+      const runs = await tx.run.findMany({ where: { datasetId: id }, select: { id: true } });
+      await tx.dataset.delete({ where: { id } });
+      return { runIds: runs.map((run) => run.id) };
+    });
+  }
+
+  /** Sets the counts given; the others keep their values. */
+  async updateCounts(id: string, counts: Partial<DatasetCounts>): Promise<DatasetRecord> {
     return toRecord(await this.prisma.dataset.update({ where: { id }, data: counts }));
   }
 }

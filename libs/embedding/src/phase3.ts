@@ -218,16 +218,28 @@ export async function readEmbeddings(
 ): Promise<{ index: EmbeddingsIndex; image: Float32Array; text?: Float32Array; fused?: Float32Array }> {
   const dir = path.join(cropsDir, EMBEDDINGS_DIR);
   const indexFile = path.join(dir, INDEX_FILE);
-  const index = await readJsonFile(indexFile, embeddingsIndexSchema, { what: 'an embeddings index' });
+  const index = await readJsonFile(indexFile, embeddingsIndexSchema, {
+    what: 'an embeddings index',
+    missingHint: 'run `defect-rag embed` on this folder first',
+  });
   const kinds = VECTOR_KINDS.filter((kind) => index.files[kind] !== undefined);
   const matrices = await Promise.all(
     kinds.map(async (kind) => {
-      const bytes = await readFile(path.join(dir, index.files[kind]!));
+      const file = path.join(dir, index.files[kind]!);
+      const bytes = await readFile(file).catch((error: unknown) => {
+        throw new DefectRagError(
+          'METADATA_INVALID',
+          `cannot read ${file}, which ${indexFile} lists: ${(error as Error).message}`,
+          { file },
+          { cause: error },
+        );
+      });
       const expected = index.count * index.model.dimension * 4;
       if (bytes.length !== expected) {
         throw new DefectRagError(
           'METADATA_INVALID',
-          `${index.files[kind]} has ${bytes.length} bytes, expected ${expected} (${index.count} × ${index.model.dimension} float32)`,
+          `${file} has ${bytes.length} bytes, expected ${expected} (${index.count} × ${index.model.dimension} float32, as ${indexFile} says)`,
+          { file },
         );
       }
       return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));

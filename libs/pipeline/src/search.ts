@@ -2,8 +2,11 @@ import path from 'node:path';
 import sharp from 'sharp';
 import type { Embedder } from '@defect-rag/embedding';
 import { DefectRagError, vectorKindsFor, type VectorKind } from '@defect-rag/runtime';
+import { rollUpZoneCounts } from '@defect-rag/taxonomy';
 import { type CropFilter, type CropPayload, type SearchHit } from '@defect-rag/vector-store';
 import type { Backend } from './backend';
+import { activeTaxonomy } from './taxonomy';
+import { expandZones } from './zone-filter';
 
 export const MAX_SEARCH_LIMIT = 100;
 /** Uploaded query images larger than this many pixels are refused before decoding (decompression bombs). */
@@ -85,7 +88,8 @@ export async function searchSimilar(backend: Backend, query: SimilarityQuery): P
     throw new DefectRagError('BAD_INPUT', `minScore must lie in [-1, 1], got ${query.minScore}`);
   }
   const collection = await backend.collection(embedder);
-  const options = { using: mode, filter: query.filter, limit, scoreThreshold: query.minScore, exact: query.exact };
+  const filter = await expandZones(backend, query.filter);
+  const options = { using: mode, filter, limit, scoreThreshold: query.minScore, exact: query.exact };
   let hits: SearchHit[];
   if (query.cropId !== undefined) {
     hits = await backend.vectorStore.searchByCrop(collection, query.cropId, options);
@@ -174,12 +178,16 @@ export interface IndexStats {
   byArea: { value: string; count: number }[];
 }
 
-/** Counts of the indexed crops (of one dataset, or all), by zone, damage type and area. */
+/**
+ * Counts of the indexed crops (of one dataset, or all), by zone, damage type and area. A parent
+ * zone's count includes its children's (the dataset's taxonomy, else the default).
+ */
 export async function indexStats(backend: Backend, datasetId?: string): Promise<IndexStats> {
   const collection = await backend.collection(await backend.embedder());
   const filter: CropFilter = datasetId ? { datasetId } : {};
   const store = backend.vectorStore;
-  const [points, damaged, zones, types, areas] = await Promise.all([
+  const [taxonomy, points, damaged, zones, types, areas] = await Promise.all([
+    activeTaxonomy(backend, datasetId),
     store.count(collection, filter),
     store.count(collection, { ...filter, hasDamage: true }),
     store.facets(collection, 'vehicle_zone', filter),
@@ -193,7 +201,7 @@ export async function indexStats(backend: Backend, datasetId?: string): Promise<
     points,
     damaged,
     clean: points - damaged,
-    byZone: asStrings(zones),
+    byZone: rollUpZoneCounts(taxonomy, asStrings(zones)),
     byDamageType: asStrings(types),
     byArea: asStrings(areas),
   };

@@ -1,6 +1,6 @@
 import { Arg, Ctx, ID, Query, Resolver, UseMiddleware } from 'type-graphql';
 import { z } from 'zod';
-import { activeTaxonomy, describeModels, getCrop, indexStats, type ModelInfo } from '@defect-rag/pipeline';
+import { activeTaxonomy, childZones, describeModels, getCrop, indexStats, type ModelInfo } from '@defect-rag/pipeline';
 import type { ApiContext } from '../context';
 import { WithinDeadline } from '../deadline';
 import { Crop } from '../types/crop';
@@ -51,11 +51,14 @@ export class IndexResolver {
     @Arg('datasetId', () => ID, { nullable: true }) datasetId: string | undefined,
     @Ctx() { backend }: ApiContext,
   ): Promise<Taxonomy> {
-    const { damageTypes, zones, areas, parts } = await activeTaxonomy(
-      backend,
-      parseInput(optional(uuid('dataset')), datasetId, 'datasetId'),
-    );
-    return { damageTypes, zones, areas, parts };
+    const taxonomy = await activeTaxonomy(backend, parseInput(optional(uuid('dataset')), datasetId, 'datasetId'));
+    const { damageTypes, zones, areas, parts } = taxonomy;
+    return {
+      damageTypes,
+      zones: zones.map((zone) => ({ ...zone, children: childZones(taxonomy, zone.id) })),
+      areas,
+      parts,
+    };
   }
 }
 
