@@ -84,6 +84,8 @@ describe.skipIf(!sample)('datasets end to end: index a phase-3 folder, delete a 
   /** crops → contexts → embed → index. */
   let cropsDir: string;
   let indexed: IndexEmbeddingsSummary;
+  /** Phase 1 names a dataset after its folder; `index` registers it under that name. */
+  let indexedName: string;
 
   beforeAll(async () => {
     servers = await startTestServers();
@@ -102,7 +104,8 @@ describe.skipIf(!sample)('datasets end to end: index a phase-3 folder, delete a 
     await cropsStage({ datasetDir: indexedDir, outDir: cropsDir });
     await contextsStage({ cropsDir });
     await embedStage({ cropsDir, modelDir: tinyModelDir });
-    indexed = await indexEmbeddings(backend, { cropsDir, name: 'indexed' });
+    indexed = await indexEmbeddings(backend, { cropsDir });
+    indexedName = path.basename(indexedDir);
   }, 400_000);
 
   afterAll(async () => {
@@ -213,7 +216,7 @@ describe.skipIf(!sample)('datasets end to end: index a phase-3 folder, delete a 
         [(await readEmbeddings(cropsDir)).index.crops[0]!.crop_id],
         { withVectors: true },
       );
-      const again = await indexEmbeddings(backend, { cropsDir, name: 'indexed' });
+      const again = await indexEmbeddings(backend, { cropsDir });
       expect(again.runId).not.toBe(indexed.runId);
       expect(again.points).toBe(indexed.points);
       expect(await backend.vectorStore.count(indexed.collection, { datasetId: indexed.datasetId })).toBe(
@@ -258,13 +261,31 @@ describe.skipIf(!sample)('datasets end to end: index a phase-3 folder, delete a 
     });
   });
 
+  it('index: a missing crop image is a problem of the run, and the other points are written', async () => {
+    const dir = path.join(mkdtempSync(path.join(tmpdir(), 'defect-rag-partial-')), 'partial');
+    cpSync(cropsDir, dir, { recursive: true });
+    const { index } = await readEmbeddings(dir);
+    const gone = index.crops[0]!;
+    rmSync(path.join(dir, gone.file));
+    const partial = await indexEmbeddings(backend, { cropsDir: dir });
+    // The same dataset (phase 1 recorded its name and folder), so the same points.
+    expect(partial.datasetId).toBe(indexed.datasetId);
+    expect(partial.indexed).toBe(index.count - 1);
+    expect(partial.problems).toEqual([
+      expect.objectContaining({ item: gone.crop_id, stage: 'index', code: 'IMAGE_NOT_FOUND' }),
+    ]);
+    expect(partial.problems[0]!.message).toContain(path.join(dir, gone.file));
+    const problems = await backend.db.runs.listProblems(partial.runId, { first: 10 });
+    expect(problems.items.map((problem) => problem.item)).toEqual([gone.crop_id]);
+  });
+
   describe('deleteDataset', () => {
     it('is CONFLICT while a run holds the dataset, NOT_FOUND for an unknown id, and then deletes nothing', async () => {
       const lock = await backend.db.tryLockDataset(indexed.datasetId);
       try {
         const busy = await graphql(api.url, DELETE, { id: indexed.datasetId });
         expect(errorCodes(busy)).toEqual(['CONFLICT']);
-        expect(busy.errors![0]!.message).toContain('another run is in progress for dataset "indexed"');
+        expect(busy.errors![0]!.message).toContain(`another run is in progress for dataset "${indexedName}"`);
       } finally {
         await lock!.release();
       }
@@ -346,7 +367,7 @@ describe.skipIf(!sample)('datasets end to end: index a phase-3 folder, delete a 
         api.url,
         '{ datasets { edges { node { name } } } }',
       );
-      expect(datasets.data!.datasets.edges.map((edge) => edge.node.name)).toEqual(['indexed']);
+      expect(datasets.data!.datasets.edges.map((edge) => edge.node.name)).toEqual([indexedName]);
     });
   });
 });

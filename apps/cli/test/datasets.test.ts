@@ -64,31 +64,33 @@ describe.skipIf(!sample)('defect-rag crops → contexts → embed → index, the
     }
     const index = JSON.parse(readFileSync(path.join(outDir, 'embeddings', 'index.json'), 'utf8')) as { count: number };
 
-    const indexed = cli('index', outDir, '--name', 'cli-indexed', '--json');
+    const indexed = cli('index', outDir, '--json');
+    // `crops` names the dataset after its folder.
+    const name = path.basename(datasetDir);
     expect(indexed.code, indexed.stderr).toBe(0);
     const summary = JSON.parse(indexed.stdout) as { datasetId: string; collection: string; points: number };
     expect(summary.points).toBe(index.count);
     expect(await backend.vectorStore.count(summary.collection, { datasetId: summary.datasetId })).toBe(index.count);
 
-    const refused = cli('datasets', 'delete', 'cli-indexed');
+    const refused = cli('datasets', 'delete', name);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain('not deleting without --yes');
     expect(refused.stderr).toContain(`${index.count} points in ${summary.collection}`);
     expect(refused.stderr).toContain('1 run(s)');
     expect(await backend.vectorStore.count(summary.collection, { datasetId: summary.datasetId })).toBe(index.count);
 
-    const deleted = cli('datasets', 'delete', 'cli-indexed', '--yes');
+    const deleted = cli('datasets', 'delete', name, '--yes');
     expect(deleted.code, deleted.stderr).toBe(0);
     expect(deleted.stdout).toContain(`${index.count} points in ${summary.collection}`);
     expect(await backend.vectorStore.count(summary.collection, { datasetId: summary.datasetId })).toBe(0);
-    expect(await backend.db.datasets.findByName('cli-indexed')).toBeNull();
+    expect(await backend.db.datasets.findByName(name)).toBeNull();
     expect(existsSync(backend.cropsDir(summary.datasetId))).toBe(false);
     // The phase folders and the photos are the user's: they stay.
     expect(readdirSync(path.join(outDir, 'embeddings'))).toContain('index.json');
     expect(readdirSync(path.join(datasetDir, 'images'))).toHaveLength(2);
 
-    const unknown = cli('datasets', 'delete', 'cli-indexed', '--yes');
+    const unknown = cli('datasets', 'delete', name, '--yes');
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toContain('error [DATASET_NOT_FOUND]: no dataset named "cli-indexed"');
+    expect(unknown.stderr).toContain(`error [DATASET_NOT_FOUND]: no dataset named "${name}"`);
   }, 300_000);
 });

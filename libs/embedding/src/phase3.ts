@@ -17,7 +17,8 @@ import type { FusionOptions } from './fusion';
 
 /** Phase 3's folder, inside the crops folder of phases 1–2. */
 export const EMBEDDINGS_DIR = 'embeddings';
-const INDEX_FILE = 'index.json';
+/** The index of `embeddings/`, written last. */
+export const EMBEDDINGS_INDEX_FILE = 'index.json';
 const IMAGE_PROBLEMS: ErrorCode[] = ['IMAGE_NOT_FOUND', 'IMAGE_DECODE_FAILED', 'IMAGE_TOO_LARGE'];
 
 /**
@@ -80,7 +81,7 @@ export async function writeEmbeddings(
   const start = performance.now();
   await mkdir(outputDir, { recursive: true });
   // The index is written last: a folder without one is an interrupted run, never a short result.
-  await rm(path.join(outputDir, INDEX_FILE), { force: true });
+  await rm(path.join(outputDir, EMBEDDINGS_INDEX_FILE), { force: true });
   const { rows, problems } = await writeVectors(
     embedder,
     crops,
@@ -106,7 +107,7 @@ export async function writeEmbeddings(
     crops: rows,
     problems: problems.map((problem) => ({ ...problem, stage: 'embedding' as const })),
   };
-  const indexFile = path.join(outputDir, INDEX_FILE);
+  const indexFile = path.join(outputDir, EMBEDDINGS_INDEX_FILE);
   await writeFile(`${indexFile}.tmp`, `${JSON.stringify(index, null, 2)}\n`);
   await rename(`${indexFile}.tmp`, indexFile);
   if (crops.length > 0 && rows.length === 0) {
@@ -217,7 +218,7 @@ export async function readEmbeddings(
   cropsDir: string,
 ): Promise<{ index: EmbeddingsIndex; image: Float32Array; text?: Float32Array; fused?: Float32Array }> {
   const dir = path.join(cropsDir, EMBEDDINGS_DIR);
-  const indexFile = path.join(dir, INDEX_FILE);
+  const indexFile = path.join(dir, EMBEDDINGS_INDEX_FILE);
   const index = await readJsonFile(indexFile, embeddingsIndexSchema, {
     what: 'an embeddings index',
     missingHint: 'run `defect-rag embed` on this folder first',

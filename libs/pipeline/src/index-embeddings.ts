@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { copyFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { PHASE2_METADATA_FILE, readPhase2Metadata, type Phase2Crop } from '@defect-rag/contexts';
-import { EMBEDDINGS_DIR, readEmbeddings, type EmbeddingsIndex } from '@defect-rag/embedding';
+import { EMBEDDINGS_DIR, EMBEDDINGS_INDEX_FILE, readEmbeddings, type EmbeddingsIndex } from '@defect-rag/embedding';
 import { DefectRagError, ERROR_CODES, type ErrorCode, type Problem, type Tower } from '@defect-rag/runtime';
 import type { CropPoint } from '@defect-rag/vector-store';
 import type { Backend } from './backend';
@@ -11,8 +11,6 @@ import { withRun, type RunHooks } from './runs/run';
 export interface IndexEmbeddingsOptions {
   /** The folder of `crops` → `contexts` → `embed`: crop images, `metadata_crops_phase2.json`, `embeddings/`. */
   cropsDir: string;
-  /** The dataset the points belong to; by default the name phase 1 recorded. */
-  name?: string;
   /** Point an existing dataset name at the folder phase 1 read; DATASET_CONFLICT otherwise. */
   repoint?: boolean;
 }
@@ -32,13 +30,13 @@ export interface IndexEmbeddingsSummary {
 }
 
 const BATCH = 64;
-const INDEX_FILE = path.join(EMBEDDINGS_DIR, 'index.json');
 
 /**
  * `index`: loads a phase-3 `embeddings/` folder into the model's collection without running the
  * model. The vectors are the ones `embed` wrote, the payload comes from the phase-2 metadata beside
  * them, and the crop images are copied under the data dir (where the API serves them from and a
- * dataset deletion removes them). Recorded as an INDEX run of the dataset phase 1 read. Point ids
+ * dataset deletion removes them). Recorded as an INDEX run of the dataset phase 1 read, under the
+ * name phase 1 recorded. Point ids
  * come from crop ids, so indexing the same folder again writes the same points.
  *
  * A folder that is missing a file, or whose embeddings do not belong to its phase-2 crops, fails
@@ -57,7 +55,9 @@ export async function indexEmbeddings(
   const crops = matchCrops(cropsDir, phase2.crops, index);
   const towers: Tower[] = index.files.text === undefined ? ['image'] : ['image', 'text'];
   const model = { modelId: index.model.id, dimension: index.model.dimension, towers };
-  const name = options.name ?? phase2.dataset.name;
+  // Crop ids (and so point ids) are derived from the name phase 1 read the dataset under: under
+  // another name, two datasets would share points.
+  const { name } = phase2.dataset;
   const taxonomyFile = phase2.contexts.taxonomy[1] ?? null;
 
   return withRun(
@@ -66,13 +66,13 @@ export async function indexEmbeddings(
       name,
       root: path.resolve(phase2.dataset.root),
       repoint: options.repoint,
-      config: { taxonomyFile, splitFile: phase2.config.split_file, indexedFrom: cropsDir },
+      config: { taxonomyFile, splitFile: phase2.config.split_file },
     },
     async () => ({
       kind: 'INDEX',
       modelId: model.modelId,
       collection: await backend.collection(model),
-      params: { cropsDir, name },
+      params: { cropsDir },
     }),
     hooks,
     async (run) => {
@@ -131,7 +131,7 @@ export async function indexEmbeddings(
               strategy: crop.strategy,
               model_id: index.model.id,
               // What produced the point; an `ingest` of the dataset later sees a different hash and re-embeds.
-              content_hash: hashOf({ indexed: modelHash, fusion: index.fusion, crop, row: hashOf(vectors) }),
+              content_hash: hashOf({ indexed: modelHash, fusion: index.fusion, crop }),
             },
           });
         }
@@ -167,7 +167,7 @@ function matchCrops(
   phase2Crops: readonly Phase2Crop[],
   index: EmbeddingsIndex,
 ): { crop: Phase2Crop; row: number }[] {
-  const indexFile = path.join(cropsDir, INDEX_FILE);
+  const indexFile = path.join(cropsDir, EMBEDDINGS_DIR, EMBEDDINGS_INDEX_FILE);
   const phase2File = path.join(cropsDir, PHASE2_METADATA_FILE);
   const inconsistent = (message: string) =>
     new DefectRagError(
@@ -216,8 +216,5 @@ function toProblem(problem: EmbeddingsIndex['problems'][number]): Problem {
 }
 
 function hashOf(value: unknown): string {
-  const json = JSON.stringify(value, (_key, item: unknown) =>
-    item instanceof Float32Array ? Buffer.from(item.buffer, item.byteOffset, item.byteLength).toString('base64') : item,
-  );
-  return createHash('sha256').update(json).digest('hex');
+  return createHash('sha256').update(JSON.stringify(value)).digest('hex');
 }

@@ -8,19 +8,20 @@ export const indexCommand: CliCommand = {
   register(program) {
     program
       .command('index')
-      .description("load embed's embeddings/ into Qdrant without running the model, as a run recorded in PostgreSQL")
+      .description(
+        "load embed's embeddings/ into Qdrant without running the model: an INDEX run of the dataset `crops` read, under the name it recorded",
+      )
       .argument('<crops-dir>', 'the folder of `crops` → `contexts` → `embed` (metadata_crops_phase2.json, embeddings/)')
-      .option('--name <name>', 'dataset name (default: the one `crops` recorded)')
       .option('--repoint', 'point an existing dataset name at the folder `crops` read (refused otherwise)')
       .option('--json', 'print the summary as JSON')
-      .action(async (cropsDir: string, options: { name?: string; repoint?: boolean; json?: boolean }) => {
+      .action(async (cropsDir: string, options: { repoint?: boolean; json?: boolean }) => {
         const summary = await withBackend(
           async (backend, signal) => {
             const progress = createProgressDisplay();
             try {
               return await indexEmbeddings(
                 backend,
-                { cropsDir, name: options.name, repoint: options.repoint },
+                { cropsDir, repoint: options.repoint },
                 { onProgress: progress.listener, signal },
               );
             } finally {
