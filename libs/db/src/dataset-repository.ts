@@ -59,16 +59,9 @@ export class DatasetRepository {
     return toPage(rows.map(toRecord), first, totalCount);
   }
 
-  /**
-   * Deletes the dataset's record, and with it (cascade) its runs and their problems. Returns the ids
-   * of the runs it had, for the files they left.
-   */
-  async delete(id: string): Promise<{ runIds: string[] }> {
-    return this.prisma.$transaction(async (tx) => {
-      const runs = await tx.run.findMany({ where: { datasetId: id }, select: { id: true } });
-      await tx.dataset.delete({ where: { id } });
-      return { runIds: runs.map((run) => run.id) };
-    });
+  /** Deletes the dataset's record, and with it (cascade) its runs and their problems. */
+  async delete(id: string): Promise<void> {
+    await this.prisma.dataset.delete({ where: { id } });
   }
 
   /** Sets the counts given; the others keep their values. */
