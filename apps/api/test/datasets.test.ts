@@ -6,6 +6,7 @@ import {
   readFileSync,
   rmSync,
   truncateSync,
+  utimesSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -86,6 +87,7 @@ describe.skipIf(!sample)('datasets end to end: index a phase-3 folder, delete a 
   let indexed: IndexEmbeddingsSummary;
   /** Phase 1 names a dataset after its folder; `index` registers it under that name. */
   let indexedName: string;
+  let indexedDir: string;
 
   beforeAll(async () => {
     servers = await startTestServers();
@@ -99,7 +101,7 @@ describe.skipIf(!sample)('datasets end to end: index a phase-3 folder, delete a 
       modelDir: imageOnlyTestModel(),
     });
 
-    const indexedDir = copySampleSubset(sample!, sampleStems(3, 6));
+    indexedDir = copySampleSubset(sample!, sampleStems(3, 6));
     cropsDir = mkdtempSync(path.join(tmpdir(), 'defect-rag-phases-'));
     await cropsStage({ datasetDir: indexedDir, outDir: cropsDir });
     await contextsStage({ cropsDir });
@@ -277,6 +279,25 @@ describe.skipIf(!sample)('datasets end to end: index a phase-3 folder, delete a 
     expect(partial.problems[0]!.message).toContain(path.join(dir, gone.file));
     const problems = await backend.db.runs.listProblems(partial.runId, { first: 10 });
     expect(problems.items.map((problem) => problem.item)).toEqual([gone.crop_id]);
+  });
+
+  it("taxonomy(datasetId) follows edits of the dataset's taxonomy.yaml", async () => {
+    const file = path.join(indexedDir, 'taxonomy.yaml');
+    const zones = async () => {
+      const response = await graphql<{ taxonomy: { zones: { id: string; parent: string | null }[] } }>(
+        api.url,
+        'query ($id: ID) { taxonomy(datasetId: $id) { zones { id parent } } }',
+        { id: indexed.datasetId },
+      );
+      expect(response.errors).toBeUndefined();
+      return response.data!.taxonomy.zones;
+    };
+    writeFileSync(file, 'zones:\n  underbody: underbody\n');
+    expect(await zones()).toContainEqual({ id: 'underbody', parent: null });
+    writeFileSync(file, 'zones:\n  underbody: underbody\n  sill: { name: sill, parent: underbody }\n');
+    utimesSync(file, new Date(), new Date(Date.now() + 5_000));
+    expect(await zones()).toContainEqual({ id: 'sill', parent: 'underbody' });
+    rmSync(file);
   });
 
   describe('deleteDataset', () => {
