@@ -36,8 +36,8 @@ const BATCH = 64;
  * model. The vectors are the ones `embed` wrote, the payload comes from the phase-2 metadata beside
  * them, and the crop images are copied under the data dir (where the API serves them from and a
  * dataset deletion removes them). Recorded as an INDEX run of the dataset phase 1 read, under the
- * name phase 1 recorded. Point ids
- * come from crop ids, so indexing the same folder again writes the same points.
+ * name phase 1 recorded. Point ids come from crop ids, so indexing the same folder again writes
+ * the same points.
  *
  * A folder that is missing a file, or whose embeddings do not belong to its phase-2 crops, fails
  * with METADATA_INVALID naming the file before anything is written; a crop image that is missing
@@ -177,7 +177,7 @@ function matchCrops(
     );
   const byId = new Map(phase2Crops.map((crop) => [crop.crop_id, crop]));
   const rows = new Set<number>();
-  const byRow = new Set<string>();
+  const embedded = new Set<string>();
   const matched = index.crops.map(({ crop_id, file, row }) => {
     const crop = byId.get(crop_id);
     if (!crop) throw inconsistent(`crop "${crop_id}" is not in the phase-2 file`);
@@ -185,12 +185,12 @@ function matchCrops(
     if (row >= index.count || rows.has(row))
       throw inconsistent(`crop "${crop_id}" has row ${row}, which is out of range or used twice`);
     rows.add(row);
-    byRow.add(crop_id);
+    embedded.add(crop_id);
     return { crop, row };
   });
   // `embed` reports a crop it could not read by its file.
   const reported = new Set(index.problems.map((problem) => problem.item));
-  const unaccounted = phase2Crops.filter((crop) => !byRow.has(crop.crop_id) && !reported.has(crop.file));
+  const unaccounted = phase2Crops.filter((crop) => !embedded.has(crop.crop_id) && !reported.has(crop.file));
   if (unaccounted.length > 0)
     throw inconsistent(`${unaccounted.length} phase-2 crops have no vectors (first: "${unaccounted[0]!.crop_id}")`);
   return matched;
