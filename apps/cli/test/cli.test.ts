@@ -28,6 +28,7 @@ describe('defect-rag', () => {
       'crops',
       'contexts',
       'embed',
+      'index',
       'ingest',
       'evaluate',
       'search',

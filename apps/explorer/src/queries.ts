@@ -139,6 +139,7 @@ export const SEARCH_OPTIONS = /* GraphQL */ `
       zones {
         id
         name
+        parent
       }
       damageTypes {
         id

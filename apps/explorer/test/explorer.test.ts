@@ -456,6 +456,28 @@ describe.skipIf(!browserPath)('the explorer in Chromium, served by the API with 
     await screenshot('search-image-only-model');
   });
 
+  // Last before the console check: it reloads the page, which the tests above build on.
+  it('lists child zones indented under their parent, whose count includes theirs', async () => {
+    await page.goto(api.url);
+    const labels = page.locator('fieldset', { hasText: 'Zones' }).locator('label');
+    await labels.first().waitFor();
+    const zones = await labels.evaluateAll((rows) =>
+      rows.map((row) => ({
+        name: row.querySelector('span')?.textContent,
+        count: Number(row.querySelector('.count')?.textContent),
+        indent: parseFloat(getComputedStyle(row).paddingLeft),
+      })),
+    );
+    const names = zones.map((zone) => zone.name);
+    const at = (name: string) => zones[names.indexOf(name)]!;
+    expect(names.slice(names.indexOf('side'), names.indexOf('side') + 3)).toEqual(['side', 'left side', 'right side']);
+    expect(at('left side').indent).toBeGreaterThan(at('side').indent);
+    expect(at('right side').indent).toBe(at('left side').indent);
+    expect(at('front').indent).toBe(at('side').indent);
+    expect(at('left side').count).toBeGreaterThan(0);
+    expect(at('side').count).toBeGreaterThanOrEqual(at('left side').count + at('right side').count);
+  });
+
   it('logged no console errors on any page', () => {
     expect(pageErrors).toEqual([]);
   });

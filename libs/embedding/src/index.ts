@@ -6,6 +6,7 @@ export type { ImageInput } from './preprocess';
 export type { ExecutionProvider } from './towers';
 export {
   EMBEDDINGS_DIR,
+  EMBEDDINGS_INDEX_FILE,
   embeddingsIndexSchema,
   readEmbeddings,
   writeEmbeddings,

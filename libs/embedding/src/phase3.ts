@@ -17,7 +17,8 @@ import type { FusionOptions } from './fusion';
 
 /** Phase 3's folder, inside the crops folder of phases 1–2. */
 export const EMBEDDINGS_DIR = 'embeddings';
-const INDEX_FILE = 'index.json';
+/** The index of `embeddings/`, written last. */
+export const EMBEDDINGS_INDEX_FILE = 'index.json';
 const IMAGE_PROBLEMS: ErrorCode[] = ['IMAGE_NOT_FOUND', 'IMAGE_DECODE_FAILED', 'IMAGE_TOO_LARGE'];
 
 /**
@@ -90,7 +91,7 @@ export async function writeEmbeddings(
   const start = performance.now();
   await mkdir(outputDir, { recursive: true });
   // The index is written last: a folder without one is an interrupted run, never a short result.
-  await rm(path.join(outputDir, INDEX_FILE), { force: true });
+  await rm(path.join(outputDir, EMBEDDINGS_INDEX_FILE), { force: true });
   const { rows, problems } = await writeVectors(
     embedder,
     crops,
@@ -118,7 +119,7 @@ export async function writeEmbeddings(
     crops: rows,
     problems: problems.map((problem) => ({ ...problem, stage: 'embedding' as const })),
   };
-  const indexFile = path.join(outputDir, INDEX_FILE);
+  const indexFile = path.join(outputDir, EMBEDDINGS_INDEX_FILE);
   await writeFile(`${indexFile}.tmp`, `${JSON.stringify(index, null, 2)}\n`);
   await rename(`${indexFile}.tmp`, indexFile);
   if (crops.length > 0 && rows.length === 0) {
@@ -229,18 +230,30 @@ export async function readEmbeddings(
   cropsDir: string,
 ): Promise<{ index: EmbeddingsIndex; image: Float32Array; text?: Float32Array; fused?: Float32Array }> {
   const dir = path.join(cropsDir, EMBEDDINGS_DIR);
-  const indexFile = path.join(dir, INDEX_FILE);
-  const index = await readJsonFile(indexFile, embeddingsIndexSchema, { what: 'an embeddings index' });
+  const indexFile = path.join(dir, EMBEDDINGS_INDEX_FILE);
+  const index = await readJsonFile(indexFile, embeddingsIndexSchema, {
+    what: 'an embeddings index',
+    missingHint: 'run `defect-rag embed` on this folder first',
+  });
   const kinds = VECTOR_KINDS.filter((kind) => index.files[kind] !== undefined);
   const matrices = await Promise.all(
     kinds.map(async (kind) => {
-      const bytes = await readFile(path.join(dir, index.files[kind]!));
+      const file = path.join(dir, index.files[kind]!);
+      const bytes = await readFile(file).catch((error: unknown) => {
+        throw new DefectRagError(
+          'METADATA_INVALID',
+          `cannot read ${file}, which ${indexFile} lists: ${(error as Error).message}`,
+          { file },
+          { cause: error },
+        );
+      });
       const dimension = index.model.dimensions?.[kind] ?? index.model.dimension;
       const expected = index.count * dimension * 4;
       if (bytes.length !== expected) {
         throw new DefectRagError(
           'METADATA_INVALID',
-          `${index.files[kind]} has ${bytes.length} bytes, expected ${expected} (${index.count} × ${dimension} float32)`,
+          `${file} has ${bytes.length} bytes, expected ${expected} (${index.count} × ${dimension} float32, as ${indexFile} says)`,
+          { file },
         );
       }
       return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));

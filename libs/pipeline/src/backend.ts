@@ -24,11 +24,15 @@ export interface Backend {
   /** A served model by its id, the default one without; BAD_INPUT naming the served ids otherwise. */
   servedModel(modelId?: string): Promise<Embedder>;
   /** The collection holding this model's vectors, created (with its indexes) on first use. */
-  collection(embedder: Embedder): Promise<string>;
+  collection(model: CollectionModel): Promise<string>;
   /** Where the crop images of a dataset are written and served from. */
   cropsDir(datasetId: string): string;
   close(): Promise<void>;
 }
+
+/** What decides a model's collection: a loaded model, or a phase-3 folder's description of one. */
+export type CollectionModel = Pick<Embedder, 'modelId' | 'dimension' | 'towers'> &
+  Partial<Pick<Embedder, 'dimensions'>>;
 
 export async function openBackend(config: Config, logger: Logger): Promise<Backend> {
   const services = await startServices(config, logger);

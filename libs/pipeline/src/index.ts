@@ -63,11 +63,14 @@ export type {
   PageRequest,
 } from '@defect-rag/db';
 export { demoDatasetStage, type DemoDatasetStageOptions, type DemoDatasetSummary } from './demo-dataset';
-export { listRuns, getRun, runProblems, listDatasets, getDataset, pingDatabase } from './catalog';
+export { listRuns, getRun, runProblems, listDatasets, getDataset, getDatasetByName, pingDatabase } from './catalog';
+export { deleteDataset, planDatasetDeletion, type DatasetDeletion } from './delete-dataset';
+export { indexEmbeddings, type IndexEmbeddingsOptions, type IndexEmbeddingsSummary } from './index-embeddings';
 export { RunManager, registerDataset, type IngestionRunOptions, type EvaluationRunOptions } from './runs/manager';
 export { currentOwner, isOwnerGone, HEARTBEAT_STALE_MS } from './runs/owner';
 export { activeTaxonomy } from './taxonomy';
-export type { Taxonomy, DamageType, NamedId, PartMapping } from '@defect-rag/taxonomy';
+export type { Taxonomy, DamageType, NamedId, Zone, PartMapping } from '@defect-rag/taxonomy';
+export { childZones } from '@defect-rag/taxonomy';
 export { pingQdrant, type QdrantInfo } from '@defect-rag/vector-store';
 export {
   evaluateDataset,

@@ -10,6 +10,9 @@ import {
 } from '@defect-rag/vector-store';
 import type { Backend } from './backend';
 import { cutQueryRegion, decodeQueryImage, type QueryRegion } from './query-region';
+import { rollUpZoneCounts } from '@defect-rag/taxonomy';
+import { activeTaxonomy } from './taxonomy';
+import { expandZones } from './zone-filter';
 
 /** The most results one search gives, paging included (offset + limit). */
 export const MAX_SEARCH_LIMIT = 100;
@@ -132,7 +135,7 @@ export async function prepareSearch(backend: Backend, query: SimilarityQuery): P
       using: mode,
       positive,
       negative: negativeCropIds.map((cropId) => ({ cropId })),
-      filter: query.filter,
+      filter: await expandZones(backend, query.filter),
       limit: query.limit ?? 10,
       offset: query.offset ?? 0,
       onePerPhoto: query.onePerPhoto ?? false,
@@ -338,16 +341,20 @@ export interface IndexStats {
   byZone: { value: string; count: number }[];
   byDamageType: { value: string; count: number }[];
   byArea: { value: string; count: number }[];
-  /** Damaged crops per (zone, damage type) pair that occurs: by zone as in byZone, then most frequent first. */
+  /** Damaged crops per (zone, damage type) pair that occurs, each crop under its own zone (not rolled up), then most frequent first. */
   zoneDamageTypes: { zone: string; damageType: string; count: number }[];
 }
 
-/** Counts of the indexed crops (of one dataset, or all), by zone, damage type and area. */
+/**
+ * Counts of the indexed crops (of one dataset, or all), by zone, damage type and area. A parent
+ * zone's count includes its children's (the dataset's taxonomy, else the default).
+ */
 export async function indexStats(backend: Backend, datasetId?: string): Promise<IndexStats> {
   const collection = await backend.collection(await backend.embedder());
   const filter: CropFilter = datasetId ? { datasetId } : {};
   const store = backend.vectorStore;
-  const [points, damaged, zones, types, areas] = await Promise.all([
+  const [taxonomy, points, damaged, zones, types, areas] = await Promise.all([
+    activeTaxonomy(backend, datasetId),
     store.count(collection, filter),
     store.count(collection, { ...filter, hasDamage: true }),
     store.facets(collection, 'vehicle_zone', filter),
@@ -367,7 +374,7 @@ export async function indexStats(backend: Backend, datasetId?: string): Promise<
     points,
     damaged,
     clean: points - damaged,
-    byZone,
+    byZone: rollUpZoneCounts(taxonomy, asStrings(zones)),
     byDamageType: asStrings(types),
     byArea: asStrings(areas),
     zoneDamageTypes: byZone.flatMap(({ value: zone }, i) =>
@@ -393,9 +400,10 @@ export async function browseCrops(
   { first, after }: { first: number; after?: string },
 ): Promise<CropPage> {
   const collection = await backend.collection(await backend.embedder());
+  const zoned = (await expandZones(backend, filter)) ?? filter;
   const [page, totalCount] = await Promise.all([
-    backend.vectorStore.browse(collection, filter, { first, after }),
-    backend.vectorStore.count(collection, filter),
+    backend.vectorStore.browse(collection, zoned, { first, after }),
+    backend.vectorStore.count(collection, zoned),
   ]);
   const items = page.crops.map((payload) => toCropView(backend, payload));
   return { items, hasNextPage: page.hasMore, endCursor: items.at(-1)?.id ?? null, totalCount };

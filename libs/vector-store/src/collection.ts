@@ -36,6 +36,9 @@ export const PAYLOAD_INDEXES: Readonly<Record<string, 'bool' | 'keyword'>> = {
   image_id: 'keyword',
 };
 
+/** Every crop collection's name starts with this; other collections on the server are not ours. */
+export const CROP_COLLECTION_PREFIX = 'crops_';
+
 /**
  * `crops_<model>_<dimension>`: the model id lowercased with every run of other characters than
  * [a-z0-9] turned into one `-`. Two model ids that differ only in punctuation share a name; the
@@ -47,7 +50,7 @@ export function collectionNameFor(modelId: string, dimension: number): string {
     .replace(/[^a-z0-9]+/g, '-')
     .replace(/^-|-$/g, '')
     .slice(0, 120);
-  return `crops_${slug || 'model'}_${dimension}`;
+  return `${CROP_COLLECTION_PREFIX}${slug || 'model'}_${dimension}`;
 }
 
 /** The size of each named vector of the collection. */

@@ -5,6 +5,7 @@ import {
   checkExistingCollection,
   collectionDefinition,
   collectionNameFor,
+  CROP_COLLECTION_PREFIX,
   PAYLOAD_INDEXES,
   type CollectionSpec,
 } from './collection';
@@ -159,6 +160,12 @@ export class VectorStore {
       await send('PUT', collectionPath(name, '/index?wait=true'), { field_name: field, field_schema: schema });
     }
     return name;
+  }
+
+  /** The names of every crop collection (`crops_<model>_<dimension>`) on the server, of any model. */
+  async cropCollections(): Promise<string[]> {
+    const result = await this.send<Schemas['CollectionsResponse']>('list collections', '', 'GET', '/collections');
+    return result.collections.map(({ name }) => name).filter((name) => name.startsWith(CROP_COLLECTION_PREFIX));
   }
 
   /** Writes the points (a crop already stored is overwritten, never duplicated); returns how many. */

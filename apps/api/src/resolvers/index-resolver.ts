@@ -1,6 +1,14 @@
 import { Arg, Args, Ctx, ID, Query, Resolver, UseMiddleware } from 'type-graphql';
 import { z } from 'zod';
-import { activeTaxonomy, browseCrops, describeModels, getCrop, indexStats, type ModelInfo } from '@defect-rag/pipeline';
+import {
+  activeTaxonomy,
+  browseCrops,
+  childZones,
+  describeModels,
+  getCrop,
+  indexStats,
+  type ModelInfo,
+} from '@defect-rag/pipeline';
 import type { ApiContext } from '../context';
 import { WithinDeadline } from '../deadline';
 import { pageComplexity } from '../limits';
@@ -72,11 +80,14 @@ export class IndexResolver {
     @Arg('datasetId', () => ID, { nullable: true }) datasetId: string | undefined,
     @Ctx() { backend }: ApiContext,
   ): Promise<Taxonomy> {
-    const { damageTypes, zones, areas, parts } = await activeTaxonomy(
-      backend,
-      parseInput(optional(uuid('dataset')), datasetId, 'datasetId'),
-    );
-    return { damageTypes, zones, areas, parts };
+    const taxonomy = await activeTaxonomy(backend, parseInput(optional(uuid('dataset')), datasetId, 'datasetId'));
+    const { damageTypes, zones, areas, parts } = taxonomy;
+    return {
+      damageTypes,
+      zones: zones.map((zone) => ({ ...zone, children: childZones(taxonomy, zone.id) })),
+      areas,
+      parts,
+    };
   }
 }
 

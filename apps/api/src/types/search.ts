@@ -40,7 +40,11 @@ export class CropFilter {
   @Field(() => Boolean, { nullable: true, description: 'true: damaged crops only; false: clean crops only.' })
   hasDamage?: boolean;
 
-  @Field(() => [String], { nullable: true, description: 'Taxonomy zone ids.' })
+  @Field(() => [String], {
+    nullable: true,
+    description:
+      'Taxonomy zone ids; a zone also matches the zones below it (`side` matches `left_side` and `right_side`).',
+  })
   @Check(filterValues)
   zones?: string[];
 

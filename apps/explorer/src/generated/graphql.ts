@@ -13,7 +13,7 @@ export type CropFilter = {
   hasDamage?: boolean | null | undefined;
   /** train, test… */
   split?: string | null | undefined;
-  /** Taxonomy zone ids. */
+  /** Taxonomy zone ids; a zone also matches the zones below it (`side` matches `left_side` and `right_side`). */
   zones?: Array<string> | null | undefined;
 };
 
@@ -44,6 +44,7 @@ export type RegionPoint = {
 
 export type RunKind =
   | 'EVALUATE'
+  | 'INDEX'
   | 'INGEST';
 
 export type RunStatus =
@@ -128,7 +129,7 @@ export type ModelQuery = { model: { id: string, randomWeights: boolean } };
 export type SearchOptionsQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type SearchOptionsQuery = { taxonomy: { zones: Array<{ id: string, name: string }>, damageTypes: Array<{ id: string, name: string }> }, indexStats: { points: number, damaged: number, clean: number, byZone: Array<{ value: string, count: number }>, byDamageType: Array<{ value: string, count: number }> }, datasets: { edges: Array<{ node: { id: string, name: string } }> }, models: Array<{ id: string, modes: Array<SearchMode>, isDefault: boolean, randomWeights: boolean }> };
+export type SearchOptionsQuery = { taxonomy: { zones: Array<{ id: string, name: string, parent: string | null }>, damageTypes: Array<{ id: string, name: string }> }, indexStats: { points: number, damaged: number, clean: number, byZone: Array<{ value: string, count: number }>, byDamageType: Array<{ value: string, count: number }> }, datasets: { edges: Array<{ node: { id: string, name: string } }> }, models: Array<{ id: string, modes: Array<SearchMode>, isDefault: boolean, randomWeights: boolean }> };
 
 export type RunFieldsFragment = { id: string, kind: RunKind, status: RunStatus, errorCode: string | null, error: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, dataset: { id: string, name: string }, progress: Array<{ stage: string, done: number, total: number }>, counts: Array<{ name: string, value: number }> };
 

@@ -14,6 +14,7 @@ import {
 } from '../queries';
 import { href } from '../router';
 import { useRequest } from '../use-request';
+import { zonesAsTree } from '../zones';
 
 /** What to look for: exactly one of a text, an uploaded image or a crop of the index. */
 type QuerySource =
@@ -401,7 +402,7 @@ function Filters({
         <>
           <CheckboxGroup
             legend="Zones"
-            entries={options.taxonomy.zones}
+            entries={zonesAsTree(options.taxonomy.zones)}
             counts={zoneCounts}
             selected={settings.zones}
             onToggle={(id, on) => update({ zones: toggle(settings.zones, id, on) })}
@@ -424,7 +425,8 @@ function Filters({
 
 function CheckboxGroup(props: {
   legend: string;
-  entries: { id: string; name: string }[];
+  /** `depth` indents an entry under its parent (zones; a parent's count includes its children's). */
+  entries: { id: string; name: string; depth?: number }[];
   counts: Map<string, number>;
   selected: string[];
   onToggle: (id: string, on: boolean) => void;
@@ -433,7 +435,11 @@ function CheckboxGroup(props: {
     <fieldset class="checkbox-group">
       <legend>{props.legend}</legend>
       {props.entries.map((entry) => (
-        <label key={entry.id} class={props.counts.has(entry.id) ? undefined : 'muted'}>
+        <label
+          key={entry.id}
+          class={props.counts.has(entry.id) ? undefined : 'muted'}
+          style={entry.depth ? { paddingLeft: `${entry.depth * 1.25}rem` } : undefined}
+        >
           <input
             type="checkbox"
             value={entry.id}

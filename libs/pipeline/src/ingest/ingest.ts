@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { describeCrops } from '@defect-rag/contexts';
+import { describeCrops, type Phase2Crop } from '@defect-rag/contexts';
 import { cropConfig, cutCrops, planDatasetCrops, type CropConfig, type CropRecord } from '@defect-rag/crops';
 import { mapConcurrent, readDataset, readSplitFile, type DatasetImage } from '@defect-rag/dataset';
 import type { RunRecord } from '@defect-rag/db';
@@ -10,6 +10,7 @@ import type { Problem, ProgressListener } from '@defect-rag/runtime';
 import { datasetTaxonomyFile, loadTaxonomy, TaxonomyNormalizer } from '@defect-rag/taxonomy';
 import type { CropPoint, StoredCropRef } from '@defect-rag/vector-store';
 import type { Backend } from '../backend';
+import { cropPayload, criticalTypesOf } from '../crop-payload';
 import { Channel } from './channel';
 import type { RunRecorder } from '../runs/recorder';
 import { withRun, type ActiveRun, type DatasetRegistration, type RunSpec } from '../runs/run';
@@ -74,7 +75,7 @@ const CROP_CONCURRENCY = 2;
 
 /** A crop cut and described, waiting for its embedding. */
 interface PreparedCrop {
-  record: CropRecord;
+  record: Phase2Crop;
   file: string;
   text: string;
   contentHash: string;
@@ -293,7 +294,7 @@ async function execute(context: ExecuteContext) {
   await recorder.counts({ images: dataset.images.length, crops: crops.length, unchanged: crops.length - todo.length });
 
   const cropsDir = backend.cropsDir(datasetId);
-  const criticalTypes = new Set(context.taxonomy.damageTypes.filter((type) => type.critical).map((type) => type.id));
+  const criticalTypes = criticalTypesOf(context.taxonomy);
   const channel = new Channel<PreparedCrop>(embedder.batchSize * 4);
   let cutImages = 0;
   const produce = recorder.stage('crops', async () => {
@@ -341,7 +342,12 @@ async function execute(context: ExecuteContext) {
         const points = batch.map((item, i): CropPoint => ({
           cropId: item.record.crop_id,
           vectors: vectors[i]!,
-          payload: toPayload(item, datasetId, embedder.modelId, criticalTypes),
+          payload: cropPayload(item.record, {
+            datasetId,
+            modelId: embedder.modelId,
+            contentHash: item.contentHash,
+            criticalTypes,
+          }),
         }));
         await recorder.timed('index', () => backend.vectorStore.upsert(collection, points));
         embedded += batch.length;
@@ -398,41 +404,6 @@ async function resplitUnchanged(
     count += cropIds.length;
   }
   return count;
-}
-
-function toPayload(
-  item: PreparedCrop,
-  datasetId: string,
-  modelId: string,
-  criticalTypes: ReadonlySet<string>,
-): CropPoint['payload'] {
-  const crop = item.record as CropRecord & { damage_types: string[]; text_description: string };
-  return {
-    crop_id: crop.crop_id,
-    dataset_id: datasetId,
-    image_id: crop.image_id,
-    image: crop.image,
-    file: crop.file,
-    split: crop.split ?? null,
-    has_damage: crop.has_damage,
-    vehicle_zone: crop.vehicle_zone,
-    area: crop.area,
-    damage_types: crop.damage_types,
-    defects: crop.defects.map(({ label, type, box, polygon, visible_fraction }) => ({
-      label,
-      type,
-      box,
-      polygon,
-      visible_fraction,
-      critical: criticalTypes.has(type),
-    })),
-    text_description: crop.text_description,
-    grid_pos: crop.grid_pos,
-    box: crop.box,
-    strategy: crop.strategy,
-    model_id: modelId,
-    content_hash: item.contentHash,
-  };
 }
 
 /**
