@@ -12,6 +12,11 @@ export interface CollectionSpec {
   /** int8 scalar quantization for large collections; searches rescore with the original vectors. */
   quantization?: 'int8';
   /**
+   * Original vectors memory-mapped from disk instead of held in RAM (Qdrant's `on_disk`): with
+   * int8 quantization the quantized copies stay in RAM and only rescoring reads the originals.
+   */
+  onDisk?: boolean;
+  /**
    * For a Qdrant cluster: the collection is split into `shards`, each kept on `replicationFactor`
    * nodes. A write is acknowledged only once every replica has it (write consistency factor =
    * replication factor), so losing a node never loses an acknowledged point.
@@ -45,7 +50,11 @@ export function collectionNameFor(modelId: string, dimension: number): string {
 }
 
 export function collectionDefinition(spec: CollectionSpec): Schemas['CreateCollection'] {
-  const vector: Schemas['VectorParams'] = { size: spec.dimension, distance: 'Cosine' };
+  const vector: Schemas['VectorParams'] = {
+    size: spec.dimension,
+    distance: 'Cosine',
+    ...(spec.onDisk && { on_disk: true }),
+  };
   return {
     vectors: Object.fromEntries((spec.vectors ?? VECTOR_KINDS).map((name) => [name, vector])),
     hnsw_config: spec.hnsw ? { m: spec.hnsw.m, ef_construct: spec.hnsw.efConstruct } : undefined,

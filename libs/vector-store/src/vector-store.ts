@@ -26,6 +26,8 @@ import { collectionPath, QdrantHttp, RawJson } from './qdrant-http';
 export interface VectorStoreOptions {
   url: string;
   apiKey?: string;
+  /** The HNSW search beam of searches that set none; DEFAULT_HNSW_EF when left out. */
+  hnswEf?: number;
 }
 
 export interface UpsertOptions {
@@ -41,7 +43,7 @@ export interface SearchOptions {
   limit: number;
   /** Only hits more similar than this (cosine similarity, -1…1). */
   scoreThreshold?: number;
-  /** HNSW search beam; larger is more accurate and slower. DEFAULT_HNSW_EF when left out. */
+  /** HNSW search beam; larger is more accurate and slower. The store's `hnswEf` when left out. */
   hnswEf?: number;
   /**
    * true: compare the query with every matching point; false: walk the HNSW graph. Left out, the
@@ -107,13 +109,18 @@ const COLLECTION_SIZE_TTL_MS = 10_000;
 export class VectorStore {
   readonly url: string;
   private readonly http: QdrantHttp;
+  private readonly hnswEf: number;
   private readonly sizes = new Map<string, { size: Promise<{ points: number; dimension: number }>; until: number }>();
 
-  constructor({ url, apiKey }: VectorStoreOptions) {
+  constructor({ url, apiKey, hnswEf = DEFAULT_HNSW_EF }: VectorStoreOptions) {
     if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) {
       throw new DefectRagError('CONFIG_INVALID', `invalid Qdrant URL "${url}": expected http(s)://host:port`, { url });
     }
+    if (!(Number.isInteger(hnswEf) && hnswEf >= 1)) {
+      throw new DefectRagError('CONFIG_INVALID', `HNSW search ef must be a positive integer, got ${hnswEf}`);
+    }
     this.url = url;
+    this.hnswEf = hnswEf;
     this.http = new QdrantHttp(url, apiKey);
   }
 
@@ -365,7 +372,7 @@ export class VectorStore {
         limit: options.limit,
         score_threshold: options.scoreThreshold,
         params: {
-          hnsw_ef: options.hnswEf ?? DEFAULT_HNSW_EF,
+          hnsw_ef: options.hnswEf ?? this.hnswEf,
           exact: options.exact ?? (await this.scanExactly(collection, options)),
           quantization: QUANTIZED_SEARCH,
         },
