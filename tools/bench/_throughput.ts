@@ -107,7 +107,7 @@ export async function measureThroughput(options: ThroughputOptions): Promise<voi
           for (let run = 0; run < options.runs; run++) seconds.push((await timed(() => session.run(feeds))).ms / 1000);
           const perBatch = median(seconds);
           console.log(
-            `${model.padEnd(13)} ${precision.padEnd(9)} ${String(batch).padStart(5)} ${perBatch.toFixed(3).padStart(8)} ${(batch / perBatch).toFixed(1).padStart(9)}`,
+            `${model.padEnd(13)} ${precision.padEnd(9)} ${String(batch).padStart(5)} ${perBatch.toFixed(3).padStart(8)} ${(batch / perBatch).toFixed(batch / perBatch < 10 ? 2 : 1).padStart(9)}`,
           );
         }
       } finally {
