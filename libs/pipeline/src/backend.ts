@@ -43,7 +43,11 @@ export async function openBackend(config: Config, logger: Logger): Promise<Backe
       logger.warn(
         `run ${run.id} was interrupted (${run.owner ?? 'no owner'}); the next run with its options resumes it`,
       );
-    const vectorStore = new VectorStore({ url: services.qdrantUrl, apiKey: services.qdrantApiKey });
+    const vectorStore = new VectorStore({
+      url: services.qdrantUrl,
+      apiKey: services.qdrantApiKey,
+      hnswEf: config.qdrantHnswEf,
+    });
     const embedders = new Map<string, Promise<Embedder>>();
     const collections = new Map<string, Promise<string>>();
     const embedder = (modelDir = config.modelDir) => {
@@ -88,6 +92,9 @@ export async function openBackend(config: Config, logger: Logger): Promise<Backe
             dimension: embedder.dimension,
             vectors: vectorKindsFor(embedder.towers),
             dimensions: embedder.dimensions,
+            hnsw: { m: config.qdrantIndex.hnswM, efConstruct: config.qdrantIndex.hnswEfConstruct },
+            ...(config.qdrantIndex.quantization === 'int8' && { quantization: 'int8' as const }),
+            onDisk: config.qdrantIndex.onDisk,
             ...(config.qdrantShards > 1 || config.qdrantReplicationFactor > 1
               ? { sharding: { shards: config.qdrantShards, replicationFactor: config.qdrantReplicationFactor } }
               : {}),

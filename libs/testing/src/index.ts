@@ -11,3 +11,10 @@ export {
 export { startTestServers, type TestServers } from './servers';
 export { startTestQdrant, startTestQdrantCluster, type TestQdrant, type TestQdrantCluster } from './qdrant';
 export { startTestPostgres, type TestPostgres } from './postgres';
+export {
+  POSTGRES_IMAGE,
+  QDRANT_IMAGE,
+  testServerKind,
+  type ServerKindOptions,
+  type TestServerKind,
+} from './containers';

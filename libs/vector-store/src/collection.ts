@@ -18,6 +18,11 @@ export interface CollectionSpec {
   /** int8 scalar quantization for large collections; searches rescore with the original vectors. */
   quantization?: 'int8';
   /**
+   * Original vectors memory-mapped from disk instead of held in RAM (Qdrant's `on_disk`): with
+   * int8 quantization the quantized copies stay in RAM and only rescoring reads the originals.
+   */
+  onDisk?: boolean;
+  /**
    * For a Qdrant cluster: the collection is split into `shards`, each kept on `replicationFactor`
    * nodes. A write is acknowledged only once every replica has it (write consistency factor =
    * replication factor), so losing a node never loses an acknowledged point.
@@ -61,7 +66,10 @@ function vectorSizes(spec: CollectionSpec): [VectorKind, number][] {
 export function collectionDefinition(spec: CollectionSpec): Schemas['CreateCollection'] {
   return {
     vectors: Object.fromEntries(
-      vectorSizes(spec).map(([name, size]): [string, Schemas['VectorParams']] => [name, { size, distance: 'Cosine' }]),
+      vectorSizes(spec).map(([name, size]): [string, Schemas['VectorParams']] => [
+        name,
+        { size, distance: 'Cosine', ...(spec.onDisk && { on_disk: true }) },
+      ]),
     ),
     hnsw_config: spec.hnsw ? { m: spec.hnsw.m, ef_construct: spec.hnsw.efConstruct } : undefined,
     quantization_config: spec.quantization ? { scalar: { type: 'int8', quantile: 0.99, always_ram: true } } : undefined,

@@ -27,6 +27,8 @@ import { collectionPath, QdrantHttp, RawJson } from './qdrant-http';
 export interface VectorStoreOptions {
   url: string;
   apiKey?: string;
+  /** The HNSW search beam of searches that set none; DEFAULT_HNSW_EF when left out. */
+  hnswEf?: number;
 }
 
 export interface UpsertOptions {
@@ -42,7 +44,7 @@ export interface SearchOptions {
   limit: number;
   /** Only hits more similar than this (cosine similarity, -1…1). */
   scoreThreshold?: number;
-  /** HNSW search beam; larger is more accurate and slower. DEFAULT_HNSW_EF when left out. */
+  /** HNSW search beam; larger is more accurate and slower. The store's `hnswEf` when left out. */
   hnswEf?: number;
   /**
    * true: compare the query with every matching point; false: walk the HNSW graph. Left out, the
@@ -124,13 +126,18 @@ const COLLECTION_SIZE_TTL_MS = 10_000;
 export class VectorStore {
   readonly url: string;
   private readonly http: QdrantHttp;
+  private readonly hnswEf: number;
   private readonly sizes = new Map<string, { size: Promise<{ points: number; dimension: number }>; until: number }>();
 
-  constructor({ url, apiKey }: VectorStoreOptions) {
+  constructor({ url, apiKey, hnswEf = DEFAULT_HNSW_EF }: VectorStoreOptions) {
     if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) {
       throw new DefectRagError('CONFIG_INVALID', `invalid Qdrant URL "${url}": expected http(s)://host:port`, { url });
     }
+    if (!(Number.isInteger(hnswEf) && hnswEf >= 1)) {
+      throw new DefectRagError('CONFIG_INVALID', `HNSW search ef must be a positive integer, got ${hnswEf}`);
+    }
     this.url = url;
+    this.hnswEf = hnswEf;
     this.http = new QdrantHttp(url, apiKey);
   }
 
@@ -412,7 +419,7 @@ export class VectorStore {
       filter: mustNot.length > 0 ? { ...filter, must_not: mustNot } : filter,
       score_threshold: search.scoreThreshold,
       params: {
-        hnsw_ef: search.hnswEf ?? DEFAULT_HNSW_EF,
+        hnsw_ef: search.hnswEf ?? this.hnswEf,
         exact: search.exact ?? (await this.scanExactly(collection, search)),
         quantization: QUANTIZED_SEARCH,
       },

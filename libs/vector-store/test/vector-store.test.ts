@@ -37,6 +37,19 @@ async function rejection(promise: Promise<unknown>): Promise<unknown> {
   throw new Error('expected the promise to reject');
 }
 
+describe('VectorStore options', () => {
+  it('refuses a search beam that is not a positive integer: CONFIG_INVALID', () => {
+    for (const hnswEf of [0, 1.5]) {
+      expect(() => new VectorStore({ url: qdrant.url, hnswEf })).toThrow(
+        expect.objectContaining({
+          code: 'CONFIG_INVALID',
+          message: `HNSW search ef must be a positive integer, got ${hnswEf}`,
+        }),
+      );
+    }
+  });
+});
+
 describe('ensureCollection', () => {
   it('an image-only model gets a collection with the image vector alone, and its points read back without text or fused', async () => {
     const name = await store.ensureCollection({ modelId: 'image-only', dimension: DIMENSION, vectors: ['image'] });
@@ -158,9 +171,16 @@ describe('ensureCollection', () => {
     expect((error as Error).message).toContain('was made for model "org/model"');
   });
 
-  it('creates an int8-quantized collection that still finds the nearest point first', async () => {
-    const name = await store.ensureCollection({ modelId: 'quantized', dimension: DIMENSION, quantization: 'int8' });
-    expect((await collectionInfo(name)).config).toMatchObject({ quantization_config: { scalar: { type: 'int8' } } });
+  it('creates an int8-quantized collection with its originals on disk that still finds the nearest point first', async () => {
+    const name = await store.ensureCollection({
+      modelId: 'quantized',
+      dimension: DIMENSION,
+      quantization: 'int8',
+      onDisk: true,
+    });
+    const { config } = await collectionInfo(name);
+    expect(config).toMatchObject({ quantization_config: { scalar: { type: 'int8', always_ram: true } } });
+    expect(config.params.vectors).toMatchObject({ image: { on_disk: true }, fused: { on_disk: true } });
     const points = syntheticPoints(50);
     await store.upsert(name, points);
     const hits = await store.search(name, { vector: points[7]!.vectors.image, using: 'image', limit: 3 });
