@@ -119,11 +119,10 @@ export function SearchPage({ similarTo }: { similarTo: string | null }) {
     setSource(next);
     setRefinements(NO_REFINEMENTS);
   };
-  const refine = (change: (previous: Refinements) => Refinements) => setRefinements(change);
   /** Changes the uploaded image's region, text or alpha: the same query, narrowed; back to the first page. */
   const changeImage = (changes: Partial<ImageSource>) => {
     setSource((previous) => (previous?.kind === 'image' ? { ...previous, ...changes } : previous));
-    refine((previous) => ({ ...previous, offset: 0 }));
+    setRefinements((previous) => ({ ...previous, offset: 0 }));
   };
   // Pressing Search again with the same query asks again (the index may have changed).
   const [attempt, setAttempt] = useState(0);
@@ -133,8 +132,9 @@ export function SearchPage({ similarTo }: { similarTo: string | null }) {
     if (similarTo) startQuery({ kind: 'crop', id: similarTo });
   }, [similarTo]);
 
-  // An uploaded image's preview lives as long as it is the query.
-  useEffect(() => (source?.kind === 'image' ? () => URL.revokeObjectURL(source.preview) : undefined), [source]);
+  // An uploaded image's preview lives as long as it is the query (its region, text and α may change).
+  const preview = source?.kind === 'image' ? source.preview : null;
+  useEffect(() => (preview ? () => URL.revokeObjectURL(preview) : undefined), [preview]);
 
   const query = source ? refineQuery(toSimilarityQuery(source, settings), refinements) : null;
   const key = source && query ? JSON.stringify([sourceKey(source), query, attempt]) : null;
@@ -162,7 +162,7 @@ export function SearchPage({ similarTo }: { similarTo: string | null }) {
   };
   const update = (changes: Partial<SearchSettings>) => {
     setSettings((previous) => ({ ...previous, ...changes }));
-    refine((previous) => ({ ...previous, offset: 0 }));
+    setRefinements((previous) => ({ ...previous, offset: 0 }));
   };
   const models = options.data?.models ?? [];
   const model = models.find((candidate) => candidate.id === settings.model) ?? models.find((m) => m.isDefault);
@@ -222,7 +222,7 @@ export function SearchPage({ similarTo }: { similarTo: string | null }) {
         </form>
         <ImageDrop onImage={searchImage} current={source?.kind === 'image' ? source : null} />
         {source?.kind === 'image' && (
-          <UploadedImage source={source} textAvailable={textAvailable} onChange={changeImage} />
+          <UploadedImage key={source.preview} source={source} textAvailable={textAvailable} onChange={changeImage} />
         )}
         {options.error && <ErrorBox error={options.error} context="Filter options could not be loaded" />}
         <Filters settings={settings} update={update} options={options.data} modes={modes} />
@@ -235,8 +235,8 @@ export function SearchPage({ similarTo }: { similarTo: string | null }) {
         </div>
         <RefinementChips
           refinements={refinements}
-          onWithdraw={(cropId) => refine((previous) => withdrawFeedback(previous, cropId))}
-          onIncludePhoto={(photoId) => refine((previous) => excludePhoto(previous, photoId, false))}
+          onWithdraw={(cropId) => setRefinements((previous) => withdrawFeedback(previous, cropId))}
+          onIncludePhoto={(photoId) => setRefinements((previous) => excludePhoto(previous, photoId, false))}
         />
         {stats && (
           <p class="muted">
@@ -270,8 +270,10 @@ export function SearchPage({ similarTo }: { similarTo: string | null }) {
                 actions={(crop) => (
                   <FeedbackButtons
                     crop={crop}
-                    onFeedback={(cropId, feedback) => refine((previous) => giveFeedback(previous, cropId, feedback))}
-                    onExcludePhoto={(photoId) => refine((previous) => excludePhoto(previous, photoId))}
+                    onFeedback={(cropId, feedback) =>
+                      setRefinements((previous) => giveFeedback(previous, cropId, feedback))
+                    }
+                    onExcludePhoto={(photoId) => setRefinements((previous) => excludePhoto(previous, photoId))}
                   />
                 )}
               />
@@ -279,7 +281,7 @@ export function SearchPage({ similarTo }: { similarTo: string | null }) {
                 offset={refinements.offset}
                 limit={settings.limit}
                 shown={results.data.searchSimilar.length}
-                onOffset={(offset) => refine((previous) => ({ ...previous, offset }))}
+                onOffset={(offset) => setRefinements((previous) => ({ ...previous, offset }))}
               />
             </>
           ))}
