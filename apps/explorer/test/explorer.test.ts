@@ -352,6 +352,9 @@ describe.skipIf(!browserPath)('the explorer in Chromium, served by the API with 
     expect(damaged.length).toBe(12);
     expect(damaged.every((state) => state === 'true')).toBe(true);
     await eventually(() => page.locator('[data-testid=result] .tag-damaged').count()).toBe(12);
+    // Every damaged card draws its defects' polygons over the thumbnail.
+    for (const card of await page.locator('[data-testid=result]').all())
+      expect(await card.locator('.card-overlay [data-testid=defect-polygon]').count()).toBeGreaterThan(0);
 
     const file = await screenshot('search');
     if (process.env.EXPLORER_README_SCREENSHOT === '1') {
@@ -414,6 +417,19 @@ describe.skipIf(!browserPath)('the explorer in Chromium, served by the API with 
     }));
     expect(crop.defects).toHaveLength(defectRows);
     for (const box of crop.defects) {
+      expect(box.width).toBeGreaterThan(0);
+      expect(box.x).toBeGreaterThanOrEqual(crop.shown.x - 1);
+      expect(box.x + box.width).toBeLessThanOrEqual(crop.shown.x + crop.shown.width + 1);
+      expect(box.y + box.height).toBeLessThanOrEqual(crop.shown.y + crop.shown.height + 1);
+    }
+
+    // And the visible part of each defect's polygon, inside the crop.
+    const polygons = await page
+      .getByTestId('overlay')
+      .locator('[data-testid=defect-polygon]')
+      .evaluateAll((shapes) => shapes.map((shape) => shape.getBoundingClientRect().toJSON() as DOMRect));
+    expect(polygons).toHaveLength(defectRows);
+    for (const box of polygons) {
       expect(box.width).toBeGreaterThan(0);
       expect(box.x).toBeGreaterThanOrEqual(crop.shown.x - 1);
       expect(box.x + box.width).toBeLessThanOrEqual(crop.shown.x + crop.shown.width + 1);
@@ -522,6 +538,9 @@ describe.skipIf(!browserPath)('the explorer in Chromium, served by the API with 
     await resultsSettled();
     const before = await cardIds('data-crop-id');
     expect(before).toHaveLength(12);
+    expect(
+      await page.locator(`[data-crop-id="${before[0]}"]`).getByTestId('source-photo').getAttribute('href'),
+    ).toMatch(new RegExp(`/crops/${before[0]}/source$`));
 
     // "More like this" sends the crop as a positive example; it is not returned itself.
     const liked = before[1]!;
