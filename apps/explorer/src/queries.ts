@@ -21,10 +21,11 @@ import type {
 } from './generated/graphql';
 
 /** The API's input types and enums the explorer uses (CropFilter: absent fields do not narrow). */
-export type { CropFilter, RunStatus, SearchMode, SimilarityQuery } from './generated/graphql';
+export type { CropFilter, RegionBox, RunStatus, SearchMode, SimilarityQuery } from './generated/graphql';
 
 export type Crop = CropFieldsFragment;
 export type Box = Crop['box'];
+export type Defect = Crop['defects'][number];
 export type SimilarCrop = SearchQuery['searchSimilar'][number];
 
 export type RunSummary = RunFieldsFragment;
@@ -51,8 +52,10 @@ const CROP_FIELDS = /* GraphQL */ `
     id
     datasetId
     imageId
+    photoId
     sourceImage
     imageUrl
+    sourceImageUrl
     hasDamage
     vehicleZone
     area
@@ -74,7 +77,9 @@ const CROP_FIELDS = /* GraphQL */ `
     defects {
       label
       type
+      critical
       visibleFraction
+      polygon
       box {
         x
         y

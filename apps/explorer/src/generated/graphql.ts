@@ -97,21 +97,21 @@ export type SimilarityQuery = {
   text?: string | null | undefined;
 };
 
-export type CropFieldsFragment = { id: string, datasetId: string, imageId: string, sourceImage: string, imageUrl: string, hasDamage: boolean, vehicleZone: string, area: string, damageTypes: Array<string>, textDescription: string, strategy: string, split: string | null, modelId: string, box: { x: number, y: number, width: number, height: number }, gridPosition: { row: number, column: number } | null, defects: Array<{ label: string, type: string, visibleFraction: number, box: { x: number, y: number, width: number, height: number } }> };
+export type CropFieldsFragment = { id: string, datasetId: string, imageId: string, photoId: string, sourceImage: string, imageUrl: string, sourceImageUrl: string, hasDamage: boolean, vehicleZone: string, area: string, damageTypes: Array<string>, textDescription: string, strategy: string, split: string | null, modelId: string, box: { x: number, y: number, width: number, height: number }, gridPosition: { row: number, column: number } | null, defects: Array<{ label: string, type: string, critical: boolean, visibleFraction: number, polygon: Array<Array<number>>, box: { x: number, y: number, width: number, height: number } }> };
 
 export type SearchQueryVariables = Exact<{
   query: SimilarityQuery;
 }>;
 
 
-export type SearchQuery = { searchSimilar: Array<{ score: number, crop: { id: string, datasetId: string, imageId: string, sourceImage: string, imageUrl: string, hasDamage: boolean, vehicleZone: string, area: string, damageTypes: Array<string>, textDescription: string, strategy: string, split: string | null, modelId: string, box: { x: number, y: number, width: number, height: number }, gridPosition: { row: number, column: number } | null, defects: Array<{ label: string, type: string, visibleFraction: number, box: { x: number, y: number, width: number, height: number } }> } }> };
+export type SearchQuery = { searchSimilar: Array<{ score: number, crop: { id: string, datasetId: string, imageId: string, photoId: string, sourceImage: string, imageUrl: string, sourceImageUrl: string, hasDamage: boolean, vehicleZone: string, area: string, damageTypes: Array<string>, textDescription: string, strategy: string, split: string | null, modelId: string, box: { x: number, y: number, width: number, height: number }, gridPosition: { row: number, column: number } | null, defects: Array<{ label: string, type: string, critical: boolean, visibleFraction: number, polygon: Array<Array<number>>, box: { x: number, y: number, width: number, height: number } }> } }> };
 
 export type CropQueryVariables = Exact<{
   id: string;
 }>;
 
 
-export type CropQuery = { crop: { id: string, datasetId: string, imageId: string, sourceImage: string, imageUrl: string, hasDamage: boolean, vehicleZone: string, area: string, damageTypes: Array<string>, textDescription: string, strategy: string, split: string | null, modelId: string, box: { x: number, y: number, width: number, height: number }, gridPosition: { row: number, column: number } | null, defects: Array<{ label: string, type: string, visibleFraction: number, box: { x: number, y: number, width: number, height: number } }> } | null };
+export type CropQuery = { crop: { id: string, datasetId: string, imageId: string, photoId: string, sourceImage: string, imageUrl: string, sourceImageUrl: string, hasDamage: boolean, vehicleZone: string, area: string, damageTypes: Array<string>, textDescription: string, strategy: string, split: string | null, modelId: string, box: { x: number, y: number, width: number, height: number }, gridPosition: { row: number, column: number } | null, defects: Array<{ label: string, type: string, critical: boolean, visibleFraction: number, polygon: Array<Array<number>>, box: { x: number, y: number, width: number, height: number } }> } | null };
 
 export type CropRagContextQueryVariables = Exact<{
   id: string;
@@ -119,7 +119,7 @@ export type CropRagContextQueryVariables = Exact<{
 }>;
 
 
-export type CropRagContextQuery = { ragContext: { context: string, items: Array<{ score: number, crop: { id: string, datasetId: string, imageId: string, sourceImage: string, imageUrl: string, hasDamage: boolean, vehicleZone: string, area: string, damageTypes: Array<string>, textDescription: string, strategy: string, split: string | null, modelId: string, box: { x: number, y: number, width: number, height: number }, gridPosition: { row: number, column: number } | null, defects: Array<{ label: string, type: string, visibleFraction: number, box: { x: number, y: number, width: number, height: number } }> } }> } };
+export type CropRagContextQuery = { ragContext: { context: string, items: Array<{ score: number, crop: { id: string, datasetId: string, imageId: string, photoId: string, sourceImage: string, imageUrl: string, sourceImageUrl: string, hasDamage: boolean, vehicleZone: string, area: string, damageTypes: Array<string>, textDescription: string, strategy: string, split: string | null, modelId: string, box: { x: number, y: number, width: number, height: number }, gridPosition: { row: number, column: number } | null, defects: Array<{ label: string, type: string, critical: boolean, visibleFraction: number, polygon: Array<Array<number>>, box: { x: number, y: number, width: number, height: number } }> } }> } };
 
 export type ModelQueryVariables = Exact<{ [key: string]: never; }>;
 
