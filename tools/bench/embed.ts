@@ -1,6 +1,8 @@
 // `npm run bench -- embed [--crops 64] [--runs 3] [--batches 1,8,32] [--threads N]`
+// `npm run bench -- embed --device cpu|cuda [--models inception-v3,vit-h-14] [--precisions fp32,fp16]
+//                         [--batches 32,64,128] [--runs 3] [--threads N]`
 //
-// The phase-3 embed stage (`embedStage`: read the phase-2 file, decode + preprocess each crop,
+// Without --device: the phase-3 embed stage (`embedStage`: read the phase-2 file, decode + preprocess each crop,
 // tokenise, run both towers, fuse, write the vectors) against the bare `session.run` calls for the
 // same batches (tensors built beforehand), alternated in the same process, for fp32 and int8 and
 // several batch sizes. The ratio says what everything around the model costs; the target is ≤ 1.15.
@@ -9,6 +11,9 @@
 // <DEFECT_RAG_DATA_DIR, default .data>/models/ (needs Debian's python3-onnx); its vectors mean
 // nothing, only its cost is real.
 // Each precision runs in its own child process so that its peak RSS is its own.
+//
+// With --device: images/s of the image models on that execution provider (tools/bench/_throughput.ts),
+// the GPU benchmark (tools/bench/gpu.sh runs it with --device cuda).
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -20,16 +25,26 @@ import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
 import { loadModel } from '@defect-rag/embedding';
 import { embedStage, type Precision } from '@defect-rag/pipeline';
-import { loadConfig, sampleDatasetDir } from '@defect-rag/runtime';
+import { isDefectRagError, loadConfig, sampleDatasetDir } from '@defect-rag/runtime';
 import { assertPythonOnnx, generateClipModel } from '../tiny-clip/generate';
 import { median, timed, withPeakRss } from './_stats';
+import {
+  measureThroughput,
+  THROUGHPUT_MODELS,
+  THROUGHPUT_PRECISIONS,
+  type ThroughputModel,
+  type ThroughputOptions,
+} from './_throughput';
 
 const { values: args } = parseArgs({
   options: {
     crops: { type: 'string', default: '64' },
     runs: { type: 'string', default: '3' },
-    batches: { type: 'string', default: '1,8,32' },
+    batches: { type: 'string' },
     threads: { type: 'string' },
+    device: { type: 'string' },
+    models: { type: 'string', default: 'inception-v3,vit-h-14' },
+    precisions: { type: 'string', default: 'fp32,fp16' },
     // Internal: the parent runs one child per precision.
     worker: { type: 'string' },
     'crops-dir': { type: 'string' },
@@ -37,7 +52,7 @@ const { values: args } = parseArgs({
 });
 const CROPS = Number(args.crops);
 const RUNS = Number(args.runs);
-const BATCHES = args.batches.split(',').map(Number);
+const BATCHES = (args.batches ?? (args.device ? '32,64,128' : '1,8,32')).split(',').map(Number);
 const THREADS = args.threads === undefined ? undefined : Number(args.threads);
 const MODEL_DIR = path.join(loadConfig().dataDir, 'models', 'random-vit-b-32');
 
@@ -52,7 +67,35 @@ interface Row {
   peakRssMiB: number;
 }
 
-if (args.worker) {
+if (args.device) {
+  const list = <T extends string>(flag: string, value: string, allowed: readonly T[]): T[] => {
+    const items = value.split(',').map((item) => item.trim());
+    const unknown = items.filter((item) => !allowed.includes(item as T));
+    if (unknown.length > 0) {
+      console.error(`--${flag}: unknown ${unknown.join(', ')} (one or more of ${allowed.join(', ')})`);
+      process.exit(2);
+    }
+    return items as T[];
+  };
+  if (args.device !== 'cpu' && args.device !== 'cuda') {
+    console.error(`--device must be cpu or cuda, got ${args.device}`);
+    process.exit(2);
+  }
+  const options: ThroughputOptions = {
+    device: args.device,
+    models: list<ThroughputModel>('models', args.models, THROUGHPUT_MODELS),
+    precisions: list('precisions', args.precisions, THROUGHPUT_PRECISIONS),
+    batches: BATCHES,
+    runs: RUNS,
+    threads: THREADS,
+  };
+  try {
+    await measureThroughput(options);
+  } catch (error) {
+    console.error((error as Error).message);
+    process.exit(isDefectRagError(error, 'EXECUTION_PROVIDER_UNAVAILABLE') ? 3 : 1);
+  }
+} else if (args.worker) {
   const rows = await measure(args.worker as Precision, args['crops-dir']!);
   process.stdout.write(`${JSON.stringify(rows)}\n`);
 } else {

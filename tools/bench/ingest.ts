@@ -76,7 +76,7 @@ try {
       for (let start = 0; start < files.length; start += embedder.batchSize) {
         const images = await embedder.embedImages(files.slice(start, start + embedder.batchSize));
         const textVectors = await embedder.embedTexts(texts.slice(start, start + embedder.batchSize));
-        images.forEach((image, i) => fuse(image, textVectors[i]!, { strategy: 'average' }));
+        images.forEach((image, i) => fuse(image, textVectors[i]!, { strategy: 'average' }, 'shared'));
       }
     });
     embedMs.push(ms);

@@ -7,6 +7,7 @@ Reads the sizes from MODEL_DIR/config.json (written by generate.ts) and writes
   onnx/vision_model.onnx            pixel_values [batch, 3, S, S] float32 -> image_embeds [batch, D]
   onnx/text_model.onnx              input_ids, attention_mask [batch, seq] int64 -> text_embeds [batch, D]
   onnx/*_quantized.onnx             the same with int8 weights (dynamic quantization, see quantize())
+  onnx/*.onnx_data                  the weights of a graph over 2 GB (ViT-H/14's vision tower)
 The towers are pre-LayerNorm ViT / causal text transformers like CLIP's; the weights are random
 (seeded), so the vectors are deterministic but carry no meaning. Needs Debian's python3-onnx
 (onnx.helper + numpy); onnxruntime is not needed.
@@ -21,6 +22,7 @@ from onnx import TensorProto, helper, numpy_helper
 
 OPSET = 17  # the first opset with LayerNormalization
 NEG = -1e9  # added to masked attention scores
+PROTOBUF_LIMIT = 2**31 - 2**26  # 2 GB less room for the graph itself
 
 
 class Graph:
@@ -165,8 +167,14 @@ def finish(g, inputs, output_name, dim, doc):
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="defect-rag tools/tiny-clip")
     model.doc_string = doc
-    onnx.checker.check_model(model)
+    if not too_big(model):
+        onnx.checker.check_model(model)
     return model
+
+
+def too_big(model):
+    """Whether the weights exceed what one protobuf message holds (2 GB, ViT-H/14's size)."""
+    return sum(t.ByteSize() for t in model.graph.initializer) > PROTOBUF_LIMIT
 
 
 def quantize(model):
@@ -205,7 +213,8 @@ def quantize(model):
     new_graph = helper.make_graph(nodes, graph.name, graph.input, graph.output, initializer=kept)
     new_model = helper.make_model(new_graph, opset_imports=model.opset_import, producer_name=model.producer_name)
     new_model.doc_string = model.doc_string + " Weights quantized to int8 (dynamic quantization)."
-    onnx.checker.check_model(new_model)
+    if not too_big(new_model):
+        onnx.checker.check_model(new_model)
     return new_model
 
 
@@ -227,7 +236,12 @@ def main():
         model = finish(g, inputs, output, dim, doc)
         for suffix, variant in [("", model), ("_quantized", quantize(model))]:
             path = os.path.join(args.model_dir, "onnx", f"{name}{suffix}.onnx")
-            onnx.save(variant, path)
+            if too_big(variant):
+                # Weights beside the graph, where libs/embedding's model folder finds them.
+                onnx.save(variant, path, save_as_external_data=True, all_tensors_to_one_file=True, location=f"{name}{suffix}.onnx_data")
+                onnx.checker.check_model(path)
+            else:
+                onnx.save(variant, path)
             print(f"wrote {path} ({os.path.getsize(path) / 1024:.0f} KiB)")
 
 

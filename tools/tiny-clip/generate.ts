@@ -39,6 +39,18 @@ export const MODEL_SIZES = {
     vision: { hidden_size: 768, num_hidden_layers: 12, num_attention_heads: 12, intermediate_size: 3072 },
     text: { hidden_size: 512, num_hidden_layers: 12, num_attention_heads: 8, intermediate_size: 2048 },
   },
+  /**
+   * MetaCLIP / OpenCLIP ViT-H/14's shapes (about 335 GFLOPs per 224-px image in the vision tower):
+   * the GPU benchmark's model. About 4 GB fp32 plus 1 GB int8, the vision graphs' weights in
+   * `.onnx_data` files beside them; never committed.
+   */
+  'vit-h-14': {
+    id: 'defect-rag/random-vit-h-14',
+    projectionDim: 1024,
+    patchSize: 14,
+    vision: { hidden_size: 1280, num_hidden_layers: 32, num_attention_heads: 16, intermediate_size: 5120 },
+    text: { hidden_size: 1024, num_hidden_layers: 24, num_attention_heads: 16, intermediate_size: 4096 },
+  },
 } satisfies Record<
   string,
   { id: string; projectionDim: number; patchSize: number; vision: TowerSize; text: TowerSize }

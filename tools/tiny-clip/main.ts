@@ -1,4 +1,4 @@
-// npx tsx tools/tiny-clip/main.ts [--size tiny|vit-b-32] [--out DIR] [--seed N]
+// npx tsx tools/tiny-clip/main.ts [--size tiny|vit-b-32|vit-h-14] [--out DIR] [--seed N]
 // Regenerates the committed test model (default: models/tiny-clip) or a bigger random one.
 import path from 'node:path';
 import { parseArgs } from 'node:util';

@@ -13,7 +13,11 @@ describe('apps/api/schema.graphql', () => {
   it('has the names clients and agents rely on', async () => {
     const schema = await printApiSchema();
     expect(schema).toContain('searchSimilar(query: SimilarityQuery!): [SimilarCrop!]!');
-    expect(schema).toMatch(/ragContext\(format: RagContextFormat! = TEXT, query: SimilarityQuery!\): RagContext!/);
+    // Arguments in alphabetical order, each possibly with its description.
+    expect(schema).toMatch(
+      /ragContext\(\s+format: RagContextFormat! = TEXT\s+(?:"""[^"]*"""\s+)?maxCharacters: Int\s+(?:"""[^"]*"""\s+)?normalReferences: Int! = 0\s+query: SimilarityQuery!\s+\): RagContext!/,
+    );
+    expect(schema).toContain('zoneDamageTypes: [ZoneDamageTypeCount!]!');
     for (const field of [
       'id',
       'hasDamage',

@@ -28,6 +28,7 @@ describe('defect-rag', () => {
       'crops',
       'contexts',
       'embed',
+      'index',
       'ingest',
       'evaluate',
       'search',
@@ -44,6 +45,12 @@ describe('defect-rag', () => {
     const missing = cli('analyze', '/no/such/dataset');
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('error [DATASET_NOT_FOUND]: dataset folder not found: /no/such/dataset');
+  });
+
+  it('names a malformed search region before starting anything', () => {
+    const result = cli('search', '--image', 'photo.jpg', '--region', '10,20,336');
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('error [BAD_INPUT]: --region must be x,y,width,height in pixels, got "10,20,336"');
   });
 
   it('names a bad configuration value before doing anything', () => {

@@ -22,10 +22,11 @@ import type {
 } from './generated/graphql';
 
 /** The API's input types and enums the explorer uses (CropFilter: absent fields do not narrow). */
-export type { CropFilter, Level, RunStatus, SearchMode, SimilarityQuery } from './generated/graphql';
+export type { CropFilter, Level, RegionBox, RunStatus, SearchMode, SimilarityQuery } from './generated/graphql';
 
 export type Crop = CropFieldsFragment;
 export type Box = Crop['box'];
+export type Defect = Crop['defects'][number];
 export type SimilarCrop = SearchQuery['searchSimilar'][number];
 export type Photo = PhotoFieldsFragment;
 
@@ -53,8 +54,10 @@ const CROP_FIELDS = /* GraphQL */ `
     id
     datasetId
     imageId
+    photoId
     sourceImage
     imageUrl
+    sourceImageUrl
     hasDamage
     vehicleZone
     area
@@ -76,7 +79,9 @@ const CROP_FIELDS = /* GraphQL */ `
     defects {
       label
       type
+      critical
       visibleFraction
+      polygon
       box {
         x
         y
@@ -164,6 +169,7 @@ export const SEARCH_OPTIONS = /* GraphQL */ `
       zones {
         id
         name
+        parent
       }
       damageTypes {
         id

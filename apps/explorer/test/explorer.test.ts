@@ -124,6 +124,17 @@ function startApi(env: NodeJS.ProcessEnv): Promise<{ url: string; process: Child
   });
 }
 
+type SentQuery = Record<string, unknown>;
+
+/** The SimilarityQuery of a search's GraphQL operations (the JSON body); null for other operations. */
+function searchQueryOf(operations: string | null | undefined): SentQuery | null {
+  if (!operations?.startsWith('{')) return null;
+  const { query, variables } = JSON.parse(operations) as { query: string; variables: { query?: SentQuery } };
+  return query.includes('searchSimilar') && variables.query ? variables.query : null;
+}
+
+const sentQuery = (response: Response) => searchQueryOf(response.request().postData());
+
 /** A vitest poll with time for a request to be answered and the page to render it. */
 const eventually = <T>(read: () => Promise<T> | T) => expect.poll(read, { timeout: 15_000 });
 
@@ -212,6 +223,17 @@ describe.skipIf(!browserPath)('the explorer in Chromium, served by the API with 
       viewport: LAPTOP,
     });
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: api.url });
+    // The operations of the page's multipart uploads, recorded as it sends them: Playwright gets no
+    // body from Chromium for a request that carries a file.
+    await context.addInitScript(() => {
+      const sent: string[] = [];
+      (window as unknown as { sentUploads: string[] }).sentUploads = sent;
+      const send = window.fetch.bind(window);
+      window.fetch = (input, init) => {
+        if (init?.body instanceof FormData) sent.push(String(init.body.get('operations')));
+        return send(input, init);
+      };
+    });
     page = context.pages()[0] ?? (await context.newPage());
     page.setDefaultTimeout(15_000);
     page.on('console', (message) => {
@@ -267,6 +289,41 @@ describe.skipIf(!browserPath)('the explorer in Chromium, served by the API with 
       .locator('[data-testid=result]')
       .evaluateAll((cards) => cards.map((card) => card.getAttribute('data-has-damage')));
 
+  const cardIds = (attribute: 'data-crop-id' | 'data-photo-id') =>
+    page
+      .locator('[data-testid=result]')
+      .evaluateAll((cards, name) => cards.map((card) => card.getAttribute(name)!), attribute);
+
+  /** The search page as it starts: no query, no refinements, the default settings. */
+  async function freshSearchPage(): Promise<void> {
+    await page.setViewportSize(LAPTOP);
+    await page.goto(`${api.url}/#/search`);
+    await page.reload();
+    await page.getByLabel('Describe a defect').waitFor();
+  }
+
+  /** The answer to the next search whose SimilarityQuery `matches`. */
+  function searchAnswer(matches: (query: SentQuery) => boolean): Promise<Response> {
+    return page.waitForResponse((response) => {
+      if (!response.url().endsWith('/graphql')) return false;
+      const query = sentQuery(response);
+      return query !== null && matches(query);
+    });
+  }
+
+  /** The answer to the next multipart upload, and the SimilarityQuery the page sent with it. */
+  async function uploadAnswer(): Promise<{ response: Response; query: SentQuery }> {
+    const response = await page.waitForResponse(
+      (candidate) =>
+        candidate.url().endsWith('/graphql') &&
+        (candidate.request().headers()['content-type'] ?? '').startsWith('multipart/form-data'),
+    );
+    const operations = await page.evaluate(() => (window as unknown as { sentUploads: string[] }).sentUploads.at(-1));
+    const query = searchQueryOf(operations);
+    expect(query).not.toBeNull();
+    return { response, query: query! };
+  }
+
   async function screenshot(name: string, fullPage = false): Promise<string> {
     const file = path.join(screenshotDir, `${name}.png`);
     await page.screenshot({ path: file, fullPage });
@@ -296,6 +353,9 @@ describe.skipIf(!browserPath)('the explorer in Chromium, served by the API with 
     expect(damaged.length).toBe(12);
     expect(damaged.every((state) => state === 'true')).toBe(true);
     await eventually(() => page.locator('[data-testid=result] .tag-damaged').count()).toBe(12);
+    // Every damaged card draws its defects' polygons over the thumbnail.
+    for (const card of await page.locator('[data-testid=result]').all())
+      expect(await card.locator('.card-overlay [data-testid=defect-polygon]').count()).toBeGreaterThan(0);
 
     const file = await screenshot('search');
     if (process.env.EXPLORER_README_SCREENSHOT === '1') {
@@ -408,6 +468,19 @@ describe.skipIf(!browserPath)('the explorer in Chromium, served by the API with 
       expect(box.y + box.height).toBeLessThanOrEqual(crop.shown.y + crop.shown.height + 1);
     }
 
+    // And the visible part of each defect's polygon, inside the crop.
+    const polygons = await page
+      .getByTestId('overlay')
+      .locator('[data-testid=defect-polygon]')
+      .evaluateAll((shapes) => shapes.map((shape) => shape.getBoundingClientRect().toJSON() as DOMRect));
+    expect(polygons).toHaveLength(defectRows);
+    for (const box of polygons) {
+      expect(box.width).toBeGreaterThan(0);
+      expect(box.x).toBeGreaterThanOrEqual(crop.shown.x - 1);
+      expect(box.x + box.width).toBeLessThanOrEqual(crop.shown.x + crop.shown.width + 1);
+      expect(box.y + box.height).toBeLessThanOrEqual(crop.shown.y + crop.shown.height + 1);
+    }
+
     await eventually(() => text(page.getByTestId('metadata'))).toContain('damaged');
     await eventually(() => text(page.getByTestId('rag-context'))).toContain('crop:');
     await page.getByTestId('copy-context').click();
@@ -499,6 +572,161 @@ describe.skipIf(!browserPath)('the explorer in Chromium, served by the API with 
     await eventually(() => page.getByTestId('error').count()).toBe(0);
     expect((await resultStates()).length).toBeGreaterThan(0);
     await screenshot('search-image-only-model');
+  });
+
+  it('refines a search from its results: more like this, not like this, without a photo, one per photo, the next page', async () => {
+    await freshSearchPage();
+    await page.getByLabel('Describe a defect').fill('dent on the door');
+    const first = searchAnswer((query) => query.text === 'dent on the door');
+    await page.getByRole('button', { name: 'Search', exact: true }).click();
+    expect(sentQuery(await first)).not.toHaveProperty('positiveCropIds');
+    await resultsSettled();
+    const before = await cardIds('data-crop-id');
+    expect(before).toHaveLength(12);
+    expect(
+      await page.locator(`[data-crop-id="${before[0]}"]`).getByTestId('source-photo').getAttribute('href'),
+    ).toMatch(new RegExp(`/crops/${before[0]}/source$`));
+
+    // "More like this" sends the crop as a positive example; it is not returned itself.
+    const liked = before[1]!;
+    const moreAnswered = searchAnswer((query) => query.positiveCropIds !== undefined);
+    await page.locator(`[data-crop-id="${liked}"]`).getByTestId('more-like-this').click();
+    const more = sentQuery(await moreAnswered)!;
+    expect(more).toMatchObject({ text: 'dent on the door', positiveCropIds: [liked] });
+    expect(more).not.toHaveProperty('negativeCropIds');
+    await resultsSettled();
+    const afterMore = await cardIds('data-crop-id');
+    expect(afterMore.length).toBeGreaterThan(0);
+    expect(afterMore).not.toContain(liked);
+    expect(afterMore).not.toEqual(before);
+    expect(await page.getByTestId('chip-positive').getAttribute('data-id')).toBe(liked);
+
+    // "Not like this" adds a negative beside the positive.
+    const disliked = afterMore[0]!;
+    const lessAnswered = searchAnswer((query) => query.negativeCropIds !== undefined);
+    await page.locator(`[data-crop-id="${disliked}"]`).getByTestId('not-like-this').click();
+    expect(sentQuery(await lessAnswered)).toMatchObject({ positiveCropIds: [liked], negativeCropIds: [disliked] });
+    await resultsSettled();
+    const afterLess = await cardIds('data-crop-id');
+    expect(afterLess.length).toBeGreaterThan(0);
+    expect(afterLess).not.toContain(disliked);
+    expect(afterLess).not.toContain(liked);
+    expect(await page.getByTestId('chip-negative').getAttribute('data-id')).toBe(disliked);
+    await screenshot('search-feedback');
+
+    // Its chip takes the negative back.
+    const withdrawn = searchAnswer((query) => query.positiveCropIds !== undefined && !query.negativeCropIds);
+    await page.getByRole('button', { name: `Remove “Not like ${disliked}”` }).click();
+    await withdrawn;
+    await resultsSettled();
+    expect(await page.getByTestId('chip-negative').count()).toBe(0);
+
+    // "Exclude this photo" leaves out every crop of the card's photo.
+    const photo = (await cardIds('data-photo-id'))[0]!;
+    const excludedAnswered = searchAnswer((query) => query.excludePhotoIds !== undefined);
+    await page.locator(`[data-photo-id="${photo}"]`).first().getByTestId('exclude-photo').click();
+    expect(sentQuery(await excludedAnswered)!.excludePhotoIds).toEqual([photo]);
+    await resultsSettled();
+    expect(await cardIds('data-photo-id')).not.toContain(photo);
+
+    // One per photo: distinct photos.
+    const groupedAnswered = searchAnswer((query) => query.onePerPhoto === true);
+    await page.getByRole('checkbox', { name: 'One per photo' }).check();
+    await groupedAnswered;
+    await resultsSettled();
+    const photos = await cardIds('data-photo-id');
+    expect(photos).toHaveLength(12);
+    expect(new Set(photos).size).toBe(photos.length);
+
+    // The next page: offset by the limit, other photos.
+    const nextAnswered = searchAnswer((query) => query.offset === 12);
+    await page.getByTestId('next-page').click();
+    expect(sentQuery(await nextAnswered)).toMatchObject({ onePerPhoto: true, limit: 12, excludePhotoIds: [photo] });
+    await resultsSettled();
+    const nextPhotos = await cardIds('data-photo-id');
+    expect(nextPhotos.length).toBeGreaterThan(0);
+    expect(nextPhotos.filter((id) => photos.includes(id))).toEqual([]);
+  });
+
+  it('searches a region dragged on the uploaded photo, in source pixels, and adds a description (hybrid)', async () => {
+    await freshSearchPage();
+    await uploadSampleImage(2);
+    await resultsSettled();
+    const picker = page.getByTestId('region-picker');
+    await picker.locator('svg').waitFor();
+    const { shown, natural } = await picker.locator('img').evaluate((image: HTMLImageElement) => ({
+      shown: image.getBoundingClientRect().toJSON() as DOMRect,
+      natural: { width: image.naturalWidth, height: image.naturalHeight },
+    }));
+    const scale = natural.width / shown.width;
+    // Displayed smaller than it is, so a box left in displayed pixels would be caught.
+    expect(scale).toBeGreaterThan(1.5);
+
+    const regionAnswered = uploadAnswer();
+    await page.mouse.move(shown.x + shown.width * 0.2, shown.y + shown.height * 0.3);
+    await page.mouse.down();
+    await page.mouse.move(shown.x + shown.width * 0.6, shown.y + shown.height * 0.7, { steps: 5 });
+    await page.mouse.up();
+    await picker.getByTestId('region-box').waitFor();
+    const { response, query: regionQuery } = await regionAnswered;
+    const box = (regionQuery.region as { box: { x: number; y: number; width: number; height: number } }).box;
+    const near = (value: number, expected: number) => expect(Math.abs(value - expected)).toBeLessThanOrEqual(scale + 1);
+    near(box.x, natural.width * 0.2);
+    near(box.y, natural.height * 0.3);
+    near(box.width, natural.width * 0.4);
+    near(box.height, natural.height * 0.4);
+    const body = (await response.json()) as { data: { searchSimilar: unknown[] } | null; errors?: unknown[] };
+    expect(body.errors).toBeUndefined();
+    expect(body.data!.searchSimilar.length).toBeGreaterThan(0);
+    await resultsSettled();
+    await eventually(() => page.getByTestId('error').count()).toBe(0);
+    expect((await cardIds('data-crop-id')).length).toBeGreaterThan(0);
+    expect(await page.getByTestId('alpha').count()).toBe(0);
+    await screenshot('search-region');
+
+    // A description makes it hybrid; α appears once both are given and is sent when moved.
+    const hybridAnswered = uploadAnswer();
+    await page.getByLabel(/And a description/).fill('dent near the handle');
+    await page.getByRole('button', { name: 'Apply', exact: true }).click();
+    const hybrid = (await hybridAnswered).query;
+    expect(hybrid).toMatchObject({ image: null, region: { box }, text: 'dent near the handle' });
+    expect(hybrid).not.toHaveProperty('alpha');
+    await resultsSettled();
+    const alphaAnswered = uploadAnswer();
+    await page.getByTestId('alpha').fill('0.7');
+    expect((await alphaAnswered).query).toMatchObject({ alpha: 0.7, text: 'dent near the handle', region: { box } });
+    await resultsSettled();
+
+    // Clearing the region searches the whole photo again.
+    const wholeAnswered = uploadAnswer();
+    await picker.getByTestId('clear-region').click();
+    const whole = (await wholeAnswered).query;
+    expect(whole).toMatchObject({ image: null, text: 'dent near the handle' });
+    expect(whole).not.toHaveProperty('region');
+    await resultsSettled();
+    expect(await picker.getByTestId('region-box').count()).toBe(0);
+  });
+
+  // Last before the console check: it reloads the page, which the tests above build on.
+  it('lists child zones indented under their parent, whose count includes theirs', async () => {
+    await page.goto(api.url);
+    const labels = page.locator('fieldset', { hasText: 'Zones' }).locator('label');
+    await labels.first().waitFor();
+    const zones = await labels.evaluateAll((rows) =>
+      rows.map((row) => ({
+        name: row.querySelector('span')?.textContent,
+        count: Number(row.querySelector('.count')?.textContent),
+        indent: parseFloat(getComputedStyle(row).paddingLeft),
+      })),
+    );
+    const names = zones.map((zone) => zone.name);
+    const at = (name: string) => zones[names.indexOf(name)]!;
+    expect(names.slice(names.indexOf('side'), names.indexOf('side') + 3)).toEqual(['side', 'left side', 'right side']);
+    expect(at('left side').indent).toBeGreaterThan(at('side').indent);
+    expect(at('right side').indent).toBe(at('left side').indent);
+    expect(at('front').indent).toBe(at('side').indent);
+    expect(at('left side').count).toBeGreaterThan(0);
+    expect(at('side').count).toBeGreaterThanOrEqual(at('left side').count + at('right side').count);
   });
 
   it('logged no console errors on any page', () => {

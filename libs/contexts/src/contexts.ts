@@ -1,8 +1,9 @@
 import { DefectRagError, noProgress, type Problem, type ProgressListener } from '@defect-rag/runtime';
 import {
+  labelCrop,
   TaxonomyNormalizer,
   UNKNOWN,
-  zoneOfCrop,
+  type CropLabels,
   type PartOverlap,
   type Taxonomy,
   type UnknownLabel,
@@ -10,20 +11,17 @@ import {
 import { describeClean, describeDamaged } from './describe';
 import { CLIP_MAX_TOKENS, estimateClipTokens, type CountTokens } from './tokens';
 
-/** What phase 2 reads from a phase-1 crop; every other field is carried over unchanged. */
+/** What phase 2 reads from a phase-1 crop, labelled by the taxonomy; every other field is carried over unchanged. */
 export interface ContextInputCrop {
   crop_id: string;
   has_damage: boolean;
-  defects: readonly { label: string; type: string }[];
-  part_overlaps: readonly PartOverlap[];
-}
-
-/** What phase 2 adds to (or recomputes on) each crop. */
-export interface CropContext {
-  /** Canonical damage types of the crop's defects, in order of appearance; empty for clean crops. */
-  damage_types: string[];
+  defects: readonly { types: readonly string[] }[];
   vehicle_zone: string;
   area: string;
+}
+
+/** What phase 2 adds to each crop. */
+export interface CropContext {
   /** The text the CLIP text encoder reads for this crop. */
   text_description: string;
 }
@@ -31,8 +29,6 @@ export interface CropContext {
 export interface DescribeCropsOptions {
   /** Add each damage type's visual description to damaged crops' text. Off by default. */
   enrich?: boolean;
-  /** Unknown labels fail the run (LABEL_UNKNOWN) instead of being reported. */
-  strict?: boolean;
   /** The text model's token count; without it, `estimateClipTokens`. */
   countTokens?: CountTokens;
   /** The text model's context length. */
@@ -42,19 +38,16 @@ export interface DescribeCropsOptions {
 
 export interface DescribeCropsResult<C extends ContextInputCrop> {
   crops: (C & CropContext)[];
-  /** Labels the taxonomy did not know, with how many defects / part overlaps carried them. */
-  unknownLabels: UnknownLabel[];
-  /** Unknown labels, over-long descriptions and crops whose has_damage contradicts their defects. */
+  /** Over-long descriptions and crops whose has_damage contradicts their defects. */
   problems: Problem[];
 }
 
 const PROGRESS_STEP = 200;
 
 /**
- * Phase 2: gives every crop its damage types, zone, area and text description, recomputed from
- * the defect labels and part overlaps with `taxonomy` (which may differ from the one phase 1 used,
- * so each defect's `type` is recomputed too). The damaged template is used when a crop lists
- * defects, the clean one otherwise.
+ * Phase 2: writes every crop's text description from the damage types, zone and area phase 1
+ * labelled it with (`labelCrop` of @defect-rag/taxonomy); `taxonomy` gives the words. The damaged
+ * template is used when a crop lists defects, the clean one otherwise.
  */
 export function describeCrops<C extends ContextInputCrop>(
   crops: readonly C[],
@@ -65,8 +58,7 @@ export function describeCrops<C extends ContextInputCrop>(
   const normalizer = new TaxonomyNormalizer(taxonomy);
   const problems: Problem[] = [];
   const described = crops.map((crop, index) => {
-    const defectTypes = crop.defects.map((defect) => normalizer.damageTypes(defect.label));
-    const zone = zoneOfCrop(crop.part_overlaps, normalizer);
+    const defectTypes = crop.defects.map((defect) => defect.types);
     if (crop.has_damage !== defectTypes.length > 0) {
       problems.push({
         item: crop.crop_id,
@@ -76,7 +68,7 @@ export function describeCrops<C extends ContextInputCrop>(
       });
     }
     const text_description =
-      defectTypes.length > 0 ? describeDamaged(defectTypes, zone, normalizer, enrich) : describeClean(zone, normalizer);
+      defectTypes.length > 0 ? describeDamaged(defectTypes, crop, normalizer, enrich) : describeClean(crop, normalizer);
     const tokens = (countTokens ?? estimateClipTokens)(text_description);
     if (tokens > maxTokens) {
       problems.push({
@@ -89,18 +81,27 @@ export function describeCrops<C extends ContextInputCrop>(
     if ((index + 1) % PROGRESS_STEP === 0 || index + 1 === crops.length) {
       onProgress({ stage: 'contexts', done: index + 1, total: crops.length });
     }
-    return {
-      ...crop,
-      defects: crop.defects.map((defect, i) => ({ ...defect, type: defectTypes[i]?.[0] ?? UNKNOWN })),
-      damage_types: [...new Set(defectTypes.flat())],
-      vehicle_zone: zone.vehicle_zone,
-      area: zone.area,
-      text_description,
-    };
+    return { ...crop, text_description };
   });
+  return { crops: described, problems };
+}
 
+/**
+ * Labels phase-1 crops again with `taxonomy` (phase 2 may be given another taxonomy than phase 1
+ * was): each crop's defects' types, damage types, zone and area, with `labelCrop`. Labels the
+ * taxonomy does not know come back as problems, or fail (LABEL_UNKNOWN) with `strict`.
+ */
+export function relabelCrops<
+  C extends { defects: readonly { label: string }[]; part_overlaps: readonly PartOverlap[] },
+>(
+  crops: readonly C[],
+  taxonomy: Taxonomy,
+  { strict = false }: { strict?: boolean } = {},
+): { crops: (C & CropLabels<C['defects'][number]>)[]; unknownLabels: UnknownLabel[]; problems: Problem[] } {
+  const normalizer = new TaxonomyNormalizer(taxonomy);
+  const relabelled = crops.map((crop) => ({ ...crop, ...labelCrop(crop.defects, crop.part_overlaps, normalizer) }));
   const unknownLabels = normalizer.unknownLabels();
-  if (options.strict && unknownLabels.length > 0) {
+  if (strict && unknownLabels.length > 0) {
     const list = unknownLabels.map(({ kind, label, count }) => `${kind} '${label}' (${count})`).join(', ');
     throw new DefectRagError(
       'LABEL_UNKNOWN',
@@ -108,8 +109,20 @@ export function describeCrops<C extends ContextInputCrop>(
       { unknownLabels },
     );
   }
-  problems.push(...unknownLabels.map(unknownLabelProblem));
-  return { crops: described, unknownLabels, problems };
+  return { crops: relabelled, unknownLabels, problems: unknownLabels.map(unknownLabelProblem) };
+}
+
+/** Phase 2 with a taxonomy of its own, as the contexts stage runs it: `relabelCrops`, then `describeCrops`. */
+export function relabelAndDescribe<
+  C extends ContextInputCrop & { defects: readonly { label: string }[]; part_overlaps: readonly PartOverlap[] },
+>(crops: readonly C[], taxonomy: Taxonomy, options: DescribeCropsOptions & { strict?: boolean } = {}) {
+  const labelled = relabelCrops(crops, taxonomy, options);
+  const described = describeCrops(labelled.crops, taxonomy, options);
+  return {
+    crops: described.crops,
+    unknownLabels: labelled.unknownLabels,
+    problems: [...described.problems, ...labelled.problems],
+  };
 }
 
 function unknownLabelProblem({ kind, label, count }: UnknownLabel): Problem {

@@ -1,5 +1,7 @@
 export {
   describeCrops,
+  relabelCrops,
+  relabelAndDescribe,
   type ContextInputCrop,
   type CropContext,
   type DescribeCropsOptions,

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { cropRecordSchema, phase1MetadataSchema, type Phase1Metadata } from '@defect-rag/crops';
 import { readJsonFile } from '@defect-rag/runtime';
 import type { Taxonomy } from '@defect-rag/taxonomy';
-import { describeCrops, type DescribeCropsOptions } from './contexts';
+import { relabelAndDescribe, type DescribeCropsOptions } from './contexts';
 import { CLIP_MAX_TOKENS } from './tokens';
 
 /** The phase-2 output file, read by phase 3 (embedding); the name the original pipeline used. */
@@ -12,7 +12,6 @@ export const PHASE2_METADATA_FILE = 'metadata_crops_phase2.json';
 const PHASE2_MISSING_HINT = 'run `defect-rag contexts` on this folder first';
 
 export const phase2CropSchema = cropRecordSchema.extend({
-  damage_types: z.array(z.string()),
   text_description: z.string().min(1),
 });
 export type Phase2Crop = z.infer<typeof phase2CropSchema>;
@@ -42,13 +41,16 @@ export const phase2MetadataSchema = phase1MetadataSchema.extend({
 });
 export type Phase2Metadata = z.infer<typeof phase2MetadataSchema>;
 
-/** Phase 2 over a phase-1 file's contents: see `describeCrops`. */
+/**
+ * Phase 2 over a phase-1 file's contents: the crops labelled again with this taxonomy (it may not
+ * be phase 1's; see `relabelCrops`), then described (`describeCrops`).
+ */
 export function describePhase1(
   phase1: Phase1Metadata,
   taxonomy: Taxonomy,
-  options: DescribeCropsOptions = {},
+  options: DescribeCropsOptions & { strict?: boolean } = {},
 ): Phase2Metadata {
-  const { crops, unknownLabels, problems } = describeCrops(phase1.crops, taxonomy, options);
+  const { crops, unknownLabels, problems } = relabelAndDescribe(phase1.crops, taxonomy, options);
   const tally = (keys: string[]) => {
     const counts: Record<string, number> = {};
     for (const key of keys) counts[key] = (counts[key] ?? 0) + 1;

@@ -4,21 +4,26 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isDefectRagError } from '@defect-rag/runtime';
 import { loadTaxonomy } from '@defect-rag/taxonomy';
-import { describeCrops, type ContextInputCrop } from '../src';
+import { describeCrops, relabelAndDescribe } from '../src';
 
 const taxonomy = loadTaxonomy();
 
-function crop(labels: string[], parts: [string, number][], extra: Record<string, unknown> = {}): ContextInputCrop {
+/** A crop as phase 1 plans it, labelled with another taxonomy: phase 2 labels it again. */
+function crop(labels: string[], parts: [string, number][], extra: Record<string, unknown> = {}) {
   return {
     crop_id: `crop-${labels.join('-') || 'clean'}`,
     has_damage: labels.length > 0,
-    defects: labels.map((label) => ({ label, type: 'from-phase-1' })),
+    defects: labels.map((label) => ({ label, type: 'from-phase-1', types: ['from-phase-1'] })),
+    damage_types: ['from-phase-1'],
+    vehicle_zone: 'from-phase-1',
+    area: 'from-phase-1',
     part_overlaps: parts.map(([label, overlap]) => ({ label, overlap })),
     ...extra,
   };
 }
+type Crop = ReturnType<typeof crop>;
 
-const text = (c: ContextInputCrop, options = {}) => describeCrops([c], taxonomy, options).crops[0]?.text_description;
+const text = (c: Crop, options = {}) => relabelAndDescribe([c], taxonomy, options).crops[0]?.text_description;
 
 describe('damaged descriptions', () => {
   it('uses the singular for one defect', () => {
@@ -113,6 +118,23 @@ describe('enrichment', () => {
 });
 
 describe('describeCrops', () => {
+  it('writes the text from the labels phase 1 gave the crop, computing none of them again', () => {
+    const labelled = {
+      crop_id: 'c',
+      has_damage: true,
+      defects: [{ label: 'xyz', types: ['dent'] }],
+      vehicle_zone: 'front',
+      area: 'hood',
+      // Overlaps that would say rear (bumper) and a label that would say unknown: not read here.
+      part_overlaps: [{ label: 'rear_bumper', overlap: 100 }],
+    };
+    const result = describeCrops([labelled], taxonomy);
+    expect(result.crops[0]?.text_description).toBe('1 dent on front (hood). Specific defects visible: dent.');
+    expect(result.problems).toEqual([]);
+  });
+});
+
+describe('relabelAndDescribe', () => {
   it('recomputes zone, area and damage types, keeping every other field', () => {
     const input = crop(
       ['Grieta', 'bollo'],
@@ -127,7 +149,7 @@ describe('describeCrops', () => {
         split: 'train',
       },
     );
-    const [out] = describeCrops([input], taxonomy).crops;
+    const [out] = relabelAndDescribe([input], taxonomy).crops;
     expect(out).toMatchObject({
       crop_id: input.crop_id,
       image_id: 'cdd_2',
@@ -140,11 +162,11 @@ describe('describeCrops', () => {
         { label: 'bollo', type: 'dent' },
       ],
     });
-    expect(describeCrops([crop([], [['hood', 1]])], taxonomy).crops[0]?.damage_types).toEqual([]);
+    expect(relabelAndDescribe([crop([], [['hood', 1]])], taxonomy).crops[0]?.damage_types).toEqual([]);
   });
 
   it('reports unknown labels once each, with counts, and keeps going', () => {
-    const result = describeCrops(
+    const result = relabelAndDescribe(
       [
         crop(
           ['óxido'],
@@ -170,18 +192,18 @@ describe('describeCrops', () => {
   });
 
   it('fails on unknown labels under strict, naming them', () => {
-    const run = () => describeCrops([crop(['óxido'], [])], taxonomy, { strict: true });
+    const run = () => relabelAndDescribe([crop(['óxido'], [])], taxonomy, { strict: true });
     expect(run).toThrow(/damage 'óxido' \(1\)/);
     try {
       run();
     } catch (error) {
       expect(isDefectRagError(error, 'LABEL_UNKNOWN')).toBe(true);
     }
-    expect(() => describeCrops([crop(['dent'], [['hood', 1]])], taxonomy, { strict: true })).not.toThrow();
+    expect(() => relabelAndDescribe([crop(['dent'], [['hood', 1]])], taxonomy, { strict: true })).not.toThrow();
   });
 
   it('reports a crop whose has_damage contradicts its defects', () => {
-    const result = describeCrops([crop([], [], { has_damage: true })], taxonomy);
+    const result = relabelAndDescribe([crop([], [], { has_damage: true })], taxonomy);
     expect(result.problems).toEqual([expect.objectContaining({ code: 'METADATA_INVALID', item: 'crop-clean' })]);
     expect(result.crops[0]?.text_description).toMatch(/^Clean surface/);
   });
@@ -192,7 +214,7 @@ describe('describeCrops', () => {
       counted.push(value);
       return value.startsWith('Clean') ? 12 : 80;
     };
-    const result = describeCrops([crop(['dent'], []), crop([], [])], taxonomy, { countTokens });
+    const result = relabelAndDescribe([crop(['dent'], []), crop([], [])], taxonomy, { countTokens });
     expect(counted).toHaveLength(2);
     expect(result.problems).toEqual([
       {
@@ -206,8 +228,8 @@ describe('describeCrops', () => {
 
   it('estimates tokens without a counter', () => {
     const many = crop(['dent', 'scratch', 'crack', 'hole', 'suciedad', 'desconchón', 'cristal roto', 'faro roto'], []);
-    expect(describeCrops([many], taxonomy).problems).toEqual([]);
-    const enriched = describeCrops([many], taxonomy, { enrich: true });
+    expect(relabelAndDescribe([many], taxonomy).problems).toEqual([]);
+    const enriched = relabelAndDescribe([many], taxonomy, { enrich: true });
     expect(enriched.problems).toEqual([
       expect.objectContaining({
         code: 'TEXT_TRUNCATED',
@@ -219,7 +241,7 @@ describe('describeCrops', () => {
   it('reports progress up to the total', () => {
     const events: number[] = [];
     const crops = Array.from({ length: 450 }, () => crop([], []));
-    describeCrops(crops, taxonomy, { onProgress: ({ done, total }) => events.push(done / total) });
+    relabelAndDescribe(crops, taxonomy, { onProgress: ({ done, total }) => events.push(done / total) });
     expect(events.at(-1)).toBe(1);
     expect(events).toEqual([...events].sort((a, b) => a - b));
   });
@@ -241,7 +263,7 @@ describe('templates from a taxonomy override', () => {
       ].join('\n'),
     );
     const custom = loadTaxonomy(file);
-    const result = describeCrops([crop(['dent', 'rayón'], [['hood', 1]]), crop([], [['hood', 1]])], custom);
+    const result = relabelAndDescribe([crop(['dent', 'rayón'], [['hood', 1]]), crop([], [['hood', 1]])], custom);
     expect(result.crops.map((c) => c.text_description)).toEqual([
       'Close-up of 2 damages: dent, scratch, front hood.',
       'Undamaged hood, front. No damage, clean paint.',

@@ -167,13 +167,22 @@ function unknownLabels(dataset: Dataset, normalizer: TaxonomyNormalizer): Proble
   }
   const problems: Problem[] = [];
   for (const [label, { item, count }] of damage) {
-    if (normalizer.damageType(label) !== UNKNOWN) continue;
-    problems.push({
-      item,
-      stage: 'crops',
-      code: 'LABEL_UNKNOWN',
-      message: `damage label '${label}' is not in the taxonomy (${count} defects); its crops list it as type '${UNKNOWN}'`,
-    });
+    const types = normalizer.damageTypes(label);
+    if (types[0] === UNKNOWN) {
+      problems.push({
+        item,
+        stage: 'crops',
+        code: 'LABEL_UNKNOWN',
+        message: `damage label '${label}' is not in the taxonomy (${count} defects); its crops list it as type '${UNKNOWN}'`,
+      });
+    } else if (normalizer.unknownLabels().some((entry) => entry.kind === 'damage' && entry.label === label)) {
+      problems.push({
+        item,
+        stage: 'crops',
+        code: 'LABEL_UNKNOWN',
+        message: `part of the combined damage label '${label}' is not in the taxonomy (${count} defects); its crops list the types it names that are: ${types.join(', ')}`,
+      });
+    }
   }
   for (const [label, { item, count }] of parts) {
     if (normalizer.part(label) !== null) continue;

@@ -1,5 +1,5 @@
 export { cropConfig, cropConfigSchema, FILL_COLOR, type CropConfig } from './config';
-export { planImageCrops, type ImagePlan, type PlanContext } from './plan';
+export { planImageCrops, regionWindows, type ImagePlan, type PlanContext } from './plan';
 export { balanceCrops } from './balance';
 export { planPhoto, type PhotoDefect, type PhotoRecord } from './photo';
 export { cutCrops, type CutOptions } from './cut';

@@ -20,10 +20,14 @@ export type CropStrategy = z.infer<typeof cropStrategySchema>;
 export const cropDefectSchema = z.object({
   /** The label as annotated. */
   label: z.string(),
-  /** Canonical damage type from the taxonomy (`unknown` when it has none). */
+  /** Canonical damage type from the taxonomy (`unknown` when it has none): the first of `types`. */
   type: z.string(),
+  /** Every damage type the label names (several for a combined label such as "scratch and dent"). */
+  types: z.array(z.string()).min(1),
   /** Bounding box of the visible part, in crop pixels. */
   box: boxSchema,
+  /** The visible part of the polygon, [x, y] in crop pixels (absent from files written before it was recorded). */
+  polygon: z.array(z.tuple([z.number(), z.number()])).default([]),
   /** Share of the defect's area inside the crop, (0, 1]. */
   visible_fraction: z.number().gt(0).max(1),
 });
@@ -63,6 +67,8 @@ export const cropRecordSchema = z.object({
   grid_pos: z.tuple([z.number().int(), z.number().int()]).nullable(),
   /** Share of a clean crop covered by the vehicle silhouette; null for damage crops. */
   mask_coverage: z.number().min(0).max(1).nullable(),
+  /** The damage types of its defects, in order of appearance, without repeats; empty for clean crops. */
+  damage_types: z.array(z.string()),
   vehicle_zone: z.string(),
   area: z.string(),
   /**

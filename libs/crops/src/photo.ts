@@ -1,12 +1,14 @@
 import { partOverlaps, pixelBox, pixelRegion, type Box, type DatasetImage } from '@defect-rag/dataset';
-import { zoneOfCrop, type CropZone, type TaxonomyNormalizer } from '@defect-rag/taxonomy';
+import { labelCrop, type CropZone, type TaxonomyNormalizer } from '@defect-rag/taxonomy';
 import type { CropRecord } from './metadata';
 
 /** One annotated defect of a photo, in photo pixels, with the zone its polygon lies on. */
 export interface PhotoDefect {
   label: string;
-  /** Canonical damage type (`unknown` when the taxonomy has none for the label). */
+  /** Canonical damage type (`unknown` when the taxonomy has none for the label): the first of `types`. */
   type: string;
+  /** Every damage type the label names, as for a crop's defects. */
+  types: string[];
   zone: CropZone;
   box: Box;
   polygon: [x: number, y: number][];
@@ -20,6 +22,8 @@ export interface PhotoRecord {
   height: number;
   has_damage: boolean;
   defects: PhotoDefect[];
+  /** The damage types of its defects, in order of appearance, without repeats; empty for clean photos. */
+  damage_types: string[];
   /** The zones the photo's part polygons cover, most pixels first; empty without parts. */
   zones: CropZone[];
   /** The photo's crops in this plan (after balancing), in plan order. */
@@ -28,9 +32,9 @@ export interface PhotoRecord {
 }
 
 /**
- * Plans a photo's point from its polygons alone, like its crops: every defect with the zone of
- * its own polygon (the parts it lies on, as a crop's zone is found), and the zones of the whole
- * photo, which describe a clean photo.
+ * Plans a photo's point from its polygons alone, like its crops: every defect labelled as a crop
+ * showing it alone would be (`labelCrop`: its types, and the zone of the parts its own polygon lies
+ * on), and the zones of the whole photo, which describe a clean photo.
  */
 export function planPhoto(
   image: DatasetImage,
@@ -40,10 +44,13 @@ export function planPhoto(
 ): PhotoRecord {
   const defects = image.defects.map((defect): PhotoDefect => {
     const box = pixelBox(defect.box);
+    const overlaps = partOverlaps(pixelRegion([defect.polygon], box), box, image.parts);
+    const { defects: labelled, vehicle_zone, area } = labelCrop([{ label: defect.label }], overlaps, normalizer);
     return {
       label: defect.label,
-      type: normalizer.damageType(defect.label),
-      zone: zoneOfCrop(partOverlaps(pixelRegion([defect.polygon], box), box, image.parts), normalizer),
+      type: labelled[0]!.type,
+      types: labelled[0]!.types,
+      zone: { vehicle_zone, area },
       box,
       polygon: defect.polygon.map(([x, y]): [number, number] => [x, y]),
     };
@@ -55,6 +62,7 @@ export function planPhoto(
     height: image.height,
     has_damage: image.damaged,
     defects,
+    damage_types: [...new Set(defects.flatMap((defect) => defect.types))],
     zones: visibleZones(image, normalizer),
     crop_ids: crops.map((crop) => crop.crop_id),
     split,

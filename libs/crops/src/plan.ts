@@ -16,7 +16,7 @@ import {
   type PartOverlap,
   type Polygon,
 } from '@defect-rag/dataset';
-import { zoneOfCrop, type TaxonomyNormalizer } from '@defect-rag/taxonomy';
+import { labelCrop, type TaxonomyNormalizer } from '@defect-rag/taxonomy';
 import { FILL_COLOR, type CropConfig } from './config';
 import type { CropDefect, CropRecord, CropStrategy } from './metadata';
 import { fitsWindow, groupDefects, windowStarts } from './windows';
@@ -57,14 +57,8 @@ function planDamaged(image: DatasetImage, context: PlanContext): CropRecord[] {
   });
   windows.push(...clusters.sort((a, b) => a.y - b.y || a.x - b.x));
   for (const defect of image.defects.filter((d) => !fitsWindow(d.box, size))) {
-    const box = pixelBox(defect.box);
-    for (const y of windowStarts(box.y, box.y + box.height, size, tileOverlap, image.height)) {
-      for (const x of windowStarts(box.x, box.x + box.width, size, tileOverlap, image.width)) {
-        // Only tiles that show part of the polygon: a long diagonal defect leaves empty corners.
-        if (areaInside(defect.polygon, sourceBox(image, size, x, y)) >= MIN_VISIBLE_AREA)
-          windows.push({ strategy: 'tile', x, y });
-      }
-    }
+    for (const { x, y } of regionWindows(defect.polygon, image, { size, tileOverlap }))
+      windows.push({ strategy: 'tile', x, y });
   }
   const seen = new Set<string>();
   return windows
@@ -77,6 +71,32 @@ function planDamaged(image: DatasetImage, context: PlanContext): CropRecord[] {
     .map(({ strategy, x, y }) => damageCrop(image, context, strategy, sourceBox(image, size, x, y)));
 }
 
+/** A defect as the plan sees it in a window, before the taxonomy names its types. */
+type UnlabelledDefect = Omit<CropDefect, 'type' | 'types'>;
+
+/**
+ * The windows that cover a region of a photo (a defect's polygon, or a query region): one window
+ * centred on a region that fits, shifted to stay inside the photo so the margin is real context;
+ * overlapping tiles (`tileOverlap`) over a larger one, keeping only tiles that show part of the
+ * polygon, as a long diagonal defect leaves empty corners. Boxes in photo pixels; a photo smaller
+ * than the window gives its whole side.
+ */
+export function regionWindows(
+  polygon: Polygon,
+  photo: { width: number; height: number },
+  { size, tileOverlap }: Pick<CropConfig, 'size' | 'tileOverlap'>,
+): Box[] {
+  const box = pixelBox(polygonBox(polygon));
+  const windows: Box[] = [];
+  for (const y of windowStarts(box.y, box.y + box.height, size, tileOverlap, photo.height)) {
+    for (const x of windowStarts(box.x, box.x + box.width, size, tileOverlap, photo.width)) {
+      const window = sourceBox(photo, size, x, y);
+      if (areaInside(polygon, window) >= MIN_VISIBLE_AREA) windows.push(window);
+    }
+  }
+  return windows;
+}
+
 /**
  * A defect shows in a crop when at least this much of its polygon (px²) lies inside: a polygon
  * that only grazes the window's edge would otherwise be listed as a defect nobody can see.
@@ -85,7 +105,7 @@ const MIN_VISIBLE_AREA = 1;
 
 function damageCrop(image: DatasetImage, context: PlanContext, strategy: CropStrategy, box: Box): CropRecord {
   const fill = fillOf(image, context.config.size);
-  const shown: Array<{ polygon: Polygon; defect: CropDefect }> = [];
+  const shown: Array<{ polygon: Polygon; defect: UnlabelledDefect }> = [];
   for (const defect of image.defects) {
     const clipped = clipPolygon(defect.polygon, box);
     const visible = clipped.length < 3 ? 0 : polygonArea(clipped);
@@ -95,13 +115,16 @@ function damageCrop(image: DatasetImage, context: PlanContext, strategy: CropStr
       polygon: clipped,
       defect: {
         label: defect.label,
-        type: context.normalizer.damageType(defect.label),
         box: {
           x: visibleBox.x - box.x + (fill?.left ?? 0),
           y: visibleBox.y - box.y + (fill?.top ?? 0),
           width: visibleBox.width,
           height: visibleBox.height,
         },
+        polygon: clipped.map(([x, y]) => [
+          round(x - box.x + (fill?.left ?? 0), 2),
+          round(y - box.y + (fill?.top ?? 0), 2),
+        ]),
         // Never 0 for a defect that is shown, however thin the sliver.
         visible_fraction: Math.max(0.0001, round(Math.min(1, visible / defect.area), 4)),
       },
@@ -173,7 +196,7 @@ function record(
     box: Box;
     fill: CropRecord['fill'];
     hasDamage: boolean;
-    defects: CropDefect[];
+    defects: UnlabelledDefect[];
     gridPos: [number, number] | null;
     coverage: number | null;
     overlaps: PartOverlap[];
@@ -181,7 +204,7 @@ function record(
 ): CropRecord {
   const { config } = context;
   const cropId = cropIdOf(context.datasetName, image.path, crop.strategy, crop.box, config);
-  const zone = zoneOfCrop(crop.overlaps, context.normalizer);
+  const labels = labelCrop(crop.defects, crop.overlaps, context.normalizer);
   return {
     crop_id: cropId,
     image_id: image.id,
@@ -193,11 +216,12 @@ function record(
     width: config.size,
     height: config.size,
     fill: crop.fill,
-    defects: crop.defects,
+    defects: labels.defects,
+    damage_types: labels.damage_types,
     grid_pos: crop.gridPos,
     mask_coverage: crop.coverage,
-    vehicle_zone: zone.vehicle_zone,
-    area: zone.area,
+    vehicle_zone: labels.vehicle_zone,
+    area: labels.area,
     part_overlaps: crop.overlaps,
     split: null,
   };
@@ -223,7 +247,7 @@ function cropIdOf(
 }
 
 /** The source pixels of the window at (x, y): the full window, or the whole side of a smaller image. */
-function sourceBox(image: DatasetImage, size: number, x: number, y: number): Box {
+function sourceBox(image: { width: number; height: number }, size: number, x: number, y: number): Box {
   return { x, y, width: Math.min(size, image.width), height: Math.min(size, image.height) };
 }
 

@@ -17,6 +17,7 @@ function crop(hasDamage: boolean, zone: string, split: CropRecord['split'] = nul
     height: 336,
     fill: null,
     defects: [],
+    damage_types: [],
     grid_pos: hasDamage ? null : [0, 0],
     mask_coverage: hasDamage ? null : 1,
     vehicle_zone: zone,

@@ -143,10 +143,36 @@ describe('cutting images made by the test', () => {
       ['tile', 114, 0],
     ]);
     expect(crops[0]!.defects).toEqual([
-      { label: 'scratch', type: 'scratch', box: { x: 276, y: 276, width: 40, height: 40 }, visible_fraction: 1 },
+      {
+        label: 'scratch',
+        type: 'scratch',
+        types: ['scratch'],
+        box: { x: 276, y: 276, width: 40, height: 40 },
+        // The whole polygon, in crop pixels.
+        polygon: [
+          [276, 276],
+          [316, 276],
+          [316, 316],
+          [276, 316],
+        ],
+        visible_fraction: 1,
+      },
     ]);
     expect(crops[1]!.defects).toEqual([
-      { label: 'scratch', type: 'scratch', box: { x: 0, y: 20, width: 336, height: 100 }, visible_fraction: 0.84 },
+      {
+        label: 'scratch',
+        type: 'scratch',
+        types: ['scratch'],
+        box: { x: 0, y: 20, width: 336, height: 100 },
+        // Clipped to the tile.
+        polygon: [
+          [0, 20],
+          [336, 20],
+          [336, 120],
+          [0, 120],
+        ],
+        visible_fraction: 0.84,
+      },
     ]);
     expect(crops[1]).toMatchObject({ vehicle_zone: 'side', part_overlaps: [{ label: 'door', overlap: 300 * 100 }] });
   });
@@ -180,7 +206,19 @@ describe('cutting images made by the test', () => {
       width: 336,
       height: 336,
       fill: { color: [0, 0, 0], left: 68, top: 93, right: 68, bottom: 93 },
-      defects: [{ box: { x: 88, y: 113, width: 30, height: 30 }, visible_fraction: 1 }],
+      // Boxes and polygons are shifted by the fill.
+      defects: [
+        {
+          box: { x: 88, y: 113, width: 30, height: 30 },
+          polygon: [
+            [88, 113],
+            [118, 113],
+            [118, 143],
+            [88, 143],
+          ],
+          visible_fraction: 1,
+        },
+      ],
     });
     const [tiny] = cropsOf('images/tiny-clean.png');
     expect(tiny).toMatchObject({

@@ -59,7 +59,13 @@ export class DatasetRepository {
     return toPage(rows.map(toRecord), first, totalCount);
   }
 
-  async updateCounts(id: string, counts: DatasetCounts): Promise<DatasetRecord> {
+  /** Deletes the dataset's record, and with it (cascade) its runs and their problems. */
+  async delete(id: string): Promise<void> {
+    await this.prisma.dataset.delete({ where: { id } });
+  }
+
+  /** Sets the counts given; the others keep their values. */
+  async updateCounts(id: string, counts: Partial<DatasetCounts>): Promise<DatasetRecord> {
     return toRecord(await this.prisma.dataset.update({ where: { id }, data: counts }));
   }
 }

@@ -29,5 +29,9 @@ export async function embedCrops(
   const imageVectors = images ?? (await embedder.embedImages(items.map((item) => item.image)));
   if (!embedder.hasTextTower) return imageVectors.map((image) => ({ image }));
   const texts = await embedder.embedTexts(items.map((item) => item.text));
-  return imageVectors.map((image, i) => ({ image, text: texts[i]!, fused: fuse(image, texts[i]!, fusion) }));
+  return imageVectors.map((image, i) => ({
+    image,
+    text: texts[i]!,
+    fused: fuse(image, texts[i]!, fusion, embedder.space),
+  }));
 }

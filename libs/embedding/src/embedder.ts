@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import { DefectRagError, type Tower } from '@defect-rag/runtime';
-import { normalizeInPlace } from './fusion';
-import { invalid, readModelFolder, type ModelFolder, type Precision } from './model-folder';
+import { normalizeInPlace, type VectorSpace } from './fusion';
+import { invalid, readModelFolder, type ModelFolder, type Precision, type VectorDimensions } from './model-folder';
 import { preprocessImages, type ImageInput } from './preprocess';
 import { TextTokenizer } from './tokenizer';
 import { Towers, type ExecutionProvider } from './towers';
@@ -25,8 +25,9 @@ export async function loadModel(dir: string, options: LoadModelOptions = {}): Pr
 }
 
 /**
- * CLIP-style image and text embeddings from an ONNX model folder. Every vector is L2-normalised
- * and has `dimension` values. `modelId` + `contentHash` identify the vectors: equal for two
+ * Image and text embeddings from an ONNX model folder: a CLIP-family model (one shared space), an
+ * image-only model, or an encoder pair (separate spaces, `space` "separate"). Every vector is
+ * L2-normalised and has `dimensions[kind]` values. `modelId` + `contentHash` identify the vectors: equal for two
  * embedders only if every file that shapes the vectors is byte-identical.
  */
 export class Embedder {
@@ -73,8 +74,24 @@ export class Embedder {
     return this.folder.modelId;
   }
 
+  /**
+   * The dimension of the vectors searched by default: the fused ones (the image ones for an
+   * image-only model). A shared-space model has this one dimension for every kind; a pair's fused
+   * vectors are its image and text vectors end to end.
+   */
   get dimension(): number {
-    return this.folder.dimension;
+    const { dimensions } = this.folder;
+    return dimensions.fused ?? dimensions.image;
+  }
+
+  /** The dimension of each kind of vector the model gives. */
+  get dimensions(): VectorDimensions {
+    return this.folder.dimensions;
+  }
+
+  /** `shared` (CLIP family, image-only models) or `separate` (an encoder pair: see `fuse`). */
+  get space(): VectorSpace {
+    return this.folder.space;
   }
 
   /** The pixels the image tower takes: a photo larger than this is seen in tiles or resized (`embedPhotos`). */
@@ -124,7 +141,7 @@ export class Embedder {
       const pixels = await next!;
       next = b + 1 < batches.length ? prepare(b + 1) : undefined;
       const count = batches[b]!.length;
-      vectors.push(...this.rows(await this.sessions.runImages(pixels, count), count));
+      vectors.push(...this.rows(await this.sessions.runImages(pixels, count), count, this.folder.dimensions.image));
     }
     return vectors;
   }
@@ -135,7 +152,8 @@ export class Embedder {
     const vectors: Float32Array[] = [];
     for (const batch of chunks(texts, this.batchSize)) {
       const tokens = tokenizer.encodeBatch(batch, this.sessions.fixedTextLength);
-      vectors.push(...this.rows(await this.sessions.runTexts(tokens, batch.length), batch.length));
+      const dimension = this.folder.dimensions.text!;
+      vectors.push(...this.rows(await this.sessions.runTexts(tokens, batch.length), batch.length, dimension));
     }
     return vectors;
   }
@@ -154,8 +172,7 @@ export class Embedder {
     );
   }
 
-  private rows(data: Float32Array, count: number): Float32Array[] {
-    const { dimension } = this.folder;
+  private rows(data: Float32Array, count: number, dimension: number): Float32Array[] {
     return Array.from({ length: count }, (_, i) => {
       const row = data.slice(i * dimension, (i + 1) * dimension);
       if (!normalizeInPlace(row)) {

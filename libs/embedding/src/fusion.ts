@@ -3,8 +3,9 @@ import { DefectRagError } from '@defect-rag/runtime';
 export type FusionStrategy = 'average' | 'weighted';
 
 /**
- * `average`: the mean of the two unit vectors. `weighted`: `alpha · image + (1 − alpha) · text`,
- * so alpha 1 is the image vector and alpha 0 the text vector. Both are renormalised.
+ * `average`: both towers weigh the same (alpha 0.5). `weighted`: alpha is the image's weight, so
+ * alpha 1 is the image vector alone and alpha 0 the text vector alone (see `fuse` for how each
+ * kind of model combines them).
  */
 export interface FusionOptions {
   strategy: FusionStrategy;
@@ -22,16 +23,43 @@ export function normalizeInPlace(vector: Float32Array): boolean {
   return true;
 }
 
-/** The fused vector of an image vector and a text vector (any length, same dimension), unit length. */
-export function fuse(image: Float32Array, text: Float32Array, { strategy, alpha }: FusionOptions): Float32Array {
+/**
+ * Where a model's image and text vectors live. `shared`: one space (CLIP family), so an image and a
+ * text vector can be compared and averaged. `separate`: an encoder pair (e.g. DINOv2 + a sentence
+ * encoder) whose towers were trained apart, so only image↔image and text↔text comparisons mean
+ * anything.
+ */
+export type VectorSpace = 'shared' | 'separate';
+
+/**
+ * The fused vector of an image vector and a text vector, unit length, for a model whose vectors
+ * live in `space`:
+ * - `shared`: `normalise(α · unit(image) + (1 − α) · unit(text))`, same dimension as both;
+ * - `separate`: `[√α · unit(image), √(1 − α) · unit(text)]`, of dimension image + text. It is unit
+ *   length already, and the cosine of two such vectors is exactly `α · cos(images) + (1 − α) · cos(texts)`.
+ */
+export function fuse(
+  image: Float32Array,
+  text: Float32Array,
+  { strategy, alpha }: FusionOptions,
+  space: VectorSpace,
+): Float32Array {
   const imageWeight = fusionImageWeight({ strategy, alpha });
-  if (image.length !== text.length) {
+  if (space === 'shared' && image.length !== text.length) {
     throw new DefectRagError('BAD_INPUT', `Cannot fuse vectors of dimensions ${image.length} and ${text.length}.`);
   }
   const unitImage = Float32Array.from(image);
   const unitText = Float32Array.from(text);
   if (!normalizeInPlace(unitImage) || !normalizeInPlace(unitText)) {
     throw new DefectRagError('EMBEDDING_FAILED', 'Cannot fuse a zero or non-finite vector.');
+  }
+  if (space === 'separate') {
+    const fused = new Float32Array(image.length + text.length);
+    const imageScale = Math.sqrt(imageWeight);
+    const textScale = Math.sqrt(1 - imageWeight);
+    for (let i = 0; i < image.length; i++) fused[i] = imageScale * unitImage[i]!;
+    for (let i = 0; i < text.length; i++) fused[image.length + i] = textScale * unitText[i]!;
+    return fused;
   }
   const fused = new Float32Array(image.length);
   for (let i = 0; i < fused.length; i++) fused[i] = imageWeight * unitImage[i]! + (1 - imageWeight) * unitText[i]!;

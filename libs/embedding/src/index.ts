@@ -1,5 +1,5 @@
 export { loadModel, Embedder, type LoadModelOptions } from './embedder';
-export { fuse, fusionImageWeight, type FusionOptions, type FusionStrategy } from './fusion';
+export { fuse, fusionImageWeight, type FusionOptions, type FusionStrategy, type VectorSpace } from './fusion';
 export { embedCrops, type CropToEmbed, type CropVectors } from './embed-crops';
 export {
   embedPhotoImage,
@@ -9,11 +9,12 @@ export {
   type PhotoToEmbed,
   type PhotoView,
 } from './embed-photos';
-export type { Precision } from './model-folder';
+export type { Precision, VectorDimensions } from './model-folder';
 export type { ImageInput } from './preprocess';
 export type { ExecutionProvider } from './towers';
 export {
   EMBEDDINGS_DIR,
+  EMBEDDINGS_INDEX_FILE,
   embeddingsIndexSchema,
   readEmbeddings,
   writeEmbeddings,

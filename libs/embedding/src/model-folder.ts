@@ -1,10 +1,16 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { DefectRagError, TOWERS, type Tower } from '@defect-rag/runtime';
+import { DefectRagError, TOWERS, type Tower, type VectorKind } from '@defect-rag/runtime';
+import type { VectorSpace } from './fusion';
 import { preprocessorConfigSchema, toPreprocessConfig, type PreprocessConfig } from './preprocess';
 
 export type Precision = 'fp32' | 'int8';
+
+/** The dimension of each kind of vector a model gives (image alone for an image-only model). */
+export type VectorDimensions = { readonly image: number } & Readonly<
+  Partial<Record<Exclude<VectorKind, 'image'>, number>>
+>;
 
 /**
  * Where the ONNX graphs are. `split`: the Hugging Face / transformers.js layout, one graph per
@@ -17,7 +23,10 @@ export type OnnxLayout = { kind: 'split'; vision: string; text: string | null } 
 export interface ModelFolder {
   dir: string;
   modelId: string;
-  dimension: number;
+  /** Whether the image and text vectors share one space (CLIP) or come from an encoder pair. */
+  space: VectorSpace;
+  /** Equal for every kind in a shared space; a pair's fused vectors are its image and text ones end to end. */
+  dimensions: VectorDimensions;
   maxTextLength: number;
   /** True for the project's generated test models: their vectors carry no meaning. */
   randomWeights: boolean;
@@ -56,6 +65,9 @@ const configSchema = z
           .array(z.enum(TOWERS))
           .refine((towers) => towers.includes('image'), 'must include "image"')
           .optional(),
+        space: z.enum(['shared', 'separate']).default('shared'),
+        image_dim: z.number().int().positive().optional(),
+        text_dim: z.number().int().positive().optional(),
       })
       .loose()
       .optional(),
@@ -83,6 +95,8 @@ export function readModelFolder(dir: string, precision: Precision): ModelFolder 
   }
   const towers: readonly Tower[] = config.defect_rag?.towers ? [...new Set(config.defect_rag.towers)] : TOWERS;
   const hasText = towers.includes('text');
+  const space = config.defect_rag?.space ?? 'shared';
+  const dimensions = vectorDimensions(dir, config, towers, space);
   const tokenizerFiles = hasText
     ? ['tokenizer.json', ...(existsSync(path.join(dir, 'tokenizer_config.json')) ? ['tokenizer_config.json'] : [])]
     : [];
@@ -92,13 +106,14 @@ export function readModelFolder(dir: string, precision: Precision): ModelFolder 
         config: tokenizerFiles.includes('tokenizer_config.json') ? readJsonFile(dir, 'tokenizer_config.json') : {},
       }
     : null;
-  const layout = findOnnxLayout(dir, precision, hasText);
+  const layout = findOnnxLayout(dir, precision, hasText, space);
   const onnxFiles = layout.kind === 'split' ? [layout.vision, ...(layout.text ? [layout.text] : [])] : [layout.model];
 
   return {
     dir,
     modelId: config._name_or_path || path.basename(path.resolve(dir)),
-    dimension: config.projection_dim,
+    space,
+    dimensions,
     maxTextLength: config.text_config.max_position_embeddings,
     randomWeights: config.defect_rag?.random_weights ?? false,
     preprocess,
@@ -114,7 +129,45 @@ export function readModelFolder(dir: string, precision: Precision): ModelFolder 
   };
 }
 
-function findOnnxLayout(dir: string, precision: Precision, hasText: boolean): OnnxLayout {
+/**
+ * A shared space has one dimension, `projection_dim`. An encoder pair (`defect_rag.space:
+ * "separate"`) declares each tower's own, `image_dim` and `text_dim`; its fused vectors have both.
+ */
+function vectorDimensions(
+  dir: string,
+  config: z.infer<typeof configSchema>,
+  towers: readonly Tower[],
+  space: VectorSpace,
+): VectorDimensions {
+  const { image_dim: imageDim, text_dim: textDim } = config.defect_rag ?? {};
+  if (space === 'shared') {
+    if (imageDim !== undefined || textDim !== undefined) {
+      throw invalid(
+        dir,
+        'config.json: defect_rag.image_dim and text_dim only apply to "space": "separate" (an encoder pair); ' +
+          'a shared-space model has one dimension, projection_dim.',
+      );
+    }
+    const dimension = config.projection_dim;
+    return towers.includes('text') ? { image: dimension, text: dimension, fused: dimension } : { image: dimension };
+  }
+  if (!towers.includes('text')) {
+    throw invalid(
+      dir,
+      'config.json: defect_rag.space "separate" pairs an image and a text tower, but towers has no "text".',
+    );
+  }
+  if (imageDim === undefined || textDim === undefined) {
+    throw invalid(
+      dir,
+      `config.json: an encoder pair ("space": "separate") needs defect_rag.image_dim and text_dim (its towers' dimensions); ` +
+        `got ${imageDim ?? 'no image_dim'} and ${textDim ?? 'no text_dim'}.`,
+    );
+  }
+  return { image: imageDim, text: textDim, fused: imageDim + textDim };
+}
+
+function findOnnxLayout(dir: string, precision: Precision, hasText: boolean, space: VectorSpace): OnnxLayout {
   const suffix = precision === 'int8' ? '_quantized' : '';
   const file = (stem: string) => `onnx/${stem}${suffix}.onnx`;
   const has = (relative: string) => existsSync(path.join(dir, relative));
@@ -125,7 +178,8 @@ function findOnnxLayout(dir: string, precision: Precision, hasText: boolean): On
   if (has(file('vision_model')) && has(file('text_model'))) {
     return { kind: 'split', vision: file('vision_model'), text: file('text_model') };
   }
-  if (has(file('model'))) return { kind: 'combined', model: file('model') };
+  // A pair's towers come from two models, so there is no graph holding both.
+  if (space === 'shared' && has(file('model'))) return { kind: 'combined', model: file('model') };
 
   const towers = [file('vision_model'), file('text_model')];
   const present = towers.find(has);
@@ -136,8 +190,8 @@ function findOnnxLayout(dir: string, precision: Precision, hasText: boolean): On
       : '';
   throw invalid(
     dir,
-    `no ${precision} ONNX graphs: expected ${file('vision_model')} + ${file('text_model')} (split layout) ` +
-      `or ${file('model')} (combined layout).${found}${int8Hint}`,
+    `no ${precision} ONNX graphs: expected ${file('vision_model')} + ${file('text_model')} (split layout)` +
+      `${space === 'shared' ? ` or ${file('model')} (combined layout)` : ', one per tower of the pair'}.${found}${int8Hint}`,
   );
 }
 

@@ -17,12 +17,13 @@ import type { FusionOptions } from './fusion';
 
 /** Phase 3's folder, inside the crops folder of phases 1–2. */
 export const EMBEDDINGS_DIR = 'embeddings';
-const INDEX_FILE = 'index.json';
+/** The index of `embeddings/`, written last. */
+export const EMBEDDINGS_INDEX_FILE = 'index.json';
 const IMAGE_PROBLEMS: ErrorCode[] = ['IMAGE_NOT_FOUND', 'IMAGE_DECODE_FAILED', 'IMAGE_TOO_LARGE'];
 
 /**
  * `embeddings/index.json`. Row `i` of each `<kind>.f32` file (float32, little-endian, row-major,
- * `count × dimension`) is the vector of `crops[i]`; crops that could not be embedded are left out
+ * `count × dimensions[kind]`) is the vector of `crops[i]`; crops that could not be embedded are left out
  * and listed in `problems`.
  */
 export const embeddingsIndexSchema = z.object({
@@ -33,6 +34,16 @@ export const embeddingsIndexSchema = z.object({
     content_hash: z.string(),
     precision: z.enum(['fp32', 'int8']),
     dimension: z.number().int().positive(),
+    // An encoder pair's image, text and fused vectors differ in dimension; files written before
+    // pairs existed have `dimension` for every kind.
+    space: z.enum(['shared', 'separate']).default('shared'),
+    dimensions: z
+      .object({
+        image: z.number().int().positive(),
+        text: z.number().int().positive().optional(),
+        fused: z.number().int().positive().optional(),
+      })
+      .optional(),
     random_weights: z.boolean(),
   }),
   fusion: z.object({ strategy: z.enum(['average', 'weighted']), alpha: z.number().min(0).max(1).optional() }),
@@ -80,7 +91,7 @@ export async function writeEmbeddings(
   const start = performance.now();
   await mkdir(outputDir, { recursive: true });
   // The index is written last: a folder without one is an interrupted run, never a short result.
-  await rm(path.join(outputDir, INDEX_FILE), { force: true });
+  await rm(path.join(outputDir, EMBEDDINGS_INDEX_FILE), { force: true });
   const { rows, problems } = await writeVectors(
     embedder,
     crops,
@@ -98,6 +109,8 @@ export async function writeEmbeddings(
       content_hash: embedder.contentHash,
       precision: embedder.precision,
       dimension: embedder.dimension,
+      space: embedder.space,
+      dimensions: embedder.dimensions,
       random_weights: embedder.randomWeights,
     },
     fusion: { strategy: fusion.strategy, ...(fusion.alpha !== undefined && { alpha: fusion.alpha }) },
@@ -106,7 +119,7 @@ export async function writeEmbeddings(
     crops: rows,
     problems: problems.map((problem) => ({ ...problem, stage: 'embedding' as const })),
   };
-  const indexFile = path.join(outputDir, INDEX_FILE);
+  const indexFile = path.join(outputDir, EMBEDDINGS_INDEX_FILE);
   await writeFile(`${indexFile}.tmp`, `${JSON.stringify(index, null, 2)}\n`);
   await rename(`${indexFile}.tmp`, indexFile);
   if (crops.length > 0 && rows.length === 0) {
@@ -212,22 +225,35 @@ function bytesOf(vector: Float32Array): Buffer {
   return Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength);
 }
 
-/** Reads `<cropsDir>/embeddings/`: the index and each kind's `count × dimension` matrix. */
+/** Reads `<cropsDir>/embeddings/`: the index and each kind's `count × dimensions[kind]` matrix. */
 export async function readEmbeddings(
   cropsDir: string,
 ): Promise<{ index: EmbeddingsIndex; image: Float32Array; text?: Float32Array; fused?: Float32Array }> {
   const dir = path.join(cropsDir, EMBEDDINGS_DIR);
-  const indexFile = path.join(dir, INDEX_FILE);
-  const index = await readJsonFile(indexFile, embeddingsIndexSchema, { what: 'an embeddings index' });
+  const indexFile = path.join(dir, EMBEDDINGS_INDEX_FILE);
+  const index = await readJsonFile(indexFile, embeddingsIndexSchema, {
+    what: 'an embeddings index',
+    missingHint: 'run `defect-rag embed` on this folder first',
+  });
   const kinds = VECTOR_KINDS.filter((kind) => index.files[kind] !== undefined);
   const matrices = await Promise.all(
     kinds.map(async (kind) => {
-      const bytes = await readFile(path.join(dir, index.files[kind]!));
-      const expected = index.count * index.model.dimension * 4;
+      const file = path.join(dir, index.files[kind]!);
+      const bytes = await readFile(file).catch((error: unknown) => {
+        throw new DefectRagError(
+          'METADATA_INVALID',
+          `cannot read ${file}, which ${indexFile} lists: ${(error as Error).message}`,
+          { file },
+          { cause: error },
+        );
+      });
+      const dimension = index.model.dimensions?.[kind] ?? index.model.dimension;
+      const expected = index.count * dimension * 4;
       if (bytes.length !== expected) {
         throw new DefectRagError(
           'METADATA_INVALID',
-          `${index.files[kind]} has ${bytes.length} bytes, expected ${expected} (${index.count} × ${index.model.dimension} float32)`,
+          `${file} has ${bytes.length} bytes, expected ${expected} (${index.count} × ${dimension} float32, as ${indexFile} says)`,
+          { file },
         );
       }
       return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));

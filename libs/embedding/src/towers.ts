@@ -20,6 +20,7 @@ type Role = 'vision' | 'text';
 const INPUTS = { vision: ['pixel_values'], text: ['input_ids'] } as const;
 const OPTIONAL_INPUTS = ['attention_mask'];
 const OUTPUTS = { vision: 'image_embeds', text: 'text_embeds' } as const;
+const KINDS = { vision: 'image', text: 'text' } as const;
 
 /**
  * The onnxruntime sessions of a model folder, created once and reused for every batch: one per
@@ -137,10 +138,11 @@ export class Towers {
     }
     const tensor = result[output]!;
     const data = tensor.data as Float32Array;
-    if (tensor.type !== 'float32' || data.length !== count * this.folder.dimension) {
+    const dimension = this.folder.dimensions[KINDS[role]]!;
+    if (tensor.type !== 'float32' || data.length !== count * dimension) {
       throw new DefectRagError(
         'EMBEDDING_FAILED',
-        `${output} came back as ${tensor.type} [${tensor.dims.join(', ')}], expected float32 [${count}, ${this.folder.dimension}]`,
+        `${output} came back as ${tensor.type} [${tensor.dims.join(', ')}], expected float32 [${count}, ${dimension}]`,
       );
     }
     return data;
@@ -230,8 +232,10 @@ function checkSession(folder: ModelFolder, file: string, session: ort.InferenceS
   for (const role of roles) {
     const dims = tensorMetadata(session, OUTPUTS[role], 'output')?.shape ?? [];
     const last = dims.at(-1);
-    if (typeof last === 'number' && last !== folder.dimension) {
-      throw fail(`returns ${OUTPUTS[role]} of dimension ${last} but config.json projection_dim is ${folder.dimension}`);
+    const dimension = folder.dimensions[KINDS[role]]!;
+    if (typeof last === 'number' && last !== dimension) {
+      const declared = folder.space === 'separate' ? `defect_rag.${KINDS[role]}_dim` : 'projection_dim';
+      throw fail(`returns ${OUTPUTS[role]} of dimension ${last} but config.json ${declared} is ${dimension}`);
     }
   }
 }

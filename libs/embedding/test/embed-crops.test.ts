@@ -21,7 +21,7 @@ describe('embedCrops', () => {
         expect(Array.from(crop.image)).toEqual(Array.from(images[i]!, (value) => expect.closeTo(value, 5)));
         expect(Array.from(crop.text!)).toEqual(Array.from(texts[i]!, (value) => expect.closeTo(value, 5)));
         expect(Array.from(crop.fused!)).toEqual(
-          Array.from(fuse(images[i]!, texts[i]!, fusion), (value) => expect.closeTo(value, 5)),
+          Array.from(fuse(images[i]!, texts[i]!, fusion, 'shared'), (value) => expect.closeTo(value, 5)),
         );
       });
       // Image vectors computed beforehand are used as they are.

@@ -46,7 +46,9 @@ describe('writeEmbeddings / readEmbeddings', () => {
     const row = (matrix: Float32Array | undefined) => Array.from(matrix!.subarray(d, 2 * d));
     expect(row(stored.image)).toEqual(Array.from(image!, (value) => expect.closeTo(value, 5)));
     expect(row(stored.text)).toEqual(Array.from(text!, (value) => expect.closeTo(value, 5)));
-    expect(row(stored.fused)).toEqual(Array.from(fuse(image!, text!, fusion), (value) => expect.closeTo(value, 5)));
+    expect(row(stored.fused)).toEqual(
+      Array.from(fuse(image!, text!, fusion, 'shared'), (value) => expect.closeTo(value, 5)),
+    );
   });
 
   it('fails with METADATA_INVALID naming the index when there is none', async () => {

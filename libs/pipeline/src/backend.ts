@@ -24,11 +24,15 @@ export interface Backend {
   /** A served model by its id, the default one without; BAD_INPUT naming the served ids otherwise. */
   servedModel(modelId?: string): Promise<Embedder>;
   /** The collection holding this model's vectors, created (with its indexes) on first use. */
-  collection(embedder: Embedder): Promise<string>;
+  collection(model: CollectionModel): Promise<string>;
   /** Where the crop images of a dataset are written and served from. */
   cropsDir(datasetId: string): string;
   close(): Promise<void>;
 }
+
+/** What decides a model's collection: a loaded model, or a phase-3 folder's description of one. */
+export type CollectionModel = Pick<Embedder, 'modelId' | 'dimension' | 'towers'> &
+  Partial<Pick<Embedder, 'dimensions'>>;
 
 export async function openBackend(config: Config, logger: Logger): Promise<Backend> {
   const services = await startServices(config, logger);
@@ -39,7 +43,11 @@ export async function openBackend(config: Config, logger: Logger): Promise<Backe
       logger.warn(
         `run ${run.id} was interrupted (${run.owner ?? 'no owner'}); the next run with its options resumes it`,
       );
-    const vectorStore = new VectorStore({ url: services.qdrantUrl, apiKey: services.qdrantApiKey });
+    const vectorStore = new VectorStore({
+      url: services.qdrantUrl,
+      apiKey: services.qdrantApiKey,
+      hnswEf: config.qdrantHnswEf,
+    });
     const embedders = new Map<string, Promise<Embedder>>();
     const collections = new Map<string, Promise<string>>();
     const embedder = (modelDir = config.modelDir) => {
@@ -83,6 +91,10 @@ export async function openBackend(config: Config, logger: Logger): Promise<Backe
             modelId: embedder.modelId,
             dimension: embedder.dimension,
             vectors: vectorKindsFor(embedder.towers),
+            dimensions: embedder.dimensions,
+            hnsw: { m: config.qdrantIndex.hnswM, efConstruct: config.qdrantIndex.hnswEfConstruct },
+            ...(config.qdrantIndex.quantization === 'int8' && { quantization: 'int8' as const }),
+            onDisk: config.qdrantIndex.onDisk,
             ...(config.qdrantShards > 1 || config.qdrantReplicationFactor > 1
               ? { sharding: { shards: config.qdrantShards, replicationFactor: config.qdrantReplicationFactor } }
               : {}),

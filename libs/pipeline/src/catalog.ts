@@ -28,7 +28,6 @@ export function listDatasets(backend: Backend, page: PageRequest): Promise<Page<
   return backend.db.datasets.list(page);
 }
 
-/** A registered dataset by id; DATASET_NOT_FOUND when there is none. */
 /**
  * The registered dataset with this id, or DATASET_NOT_FOUND. `of` names what refers to it (e.g.
  * `run <id>`, `crop "<id>"`) when the id comes from a stored record rather than from the caller.
@@ -40,6 +39,18 @@ export async function getDataset(backend: Backend, datasetId: string, of?: strin
     ? `the dataset of ${of} (${datasetId}) is no longer registered`
     : `no dataset with id ${datasetId}`;
   throw new DefectRagError('DATASET_NOT_FOUND', message, { datasetId });
+}
+
+/** The registered dataset with this name, or DATASET_NOT_FOUND naming the registered ones. */
+export async function getDatasetByName(backend: Backend, name: string): Promise<DatasetRecord> {
+  const dataset = await backend.db.datasets.findByName(name);
+  if (dataset) return dataset;
+  const { items, totalCount } = await backend.db.datasets.list({ first: 10 });
+  const known =
+    items.length === 0
+      ? 'none is registered'
+      : `registered: ${items.map((item) => `"${item.name}"`).join(', ')}${totalCount > items.length ? ', …' : ''}`;
+  throw new DefectRagError('DATASET_NOT_FOUND', `no dataset named "${name}" (${known})`, { name });
 }
 
 /** PostgreSQL answers (for health checks); throws otherwise. */

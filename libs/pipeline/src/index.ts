@@ -27,6 +27,9 @@ export { PHOTO_VIEWS } from '@defect-rag/embedding';
 export { ingestDataset, type IngestOptions, type IngestHooks, type IngestionSummary } from './ingest/ingest';
 export {
   searchSimilar,
+  browseCrops,
+  type CropPage,
+  MAX_FEEDBACK_CROPS,
   modesOf,
   describeModels,
   type ModelInfo,
@@ -42,7 +45,16 @@ export {
   type PhotoDetails,
   type IndexStats,
 } from './search';
-export { formatRagContext, type RagContextFormat } from './rag-context';
+export {
+  ragContext,
+  MAX_NORMAL_REFERENCES,
+  type RagContext,
+  type RagContextFormat,
+  type RagContextItem,
+  type RagContextOptions,
+  type RagItemRole,
+} from './rag-context';
+export { MAX_REGION_WINDOWS, type QueryRegion } from './query-region';
 export type { CropFilter } from '@defect-rag/vector-store';
 export type {
   DatasetRecord,
@@ -55,11 +67,14 @@ export type {
   PageRequest,
 } from '@defect-rag/db';
 export { demoDatasetStage, type DemoDatasetStageOptions, type DemoDatasetSummary } from './demo-dataset';
-export { listRuns, getRun, runProblems, listDatasets, getDataset, pingDatabase } from './catalog';
+export { listRuns, getRun, runProblems, listDatasets, getDataset, getDatasetByName, pingDatabase } from './catalog';
+export { deleteDataset, planDatasetDeletion, type DatasetDeletion } from './delete-dataset';
+export { indexEmbeddings, type IndexEmbeddingsOptions, type IndexEmbeddingsSummary } from './index-embeddings';
 export { RunManager, registerDataset, type IngestionRunOptions, type EvaluationRunOptions } from './runs/manager';
 export { currentOwner, isOwnerGone, HEARTBEAT_STALE_MS } from './runs/owner';
 export { activeTaxonomy } from './taxonomy';
-export type { Taxonomy, DamageType, NamedId, PartMapping } from '@defect-rag/taxonomy';
+export type { Taxonomy, DamageType, NamedId, Zone, PartMapping } from '@defect-rag/taxonomy';
+export { childZones } from '@defect-rag/taxonomy';
 export { pingQdrant, type QdrantInfo } from '@defect-rag/vector-store';
 export {
   evaluateDataset,

@@ -1,28 +1,54 @@
 import path from 'node:path';
-import sharp from 'sharp';
-import { embedPhotoImage, type Embedder } from '@defect-rag/embedding';
+import { embedPhotoImage, fuse, fusionImageWeight, type Embedder, type FusionOptions } from '@defect-rag/embedding';
 import { DefectRagError, vectorKindsFor, type PointLevel, type VectorKind } from '@defect-rag/runtime';
 import {
   photoPointKey,
   type CropFilter,
   type CropPayload,
+  type ExampleSearch,
   type PhotoPayload,
+  type QueryExample,
   type SearchHit,
 } from '@defect-rag/vector-store';
 import type { Backend } from './backend';
 import { DEFAULT_PHOTO_VIEW } from './ingest/photos';
+import { cutQueryRegion, decodeQueryImage, type QueryRegion } from './query-region';
+import { rollUpZoneCounts } from '@defect-rag/taxonomy';
+import { activeTaxonomy } from './taxonomy';
+import { expandZones } from './zone-filter';
 
+/** The most results one search gives, paging included (offset + limit). */
 export const MAX_SEARCH_LIMIT = 100;
-/** Uploaded query images larger than this many pixels are refused before decoding (decompression bombs). */
-export const MAX_QUERY_IMAGE_PIXELS = 40_000_000;
+/** The most positive or negative example crops (and excluded photos, through the API) one query names. */
+export const MAX_FEEDBACK_CROPS = 50;
 
-/** Exactly one of `cropId`, `image` or `text` says what to look for. */
+/**
+ * At least one of `cropId` / `positiveCropIds`, `image` or `text` says what to look for: each is a
+ * positive example; `image` and `text` together are one hybrid example, fused like the index.
+ */
 export interface SimilarityQuery {
   cropId?: string;
   /** Encoded image bytes (JPEG, PNG, WebP…) or a file path. */
   image?: Buffer | string;
   text?: string;
-  /** Which vectors to compare: `fused` (the default with a text tower), `image` (the default without) or `text`. */
+  /** Image weight of a hybrid (image + text) query; default: the fusion of the index's latest ingestion. */
+  alpha?: number;
+  /** A part of `image`: the query crops are cut from it as phase 1 cuts a defect. */
+  region?: QueryRegion;
+  /** Relevance feedback: more like these stored crops (never returned). */
+  positiveCropIds?: readonly string[];
+  /** Relevance feedback: less like these stored crops (never returned). */
+  negativeCropIds?: readonly string[];
+  /** At most one crop per photo, its best. */
+  onePerPhoto?: boolean;
+  /** Leave out the crops of these photos (image ids). */
+  excludePhotoIds?: readonly string[];
+  /** Paging: skip this many results first; offset + limit ≤ MAX_SEARCH_LIMIT. */
+  offset?: number;
+  /**
+   * Which vectors to compare: `fused` (the default with a text tower), `image` (the default without)
+   * or `text`. An encoder pair's image and text queries search their own kind (and default to it).
+   */
   mode?: VectorKind;
   /** A served model's id (`backend.models()`); the default model when absent. */
   model?: string;
@@ -87,55 +113,160 @@ export interface SimilarityResult {
 }
 
 /**
- * Finds the crops most similar to a stored crop (by its own vector, never itself), an image or a
- * text, in the chosen vector space, within the filter. A text or image query is embedded with the
- * configured model, so its vector lives in the same space as the index: a text query against the
- * `image` vectors is CLIP's text-to-image retrieval.
+ * Finds the crops most similar to what the query gives (stored crops by their own vectors, never
+ * themselves; an image or a region of it; a text; an image and a text fused), least like its
+ * negative crops, in the chosen vector space, within the filter. A text or image query is embedded
+ * with the chosen model, so its vector lives in the same space as the index: a text query against
+ * the `image` vectors is CLIP's text-to-image retrieval (an encoder pair cannot cross its spaces).
  */
 export async function searchSimilar(backend: Backend, query: SimilarityQuery): Promise<SimilarityResult> {
-  const given = (['cropId', 'image', 'text'] as const).filter((key) => query[key] !== undefined);
-  if (given.length !== 1) {
-    throw new DefectRagError(
-      'BAD_INPUT',
-      `give exactly one of cropId, image or text (got ${given.length === 0 ? 'none' : given.join(', ')})`,
-    );
-  }
+  const prepared = await prepareSearch(backend, query);
+  return runSearch(backend, prepared, prepared.search);
+}
+
+/** A query checked and embedded: what `runSearch` sends, again with another filter if need be (RAG normal references). */
+export interface PreparedSearch {
+  embedder: Embedder;
+  collection: string;
+  search: ExampleSearch;
+}
+
+/** Checks the query (BAD_INPUT, MODE_UNSUPPORTED) and embeds its image and text with the chosen model. */
+export async function prepareSearch(backend: Backend, query: SimilarityQuery): Promise<PreparedSearch> {
+  const positiveCropIds = [...(query.cropId !== undefined ? [query.cropId] : []), ...(query.positiveCropIds ?? [])];
+  const negativeCropIds = query.negativeCropIds ?? [];
+  checkQueryShape(query, positiveCropIds, negativeCropIds);
   const embedder = await backend.servedModel(query.model);
-  const mode = query.mode ?? defaultMode(embedder);
-  checkMode(embedder, mode, query.text !== undefined);
-  const limit = query.limit ?? 10;
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_SEARCH_LIMIT) {
-    throw new DefectRagError('BAD_INPUT', `limit must be an integer from 1 to ${MAX_SEARCH_LIMIT}, got ${limit}`);
-  }
-  if (query.minScore !== undefined && !(query.minScore >= -1 && query.minScore <= 1)) {
-    throw new DefectRagError('BAD_INPUT', `minScore must lie in [-1, 1], got ${query.minScore}`);
-  }
+  const asked: QueryKind =
+    query.image !== undefined && query.text !== undefined
+      ? 'hybrid'
+      : query.text !== undefined
+        ? 'text'
+        : query.image !== undefined
+          ? 'image'
+          : 'crop';
+  const mode = query.mode ?? defaultMode(embedder, asked);
+  checkMode(embedder, mode, asked);
   const collection = await backend.collection(embedder);
   const level = query.level ?? 'crop';
-  const options = {
-    using: mode,
-    filter: { ...query.filter, level },
-    limit,
-    scoreThreshold: query.minScore,
-    exact: query.exact,
-  };
-  let hits: SearchHit[];
-  if (query.cropId !== undefined) {
-    hits = await backend.vectorStore.searchByCrop(collection, query.cropId, options);
-  } else {
-    const vector =
-      query.text !== undefined
-        ? await embedText(embedder, query.text)
-        : await embedQueryImage(embedder, query.image!, level);
-    hits = await backend.vectorStore.search(collection, { ...options, vector });
-  }
+  const positive: QueryExample[] = positiveCropIds.map((cropId) => ({ cropId }));
+  positive.push(...(await embedQuery(backend, embedder, collection, query, level)));
   return {
-    mode,
+    embedder,
+    collection,
+    search: {
+      using: mode,
+      positive,
+      negative: negativeCropIds.map((cropId) => ({ cropId })),
+      filter: { ...(await expandZones(backend, query.filter)), level },
+      limit: query.limit ?? 10,
+      offset: query.offset ?? 0,
+      onePerPhoto: query.onePerPhoto ?? false,
+      excludeImageIds: query.excludePhotoIds ?? [],
+      scoreThreshold: query.minScore,
+      exact: query.exact,
+    },
+  };
+}
+
+/** Sends a prepared search (or a variant of it) to the model's collection. */
+export async function runSearch(
+  backend: Backend,
+  { embedder, collection }: PreparedSearch,
+  search: ExampleSearch,
+): Promise<SimilarityResult> {
+  const hits: SearchHit[] = await backend.vectorStore.searchExamples(collection, search);
+  return {
+    mode: search.using,
     collection,
     modelId: embedder.modelId,
     randomWeights: embedder.randomWeights,
     items: hits.map((hit) => ({ score: hit.score, crop: toCropView(backend, hit.payload) })),
   };
+}
+
+/** BAD_INPUT naming the fields of a query that do not go together or lie out of range. */
+function checkQueryShape(query: SimilarityQuery, positiveCropIds: string[], negativeCropIds: readonly string[]): void {
+  const problems: string[] = [];
+  const hasImage = query.image !== undefined;
+  const hasText = query.text !== undefined;
+  if (positiveCropIds.length === 0 && !hasImage && !hasText) {
+    problems.push(
+      `give at least one of cropId, positiveCropIds, image or text${negativeCropIds.length > 0 ? ' (negativeCropIds alone say only what not to look for)' : ''}`,
+    );
+  }
+  if (query.region !== undefined && !hasImage) problems.push('region needs image: it is a part of the uploaded image');
+  if (query.alpha !== undefined && !(hasImage && hasText)) {
+    problems.push('alpha weighs the image against the text of a hybrid query: give both image and text');
+  }
+  if (query.alpha !== undefined && !(query.alpha >= 0 && query.alpha <= 1)) {
+    problems.push(`alpha must lie in [0, 1], got ${query.alpha}`);
+  }
+  for (const [name, ids] of [
+    ['positiveCropIds', query.positiveCropIds ?? []],
+    ['negativeCropIds', negativeCropIds],
+  ] as const) {
+    if (ids.length > MAX_FEEDBACK_CROPS)
+      problems.push(`${name}: at most ${MAX_FEEDBACK_CROPS} crops, got ${ids.length}`);
+  }
+  const both = negativeCropIds.filter((id) => positiveCropIds.includes(id));
+  if (both.length > 0) {
+    problems.push(
+      `crop ${both.map((id) => `"${id}"`).join(', ')} is both a positive (cropId or positiveCropIds) and a negative`,
+    );
+  }
+  const limit = query.limit ?? 10;
+  const offset = query.offset ?? 0;
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_SEARCH_LIMIT) {
+    problems.push(`limit must be an integer from 1 to ${MAX_SEARCH_LIMIT}, got ${limit}`);
+  } else if (!Number.isInteger(offset) || offset < 0) {
+    problems.push(`offset must be a non-negative integer, got ${offset}`);
+  } else if (offset + limit > MAX_SEARCH_LIMIT) {
+    problems.push(
+      `offset + limit must be at most ${MAX_SEARCH_LIMIT} (the results a search can page through), got ${offset} + ${limit}`,
+    );
+  }
+  if (query.minScore !== undefined && !(query.minScore >= -1 && query.minScore <= 1)) {
+    problems.push(`minScore must lie in [-1, 1], got ${query.minScore}`);
+  }
+  if (problems.length > 0) throw new DefectRagError('BAD_INPUT', problems.join('; '));
+}
+
+/**
+ * The query's image and text as positive vectors: the image (or each window of its region), each
+ * fused with the text when both are given, or the text alone.
+ */
+async function embedQuery(
+  backend: Backend,
+  embedder: Embedder,
+  collection: string,
+  query: SimilarityQuery,
+  level: PointLevel,
+): Promise<Float32Array[]> {
+  const text = query.text !== undefined ? await embedText(embedder, query.text) : undefined;
+  if (query.image === undefined) return text ? [text] : [];
+  const images =
+    query.region !== undefined
+      ? await embedder.embedImages(await cutQueryRegion(query.image, query.region))
+      : [await embedQueryImage(embedder, query.image, level)];
+  if (!text) return images;
+  const fusion: FusionOptions = {
+    strategy: 'weighted',
+    alpha: query.alpha ?? (await indexFusionAlpha(backend, collection)),
+  };
+  return images.map((image) => fuse(image, text, fusion, embedder.space));
+}
+
+/**
+ * The image weight of the fused vectors in `collection`: the fusion of the latest successful
+ * ingestion into it (0.5, the average, when none is recorded), so a hybrid query is fused like the
+ * index it is compared with.
+ */
+async function indexFusionAlpha(backend: Backend, collection: string): Promise<number> {
+  const page = await backend.db.runs.list({ kind: 'INGEST', status: 'SUCCEEDED' }, { first: 100 });
+  const latest = page.items.find((run) => run.collection === collection);
+  const fusion = latest?.params.fusion as FusionOptions | undefined;
+  return fusionImageWeight(fusion ?? { strategy: 'average' });
 }
 
 /** A served model as the API and the CLI describe it. */
@@ -169,23 +300,50 @@ export async function describeModels(backend: Backend): Promise<ModelInfo[]> {
   );
 }
 
-/** The search modes a model supports: all three with a text tower, `image` alone without. */
+/**
+ * The search modes a model supports: all three with a text tower, `image` alone without. An encoder
+ * pair answers each mode only for the queries that stay in one space (see `checkMode`).
+ */
 export function modesOf(embedder: Embedder): readonly VectorKind[] {
   return vectorKindsFor(embedder.towers);
 }
 
-function defaultMode(embedder: Embedder): VectorKind {
-  return embedder.hasTextTower ? 'fused' : 'image';
+/** What a query embeds: nothing (stored crops' own vectors), an image, a text, or both fused (hybrid). */
+type QueryKind = 'crop' | 'image' | 'text' | 'hybrid';
+
+function defaultMode(embedder: Embedder, query: QueryKind): VectorKind {
+  if (!embedder.hasTextTower) return 'image';
+  // An encoder pair's image or text is half of a fused vector: it searches its own space.
+  if (embedder.space === 'separate' && (query === 'image' || query === 'text')) return query;
+  return 'fused';
 }
 
-/** MODE_UNSUPPORTED, naming the model, for vectors or a text query the model cannot give. */
-function checkMode(embedder: Embedder, mode: VectorKind, textQuery: boolean): void {
+/**
+ * MODE_UNSUPPORTED, naming the model, for vectors or a query the model cannot compare: an
+ * image-only model has no text or fused vectors; an encoder pair's image and text vectors live in
+ * separate spaces, so an image query searches image vectors only and a text query text vectors
+ * only. A pair's fused vector needs both an image and a text, so only a stored crop or a hybrid
+ * (image + text) query searches the fused vectors: one half alone would rank exactly like its own
+ * space, under a misleading name.
+ */
+function checkMode(embedder: Embedder, mode: VectorKind, query: QueryKind): void {
   const modes = modesOf(embedder);
+  const textQuery = query === 'text' || query === 'hybrid';
   if (!modes.includes(mode) || (textQuery && !embedder.hasTextTower)) {
     throw new DefectRagError(
       'MODE_UNSUPPORTED',
       `model "${embedder.modelId}" has only an image tower: ${textQuery ? 'a text query' : `mode ${mode}`} is not ` +
         `available (it supports ${modes.join(', ')}); name a model with a text tower for text and fused searches`,
+      { modelId: embedder.modelId, mode },
+    );
+  }
+  const own = query === 'hybrid' ? 'fused' : query;
+  if (embedder.space === 'separate' && query !== 'crop' && mode !== own) {
+    throw new DefectRagError(
+      'MODE_UNSUPPORTED',
+      `model "${embedder.modelId}" is an encoder pair whose image and text vectors live in separate spaces: ` +
+        `a ${query} query searches ${own} vectors only, not mode ${mode}` +
+        (mode === 'fused' ? ' (its fused vectors need an image and a text; search by a stored crop for those)' : ''),
       { modelId: embedder.modelId, mode },
     );
   }
@@ -224,14 +382,20 @@ export interface IndexStats {
   byZone: { value: string; count: number }[];
   byDamageType: { value: string; count: number }[];
   byArea: { value: string; count: number }[];
+  /** Damaged crops per (zone, damage type) pair that occurs, each crop under its own zone (not rolled up), then most frequent first. */
+  zoneDamageTypes: { zone: string; damageType: string; count: number }[];
 }
 
-/** Counts of the indexed crops (of one dataset, or all), by zone, damage type and area. */
+/**
+ * Counts of the indexed crops (of one dataset, or all), by zone, damage type and area. A parent
+ * zone's count includes its children's (the dataset's taxonomy, else the default).
+ */
 export async function indexStats(backend: Backend, datasetId?: string): Promise<IndexStats> {
   const collection = await backend.collection(await backend.embedder());
   const filter: CropFilter = datasetId ? { datasetId } : {};
   const store = backend.vectorStore;
-  const [points, damaged, zones, types, areas] = await Promise.all([
+  const [taxonomy, points, damaged, zones, types, areas] = await Promise.all([
+    activeTaxonomy(backend, datasetId),
     store.count(collection, filter),
     store.count(collection, { ...filter, hasDamage: true }),
     store.facets(collection, 'vehicle_zone', filter),
@@ -240,15 +404,50 @@ export async function indexStats(backend: Backend, datasetId?: string): Promise<
   ]);
   const asStrings = (counts: { value: string | boolean; count: number }[]) =>
     counts.map(({ value, count }) => ({ value: String(value), count }));
+  const byZone = asStrings(zones);
+  const typesByZone = await Promise.all(
+    byZone.map(({ value: zone }) =>
+      store.facets(collection, 'damage_types', { ...filter, hasDamage: true, zones: [zone] }),
+    ),
+  );
   return {
     collection,
     points,
     damaged,
     clean: points - damaged,
-    byZone: asStrings(zones),
+    byZone: rollUpZoneCounts(taxonomy, asStrings(zones)),
     byDamageType: asStrings(types),
     byArea: asStrings(areas),
+    zoneDamageTypes: byZone.flatMap(({ value: zone }, i) =>
+      typesByZone[i]!.map(({ value, count }) => ({ zone, damageType: String(value), count })),
+    ),
   };
+}
+
+/** A page of the indexed crops (of the default model) that a filter matches, without a query: browsing. */
+export interface CropPage {
+  items: CropView[];
+  hasNextPage: boolean;
+  /** The last crop's id: the `after` of the next page. */
+  endCursor: string | null;
+  /** Crops the filter matches, over all pages. */
+  totalCount: number;
+}
+
+/** The crops a filter matches, `first` at a time after the crop `after`, in the index's stable order. */
+export async function browseCrops(
+  backend: Backend,
+  filter: CropFilter,
+  { first, after }: { first: number; after?: string },
+): Promise<CropPage> {
+  const collection = await backend.collection(await backend.embedder());
+  const zoned = (await expandZones(backend, filter)) ?? filter;
+  const [page, totalCount] = await Promise.all([
+    backend.vectorStore.browse(collection, zoned, { first, after }),
+    backend.vectorStore.count(collection, zoned),
+  ]);
+  const items = page.crops.map((payload) => toCropView(backend, payload));
+  return { items, hasNextPage: page.hasMore, endCursor: items.at(-1)?.id ?? null, totalCount };
 }
 
 async function embedText(embedder: Embedder, text: string): Promise<Float32Array> {
@@ -259,23 +458,7 @@ async function embedText(embedder: Embedder, text: string): Promise<Float32Array
 
 async function embedQueryImage(embedder: Embedder, image: Buffer | string, level: PointLevel): Promise<Float32Array> {
   // Checked here rather than left to the embedder so that a bad upload is named as the query's fault.
-  try {
-    const { width = 0, height = 0 } = await sharp(image, { limitInputPixels: MAX_QUERY_IMAGE_PIXELS }).metadata();
-    if (width * height > MAX_QUERY_IMAGE_PIXELS) {
-      throw new DefectRagError(
-        'IMAGE_TOO_LARGE',
-        `the query image has ${width}×${height} pixels; at most ${MAX_QUERY_IMAGE_PIXELS} are accepted`,
-      );
-    }
-  } catch (error) {
-    if (error instanceof DefectRagError) throw error;
-    throw new DefectRagError(
-      'IMAGE_DECODE_FAILED',
-      `the query image cannot be decoded: ${(error as Error).message}`,
-      {},
-      { cause: error },
-    );
-  }
+  await decodeQueryImage(image, (photo) => photo.metadata());
   if (level === 'photo') return embedPhotoImage(embedder, image, DEFAULT_PHOTO_VIEW);
   const [vector] = await embedder.embedImages([image]);
   return vector!;

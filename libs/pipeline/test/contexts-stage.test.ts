@@ -25,11 +25,18 @@ function cropRecord(id: string, labels: string[], parts: [string, number][]): Cr
     defects: labels.map((label) => ({
       label,
       type: 'unknown',
+      types: ['unknown'],
       box: { x: 10, y: 10, width: 50, height: 40 },
+      polygon: [
+        [10, 10],
+        [60, 10],
+        [60, 50],
+      ] as [number, number][],
       visible_fraction: 1,
     })),
     grid_pos: labels.length > 0 ? null : [0, 1],
     mask_coverage: labels.length > 0 ? null : 0.8,
+    damage_types: labels.length > 0 ? ['unknown'] : [],
     vehicle_zone: 'unknown',
     area: 'unknown',
     part_overlaps: parts.map(([label, overlap]) => ({ label, overlap })),

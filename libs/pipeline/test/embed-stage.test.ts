@@ -138,7 +138,7 @@ describe('embedStage', () => {
       good.forEach((_, i) => {
         expect(Array.from(row(stored.image, i))).toEqual(Array.from(images[i]!, (v) => expect.closeTo(v, 5)));
         expect(Array.from(row(stored.text!, i))).toEqual(Array.from(texts[i]!, (v) => expect.closeTo(v, 5)));
-        const fused = fuse(row(stored.image, i), row(stored.text!, i), { strategy: 'weighted', alpha: 0.7 });
+        const fused = fuse(row(stored.image, i), row(stored.text!, i), { strategy: 'weighted', alpha: 0.7 }, 'shared');
         expect(Array.from(row(stored.fused!, i))).toEqual(Array.from(fused, (v) => expect.closeTo(v, 6)));
         expect(Math.hypot(...row(stored.fused!, i))).toBeCloseTo(1, 5);
       });

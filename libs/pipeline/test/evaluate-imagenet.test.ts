@@ -40,7 +40,12 @@ describe.skipIf(!sample || !imageNet)('the evaluation with the real ImageNet ima
 
   it('evaluates an image-only model with image queries and both baselines, without a text upper bound', () => {
     const { report } = summary;
-    expect(report.model).toEqual({ id: 'defect-rag/inception-v3-imagenet', randomWeights: false, towers: ['image'] });
+    expect(report.model).toEqual({
+      id: 'defect-rag/inception-v3-imagenet',
+      randomWeights: false,
+      towers: ['image'],
+      space: 'shared',
+    });
     expect(report.modes).toEqual(['image']);
     expect(report.configurations.map((configuration) => configuration.label)).toEqual([
       'image → image',

@@ -88,7 +88,7 @@ function report(randomWeights: boolean, critical = true): EvaluationReport {
     runId: 'run-1',
     createdAt: '2025-01-01T00:00:00.000Z',
     dataset: { id: 'd', name: 'cars', root: '/data/cars' },
-    model: { id: 'org/model', randomWeights, towers: ['image', 'text'] },
+    model: { id: 'org/model', randomWeights, towers: ['image', 'text'], space: 'shared' },
     collection: 'crops_org-model_8',
     split: { file: '/data/split.json', trainCrops: 2, testCrops: 1 },
     ingestion: { runId: 'run-0', embedded: 0, unchanged: 3, problems: 0 },

@@ -238,14 +238,19 @@ describe.skipIf(!sample)('evaluateDataset on the shared sample with the tiny mod
         }
       }
       const refuse = (crop: EvaluationCrop) =>
-        fuse(crop.vectors.image, crop.vectors.text!, { strategy: 'weighted', alpha: 0.25 });
+        fuse(crop.vectors.image, crop.vectors.text!, { strategy: 'weighted', alpha: 0.25 }, 'shared');
       const refused = memoryRetriever(train, { indexVector: refuse, queryVector: refuse, limit: 5 });
       for (const query of queries) expect((await refused(query))[0]!.crop.cropId).toBe(query.labels.cropId);
     });
 
     it('the in-memory search of re-fused vectors ranks as Qdrant does on the stored fused vectors', async () => {
       const refuse = (crop: EvaluationCrop) =>
-        fuse(crop.vectors.image, crop.vectors.text!, { strategy: 'weighted', alpha: summary.report.indexAlpha });
+        fuse(
+          crop.vectors.image,
+          crop.vectors.text!,
+          { strategy: 'weighted', alpha: summary.report.indexAlpha },
+          'shared',
+        );
       const inMemory = memoryRetriever(train, { indexVector: refuse, queryVector: refuse, limit: 10 });
       const qdrant = qdrantRetriever(backend.vectorStore, summary.report.collection, {
         using: 'fused',

@@ -43,6 +43,25 @@ describe.skipIf(!sample)('ingestion with faulty input', () => {
     expect(recorded.items.filter((problem) => problem.code === 'LABEL_UNKNOWN')).toHaveLength(unknown.length);
   }, 120_000);
 
+  it('reports a combined label with an unknown part once, and labels its crops with the part it knows', async () => {
+    const dir = copySampleSubset(sample!, ['cdd_10', 'cdd_13']);
+    relabel(dir, 'cdd_10', 'scratch y xyzzy');
+    relabel(dir, 'cdd_13', 'scratch y xyzzy');
+    const summary = await ingestDataset(backend, { datasetDir: dir, name: 'combined-label' });
+    const unknown = summary.problems.filter((problem) => problem.code === 'LABEL_UNKNOWN');
+    expect(unknown.filter((problem) => problem.message.includes("'scratch y xyzzy'"))).toHaveLength(1);
+    const crops = await backend.vectorStore.scrollPayloads(summary.collection, {
+      datasetId: summary.datasetId,
+      hasDamage: true,
+    });
+    expect(crops.length).toBeGreaterThan(0);
+    const points = await backend.vectorStore.getPoints(
+      summary.collection,
+      crops.map((crop) => crop.cropId),
+    );
+    for (const point of points) expect(point.payload.damage_types).toEqual(['scratch']);
+  }, 120_000);
+
   it('ingesting another folder under a registered name needs repoint (DATASET_CONFLICT otherwise)', async () => {
     const first = copySampleSubset(sample!, ['cdd_10']);
     const second = copySampleSubset(sample!, ['cdd_13']);

@@ -7,17 +7,18 @@ import { openBackend, type Backend } from '../src';
 
 export const tinyModelDir = path.join(workspaceRoot, 'models', 'tiny-clip');
 
-/** A backend on the given servers, with its own data dir (crops) and the tiny model. */
+/** A backend on the given servers, with its own data dir (crops) and the tiny model (or `modelDir`). */
 export async function testBackend(
   urls: { databaseUrl: string; qdrantUrl: string },
   dataDir = mkdtempSync(path.join(tmpdir(), 'defect-rag-data-')),
+  modelDir = tinyModelDir,
 ): Promise<Backend> {
   const config = loadConfig(
     {
       DATABASE_URL: urls.databaseUrl,
       QDRANT_URL: urls.qdrantUrl,
       DEFECT_RAG_DATA_DIR: dataDir,
-      DEFECT_RAG_MODEL_DIR: tinyModelDir,
+      DEFECT_RAG_MODEL_DIR: modelDir,
       LOG_LEVEL: 'silent',
     },
     { cwd: workspaceRoot, dotenv: false },
@@ -33,10 +34,10 @@ export interface TestBackend {
 }
 
 /** Fresh embedded servers and a backend on them: what most test files start in `beforeAll`. */
-export async function startTestBackend(dataDir?: string): Promise<TestBackend> {
+export async function startTestBackend(dataDir?: string, modelDir?: string): Promise<TestBackend> {
   const servers = await startTestServers();
   try {
-    const backend = await testBackend(servers, dataDir);
+    const backend = await testBackend(servers, dataDir, modelDir);
     return {
       servers,
       backend,

@@ -28,6 +28,11 @@ const configSchema = z.object({
   DEFECT_RAG_EMBEDDED_IDLE_STOP_MS: z.coerce.number().int().min(0).default(60_000),
   DEFECT_RAG_QDRANT_SHARDS: z.coerce.number().int().min(1).default(1),
   DEFECT_RAG_QDRANT_REPLICATION_FACTOR: z.coerce.number().int().min(1).default(1),
+  DEFECT_RAG_QDRANT_QUANTIZATION: z.enum(['none', 'int8']).default('none'),
+  DEFECT_RAG_QDRANT_ON_DISK: z.stringbool().default(false),
+  DEFECT_RAG_QDRANT_HNSW_M: z.coerce.number().int().min(2).default(16),
+  DEFECT_RAG_QDRANT_HNSW_EF_CONSTRUCT: z.coerce.number().int().min(4).default(100),
+  DEFECT_RAG_QDRANT_HNSW_EF: z.coerce.number().int().min(1).default(512),
   DEFECT_RAG_API_KEYS: optionalString,
   DEFECT_RAG_API_ALLOW_REMOTE_WITHOUT_KEYS: z.stringbool().default(false),
   DEFECT_RAG_DATASET_ROOTS: optionalString,
@@ -69,6 +74,14 @@ export interface Config {
   /** How a new collection is spread over a Qdrant cluster; 1 and 1 on a single server. */
   qdrantShards: number;
   qdrantReplicationFactor: number;
+  /**
+   * How a new collection stores its vectors (an existing collection keeps its own): int8 scalar
+   * quantization or none, the original vectors on disk or in RAM, and the HNSW graph's degree and
+   * build beam. `npm run bench -- scale` measures the trade-off.
+   */
+  qdrantIndex: { quantization: 'none' | 'int8'; onDisk: boolean; hnswM: number; hnswEfConstruct: number };
+  /** The HNSW search beam (hnsw_ef) of every search. */
+  qdrantHnswEf: number;
   apiKeys: string[];
   /** Listen beyond loopback without API keys: refused unless this is set. */
   apiAllowRemoteWithoutKeys: boolean;
@@ -137,6 +150,13 @@ export function loadConfig(
     embeddedIdleStopMs: c.DEFECT_RAG_EMBEDDED_IDLE_STOP_MS,
     qdrantShards: c.DEFECT_RAG_QDRANT_SHARDS,
     qdrantReplicationFactor: c.DEFECT_RAG_QDRANT_REPLICATION_FACTOR,
+    qdrantIndex: {
+      quantization: c.DEFECT_RAG_QDRANT_QUANTIZATION,
+      onDisk: c.DEFECT_RAG_QDRANT_ON_DISK,
+      hnswM: c.DEFECT_RAG_QDRANT_HNSW_M,
+      hnswEfConstruct: c.DEFECT_RAG_QDRANT_HNSW_EF_CONSTRUCT,
+    },
+    qdrantHnswEf: c.DEFECT_RAG_QDRANT_HNSW_EF,
     apiKeys:
       c.DEFECT_RAG_API_KEYS?.split(',')
         .map((key) => key.trim())

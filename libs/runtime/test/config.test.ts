@@ -49,6 +49,27 @@ describe('loadConfig', () => {
     expect(apiDatasetRoots(rooted)).toEqual(rooted.datasetRoots);
   });
 
+  it('reads how new collections store vectors: quantization, on-disk originals, HNSW m / ef_construct / ef', () => {
+    const defaults = loadConfig({}, { dotenv: false });
+    expect(defaults.qdrantIndex).toEqual({ quantization: 'none', onDisk: false, hnswM: 16, hnswEfConstruct: 100 });
+    expect(defaults.qdrantHnswEf).toBe(512);
+    const large = loadConfig(
+      {
+        DEFECT_RAG_QDRANT_QUANTIZATION: 'int8',
+        DEFECT_RAG_QDRANT_ON_DISK: 'true',
+        DEFECT_RAG_QDRANT_HNSW_M: '32',
+        DEFECT_RAG_QDRANT_HNSW_EF_CONSTRUCT: '200',
+        DEFECT_RAG_QDRANT_HNSW_EF: '128',
+      },
+      { dotenv: false },
+    );
+    expect(large.qdrantIndex).toEqual({ quantization: 'int8', onDisk: true, hnswM: 32, hnswEfConstruct: 200 });
+    expect(large.qdrantHnswEf).toBe(128);
+    expect(() =>
+      loadConfig({ DEFECT_RAG_QDRANT_QUANTIZATION: 'pq', DEFECT_RAG_QDRANT_HNSW_EF: '0' }, { dotenv: false }),
+    ).toThrow(/DEFECT_RAG_QDRANT_QUANTIZATION="pq"[\s\S]*DEFECT_RAG_QDRANT_HNSW_EF="0"/);
+  });
+
   it('names every bad variable and its value in one CONFIG_INVALID error', () => {
     let error: unknown;
     try {

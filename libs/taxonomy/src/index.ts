@@ -6,12 +6,14 @@ export {
   DEFAULT_TAXONOMY_FILE,
 } from './load';
 export { TaxonomyNormalizer, type UnknownLabel } from './normalizer';
-export { zoneOfCrop, type PartOverlap, type CropZone } from './zone';
+export { labelCrop, zoneOfCrop, type CropLabels, type PartOverlap, type CropZone } from './zone';
+export { zonesWithin, childZones, rollUpZoneCounts } from './hierarchy';
 export {
   UNKNOWN,
   type Taxonomy,
   type DamageType,
   type NamedId,
+  type Zone,
   type PartMapping,
   type DescriptionTemplates,
 } from './taxonomy';

@@ -116,7 +116,9 @@ function toTaxonomy(file: TaxonomyFile, sources: string[]): Taxonomy {
   return {
     sources,
     damageTypes: file.damage_types,
-    zones: Object.entries(file.zones).map(([id, name]) => ({ id, name })),
+    zones: Object.entries(file.zones).map(([id, zone]) =>
+      typeof zone === 'string' ? { id, name: zone, parent: null } : { id, ...zone },
+    ),
     areas: Object.entries(file.areas).map(([id, name]) => ({ id, name })),
     parts: Object.entries(file.parts).map(([label, { zone, area }]) => ({ label, zone, area })),
     descriptions: file.descriptions,

@@ -23,6 +23,14 @@ export interface NamedId {
   name: string;
 }
 
+/**
+ * A vehicle zone. A zone with a `parent` is a part of it (`left_side` of `side`): crops keep the
+ * most specific zone, and a filter or a count on the parent includes its children.
+ */
+export interface Zone extends NamedId {
+  parent: string | null;
+}
+
 export interface PartMapping {
   /** A part label as annotated in poligonos.json (`front_left_door`, `headlamp`). */
   label: string;
@@ -47,7 +55,7 @@ export interface Taxonomy {
   /** The files it was read from: the default, then the override when there is one. */
   sources: string[];
   damageTypes: DamageType[];
-  zones: NamedId[];
+  zones: Zone[];
   areas: NamedId[];
   parts: PartMapping[];
   descriptions: DescriptionTemplates;
@@ -67,6 +75,9 @@ export const damageTypeSchema = z.strictObject({
 
 const partSchema = z.strictObject({ zone: id, area: id });
 
+/** A zone is its name alone, or its name and the zone it belongs to. */
+const zoneSchema = z.union([text, z.strictObject({ name: text, parent: id })]);
+
 const descriptionsSchema = z.strictObject({
   damaged: text,
   clean: text,
@@ -76,7 +87,7 @@ const descriptionsSchema = z.strictObject({
 /** The shipped default file: every section present. */
 export const taxonomyFileSchema = z.strictObject({
   damage_types: z.array(damageTypeSchema).min(1),
-  zones: z.record(id, text),
+  zones: z.record(id, zoneSchema),
   areas: z.record(id, text),
   parts: z.record(text, partSchema),
   descriptions: descriptionsSchema,
@@ -99,7 +110,7 @@ export const taxonomyOverrideSchema = z.strictObject({
       }),
     )
     .optional(),
-  zones: z.record(id, text).optional(),
+  zones: z.record(id, zoneSchema).optional(),
   areas: z.record(id, text).optional(),
   parts: z.record(text, partSchema).optional(),
   descriptions: z

@@ -48,6 +48,7 @@ export function validateTaxonomy(taxonomy: Taxonomy): Vocabulary {
   const areaNames = new Map(taxonomy.areas.map(({ id, name }) => [id, name]));
   if (!zoneNames.has(UNKNOWN)) throw fail('zones', `needs an '${UNKNOWN}' zone (used when no part overlaps a crop)`);
   if (!areaNames.has(UNKNOWN)) throw fail('areas', `needs an '${UNKNOWN}' area (used when no part overlaps a crop)`);
+  checkZoneParents(taxonomy, zoneNames, fail);
 
   const partByKey = new Map<string, { zone: string; area: string }>();
   const partLabelByKey = new Map<string, string>();
@@ -80,6 +81,27 @@ export function validateTaxonomy(taxonomy: Taxonomy): Vocabulary {
   }
 
   return { damageTypeByKey, partByKey, damageTypes, zoneNames, areaNames };
+}
+
+/** Every parent is another known zone (never `unknown`), and following parents never comes back to a zone. */
+function checkZoneParents(
+  taxonomy: Taxonomy,
+  zoneNames: ReadonlyMap<string, string>,
+  fail: (key: string, message: string) => DefectRagError,
+): void {
+  const parentOf = new Map(taxonomy.zones.map(({ id, parent }) => [id, parent]));
+  for (const { id, parent } of taxonomy.zones) {
+    if (parent === null) continue;
+    const at = `zones.${id}.parent`;
+    if (id === UNKNOWN || parent === UNKNOWN)
+      throw fail(at, `'${UNKNOWN}' (no known part) can neither have nor be a parent zone`);
+    if (!zoneNames.has(parent)) throw fail(at, `unknown zone '${parent}' (zones: ${[...zoneNames.keys()].join(', ')})`);
+    const path = [id];
+    for (let next: string | null = parent; next !== null; next = parentOf.get(next) ?? null) {
+      path.push(next);
+      if (next === id) throw fail(at, `the parents form a cycle: ${path.join(' → ')}`);
+    }
+  }
 }
 
 function invalidTaxonomy(taxonomy: Taxonomy, key: string, message: string): DefectRagError {

@@ -48,3 +48,32 @@ function largest(totals: Map<string, number>, order: readonly { id: string }[]):
   }
   return best;
 }
+
+/** What the taxonomy says of a crop: each defect's damage types, the crop's types, zone and area. */
+export interface CropLabels<D> extends CropZone {
+  /** The defects as given, each with `types` (every type its label names) and `type` (the first). */
+  defects: (D & { type: string; types: string[] })[];
+  /** The damage types of all its defects, in order of appearance, without repeats; empty for clean crops. */
+  damage_types: string[];
+}
+
+/**
+ * Labels a crop once, from its defects' labels and its part overlaps: phase 1 labels every crop it
+ * plans with this, and phase 2 writes descriptions from the result (relabelling only when it is
+ * given another taxonomy).
+ */
+export function labelCrop<D extends { label: string }>(
+  defects: readonly D[],
+  overlaps: readonly PartOverlap[],
+  normalizer: TaxonomyNormalizer,
+): CropLabels<D> {
+  const typed = defects.map((defect) => {
+    const types = normalizer.damageTypes(defect.label);
+    return { ...defect, type: types[0] ?? UNKNOWN, types };
+  });
+  return {
+    defects: typed,
+    damage_types: [...new Set(typed.flatMap((defect) => defect.types))],
+    ...zoneOfCrop(overlaps, normalizer),
+  };
+}

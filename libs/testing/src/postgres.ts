@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { startEmbeddedPostgres } from '@defect-rag/servers';
+import { currentTestServerKind, startPostgresContainer } from './containers';
 
 export interface TestPostgres {
   url: string;
@@ -12,12 +13,12 @@ export interface TestPostgres {
   stop(): Promise<void>;
 }
 
-/** A real embedded PostgreSQL for one test file, in a fresh temporary data dir on a free port. */
+/**
+ * A real PostgreSQL for one test file: embedded, in a fresh temporary data dir on a free port, or
+ * in a container (see `TestServerKind`).
+ */
 export async function startTestPostgres(): Promise<TestPostgres> {
-  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'defect-rag-pg-'));
-  // mkdtemp makes it 0700; run as root, PostgreSQL runs as the `postgres` user, who must enter it.
-  await chmod(dataDir, 0o755);
-  const server = await startEmbeddedPostgres({ dataDir: path.join(dataDir, 'postgres') });
+  const server = (await currentTestServerKind()) === 'containers' ? await startPostgresContainer() : await embedded();
   return {
     url: server.url,
     createDatabase: async (name) => {
@@ -33,6 +34,17 @@ export async function startTestPostgres(): Promise<TestPostgres> {
       url.pathname = `/${name}`;
       return url.toString();
     },
+    stop: () => server.stop(),
+  };
+}
+
+async function embedded(): Promise<{ url: string; stop(): Promise<void> }> {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'defect-rag-pg-'));
+  // mkdtemp makes it 0700; run as root, PostgreSQL runs as the `postgres` user, who must enter it.
+  await chmod(dataDir, 0o755);
+  const server = await startEmbeddedPostgres({ dataDir: path.join(dataDir, 'postgres') });
+  return {
+    url: server.url,
     stop: async () => {
       await server.stop();
       await rm(dataDir, { recursive: true, force: true });

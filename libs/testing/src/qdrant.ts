@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { startEmbeddedQdrant, startQdrantCluster } from '@defect-rag/servers';
+import { currentTestServerKind, startQdrantContainer } from './containers';
 
 export interface TestQdrant {
   url: string;
@@ -18,8 +19,12 @@ export interface TestQdrantCluster {
   stop(): Promise<void>;
 }
 
-/** A real Qdrant alone (no PostgreSQL) in a fresh temporary folder on free ports, for one test file. */
+/**
+ * A real Qdrant alone (no PostgreSQL) for one test file: embedded, in a fresh temporary folder on
+ * free ports, or in a container (see `TestServerKind`).
+ */
 export async function startTestQdrant(): Promise<TestQdrant> {
+  if ((await currentTestServerKind()) === 'containers') return startQdrantContainer();
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'defect-rag-qdrant-'));
   try {
     const qdrant = await startEmbeddedQdrant({ dataDir });
@@ -36,7 +41,10 @@ export async function startTestQdrant(): Promise<TestQdrant> {
   }
 }
 
-/** A real Qdrant cluster of `nodes` peers on loopback ports in a fresh temporary folder. */
+/**
+ * A real Qdrant cluster of `nodes` peers on loopback ports in a fresh temporary folder; embedded
+ * whatever DEFECT_RAG_TEST_SERVERS says (its tests stop single nodes, which the binary allows).
+ */
 export async function startTestQdrantCluster(nodes: number): Promise<TestQdrantCluster> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'defect-rag-qdrant-cluster-'));
   try {

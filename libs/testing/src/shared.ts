@@ -1,4 +1,4 @@
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { sharedDir, workspaceRoot } from '@defect-rag/runtime';
@@ -77,5 +77,46 @@ export function imageOnlyTestModel(): string {
     'onnx/text_model_quantized.onnx',
   ])
     rmSync(path.join(dir, file));
+  return dir;
+}
+
+/** The id of `pairTestModel()`'s folder. */
+export const PAIR_TEST_MODEL_ID = 'defect-rag/inception-v3-tiny-text-pair';
+
+/**
+ * An encoder pair (`"space": "separate"`) in a temporary folder: the real ImageNet image tower
+ * (768-d, linked, not copied) beside the tiny test model's random-weight text tower and tokenizer
+ * (64-d), so its image vectors mean something, its text vectors do not, and the two spaces differ
+ * in dimension as a DINOv2 + sentence-encoder pair's do. Null with a message when npm ci has not
+ * made the image model (a failure under CI=true).
+ */
+export function pairTestModel(): string | null {
+  const imageModel = imageNetModelOrSkip();
+  if (!imageModel) return null;
+  const textModel = path.join(workspaceRoot, 'models', 'tiny-clip');
+  const readJson = (file: string) => JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  const imageConfig = readJson(path.join(imageModel, 'config.json'));
+  const textConfig = readJson(path.join(textModel, 'config.json'));
+  const dir = mkdtempSync(path.join(tmpdir(), 'pair-model-'));
+  mkdirSync(path.join(dir, 'onnx'));
+  symlinkSync(path.join(imageModel, 'onnx', 'vision_model.onnx'), path.join(dir, 'onnx', 'vision_model.onnx'));
+  cpSync(path.join(textModel, 'onnx', 'text_model.onnx'), path.join(dir, 'onnx', 'text_model.onnx'));
+  for (const file of ['tokenizer.json', 'tokenizer_config.json'])
+    cpSync(path.join(textModel, file), path.join(dir, file));
+  cpSync(path.join(imageModel, 'preprocessor_config.json'), path.join(dir, 'preprocessor_config.json'));
+  const config = {
+    _name_or_path: PAIR_TEST_MODEL_ID,
+    vision_config: imageConfig.vision_config,
+    text_config: textConfig.text_config,
+    defect_rag: {
+      random_weights: true,
+      note: 'Real ImageNet image tower, random-weight text tower: the text and fused vectors mean nothing.',
+      towers: ['image', 'text'],
+      space: 'separate',
+      image_dim: imageConfig.projection_dim,
+      text_dim: textConfig.projection_dim,
+    },
+  };
+  writeFileSync(path.join(dir, 'config.json'), JSON.stringify(config, null, 2));
   return dir;
 }

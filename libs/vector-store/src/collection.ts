@@ -4,13 +4,24 @@ import { DefectRagError, VECTOR_KINDS, type VectorKind } from '@defect-rag/runti
 export interface CollectionSpec {
   /** The embedding model; one collection per (model, dimension). */
   modelId: string;
+  /** The size of every named vector, unless `dimensions` gives its own. */
   dimension: number;
   /** The named vectors it holds; all three by default, `['image']` for an image-only model. */
   vectors?: readonly VectorKind[];
+  /**
+   * Sizes that differ per named vector: an encoder pair's image and text vectors come from two
+   * models, and its fused vectors are both end to end.
+   */
+  dimensions?: Readonly<Partial<Record<VectorKind, number>>>;
   /** HNSW graph degree and build beam; Qdrant's defaults (16, 100) when left out. */
   hnsw?: { m: number; efConstruct: number };
   /** int8 scalar quantization for large collections; searches rescore with the original vectors. */
   quantization?: 'int8';
+  /**
+   * Original vectors memory-mapped from disk instead of held in RAM (Qdrant's `on_disk`): with
+   * int8 quantization the quantized copies stay in RAM and only rescoring reads the originals.
+   */
+  onDisk?: boolean;
   /**
    * For a Qdrant cluster: the collection is split into `shards`, each kept on `replicationFactor`
    * nodes. A write is acknowledged only once every replica has it (write consistency factor =
@@ -31,6 +42,9 @@ export const PAYLOAD_INDEXES: Readonly<Record<string, 'bool' | 'keyword'>> = {
   level: 'keyword',
 };
 
+/** Every crop collection's name starts with this; other collections on the server are not ours. */
+export const CROP_COLLECTION_PREFIX = 'crops_';
+
 /**
  * `crops_<model>_<dimension>`: the model id lowercased with every run of other characters than
  * [a-z0-9] turned into one `-`. Two model ids that differ only in punctuation share a name; the
@@ -42,13 +56,22 @@ export function collectionNameFor(modelId: string, dimension: number): string {
     .replace(/[^a-z0-9]+/g, '-')
     .replace(/^-|-$/g, '')
     .slice(0, 120);
-  return `crops_${slug || 'model'}_${dimension}`;
+  return `${CROP_COLLECTION_PREFIX}${slug || 'model'}_${dimension}`;
+}
+
+/** The size of each named vector of the collection. */
+function vectorSizes(spec: CollectionSpec): [VectorKind, number][] {
+  return (spec.vectors ?? VECTOR_KINDS).map((name) => [name, spec.dimensions?.[name] ?? spec.dimension]);
 }
 
 export function collectionDefinition(spec: CollectionSpec): Schemas['CreateCollection'] {
-  const vector: Schemas['VectorParams'] = { size: spec.dimension, distance: 'Cosine' };
   return {
-    vectors: Object.fromEntries((spec.vectors ?? VECTOR_KINDS).map((name) => [name, vector])),
+    vectors: Object.fromEntries(
+      vectorSizes(spec).map(([name, size]): [string, Schemas['VectorParams']] => [
+        name,
+        { size, distance: 'Cosine', ...(spec.onDisk && { on_disk: true }) },
+      ]),
+    ),
     hnsw_config: spec.hnsw ? { m: spec.hnsw.m, ef_construct: spec.hnsw.efConstruct } : undefined,
     quantization_config: spec.quantization ? { scalar: { type: 'int8', quantile: 0.99, always_ram: true } } : undefined,
     shard_number: spec.sharding?.shards,
@@ -73,9 +96,9 @@ export function checkExistingCollection(name: string, spec: CollectionSpec, info
   const wanted = spec.vectors ?? VECTOR_KINDS;
   const names = Object.keys(vectors).sort();
   if (names.join(',') !== [...wanted].sort().join(',')) throw mismatch(`has the vectors [${names.join(', ')}]`);
-  for (const name of wanted) {
+  for (const [name, size] of vectorSizes(spec)) {
     const params = vectors[name] as Schemas['VectorParams'];
-    if (params.size !== spec.dimension) throw mismatch(`its "${name}" vectors have ${params.size} dimensions`);
+    if (params.size !== size) throw mismatch(`its "${name}" vectors have ${params.size} dimensions, not ${size}`);
     if (params.distance !== 'Cosine') throw mismatch(`its "${name}" vectors use ${params.distance} distance`);
   }
   const storedModel = info.config.metadata?.model_id;

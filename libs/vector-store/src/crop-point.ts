@@ -11,6 +11,8 @@ const photoDefectSchema = z.object({
   area: z.string(),
   box: boxSchema,
   polygon: z.array(z.tuple([z.number(), z.number()])),
+  /** Photo points written before the critical flag read as false until ingested again. */
+  critical: z.boolean().default(false),
 });
 
 /** What only a photo point carries. */
@@ -49,7 +51,18 @@ export const cropPayloadSchema = z.object({
   vehicle_zone: z.string(),
   area: z.string(),
   damage_types: z.array(z.string()),
-  defects: z.array(z.object({ label: z.string(), type: z.string(), box: boxSchema, visible_fraction: z.number() })),
+  defects: z.array(
+    z.object({
+      label: z.string(),
+      type: z.string(),
+      box: boxSchema,
+      // Points written before polygons and the critical flag were stored read as none and false;
+      // re-ingesting rewrites them (the crop records, which carry the polygons, are part of the content hash).
+      polygon: z.array(z.tuple([z.number(), z.number()])).default([]),
+      visible_fraction: z.number(),
+      critical: z.boolean().default(false),
+    }),
+  ),
   text_description: z.string(),
   /** Row and column of a clean crop in its grid; null for damage crops. */
   grid_pos: z.tuple([z.number(), z.number()]).nullable(),
@@ -78,7 +91,7 @@ export function photoPointKey(imageId: string): string {
 export type Vector = Float32Array | readonly number[];
 
 /**
- * The embeddings of one crop; they share the collection's dimension. A model with both towers
+ * The embeddings of one crop, each of its named vector's size in the collection. A model with both towers
  * gives all three; an image-only model gives `image` alone (its collection has no other vectors).
  */
 export interface CropVectors {

@@ -17,8 +17,10 @@ export { pointIdForCrop } from './point-id';
 export {
   VectorStore,
   type FacetCount,
+  type ExampleSearch,
   type FacetKey,
   type PointSelector,
+  type QueryExample,
   type SearchHit,
   type SearchOptions,
   type UpsertOptions,

@@ -5,6 +5,7 @@ import {
   checkExistingCollection,
   collectionDefinition,
   collectionNameFor,
+  CROP_COLLECTION_PREFIX,
   PAYLOAD_INDEXES,
   type CollectionSpec,
 } from './collection';
@@ -26,6 +27,8 @@ import { collectionPath, QdrantHttp, RawJson } from './qdrant-http';
 export interface VectorStoreOptions {
   url: string;
   apiKey?: string;
+  /** The HNSW search beam of searches that set none; DEFAULT_HNSW_EF when left out. */
+  hnswEf?: number;
 }
 
 export interface UpsertOptions {
@@ -41,7 +44,7 @@ export interface SearchOptions {
   limit: number;
   /** Only hits more similar than this (cosine similarity, -1…1). */
   scoreThreshold?: number;
-  /** HNSW search beam; larger is more accurate and slower. DEFAULT_HNSW_EF when left out. */
+  /** HNSW search beam; larger is more accurate and slower. The store's `hnswEf` when left out. */
   hnswEf?: number;
   /**
    * true: compare the query with every matching point; false: walk the HNSW graph. Left out, the
@@ -52,6 +55,22 @@ export interface SearchOptions {
 
 export interface VectorSearch extends SearchOptions {
   vector: Vector;
+}
+
+/** Something to look for: a vector, or a stored crop whose vector Qdrant looks up itself. */
+export type QueryExample = Vector | { cropId: string };
+
+export interface ExampleSearch extends SearchOptions {
+  /** More like these; at least one. */
+  positive: readonly QueryExample[];
+  /** Less like these. */
+  negative?: readonly QueryExample[];
+  /** Skip this many hits (photos, with onePerPhoto) first. */
+  offset?: number;
+  /** At most one hit per photo (`image_id`): its best. */
+  onePerPhoto?: boolean;
+  /** Leave out the crops of these photos. */
+  excludeImageIds?: readonly string[];
 }
 
 export interface SearchHit {
@@ -107,13 +126,18 @@ const COLLECTION_SIZE_TTL_MS = 10_000;
 export class VectorStore {
   readonly url: string;
   private readonly http: QdrantHttp;
+  private readonly hnswEf: number;
   private readonly sizes = new Map<string, { size: Promise<{ points: number; dimension: number }>; until: number }>();
 
-  constructor({ url, apiKey }: VectorStoreOptions) {
+  constructor({ url, apiKey, hnswEf = DEFAULT_HNSW_EF }: VectorStoreOptions) {
     if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) {
       throw new DefectRagError('CONFIG_INVALID', `invalid Qdrant URL "${url}": expected http(s)://host:port`, { url });
     }
+    if (!(Number.isInteger(hnswEf) && hnswEf >= 1)) {
+      throw new DefectRagError('CONFIG_INVALID', `HNSW search ef must be a positive integer, got ${hnswEf}`);
+    }
     this.url = url;
+    this.hnswEf = hnswEf;
     this.http = new QdrantHttp(url, apiKey);
   }
 
@@ -143,6 +167,12 @@ export class VectorStore {
       await send('PUT', collectionPath(name, '/index?wait=true'), { field_name: field, field_schema: schema });
     }
     return name;
+  }
+
+  /** The names of every crop collection (`crops_<model>_<dimension>`) on the server, of any model. */
+  async cropCollections(): Promise<string[]> {
+    const result = await this.send<Schemas['CollectionsResponse']>('list collections', '', 'GET', '/collections');
+    return result.collections.map(({ name }) => name).filter((name) => name.startsWith(CROP_COLLECTION_PREFIX));
   }
 
   /** Writes the points (a crop already stored is overwritten, never duplicated); returns how many. */
@@ -274,6 +304,41 @@ export class VectorStore {
     return refs;
   }
 
+  /**
+   * A page of the crops the filter matches, in point order (stable while the index does not
+   * change): up to `first` crops after the crop `after` (left out itself; a crop deleted since
+   * still marks the place), and whether more follow.
+   */
+  async browse(
+    collection: string,
+    filter: CropFilter,
+    { first, after }: { first: number; after?: string },
+  ): Promise<{ crops: CropPayload[]; hasMore: boolean }> {
+    if (!(Number.isInteger(first) && first >= 1)) {
+      throw new DefectRagError('BAD_INPUT', `page size must be a positive integer, got ${first}`);
+    }
+    const start = after === undefined ? undefined : pointIdForCrop(after);
+    const page: Schemas['ScrollResult'] = await this.send(
+      `browse ${collection}`,
+      collection,
+      'POST',
+      collectionPath(collection, '/points/scroll'),
+      {
+        filter: toQdrantFilter(filter),
+        // Scrolling from a point includes it: one more when it is the `after` crop itself.
+        limit: first + (start === undefined ? 0 : 1),
+        offset: start,
+        with_payload: true,
+        with_vector: false,
+      } satisfies Schemas['ScrollRequest'],
+    );
+    const points = page.points.filter((point) => point.id !== start);
+    return {
+      crops: points.slice(0, first).map((point) => parsePayload(collection, point.id, point.payload)),
+      hasMore: points.length > first || page.next_page_offset != null,
+    };
+  }
+
   /** Exact number of stored crops the filter matches. */
   async count(collection: string, filter: CropFilter = {}): Promise<number> {
     const result = await this.send<Schemas['CountResult']>(
@@ -311,73 +376,112 @@ export class VectorStore {
 
   /** The crops nearest to `vector` in the chosen vector space, best first. */
   async search(collection: string, search: VectorSearch): Promise<SearchHit[]> {
-    return this.query(collection, search, Array.from(search.vector), toQdrantFilter(search.filter ?? {}));
+    return this.searchExamples(collection, { ...search, positive: [search.vector] });
+  }
+
+  /** The crops nearest to a stored crop, by its own vector; never the crop itself. CROP_NOT_FOUND when it is not stored. */
+  async searchByCrop(collection: string, cropId: string, options: SearchOptions): Promise<SearchHit[]> {
+    return this.searchExamples(collection, { ...options, positive: [{ cropId }] });
   }
 
   /**
-   * The crops nearest to a stored crop, by its own vector; never the crop itself. CROP_NOT_FOUND
-   * when it is not stored. One request: Qdrant looks the crop's vector up itself; only when it
-   * answers 404 does a second one (does the collection exist?) tell a missing crop from a missing
-   * collection.
+   * The crops most like the positive examples and least like the negative ones, best first. One
+   * positive example alone is a plain nearest-neighbour search (the score is the cosine to it);
+   * more, or any negative, is Qdrant's recommend with the `average_vector` strategy (the score is
+   * the cosine to 2·mean(positives) − mean(negatives)). Stored crops given as examples are never
+   * returned. One request: Qdrant looks the examples' vectors up itself; only when it answers 404
+   * do two more (does the collection exist? which crops are missing?) name what is missing:
+   * CROP_NOT_FOUND with the crop ids.
    */
-  async searchByCrop(collection: string, cropId: string, options: SearchOptions): Promise<SearchHit[]> {
-    const pointId = pointIdForCrop(cropId);
-    const filter = toQdrantFilter(options.filter ?? {});
-    const what = `search ${collection} by crop "${cropId}"`;
-    // toQdrantFilter writes `must_not` as a list.
-    const mustNot = [...((filter.must_not as Schemas['Condition'][] | undefined) ?? []), { has_id: [pointId] }];
+  async searchExamples(collection: string, search: ExampleSearch): Promise<SearchHit[]> {
+    const { positive, negative = [], offset = 0, onePerPhoto = false, excludeImageIds = [] } = search;
+    if (!(Number.isInteger(search.limit) && search.limit >= 1)) {
+      throw new DefectRagError('BAD_INPUT', `search limit must be a positive integer, got ${search.limit}`);
+    }
+    if (!(Number.isInteger(offset) && offset >= 0)) {
+      throw new DefectRagError('BAD_INPUT', `search offset must be a non-negative integer, got ${offset}`);
+    }
+    if (positive.length === 0) throw new DefectRagError('BAD_INPUT', 'a search needs at least one positive example');
+    const cropIds = [...positive, ...negative].flatMap((example) => ('cropId' in example ? [example.cropId] : []));
+    const input = (example: QueryExample): Schemas['VectorInput'] =>
+      'cropId' in example ? pointIdForCrop(example.cropId) : Array.from(example);
+    const query: Schemas['QueryInterface'] =
+      positive.length === 1 && negative.length === 0
+        ? input(positive[0]!)
+        : { recommend: { positive: positive.map(input), negative: negative.map(input), strategy: 'average_vector' } };
+    const filter = toQdrantFilter(search.filter ?? {});
+    // toQdrantFilter writes `must_not` as a list (the level condition).
+    const mustNot = [...((filter.must_not as Schemas['Condition'][] | undefined) ?? [])];
+    if (cropIds.length > 0) mustNot.push({ has_id: cropIds.map(pointIdForCrop) });
+    if (excludeImageIds.length > 0) mustNot.push({ key: 'image_id', match: { any: [...excludeImageIds] } });
+    const request = {
+      query,
+      using: search.using,
+      filter: mustNot.length > 0 ? { ...filter, must_not: mustNot } : filter,
+      score_threshold: search.scoreThreshold,
+      params: {
+        hnsw_ef: search.hnswEf ?? this.hnswEf,
+        exact: search.exact ?? (await this.scanExactly(collection, search)),
+        quantization: QUANTIZED_SEARCH,
+      },
+      with_payload: true,
+    } satisfies Schemas['QueryRequest'];
+    const what =
+      cropIds.length === 1 && negative.length === 0 && positive.length === 1
+        ? `search ${collection} by crop "${cropIds[0]}"`
+        : `search ${collection}`;
+    let points: Schemas['ScoredPoint'][];
     try {
-      return await this.query(collection, options, pointId, { ...filter, must_not: mustNot }, what);
+      points = onePerPhoto
+        ? (
+            await this.send<Schemas['GroupsResult']>(
+              what,
+              collection,
+              'POST',
+              collectionPath(collection, '/points/query/groups'),
+              {
+                ...request,
+                // The photo id; Qdrant returns the groups in the order of their best hit.
+                group_by: 'image_id',
+                group_size: 1,
+                limit: offset + search.limit,
+              } satisfies Schemas['QueryGroupsRequest'],
+            )
+          ).groups
+            .slice(offset)
+            .flatMap((group) => group.hits.slice(0, 1))
+        : (
+            await this.send<Schemas['QueryResponse']>(
+              what,
+              collection,
+              'POST',
+              collectionPath(collection, '/points/query'),
+              { ...request, limit: search.limit, offset } satisfies Schemas['QueryRequest'],
+            )
+          ).points;
     } catch (error) {
-      if (isDefectRagError(error, 'COLLECTION_NOT_FOUND') && (await this.collectionExists(collection, what))) {
-        throw new DefectRagError('CROP_NOT_FOUND', `${what}: the crop is not in ${collection}`, {
-          collection,
-          cropId,
-        });
+      if (cropIds.length > 0 && isDefectRagError(error, 'COLLECTION_NOT_FOUND')) {
+        throw await this.missingCrops(collection, cropIds, what, error);
       }
       throw error;
     }
-  }
-
-  private async collectionExists(collection: string, what: string): Promise<boolean> {
-    const path = collectionPath(collection, '/exists');
-    return (await this.send<{ exists: boolean }>(what, collection, 'GET', path)).exists;
-  }
-
-  /** `query` is a vector or the id of a stored point whose vector Qdrant uses. */
-  private async query(
-    collection: string,
-    options: SearchOptions,
-    query: number[] | string,
-    filter: Schemas['Filter'] | undefined,
-    what = `search ${collection}`,
-  ): Promise<SearchHit[]> {
-    if (!(Number.isInteger(options.limit) && options.limit >= 1)) {
-      throw new DefectRagError('BAD_INPUT', `search limit must be a positive integer, got ${options.limit}`);
-    }
-    const result = await this.send<Schemas['QueryResponse']>(
-      what,
-      collection,
-      'POST',
-      collectionPath(collection, '/points/query'),
-      {
-        query,
-        using: options.using,
-        filter,
-        limit: options.limit,
-        score_threshold: options.scoreThreshold,
-        params: {
-          hnsw_ef: options.hnswEf ?? DEFAULT_HNSW_EF,
-          exact: options.exact ?? (await this.scanExactly(collection, options)),
-          quantization: QUANTIZED_SEARCH,
-        },
-        with_payload: true,
-      } satisfies Schemas['QueryRequest'],
-    );
-    return result.points.map((point) => {
+    return points.map((point) => {
       const payload = parsePayload(collection, point.id, point.payload);
       return { score: point.score, cropId: payload.crop_id, payload };
     });
+  }
+
+  /** CROP_NOT_FOUND naming the example crops that are not stored, or `error` when the collection itself is missing. */
+  private async missingCrops(collection: string, cropIds: string[], what: string, error: unknown): Promise<unknown> {
+    const path = collectionPath(collection, '/exists');
+    if (!(await this.send<{ exists: boolean }>(what, collection, 'GET', path)).exists) return error;
+    const stored = new Set((await this.getPoints(collection, cropIds)).map((point) => point.cropId));
+    const missing = [...new Set(cropIds.filter((cropId) => !stored.has(cropId)))];
+    return new DefectRagError(
+      'CROP_NOT_FOUND',
+      `${what}: ${missing.length === 1 ? 'the crop' : 'the crops'} ${missing.map((id) => `"${id}"`).join(', ')} ${missing.length === 1 ? 'is' : 'are'} not in ${collection}`,
+      { collection, cropIds: missing },
+    );
   }
 
   /**
@@ -450,6 +554,9 @@ function checkSpec(spec: CollectionSpec): void {
   const problems = [
     spec.modelId.trim() === '' && 'modelId is empty',
     !positiveInt(spec.dimension) && `dimension must be a positive integer, got ${spec.dimension}`,
+    ...Object.entries(spec.dimensions ?? {}).map(
+      ([name, size]) => !positiveInt(size) && `the ${name} dimension must be a positive integer, got ${size}`,
+    ),
     spec.hnsw &&
       !(positiveInt(spec.hnsw.m) && positiveInt(spec.hnsw.efConstruct)) &&
       'hnsw m and efConstruct must be positive integers',

@@ -37,6 +37,19 @@ async function rejection(promise: Promise<unknown>): Promise<unknown> {
   throw new Error('expected the promise to reject');
 }
 
+describe('VectorStore options', () => {
+  it('refuses a search beam that is not a positive integer: CONFIG_INVALID', () => {
+    for (const hnswEf of [0, 1.5]) {
+      expect(() => new VectorStore({ url: qdrant.url, hnswEf })).toThrow(
+        expect.objectContaining({
+          code: 'CONFIG_INVALID',
+          message: `HNSW search ef must be a positive integer, got ${hnswEf}`,
+        }),
+      );
+    }
+  });
+});
+
 describe('ensureCollection', () => {
   it('an image-only model gets a collection with the image vector alone, and its points read back without text or fused', async () => {
     const name = await store.ensureCollection({ modelId: 'image-only', dimension: DIMENSION, vectors: ['image'] });
@@ -53,6 +66,38 @@ describe('ensureCollection', () => {
     await expect(store.ensureCollection({ modelId: 'image-only', dimension: DIMENSION })).rejects.toMatchObject({
       code: 'COLLECTION_MISMATCH',
       message: expect.stringContaining('has the vectors [image]'),
+    });
+  });
+
+  it("an encoder pair's collection has a size per named vector; points and searches use each", async () => {
+    const dimensions = { image: 12, text: 4, fused: 16 };
+    const spec = { modelId: 'pair', dimension: dimensions.fused, dimensions };
+    const name = await store.ensureCollection(spec);
+    expect((await collectionInfo(name)).config.params.vectors).toEqual({
+      image: { size: 12, distance: 'Cosine' },
+      text: { size: 4, distance: 'Cosine' },
+      fused: { size: 16, distance: 'Cosine' },
+    });
+    const points = syntheticPoints(5).map((point) => {
+      const fused = Array.from(point.vectors.fused!);
+      return { ...point, vectors: { image: fused.slice(0, 12), text: fused.slice(12), fused } };
+    });
+    await store.upsert(name, points);
+    const [stored] = await store.getPoints(name, [points[2]!.cropId], { withVectors: true });
+    expect([stored!.vectors!.image.length, stored!.vectors!.text!.length, stored!.vectors!.fused!.length]).toEqual([
+      12, 4, 16,
+    ]);
+    for (const using of ['image', 'text', 'fused'] as const) {
+      const [best] = await store.search(name, { vector: points[2]!.vectors[using], using, limit: 1 });
+      expect(best!.cropId).toBe(points[2]!.cropId);
+    }
+    // Rechecked against the same sizes it fits; another text size does not.
+    await expect(store.ensureCollection(spec)).resolves.toBe(name);
+    await expect(
+      store.ensureCollection({ ...spec, dimensions: { ...dimensions, text: 8, image: 8 } }),
+    ).rejects.toMatchObject({
+      code: 'COLLECTION_MISMATCH',
+      message: expect.stringContaining('its "image" vectors have 12 dimensions, not 8'),
     });
   });
 
@@ -127,9 +172,16 @@ describe('ensureCollection', () => {
     expect((error as Error).message).toContain('was made for model "org/model"');
   });
 
-  it('creates an int8-quantized collection that still finds the nearest point first', async () => {
-    const name = await store.ensureCollection({ modelId: 'quantized', dimension: DIMENSION, quantization: 'int8' });
-    expect((await collectionInfo(name)).config).toMatchObject({ quantization_config: { scalar: { type: 'int8' } } });
+  it('creates an int8-quantized collection with its originals on disk that still finds the nearest point first', async () => {
+    const name = await store.ensureCollection({
+      modelId: 'quantized',
+      dimension: DIMENSION,
+      quantization: 'int8',
+      onDisk: true,
+    });
+    const { config } = await collectionInfo(name);
+    expect(config).toMatchObject({ quantization_config: { scalar: { type: 'int8', always_ram: true } } });
+    expect(config.params.vectors).toMatchObject({ image: { on_disk: true }, fused: { on_disk: true } });
     const points = syntheticPoints(50);
     await store.upsert(name, points);
     const hits = await store.search(name, { vector: points[7]!.vectors.image, using: 'image', limit: 3 });
@@ -321,6 +373,90 @@ describe('a collection of 200 synthetic crops', () => {
   it('searchByCrop of an unknown crop is CROP_NOT_FOUND', async () => {
     const error = await rejection(store.searchByCrop(collection, 'ds-a/nope', { using: 'fused', limit: 3 }));
     expect(isDefectRagError(error, 'CROP_NOT_FOUND')).toBe(true);
+  });
+
+  /** Crop ids by exact cosine to `query` in the image space, best first, leaving out `exclude`. */
+  const rankedByImage = (query: number[], exclude: readonly string[]) => {
+    const norm = (v: ArrayLike<number>) => Math.sqrt(Array.from(v).reduce((sum, x) => sum + x * x, 0));
+    const cosine = (v: ArrayLike<number>) =>
+      Array.from(v).reduce((sum, x, i) => sum + x * query[i]!, 0) / (norm(v) * norm(query));
+    return points
+      .filter((point) => !exclude.includes(point.cropId))
+      .map((point) => ({ cropId: point.cropId, imageId: point.payload.image_id, score: cosine(point.vectors.image) }))
+      .sort((a, b) => b.score - a.score);
+  };
+  const unitImage = (cropId: string) => {
+    const vector = Array.from(byCrop.get(cropId)!.vectors.image);
+    const length = Math.sqrt(vector.reduce((sum, x) => sum + x * x, 0));
+    return vector.map((x) => x / length);
+  };
+
+  it('searchExamples with several positives and a negative ranks by the cosine to 2·mean(positives) − mean(negatives)', async () => {
+    const [a, b, c] = [points[3]!.cropId, points[40]!.cropId, points[77]!.cropId];
+    const query = unitImage(a).map((x, i) => x + unitImage(b)[i]! - unitImage(c)[i]!);
+    const expected = rankedByImage(query, [a, b, c]).slice(0, 10);
+    const hits = await store.searchExamples(collection, {
+      using: 'image',
+      positive: [{ cropId: a }, { cropId: b }],
+      negative: [{ cropId: c }],
+      limit: 10,
+      exact: true,
+    });
+    expect(hits.map((hit) => hit.cropId)).toEqual(expected.map((hit) => hit.cropId));
+    hits.forEach((hit, i) => expect(hit.score).toBeCloseTo(expected[i]!.score, 4));
+  });
+
+  it('searchExamples with onePerPhoto keeps the best crop of each image, paged by offset; excluded images never come back', async () => {
+    const source = points[10]!;
+    const ranking = rankedByImage(unitImage(source.cropId), [source.cropId]);
+    const best = new Map<string, string>();
+    for (const hit of ranking) if (!best.has(hit.imageId)) best.set(hit.imageId, hit.cropId);
+    const search = { using: 'image' as const, positive: [{ cropId: source.cropId }], exact: true };
+    const grouped = await store.searchExamples(collection, { ...search, limit: 8, onePerPhoto: true });
+    expect(grouped.map((hit) => hit.cropId)).toEqual([...best.values()].slice(0, 8));
+    const page = await store.searchExamples(collection, { ...search, limit: 4, offset: 4, onePerPhoto: true });
+    expect(page.map((hit) => hit.cropId)).toEqual([...best.values()].slice(4, 8));
+    const excluded = [...best.keys()].slice(0, 2);
+    const rest = await store.searchExamples(collection, { ...search, limit: 20, excludeImageIds: excluded });
+    expect(rest.map((hit) => hit.cropId)).toEqual(
+      ranking
+        .filter((hit) => !excluded.includes(hit.imageId))
+        .slice(0, 20)
+        .map((hit) => hit.cropId),
+    );
+  });
+
+  it('searchExamples names the example crops that are not stored: CROP_NOT_FOUND', async () => {
+    const error = await rejection(
+      store.searchExamples(collection, {
+        using: 'image',
+        positive: [{ cropId: points[0]!.cropId }],
+        negative: [{ cropId: 'ds-a/nope' }],
+        limit: 3,
+      }),
+    );
+    expect(isDefectRagError(error, 'CROP_NOT_FOUND')).toBe(true);
+    expect((error as Error).message).toContain('"ds-a/nope"');
+    expect((error as Error).message).not.toContain(points[0]!.cropId);
+  });
+
+  it('browse pages through every crop a filter matches once, from any crop id, even one not stored', async () => {
+    const filter: CropFilter = { hasDamage: true, datasetId: 'ds-a' };
+    const expected = points.filter((point) => matches(point.payload, filter)).map((point) => point.cropId);
+    const seen: string[] = [];
+    let after: string | undefined;
+    for (;;) {
+      const page = await store.browse(collection, filter, { first: 17, after });
+      seen.push(...page.crops.map((crop) => crop.crop_id));
+      if (!page.hasMore) break;
+      after = page.crops.at(-1)!.crop_id;
+    }
+    expect([...seen].sort()).toEqual([...expected].sort());
+    expect(new Set(seen).size).toBe(seen.length);
+    // A cursor whose crop is gone still marks a place in the order: nothing before it repeats.
+    const fromMissing = await store.browse(collection, filter, { first: 200, after: 'ds-a/nope' });
+    expect(fromMissing.hasMore).toBe(false);
+    expect(fromMissing.crops.every((crop) => seen.includes(crop.crop_id))).toBe(true);
   });
 
   const facetCases: [FacetKey, CropFilter][] = [

@@ -1,12 +1,12 @@
 import { Arg, Args, Ctx, ID, Mutation, Query, Resolver, UseMiddleware } from 'type-graphql';
 import { z } from 'zod';
-import { getDataset, listDatasets, registerDataset } from '@defect-rag/pipeline';
+import { deleteDataset, getDataset, listDatasets, registerDataset } from '@defect-rag/pipeline';
 import { apiDatasetRoots } from '@defect-rag/runtime';
 import type { ApiContext } from '../context';
 import { WithinDeadline } from '../deadline';
 import { pageComplexity } from '../limits';
 import { PageArgs, toConnection } from '../types/connection';
-import { Dataset, DatasetConnection } from '../types/dataset';
+import { Dataset, DatasetConnection, DeletedDataset } from '../types/dataset';
 import { parseInput, uuid, uuidCursor } from '../validation';
 
 const nonEmpty = (max: number) => z.string().trim().min(1, 'is empty').max(max);
@@ -41,5 +41,14 @@ export class DatasetResolver {
       repoint,
       roots: apiDatasetRoots(backend.config),
     });
+  }
+
+  @Mutation(() => DeletedDataset, {
+    description:
+      'Deletes a dataset: its points from every collection, its crop and report files under the data folder, its runs and problems, and its record; never its photos, nor anything of another dataset. CONFLICT while a run of it is in progress, NOT_FOUND for an unknown id.',
+  })
+  async deleteDataset(@Arg('id', () => ID) id: string, @Ctx() { backend }: ApiContext): Promise<DeletedDataset> {
+    const { dataset, points, runs, cropFiles } = await deleteDataset(backend, parseInput(uuid('dataset'), id, 'id'));
+    return { dataset, points, runs, cropFiles };
   }
 }

@@ -1,13 +1,25 @@
-import { Arg, Ctx, ID, Query, Resolver, UseMiddleware } from 'type-graphql';
+import { Arg, Args, Ctx, ID, Query, Resolver, UseMiddleware } from 'type-graphql';
 import { z } from 'zod';
-import { activeTaxonomy, describeModels, getCrop, indexStats, type ModelInfo } from '@defect-rag/pipeline';
+import {
+  activeTaxonomy,
+  browseCrops,
+  childZones,
+  describeModels,
+  getCrop,
+  indexStats,
+  type ModelInfo,
+} from '@defect-rag/pipeline';
 import type { ApiContext } from '../context';
 import { WithinDeadline } from '../deadline';
-import { Crop } from '../types/crop';
+import { pageComplexity } from '../limits';
+import { PageArgs, toConnection } from '../types/connection';
+import { Crop, CropConnection } from '../types/crop';
 import { EmbeddingModel } from '../types/model';
-import type { SearchMode } from '../types/search';
+import { CropFilter, type SearchMode } from '../types/search';
 import { IndexStats, Taxonomy } from '../types/taxonomy';
 import { optional, parseInput, shortText, uuid } from '../validation';
+
+const cropId = z.string().min(1).max(500);
 
 /** What the index holds: single crops, counts, the vocabulary crops are described with, and the model behind the vectors. */
 @Resolver()
@@ -15,8 +27,25 @@ import { optional, parseInput, shortText, uuid } from '../validation';
 export class IndexResolver {
   @Query(() => Crop, { nullable: true, description: 'A crop by id; NOT_FOUND when the index has none.' })
   async crop(@Arg('id', () => ID) id: string, @Ctx() context: ApiContext): Promise<Crop> {
-    const cropId = parseInput(z.string().min(1).max(500), id, 'id');
-    return Crop.fromView(await getCrop(context.backend, cropId), context.imageUrlBase);
+    return Crop.fromView(await getCrop(context.backend, parseInput(cropId, id, 'id')), context.imageUrlBase);
+  }
+
+  @Query(() => CropConnection, {
+    description:
+      "The indexed crops (of the default model) a filter matches, without a query: browsing, in the index's stable order.",
+    complexity: pageComplexity,
+  })
+  async crops(
+    @Arg('filter', () => CropFilter, { nullable: true }) filter: CropFilter | undefined,
+    @Args(() => PageArgs) page: PageArgs,
+    @Ctx() context: ApiContext,
+  ): Promise<CropConnection> {
+    const after = parseInput(optional(cropId), page.after, 'after');
+    const found = await browseCrops(context.backend, filter ?? {}, { first: page.first, after });
+    return toConnection(
+      { ...found, items: found.items.map((view) => Crop.fromView(view, context.imageUrlBase)) },
+      after,
+    );
   }
 
   @Query(() => IndexStats, {
@@ -51,11 +80,14 @@ export class IndexResolver {
     @Arg('datasetId', () => ID, { nullable: true }) datasetId: string | undefined,
     @Ctx() { backend }: ApiContext,
   ): Promise<Taxonomy> {
-    const { damageTypes, zones, areas, parts } = await activeTaxonomy(
-      backend,
-      parseInput(optional(uuid('dataset')), datasetId, 'datasetId'),
-    );
-    return { damageTypes, zones, areas, parts };
+    const taxonomy = await activeTaxonomy(backend, parseInput(optional(uuid('dataset')), datasetId, 'datasetId'));
+    const { damageTypes, zones, areas, parts } = taxonomy;
+    return {
+      damageTypes,
+      zones: zones.map((zone) => ({ ...zone, children: childZones(taxonomy, zone.id) })),
+      areas,
+      parts,
+    };
   }
 }
 

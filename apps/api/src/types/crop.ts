@@ -1,5 +1,6 @@
 import { Field, Float, ID, Int, ObjectType } from 'type-graphql';
 import type { CropView } from '@defect-rag/pipeline';
+import { Connection } from './connection';
 import { Level } from './level';
 
 // The search result types are plain data, resolved by graphql's default resolver
@@ -30,8 +31,17 @@ export class Defect {
   @Field(() => Box, { description: "The defect's box in crop pixels." })
   box!: Box;
 
+  @Field(() => [[Float]], {
+    description:
+      "The visible part of the defect's polygon, [x, y] points in crop pixels; empty for crops indexed before polygons were stored (re-ingest to add them).",
+  })
+  polygon!: number[][];
+
   @Field(() => Float, { description: 'Share of the defect inside the crop, 0…1.' })
   visibleFraction!: number;
+
+  @Field(() => Boolean, { description: "Whether the taxonomy marks the defect's damage type as critical." })
+  critical!: boolean;
 }
 
 @ObjectType({ description: "A clean crop's cell in the inspection grid over its vehicle.", simpleResolvers: true })
@@ -88,8 +98,14 @@ export class Crop {
   @Field(() => String, { nullable: true, description: 'train, test… when the dataset was ingested with a split file.' })
   split!: string | null;
 
-  @Field(() => ID)
+  @Field(() => ID, { description: 'The source photo (the same as photoId).' })
   imageId!: string;
+
+  @Field(() => ID, { description: 'The source photo: crops of one photo share it (onePerPhoto, excludePhotoIds).' })
+  photoId!: string;
+
+  @Field(() => String, { description: 'The whole source photo: /crops/<id>/source, absolute with a public URL.' })
+  sourceImageUrl!: string;
 
   @Field(() => GridPosition, { nullable: true, description: 'Clean crops only.' })
   gridPosition!: GridPosition | null;
@@ -108,22 +124,29 @@ export class Crop {
       vehicleZone: view.vehicleZone,
       area: view.area,
       damageTypes: view.damageTypes,
-      defects: view.defects.map(({ label, type, box, visible_fraction }) => ({
+      defects: view.defects.map(({ label, type, box, polygon, visible_fraction, critical }) => ({
         label,
         type,
         box,
+        polygon: polygon.map(([x, y]) => [x, y]),
         visibleFraction: visible_fraction,
+        critical,
       })),
       textDescription: view.textDescription,
       sourceImage: view.sourceImage,
       box: view.box,
       imageUrl: `${imageUrlBase}/crops/${encodeURIComponent(view.id)}`,
+      sourceImageUrl: `${imageUrlBase}/crops/${encodeURIComponent(view.id)}/source`,
       datasetId: view.datasetId,
       split: view.split,
       imageId: view.imageId,
+      photoId: view.imageId,
       gridPosition: view.gridPos ? { row: view.gridPos[0], column: view.gridPos[1] } : null,
       strategy: view.strategy,
       modelId: view.modelId,
     };
   }
 }
+
+@ObjectType({ description: 'A page of crops matching a filter, in index order.' })
+export class CropConnection extends Connection(Crop, 'Crop') {}

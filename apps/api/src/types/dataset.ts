@@ -36,3 +36,30 @@ export class Dataset {
 
 @ObjectType()
 export class DatasetConnection extends Connection(Dataset, 'Dataset') {}
+
+@ObjectType({ description: 'The points of a deleted dataset in one collection.' })
+export class CollectionPoints {
+  @Field(() => String)
+  collection!: string;
+
+  @Field(() => Int)
+  count!: number;
+}
+
+@ObjectType({
+  description:
+    "What deleteDataset removed: the dataset's points in every collection, its runs (with their problems), the files the pipeline wrote for it under the data folder, and its record. Never its photos.",
+})
+export class DeletedDataset {
+  @Field(() => Dataset, { description: 'The record as it was before the deletion.' })
+  dataset!: Dataset;
+
+  @Field(() => [CollectionPoints])
+  points!: CollectionPoints[];
+
+  @Field(() => Int)
+  runs!: number;
+
+  @Field(() => Int, { description: 'Crop images removed from the data folder.' })
+  cropFiles!: number;
+}

@@ -14,7 +14,10 @@ export class EmbeddingModel {
   })
   contentHash!: string;
 
-  @Field(() => Int)
+  @Field(() => Int, {
+    description:
+      "The dimension of its fused vectors (image vectors for an image-only model); an encoder pair's fused vectors are its image and text vectors end to end.",
+  })
   dimension!: number;
 
   @Field(() => String, { description: '"fp32" or "int8".' })
@@ -29,7 +32,8 @@ export class EmbeddingModel {
   collection!: string;
 
   @Field(() => [SearchMode], {
-    description: 'The modes it answers: IMAGE, TEXT and FUSED with a text tower, IMAGE alone for an image-only model.',
+    description:
+      'The modes it answers: IMAGE, TEXT and FUSED with a text tower, IMAGE alone for an image-only model. An encoder pair (image and text towers in separate spaces) answers an image query in IMAGE only, a text query in TEXT only, and a crop id in all three.',
   })
   modes!: SearchMode[];
 

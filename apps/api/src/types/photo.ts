@@ -21,6 +21,9 @@ export class PhotoDefect {
 
   @Field(() => [[Float]], { description: 'The annotated polygon, [x, y] points in photo pixels.' })
   polygon!: number[][];
+
+  @Field(() => Boolean, { description: 'Whether the taxonomy marks its damage type critical.' })
+  critical!: boolean;
 }
 
 @ObjectType({

@@ -10,6 +10,8 @@ import { SearchMode } from './search';
 export enum RunKind {
   INGEST = 'INGEST',
   EVALUATE = 'EVALUATE',
+  /** `defect-rag index`: a phase-3 embeddings/ folder loaded into Qdrant without running the model. */
+  INDEX = 'INDEX',
 }
 registerEnumType(RunKind, { name: 'RunKind' });
 

@@ -1,12 +1,16 @@
 import type { FileUpload } from 'graphql-upload-minimal';
 import { GraphQLUpload } from 'graphql-upload-minimal';
 import { Field, Float, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
-import { MAX_SEARCH_LIMIT } from '@defect-rag/pipeline';
+import { MAX_FEEDBACK_CROPS, MAX_SEARCH_LIMIT } from '@defect-rag/pipeline';
 import { VECTOR_KINDS, type VectorKind } from '@defect-rag/runtime';
 import { z } from 'zod';
 import { Crop } from './crop';
 import { Level } from './level';
-import { Check, filterValues, MAX_QUERY_TEXT_LENGTH, optional, shortText } from '../validation';
+import { Check, CheckInput, filterValues, MAX_QUERY_TEXT_LENGTH, optional, shortText } from '../validation';
+
+const MAX_REGION_POINTS = 1000;
+const finite = z.number({ error: 'must be a finite number' });
+const feedbackIds = optional(z.array(z.string().min(1).max(500)).max(MAX_FEEDBACK_CROPS));
 
 /** GraphQL names (IMAGE, TEXT, FUSED), pipeline values (the vector kinds): resolvers pass the value straight on. */
 export const SearchMode = Object.fromEntries(VECTOR_KINDS.map((kind) => [kind.toUpperCase(), kind])) as {
@@ -37,7 +41,11 @@ export class CropFilter {
   @Field(() => Boolean, { nullable: true, description: 'true: damaged crops only; false: clean crops only.' })
   hasDamage?: boolean;
 
-  @Field(() => [String], { nullable: true, description: 'Taxonomy zone ids.' })
+  @Field(() => [String], {
+    nullable: true,
+    description:
+      'Taxonomy zone ids; a zone also matches the zones below it (`side` matches `left_side` and `right_side`).',
+  })
   @Check(filterValues)
   zones?: string[];
 
@@ -58,7 +66,58 @@ export class CropFilter {
   split?: string;
 }
 
-@InputType({ description: 'Exactly one of cropId, image or text says what to look for.' })
+@InputType({ description: 'A point of a polygon, in source-photo pixels.' })
+export class RegionPoint {
+  @Field(() => Float)
+  @Check(finite)
+  x!: number;
+
+  @Field(() => Float)
+  @Check(finite)
+  y!: number;
+}
+
+@InputType({ description: 'A rectangle, in source-photo pixels.' })
+export class RegionBox {
+  @Field(() => Float)
+  @Check(finite)
+  x!: number;
+
+  @Field(() => Float)
+  @Check(finite)
+  y!: number;
+
+  @Field(() => Float)
+  @Check(finite)
+  width!: number;
+
+  @Field(() => Float)
+  @Check(finite)
+  height!: number;
+}
+
+@InputType({
+  description:
+    'A part of the uploaded photo, exactly one of box or polygon, in its pixels: the query is cut from it the way the index cuts crops (a 336-px window around it with real context, overlapping tiles when it is larger).',
+})
+@CheckInput<QueryRegion>(
+  (region) => (region.box === undefined) !== (region.polygon === undefined),
+  'box',
+  'give exactly one of box or polygon',
+)
+export class QueryRegion {
+  @Field(() => RegionBox, { nullable: true })
+  box?: RegionBox;
+
+  @Field(() => [RegionPoint], { nullable: true, description: 'At least 3 points.' })
+  @Check(optional(z.array(z.unknown()).min(3, 'needs at least 3 points').max(MAX_REGION_POINTS)))
+  polygon?: RegionPoint[];
+}
+
+@InputType({
+  description:
+    'At least one of cropId / positiveCropIds, image or text says what to look for; image + text is a hybrid query (fused like the index, with alpha).',
+})
 export class SimilarityQuery {
   @Field(() => ID, { nullable: true, description: 'A crop in the index; it is never returned itself.' })
   @Check(optional(z.string().min(1).max(500)))
@@ -101,17 +160,85 @@ export class SimilarityQuery {
   @Field(() => Int, { defaultValue: 10, description: `How many crops, 1…${MAX_SEARCH_LIMIT}.` })
   limit!: number;
 
-  /** The pipeline checks the range of limit and minScore, and that exactly one of cropId, image, text is given. */
+  /** The pipeline checks the ranges of limit, offset and minScore, and which fields go together. */
   @Field(() => Float, { nullable: true, description: 'Only crops at least this similar (cosine, -1…1).' })
   // A literal such as 1e309 reaches here as Infinity; zod's own message for it ("expected number,
   // received number") says nothing.
   @Check(optional(z.number({ error: 'must be a finite number in [-1, 1]' })))
   minScore?: number;
+
+  @Field(() => Float, {
+    nullable: true,
+    description:
+      "Image weight of a hybrid (image + text) query, 0…1; default: the fusion α of the index's latest ingestion into this model's collection (0.5 for an average fusion).",
+  })
+  @Check(optional(z.number({ error: 'must be a finite number in [0, 1]' })))
+  alpha?: number;
+
+  @Field(() => QueryRegion, { nullable: true, description: 'A part of the uploaded image (needs image).' })
+  region?: QueryRegion;
+
+  @Field(() => [ID], {
+    nullable: true,
+    description: 'Relevance feedback: more like these crops (cropId counts as one of them). None of them is returned.',
+  })
+  @Check(feedbackIds)
+  positiveCropIds?: string[];
+
+  @Field(() => [ID], {
+    nullable: true,
+    description: 'Relevance feedback: not like these crops (needs something to look for). None of them is returned.',
+  })
+  @Check(feedbackIds)
+  negativeCropIds?: string[];
+
+  @Field(() => Boolean, {
+    nullable: true,
+    description: "At most one crop per photo: each photo's best crop (Qdrant groups the hits by the photo).",
+  })
+  onePerPhoto?: boolean;
+
+  @Field(() => [ID], { nullable: true, description: 'Leave out the crops of these photos (Crop.photoId).' })
+  @Check(optional(z.array(z.string().min(1).max(500)).max(MAX_FEEDBACK_CROPS)))
+  excludePhotoIds?: string[];
+
+  @Field(() => Int, {
+    nullable: true,
+    description: `Paging: skip this many results first; offset + limit ≤ ${MAX_SEARCH_LIMIT}.`,
+  })
+  offset?: number;
 }
 
 @ObjectType({ description: 'A crop and how similar it is to the query.', simpleResolvers: true })
 export class SimilarCrop {
   @Field(() => Float, { description: 'Cosine similarity, -1…1; higher is more similar.' })
+  score!: number;
+
+  @Field(() => Crop)
+  crop!: Crop;
+}
+
+export enum RagItemRole {
+  SIMILAR = 'similar',
+  NORMAL_REFERENCE = 'normal-reference',
+}
+registerEnumType(RagItemRole, {
+  name: 'RagItemRole',
+  valuesConfig: {
+    SIMILAR: { description: 'A crop retrieved for the query.' },
+    NORMAL_REFERENCE: {
+      description:
+        'A clean crop of the same zone and area as a similar damaged one: what that bodywork looks like undamaged.',
+    },
+  },
+});
+
+@ObjectType({ description: 'A crop cited by a RAG context, with why it is there.', simpleResolvers: true })
+export class RagContextItem {
+  @Field(() => RagItemRole)
+  role!: RagItemRole;
+
+  @Field(() => Float, { description: 'Cosine similarity to the query, -1…1.' })
   score!: number;
 
   @Field(() => Crop)
@@ -128,6 +255,9 @@ export class RagContext {
   })
   context!: string;
 
-  @Field(() => [SimilarCrop], { description: 'The cited crops, in the order the context numbers them.' })
-  items!: SimilarCrop[];
+  @Field(() => [RagContextItem], {
+    description:
+      'The cited crops, in the order the context numbers them: the similar ones, then the normal references.',
+  })
+  items!: RagContextItem[];
 }

@@ -21,13 +21,31 @@ export class DamageType {
   synonyms!: string[];
 }
 
-@ObjectType({ description: 'A zone or area: its id in crops and filters, its name in descriptions.' })
+@ObjectType({ description: 'An area: its id in crops and filters, its name in descriptions.' })
 export class TaxonomyEntry {
   @Field(() => String)
   id!: string;
 
   @Field(() => String)
   name!: string;
+}
+
+@ObjectType({
+  description:
+    'A vehicle zone. Crops keep their most specific zone; a filter or a count on a zone includes the zones below it.',
+})
+export class Zone {
+  @Field(() => String)
+  id!: string;
+
+  @Field(() => String)
+  name!: string;
+
+  @Field(() => String, { nullable: true, description: 'The zone this one is part of (`side` for `left_side`).' })
+  parent!: string | null;
+
+  @Field(() => [String], { description: 'The zones directly below this one, in the taxonomy’s order.' })
+  children!: string[];
 }
 
 @ObjectType({ description: 'A vehicle part label and the zone and area it belongs to.' })
@@ -47,8 +65,8 @@ export class Taxonomy {
   @Field(() => [DamageType])
   damageTypes!: DamageType[];
 
-  @Field(() => [TaxonomyEntry])
-  zones!: TaxonomyEntry[];
+  @Field(() => [Zone])
+  zones!: Zone[];
 
   @Field(() => [TaxonomyEntry])
   areas!: TaxonomyEntry[];
@@ -61,6 +79,18 @@ export class Taxonomy {
 export class ValueCount {
   @Field(() => String)
   value!: string;
+
+  @Field(() => Int)
+  count!: number;
+}
+
+@ObjectType({ description: 'Damaged crops of one zone with one damage type.' })
+export class ZoneDamageTypeCount {
+  @Field(() => String)
+  zone!: string;
+
+  @Field(() => String)
+  damageType!: string;
 
   @Field(() => Int)
   count!: number;
@@ -80,7 +110,7 @@ export class IndexStats {
   @Field(() => Int)
   clean!: number;
 
-  @Field(() => [ValueCount])
+  @Field(() => [ValueCount], { description: "A zone's count includes the crops of the zones below it." })
   byZone!: ValueCount[];
 
   @Field(() => [ValueCount])
@@ -88,4 +118,10 @@ export class IndexStats {
 
   @Field(() => [ValueCount])
   byArea!: ValueCount[];
+
+  @Field(() => [ZoneDamageTypeCount], {
+    description:
+      'The zone × damage type table of the damaged crops: one row per pair that occurs, by zone, most frequent first.',
+  })
+  zoneDamageTypes!: ZoneDamageTypeCount[];
 }

@@ -7,6 +7,7 @@ import { cropsCommand } from './crops';
 import { contextsCommand } from './contexts';
 import { embedCommand } from './embed';
 import { ingestCommand } from './ingest';
+import { indexCommand } from './index-embeddings';
 import { evaluateCommand } from './evaluate';
 import { searchCommand } from './search';
 import { runsCommand } from './runs';
@@ -22,6 +23,7 @@ export const commands: CliCommand[] = [
   cropsCommand,
   contextsCommand,
   embedCommand,
+  indexCommand,
   ingestCommand,
   evaluateCommand,
   searchCommand,

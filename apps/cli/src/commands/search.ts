@@ -29,19 +29,56 @@ interface SearchCliOptions {
   minScore?: number;
   exact?: boolean;
   json?: boolean;
+  alpha?: number;
+  region?: RegionBox;
+  positive?: string[];
+  negative?: string[];
+  onePerPhoto?: boolean;
+  excludePhoto?: string[];
+  offset?: number;
+}
+
+interface RegionBox {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+/** `x,y,w,h` in source-photo pixels. */
+function regionBox(value: string): RegionBox {
+  const parts = value.split(',').map(Number);
+  if (parts.length !== 4 || !parts.every(Number.isFinite)) {
+    throw new DefectRagError('BAD_INPUT', `--region must be x,y,width,height in pixels, got "${value}"`);
+  }
+  const [x, y, width, height] = parts as [number, number, number, number];
+  return { x, y, width, height };
 }
 
 export const searchCommand: CliCommand = {
   register(program) {
     program
       .command('search')
-      .description('find the crops (or whole photos) most similar to a crop, an image or a text')
+      .description(
+        'find the crops (or whole photos) most similar to crops, an image (or a region of it), a text, or an image and a text together',
+      )
       .option('--crop-id <id>', 'a crop in the index (it is never returned itself)')
       .option('--image <file>', 'an image file')
-      .option('--text <text>', 'a text, e.g. "deep scratch on the rear bumper"')
+      .option('--text <text>', 'a text, e.g. "deep scratch on the rear bumper"; with --image: a hybrid query')
+      .option('--alpha <a>', "image weight of a hybrid query, 0–1 (default: the index's fusion)", number)
+      .option(
+        '--region <x,y,w,h>',
+        'search with this box of the --image photo (pixels), cut as the index cuts',
+        regionBox,
+      )
+      .option('--positive <id>', 'more like this crop (repeatable; never returned)', collect)
+      .option('--negative <id>', 'not like this crop (repeatable; never returned)', collect)
+      .option('--one-per-photo', 'at most one crop per photo, its best')
+      .option('--exclude-photo <id>', "leave out this photo's crops (repeatable)", collect)
+      .option('--offset <n>', `skip this many results first (offset + limit ≤ ${MAX_SEARCH_LIMIT})`, integer)
       .option(
         '--mode <mode>',
-        'vectors to compare: fused, image or text (default: fused, image for an image-only model)',
+        'vectors to compare: fused, image or text (default: fused; image for an image-only model; an encoder pair’s image or text query: its own kind)',
       )
       .addOption(
         new Option(
@@ -90,22 +127,31 @@ export const searchCommand: CliCommand = {
               limit: options.limit,
               minScore: options.minScore,
               exact: options.exact,
+              alpha: options.alpha,
+              region: options.region && { box: options.region },
+              positiveCropIds: options.positive,
+              negativeCropIds: options.negative,
+              onePerPhoto: options.onePerPhoto,
+              excludePhotoIds: options.excludePhoto,
+              offset: options.offset,
             }),
           { modelDir: options.model },
         );
-        process.stdout.write(options.json ? `${JSON.stringify(result, null, 2)}\n` : formatResult(result));
+        process.stdout.write(
+          options.json ? `${JSON.stringify(result, null, 2)}\n` : formatResult(result, options.offset ?? 0),
+        );
       });
   },
 };
 
-function formatResult(result: SimilarityResult): string {
+function formatResult(result: SimilarityResult, offset: number): string {
   const lines = [
     `${result.items.length} result(s), mode ${result.mode}, model ${result.modelId}${result.randomWeights ? ' (random test weights: scores are meaningless)' : ''}`,
   ];
   result.items.forEach(({ score, crop }, index) => {
     const damage = crop.damageTypes.length > 0 ? crop.damageTypes.join(',') : 'clean';
     lines.push(
-      `${String(index + 1).padStart(3)}. ${score.toFixed(4)}  ${crop.id}  [${crop.vehicleZone} / ${crop.area}; ${damage}]`,
+      `${String(offset + index + 1).padStart(3)}. ${score.toFixed(4)}  ${crop.id}  [${crop.vehicleZone} / ${crop.area}; ${damage}; photo ${crop.imageId}]`,
     );
     lines.push(`       ${crop.textDescription}`);
     if (crop.photo)

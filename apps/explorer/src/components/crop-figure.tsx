@@ -1,11 +1,10 @@
 import { useState } from 'preact/hooks';
 import { formatPercent } from '../format';
-import type { Box, Crop } from '../queries';
+import type { Box, Crop, Defect } from '../queries';
 
 /**
  * The photo the crop was cut from (`<imageUrl>/source`), with the crop's window and its defects'
- * boxes drawn over it. The index keeps each defect's box (in crop pixels), not its polygon, so
- * boxes are what can be drawn. The SVG takes the photo's pixel size as its viewBox once it has
+ * boxes drawn over it. The SVG takes the photo's pixel size as its viewBox once it has
  * loaded, which lays the boxes over the image at any displayed size.
  */
 export function SourceFigure({ crop }: { crop: Crop }) {
@@ -63,7 +62,7 @@ export function SourceFigure({ crop }: { crop: Crop }) {
   );
 }
 
-/** The crop itself, with its defects' boxes in crop pixels. */
+/** The crop itself, with its defects' boxes and visible polygons in crop pixels. */
 export function CropFigure({ crop }: { crop: Crop }) {
   const { width, height } = crop.box;
   return (
@@ -78,6 +77,9 @@ export function CropFigure({ crop }: { crop: Crop }) {
           aria-label={`${crop.defects.length} defect boxes`}
           data-testid="overlay"
         >
+          {crop.defects.map((defect, index) => (
+            <DefectPolygon key={`polygon-${index}`} defect={defect} />
+          ))}
           {crop.defects.map((defect, index) => (
             <DefectBox
               key={index}
@@ -94,9 +96,48 @@ export function CropFigure({ crop }: { crop: Crop }) {
         {crop.defects.length > 0
           ? ` with its ${crop.defects.length} defect box${crop.defects.length === 1 ? '' : 'es'}`
           : ', no defects'}
-        ; the index keeps a defect's box, not its polygon.
+        {crop.defects.length > 0 ? ' and the visible part of each polygon (red: a critical damage type)' : ''}.
       </figcaption>
     </figure>
+  );
+}
+
+/**
+ * The visible part of a defect's polygon in crop pixels, red when its damage type is critical.
+ * Crops indexed before polygons were stored have none: their box stands in.
+ */
+function DefectPolygon({ defect }: { defect: Defect }) {
+  const className = defect.critical ? 'defect-polygon critical' : 'defect-polygon';
+  if (defect.polygon.length < 3) {
+    const { x, y, width, height } = defect.box;
+    return <rect class={className} x={x} y={y} width={width} height={height} data-testid="defect-polygon" />;
+  }
+  return (
+    <polygon
+      class={className}
+      points={defect.polygon.map(([x, y]) => `${x},${y}`).join(' ')}
+      data-testid="defect-polygon"
+    />
+  );
+}
+
+/**
+ * A result card's defects drawn over its thumbnail. The viewBox is the crop's size and `slice`
+ * matches the thumbnail's `object-fit: cover`, so the outlines stay on the defects.
+ */
+export function DefectOutlines({ crop }: { crop: Crop }) {
+  if (crop.defects.length === 0) return null;
+  return (
+    <svg
+      class="overlay card-overlay"
+      viewBox={`0 0 ${crop.box.width} ${crop.box.height}`}
+      preserveAspectRatio="xMidYMid slice"
+      aria-hidden="true"
+    >
+      {crop.defects.map((defect, index) => (
+        <DefectPolygon key={index} defect={defect} />
+      ))}
+    </svg>
   );
 }
 

@@ -1,9 +1,22 @@
+import type { ComponentChildren } from 'preact';
 import { formatScore } from '../format';
-import type { SimilarCrop } from '../queries';
+import type { Crop, SimilarCrop } from '../queries';
 import { href } from '../router';
+import { DefectOutlines } from './crop-figure';
 
-/** Scored crops as thumbnail cards, best first, each with links to its detail and to its neighbours. */
-export function ResultGrid({ results, label }: { results: SimilarCrop[]; label: string }) {
+/**
+ * Scored crops as thumbnail cards, best first, each with links to its detail, its photo and its
+ * neighbours; `actions` adds the page's own controls to each card (e.g. relevance feedback).
+ */
+export function ResultGrid({
+  results,
+  label,
+  actions,
+}: {
+  results: SimilarCrop[];
+  label: string;
+  actions?: (crop: Crop) => ComponentChildren;
+}) {
   return (
     <ol class="result-grid" aria-label={label}>
       {results.map(({ score, crop }, index) => (
@@ -12,10 +25,12 @@ export function ResultGrid({ results, label }: { results: SimilarCrop[]; label: 
           class="card"
           data-testid="result"
           data-crop-id={crop.id}
+          data-photo-id={crop.photoId}
           data-has-damage={String(crop.hasDamage)}
         >
           <a class="card-image" href={href({ page: 'crop', id: crop.id })} aria-label={`Crop ${index + 1}: details`}>
             <img src={crop.imageUrl} alt={crop.textDescription} width={336} height={336} decoding="async" />
+            <DefectOutlines crop={crop} />
             <span class="score" title="cosine similarity">
               {formatScore(score)}
             </span>
@@ -25,6 +40,11 @@ export function ResultGrid({ results, label }: { results: SimilarCrop[]; label: 
               <span class={crop.hasDamage ? 'tag tag-damaged' : 'tag tag-clean'}>
                 {crop.hasDamage ? 'damaged' : 'clean'}
               </span>
+              {crop.defects.some((defect) => defect.critical) && (
+                <span class="tag tag-critical" data-testid="critical" title="a defect of a critical damage type">
+                  critical
+                </span>
+              )}
               <span class="tag">
                 {crop.vehicleZone} · {crop.area}
               </span>
@@ -40,7 +60,11 @@ export function ResultGrid({ results, label }: { results: SimilarCrop[]; label: 
               <a href={href({ page: 'search', similarTo: crop.id })} data-testid="similar">
                 Similar
               </a>
+              <a href={crop.sourceImageUrl} target="_blank" rel="noopener" data-testid="source-photo">
+                Photo
+              </a>
             </div>
+            {actions?.(crop)}
           </div>
         </li>
       ))}

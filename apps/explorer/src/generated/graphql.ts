@@ -13,7 +13,7 @@ export type CropFilter = {
   hasDamage?: boolean | null | undefined;
   /** train, test… */
   split?: string | null | undefined;
-  /** Taxonomy zone ids. */
+  /** Taxonomy zone ids; a zone also matches the zones below it (`side` matches `left_side` and `right_side`). */
   zones?: Array<string> | null | undefined;
 };
 
@@ -24,12 +24,34 @@ export type Level =
   /** A whole photo, one point per photo beside its crops. */
   | 'PHOTO';
 
+/** A part of the uploaded photo, exactly one of box or polygon, in its pixels: the query is cut from it the way the index cuts crops (a 336-px window around it with real context, overlapping tiles when it is larger). */
+export type QueryRegion = {
+  box?: RegionBox | null | undefined;
+  /** At least 3 points. */
+  polygon?: Array<RegionPoint> | null | undefined;
+};
+
 export type RagContextFormat =
   | 'MARKDOWN'
   | 'TEXT';
 
+/** A rectangle, in source-photo pixels. */
+export type RegionBox = {
+  height: number;
+  width: number;
+  x: number;
+  y: number;
+};
+
+/** A point of a polygon, in source-photo pixels. */
+export type RegionPoint = {
+  x: number;
+  y: number;
+};
+
 export type RunKind =
   | 'EVALUATE'
+  | 'INDEX'
   | 'INGEST';
 
 export type RunStatus =
@@ -49,10 +71,14 @@ export type SearchMode =
   /** The description vectors. */
   | 'TEXT';
 
-/** Exactly one of cropId, image or text says what to look for. */
+/** At least one of cropId / positiveCropIds, image or text says what to look for; image + text is a hybrid query (fused like the index, with alpha). */
 export type SimilarityQuery = {
+  /** Image weight of a hybrid (image + text) query, 0…1; default: the fusion α of the index's latest ingestion into this model's collection (0.5 for an average fusion). */
+  alpha?: number | null | undefined;
   /** A crop in the index; it is never returned itself. */
   cropId?: string | null | undefined;
+  /** Leave out the crops of these photos (Crop.photoId). */
+  excludePhotoIds?: Array<string> | null | undefined;
   filter?: CropFilter | null | undefined;
   /** An image file (JPEG, PNG, WebP) sent as a GraphQL multipart request. */
   image?: File | null | undefined;
@@ -66,11 +92,21 @@ export type SimilarityQuery = {
   mode?: SearchMode | null | undefined;
   /** The id of a served model (see models); the default model when absent. */
   model?: string | null | undefined;
+  /** Relevance feedback: not like these crops (needs something to look for). None of them is returned. */
+  negativeCropIds?: Array<string> | null | undefined;
+  /** Paging: skip this many results first; offset + limit ≤ 100. */
+  offset?: number | null | undefined;
+  /** At most one crop per photo: each photo's best crop (Qdrant groups the hits by the photo). */
+  onePerPhoto?: boolean | null | undefined;
+  /** Relevance feedback: more like these crops (cropId counts as one of them). None of them is returned. */
+  positiveCropIds?: Array<string> | null | undefined;
+  /** A part of the uploaded image (needs image). */
+  region?: QueryRegion | null | undefined;
   /** A description, e.g. "deep scratch on the rear bumper". */
   text?: string | null | undefined;
 };
 
-export type CropFieldsFragment = { id: string, datasetId: string, imageId: string, sourceImage: string, imageUrl: string, hasDamage: boolean, vehicleZone: string, area: string, damageTypes: Array<string>, textDescription: string, strategy: string, split: string | null, modelId: string, box: { x: number, y: number, width: number, height: number }, gridPosition: { row: number, column: number } | null, defects: Array<{ label: string, type: string, visibleFraction: number, box: { x: number, y: number, width: number, height: number } }> };
+export type CropFieldsFragment = { id: string, datasetId: string, imageId: string, photoId: string, sourceImage: string, imageUrl: string, sourceImageUrl: string, hasDamage: boolean, vehicleZone: string, area: string, damageTypes: Array<string>, textDescription: string, strategy: string, split: string | null, modelId: string, box: { x: number, y: number, width: number, height: number }, gridPosition: { row: number, column: number } | null, defects: Array<{ label: string, type: string, critical: boolean, visibleFraction: number, polygon: Array<Array<number>>, box: { x: number, y: number, width: number, height: number } }> };
 
 export type PhotoFieldsFragment = { id: string, imageUrl: string, sourceImage: string, width: number, height: number, zones: Array<string>, cropIds: Array<string>, defects: Array<{ label: string, type: string, zone: string, polygon: Array<Array<number>> }> };
 
@@ -80,14 +116,14 @@ export type SearchQueryVariables = Exact<{
 }>;
 
 
-export type SearchQuery = { searchSimilar: Array<{ score: number, crop: { id: string, datasetId: string, imageId: string, sourceImage: string, imageUrl: string, hasDamage: boolean, vehicleZone: string, area: string, damageTypes: Array<string>, textDescription: string, strategy: string, split: string | null, modelId: string, photo?: { id: string, imageUrl: string, sourceImage: string, width: number, height: number, zones: Array<string>, cropIds: Array<string>, defects: Array<{ label: string, type: string, zone: string, polygon: Array<Array<number>> }> } | null, box: { x: number, y: number, width: number, height: number }, gridPosition: { row: number, column: number } | null, defects: Array<{ label: string, type: string, visibleFraction: number, box: { x: number, y: number, width: number, height: number } }> } }> };
+export type SearchQuery = { searchSimilar: Array<{ score: number, crop: { id: string, datasetId: string, imageId: string, photoId: string, sourceImage: string, imageUrl: string, sourceImageUrl: string, hasDamage: boolean, vehicleZone: string, area: string, damageTypes: Array<string>, textDescription: string, strategy: string, split: string | null, modelId: string, photo?: { id: string, imageUrl: string, sourceImage: string, width: number, height: number, zones: Array<string>, cropIds: Array<string>, defects: Array<{ label: string, type: string, zone: string, polygon: Array<Array<number>> }> } | null, box: { x: number, y: number, width: number, height: number }, gridPosition: { row: number, column: number } | null, defects: Array<{ label: string, type: string, critical: boolean, visibleFraction: number, polygon: Array<Array<number>>, box: { x: number, y: number, width: number, height: number } }> } }> };
 
 export type CropQueryVariables = Exact<{
   id: string;
 }>;
 
 
-export type CropQuery = { crop: { id: string, datasetId: string, imageId: string, sourceImage: string, imageUrl: string, hasDamage: boolean, vehicleZone: string, area: string, damageTypes: Array<string>, textDescription: string, strategy: string, split: string | null, modelId: string, box: { x: number, y: number, width: number, height: number }, gridPosition: { row: number, column: number } | null, defects: Array<{ label: string, type: string, visibleFraction: number, box: { x: number, y: number, width: number, height: number } }> } | null };
+export type CropQuery = { crop: { id: string, datasetId: string, imageId: string, photoId: string, sourceImage: string, imageUrl: string, sourceImageUrl: string, hasDamage: boolean, vehicleZone: string, area: string, damageTypes: Array<string>, textDescription: string, strategy: string, split: string | null, modelId: string, box: { x: number, y: number, width: number, height: number }, gridPosition: { row: number, column: number } | null, defects: Array<{ label: string, type: string, critical: boolean, visibleFraction: number, polygon: Array<Array<number>>, box: { x: number, y: number, width: number, height: number } }> } | null };
 
 export type CropRagContextQueryVariables = Exact<{
   id: string;
@@ -95,7 +131,7 @@ export type CropRagContextQueryVariables = Exact<{
 }>;
 
 
-export type CropRagContextQuery = { ragContext: { context: string, items: Array<{ score: number, crop: { id: string, datasetId: string, imageId: string, sourceImage: string, imageUrl: string, hasDamage: boolean, vehicleZone: string, area: string, damageTypes: Array<string>, textDescription: string, strategy: string, split: string | null, modelId: string, box: { x: number, y: number, width: number, height: number }, gridPosition: { row: number, column: number } | null, defects: Array<{ label: string, type: string, visibleFraction: number, box: { x: number, y: number, width: number, height: number } }> } }> } };
+export type CropRagContextQuery = { ragContext: { context: string, items: Array<{ score: number, crop: { id: string, datasetId: string, imageId: string, photoId: string, sourceImage: string, imageUrl: string, sourceImageUrl: string, hasDamage: boolean, vehicleZone: string, area: string, damageTypes: Array<string>, textDescription: string, strategy: string, split: string | null, modelId: string, box: { x: number, y: number, width: number, height: number }, gridPosition: { row: number, column: number } | null, defects: Array<{ label: string, type: string, critical: boolean, visibleFraction: number, polygon: Array<Array<number>>, box: { x: number, y: number, width: number, height: number } }> } }> } };
 
 export type ModelQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -105,7 +141,7 @@ export type ModelQuery = { model: { id: string, randomWeights: boolean } };
 export type SearchOptionsQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type SearchOptionsQuery = { taxonomy: { zones: Array<{ id: string, name: string }>, damageTypes: Array<{ id: string, name: string }> }, indexStats: { points: number, damaged: number, clean: number, byZone: Array<{ value: string, count: number }>, byDamageType: Array<{ value: string, count: number }> }, datasets: { edges: Array<{ node: { id: string, name: string } }> }, models: Array<{ id: string, modes: Array<SearchMode>, isDefault: boolean, randomWeights: boolean }> };
+export type SearchOptionsQuery = { taxonomy: { zones: Array<{ id: string, name: string, parent: string | null }>, damageTypes: Array<{ id: string, name: string }> }, indexStats: { points: number, damaged: number, clean: number, byZone: Array<{ value: string, count: number }>, byDamageType: Array<{ value: string, count: number }> }, datasets: { edges: Array<{ node: { id: string, name: string } }> }, models: Array<{ id: string, modes: Array<SearchMode>, isDefault: boolean, randomWeights: boolean }> };
 
 export type RunFieldsFragment = { id: string, kind: RunKind, status: RunStatus, errorCode: string | null, error: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, dataset: { id: string, name: string }, progress: Array<{ stage: string, done: number, total: number }>, counts: Array<{ name: string, value: number }> };
 

@@ -2,24 +2,44 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { graphql, graphqlUpload } from '../api';
 import { ErrorBox } from '../components/error-box';
 import { PhotoGrid } from '../components/photo-grid';
+import { FeedbackButtons, RefinementChips } from '../components/refinement-controls';
+import { RegionPicker } from '../components/region-picker';
 import { ResultGrid } from '../components/result-grid';
 import {
   SEARCH,
   SEARCH_OPTIONS,
   type CropFilter,
   type Level,
+  type RegionBox,
   type SearchData,
   type SearchMode,
   type SearchOptionsData,
   type SimilarityQuery,
   type ValueCount,
 } from '../queries';
+import {
+  excludePhoto,
+  giveFeedback,
+  hasNextPage,
+  NO_REFINEMENTS,
+  refineQuery,
+  withdrawFeedback,
+  type Refinements,
+} from '../refinements';
 import { href } from '../router';
 import { useRequest } from '../use-request';
+import { zonesAsTree } from '../zones';
 
-/** What to look for: exactly one of a text, an uploaded image or a crop of the index. */
-type QuerySource =
-  { kind: 'text'; text: string } | { kind: 'image'; file: File; preview: string } | { kind: 'crop'; id: string };
+/**
+ * What to look for: a text, an uploaded image or a crop of the index. An image may be narrowed to
+ * a region of it (source pixels) and joined by a text (a hybrid query, `alpha` its image weight;
+ * null: the index's own fusion).
+ */
+export type QuerySource =
+  | { kind: 'text'; text: string }
+  | { kind: 'image'; file: File; preview: string; region: RegionBox | null; text: string; alpha: number | null }
+  | { kind: 'crop'; id: string };
+type ImageSource = Extract<QuerySource, { kind: 'image' }>;
 
 type DamageChoice = 'any' | 'damaged' | 'clean';
 
@@ -37,6 +57,8 @@ export interface SearchSettings {
   limit: number;
   /** Empty: no minimum. */
   minScore: string;
+  /** At most one crop per photo. */
+  onePerPhoto: boolean;
 }
 
 export const DEFAULT_SETTINGS: SearchSettings = {
@@ -50,6 +72,7 @@ export const DEFAULT_SETTINGS: SearchSettings = {
   model: '',
   limit: 12,
   minScore: '',
+  onePerPhoto: false,
 };
 const MODES: { value: SearchMode; label: string; hint: string }[] = [
   { value: 'FUSED', label: 'Fused', hint: 'image + text vectors' },
@@ -80,13 +103,24 @@ export function toSimilarityQuery(source: QuerySource, settings: SearchSettings)
       ? { text: source.text }
       : source.kind === 'crop'
         ? { cropId: source.id }
-        : { image: null }),
+        : imageQuery(source)),
     ...(Object.keys(filter).length > 0 ? { filter } : {}),
     mode: settings.mode,
     ...(settings.level === 'PHOTO' ? { level: settings.level } : {}),
     ...(settings.model ? { model: settings.model } : {}),
     limit: settings.limit,
     ...(minScore !== undefined && Number.isFinite(minScore) ? { minScore } : {}),
+    ...(settings.onePerPhoto ? { onePerPhoto: true } : {}),
+  };
+}
+
+/** The image variable stays null: the file goes in the multipart request. */
+function imageQuery(source: ImageSource): SimilarityQuery {
+  const text = source.text.trim();
+  return {
+    image: null,
+    ...(source.region ? { region: { box: source.region } } : {}),
+    ...(text ? { text, ...(source.alpha !== null ? { alpha: source.alpha } : {}) } : {}),
   };
 }
 
@@ -94,18 +128,30 @@ export function SearchPage({ similarTo }: { similarTo: string | null }) {
   const [text, setText] = useState('');
   const [source, setSource] = useState<QuerySource | null>(null);
   const [settings, setSettings] = useState<SearchSettings>(DEFAULT_SETTINGS);
+  const [refinements, setRefinements] = useState<Refinements>(NO_REFINEMENTS);
+  // A new query starts without the feedback, excluded photos and page of the last one.
+  const startQuery = (next: QuerySource | null) => {
+    setSource(next);
+    setRefinements(NO_REFINEMENTS);
+  };
+  /** Changes the uploaded image's region, text or alpha: the same query, narrowed; back to the first page. */
+  const changeImage = (changes: Partial<ImageSource>) => {
+    setSource((previous) => (previous?.kind === 'image' ? { ...previous, ...changes } : previous));
+    setRefinements((previous) => ({ ...previous, offset: 0 }));
+  };
   // Pressing Search again with the same query asks again (the index may have changed).
   const [attempt, setAttempt] = useState(0);
   const options = useRequest<SearchOptionsData>('options', (signal) => graphql(SEARCH_OPTIONS, {}, signal));
 
   useEffect(() => {
-    if (similarTo) setSource({ kind: 'crop', id: similarTo });
+    if (similarTo) startQuery({ kind: 'crop', id: similarTo });
   }, [similarTo]);
 
-  // An uploaded image's preview lives as long as it is the query.
-  useEffect(() => (source?.kind === 'image' ? () => URL.revokeObjectURL(source.preview) : undefined), [source]);
+  // An uploaded image's preview lives as long as it is the query (its region, text and α may change).
+  const preview = source?.kind === 'image' ? source.preview : null;
+  useEffect(() => (preview ? () => URL.revokeObjectURL(preview) : undefined), [preview]);
 
-  const query = source ? toSimilarityQuery(source, settings) : null;
+  const query = source ? refineQuery(toSimilarityQuery(source, settings), refinements) : null;
   const photos = settings.level === 'PHOTO';
   const key = source && query ? JSON.stringify([sourceKey(source), query, attempt]) : null;
   const results = useRequest<SearchData>(key, (signal) => {
@@ -123,14 +169,17 @@ export function SearchPage({ similarTo }: { similarTo: string | null }) {
     const trimmed = text.trim();
     if (!trimmed) return;
     leaveSimilarRoute();
-    setSource({ kind: 'text', text: trimmed });
+    startQuery({ kind: 'text', text: trimmed });
     setAttempt((value) => value + 1);
   };
   const searchImage = (file: File) => {
     leaveSimilarRoute();
-    setSource({ kind: 'image', file, preview: URL.createObjectURL(file) });
+    startQuery({ kind: 'image', file, preview: URL.createObjectURL(file), region: null, text: '', alpha: null });
   };
-  const update = (changes: Partial<SearchSettings>) => setSettings((previous) => ({ ...previous, ...changes }));
+  const update = (changes: Partial<SearchSettings>) => {
+    setSettings((previous) => ({ ...previous, ...changes }));
+    setRefinements((previous) => ({ ...previous, offset: 0 }));
+  };
   const models = options.data?.models ?? [];
   const model = models.find((candidate) => candidate.id === settings.model) ?? models.find((m) => m.isDefault);
   // Offer only what the chosen model answers: an image-only model has no text search and no TEXT or FUSED mode.
@@ -138,7 +187,8 @@ export function SearchPage({ similarTo }: { similarTo: string | null }) {
   const textAvailable = modes.includes('TEXT');
   useEffect(() => {
     if (!modes.includes(settings.mode)) update({ mode: modes.includes('FUSED') ? 'FUSED' : modes[0]! });
-    if (!textAvailable && source?.kind === 'text') setSource(null);
+    if (!textAvailable && source?.kind === 'text') startQuery(null);
+    if (!textAvailable && source?.kind === 'image' && source.text) changeImage({ text: '', alpha: null });
   }, [modes.join(), settings.mode]);
 
   const stats = options.data?.indexStats;
@@ -187,6 +237,9 @@ export function SearchPage({ similarTo }: { similarTo: string | null }) {
           )}
         </form>
         <ImageDrop onImage={searchImage} current={source?.kind === 'image' ? source : null} />
+        {source?.kind === 'image' && (
+          <UploadedImage key={source.preview} source={source} textAvailable={textAvailable} onChange={changeImage} />
+        )}
         {options.error && <ErrorBox error={options.error} context="Filter options could not be loaded" />}
         <Filters settings={settings} update={update} options={options.data} modes={modes} />
       </section>
@@ -194,8 +247,13 @@ export function SearchPage({ similarTo }: { similarTo: string | null }) {
       <section class="results" aria-labelledby="results-heading" aria-busy={results.loading}>
         <div class="results-header">
           <h2 id="results-heading">Results</h2>
-          <QuerySummary source={source} onClear={() => (leaveSimilarRoute(), setSource(null))} />
+          <QuerySummary source={source} onClear={() => (leaveSimilarRoute(), startQuery(null))} />
         </div>
+        <RefinementChips
+          refinements={refinements}
+          onWithdraw={(cropId) => setRefinements((previous) => withdrawFeedback(previous, cropId))}
+          onIncludePhoto={(photoId) => setRefinements((previous) => excludePhoto(previous, photoId, false))}
+        />
         {stats && (
           <p class="muted">
             The index holds {stats.points} crops ({stats.damaged} damaged, {stats.clean} clean).
@@ -217,16 +275,117 @@ export function SearchPage({ similarTo }: { similarTo: string | null }) {
           ) : (
             <>
               <p class="muted" role="status">
-                {results.data.searchSimilar.length} crops, most similar first.
+                {refinements.offset > 0
+                  ? `Results ${refinements.offset + 1}–${refinements.offset + results.data.searchSimilar.length}`
+                  : `${results.data.searchSimilar.length} crops`}
+                {settings.onePerPhoto ? ' (one per photo)' : ''}, most similar first.
               </p>
               {photos ? (
                 <PhotoGrid results={results.data.searchSimilar} label="Search results" />
               ) : (
-                <ResultGrid results={results.data.searchSimilar} label="Search results" />
+                <ResultGrid
+                  results={results.data.searchSimilar}
+                  label="Search results"
+                  actions={(crop) => (
+                    <FeedbackButtons
+                      crop={crop}
+                      onFeedback={(cropId, feedback) =>
+                        setRefinements((previous) => giveFeedback(previous, cropId, feedback))
+                      }
+                      onExcludePhoto={(photoId) => setRefinements((previous) => excludePhoto(previous, photoId))}
+                    />
+                  )}
+                />
               )}
+              <Pager
+                offset={refinements.offset}
+                limit={settings.limit}
+                shown={results.data.searchSimilar.length}
+                onOffset={(offset) => setRefinements((previous) => ({ ...previous, offset }))}
+              />
             </>
           ))}
       </section>
+    </div>
+  );
+}
+
+/** Previous and next page, within the API's cap on offset + limit. */
+function Pager(props: { offset: number; limit: number; shown: number; onOffset: (offset: number) => void }) {
+  const { offset, limit, shown, onOffset } = props;
+  const next = hasNextPage(offset, limit, shown);
+  if (offset === 0 && !next) return null;
+  return (
+    <nav class="pager" aria-label="Result pages">
+      <button type="button" disabled={offset === 0} onClick={() => onOffset(Math.max(0, offset - limit))}>
+        Previous page
+      </button>
+      <button type="button" disabled={!next} onClick={() => onOffset(offset + limit)} data-testid="next-page">
+        Next page
+      </button>
+    </nav>
+  );
+}
+
+/**
+ * The uploaded photo, to draw a region on, and a description that makes the query hybrid, with
+ * the image's weight once both are given.
+ */
+function UploadedImage({
+  source,
+  textAvailable,
+  onChange,
+}: {
+  source: ImageSource;
+  textAvailable: boolean;
+  onChange: (changes: Partial<ImageSource>) => void;
+}) {
+  const [draft, setDraft] = useState(source.text);
+  const alpha = source.alpha ?? 0.5;
+  return (
+    <div class="uploaded-image">
+      <RegionPicker
+        preview={source.preview}
+        name={source.file.name}
+        region={source.region}
+        onRegion={(region) => onChange({ region })}
+      />
+      {textAvailable && (
+        <form
+          class="hybrid-text"
+          onSubmit={(event) => {
+            event.preventDefault();
+            onChange({ text: draft.trim() });
+          }}
+        >
+          <label for="hybrid-text">And a description (optional, a hybrid query)</label>
+          <div class="input-row">
+            <input
+              id="hybrid-text"
+              type="text"
+              value={draft}
+              maxLength={1000}
+              placeholder="dent near the handle"
+              onInput={(event) => setDraft(event.currentTarget.value)}
+            />
+            <button type="submit">Apply</button>
+          </div>
+        </form>
+      )}
+      {source.text && (
+        <label class="alpha">
+          <span>Image weight α: {source.alpha === null ? "the index's fusion" : alpha.toFixed(2)}</span>
+          <input
+            type="range"
+            min={0}
+            max={1}
+            step={0.05}
+            value={alpha}
+            onChange={(event) => onChange({ alpha: event.currentTarget.valueAsNumber })}
+            data-testid="alpha"
+          />
+        </label>
+      )}
     </div>
   );
 }
@@ -241,7 +400,13 @@ function QuerySummary({ source, onClear }: { source: QuerySource | null; onClear
   return (
     <p class="query-summary" data-testid="query-summary">
       {source.kind === 'text' && <>Text: “{source.text}”</>}
-      {source.kind === 'image' && <>Image: {source.file.name}</>}
+      {source.kind === 'image' && (
+        <>
+          Image: {source.file.name}
+          {source.region && ' (a region)'}
+          {source.text && <> with “{source.text}”</>}
+        </>
+      )}
       {source.kind === 'crop' && (
         <>
           Similar to crop <a href={href({ page: 'crop', id: source.id })}>{source.id}</a>
@@ -411,6 +576,15 @@ function Filters({
         </label>
       </div>
 
+      <label class="checkbox-line">
+        <input
+          type="checkbox"
+          checked={settings.onePerPhoto}
+          onChange={(event) => update({ onePerPhoto: event.currentTarget.checked })}
+        />
+        <span>One per photo</span>
+      </label>
+
       <div class="field-row">
         <label>
           Dataset
@@ -437,7 +611,7 @@ function Filters({
         <>
           <CheckboxGroup
             legend="Zones"
-            entries={options.taxonomy.zones}
+            entries={zonesAsTree(options.taxonomy.zones)}
             counts={zoneCounts}
             selected={settings.zones}
             onToggle={(id, on) => update({ zones: toggle(settings.zones, id, on) })}
@@ -460,7 +634,8 @@ function Filters({
 
 function CheckboxGroup(props: {
   legend: string;
-  entries: { id: string; name: string }[];
+  /** `depth` indents an entry under its parent (zones; a parent's count includes its children's). */
+  entries: { id: string; name: string; depth?: number }[];
   counts: Map<string, number>;
   selected: string[];
   onToggle: (id: string, on: boolean) => void;
@@ -469,7 +644,11 @@ function CheckboxGroup(props: {
     <fieldset class="checkbox-group">
       <legend>{props.legend}</legend>
       {props.entries.map((entry) => (
-        <label key={entry.id} class={props.counts.has(entry.id) ? undefined : 'muted'}>
+        <label
+          key={entry.id}
+          class={props.counts.has(entry.id) ? undefined : 'muted'}
+          style={entry.depth ? { paddingLeft: `${entry.depth * 1.25}rem` } : undefined}
+        >
           <input
             type="checkbox"
             value={entry.id}

@@ -232,6 +232,7 @@ export async function evaluateDataset(
             alphas,
             indexAlpha,
             hasTextTower: embedder.hasTextTower,
+            space: embedder.space,
             prompt: (crop) => promptVectors.get(prompts.get(crop.labels.cropId)!)!,
             trivial: (crop) => trivialByCrop.get(crop.labels.cropId)!,
           }),
@@ -299,7 +300,12 @@ export async function evaluateDataset(
         runId: run.id,
         createdAt: new Date().toISOString(),
         dataset: { id: ingestion.datasetId, name, root },
-        model: { id: ingestion.modelId, randomWeights: ingestion.randomWeights, towers: [...embedder.towers] },
+        model: {
+          id: ingestion.modelId,
+          randomWeights: ingestion.randomWeights,
+          towers: [...embedder.towers],
+          space: embedder.space,
+        },
         collection: ingestion.collection,
         split: { file: splitFile, trainCrops: result.trainCrops, testCrops: result.testCrops },
         ingestion: {

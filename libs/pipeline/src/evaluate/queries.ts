@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { fuse } from '@defect-rag/embedding';
+import { fuse, type VectorSpace } from '@defect-rag/embedding';
 import { mulberry32, type VectorKind } from '@defect-rag/runtime';
 import { UNKNOWN, type Taxonomy } from '@defect-rag/taxonomy';
 import type { SearchSpec } from './protocol';
@@ -52,6 +52,11 @@ export interface SearchSpecInput {
   /** Image weight of the index's own fused vectors. */
   indexAlpha: number;
   hasTextTower: boolean;
+  /**
+   * `separate` for an encoder pair: its image and text vectors cannot be compared with each other
+   * or with half of a fused vector, so the image → fused and prompt → fused searches are left out.
+   */
+  space: VectorSpace;
   /** The prompt's text vector for a test crop. */
   prompt: (crop: EvaluationCrop) => Float32Array;
   /** The trivial-features vector of any crop. */
@@ -79,7 +84,7 @@ export function searchSpecs(input: SearchSpecInput): SearchSpec[] {
     model('image', 'image → image', 'the test crop’s image vector against stored image vectors', image, {
       stored: 'image',
     });
-    if (input.hasTextTower) {
+    if (input.hasTextTower && input.space === 'shared') {
       model(
         'image',
         'image → fused',
@@ -93,23 +98,26 @@ export function searchSpecs(input: SearchSpecInput): SearchSpec[] {
     model('text', 'prompt → text', 'a templated prompt’s text vector against stored text vectors', input.prompt, {
       stored: 'text',
     });
-    model(
-      'text',
-      'prompt → fused',
-      `a templated prompt’s text vector against stored fused vectors (α = ${input.indexAlpha})`,
-      input.prompt,
-      { stored: 'fused' },
-    );
+    if (input.space === 'shared') {
+      model(
+        'text',
+        'prompt → fused',
+        `a templated prompt’s text vector against stored fused vectors (α = ${input.indexAlpha})`,
+        input.prompt,
+        { stored: 'fused' },
+      );
+    }
   }
   if (input.hasTextTower && input.modes.includes('fused')) {
     for (const alpha of input.alphas) {
-      const refused = (crop: EvaluationCrop) => fuse(crop.vectors.image, text(crop), { strategy: 'weighted', alpha });
+      const refused = (crop: EvaluationCrop) =>
+        fuse(crop.vectors.image, text(crop), { strategy: 'weighted', alpha }, input.space);
       const stored = alpha === input.indexAlpha;
       model(
         'fused',
         `image+prompt α=${alpha}`,
         `α · image + (1 − α) · prompt against ${stored ? 'stored fused vectors' : `image and text vectors re-fused with α = ${alpha}`}`,
-        (crop) => fuse(crop.vectors.image, input.prompt(crop), { strategy: 'weighted', alpha }),
+        (crop) => fuse(crop.vectors.image, input.prompt(crop), { strategy: 'weighted', alpha }, input.space),
         stored ? { stored: 'fused' } : { computed: refused },
         alpha,
       );

@@ -1,6 +1,7 @@
 import type { ControlRetrieverResult, SameSourceControl } from './control';
 import type { LevelComparison } from './levels';
 import type { ConfigurationResult, ConfigurationRole, SearchMetrics } from './protocol';
+import type { VectorSpace } from '@defect-rag/embedding';
 import type { VectorKind } from '@defect-rag/runtime';
 import type { CriterionMetrics, MetricSet } from './scoring';
 
@@ -22,7 +23,7 @@ export interface EvaluationReport {
   runId: string;
   createdAt: string;
   dataset: { id: string; name: string; root: string };
-  model: { id: string; randomWeights: boolean; towers: string[] };
+  model: { id: string; randomWeights: boolean; towers: string[]; space: VectorSpace };
   collection: string;
   split: { file: string; trainCrops: number; testCrops: number };
   /** The ingestion run that brought the index up to date first. */
@@ -163,7 +164,7 @@ export function formatReportMarkdown(report: EvaluationReport, plotFile: string)
     `| ingestion | run \`${report.ingestion.runId}\`: ${report.ingestion.embedded} crops embedded, ${report.ingestion.unchanged} unchanged, ${report.ingestion.problems} problems |`,
     `| evaluation | run \`${report.runId}\`, ${report.createdAt} |`,
     `| k | ${report.k.join(', ')} (ranking at k = ${K}) |`,
-    `| towers | ${report.model.towers.join(', ')}${report.model.towers.includes('text') ? '' : ' (image only: no text or fused queries)'} |`,
+    `| towers | ${report.model.towers.join(', ')}${towersNote(report.model)} |`,
     '',
     '## What these figures show',
     '',
@@ -480,8 +481,15 @@ const DEFINITIONS = [
   '**critical recall@k**: for each damage type the taxonomy flags `critical` (by default fracture, scratch, deep scratch, contamination), the mean recall@k of the test crops that show it, relevant meaning showing that type; then the mean over those types, each weighing the same.',
   '**composite@k** = 0.7 · mAP@k (damage type) + 0.3 · critical recall@k; not available (—) when no test crop shows a critical type.',
   'Ties: results with exactly equal scores (identical description texts give identical text vectors) are in no meaningful order, so every metric is its expected value over the orders of the tied results (McSherry & Najork, ECIR 2008).',
-  'Fusion weights: `image+prompt α=a` queries with `a · image + (1 − a) · prompt` (unit vectors, renormalised) against the index fused with the same weight: the index’s own weight is its stored fused vector; other weights re-fuse the stored image and text vectors of every crop and are searched exactly in memory.',
+  'Fusion weights: `image+prompt α=a` queries with `a · image + (1 − a) · prompt` (unit vectors, renormalised) against the index fused with the same weight: the index’s own weight is its stored fused vector; other weights re-fuse the stored image and text vectors of every crop and are searched exactly in memory. An encoder pair (image and text towers in separate spaces) fuses by concatenation instead, `[√a · image, √(1 − a) · prompt]`, so a fused cosine is a · image cosine + (1 − a) · text cosine.',
 ];
+
+function towersNote(model: EvaluationReport['model']): string {
+  if (!model.towers.includes('text')) return ' (image only: no text or fused queries)';
+  return model.space === 'separate'
+    ? ' (an encoder pair in separate spaces: image → fused and prompt → fused, which would compare across them, are not run)'
+    : '';
+}
 
 function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
   const line = (cells: readonly string[]) => `| ${cells.map((cell) => cell.replaceAll('|', '\\|')).join(' | ')} |`;

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { describeCrops } from '@defect-rag/contexts';
+import { describeCrops, type Phase2Crop } from '@defect-rag/contexts';
 import {
   cropConfig,
   cutCrops,
@@ -14,9 +14,10 @@ import { mapConcurrent, readDataset, readSplitFile, type DatasetImage } from '@d
 import type { RunRecord } from '@defect-rag/db';
 import { embedCrops, type Embedder, type FusionOptions, type PhotoView } from '@defect-rag/embedding';
 import type { Problem, ProgressListener } from '@defect-rag/runtime';
-import { datasetTaxonomyFile, loadTaxonomy, TaxonomyNormalizer, UNKNOWN } from '@defect-rag/taxonomy';
+import { datasetTaxonomyFile, loadTaxonomy, TaxonomyNormalizer } from '@defect-rag/taxonomy';
 import type { CropPoint, StoredCropRef } from '@defect-rag/vector-store';
 import type { Backend } from '../backend';
+import { cropPayload, criticalTypesOf } from '../crop-payload';
 import { Channel } from './channel';
 import { DEFAULT_PHOTO_VIEW, ingestPhotos, type PhotoIngestion } from './photos';
 import type { RunRecorder } from '../runs/recorder';
@@ -87,7 +88,7 @@ const CROP_CONCURRENCY = 2;
 
 /** A crop cut and described, waiting for its embedding. */
 interface PreparedCrop {
-  record: CropRecord;
+  record: Phase2Crop;
   file: string;
   text: string;
   contentHash: string;
@@ -254,35 +255,6 @@ export async function ingestInRun(
   };
 }
 
-/**
- * The `item`s (`damage label 'x'`, `part label 'y'`) of the unknown labels the plan already
- * reported for the whole dataset: every wholly unknown damage label and every unknown part label.
- * describeCrops runs once per image and would report them again, once per image.
- */
-function labelsThePlanReported(
-  images: readonly DatasetImage[],
-  taxonomy: ReturnType<typeof loadTaxonomy>,
-): Set<string> {
-  const normalizer = new TaxonomyNormalizer(taxonomy);
-  const reported = new Set<string>();
-  for (const image of images) {
-    for (const { label } of image.defects)
-      if (normalizer.damageType(label) === UNKNOWN) reported.add(`damage label '${label}'`);
-    for (const { label } of image.parts) if (normalizer.part(label) === null) reported.add(`part label '${label}'`);
-  }
-  return reported;
-}
-
-/** The problems of one image's describeCrops, less the unknown labels already reported in this run (which it then records). */
-function onlyNewLabelProblems(problems: readonly Problem[], reported: Set<string>): Problem[] {
-  return problems.filter((problem) => {
-    if (problem.code !== 'LABEL_UNKNOWN') return true;
-    if (reported.has(problem.item)) return false;
-    reported.add(problem.item);
-    return true;
-  });
-}
-
 interface ExecuteContext {
   backend: Backend;
   embedder: Embedder;
@@ -316,7 +288,6 @@ async function execute(context: ExecuteContext) {
   );
   await recorder.addProblems(plan.problems);
   const crops = plan.crops;
-  const labelsReported = labelsThePlanReported(dataset.images, context.taxonomy);
 
   const imageHashes = await recorder.stage('hash', () => hashImages(root, dataset.images));
   // Hashed as planned: cutting and describing add fields that are themselves functions of these.
@@ -345,6 +316,7 @@ async function execute(context: ExecuteContext) {
   await recorder.counts({ images: dataset.images.length, crops: crops.length, unchanged: crops.length - todo.length });
 
   const cropsDir = backend.cropsDir(datasetId);
+  const criticalTypes = criticalTypesOf(context.taxonomy);
   const channel = new Channel<PreparedCrop>(embedder.batchSize * 4);
   let cutImages = 0;
   const produce = recorder.stage('crops', async () => {
@@ -359,7 +331,7 @@ async function execute(context: ExecuteContext) {
             ? { countTokens: (text: string) => embedder.countTokens(text), maxTokens: embedder.maxTextLength }
             : { maxTokens: Infinity }),
         });
-        await recorder.addProblems([...cut.problems, ...onlyNewLabelProblems(described.problems, labelsReported)]);
+        await recorder.addProblems([...cut.problems, ...described.problems]);
         for (const crop of described.crops) {
           await channel.push({
             record: crop,
@@ -392,7 +364,12 @@ async function execute(context: ExecuteContext) {
         const points = batch.map((item, i): CropPoint => ({
           cropId: item.record.crop_id,
           vectors: vectors[i]!,
-          payload: toPayload(item, datasetId, embedder.modelId),
+          payload: cropPayload(item.record, {
+            datasetId,
+            modelId: embedder.modelId,
+            contentHash: item.contentHash,
+            criticalTypes,
+          }),
         }));
         await recorder.timed('index', () => backend.vectorStore.upsert(collection, points));
         embedded += batch.length;
@@ -423,6 +400,7 @@ async function execute(context: ExecuteContext) {
       photos: plan.photos,
       fusion: context.fusion,
       normalizer,
+      criticalTypes,
       view: photoView as PhotoView,
       contentHash: (photo) =>
         hashJson({
@@ -481,30 +459,6 @@ async function resplitUnchanged(
     count += cropIds.length;
   }
   return count;
-}
-
-function toPayload(item: PreparedCrop, datasetId: string, modelId: string): CropPoint['payload'] {
-  const crop = item.record as CropRecord & { damage_types: string[]; text_description: string };
-  return {
-    crop_id: crop.crop_id,
-    level: 'crop',
-    dataset_id: datasetId,
-    image_id: crop.image_id,
-    image: crop.image,
-    file: crop.file,
-    split: crop.split ?? null,
-    has_damage: crop.has_damage,
-    vehicle_zone: crop.vehicle_zone,
-    area: crop.area,
-    damage_types: crop.damage_types,
-    defects: crop.defects.map(({ label, type, box, visible_fraction }) => ({ label, type, box, visible_fraction })),
-    text_description: crop.text_description,
-    grid_pos: crop.grid_pos,
-    box: crop.box,
-    strategy: crop.strategy,
-    model_id: modelId,
-    content_hash: item.contentHash,
-  };
 }
 
 /**

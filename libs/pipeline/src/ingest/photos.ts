@@ -37,6 +37,8 @@ export interface PhotoIngestionContext {
   photos: readonly PhotoRecord[];
   fusion: FusionOptions;
   normalizer: TaxonomyNormalizer;
+  /** The damage types the taxonomy marks critical (`criticalTypesOf`). */
+  criticalTypes: ReadonlySet<string>;
   view: PhotoView;
   contentHash: (photo: PhotoRecord) => string;
   resplit: (
@@ -79,14 +81,7 @@ export async function ingestPhotos(context: PhotoIngestionContext): Promise<Phot
     const batch = todo.slice(start, start + embedder.batchSize).map((item) => ({
       ...item,
       file: path.join(context.root, item.photo.image),
-      text: describePhoto(
-        item.photo.defects.map((defect) => ({
-          types: context.normalizer.damageTypes(defect.label),
-          zone: defect.zone,
-        })),
-        item.photo.zones,
-        context.normalizer,
-      ),
+      text: describePhoto(item.photo.defects, item.photo.zones, context.normalizer),
     }));
     const vectors = await embedOrReport(context, batch);
     const points = batch.flatMap((item, i): CropPoint[] => {
@@ -163,8 +158,16 @@ function photoPayload(context: PhotoIngestionContext, item: PhotoToStore): CropP
     // The zone of its first defect, else the zone it shows most: what a zone filter matches.
     vehicle_zone: main.vehicle_zone,
     area: main.area,
-    damage_types: [...new Set(photo.defects.flatMap((defect) => context.normalizer.damageTypes(defect.label)))],
-    defects: photo.defects.map(({ label, type, box }) => ({ label, type, box, visible_fraction: 1 })),
+    damage_types: photo.damage_types,
+    // As a crop's, in the point's own pixels (the whole photo's).
+    defects: photo.defects.map(({ label, type, box, polygon }) => ({
+      label,
+      type,
+      box,
+      polygon,
+      visible_fraction: 1,
+      critical: context.criticalTypes.has(type),
+    })),
     text_description: item.text,
     grid_pos: null,
     box: whole,
@@ -187,6 +190,7 @@ function photoPayload(context: PhotoIngestionContext, item: PhotoToStore): CropP
         area: zone.area,
         box,
         polygon,
+        critical: context.criticalTypes.has(type),
       })),
       crop_ids: photo.crop_ids,
       view: context.view,

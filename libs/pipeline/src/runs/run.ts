@@ -99,16 +99,24 @@ export async function withDatasetLock<T>(
   await checkDatasetRoot(root, backend.config.datasetRoots);
   checkRepoint(await backend.db.datasets.findByName(name), root, registration.repoint);
   const dataset = await backend.db.datasets.register({ name, root, config: registration.config });
+  return withLockOf(backend, dataset, () => work(dataset));
+}
+
+/**
+ * Runs `work` holding the lock of a registered dataset; RUN_CONFLICT while a run (of any process)
+ * holds it. The lock is released however `work` ends.
+ */
+export async function withLockOf<T>(backend: Backend, dataset: DatasetRecord, work: () => Promise<T>): Promise<T> {
   const lock = await backend.db.tryLockDataset(dataset.id);
   if (!lock) {
     throw new DefectRagError(
       'RUN_CONFLICT',
-      `another run is in progress for dataset "${name}"; wait for it or cancel it`,
+      `another run is in progress for dataset "${dataset.name}"; wait for it or cancel it`,
       { datasetId: dataset.id },
     );
   }
   try {
-    return await work(dataset);
+    return await work();
   } finally {
     await lock.release();
   }
