@@ -9,7 +9,8 @@ import type { ImageInput } from './preprocess';
 /**
  * How the image vector of a whole photo is made with a fixed-size image tower:
  * - `tiles`: the mean of the tower's vectors over input-sized tiles covering the photo at its
- *   source resolution (no pixel is resampled, small defects keep their pixels);
+ *   source resolution (no pixel is resampled, small defects keep their pixels), at most
+ *   MAX_PHOTO_TILES of them (see `photoTileSize`);
  * - `resized`: one view of the whole photo shrunk to the input size (letterboxed in black).
  */
 export const PHOTO_VIEWS = ['tiles', 'resized'] as const;
@@ -51,6 +52,37 @@ export async function embedPhotos(
 }
 
 /**
+ * The most tiles one photo is embedded as. Each tile costs a pass of the image tower, as much as a
+ * crop: uncapped, the shared sample's 114 photos were 1325 tiles of 299 px (2111 of 224 px) beside
+ * about 390 crops, and photo points made ingestion several times slower.
+ */
+export const MAX_PHOTO_TILES = 4;
+
+/**
+ * The side of the square-ish tiles a photo is cut into: the tower's input size when that covers
+ * the photo in at most MAX_PHOTO_TILES tiles (source resolution), else the smallest multiple of it
+ * that does (coarser tiles, which the tower's preprocessing shrinks to its input size).
+ */
+export function photoTileSize(
+  photo: { width: number; height: number },
+  input: { width: number; height: number },
+): { width: number; height: number } {
+  const tilesAt = (scale: number) =>
+    Math.ceil(photo.width / Math.round(input.width * scale)) *
+    Math.ceil(photo.height / Math.round(input.height * scale));
+  // The scales at which a row or a column of tiles fewer becomes possible, smallest first.
+  const scales = [1];
+  for (let columns = 1; columns * input.width < photo.width; columns++)
+    scales.push(photo.width / (columns * input.width));
+  for (let rows = 1; rows * input.height < photo.height; rows++) scales.push(photo.height / (rows * input.height));
+  const scale = scales
+    .filter((candidate) => candidate >= 1)
+    .sort((a, b) => a - b)
+    .find((candidate) => tilesAt(candidate) <= MAX_PHOTO_TILES)!;
+  return { width: Math.round(input.width * scale), height: Math.round(input.height * scale) };
+}
+
+/**
  * Tile windows of `size` covering `[0, length)`: as few as cover it, spread evenly so that they
  * overlap as little as they can and the last ends on the edge. A side shorter than the tile is one
  * window of that side (the tower's preprocessing then enlarges it).
@@ -88,9 +120,10 @@ async function photoViews(
           .toBuffer(),
       ];
     }
+    const tile = photoTileSize(info, input);
     const tiles: Promise<Buffer>[] = [];
-    for (const row of photoTiles(info.height, input.height)) {
-      for (const col of photoTiles(info.width, input.width)) {
+    for (const row of photoTiles(info.height, tile.height)) {
+      for (const col of photoTiles(info.width, tile.width)) {
         tiles.push(
           sharp(data, raw)
             .extract({ left: col.start, top: row.start, width: col.size, height: row.size })

@@ -5,6 +5,8 @@ export {
   embedPhotoImage,
   embedPhotos,
   photoTiles,
+  photoTileSize,
+  MAX_PHOTO_TILES,
   PHOTO_VIEWS,
   type PhotoToEmbed,
   type PhotoView,

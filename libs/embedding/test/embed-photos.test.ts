@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { embedPhotos, loadModel, photoTiles } from '../src';
+import { embedPhotos, loadModel, MAX_PHOTO_TILES, photoTiles, photoTileSize } from '../src';
 import { testImage, TINY_CLIP } from './support/images';
 
 const fusion = { strategy: 'average' as const };
@@ -28,6 +28,40 @@ describe('photoTiles', () => {
   });
 });
 
+describe('photoTileSize', () => {
+  it('keeps the input size while it covers the photo in MAX_PHOTO_TILES tiles, else the smallest larger size that does', () => {
+    const input = { width: 224, height: 224 };
+    expect(MAX_PHOTO_TILES).toBe(4);
+    expect(photoTileSize({ width: 300, height: 240 }, input)).toEqual(input);
+    expect(photoTileSize({ width: 150, height: 100 }, input)).toEqual(input);
+    // 1024² would be 5 × 5 tiles of 224: two columns and two rows of 512.
+    expect(photoTileSize({ width: 1024, height: 1024 }, input)).toEqual({ width: 512, height: 512 });
+    expect(photoTileSize({ width: 1024, height: 1024 }, { width: 299, height: 299 })).toEqual({
+      width: 512,
+      height: 512,
+    });
+    // A wide photo: two columns of its half width, which also cover its height in two rows.
+    expect(photoTileSize({ width: 1110, height: 577 }, { width: 299, height: 299 })).toEqual({
+      width: 555,
+      height: 555,
+    });
+    for (const [width, height] of [
+      [640, 480],
+      [1600, 1600],
+      [4000, 3000],
+      [801, 600],
+    ] as const) {
+      const tile = photoTileSize({ width, height }, input);
+      expect(photoTiles(width, tile.width).length * photoTiles(height, tile.height).length).toBeLessThanOrEqual(
+        MAX_PHOTO_TILES,
+      );
+      // One pixel smaller would need more tiles: the tiles are as fine as the cap allows.
+      const finer = photoTiles(width, tile.width - 1).length * photoTiles(height, tile.height - 1).length;
+      expect(finer).toBeGreaterThan(MAX_PHOTO_TILES);
+    }
+  });
+});
+
 describe('embedPhotos', () => {
   it('averages the vectors of source-resolution tiles, or embeds one letterboxed view, and embeds the text as for crops', async () => {
     const embedder = await loadModel(TINY_CLIP);
@@ -47,6 +81,17 @@ describe('embedPhotos', () => {
       expect(Array.from(tiled!.image)).toEqual(expected.map((value) => expect.closeTo(value, 5)));
       const [text] = await embedder.embedTexts(['2 dents on front (bumper).']);
       expect(Array.from(tiled!.text!)).toEqual(Array.from(text!, (value) => expect.closeTo(value, 5)));
+
+      // 600×480 would be 3 × 3 tiles of 224: 2 × 2 tiles of 300 instead, each shrunk by the tower.
+      const large = await sharp(bytes).resize(600, 480).png().toBuffer();
+      const [capped] = await embedPhotos(embedder, [{ file: large, text: 'x' }], fusion, 'tiles');
+      const coarse = await Promise.all(
+        [0, 180].flatMap((top) =>
+          [0, 300].map((left) => sharp(large).extract({ left, top, width: 300, height: 300 }).png().toBuffer()),
+        ),
+      );
+      const expectedCoarse = unitMean(await embedder.embedImages(coarse));
+      expect(Array.from(capped!.image)).toEqual(expectedCoarse.map((value) => expect.closeTo(value, 5)));
 
       const [resized] = await embedPhotos(embedder, [{ file, text: 'x' }], fusion, 'resized');
       const view = await sharp(bytes)

@@ -12,7 +12,7 @@ import {
 } from '@defect-rag/crops';
 import { mapConcurrent, readDataset, readSplitFile, type DatasetImage } from '@defect-rag/dataset';
 import type { RunRecord } from '@defect-rag/db';
-import { embedCrops, type Embedder, type FusionOptions, type PhotoView } from '@defect-rag/embedding';
+import { embedCrops, MAX_PHOTO_TILES, type Embedder, type FusionOptions, type PhotoView } from '@defect-rag/embedding';
 import type { Problem, ProgressListener } from '@defect-rag/runtime';
 import { datasetTaxonomyFile, loadTaxonomy, TaxonomyNormalizer } from '@defect-rag/taxonomy';
 import type { CropPoint, StoredCropRef } from '@defect-rag/vector-store';
@@ -406,6 +406,8 @@ async function execute(context: ExecuteContext) {
         hashJson({
           identity: vectorIdentity,
           photoView,
+          // How many tiles the view may take: photos embedded under another cap are embedded again.
+          maxTiles: MAX_PHOTO_TILES,
           image: imageHashes.get(photo.image),
           photo: withoutSplit(photo),
         }),
