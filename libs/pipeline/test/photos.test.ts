@@ -4,7 +4,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readDataset } from '@defect-rag/dataset';
 import { copySampleSubset, sampleDatasetOrSkip } from '@defect-rag/testing';
 import { photoPointKey } from '@defect-rag/vector-store';
-import { ingestDataset, type Backend, type IngestionSummary } from '../src';
+import {
+  activeTaxonomy,
+  deleteDataset,
+  ingestDataset,
+  planDatasetDeletion,
+  searchSimilar,
+  type Backend,
+  type IngestionSummary,
+} from '../src';
 import { startTestBackend } from './helpers';
 
 const sample = sampleDatasetOrSkip();
@@ -83,6 +91,47 @@ describe.skipIf(!sample)('photo points beside crop points', () => {
     expect(photoHits[0]!.cropId).toBe(anyPhoto!.cropId);
   });
 
+  it('labels photo defects as crops are: polygons in photo pixels and the critical flag of the taxonomy', async () => {
+    const taxonomy = await activeTaxonomy(backend, summary.datasetId);
+    const critical = new Set(taxonomy.damageTypes.filter((type) => type.critical).map((type) => type.id));
+    const images = (await readDataset(dir, { name: 'photos' })).images;
+    const photos = await backend.vectorStore.getPoints(
+      summary.collection,
+      images.map((image) => photoPointKey(image.id)),
+    );
+    const defects = photos.flatMap((photo) => photo.payload.defects);
+    expect(defects.length).toBe(images.reduce((sum, image) => sum + image.defects.length, 0));
+    for (const photo of photos) {
+      const { defects: own, damage_types: types, photo: details } = photo.payload;
+      expect(own.map((defect) => defect.polygon)).toEqual(details!.defects.map((defect) => defect.polygon));
+      expect(own.map((defect) => defect.critical)).toEqual(own.map((defect) => critical.has(defect.type)));
+      expect(details!.defects.map((defect) => defect.critical)).toEqual(own.map((defect) => defect.critical));
+      expect(types).toEqual([...new Set(own.map((defect) => defect.type))]);
+    }
+  });
+
+  it('a PHOTO-level search takes feedback, excluded photos and one per photo like a crop search, and finds photos only', async () => {
+    const keys = (await readDataset(dir, { name: 'photos' })).images.map((image) => image.id);
+    const [first, second, third] = keys.map(photoPointKey);
+    const result = await searchSimilar(backend, {
+      cropId: first,
+      negativeCropIds: [second!],
+      excludePhotoIds: [keys[2]!],
+      onePerPhoto: true,
+      level: 'photo',
+      mode: 'image',
+      limit: 10,
+    });
+    const ids = result.items.map((item) => item.crop.id);
+    expect(ids.sort()).toEqual(keys.slice(3).map(photoPointKey).sort());
+    expect(ids).not.toContain(third);
+    expect(result.items.every((item) => item.crop.level === 'photo' && item.crop.photo !== null)).toBe(true);
+    // The same example at the default level finds crops only, of every photo.
+    const crops = await searchSimilar(backend, { cropId: first, mode: 'image', limit: 100 });
+    expect(crops.items).toHaveLength(summary.crops.total);
+    expect(crops.items.every((item) => item.crop.level === 'crop' && item.crop.photo === null)).toBe(true);
+  });
+
   it('re-embeds only the photo points when the photo view changes, and nothing when nothing does', async () => {
     const again = await ingestDataset(backend, { datasetDir: dir, name: 'photos' });
     expect(again.embedded).toBe(0);
@@ -105,4 +154,14 @@ describe.skipIf(!sample)('photo points beside crop points', () => {
     const after = await ingestDataset(backend, { datasetDir: dir, name: 'photos', photoView: 'resized' });
     expect(after.photos).toMatchObject({ removed: 1, points: STEMS.length - 1, embedded: 0 });
   }, 300_000);
+
+  it('deleting the dataset counts and removes its photo points with its crops', async () => {
+    const { collection, datasetId } = summary;
+    const crops = await backend.vectorStore.count(collection, { datasetId });
+    const plan = await planDatasetDeletion(backend, datasetId);
+    expect(plan.points).toEqual([{ collection, count: crops + STEMS.length - 1 }]);
+    await deleteDataset(backend, datasetId);
+    expect(await backend.vectorStore.count(collection, { datasetId })).toBe(0);
+    expect(await backend.vectorStore.count(collection, { datasetId, level: 'photo' })).toBe(0);
+  });
 });
