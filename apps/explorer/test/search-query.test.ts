@@ -43,6 +43,13 @@ describe('toSimilarityQuery', () => {
   const file = new File([new Uint8Array([1])], 'q.jpg', { type: 'image/jpeg' });
   const image: QuerySource = { kind: 'image', file, preview: 'blob:x', region: null, text: '', alpha: null };
 
+  it('asks for whole photos only when Photos is chosen, keeping refinements and paging', () => {
+    expect(toSimilarityQuery({ kind: 'text', text: 'dent' }, settings)).not.toHaveProperty('level');
+    const photos = toSimilarityQuery({ kind: 'crop', id: 'photo:p1' }, { ...settings, level: 'PHOTO' });
+    expect(photos).toEqual({ cropId: 'photo:p1', mode: 'FUSED', level: 'PHOTO', limit: 12 });
+    expect(refineQuery(photos, { ...NO_REFINEMENTS, offset: 12 })).toMatchObject({ level: 'PHOTO', offset: 12 });
+  });
+
   it('leaves the image variable for the multipart file', () => {
     expect(toSimilarityQuery(image, { ...settings, minScore: 'abc' })).toEqual({
       image: null,
