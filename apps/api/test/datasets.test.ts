@@ -334,8 +334,9 @@ describe.skipIf(!sample)('datasets end to end: index a phase-3 folder, delete a 
       expect(deleted.dataset).toEqual({ id: datasetId, name: 'ingested', root: ingestedDir });
       expect(deleted.points).toEqual(
         expect.arrayContaining([
-          { collection: ingested.collection, count: ingested.points },
-          { collection: imageOnly.collection, count: imageOnly.points },
+          // Its crop points and its photo points.
+          { collection: ingested.collection, count: ingested.points + ingested.photos.points },
+          { collection: imageOnly.collection, count: imageOnly.points + imageOnly.photos.points },
         ]),
       );
       expect(deleted.points).toHaveLength(2);
