@@ -26,6 +26,7 @@ import autocannon from 'autocannon';
 import { fuse, fusionImageWeight } from '@defect-rag/embedding';
 import { ingestDataset, openBackend } from '@defect-rag/pipeline';
 import { createLogger, loadConfig, sampleDatasetDir, workspaceRoot } from '@defect-rag/runtime';
+import { loadDatasetTaxonomy, zonesWithin } from '@defect-rag/taxonomy';
 import { startTestServers } from '@defect-rag/testing';
 import { pointIdForCrop } from '@defect-rag/vector-store';
 import { median } from './_stats';
@@ -213,12 +214,14 @@ try {
     });
   // The request the vector store sends for these searches: Qdrant's query by point id or vector,
   // the example crop excluded, scanned exactly (the filter keeps few points), with payloads.
+  // A zone filter matches the zone's child zones too (the taxonomy's hierarchy), as the API's does.
+  const taxonomy = loadDatasetTaxonomy(sample!);
   const qdrantBody = (query: unknown, zone: string, exclude: string | null, extra: Record<string, unknown> = {}) =>
     JSON.stringify({
       query,
       using: 'fused',
       filter: {
-        must: [{ key: 'vehicle_zone', match: { any: [zone] } }],
+        must: [{ key: 'vehicle_zone', match: { any: zonesWithin(taxonomy, [zone]) } }],
         ...(exclude ? { must_not: [{ has_id: [exclude] }] } : {}),
       },
       limit: LIMIT,
@@ -311,7 +314,7 @@ try {
       const items = viaApi.data?.searchSimilar ?? [];
       if (
         JSON.stringify(apiIds) !== JSON.stringify(qdrantIds) ||
-        !items.every((item) => item.crop.vehicleZone === search.zone) ||
+        !items.every((item) => zonesWithin(taxonomy, [search.zone]).includes(item.crop.vehicleZone)) ||
         (kind === 'grouped' && new Set(items.map((item) => item.crop.photoId)).size !== items.length)
       ) {
         throw new Error(

@@ -61,6 +61,15 @@ describe.skipIf(!sample)('the API under hostile input', () => {
     expect(response.errors![0]!.message).not.toContain('received number');
   });
 
+  it('answers NOT_FOUND, not an internal error, for a dataset id that is no UUID (a fuzz counterexample)', async () => {
+    const stats = await graphql(api.url, '{ indexStats(datasetId: "/etc/passwd") { byArea { count } } }');
+    expect(errorCodes(stats)).toEqual(['NOT_FOUND']);
+    const search = await graphql(api.url, SEARCH, {
+      q: { text: 'dent', filter: { datasetId: '/etc/passwd', zones: ['side'] }, limit: 1 },
+    });
+    expect(errorCodes(search)).toEqual(['NOT_FOUND']);
+  });
+
   it('checks each input field where it is declared: nested filters, lists, rules across fields, page arguments', async () => {
     const tooMany = Array.from({ length: 51 }, (_, i) => `zone${i}`);
     const search = await graphql(api.url, SEARCH, {

@@ -1,6 +1,8 @@
 import type { PrismaClient, Prisma } from './generated/prisma/client';
 import { toPage, type Page, type PageRequest } from './page';
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 export interface DatasetRecord {
   id: string;
   name: string;
@@ -37,7 +39,9 @@ export class DatasetRepository {
     return toRecord(row);
   }
 
+  /** Null for an id that is no dataset's, malformed ones included (PostgreSQL would refuse a non-UUID). */
   async findById(id: string): Promise<DatasetRecord | null> {
+    if (!UUID.test(id)) return null;
     const row = await this.prisma.dataset.findUnique({ where: { id } });
     return row && toRecord(row);
   }

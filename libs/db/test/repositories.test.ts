@@ -23,6 +23,8 @@ describe('DatasetRepository', () => {
     expect(again.root).toBe('/data/b');
     expect((await db.datasets.findByName('sample'))?.id).toBe(first.id);
     expect(await db.datasets.findById('00000000-0000-0000-0000-000000000000')).toBeNull();
+    // A malformed id is no dataset's too (PostgreSQL would refuse it as a UUID: an internal error).
+    expect(await db.datasets.findById('/etc/passwd')).toBeNull();
   });
 
   it('stores counts', async () => {
