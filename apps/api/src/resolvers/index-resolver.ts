@@ -17,7 +17,7 @@ import { Crop, CropConnection } from '../types/crop';
 import { EmbeddingModel } from '../types/model';
 import { CropFilter, type SearchMode } from '../types/search';
 import { IndexStats, Taxonomy } from '../types/taxonomy';
-import { optional, parseInput, uuid } from '../validation';
+import { optional, parseInput, shortText, uuid } from '../validation';
 
 const cropId = z.string().min(1).max(500);
 
@@ -55,8 +55,7 @@ export class IndexResolver {
     @Arg('datasetId', () => ID, { nullable: true }) datasetId: string | undefined,
     @Ctx() { backend }: ApiContext,
   ): Promise<IndexStats> {
-    // A dataset id is a UUID: anything else would reach PostgreSQL's uuid column as an internal error.
-    return indexStats(backend, parseInput(optional(uuid('dataset')), datasetId, 'datasetId'));
+    return indexStats(backend, parseInput(shortText, datasetId, 'datasetId'));
   }
 
   @Query(() => EmbeddingModel, {
