@@ -44,6 +44,7 @@ export interface RunFilter {
   datasetId?: string;
   kind?: RunKind;
   status?: RunStatus;
+  collection?: string;
 }
 
 export interface NewRun {

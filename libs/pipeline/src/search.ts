@@ -263,9 +263,8 @@ async function embedQuery(
  * index it is compared with.
  */
 async function indexFusionAlpha(backend: Backend, collection: string): Promise<number> {
-  const page = await backend.db.runs.list({ kind: 'INGEST', status: 'SUCCEEDED' }, { first: 100 });
-  const latest = page.items.find((run) => run.collection === collection);
-  const fusion = latest?.params.fusion as FusionOptions | undefined;
+  const page = await backend.db.runs.list({ kind: 'INGEST', status: 'SUCCEEDED', collection }, { first: 1 });
+  const fusion = page.items[0]?.params.fusion as FusionOptions | undefined;
   return fusionImageWeight(fusion ?? { strategy: 'average' });
 }
 
