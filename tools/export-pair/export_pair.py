@@ -21,15 +21,15 @@ PyTorch and prints what it found.
 import argparse
 import json
 import os
+import sys
 
 import numpy as np
-import onnxruntime as ort
 import torch
-from onnxruntime.quantization import QuantType, quantize_dynamic
 from PIL import Image
 from transformers import AutoImageProcessor, AutoModel, AutoTokenizer
 
-OPSET = 17
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "export-common"))
+from onnx_towers import check_graphs, export_towers  # noqa: E402
 
 
 class VisionTower(torch.nn.Module):
@@ -53,18 +53,6 @@ class TextTower(torch.nn.Module):
         mask = attention_mask.unsqueeze(-1).to(tokens.dtype)
         mean = (tokens * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
         return torch.nn.functional.normalize(mean, dim=-1)
-
-
-def export(tower, inputs, input_names, output_name, path, dynamic):
-    torch.onnx.export(
-        tower, inputs, path, input_names=input_names, output_names=[output_name],
-        dynamic_axes={**dynamic, output_name: {0: "batch_size"}}, opset_version=OPSET, do_constant_folding=True, dynamo=False,
-    )
-
-
-def cosine(a, b):
-    a, b = a / np.linalg.norm(a, axis=-1, keepdims=True), b / np.linalg.norm(b, axis=-1, keepdims=True)
-    return float((a * b).sum(-1).min())
 
 
 def main():
@@ -121,34 +109,12 @@ def main():
     with open(os.path.join(args.out, "config.json"), "w") as f:
         json.dump(config, f, indent=2)
 
-    vision_path, text_path = os.path.join(onnx_dir, "vision_model.onnx"), os.path.join(onnx_dir, "text_model.onnx")
-    with torch.no_grad():
-        export(vision_tower, (pixels,), ["pixel_values"], "image_embeds", vision_path, {"pixel_values": {0: "batch_size"}})
-        export(text_tower, (tokens["input_ids"], tokens["attention_mask"]), ["input_ids", "attention_mask"], "text_embeds", text_path,
-               {"input_ids": {0: "batch_size", 1: "sequence_length"}, "attention_mask": {0: "batch_size", 1: "sequence_length"}})
-    graphs = [(vision_path, text_path, "fp32", 0.9999)]
-    if not args.no_int8:
-        quantized = [p.replace(".onnx", "_quantized.onnx") for p in (vision_path, text_path)]
-        for source, target in zip((vision_path, text_path), quantized):
-            quantize_dynamic(source, target, weight_type=QuantType.QInt8)
-        graphs.append((*quantized, "int8", 0.98))
-
+    graphs = export_towers(vision_tower, text_tower, pixels, tokens, onnx_dir, int8=not args.no_int8)
     print(f"{model_id}: image {args.image_model} ({image_dim}-d, {crop} px), text {args.text_model} "
           f"({text_dim}-d, {max_length} tokens); fused vectors {image_dim + text_dim}-d")
-    failed = False
-    for vision_file, text_file, precision, bound in graphs:
-        v = ort.InferenceSession(vision_file, providers=["CPUExecutionProvider"])
-        t = ort.InferenceSession(text_file, providers=["CPUExecutionProvider"])
-        image_embeds = v.run(["image_embeds"], {"pixel_values": pixels.numpy()})[0]
-        text_embeds = t.run(["text_embeds"], {"input_ids": tokens["input_ids"].numpy(),
-                                              "attention_mask": tokens["attention_mask"].numpy()})[0]
-        similarity = min(cosine(image_embeds, expected_image), cosine(text_embeds, expected_text))
-        ok = similarity >= bound and image_embeds.shape[1] == image_dim and text_embeds.shape[1] == text_dim
-        failed |= not ok
-        print(f"{'ok  ' if ok else 'FAIL'} {precision}: image_embeds {list(image_embeds.shape)}, text_embeds {list(text_embeds.shape)}, "
-              f"cosine to PyTorch >= {similarity:.5f} (bound {bound})")
+    passed = check_graphs(graphs, pixels, tokens, expected_image, expected_text)
     print(f"model folder: {args.out}  (npx defect-rag embed <crops-dir> --model {args.out})")
-    raise SystemExit(1 if failed else 0)
+    raise SystemExit(0 if passed else 1)
 
 
 if __name__ == "__main__":
