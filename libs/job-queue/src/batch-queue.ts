@@ -14,13 +14,21 @@ const RETRY_LIMIT = 5;
 /** The longest a batch may stay taken, heartbeats or not; far above any batch's time. */
 const EXPIRE_SECONDS = 6 * 60 * 60;
 
+/** The work on some photos of a run, as its coordinator planned it. */
+export interface BatchWork {
+  /** Dataset-relative paths of the batch's photos. */
+  photos: string[];
+  /** The crops of those photos to cut, describe, embed and store. */
+  crops: string[];
+  /** The photos (of `photos`) whose photo point to embed and store. */
+  photoPoints: string[];
+}
+
 /** Some photos of a run, handed to one worker at a time. */
-export interface Batch {
+export interface Batch extends BatchWork {
   runId: string;
   /** Its place among the run's batches, from 0. */
   index: number;
-  /** Dataset-relative photo paths. */
-  photos: string[];
   /** What the run's vectors are made with (`modelId@contentHash`): a worker with another model must refuse it. */
   model: string;
 }
@@ -90,17 +98,17 @@ export class BatchQueue {
   }
 
   /**
-   * Queues a run's batches, one per photo list, numbered from 0. Idempotent: a batch's id is made
-   * from its run and number, so queueing the same batches again adds nothing.
+   * Queues a run's batches, numbered from 0. Idempotent: a batch's id is made from its run and
+   * number, so queueing the same batches again adds nothing.
    */
-  async enqueue(runId: string, photoBatches: readonly string[][], model: string): Promise<void> {
-    if (photoBatches.length === 0) return;
+  async enqueue(runId: string, batches: readonly BatchWork[], model: string): Promise<void> {
+    if (batches.length === 0) return;
     await this.call(() =>
       this.boss.insert(
         QUEUE,
-        photoBatches.map((photos, index) => ({
+        batches.map((work, index) => ({
           id: batchId(runId, index),
-          data: { runId, index, photos, model } satisfies Batch,
+          data: { ...work, runId, index, model } satisfies Batch,
           retryLimit: RETRY_LIMIT,
           expireInSeconds: EXPIRE_SECONDS,
           heartbeatSeconds: this.options.heartbeatSeconds,

@@ -2,6 +2,7 @@ export {
   BatchQueue,
   batchId,
   type Batch,
+  type BatchWork,
   type TakenBatch,
   type BatchResult,
   type BatchCounts,

@@ -1,10 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestPostgres, type TestPostgres } from '@defect-rag/testing';
-import { BatchQueue, batchId } from '../src';
+import { BatchQueue, batchId, type BatchWork } from '../src';
 
 const RUN = '6f1f3c1e-0000-4000-8000-000000000001';
 const OTHER_RUN = '6f1f3c1e-0000-4000-8000-000000000002';
 const MODEL = 'tiny-clip@abc';
+
+/** A batch of these photos, each with one crop and its photo point. */
+function work(...photos: string[]): BatchWork {
+  return { photos, crops: photos.map((photo) => `crop-of-${photo}`), photoPoints: photos };
+}
 
 describe('the batch queue on a real PostgreSQL', () => {
   let postgres: TestPostgres;
@@ -26,10 +31,10 @@ describe('the batch queue on a real PostgreSQL', () => {
   });
 
   it('queues a run’s batches once however often they are queued, and counts them per run', async () => {
-    const batches = [['a.jpg', 'b.jpg'], ['c.jpg'], ['d.jpg']];
+    const batches = [work('a.jpg', 'b.jpg'), work('c.jpg'), work('d.jpg')];
     await queue.enqueue(RUN, batches, MODEL);
     await second.enqueue(RUN, batches, MODEL);
-    await queue.enqueue(OTHER_RUN, [['x.jpg']], MODEL);
+    await queue.enqueue(OTHER_RUN, [work('x.jpg')], MODEL);
     expect(await queue.counts(RUN)).toEqual({ queued: 3, active: 0, completed: 0, failed: 0, cancelled: 0, total: 3 });
     expect((await queue.counts(OTHER_RUN)).total).toBe(1);
     expect(batchId(RUN, 0)).toBe(batchId(RUN, 0));
@@ -46,7 +51,7 @@ describe('the batch queue on a real PostgreSQL', () => {
       `${OTHER_RUN}:0`,
     ]);
     expect(taken.find((batch) => batch.runId === RUN && batch.index === 0)).toMatchObject({
-      photos: ['a.jpg', 'b.jpg'],
+      ...work('a.jpg', 'b.jpg'),
       model: MODEL,
       attempt: 0,
     });
@@ -75,7 +80,7 @@ describe('the batch queue on a real PostgreSQL', () => {
   });
 
   it('cancels what a run has left and deletes a run’s batches', async () => {
-    await queue.enqueue(OTHER_RUN, [['x.jpg'], ['y.jpg'], ['z.jpg']], MODEL);
+    await queue.enqueue(OTHER_RUN, [work('x.jpg'), work('y.jpg'), work('z.jpg')], MODEL);
     // Batch 0 is still held from the test before; 1 and 2 are new.
     expect(await queue.counts(OTHER_RUN)).toMatchObject({ queued: 2, active: 1, total: 3 });
     expect(await queue.cancelRun(OTHER_RUN)).toBe(3);
