@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { workspaceRoot } from '@defect-rag/runtime';
 import {
   copySampleSubset,
   imageOnlyTestModel,
@@ -128,10 +129,17 @@ describe.skipIf(!sample)('a distributed ingestion (pg-boss, worker processes on 
     dataDir = mkdtempSync(path.join(tmpdir(), 'defect-rag-distributed-'));
     coordinator = await testBackend({ databaseUrl, qdrantUrl: qdrant.url }, dataDir, undefined, HEARTBEAT);
     dataset = copySampleSubset(sample!, STEMS);
-    // A photo whose header reads but whose pixels do not: problems found by the workers.
+    // A truncated photo: a problem the coordinator finds as it reads the dataset.
     const broken = path.join(dataset, 'images', 'cps_car25.jpg');
     const bytes = readFileSync(broken);
     writeFileSync(broken, bytes.subarray(0, Math.floor(bytes.length * 0.6)));
+    // Visual descriptions too long for the text model (with `enrich`): TEXT_TRUNCATED problems
+    // that the workers find, crop by crop, and must record once however often a batch is done.
+    const taxonomy = readFileSync(path.join(workspaceRoot, 'libs', 'taxonomy', 'taxonomy.default.yaml'), 'utf8');
+    writeFileSync(
+      path.join(dataset, 'taxonomy.yaml'),
+      taxonomy.replace(/^(\s+visual: ).*$/gm, `$1${'a long visual description of the damage '.repeat(6).trim()}`),
+    );
   });
 
   afterAll(async () => {
@@ -150,10 +158,12 @@ describe.skipIf(!sample)('a distributed ingestion (pg-boss, worker processes on 
   it('survives a worker SIGKILLed in the middle of a batch and ends with exactly the points of a single-process run', async () => {
     // The same dataset (same record, same ids) into another Qdrant, in this process.
     const single = await testBackend({ databaseUrl, qdrantUrl: referenceQdrant.url });
-    const reference = await ingestDataset(single, { datasetDir: dataset, name: 'distributed' }).finally(() =>
-      single.close(),
+    const reference = await ingestDataset(single, { datasetDir: dataset, name: 'distributed', enrich: true }).finally(
+      () => single.close(),
     );
     expect(reference.problems.some((problem) => problem.item === 'images/cps_car25.jpg')).toBe(true);
+    const truncated = reference.problems.filter((problem) => problem.code === 'TEXT_TRUNCATED');
+    expect(truncated.length).toBeGreaterThan(5);
 
     let completed = 0;
     let killed: { worker: Worker; event: WorkerBatchEvent } | undefined;
@@ -169,7 +179,7 @@ describe.skipIf(!sample)('a distributed ingestion (pg-boss, worker processes on 
 
     const summary = await ingestDataset(
       coordinator,
-      { datasetDir: dataset, name: 'distributed' },
+      { datasetDir: dataset, name: 'distributed', enrich: true },
       {},
       { batchPhotos: 2 },
     );
