@@ -3,7 +3,7 @@ import { planDatasetCrops, type CropRecord, type PhotoRecord } from '@defect-rag
 import { readDataset, type DatasetImage } from '@defect-rag/dataset';
 import type { RunRecord } from '@defect-rag/db';
 import type { BatchQueue, TakenBatch } from '@defect-rag/job-queue';
-import { DefectRagError, toDefectRagError } from '@defect-rag/runtime';
+import { DefectRagError, isDefectRagError, toDefectRagError } from '@defect-rag/runtime';
 import { TaxonomyNormalizer } from '@defect-rag/taxonomy';
 import type { Backend } from '../backend';
 import { criticalTypesOf } from '../crop-payload';
@@ -63,7 +63,11 @@ export async function runWorker(backend: Backend, options: WorkerOptions = {}): 
       await sleep(IDLE_MS, undefined, { signal: options.signal }).catch(() => {});
       continue;
     }
-    const run = await backend.db.runs.get(batch.runId).catch(() => null);
+    // A deleted run (its dataset deleted) is as gone as a cancelled one.
+    const run = await backend.db.runs.get(batch.runId).catch((error: unknown) => {
+      if (isDefectRagError(error) && error.code === 'RUN_NOT_FOUND') return null;
+      throw error;
+    });
     if (run?.status !== 'RUNNING') {
       contexts.delete(batch.runId);
       await queue.drop(batch);
