@@ -97,6 +97,9 @@ const CROP_CONCURRENCY = 2;
  * same hash and only rewrites the split of those whose split changed, which makes a re-run after a
  * crash, SIGKILL or cancel finish the work without redoing it, and a re-run over a changed dataset
  * update only what changed. Points of crops that no longer exist are deleted at the end.
+ *
+ * With a `distribution`, this process plans the run and queues its photos as batches that worker
+ * processes, here or on other machines, do (`runBatches`, `runWorker`); the rest is the same.
  */
 export async function ingestDataset(
   backend: Backend,
@@ -276,7 +279,7 @@ interface ExecuteContext {
  * planned, how they are hashed, which crops the index lacks or holds with other content (`todo`),
  * and the split rewritten for unchanged crops that moved.
  */
-export interface PointPlan {
+interface PointPlan {
   dataset: Awaited<ReturnType<typeof readDataset>>;
   crops: CropRecord[];
   photos: PhotoRecord[];
@@ -477,7 +480,7 @@ const inProcess: PointWork = async (context, plan) => {
  * Rewrites the split of stored points (crops or photos, by key) that keep their content but moved
  * to another split; returns how many.
  */
-export async function resplitUnchanged(
+async function resplitUnchanged(
   backend: Backend,
   collection: string,
   items: readonly { key: string; split: CropRecord['split'] }[],
@@ -510,7 +513,7 @@ async function settleBoth(a: Promise<unknown>, b: Promise<unknown>): Promise<voi
   if (failed) throw failed.reason;
 }
 
-export function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
+function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
   const groups = new Map<string, T[]>();
   for (const item of items) {
     const group = groups.get(key(item));
