@@ -122,9 +122,10 @@ export class BatchQueue {
     const [job] = await this.call(() => this.boss.fetch<Batch>(QUEUE, { batchSize: 1 }));
     if (!job) return null;
     const taken: TakenBatch = { ...job.data, jobId: job.id, attempt: job.retryCount };
+    // At the batch's own heartbeat (its coordinator's setting), which may differ from this process's.
     const beat = setInterval(
       () => this.boss.touch(QUEUE, attemptOf(taken)).catch(() => {}),
-      (this.options.heartbeatSeconds * 1000) / 2,
+      ((job.heartbeatSeconds ?? this.options.heartbeatSeconds) * 1000) / 2,
     );
     this.heartbeats.set(job.id, beat.unref());
     return taken;
