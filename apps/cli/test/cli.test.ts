@@ -30,6 +30,7 @@ describe('defect-rag', () => {
       'embed',
       'index',
       'ingest',
+      'worker',
       'evaluate',
       'search',
       'runs',
@@ -45,6 +46,12 @@ describe('defect-rag', () => {
     const missing = cli('analyze', '/no/such/dataset');
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('error [DATASET_NOT_FOUND]: dataset folder not found: /no/such/dataset');
+  });
+
+  it('refuses --batch-photos without --workers before starting anything', () => {
+    const result = cli('ingest', '/no/such/dataset', '--batch-photos', '4');
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('error [BAD_INPUT]: --batch-photos is for a distributed run: give --workers too');
   });
 
   it('names a malformed search region before starting anything', () => {

@@ -5,15 +5,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openBackend, type Backend } from '@defect-rag/pipeline';
+import { openBackend, type Backend, type IngestionSummary } from '@defect-rag/pipeline';
 import { createLogger, loadConfig, workspaceRoot } from '@defect-rag/runtime';
-import { sampleDatasetOrSkip, startTestServers, type TestServers } from '@defect-rag/testing';
+import { copySampleSubset, sampleDatasetOrSkip, startTestServers, type TestServers } from '@defect-rag/testing';
 
 const sample = sampleDatasetOrSkip();
 const bin = path.join(workspaceRoot, 'apps', 'cli', 'bin', 'defect-rag.mjs');
 const tinyModelDir = path.join(workspaceRoot, 'models', 'tiny-clip');
 
-describe.skipIf(!sample)('defect-rag ingest and signals', () => {
+describe.skipIf(!sample)('defect-rag ingest: signals and --workers', () => {
   let servers: TestServers;
   let backend: Backend;
 
@@ -63,4 +63,72 @@ describe.skipIf(!sample)('defect-rag ingest and signals', () => {
       expect((await backend.db.runs.get(runId!)).status).toBe('CANCELLED');
     }
   }, 300_000);
+
+  /** `defect-rag ingest` in a process group of its own (so that its workers can be killed with it). */
+  function ingest(dataDir: string, ...args: string[]) {
+    const child = spawn(process.execPath, [bin, 'ingest', ...args], {
+      env: env(dataDir),
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    const exited = new Promise<NodeJS.Signals | number | null>((resolve) =>
+      child.on('exit', (code, signal) => resolve(signal ?? code)),
+    );
+    return { child, exited, stdout: () => stdout, stderr: () => stderr };
+  }
+
+  const subset = () =>
+    copySampleSubset(sample!, ['cdd_10', 'cdd_13', 'cdd_14', 'cps_car10', 'cps_car118', 'cps_car122']);
+
+  it('spreads the run over local worker processes and ends it SUCCEEDED with every point', async () => {
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'defect-rag-workers-'));
+    const run = ingest(dataDir, subset(), '--name', 'workers', '--workers', '2', '--batch-photos', '2', '--json');
+    expect(await run.exited, run.stderr()).toBe(0);
+
+    const summary = JSON.parse(run.stdout()) as IngestionSummary;
+    expect(summary.images).toBe(6);
+    expect(summary.embedded).toBe(summary.crops.total);
+    expect(summary.points).toBe(summary.crops.total);
+    expect(summary.photos).toMatchObject({ points: 6, embedded: 6 });
+    const record = await backend.db.runs.get(summary.runId);
+    expect(record.status).toBe('SUCCEEDED');
+    // The coordinator only planned: the batches (3 of 2 photos) were the workers'.
+    expect(record.progress.batches).toEqual({ done: 3, total: 3 });
+    expect(record.progress.embedding).toBeUndefined();
+  }, 240_000);
+
+  it('resumes a distributed run whose coordinator and workers were SIGKILLed, queueing only what is left', async () => {
+    const dataset = subset();
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'defect-rag-workers-'));
+    const args = [dataset, '--name', 'killed-coordinator', '--workers', '1', '--batch-photos', '1'];
+    const killed = ingest(dataDir, ...args);
+    let runId: string | undefined;
+    for (const deadline = Date.now() + 120_000; Date.now() < deadline && !runId; await sleep(100)) {
+      const found = await backend.db.datasets.findByName('killed-coordinator');
+      const run = found && (await backend.db.runs.list({ datasetId: found.id }, { first: 1 })).items[0];
+      if (run?.progress.batches && run.progress.batches.done >= 2) runId = run.id;
+    }
+    expect(runId, killed.stderr()).toBeDefined();
+    // The coordinator and its worker at once, as a lost machine would leave them.
+    process.kill(-killed.child.pid!, 'SIGKILL');
+    expect(await killed.exited).toBe('SIGKILL');
+
+    const resumed = ingest(dataDir, ...args, '--json');
+    expect(await resumed.exited, resumed.stderr()).toBe(0);
+    const summary = JSON.parse(resumed.stdout()) as IngestionSummary;
+    expect(summary).toMatchObject({ resumed: true, runId, images: 6 });
+    expect(summary.unchanged).toBeGreaterThan(0);
+    expect(summary.embedded + summary.unchanged).toBe(summary.crops.total);
+    expect(summary.points).toBe(summary.crops.total);
+    expect(summary.photos.points).toBe(6);
+    const record = await backend.db.runs.get(runId!);
+    expect(record.status).toBe('SUCCEEDED');
+    // Only the photos the killed run had not finished were queued again.
+    expect(record.progress.batches!.done).toBe(record.progress.batches!.total);
+    expect(record.progress.batches!.total).toBeLessThanOrEqual(4);
+  }, 240_000);
 });

@@ -231,6 +231,34 @@ export class RunRepository {
     });
   }
 
+  /**
+   * Replaces the problems of these photos of a run with `problems` (each naming its photo), in one
+   * transaction: a batch of photos done again, after its first worker died, counts its problems once.
+   */
+  async replacePhotoProblems(
+    runId: string,
+    photos: readonly string[],
+    problems: readonly (Problem & { photo: string })[],
+  ): Promise<void> {
+    await this.prisma.$transaction([
+      this.prisma.runProblem.deleteMany({ where: { runId, photo: { in: [...photos] } } }),
+      this.prisma.runProblem.createMany({
+        data: problems.map(({ item, stage, code, message, photo }) => ({ runId, item, stage, code, message, photo })),
+      }),
+    ]);
+  }
+
+  /** Every problem of a run, in the order they were recorded. */
+  async allProblems(runId: string): Promise<Problem[]> {
+    const rows = await this.prisma.runProblem.findMany({ where: { runId }, orderBy: { id: 'asc' } });
+    return rows.map((row) => ({
+      item: row.item,
+      stage: row.stage as Problem['stage'],
+      code: row.code as Problem['code'],
+      message: row.message,
+    }));
+  }
+
   async listProblems(runId: string, { first, after }: PageRequest): Promise<Page<RunProblemRecord>> {
     const [rows, totalCount] = await Promise.all([
       this.prisma.runProblem.findMany({

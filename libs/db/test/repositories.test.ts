@@ -102,6 +102,35 @@ describe('RunRepository', () => {
     expect(secondPage.hasNextPage).toBe(false);
   });
 
+  it('replaces the problems of photos done again, keeping the run’s other problems', async () => {
+    const dataset = await db.datasets.register({ name: 'redone', root: '/data/r' });
+    const run = await db.runs.create({ datasetId: dataset.id, kind: 'INGEST' });
+    const problem = (item: string, message: string) => ({
+      item,
+      stage: 'crops' as const,
+      code: 'IMAGE_DECODE_FAILED' as const,
+      message,
+      photo: item,
+    });
+    await db.runs.addProblems(run.id, [
+      { item: 'poligonos.json', stage: 'dataset', code: 'POLYGONS_INVALID', message: 'm' },
+    ]);
+    await db.runs.replacePhotoProblems(run.id, ['a.jpg', 'b.jpg'], [problem('a.jpg', 'first try')]);
+    await db.runs.replacePhotoProblems(run.id, ['c.jpg'], [problem('c.jpg', 'other batch')]);
+    // The first batch again, after its worker died: its problems once, the others untouched.
+    await db.runs.replacePhotoProblems(
+      run.id,
+      ['a.jpg', 'b.jpg'],
+      [problem('a.jpg', 'again'), problem('b.jpg', 'again')],
+    );
+    expect((await db.runs.allProblems(run.id)).map((p) => `${p.item}: ${p.message}`)).toEqual([
+      'poligonos.json: m',
+      'c.jpg: other batch',
+      'a.jpg: again',
+      'b.jpg: again',
+    ]);
+  });
+
   it('reports an unknown run as RUN_NOT_FOUND', async () => {
     await expect(db.runs.get('00000000-0000-0000-0000-000000000000')).rejects.toMatchObject({ code: 'RUN_NOT_FOUND' });
   });

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { openDatabase, type Database } from '@defect-rag/db';
 import { loadModel, type Embedder } from '@defect-rag/embedding';
+import { BatchQueue } from '@defect-rag/job-queue';
 import { DefectRagError, vectorKindsFor, type Config, type Logger } from '@defect-rag/runtime';
 import { startServices, type Services } from '@defect-rag/servers';
 import { VectorStore } from '@defect-rag/vector-store';
@@ -27,6 +28,8 @@ export interface Backend {
   collection(model: CollectionModel): Promise<string>;
   /** Where the crop images of a dataset are written and served from. */
   cropsDir(datasetId: string): string;
+  /** The queue of distributed ingestions' batches (pg-boss in the same database), started on first use. */
+  batchQueue(): Promise<BatchQueue>;
   close(): Promise<void>;
 }
 
@@ -62,6 +65,14 @@ export async function openBackend(config: Config, logger: Logger): Promise<Backe
       return loading;
     };
     const models = () => Promise.all(config.modelDirs.map((dir) => embedder(dir)));
+    let queue: Promise<BatchQueue> | undefined;
+    const batchQueue = () => {
+      if (!queue) {
+        queue = BatchQueue.open(services.databaseUrl, { heartbeatSeconds: config.workerHeartbeatSeconds });
+        queue.catch(() => (queue = undefined));
+      }
+      return queue;
+    };
     return {
       config,
       logger,
@@ -107,7 +118,12 @@ export async function openBackend(config: Config, logger: Logger): Promise<Backe
         return ensuring;
       },
       cropsDir: (datasetId) => path.join(config.dataDir, 'crops', datasetId),
+      batchQueue,
       close: async () => {
+        await queue?.then(
+          (opened) => opened.close(),
+          () => {},
+        );
         await Promise.all(
           [...embedders.values()].map((loading) =>
             loading.then(

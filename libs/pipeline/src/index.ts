@@ -25,6 +25,8 @@ export {
 export type { ExecutionProvider, FusionOptions, FusionStrategy, Precision, PhotoView } from '@defect-rag/embedding';
 export { PHOTO_VIEWS } from '@defect-rag/embedding';
 export { ingestDataset, type IngestOptions, type IngestHooks, type IngestionSummary } from './ingest/ingest';
+export { DEFAULT_BATCH_PHOTOS, type Distribution, type LocalWorkers, type WorkerServers } from './ingest/distributed';
+export { runWorker, type WorkerOptions, type WorkerBatchEvent } from './ingest/worker';
 export {
   searchSimilar,
   browseCrops,

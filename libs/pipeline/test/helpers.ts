@@ -12,6 +12,7 @@ export async function testBackend(
   urls: { databaseUrl: string; qdrantUrl: string },
   dataDir = mkdtempSync(path.join(tmpdir(), 'defect-rag-data-')),
   modelDir = tinyModelDir,
+  env: NodeJS.ProcessEnv = {},
 ): Promise<Backend> {
   const config = loadConfig(
     {
@@ -20,6 +21,7 @@ export async function testBackend(
       DEFECT_RAG_DATA_DIR: dataDir,
       DEFECT_RAG_MODEL_DIR: modelDir,
       LOG_LEVEL: 'silent',
+      ...env,
     },
     { cwd: workspaceRoot, dotenv: false },
   );
@@ -63,6 +65,9 @@ export function childEnv(urls: { databaseUrl: string; qdrantUrl: string }, dataD
     LOG_LEVEL: 'warn',
   };
 }
+
+/** `fixtures/worker-process.ts`: a worker of distributed ingestions in a process of its own. */
+export const workerProcess = path.join(workspaceRoot, 'libs', 'pipeline', 'test', 'fixtures', 'worker-process.ts');
 
 /** `fixtures/ingest-process.ts`: an ingestion in a process of its own, for tests that kill one. */
 export const ingestProcess = path.join(workspaceRoot, 'libs', 'pipeline', 'test', 'fixtures', 'ingest-process.ts');

@@ -45,6 +45,7 @@ const configSchema = z.object({
     .min(1)
     .default(10 * 1024 * 1024),
   DEFECT_RAG_STACK_TRACES: z.stringbool().default(false),
+  DEFECT_RAG_WORKER_HEARTBEAT_SECONDS: z.coerce.number().int().min(10).default(30),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOG_FORMAT: z.enum(['pretty', 'json']).default('pretty'),
 });
@@ -104,6 +105,11 @@ export interface Config {
    * development aid, off unless asked for, since they show absolute paths and internals.
    */
   stackTraces: boolean;
+  /**
+   * How often a worker of a distributed ingestion shows it still holds its batch: a batch whose
+   * worker died goes to another after about this long (pg-boss's minimum is 10 s).
+   */
+  workerHeartbeatSeconds: number;
   logLevel: z.infer<typeof configSchema>['LOG_LEVEL'];
   logFormat: z.infer<typeof configSchema>['LOG_FORMAT'];
 }
@@ -171,6 +177,7 @@ export function loadConfig(
     apiTimeoutMs: c.DEFECT_RAG_API_TIMEOUT_MS,
     maxUploadBytes: c.DEFECT_RAG_MAX_UPLOAD_BYTES,
     stackTraces: c.DEFECT_RAG_STACK_TRACES,
+    workerHeartbeatSeconds: c.DEFECT_RAG_WORKER_HEARTBEAT_SECONDS,
     logLevel: c.LOG_LEVEL,
     logFormat: c.LOG_FORMAT,
   };

@@ -13,6 +13,7 @@ import { searchCommand } from './search';
 import { runsCommand } from './runs';
 import { datasetsCommand } from './datasets';
 import { serveCommand } from './serve';
+import { workerCommand } from './worker';
 
 /** Every command of the CLI, in the order `--help` lists them. */
 export const commands: CliCommand[] = [
@@ -25,6 +26,7 @@ export const commands: CliCommand[] = [
   embedCommand,
   indexCommand,
   ingestCommand,
+  workerCommand,
   evaluateCommand,
   searchCommand,
   runsCommand,

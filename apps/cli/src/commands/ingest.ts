@@ -1,5 +1,13 @@
-import { ingestDataset, type FusionStrategy, type IngestionSummary, type PhotoView } from '@defect-rag/pipeline';
+import {
+  DEFAULT_BATCH_PHOTOS,
+  ingestDataset,
+  type FusionStrategy,
+  type IngestionSummary,
+  type PhotoView,
+} from '@defect-rag/pipeline';
+import { DefectRagError } from '@defect-rag/runtime';
 import { withBackend, integer, number } from '../backend';
+import { localWorkers } from '../local-workers';
 import { formatProblems } from '../output';
 import { photoViewOption } from '../photo-view';
 import { createProgressDisplay } from '../progress';
@@ -17,6 +25,8 @@ interface IngestCliOptions {
   enrich?: boolean;
   repoint?: boolean;
   photoView?: PhotoView;
+  workers?: number;
+  batchPhotos?: number;
   json?: boolean;
 }
 
@@ -37,8 +47,13 @@ export const ingestCommand: CliCommand = {
       .option('--enrich', 'add each damage type’s visual description to the texts')
       .option('--repoint', 'point an existing dataset name at this folder (refused otherwise)')
       .addOption(photoViewOption())
+      .option('--workers <n>', 'spread the run over n local `defect-rag worker` processes (others may join)', positive)
+      .option('--batch-photos <n>', `photos per batch of a distributed run (default ${DEFAULT_BATCH_PHOTOS})`, positive)
       .option('--json', 'print the summary as JSON')
       .action(async (datasetDir: string, options: IngestCliOptions) => {
+        if (options.batchPhotos !== undefined && options.workers === undefined) {
+          throw new DefectRagError('BAD_INPUT', '--batch-photos is for a distributed run: give --workers too');
+        }
         const summary = await withBackend(
           async (backend, signal) => {
             const progress = createProgressDisplay();
@@ -62,6 +77,9 @@ export const ingestCommand: CliCommand = {
                   photoView: options.photoView,
                 },
                 { onProgress: progress.listener, signal },
+                options.workers === undefined
+                  ? undefined
+                  : { batchPhotos: options.batchPhotos, workers: localWorkers(options.workers, options.model) },
               );
             } finally {
               progress.stop();
@@ -74,12 +92,18 @@ export const ingestCommand: CliCommand = {
   },
 };
 
+function positive(value: string): number {
+  const parsed = integer(value);
+  if (parsed < 1) throw new Error(`not a positive integer: ${value}`);
+  return parsed;
+}
+
 function formatSummary(summary: IngestionSummary): string {
   const seconds = (ms: number | undefined) => `${((ms ?? 0) / 1000).toFixed(1)} s`;
   const strategies = Object.entries(summary.crops.byStrategy)
     .map(([strategy, count]) => `${strategy} ${count}`)
     .join(', ');
-  const stages = ['dataset', 'plan', 'hash', 'crops', 'embedding', 'index'].filter(
+  const stages = ['dataset', 'plan', 'hash', 'crops', 'embedding', 'index', 'batches'].filter(
     (stage) => summary.timings[stage] !== undefined,
   );
   return [

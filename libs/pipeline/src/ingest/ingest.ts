@@ -1,25 +1,25 @@
-import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { describeCrops, type Phase2Crop } from '@defect-rag/contexts';
-import {
-  cropConfig,
-  cutCrops,
-  planDatasetCrops,
-  type CropConfig,
-  type CropRecord,
-  type PhotoRecord,
-} from '@defect-rag/crops';
-import { mapConcurrent, readDataset, readSplitFile, type DatasetImage } from '@defect-rag/dataset';
+import { cropConfig, planDatasetCrops, type CropConfig, type CropRecord, type PhotoRecord } from '@defect-rag/crops';
+import { mapConcurrent, readDataset, readSplitFile } from '@defect-rag/dataset';
 import type { RunRecord } from '@defect-rag/db';
-import { embedCrops, MAX_PHOTO_TILES, type Embedder, type FusionOptions, type PhotoView } from '@defect-rag/embedding';
+import type { Embedder, FusionOptions, PhotoView } from '@defect-rag/embedding';
 import type { Problem, ProgressListener } from '@defect-rag/runtime';
 import { datasetTaxonomyFile, loadTaxonomy, TaxonomyNormalizer } from '@defect-rag/taxonomy';
-import type { CropPoint, StoredCropRef } from '@defect-rag/vector-store';
+import type { StoredCropRef } from '@defect-rag/vector-store';
 import type { Backend } from '../backend';
-import { cropPayload, criticalTypesOf } from '../crop-payload';
+import { criticalTypesOf } from '../crop-payload';
 import { Channel } from './channel';
-import { DEFAULT_PHOTO_VIEW, ingestPhotos, type PhotoIngestion } from './photos';
+import { runBatches, type Distribution } from './distributed';
+import {
+  hashImages,
+  hashJson,
+  photoWork,
+  prepareCrops,
+  storeCrops,
+  type PhotoWork,
+  type PreparedCrop,
+} from './photo-work';
+import { DEFAULT_PHOTO_VIEW, ingestPhotos, type PhotoIngestion, type PhotoIngestionContext } from './photos';
 import type { RunRecorder } from '../runs/recorder';
 import { withRun, type ActiveRun, type DatasetRegistration, type RunSpec } from '../runs/run';
 
@@ -86,14 +86,6 @@ export interface IngestionSummary {
 const DEFAULT_FUSION: FusionOptions = { strategy: 'average' };
 const CROP_CONCURRENCY = 2;
 
-/** A crop cut and described, waiting for its embedding. */
-interface PreparedCrop {
-  record: Phase2Crop;
-  file: string;
-  text: string;
-  contentHash: string;
-}
-
 /**
  * One ingestion run: dataset → planned crops → cut crops → descriptions → image, text and fused
  * vectors → Qdrant points, recorded as a `Run` with per-stage progress, counts, timings and
@@ -105,11 +97,15 @@ interface PreparedCrop {
  * same hash and only rewrites the split of those whose split changed, which makes a re-run after a
  * crash, SIGKILL or cancel finish the work without redoing it, and a re-run over a changed dataset
  * update only what changed. Points of crops that no longer exist are deleted at the end.
+ *
+ * With a `distribution`, this process plans the run and queues its photos as batches that worker
+ * processes, here or on other machines, do (`runBatches`, `runWorker`); the rest is the same.
  */
 export async function ingestDataset(
   backend: Backend,
   options: IngestOptions,
   hooks: IngestHooks = {},
+  distribution?: Distribution,
 ): Promise<IngestionSummary> {
   const started = performance.now();
   const plan = await planIngestion(backend, options);
@@ -118,7 +114,7 @@ export async function ingestDataset(
     plan.registration,
     async () => ingestionRunSpec(plan, await backend.collection(plan.embedder)),
     hooks,
-    (run) => ingestInRun(backend, plan, run, started),
+    (run) => ingestInRun(backend, plan, run, started, distribution),
   );
 }
 
@@ -196,33 +192,38 @@ export function ingestionRunSpec(plan: IngestionPlan, collection: string): RunSp
 /**
  * The ingestion's work inside an open INGEST run of the locked dataset: brings the dataset's points
  * up to date and its counts, and returns the summary. The run's end is its caller's to record.
+ * With a `distribution`, this process plans the run and workers do its photos (`runBatches`).
  */
 export async function ingestInRun(
   backend: Backend,
   plan: IngestionPlan,
   run: ActiveRun,
   started = performance.now(),
+  distribution?: Distribution,
 ): Promise<IngestionSummary> {
   const { embedder, name } = plan;
   const { recorder } = run;
   const datasetId = run.dataset.id;
   const collection = await backend.collection(embedder);
-  const summary = await execute({
-    backend,
-    embedder,
-    recorder,
-    hooks: { signal: run.signal },
-    root: plan.root,
-    name,
-    config: plan.config,
-    fusion: plan.fusion,
-    split: plan.split,
-    taxonomy: plan.taxonomy,
-    collection,
-    identity: plan.identity,
-    datasetId,
-    enrich: plan.enrich,
-  });
+  const summary = await execute(
+    {
+      backend,
+      embedder,
+      recorder,
+      hooks: { signal: run.signal },
+      root: plan.root,
+      name,
+      config: plan.config,
+      fusion: plan.fusion,
+      split: plan.split,
+      taxonomy: plan.taxonomy,
+      collection,
+      identity: plan.identity,
+      datasetId,
+      enrich: plan.enrich,
+    },
+    distribution ? distributedWork(run.id, distribution) : inProcess,
+  );
   const totalMs = performance.now() - started;
   await recorder.timing('total', totalMs);
   await backend.db.datasets.updateCounts(datasetId, {
@@ -249,7 +250,8 @@ export async function ingestInRun(
     removed: summary.removed,
     points: summary.points,
     photos: summary.photos,
-    problems: recorder.problems,
+    // From the run's record: in a distributed run the workers recorded most of them.
+    problems: await backend.db.runs.allProblems(run.id),
     timings: { ...recorder.timings, total: totalMs },
     imagesPerSecond: summary.images / (totalMs / 1000),
   };
@@ -272,9 +274,24 @@ interface ExecuteContext {
   enrich: boolean;
 }
 
-async function execute(context: ExecuteContext) {
-  const { backend, embedder, recorder, root, config, collection, datasetId } = context;
+/**
+ * The planning half of a run, under its dataset lock: the dataset as read, its crops and photos as
+ * planned, how they are hashed, which crops the index lacks or holds with other content (`todo`),
+ * and the split rewritten for unchanged crops that moved.
+ */
+interface PointPlan {
+  dataset: Awaited<ReturnType<typeof readDataset>>;
+  crops: CropRecord[];
+  photos: PhotoRecord[];
+  work: PhotoWork;
+  stored: ReadonlyMap<string, StoredCropRef>;
+  todo: CropRecord[];
+  resplit: number;
+}
 
+/** Reads the dataset, plans its crops, hashes its photos and compares them with the index. */
+async function planPoints(context: ExecuteContext): Promise<PointPlan> {
+  const { backend, recorder, root, config, collection, datasetId } = context;
   const dataset = await recorder.stage('dataset', () =>
     readDataset(root, {
       name: context.name,
@@ -290,20 +307,26 @@ async function execute(context: ExecuteContext) {
   const crops = plan.crops;
 
   const imageHashes = await recorder.stage('hash', () => hashImages(root, dataset.images));
-  // Hashed as planned: cutting and describing add fields that are themselves functions of these.
-  // The split is left out: it labels a crop without changing its pixels, text or vectors; so is
-  // the photo view, which only photo points depend on.
-  const { split: _split, photoView, ...vectorIdentity } = context.identity;
-  const contentHashes = new Map(
-    crops.map(({ split: _cropSplit, ...crop }) => [
-      crop.crop_id,
-      hashJson({ identity: vectorIdentity, image: imageHashes.get(crop.image), crop }),
-    ]),
-  );
+  const work = photoWork({
+    backend,
+    embedder: context.embedder,
+    collection,
+    datasetId,
+    root,
+    config,
+    taxonomy: context.taxonomy,
+    normalizer,
+    enrich: context.enrich,
+    fusion: context.fusion,
+    criticalTypes: criticalTypesOf(context.taxonomy),
+    identity: context.identity,
+    imageHashes,
+    timed: (stage, work) => recorder.timed(stage, work),
+  });
   const stored = new Map(
     (await backend.vectorStore.scrollPayloads(collection, { datasetId })).map((ref) => [ref.cropId, ref]),
   );
-  const todo = crops.filter((crop) => stored.get(crop.crop_id)?.contentHash !== contentHashes.get(crop.crop_id));
+  const todo = crops.filter((crop) => stored.get(crop.crop_id)?.contentHash !== work.cropHash(crop));
   const resplit = await resplitUnchanged(
     backend,
     collection,
@@ -311,35 +334,114 @@ async function execute(context: ExecuteContext) {
     stored,
     new Set(todo.map((crop) => crop.crop_id)),
   );
-  const byImage = groupBy(todo, (crop) => crop.image);
-  const images = dataset.images.filter((image) => byImage.has(image.path));
   await recorder.counts({ images: dataset.images.length, crops: crops.length, unchanged: crops.length - todo.length });
+  return { dataset, crops, photos: plan.photos, work, stored, todo, resplit };
+}
 
-  const cropsDir = backend.cropsDir(datasetId);
-  const criticalTypes = criticalTypesOf(context.taxonomy);
+/** The photo points of a planned run, as `ingestPhotos` and its parts take them. */
+function photoIngestion(context: ExecuteContext, plan: PointPlan): PhotoIngestionContext {
+  const { backend, collection } = context;
+  return {
+    ...plan.work,
+    recorder: context.recorder,
+    signal: context.hooks.signal,
+    photos: plan.photos,
+    resplit: (items, storedPhotos, changed) => resplitUnchanged(backend, collection, items, storedPhotos, changed),
+  };
+}
+
+/** Deletes the points of crops no longer planned and counts the dataset's crop points. */
+async function removeObsoleteCrops(context: ExecuteContext, plan: PointPlan) {
+  const { backend, collection, datasetId } = context;
+  const wanted = new Set(plan.crops.map((crop) => crop.crop_id));
+  const obsolete = [...plan.stored.keys()].filter((cropId) => !wanted.has(cropId));
+  await backend.vectorStore.deletePoints(collection, { cropIds: obsolete });
+  return { removed: obsolete.length, points: await backend.vectorStore.count(collection, { datasetId }) };
+}
+
+/**
+ * The run's work spread over workers (`runBatches`): this process only plans it, queues its photos
+ * as batches and waits for them, then removes what is obsolete and records the figures.
+ */
+function distributedWork(runId: string, distribution: Distribution): PointWork {
+  return async (context, plan) => {
+    const { backend, recorder } = context;
+    const byImage = groupBy(plan.todo, (crop) => crop.image);
+    const { embedded, photos } = await recorder.stage('batches', () =>
+      runBatches(
+        {
+          backend,
+          runId,
+          model: String(context.identity.model),
+          photos: photoIngestion(context, plan),
+          images: plan.dataset.images.map((image) => ({
+            path: image.path,
+            crops: (byImage.get(image.path) ?? []).map((crop) => crop.crop_id),
+          })),
+          checkCancelled: () => recorder.checkCancelled(context.hooks.signal),
+          progress: (done, total) => recorder.progress('batches', done, total),
+        },
+        distribution,
+      ),
+    );
+    const { removed, points } = await removeObsoleteCrops(context, plan);
+    const problems = (await backend.db.runs.allProblems(runId)).length;
+    await recorder.counts({ embedded, resplit: plan.resplit, removed, points, photos: photos.points, problems });
+    return { embedded, removed, points, photos };
+  };
+}
+
+/** What a run's summary says about its dataset and points, from its plan and its work's figures. */
+function pointFigures(
+  plan: PointPlan,
+  figures: { embedded: number; removed: number; points: number; photos: PhotoIngestion },
+) {
+  const { dataset, crops, todo } = plan;
+  const byStrategy: Record<string, number> = {};
+  for (const crop of crops) byStrategy[crop.strategy] = (byStrategy[crop.strategy] ?? 0) + 1;
+  const damage = crops.filter((crop) => crop.has_damage).length;
+  return {
+    images: dataset.images.length,
+    damagedImages: dataset.images.filter((image) => image.damaged).length,
+    defects: dataset.images.reduce((sum, image) => sum + image.defects.length, 0),
+    crops: { total: crops.length, damage, clean: crops.length - damage, byStrategy },
+    unchanged: crops.length - todo.length,
+    resplit: plan.resplit,
+    ...figures,
+  };
+}
+
+/** How a run's photos are worked on once planned: in this process, or by the workers of a distributed run. */
+type PointWork = (
+  context: ExecuteContext,
+  plan: PointPlan,
+) => Promise<{ embedded: number; removed: number; points: number; photos: PhotoIngestion }>;
+
+async function execute(context: ExecuteContext, work: PointWork = inProcess) {
+  const plan = await planPoints(context);
+  const figures = await work(context, plan);
+  return pointFigures(plan, figures);
+}
+
+/**
+ * The run's work in this process: cutting runs ahead of embedding through a bounded channel, so
+ * the run is bound by the embedder; then the photo points.
+ */
+const inProcess: PointWork = async (context, plan) => {
+  const { embedder, recorder } = context;
+  const { work, todo } = plan;
+  const byImage = groupBy(todo, (crop) => crop.image);
+  const images = plan.dataset.images.filter((image) => byImage.has(image.path));
+
   const channel = new Channel<PreparedCrop>(embedder.batchSize * 4);
   let cutImages = 0;
   const produce = recorder.stage('crops', async () => {
     try {
       await recorder.progress('crops', 0, images.length);
       await mapConcurrent(images, CROP_CONCURRENCY, async (image) => {
-        const cut = await cutCrops(image, byImage.get(image.path)!, { root, outDir: cropsDir, config });
-        const described = describeCrops(cut.crops, context.taxonomy, {
-          enrich: context.enrich,
-          // Without a text tower descriptions are stored but never embedded, so nothing is cut.
-          ...(embedder.hasTextTower
-            ? { countTokens: (text: string) => embedder.countTokens(text), maxTokens: embedder.maxTextLength }
-            : { maxTokens: Infinity }),
-        });
-        await recorder.addProblems([...cut.problems, ...described.problems]);
-        for (const crop of described.crops) {
-          await channel.push({
-            record: crop,
-            file: path.join(cropsDir, crop.file),
-            text: crop.text_description,
-            contentHash: contentHashes.get(crop.crop_id)!,
-          });
-        }
+        const { prepared, problems } = await prepareCrops(work, image, byImage.get(image.path)!);
+        await recorder.addProblems(problems);
+        for (const crop of prepared) await channel.push(crop);
         await recorder.progress('crops', ++cutImages, images.length);
       });
       channel.close();
@@ -355,23 +457,7 @@ async function execute(context: ExecuteContext) {
       await recorder.progress('embedding', 0, todo.length);
       for await (const batch of channel.batches(embedder.batchSize)) {
         await recorder.checkCancelled(context.hooks.signal);
-        // An image-only model has no text or fused vectors: its collection holds `image` alone.
-        const vectors = await embedCrops(
-          embedder,
-          batch.map((item) => ({ image: item.file, text: item.text })),
-          context.fusion,
-        );
-        const points = batch.map((item, i): CropPoint => ({
-          cropId: item.record.crop_id,
-          vectors: vectors[i]!,
-          payload: cropPayload(item.record, {
-            datasetId,
-            modelId: embedder.modelId,
-            contentHash: item.contentHash,
-            criticalTypes,
-          }),
-        }));
-        await recorder.timed('index', () => backend.vectorStore.upsert(collection, points));
+        await storeCrops(work, batch);
         embedded += batch.length;
         await recorder.progress('embedding', embedded, todo.length);
       }
@@ -382,60 +468,13 @@ async function execute(context: ExecuteContext) {
   });
   await settleBoth(produce, consume);
 
-  const wanted = new Set(crops.map((crop) => crop.crop_id));
-  const obsolete = [...stored.keys()].filter((cropId) => !wanted.has(cropId));
-  await backend.vectorStore.deletePoints(collection, { cropIds: obsolete });
-  const points = await backend.vectorStore.count(collection, { datasetId });
-  await recorder.counts({ embedded, resplit, removed: obsolete.length, points });
+  const { removed, points } = await removeObsoleteCrops(context, plan);
+  await recorder.counts({ embedded, resplit: plan.resplit, removed, points });
 
-  const photos = await recorder.stage('photos', () =>
-    ingestPhotos({
-      backend,
-      embedder,
-      recorder,
-      signal: context.hooks.signal,
-      root,
-      collection,
-      datasetId,
-      photos: plan.photos,
-      fusion: context.fusion,
-      normalizer,
-      criticalTypes,
-      view: photoView as PhotoView,
-      contentHash: (photo) =>
-        hashJson({
-          identity: vectorIdentity,
-          photoView,
-          // How many tiles the view may take: photos embedded under another cap are embedded again.
-          maxTiles: MAX_PHOTO_TILES,
-          image: imageHashes.get(photo.image),
-          photo: withoutSplit(photo),
-        }),
-      resplit: (items, storedPhotos, changed) => resplitUnchanged(backend, collection, items, storedPhotos, changed),
-    }),
-  );
+  const photos = await recorder.stage('photos', () => ingestPhotos(photoIngestion(context, plan)));
   await recorder.counts({ photos: photos.points, problems: recorder.problems.length });
-
-  const byStrategy: Record<string, number> = {};
-  for (const crop of crops) byStrategy[crop.strategy] = (byStrategy[crop.strategy] ?? 0) + 1;
-  const damage = crops.filter((crop) => crop.has_damage).length;
-  return {
-    images: dataset.images.length,
-    damagedImages: dataset.images.filter((image) => image.damaged).length,
-    defects: dataset.images.reduce((sum, image) => sum + image.defects.length, 0),
-    crops: { total: crops.length, damage, clean: crops.length - damage, byStrategy },
-    embedded,
-    unchanged: crops.length - todo.length,
-    resplit,
-    removed: obsolete.length,
-    points,
-    photos,
-  };
-}
-
-function withoutSplit({ split: _split, ...photo }: PhotoRecord): Omit<PhotoRecord, 'split'> {
-  return photo;
-}
+  return { embedded, removed, points, photos };
+};
 
 /**
  * Rewrites the split of stored points (crops or photos, by key) that keep their content but moved
@@ -472,24 +511,6 @@ async function settleBoth(a: Promise<unknown>, b: Promise<unknown>): Promise<voi
     (result): result is PromiseRejectedResult => result.status === 'rejected',
   );
   if (failed) throw failed.reason;
-}
-
-/** Every photo's bytes: its crops and its photo point are made from them. */
-async function hashImages(root: string, images: readonly DatasetImage[]): Promise<Map<string, string>> {
-  const hashes = new Map<string, string>();
-  await mapConcurrent(images, 4, async (image) => {
-    hashes.set(
-      image.path,
-      createHash('sha256')
-        .update(await readFile(path.join(root, image.path)))
-        .digest('hex'),
-    );
-  });
-  return hashes;
-}
-
-function hashJson(value: unknown): string {
-  return createHash('sha256').update(JSON.stringify(value)).digest('hex');
 }
 
 function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {

@@ -1,0 +1,10 @@
+export {
+  BatchQueue,
+  batchId,
+  type Batch,
+  type BatchWork,
+  type TakenBatch,
+  type BatchResult,
+  type BatchCounts,
+  type BatchQueueOptions,
+} from './batch-queue';
