@@ -190,13 +190,13 @@ class Converter {
         case 'escape':
           return 'tokens' in token && token.tokens?.length
             ? this.inline(token.tokens, style, size)
-            : [new TextRun({ text: token.text as string, ...style, size })];
+            : [new TextRun({ text: softBreaks(token.text as string), ...style, size })];
         case 'strong':
           return this.inline((token as Tokens.Strong).tokens, { ...style, bold: true }, size);
         case 'em':
           return this.inline((token as Tokens.Em).tokens, { ...style, italics: true }, size);
         case 'codespan':
-          return [new TextRun({ text: token.text as string, ...style, size, font: CODE_FONT })];
+          return [new TextRun({ text: softBreaks(token.text as string), ...style, size, font: CODE_FONT })];
         case 'br':
           return [new TextRun({ text: '', break: 1 })];
         default:
@@ -204,6 +204,11 @@ class Converter {
       }
     });
   }
+}
+
+/** A line break inside a Markdown paragraph is a space; Word would keep it as a character. */
+function softBreaks(text: string): string {
+  return text.replaceAll('\n', ' ');
 }
 
 function excerpt(raw: string): string {

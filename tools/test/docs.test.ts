@@ -107,10 +107,10 @@ describe('the technical overview', () => {
 describe('markdownToDocx', () => {
   const options = { baseDir: DOCS_DIR, language: 'es-ES' };
 
-  it('keeps emphasis, inline code and nested and numbered lists', async () => {
+  it('keeps emphasis, inline code and nested and numbered lists, and makes a soft line break a space', async () => {
     const markdown = [
       '# Título',
-      'Texto con **negrita**, *cursiva* y `código`.',
+      'Texto con **negrita**,\n*cursiva* y `código`.',
       '- uno\n  - uno y medio\n- dos',
       '1. primero\n2. segundo',
     ].join('\n\n');
