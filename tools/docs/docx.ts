@@ -14,13 +14,20 @@ import {
   TableRow,
   TextRun,
   WidthType,
+  type IParagraphOptions,
   type ParagraphChild,
 } from 'docx';
 import { Lexer, type Token, type Tokens } from 'marked';
 import sharp from 'sharp';
 
-/** Text width of an A4 page with docx's default margins, in pixels at 96 dpi (Word's unit for images). */
+/** Text width of an A4 page with docx's default margins (1 inch), in pixels at 96 dpi (Word's unit
+ * for images) and in twentieths of a point (its unit for tables). */
 const PAGE_WIDTH_PX = 600;
+const PAGE_WIDTH_TWIPS = 9026;
+/** Paragraph spacing after, in twentieths of a point: body text, list items, a list's last item. */
+const SPACING_AFTER = { paragraph: 120, item: 40, list: 160 } as const;
+/** Space above a paragraph that follows a table, which has no spacing of its own. */
+const SPACING_AFTER_TABLE = 160;
 const CODE_FONT = 'Consolas';
 const ORDERED_LIST = 'ordered';
 
@@ -78,12 +85,16 @@ interface InlineStyle {
 class Converter {
   title = '';
   private orderedLists = 0;
+  private previous = '';
 
   constructor(private readonly baseDir: string) {}
 
   async blocks(tokens: Token[]): Promise<(Paragraph | Table)[]> {
     const out: (Paragraph | Table)[] = [];
-    for (const token of tokens) out.push(...(await this.block(token as Tokens.Generic)));
+    for (const token of tokens) {
+      out.push(...(await this.block(token as Tokens.Generic)));
+      if (token.type !== 'space') this.previous = token.type;
+    }
     return out;
   }
 
@@ -97,10 +108,19 @@ class Converter {
         const { tokens } = token as Tokens.Paragraph;
         const [only] = tokens;
         if (tokens.length === 1 && only?.type === 'image') return [await this.image(only as Tokens.Image)];
-        return [new Paragraph({ children: this.inline(tokens), spacing: { after: 120 } })];
+        const before = this.previous === 'table' ? SPACING_AFTER_TABLE : 0;
+        return [new Paragraph({ children: this.inline(tokens), spacing: { before, after: SPACING_AFTER.paragraph } })];
       }
-      case 'list':
-        return this.list(token as Tokens.List, 0);
+      case 'list': {
+        const items = this.list(token as Tokens.List, 0);
+        return items.map(
+          (item, index) =>
+            new Paragraph({
+              ...item,
+              spacing: { after: index === items.length - 1 ? SPACING_AFTER.list : SPACING_AFTER.item },
+            }),
+        );
+      }
       case 'table':
         return [this.table(token as Tokens.Table)];
       default:
@@ -138,10 +158,10 @@ class Converter {
     });
   }
 
-  private list(token: Tokens.List, level: number): Paragraph[] {
+  private list(token: Tokens.List, level: number): IParagraphOptions[] {
     const instance = token.ordered ? ++this.orderedLists : 0;
     return token.items.flatMap((item) =>
-      item.tokens.flatMap((child): Paragraph[] => {
+      item.tokens.flatMap((child): IParagraphOptions[] => {
         if (child.type === 'list') return this.list(child as Tokens.List, level + 1);
         if (child.type === 'space') return [];
         if (child.type !== 'text' && child.type !== 'paragraph') {
@@ -149,22 +169,30 @@ class Converter {
         }
         const inline = (child as Tokens.Text).tokens ?? [child];
         return [
-          new Paragraph({
+          {
             children: this.inline(inline),
             ...(token.ordered ? { numbering: { reference: ORDERED_LIST, level, instance } } : { bullet: { level } }),
-          }),
+          },
         ];
       }),
     );
   }
 
   private table(token: Tokens.Table): Table {
+    // Columns as wide as their longest text, as a Markdown renderer lays them out; Word would
+    // otherwise split the page evenly and wrap a long first column into many lines.
+    const lengths = token.header.map((_, column) =>
+      Math.max(12, ...[token.header, ...token.rows].map((cells) => cells[column]?.text.length ?? 0)),
+    );
+    const total = lengths.reduce((sum, length) => sum + length, 0);
+    const widths = lengths.map((length) => Math.round((PAGE_WIDTH_TWIPS * length) / total));
     const row = (cells: Tokens.TableCell[], header: boolean) =>
       new TableRow({
         tableHeader: header || undefined,
         children: cells.map(
           (cell, column) =>
             new TableCell({
+              width: { size: widths[column] ?? 0, type: WidthType.DXA },
               shading: header ? { type: ShadingType.CLEAR, fill: 'E7EDF3', color: 'auto' } : undefined,
               margins: { left: 80, right: 80, top: 40, bottom: 40 },
               children: [
@@ -177,7 +205,8 @@ class Converter {
         ),
       });
     return new Table({
-      width: { size: 100, type: WidthType.PERCENTAGE },
+      width: { size: PAGE_WIDTH_TWIPS, type: WidthType.DXA },
+      columnWidths: widths,
       rows: [row(token.header, true), ...token.rows.map((cells) => row(cells, false))],
     });
   }
