@@ -19,6 +19,7 @@ export async function buildOverview(outDir: string): Promise<string> {
   const docx = await markdownToDocx(await readFile(OVERVIEW_MARKDOWN, 'utf8'), {
     baseDir: DOCS_DIR,
     language: 'es-ES',
+    author: 'defect-rag',
   });
   const file = path.join(outDir, 'technical-overview.es.docx');
   await writeFile(file, docx);

@@ -28,6 +28,8 @@ const PAGE_WIDTH_TWIPS = 9026;
 const SPACING_AFTER = { paragraph: 120, item: 40, list: 160 } as const;
 /** Space above a paragraph that follows a table, which has no spacing of its own. */
 const SPACING_AFTER_TABLE = 160;
+/** Body text in half-points (11 pt); inline code a point smaller, since a monospaced face runs wider. */
+const BODY_SIZE = 22;
 const CODE_FONT = 'Consolas';
 const ORDERED_LIST = 'ordered';
 
@@ -44,6 +46,8 @@ export interface MarkdownDocxOptions {
   baseDir: string;
   /** BCP 47 language of the text, so that Word checks its spelling in that language. */
   language: string;
+  /** The document's author, as Word shows it in its properties. */
+  author: string;
 }
 
 /**
@@ -57,7 +61,11 @@ export async function markdownToDocx(markdown: string, options: MarkdownDocxOpti
   const children = await converter.blocks(new Lexer().lex(markdown));
   const document = new Document({
     title: converter.title,
-    styles: { default: { document: { run: { font: 'Calibri', size: 22, language: { value: options.language } } } } },
+    creator: options.author,
+    lastModifiedBy: options.author,
+    styles: {
+      default: { document: { run: { font: 'Calibri', size: BODY_SIZE, language: { value: options.language } } } },
+    },
     numbering: {
       config: [
         {
@@ -225,7 +233,14 @@ class Converter {
         case 'em':
           return this.inline((token as Tokens.Em).tokens, { ...style, italics: true }, size);
         case 'codespan':
-          return [new TextRun({ text: softBreaks(token.text as string), ...style, size, font: CODE_FONT })];
+          return [
+            new TextRun({
+              text: softBreaks(token.text as string),
+              ...style,
+              size: (size ?? BODY_SIZE) - 2,
+              font: CODE_FONT,
+            }),
+          ];
         case 'br':
           return [new TextRun({ text: '', break: 1 })];
         default:

@@ -105,7 +105,7 @@ describe('the technical overview', () => {
 });
 
 describe('markdownToDocx', () => {
-  const options = { baseDir: DOCS_DIR, language: 'es-ES' };
+  const options = { baseDir: DOCS_DIR, language: 'es-ES', author: 'defect-rag' };
 
   it('keeps emphasis, inline code and nested and numbered lists, and makes a soft line break a space', async () => {
     const markdown = [
