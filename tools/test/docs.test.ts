@@ -100,7 +100,10 @@ describe('the technical overview', () => {
   it('shows the figure its Graphviz source draws (run npm run docs after changing data-flow.dot)', async () => {
     const png = path.join(tmp, 'data-flow.png');
     await renderDiagram(DATA_FLOW_DOT, png);
-    expect(readFileSync(png).equals(readFileSync(DATA_FLOW_PNG))).toBe(true);
+    expect(
+      readFileSync(png).equals(readFileSync(DATA_FLOW_PNG)),
+      'docs/data-flow.png is not what docs/data-flow.dot draws: run npm run docs',
+    ).toBe(true);
   });
 });
 
