@@ -1,11 +1,12 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import mammoth from 'mammoth';
 import { Lexer, type Token, type Tokens } from 'marked';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildOverview, DATA_FLOW_DOT, DATA_FLOW_PNG, DOCS_DIR, OVERVIEW_MARKDOWN } from '../docs/build';
-import { renderDiagram } from '../docs/diagram';
+import sharp from 'sharp';
+import { drawnFrom, renderDiagram, sourceStamp } from '../docs/diagram';
 import { markdownToDocx } from '../docs/docx';
 
 /**
@@ -98,12 +99,23 @@ describe('the technical overview', () => {
   });
 
   it('shows the figure its Graphviz source draws (run npm run docs after changing data-flow.dot)', async () => {
-    const png = path.join(tmp, 'data-flow.png');
-    await renderDiagram(DATA_FLOW_DOT, png);
     expect(
-      readFileSync(png).equals(readFileSync(DATA_FLOW_PNG)),
-      'docs/data-flow.png is not what docs/data-flow.dot draws: run npm run docs',
-    ).toBe(true);
+      await drawnFrom(DATA_FLOW_PNG),
+      'docs/data-flow.png was not drawn from docs/data-flow.dot as it is: run npm run docs',
+    ).toBe(sourceStamp(readFileSync(DATA_FLOW_DOT, 'utf8')));
+  });
+});
+
+describe('renderDiagram', () => {
+  it('draws a DOT file as a PNG stamped with its source, which another source does not match', async () => {
+    const dot = path.join(tmp, 'flow.dot');
+    writeFileSync(dot, 'digraph { photos -> crops -> index }');
+    const png = path.join(tmp, 'flow.png');
+    await renderDiagram(dot, png);
+    const { format, width, height } = await sharp(png).metadata();
+    expect({ format, wide: width > 50, high: height > 150 }).toEqual({ format: 'png', wide: true, high: true });
+    expect(await drawnFrom(png)).toBe(sourceStamp('digraph { photos -> crops -> index }'));
+    expect(await drawnFrom(png)).not.toBe(sourceStamp('digraph { photos -> crops }'));
   });
 });
 
