@@ -1,5 +1,5 @@
 // `npm run bench -- scale [--points 1000000] [--queries 500] [--quantization int8|none] [--on-disk true|false]
-//                         [--m 16] [--ef-construct 100] [--ef 512] [--clients 8] [--url URL]`
+//                         [--m 16] [--ef-construct 100] [--ef 512] [--clients 8] [--url URL | --data-dir DIR]`
 //
 // The index at a fleet's size: loads `--points` synthetic crops (tools/bench/_synthetic.ts: three
 // named 1024-d vectors each, clustered, with the payload cardinalities of real crops) into a fresh
@@ -11,12 +11,14 @@
 //   `--clients` clients searching at once (and their searches per second), both through the
 //   library's VectorStore with its default settings, and recall@10 against exact search over the
 //   original vectors (quantization ignored).
-// With --url the collection stays there, and a later run with the same flags (but --ef, --queries
-// and --clients, which only searches use) reuses it instead of loading it again.
+// With --url, or --data-dir (an embedded Qdrant on a folder that is kept, RSS still measured), the
+// collection stays there, and a later run with the same flags (but --ef, --queries and --clients,
+// which only searches use) reuses it instead of loading it again (an hour at 1,000,000 points on 2
+// cores). With --data-dir the exact top 10s are kept there too: they take most of a row's time.
 // Targets (issue 17): p50 ≤ 10 ms with one client, recall@10 ≥ 0.98, within the machine's memory.
 // Disk: about 12.5 GB of original vectors per million points under TMPDIR (or the --url server).
-import { readdirSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -37,6 +39,7 @@ const { values: args } = parseArgs({
     ef: { type: 'string', default: '512' },
     clients: { type: 'string', default: '8' },
     url: { type: 'string' },
+    'data-dir': { type: 'string' },
   },
 });
 const POINTS = Number(args.points);
@@ -51,6 +54,8 @@ for (const [flag, value] of Object.entries({ points: POINTS, queries: QUERIES, c
 }
 if (QUANTIZATION !== 'int8' && QUANTIZATION !== 'none') throw new Error(`--quantization is int8 or none`);
 if (!['true', 'false'].includes(args['on-disk'])) throw new Error(`--on-disk is true or false`);
+if (args.url && args['data-dir'])
+  throw new Error('--url and --data-dir exclude each other: one names a running Qdrant, the other starts one');
 
 /** Kilobytes of a field of /proc/<pid>/status (VmHWM, VmRSS, RssAnon, RssFile). */
 function procStatus(pid: number, field: string): number {
@@ -127,6 +132,16 @@ async function exactTop10(url: string, collection: string, vector: Vector, using
   return new Set(result.points.map((point) => point.payload.crop_id));
 }
 
+/** With --data-dir, a value computed once per data folder (the queries are the same for the same flags). */
+async function cached<T>(key: string, compute: () => Promise<T>): Promise<T> {
+  if (!keptDir) return compute();
+  const file = path.join(keptDir, `bench-${key.replace(/[^\w.-]+/g, '_')}.json`);
+  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as T;
+  const value = await compute();
+  await writeFile(file, JSON.stringify(value));
+  return value;
+}
+
 /** `clients` loops searching at once over the queries; each query's latency in ms, and searches per second. */
 async function concurrently(clients: number, count: number, search: (index: number) => Promise<SearchHit[]>) {
   const latencies: number[] = [];
@@ -141,7 +156,9 @@ async function concurrently(clients: number, count: number, search: (index: numb
   return { latencies, perSecond: count / (ms / 1000) };
 }
 
-const dataDir = args.url ? undefined : await mkdtemp(path.join(os.tmpdir(), 'defect-rag-bench-scale-'));
+const keptDir = args['data-dir'] && path.resolve(args['data-dir']);
+if (keptDir) await mkdir(keptDir, { recursive: true });
+const dataDir = args.url ? undefined : (keptDir ?? (await mkdtemp(path.join(os.tmpdir(), 'defect-rag-bench-scale-'))));
 const server = dataDir ? await startEmbeddedQdrant({ dataDir }) : undefined;
 const url = args.url ?? server!.url;
 const pid = dataDir ? qdrantPid(dataDir) : undefined;
@@ -160,7 +177,7 @@ try {
       `${os.availableParallelism()} cores, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM; Qdrant ${url}`,
   );
 
-  const reused = args.url !== undefined && (await store.count(collection)) === POINTS;
+  const reused = (args.url ?? keptDir) !== undefined && (await store.count(collection)) === POINTS;
   const build = await withPeakRss(async () => {
     const upload = reused ? undefined : await timed(() => bulkLoad(store, url, collection, POINTS));
     const indexing = await timed(() => waitForIndexing(url, collection));
@@ -202,8 +219,12 @@ try {
     const search = (index: number) =>
       store.search(collection, { vector: queries[index]![using]!, using, filter, limit: 10 });
     for (let i = 0; i < 5; i++) await search(i); // warm-up
-    const truths: Set<string>[] = [];
-    for (const vectors of queries) truths.push(await exactTop10(url, collection, vectors[using]!, using, filter));
+    const truths = await cached(`${collection}-${name}-${QUERIES}`, async () => {
+      const top10s: string[][] = [];
+      for (const vectors of queries)
+        top10s.push([...(await exactTop10(url, collection, vectors[using]!, using, filter))]);
+      return top10s;
+    }).then((top10s) => top10s.map((ids) => new Set(ids)));
     const recalls: number[] = [];
     const single = await concurrently(1, QUERIES, async (index) => {
       const hits = await search(index);
@@ -231,5 +252,5 @@ try {
   console.log(`after the searches: ${memory()}`);
 } finally {
   await server?.stop();
-  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  if (dataDir && !keptDir) await rm(dataDir, { recursive: true, force: true });
 }
