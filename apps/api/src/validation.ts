@@ -45,7 +45,7 @@ function checkValue(value: unknown, path: string, problems: string[]): void {
     value.forEach((item, index) => checkValue(item, `${path}${index}.`, problems));
     return;
   }
-  const checks = value !== null && typeof value === 'object' ? inputChecks.get(value.constructor) : undefined;
+  const checks = value !== null && typeof value === 'object' ? inheritedChecks(value.constructor) : undefined;
   if (!checks) return;
   const input = value as Record<string, unknown>;
   for (const [field, schema] of checks.fields) {
@@ -63,6 +63,25 @@ function checkValue(value: unknown, path: string, problems: string[]): void {
   if (problems.length > 0) return;
   for (const rule of checks.rules)
     if (!rule.holds(input as never)) problems.push(`${path}${rule.field}: ${rule.message}`);
+}
+
+/** The checks of an input class and of the input classes it extends (their fields are its fields too). */
+function inheritedChecks(inputClass: unknown): InputChecks | undefined {
+  const chain: InputChecks[] = [];
+  // A null-prototype object has no constructor; a base class's prototype is Function.prototype.
+  for (
+    let ancestor = inputClass;
+    typeof ancestor === 'function' && ancestor !== Function.prototype;
+    ancestor = Object.getPrototypeOf(ancestor)
+  ) {
+    const checks = inputChecks.get(ancestor);
+    if (checks) chain.unshift(checks);
+  }
+  if (chain.length <= 1) return chain[0];
+  return {
+    fields: new Map(chain.flatMap((checks) => [...checks.fields])),
+    rules: chain.flatMap((checks) => checks.rules),
+  };
 }
 
 /**

@@ -77,16 +77,8 @@ export class RegionPoint {
   y!: number;
 }
 
-@InputType({ description: 'A rectangle, in source-photo pixels.' })
-export class RegionBox {
-  @Field(() => Float)
-  @Check(finite)
-  x!: number;
-
-  @Field(() => Float)
-  @Check(finite)
-  y!: number;
-
+@InputType({ description: 'A rectangle, in source-photo pixels: its top-left corner, width and height.' })
+export class RegionBox extends RegionPoint {
   @Field(() => Float)
   @Check(finite)
   width!: number;
