@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import pg from 'pg';
-import { DefectRagError } from '@defect-rag/runtime';
+import { connectClient } from './unavailable';
 
 export interface DatasetLock {
   release(): Promise<void>;
@@ -13,17 +12,7 @@ export interface DatasetLock {
  * to be orphaned and safe to resume.
  */
 export async function tryLockDataset(databaseUrl: string, datasetId: string): Promise<DatasetLock | null> {
-  const client = new pg.Client({ connectionString: databaseUrl });
-  try {
-    await client.connect();
-  } catch (error) {
-    throw new DefectRagError(
-      'DATABASE_UNAVAILABLE',
-      `Cannot connect to PostgreSQL: ${(error as Error).message}`,
-      {},
-      { cause: error },
-    );
-  }
+  const client = await connectClient(databaseUrl);
   // An idle connection that drops must not crash the process; the lock is simply gone with it.
   client.on('error', () => {});
   const key = createHash('sha256').update(`dataset:${datasetId}`).digest().readBigInt64BE(0);

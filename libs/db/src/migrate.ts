@@ -1,8 +1,9 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import pg from 'pg';
+import type pg from 'pg';
 import { DefectRagError, workspaceRoot } from '@defect-rag/runtime';
+import { connectClient } from './unavailable';
 
 export const defaultMigrationsDir = path.join(workspaceRoot, 'prisma', 'migrations');
 
@@ -41,17 +42,7 @@ export async function applyMigrations(
   migrationsDir: string = defaultMigrationsDir,
 ): Promise<MigrationResult> {
   const migrations = readMigrations(migrationsDir);
-  const client = new pg.Client({ connectionString: databaseUrl });
-  try {
-    await client.connect();
-  } catch (error) {
-    throw new DefectRagError(
-      'DATABASE_UNAVAILABLE',
-      `Cannot connect to PostgreSQL: ${(error as Error).message}`,
-      {},
-      { cause: error },
-    );
-  }
+  const client = await connectClient(databaseUrl);
   try {
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
     await client.query(CREATE_MIGRATIONS_TABLE);

@@ -1,5 +1,22 @@
+import pg from 'pg';
 import { DefectRagError } from '@defect-rag/runtime';
 import { Prisma } from './generated/prisma/client';
+
+/** A connection of its own, outside Prisma's pool (migrations, advisory locks), or DATABASE_UNAVAILABLE. */
+export async function connectClient(databaseUrl: string): Promise<pg.Client> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  try {
+    await client.connect();
+  } catch (error) {
+    throw new DefectRagError(
+      'DATABASE_UNAVAILABLE',
+      `Cannot connect to PostgreSQL: ${(error as Error).message}`,
+      {},
+      { cause: error },
+    );
+  }
+  return client;
+}
 
 /**
  * Prisma's codes for a server that cannot be reached or went away: P1001 unreachable, P1002 and
