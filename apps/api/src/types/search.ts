@@ -5,7 +5,7 @@ import { MAX_FEEDBACK_CROPS, MAX_SEARCH_LIMIT } from '@defect-rag/pipeline';
 import { VECTOR_KINDS, type VectorKind } from '@defect-rag/runtime';
 import { z } from 'zod';
 import { Crop } from './crop';
-import { Level } from './level';
+import { Level, upperCaseEnum } from './level';
 import { Check, CheckInput, filterValues, MAX_QUERY_TEXT_LENGTH, optional, shortText } from '../validation';
 
 const MAX_REGION_POINTS = 1000;
@@ -13,9 +13,7 @@ const finite = z.number({ error: 'must be a finite number' });
 const feedbackIds = optional(z.array(z.string().min(1).max(500)).max(MAX_FEEDBACK_CROPS));
 
 /** GraphQL names (IMAGE, TEXT, FUSED), pipeline values (the vector kinds): resolvers pass the value straight on. */
-export const SearchMode = Object.fromEntries(VECTOR_KINDS.map((kind) => [kind.toUpperCase(), kind])) as {
-  [Kind in VectorKind as Uppercase<Kind>]: Kind;
-};
+export const SearchMode = upperCaseEnum(VECTOR_KINDS);
 export type SearchMode = VectorKind;
 registerEnumType(SearchMode, {
   name: 'SearchMode',
