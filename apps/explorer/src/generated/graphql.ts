@@ -35,7 +35,7 @@ export type RagContextFormat =
   | 'MARKDOWN'
   | 'TEXT';
 
-/** A rectangle, in source-photo pixels. */
+/** A rectangle, in source-photo pixels: its top-left corner, width and height. */
 export type RegionBox = {
   height: number;
   width: number;
