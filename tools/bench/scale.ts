@@ -206,7 +206,7 @@ try {
   const queries = Array.from({ length: QUERIES }, (_, i) => syntheticCrop(POINTS + i).vectors);
   console.log(
     `\n${QUERIES} queries per row through VectorStore.search (limit 10, its defaults: hnsw_ef ${EF}, int8 pre-selection ` +
-      `of twice the limit rescored with the originals, exact scan when the filter keeps at most 25 000 points); ` +
+      `of twice the limit rescored with the originals, exact scan when the filter keeps at most 25 000 points, or 50 000 that are at most 4 % of the collection); ` +
       `recall@10 against exact search over the original vectors.`,
   );
   console.log(

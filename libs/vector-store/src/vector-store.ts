@@ -23,6 +23,7 @@ import { pointIdForCrop } from './point-id';
 import { pointJson } from './point-json';
 import { callQdrant } from './qdrant-call';
 import { collectionPath, QdrantHttp, RawJson } from './qdrant-http';
+import { scanAnyFilterExactly, scanFilterExactly } from './scan-rule';
 
 export interface VectorStoreOptions {
   url: string;
@@ -48,7 +49,7 @@ export interface SearchOptions {
   hnswEf?: number;
   /**
    * true: compare the query with every matching point; false: walk the HNSW graph. Left out, the
-   * store scans exactly when the filter keeps few enough points (EXACT_SCAN_FLOATS), else walks.
+   * store scans exactly when the filter keeps few enough points (scan-rule.ts), else walks.
    */
   exact?: boolean;
 }
@@ -105,16 +106,6 @@ const QUANTIZED_SEARCH = { rescore: true, oversampling: 2 };
  * at 0.1; 512 gave 0.999 for about a millisecond more.
  */
 const DEFAULT_HNSW_EF = 512;
-/**
- * A filtered search scans its matching points exactly when their vectors hold at most this many
- * floats (25 000 crops of 1024 dimensions, 100 MB). Graph searches restricted to a filter lose
- * recall when the filter keeps too many points for Qdrant to give them their own graph links but
- * few enough to be scattered: on the benchmark a zone holding 22 % of the crops got recall@10
- * 0.956 with hnsw_ef 512 and ACORN, in 11 ms, while the exact scan took 11–15 ms (2 cores).
- * Qdrant's own switch (the collection's full_scan_threshold) cannot be raised that far without
- * losing those extra graph links, which larger filters need.
- */
-const EXACT_SCAN_FLOATS = 25_000 * 1024;
 const COLLECTION_SIZE_TTL_MS = 10_000;
 
 /**
@@ -487,7 +478,7 @@ export class VectorStore {
   /**
    * Whether a search should scan its matching points rather than walk the graph: only filtered
    * searches (the caller's filter, not searchByCrop's exclusion of one point), and only when the
-   * points the filter keeps hold at most EXACT_SCAN_FLOATS. A collection that small as a whole needs
+   * points the filter keeps are few enough (scan-rule.ts). A collection that small as a whole needs
    * no estimate, which saves a request per search on most indexes.
    */
   private async scanExactly(collection: string, options: SearchOptions): Promise<boolean> {
@@ -495,7 +486,7 @@ export class VectorStore {
     const filter = toQdrantFilter(options.filter ?? {});
     if (!filter.must) return false;
     const { points, dimension } = await this.collectionSize(collection, options.using);
-    if (points * dimension <= EXACT_SCAN_FLOATS) return true;
+    if (scanAnyFilterExactly({ points, dimension })) return true;
     const result = await this.send<Schemas['CountResult']>(
       `count ${collection}`,
       collection,
@@ -506,7 +497,7 @@ export class VectorStore {
         exact: false,
       } satisfies Schemas['CountRequest'],
     );
-    return result.count * dimension <= EXACT_SCAN_FLOATS;
+    return scanFilterExactly({ matching: result.count, points, dimension });
   }
 
   /**
