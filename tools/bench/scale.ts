@@ -132,16 +132,6 @@ async function exactTop10(url: string, collection: string, vector: Vector, using
   return new Set(result.points.map((point) => point.payload.crop_id));
 }
 
-/** With --data-dir, a value computed once per data folder (the queries are the same for the same flags). */
-async function cached<T>(key: string, compute: () => Promise<T>): Promise<T> {
-  if (!keptDir) return compute();
-  const file = path.join(keptDir, `bench-${key.replace(/[^\w.-]+/g, '_')}.json`);
-  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as T;
-  const value = await compute();
-  await writeFile(file, JSON.stringify(value));
-  return value;
-}
-
 /** `clients` loops searching at once over the queries; each query's latency in ms, and searches per second. */
 async function concurrently(clients: number, count: number, search: (index: number) => Promise<SearchHit[]>) {
   const latencies: number[] = [];
@@ -158,6 +148,17 @@ async function concurrently(clients: number, count: number, search: (index: numb
 
 const keptDir = args['data-dir'] && path.resolve(args['data-dir']);
 if (keptDir) await mkdir(keptDir, { recursive: true });
+
+/** With --data-dir, a value computed once per data folder (the queries are the same for the same flags). */
+async function cached<T>(key: string, compute: () => Promise<T>): Promise<T> {
+  if (!keptDir) return compute();
+  const file = path.join(keptDir, `bench-${key.replace(/[^\w.-]+/g, '_')}.json`);
+  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as T;
+  const value = await compute();
+  await writeFile(file, JSON.stringify(value));
+  return value;
+}
+
 const dataDir = args.url ? undefined : (keptDir ?? (await mkdtemp(path.join(os.tmpdir(), 'defect-rag-bench-scale-'))));
 const server = dataDir ? await startEmbeddedQdrant({ dataDir }) : undefined;
 const url = args.url ?? server!.url;

@@ -65,8 +65,17 @@ function checkValue(value: unknown, path: string, problems: string[]): void {
     if (!rule.holds(input as never)) problems.push(`${path}${rule.field}: ${rule.message}`);
 }
 
-/** The checks of an input class and of the input classes it extends (their fields are its fields too). */
+/**
+ * The checks of an input class and of the input classes it extends (their fields are its fields
+ * too), merged once per class: the decorators have all run when the first request comes.
+ */
+const mergedChecks = new Map<unknown, InputChecks | undefined>();
 function inheritedChecks(inputClass: unknown): InputChecks | undefined {
+  if (!mergedChecks.has(inputClass)) mergedChecks.set(inputClass, mergeChecks(inputClass));
+  return mergedChecks.get(inputClass);
+}
+
+function mergeChecks(inputClass: unknown): InputChecks | undefined {
   const chain: InputChecks[] = [];
   // A null-prototype object has no constructor; a base class's prototype is Function.prototype.
   for (

@@ -5,7 +5,8 @@ import { MAX_FEEDBACK_CROPS, MAX_SEARCH_LIMIT } from '@defect-rag/pipeline';
 import { VECTOR_KINDS, type VectorKind } from '@defect-rag/runtime';
 import { z } from 'zod';
 import { Crop } from './crop';
-import { Level, upperCaseEnum } from './level';
+import { Level } from './level';
+import { upperCaseEnum } from './upper-case-enum';
 import { Check, CheckInput, filterValues, MAX_QUERY_TEXT_LENGTH, optional, shortText } from '../validation';
 
 const MAX_REGION_POINTS = 1000;
