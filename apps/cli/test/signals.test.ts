@@ -106,16 +106,35 @@ describe.skipIf(!sample)('defect-rag ingest: signals and --workers', () => {
     const dataDir = mkdtempSync(path.join(os.tmpdir(), 'defect-rag-workers-'));
     const args = [dataset, '--name', 'killed-coordinator', '--workers', '1', '--batch-photos', '1'];
     const killed = ingest(dataDir, ...args);
+    // The test decides how far the run gets (a tiny-model batch takes well under the coordinator's
+    // 500 ms progress poll, so watching progress cannot catch it halfway): once the 6 batches are
+    // queued, the coordinator and its worker are frozen (the worker is still starting: it needs
+    // seconds to load), and a worker of the test's own does 2 batches.
     let runId: string | undefined;
-    for (const deadline = Date.now() + 120_000; Date.now() < deadline && !runId; await sleep(100)) {
+    for (const deadline = Date.now() + 120_000; Date.now() < deadline && !runId; await sleep(20)) {
       const found = await backend.db.datasets.findByName('killed-coordinator');
       const run = found && (await backend.db.runs.list({ datasetId: found.id }, { first: 1 })).items[0];
-      if (run?.progress.batches && run.progress.batches.done >= 2) runId = run.id;
+      if (run?.progress.batches) runId = run.id;
     }
     expect(runId, killed.stderr()).toBeDefined();
-    // The coordinator and its worker at once, as a lost machine would leave them.
+    process.kill(-killed.child.pid!, 'SIGSTOP');
+    const helper = spawn(process.execPath, [bin, 'worker'], { env: env(dataDir), stdio: ['ignore', 'ignore', 'pipe'] });
+    let helperStderr = '';
+    const twoBatches = new Promise<void>((resolve) =>
+      helper.stderr.on('data', (chunk) => {
+        helperStderr += chunk;
+        if ((helperStderr.match(/^run .* batch \d+:/gm) ?? []).length >= 2) resolve();
+      }),
+    );
+    const helperExited = new Promise<unknown>((resolve) => helper.on('exit', resolve));
+    await Promise.race([twoBatches, helperExited]);
+    // The coordinator and every worker at once, as a lost machine would leave them.
     process.kill(-killed.child.pid!, 'SIGKILL');
+    helper.kill('SIGKILL');
     expect(await killed.exited).toBe('SIGKILL');
+    await helperExited;
+    expect(helperStderr).toMatch(/batch \d+:[^]*batch \d+:/);
+    expect((await backend.db.runs.get(runId!)).status).toBe('RUNNING');
 
     const resumed = ingest(dataDir, ...args, '--json');
     expect(await resumed.exited, resumed.stderr()).toBe(0);
