@@ -195,7 +195,9 @@ describe.skipIf(!sample)('fuzzing the GraphQL surface of a live API', () => {
         slowest.ms = Math.max(slowest.ms, performance.now() - started);
         expect(response.status).toBeLessThan(500);
         expect(answer.data !== undefined || answer.errors !== undefined).toBe(true);
-        for (const error of answer.errors ?? []) expect(TYPED_CODES).toContain(error.extensions?.code);
+        // The request and the whole answer in the message: a rare failure in CI must be reproducible from it.
+        for (const error of answer.errors ?? [])
+          expect(TYPED_CODES, JSON.stringify({ body, errors: answer.errors })).toContain(error.extensions?.code);
         const outcome = answer.errors?.[0]?.extensions?.code ?? 'data';
         outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
       }),
