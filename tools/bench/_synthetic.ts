@@ -5,7 +5,7 @@
  * both benchmarks measure and the bulk load.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { mulberry32, type VectorKind } from '@defect-rag/runtime';
+import { mulberry32, VECTOR_KINDS, type VectorKind } from '@defect-rag/runtime';
 import type { CropFilter, CropPayload, CropPoint, VectorStore } from '@defect-rag/vector-store';
 
 export const DIMENSION = 1024;
@@ -195,10 +195,18 @@ export const FILTERS: { name: string; filter: CropFilter; using?: VectorKind }[]
 /**
  * Loads crops 0…points-1 the way Qdrant advises for bulk loads: no HNSW building while the points
  * arrive (it would fight the upload for the CPUs and rebuild segments as they grow), then one
- * build over the final segments, which `waitForIndexing` waits for.
+ * build over the final segments, which `waitForIndexing` waits for. With `segments`, Qdrant keeps
+ * that many (default_segment_number), each allowed to hold its share of the points.
  */
-export async function bulkLoad(store: VectorStore, url: string, collection: string, points: number): Promise<void> {
-  await setIndexingThreshold(url, collection, 0);
+export async function bulkLoad(
+  store: VectorStore,
+  url: string,
+  collection: string,
+  points: number,
+  segments?: number,
+): Promise<void> {
+  const share = segments && { default_segment_number: segments, max_segment_size: segmentKilobytes(points, segments) };
+  await setOptimizers(url, collection, { indexing_threshold: 0, ...share });
   let pending: Promise<unknown> = Promise.resolve();
   for (let start = 0; start < points; start += UPLOAD_CHUNK) {
     const chunk = Array.from({ length: Math.min(UPLOAD_CHUNK, points - start) }, (_, i) => syntheticCrop(start + i));
@@ -208,16 +216,21 @@ export async function bulkLoad(store: VectorStore, url: string, collection: stri
     if ((start / UPLOAD_CHUNK) % 10 === 0) process.stdout.write(`  ${start}/${points}\r`);
   }
   await pending;
-  await setIndexingThreshold(url, collection, DEFAULT_INDEXING_THRESHOLD_KB);
+  await setOptimizers(url, collection, { indexing_threshold: DEFAULT_INDEXING_THRESHOLD_KB });
+}
+
+/** Qdrant's max_segment_size for `segments` segments: the original vectors' kilobytes, a quarter more. */
+function segmentKilobytes(points: number, segments: number): number {
+  return Math.ceil(((points * VECTOR_KINDS.length * DIMENSION * 4) / 1024 / segments) * 1.25);
 }
 
 export const UPLOAD_SETTINGS = `batches of ${UPLOAD.batchSize}, ${UPLOAD.concurrency} in flight`;
 
-async function setIndexingThreshold(url: string, collection: string, kilobytes: number): Promise<void> {
+async function setOptimizers(url: string, collection: string, config: Record<string, number>): Promise<void> {
   const response = await fetch(`${url}/collections/${collection}`, {
     method: 'PATCH',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ optimizers_config: { indexing_threshold: kilobytes } }),
+    body: JSON.stringify({ optimizers_config: config }),
   });
   if (!response.ok) throw new Error(`PATCH ${collection} answered ${response.status}: ${await response.text()}`);
 }

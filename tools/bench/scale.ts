@@ -1,5 +1,6 @@
 // `npm run bench -- scale [--points 1000000] [--queries 500] [--quantization int8|none] [--on-disk true|false]
-//                         [--m 16] [--ef-construct 100] [--ef 512] [--clients 8] [--url URL | --data-dir DIR]`
+//                         [--m 16] [--ef-construct 100] [--ef 512] [--clients 8] [--segments N]
+//                         [--url URL | --data-dir DIR]`
 //
 // The index at a fleet's size: loads `--points` synthetic crops (tools/bench/_synthetic.ts: three
 // named 1024-d vectors each, clustered, with the payload cardinalities of real crops) into a fresh
@@ -38,6 +39,7 @@ const { values: args } = parseArgs({
     'ef-construct': { type: 'string', default: '100' },
     ef: { type: 'string', default: '512' },
     clients: { type: 'string', default: '8' },
+    segments: { type: 'string' },
     url: { type: 'string' },
     'data-dir': { type: 'string' },
   },
@@ -49,7 +51,17 @@ const HNSW = { m: Number(args.m), efConstruct: Number(args['ef-construct']) };
 const EF = Number(args.ef);
 const QUANTIZATION = args.quantization;
 const ON_DISK = args['on-disk'] === 'true';
-for (const [flag, value] of Object.entries({ points: POINTS, queries: QUERIES, clients: CLIENTS, ef: EF, ...HNSW })) {
+/** Qdrant's target number of segments (its default_segment_number); unset, Qdrant's own choice (9 at 1M here). */
+const SEGMENTS = args.segments === undefined ? undefined : Number(args.segments);
+const sizes = {
+  points: POINTS,
+  queries: QUERIES,
+  clients: CLIENTS,
+  ef: EF,
+  ...HNSW,
+  ...(SEGMENTS && { segments: SEGMENTS }),
+};
+for (const [flag, value] of Object.entries(sizes)) {
   if (!(Number.isInteger(value) && value >= 1)) throw new Error(`--${flag} must be a positive integer, got ${value}`);
 }
 if (QUANTIZATION !== 'int8' && QUANTIZATION !== 'none') throw new Error(`--quantization is int8 or none`);
@@ -166,7 +178,7 @@ const pid = dataDir ? qdrantPid(dataDir) : undefined;
 try {
   const store = new VectorStore({ url, hnswEf: EF });
   const collection = await store.ensureCollection({
-    modelId: `bench/scale-${POINTS}-${QUANTIZATION}-${ON_DISK ? 'disk' : 'ram'}-m${HNSW.m}-efc${HNSW.efConstruct}`,
+    modelId: `bench/scale-${POINTS}-${QUANTIZATION}-${ON_DISK ? 'disk' : 'ram'}-m${HNSW.m}-efc${HNSW.efConstruct}${SEGMENTS ? `-seg${SEGMENTS}` : ''}`,
     dimension: DIMENSION,
     hnsw: HNSW,
     ...(QUANTIZATION === 'int8' && { quantization: 'int8' as const }),
@@ -174,13 +186,14 @@ try {
   });
   console.log(
     `scale benchmark: ${POINTS} points × 3 named ${DIMENSION}-d vectors; quantization ${QUANTIZATION}, original vectors ` +
-      `${ON_DISK ? 'on disk' : 'in RAM'}, HNSW m=${HNSW.m} ef_construct=${HNSW.efConstruct}, search ef ${EF}; ` +
+      `${ON_DISK ? 'on disk' : 'in RAM'}, HNSW m=${HNSW.m} ef_construct=${HNSW.efConstruct}, search ef ${EF}` +
+      `${SEGMENTS ? `, ${SEGMENTS} segments` : ''}; ` +
       `${os.availableParallelism()} cores, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM; Qdrant ${url}`,
   );
 
   const reused = (args.url ?? keptDir) !== undefined && (await store.count(collection)) === POINTS;
   const build = await withPeakRss(async () => {
-    const upload = reused ? undefined : await timed(() => bulkLoad(store, url, collection, POINTS));
+    const upload = reused ? undefined : await timed(() => bulkLoad(store, url, collection, POINTS, SEGMENTS));
     const indexing = await timed(() => waitForIndexing(url, collection));
     return { upload: upload && upload.ms / 1000, indexing: indexing.ms / 1000 };
   });
