@@ -59,7 +59,7 @@ const sizes = {
   clients: CLIENTS,
   ef: EF,
   ...HNSW,
-  ...(SEGMENTS && { segments: SEGMENTS }),
+  ...(SEGMENTS !== undefined && { segments: SEGMENTS }),
 };
 for (const [flag, value] of Object.entries(sizes)) {
   if (!(Number.isInteger(value) && value >= 1)) throw new Error(`--${flag} must be a positive integer, got ${value}`);
