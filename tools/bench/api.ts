@@ -214,7 +214,8 @@ try {
     });
   // The request the vector store sends for these searches: Qdrant's query by point id or vector,
   // the example crop excluded, scanned exactly (the filter keeps few points), with payloads.
-  // A zone filter matches the zone's child zones too (the taxonomy's hierarchy), as the API's does.
+  // A zone filter matches the zone's child zones too (the taxonomy's hierarchy), as the API's does;
+  // a similarity search answers crops, so the photo points (level `photo`) are left out, as there.
   const taxonomy = loadDatasetTaxonomy(sample!);
   const qdrantBody = (query: unknown, zone: string, exclude: string | null, extra: Record<string, unknown> = {}) =>
     JSON.stringify({
@@ -222,7 +223,7 @@ try {
       using: 'fused',
       filter: {
         must: [{ key: 'vehicle_zone', match: { any: zonesWithin(taxonomy, [zone]) } }],
-        ...(exclude ? { must_not: [{ has_id: [exclude] }] } : {}),
+        must_not: [{ key: 'level', match: { value: 'photo' } }, ...(exclude ? [{ has_id: [exclude] }] : [])],
       },
       limit: LIMIT,
       params: { hnsw_ef: 512, exact: true, quantization: { rescore: true, oversampling: 2 } },
