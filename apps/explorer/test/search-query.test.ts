@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { toSourceBox } from '../src/components/region-picker';
-import { DEFAULT_SETTINGS, toSimilarityQuery, type QuerySource, type SearchSettings } from '../src/pages/search-page';
+import { DEFAULT_SETTINGS, toSimilarityQuery, type QuerySource, type SearchSettings } from '../src/search-query';
 import {
   excludePhoto,
   giveFeedback,
