@@ -25,9 +25,28 @@ export default [
           enforceBuildableLibDependency: false,
           allow: [],
           depConstraints: [
-            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:pipeline', 'type:util', 'type:testing'] },
+            // apps → run-manager (host) → jobs → runs → stages and stores → runtime (CONTRIBUTING.md).
             {
-              sourceTag: 'type:pipeline',
+              sourceTag: 'type:app',
+              onlyDependOnLibsWithTags: ['type:host', 'type:job', 'type:runs', 'type:util', 'type:testing'],
+            },
+            {
+              sourceTag: 'type:host',
+              onlyDependOnLibsWithTags: ['type:job', 'type:runs', 'type:store', 'type:util', 'type:testing'],
+            },
+            {
+              sourceTag: 'type:job',
+              onlyDependOnLibsWithTags: [
+                'type:job',
+                'type:runs',
+                'type:stage',
+                'type:store',
+                'type:util',
+                'type:testing',
+              ],
+            },
+            {
+              sourceTag: 'type:runs',
               onlyDependOnLibsWithTags: ['type:stage', 'type:store', 'type:util', 'type:testing'],
             },
             { sourceTag: 'type:stage', onlyDependOnLibsWithTags: ['type:stage', 'type:util', 'type:testing'] },
@@ -36,7 +55,15 @@ export default [
             { sourceTag: 'type:util', onlyDependOnLibsWithTags: ['type:util'] },
             {
               sourceTag: 'type:tool',
-              onlyDependOnLibsWithTags: ['type:pipeline', 'type:stage', 'type:store', 'type:util', 'type:testing'],
+              onlyDependOnLibsWithTags: [
+                'type:host',
+                'type:job',
+                'type:runs',
+                'type:stage',
+                'type:store',
+                'type:util',
+                'type:testing',
+              ],
             },
           ],
         },
@@ -63,7 +90,12 @@ export default [
     rules: {
       'no-restricted-imports': [
         'error',
-        { paths: [{ name: '@defect-rag/testing', message: 'only tests and tools may import @defect-rag/testing' }] },
+        {
+          paths: [
+            { name: '@defect-rag/testing', message: 'only tests and tools may import @defect-rag/testing' },
+            { name: '@defect-rag/runs/testing', message: 'only tests and tools may import @defect-rag/runs/testing' },
+          ],
+        },
       ],
     },
   },

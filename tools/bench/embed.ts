@@ -24,7 +24,7 @@ import { Tokenizer } from '@huggingface/tokenizers';
 import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
 import { loadModel } from '@defect-rag/embedding';
-import { embedStage, type Precision } from '@defect-rag/pipeline';
+import { embedStage, type Precision } from '@defect-rag/ingestion';
 import { isDefectRagError, loadConfig, sampleDatasetDir } from '@defect-rag/runtime';
 import { assertPythonOnnx, generateClipModel } from '../tiny-clip/generate';
 import { median, timed, withPeakRss } from './_stats';

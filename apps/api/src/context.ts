@@ -1,4 +1,5 @@
-import type { Backend, RunManager } from '@defect-rag/pipeline';
+import type { Backend } from '@defect-rag/runs';
+import type { RunManager } from '@defect-rag/run-manager';
 
 /** What every resolver gets: the shared backend and run manager, and this request's facts. */
 export interface ApiContext {

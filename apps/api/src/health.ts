@@ -1,4 +1,4 @@
-import { pingDatabase, pingQdrant, type Backend } from '@defect-rag/pipeline';
+import { pingDatabase, pingQdrant, type Backend } from '@defect-rag/runs';
 import { DefectRagError, toDefectRagError } from '@defect-rag/runtime';
 
 export interface ComponentHealth {

@@ -3,7 +3,7 @@
 // (the tsconfig turns on the decorators). It serves until SIGINT or SIGTERM, then drains requests,
 // cancels its background runs and stops the embedded servers.
 import { parseArgs } from 'node:util';
-import { openBackend } from '@defect-rag/pipeline';
+import { openBackend } from '@defect-rag/runs';
 import { createLogger, DefectRagError, loadConfig, toDefectRagError } from '@defect-rag/runtime';
 import { createApiServer } from './index';
 

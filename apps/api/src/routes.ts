@@ -1,6 +1,7 @@
 import path from 'node:path';
 import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
-import { getCrop, getDataset, getRun, type Backend } from '@defect-rag/pipeline';
+import { getCrop } from '@defect-rag/search';
+import { getDataset, getRun, type Backend } from '@defect-rag/runs';
 import { DefectRagError } from '@defect-rag/runtime';
 import { hasValidKey, MISSING_KEY_MESSAGE, type ApiKeyPolicy } from './auth';
 import { apiCodeOf, errorBody, HTTP_STATUS } from './errors';

@@ -9,7 +9,8 @@ import {
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import express from 'express';
 import { graphqlUploadExpress } from 'graphql-upload-minimal';
-import { RunManager, type Backend } from '@defect-rag/pipeline';
+import { RunManager } from '@defect-rag/run-manager';
+import { type Backend } from '@defect-rag/runs';
 import { DefectRagError, workspaceRoot } from '@defect-rag/runtime';
 import { apiKeyPlugin, hasValidKey, MISSING_KEY_MESSAGE, type ApiKeyPolicy } from './auth';
 import type { ApiContext } from './context';

@@ -19,10 +19,10 @@ import {
   indexEmbeddings,
   ingestDataset,
   readEmbeddings,
-  type Backend,
   type IndexEmbeddingsSummary,
   type IngestionSummary,
-} from '@defect-rag/pipeline';
+} from '@defect-rag/ingestion';
+import { type Backend } from '@defect-rag/runs';
 import { isDefectRagError } from '@defect-rag/runtime';
 import {
   copySampleSubset,

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Backend } from '@defect-rag/pipeline';
+import type { Backend } from '@defect-rag/runs';
 import { sampleDatasetOrSkip, startTestPostgres, type TestServers } from '@defect-rag/testing';
 import { createApiServer, type ApiServer } from '../src';
 import { isLoopback } from '../src/server';

@@ -1,6 +1,7 @@
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ingestDataset, type Backend } from '@defect-rag/pipeline';
+import { ingestDataset } from '@defect-rag/ingestion';
+import { type Backend } from '@defect-rag/runs';
 import {
   IMAGE_ONLY_TEST_MODEL_ID,
   imageOnlyTestModel,

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ingestDataset, type Backend, type IngestionSummary } from '@defect-rag/pipeline';
+import { ingestDataset, type IngestionSummary } from '@defect-rag/ingestion';
+import { type Backend } from '@defect-rag/runs';
 import { copySampleSubset, sampleDatasetOrSkip, startTestServers, type TestServers } from '@defect-rag/testing';
 import { createApiServer, type ApiServer } from '../src';
 import { errorCodes, graphql, graphqlUpload, testBackend } from './helpers';

@@ -2,7 +2,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Backend } from '@defect-rag/pipeline';
+import type { Backend } from '@defect-rag/runs';
 import { sampleDatasetOrSkip, startTestServers, type TestServers } from '@defect-rag/testing';
 import { createApiServer, type ApiServer } from '../src';
 import { copyFirstSampleImages, errorCodes, graphql, testBackend } from './helpers';

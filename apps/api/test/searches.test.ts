@@ -1,7 +1,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ingestDataset, type Backend } from '@defect-rag/pipeline';
+import { ingestDataset } from '@defect-rag/ingestion';
+import { type Backend } from '@defect-rag/runs';
 import { workspaceRoot } from '@defect-rag/runtime';
 import { sampleDatasetOrSkip, startTestServers, type TestServers } from '@defect-rag/testing';
 import { createApiServer, type ApiServer } from '../src';

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { openBackend, type Backend } from '@defect-rag/pipeline';
+import { openBackend, type Backend } from '@defect-rag/runs';
 import { createLogger, loadConfig } from '@defect-rag/runtime';
 
 /**

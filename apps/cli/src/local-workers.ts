@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { DefectRagError } from '@defect-rag/runtime';
-import type { LocalWorkers, WorkerServers } from '@defect-rag/pipeline';
+import type { LocalWorkers, WorkerServers } from '@defect-rag/ingestion';
 
 /** The last lines of a worker's stderr kept, to say why it stopped. */
 const KEPT_STDERR = 2_000;

@@ -1,5 +1,5 @@
 import { Option } from 'commander';
-import { PHOTO_VIEWS } from '@defect-rag/pipeline';
+import { PHOTO_VIEWS } from '@defect-rag/ingestion';
 
 /** `--photo-view`, for the commands that make photo points. */
 export function photoViewOption(): Option {

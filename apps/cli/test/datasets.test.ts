@@ -4,7 +4,7 @@ import { chmod } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openBackend, type Backend } from '@defect-rag/pipeline';
+import { openBackend, type Backend } from '@defect-rag/runs';
 import { createLogger, loadConfig, workspaceRoot } from '@defect-rag/runtime';
 import { copySampleSubset, sampleDatasetOrSkip, startTestServers, type TestServers } from '@defect-rag/testing';
 

@@ -5,7 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openBackend, type Backend, type IngestionSummary } from '@defect-rag/pipeline';
+import { openBackend, type Backend } from '@defect-rag/runs';
+import { type IngestionSummary } from '@defect-rag/ingestion';
 import { createLogger, loadConfig, workspaceRoot } from '@defect-rag/runtime';
 import { copySampleSubset, sampleDatasetOrSkip, startTestServers, type TestServers } from '@defect-rag/testing';
 

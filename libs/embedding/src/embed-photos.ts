@@ -15,6 +15,11 @@ import type { ImageInput } from './preprocess';
  */
 export const PHOTO_VIEWS = ['tiles', 'resized'] as const;
 export type PhotoView = (typeof PHOTO_VIEWS)[number];
+/**
+ * The image vector of a photo point unless an ingestion says otherwise: see "Crops or whole
+ * photos?" in the README for the evaluation that chose it.
+ */
+export const DEFAULT_PHOTO_VIEW: PhotoView = 'tiles';
 
 /** A photo to embed: its file (or encoded bytes), and the description its text vector is made from. */
 export interface PhotoToEmbed {

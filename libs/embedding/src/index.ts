@@ -2,6 +2,7 @@ export { loadModel, Embedder, type LoadModelOptions } from './embedder';
 export { fuse, fusionImageWeight, type FusionOptions, type FusionStrategy, type VectorSpace } from './fusion';
 export { embedCrops, type CropToEmbed, type CropVectors } from './embed-crops';
 export {
+  DEFAULT_PHOTO_VIEW,
   embedPhotoImage,
   embedPhotos,
   photoTiles,

@@ -14,11 +14,15 @@ import {
 } from '@defect-rag/embedding';
 import { DefectRagError, noProgress, VECTOR_KINDS, type ProgressListener, type VectorKind } from '@defect-rag/runtime';
 import { datasetTaxonomyFile, loadTaxonomy, TaxonomyNormalizer } from '@defect-rag/taxonomy';
-import type { Backend } from '../backend';
-import { taxonomyClassifier } from '../dataset-stage';
-import { ingestInRun, ingestionRunSpec, planIngestion, type IngestOptions } from '../ingest/ingest';
-import { openRun, withDatasetLock, type ActiveRun } from '../runs/run';
-import { MAX_SEARCH_LIMIT } from '../search';
+import {
+  ingestInRun,
+  ingestionRunSpec,
+  planIngestion,
+  taxonomyClassifier,
+  type IngestOptions,
+} from '@defect-rag/ingestion';
+import { openRun, withDatasetLock, type ActiveRun, type Backend } from '@defect-rag/runs';
+import { MAX_SEARCH_LIMIT } from '@defect-rag/search';
 import { precisionPlotSvg } from './plot';
 import { agreementAtOne, runSameSourceControl, type AgreementItem } from './control';
 import { trivialFeatures } from './features';

@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { imageNetModelOrSkip, sampleDatasetOrSkip } from '@defect-rag/testing';
-import { evaluateDataset, type Backend, type EvaluationSummary } from '../src';
-import { startTestBackend } from './helpers';
+import { evaluateDataset, type EvaluationSummary } from '../src';
+import { type Backend } from '@defect-rag/runs';
+import { startTestBackend } from '@defect-rag/runs/testing';
 
 const sample = sampleDatasetOrSkip();
 const imageNet = imageNetModelOrSkip();

@@ -1,15 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { precisionPlotSvg } from '../src/evaluate/plot';
-import type { SameSourceControl } from '../src/evaluate/control';
-import type { ConfigurationResult, SearchMetrics } from '../src/evaluate/protocol';
-import {
-  formatReportMarkdown,
-  RANDOM_MODEL_WARNING,
-  rankConfigurations,
-  type EvaluationReport,
-} from '../src/evaluate/report';
-import type { CropLabels } from '../src/evaluate/relevance';
-import { aggregate, RelevantCounts, scoreQuery } from '../src/evaluate/scoring';
+import { precisionPlotSvg } from '../src/plot';
+import type { SameSourceControl } from '../src/control';
+import type { ConfigurationResult, SearchMetrics } from '../src/protocol';
+import { formatReportMarkdown, RANDOM_MODEL_WARNING, rankConfigurations, type EvaluationReport } from '../src/report';
+import type { CropLabels } from '../src/relevance';
+import { aggregate, RelevantCounts, scoreQuery } from '../src/scoring';
 
 const ks = [1, 2];
 const dent = (id: string): CropLabels => ({ cropId: id, hasDamage: true, zone: 'front', damageTypes: ['dent'] });

@@ -8,17 +8,16 @@ import { sampleDatasetOrSkip } from '@defect-rag/testing';
 import {
   evaluateDataset,
   RANDOM_MODEL_WARNING,
-  type Backend,
   type EvaluationMetrics,
   type EvaluationSummary,
   type MetricSet,
-  type RunRecord,
 } from '../src';
+import { type Backend, type RunRecord } from '@defect-rag/runs';
 import { fuse } from '@defect-rag/embedding';
 import { loadTaxonomy } from '@defect-rag/taxonomy';
-import { queryPrompt } from '../src/evaluate/queries';
-import { loadCrops, memoryRetriever, qdrantRetriever, type EvaluationCrop } from '../src/evaluate/retrieval';
-import { startTestBackend } from './helpers';
+import { queryPrompt } from '../src/queries';
+import { loadCrops, memoryRetriever, qdrantRetriever, type EvaluationCrop } from '../src/retrieval';
+import { startTestBackend } from '@defect-rag/runs/testing';
 
 const sample = sampleDatasetOrSkip();
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CropPayload } from '@defect-rag/vector-store';
-import { compareLevels } from '../src/evaluate/levels';
-import { labelsOf, type EvaluationCrop } from '../src/evaluate/retrieval';
+import { compareLevels } from '../src/levels';
+import { labelsOf, type EvaluationCrop } from '../src/retrieval';
 
 /** A crop or photo point of photo `imageId` whose image vector points along `direction`. */
 function point(

@@ -1,14 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadTaxonomy } from '@defect-rag/taxonomy';
-import { appliesTo, isRelevant, type CropLabels } from '../src/evaluate/relevance';
-import {
-  aggregate,
-  annRecallAt,
-  breakdown,
-  RelevantCounts,
-  scoreQuery,
-  type RetrievedCrop,
-} from '../src/evaluate/scoring';
+import { appliesTo, isRelevant, type CropLabels } from '../src/relevance';
+import { aggregate, annRecallAt, breakdown, RelevantCounts, scoreQuery, type RetrievedCrop } from '../src/scoring';
 
 let nextId = 0;
 function crop(hasDamage: boolean, zone: string, damageTypes: string[] = []): CropLabels {

@@ -9,7 +9,7 @@ import {
   reciprocalRank,
   tieGroups,
   type TieGroup,
-} from '../src/evaluate/metrics';
+} from '../src/metrics';
 
 /** A ranked list from relevance flags, each result with its own score (no ties). */
 function ranked(flags: string): TieGroup[] {

@@ -2,10 +2,12 @@ import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copySampleSubset, PAIR_TEST_MODEL_ID, pairTestModel, sampleDatasetOrSkip } from '@defect-rag/testing';
-import { describeModels, ingestDataset, searchSimilar, type Backend, type IngestionSummary } from '../src';
-import { searchSpecs } from '../src/evaluate/queries';
-import type { EvaluationCrop } from '../src/evaluate/retrieval';
-import { startTestBackend } from './helpers';
+import { describeModels, searchSimilar } from '@defect-rag/search';
+import { ingestDataset, type IngestionSummary } from '@defect-rag/ingestion';
+import { type Backend } from '@defect-rag/runs';
+import { searchSpecs } from '../src/queries';
+import type { EvaluationCrop } from '../src/retrieval';
+import { startTestBackend } from '@defect-rag/runs/testing';
 
 const sample = sampleDatasetOrSkip();
 // The real ImageNet image tower (768-d) and the tiny model's text tower (64-d), in separate spaces.

@@ -2,9 +2,7 @@ import { readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { safeName } from '@defect-rag/dataset';
 import type { DatasetRecord } from '@defect-rag/db';
-import type { Backend } from './backend';
-import { getDataset } from './catalog';
-import { withLockOf } from './runs/run';
+import { getDataset, withLockOf, type Backend } from '@defect-rag/runs';
 
 /** What deleting a dataset removes (or, from `planDatasetDeletion`, would remove). */
 export interface DatasetDeletion {

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BatchWork } from '@defect-rag/job-queue';
 import { DefectRagError, ERROR_CODES, type ErrorCode } from '@defect-rag/runtime';
-import type { Backend } from '../backend';
+import type { Backend } from '@defect-rag/runs';
 import { planPhotoPoints, removeObsoletePhotoPoints, type PhotoIngestionContext } from './photos';
 
 /** Photos per batch unless the coordinator says otherwise. */

@@ -13,9 +13,8 @@ import {
 } from '@defect-rag/runtime';
 import { loadTaxonomy } from '@defect-rag/taxonomy';
 import type { CropPoint } from '@defect-rag/vector-store';
-import type { Backend } from './backend';
 import { cropPayload, criticalTypesOf } from './crop-payload';
-import { withRun, type RunHooks } from './runs/run';
+import { withRun, type Backend, type RunHooks } from '@defect-rag/runs';
 
 export interface IndexEmbeddingsOptions {
   /** The folder of `crops` → `contexts` → `embed`: crop images, `metadata_crops_phase2.json`, `embeddings/`. */

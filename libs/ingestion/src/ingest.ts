@@ -2,12 +2,11 @@ import path from 'node:path';
 import { cropConfig, planDatasetCrops, type CropConfig, type CropRecord, type PhotoRecord } from '@defect-rag/crops';
 import { mapConcurrent, readDataset, readSplitFile } from '@defect-rag/dataset';
 import type { RunRecord } from '@defect-rag/db';
-import type { Embedder, FusionOptions, PhotoView } from '@defect-rag/embedding';
+import { DEFAULT_PHOTO_VIEW, type Embedder, type FusionOptions, type PhotoView } from '@defect-rag/embedding';
 import type { Problem, ProgressListener } from '@defect-rag/runtime';
 import { datasetTaxonomyFile, loadTaxonomy, TaxonomyNormalizer } from '@defect-rag/taxonomy';
 import type { StoredCropRef } from '@defect-rag/vector-store';
-import type { Backend } from '../backend';
-import { criticalTypesOf } from '../crop-payload';
+import { criticalTypesOf } from './crop-payload';
 import { Channel } from './channel';
 import { runBatches, type Distribution } from './distributed';
 import {
@@ -19,9 +18,15 @@ import {
   type PhotoWork,
   type PreparedCrop,
 } from './photo-work';
-import { DEFAULT_PHOTO_VIEW, ingestPhotos, type PhotoIngestion, type PhotoIngestionContext } from './photos';
-import type { RunRecorder } from '../runs/recorder';
-import { withRun, type ActiveRun, type DatasetRegistration, type RunSpec } from '../runs/run';
+import { ingestPhotos, type PhotoIngestion, type PhotoIngestionContext } from './photos';
+import {
+  withRun,
+  type ActiveRun,
+  type Backend,
+  type DatasetRegistration,
+  type RunRecorder,
+  type RunSpec,
+} from '@defect-rag/runs';
 
 export interface IngestOptions {
   datasetDir: string;

@@ -8,8 +8,8 @@ import { embedCrops, MAX_PHOTO_TILES, type Embedder, type FusionOptions, type Ph
 import type { Problem } from '@defect-rag/runtime';
 import type { loadTaxonomy, TaxonomyNormalizer } from '@defect-rag/taxonomy';
 import type { CropPoint } from '@defect-rag/vector-store';
-import type { Backend } from '../backend';
-import { cropPayload } from '../crop-payload';
+import type { Backend } from '@defect-rag/runs';
+import { cropPayload } from './crop-payload';
 import { storePhotoPoints, type PhotoPointContext } from './photos';
 
 /**

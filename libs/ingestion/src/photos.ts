@@ -5,14 +5,7 @@ import { embedPhotos, type Embedder, type FusionOptions, type PhotoView } from '
 import { isDefectRagError, type DefectRagError, type Problem } from '@defect-rag/runtime';
 import type { TaxonomyNormalizer } from '@defect-rag/taxonomy';
 import { photoPointKey, type CropPoint, type StoredCropRef } from '@defect-rag/vector-store';
-import type { Backend } from '../backend';
-import type { RunRecorder } from '../runs/recorder';
-
-/**
- * The image vector of a photo point unless an ingestion says otherwise: see "Crops or whole
- * photos?" in the README for the evaluation that chose it.
- */
-export const DEFAULT_PHOTO_VIEW: PhotoView = 'tiles';
+import type { Backend, RunRecorder } from '@defect-rag/runs';
 
 export interface PhotoIngestion {
   /** Photo points of the dataset in the index. */

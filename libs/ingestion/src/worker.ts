@@ -5,8 +5,8 @@ import type { RunRecord } from '@defect-rag/db';
 import type { BatchQueue, TakenBatch } from '@defect-rag/job-queue';
 import { DefectRagError, isDefectRagError, toDefectRagError } from '@defect-rag/runtime';
 import { TaxonomyNormalizer } from '@defect-rag/taxonomy';
-import type { Backend } from '../backend';
-import { criticalTypesOf } from '../crop-payload';
+import type { Backend } from '@defect-rag/runs';
+import { criticalTypesOf } from './crop-payload';
 import { planIngestion, type IngestOptions, type IngestionPlan } from './ingest';
 import { hashImages, ingestPhotoBatch, photoWork } from './photo-work';
 

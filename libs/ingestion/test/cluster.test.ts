@@ -11,8 +11,10 @@ import {
   type TestQdrantCluster,
 } from '@defect-rag/testing';
 import { createLogger, loadConfig, workspaceRoot } from '@defect-rag/runtime';
-import { ingestDataset, openBackend, searchSimilar, type Backend, type SimilarityQuery } from '../src';
-import { tinyModelDir } from './helpers';
+import { ingestDataset } from '../src';
+import { openBackend, type Backend } from '@defect-rag/runs';
+import { searchSimilar, type SimilarityQuery } from '@defect-rag/search';
+import { tinyModelDir } from '@defect-rag/runs/testing';
 
 const sample = sampleDatasetOrSkip();
 

@@ -15,8 +15,9 @@ import {
   type TestQdrant,
 } from '@defect-rag/testing';
 import { VectorStore, type StoredCropPoint } from '@defect-rag/vector-store';
-import { ingestDataset, type Backend, type IngestionSummary, type WorkerBatchEvent } from '../src';
-import { childEnv, testBackend, workerProcess } from './helpers';
+import { ingestDataset, type IngestionSummary, type WorkerBatchEvent } from '../src';
+import { type Backend } from '@defect-rag/runs';
+import { childEnv, testBackend, workerProcess } from '@defect-rag/runs/testing';
 
 const sample = sampleDatasetOrSkip();
 

@@ -4,8 +4,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copySampleSubset, sampleDatasetOrSkip, type TestServers } from '@defect-rag/testing';
-import { getCrop, HEARTBEAT_STALE_MS, ingestDataset, isOwnerGone, type Backend } from '../src';
-import { startTestBackend, testBackend } from './helpers';
+import { getCrop } from '@defect-rag/search';
+import { HEARTBEAT_STALE_MS, isOwnerGone, type Backend } from '@defect-rag/runs';
+import { ingestDataset } from '../src';
+import { startTestBackend, testBackend } from '@defect-rag/runs/testing';
 
 const sample = sampleDatasetOrSkip();
 

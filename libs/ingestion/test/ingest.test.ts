@@ -4,8 +4,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readDataset, type SplitFile } from '@defect-rag/dataset';
 import { copySampleSubset, sampleDatasetOrSkip, type TestServers } from '@defect-rag/testing';
 import { VectorStore } from '@defect-rag/vector-store';
-import { ingestDataset, searchSimilar, type Backend, type IngestionSummary } from '../src';
-import { startTestBackend } from './helpers';
+import { ingestDataset, type IngestionSummary } from '../src';
+import { searchSimilar } from '@defect-rag/search';
+import { type Backend } from '@defect-rag/runs';
+import { startTestBackend } from '@defect-rag/runs/testing';
 
 const sample = sampleDatasetOrSkip();
 

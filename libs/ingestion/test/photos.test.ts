@@ -4,16 +4,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readDataset } from '@defect-rag/dataset';
 import { copySampleSubset, sampleDatasetOrSkip } from '@defect-rag/testing';
 import { photoPointKey } from '@defect-rag/vector-store';
-import {
-  activeTaxonomy,
-  deleteDataset,
-  ingestDataset,
-  planDatasetDeletion,
-  searchSimilar,
-  type Backend,
-  type IngestionSummary,
-} from '../src';
-import { startTestBackend } from './helpers';
+import { activeTaxonomy, searchSimilar } from '@defect-rag/search';
+import { deleteDataset, ingestDataset, planDatasetDeletion, type IngestionSummary } from '../src';
+import { type Backend } from '@defect-rag/runs';
+import { startTestBackend } from '@defect-rag/runs/testing';
 
 const sample = sampleDatasetOrSkip();
 const STEMS = ['cdd_10', 'cdd_13', 'cdd_14', 'cps_car32', 'cps_car4', 'cps_te10'];

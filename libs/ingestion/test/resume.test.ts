@@ -15,8 +15,9 @@ import {
   type TestServers,
 } from '@defect-rag/testing';
 import { VectorStore } from '@defect-rag/vector-store';
-import { ingestDataset, type Backend } from '../src';
-import { childEnv, ingestProcess, startTestBackend, testBackend } from './helpers';
+import { ingestDataset } from '../src';
+import { type Backend } from '@defect-rag/runs';
+import { childEnv, ingestProcess, startTestBackend, testBackend } from '@defect-rag/runs/testing';
 
 const sample = sampleDatasetOrSkip();
 

@@ -2,12 +2,9 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { DatasetRecord, RunKind, RunRecord } from '@defect-rag/db';
 import { DefectRagError, toDefectRagError } from '@defect-rag/runtime';
-import type { Backend } from '../backend';
-import { checkDatasetRoot, checkRepoint } from '../dataset-roots';
-import { evaluateDataset, type EvaluateOptions } from '../evaluate';
-import { ingestDataset, type IngestOptions } from '../ingest/ingest';
-import { getDataset } from '../catalog';
-import type { RunHooks } from './run';
+import { evaluateDataset, type EvaluateOptions } from '@defect-rag/evaluation';
+import { ingestDataset, type IngestOptions } from '@defect-rag/ingestion';
+import { checkDatasetRoot, checkRepoint, getDataset, type Backend, type RunHooks } from '@defect-rag/runs';
 
 /** What a caller may choose for an ingestion run; the folder and name come from the registered dataset. */
 export type IngestionRunOptions = Omit<IngestOptions, 'datasetDir' | 'name' | 'repoint'>;

@@ -3,8 +3,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isDefectRagError } from '@defect-rag/runtime';
 import { copySampleSubset, sampleDatasetOrSkip } from '@defect-rag/testing';
-import { registerDataset, RunManager, type Backend } from '../src';
-import { startTestBackend } from './helpers';
+import { registerDataset, RunManager } from '../src';
+import { type Backend } from '@defect-rag/runs';
+import { startTestBackend } from '@defect-rag/runs/testing';
 
 const sample = sampleDatasetOrSkip();
 

@@ -5,7 +5,7 @@ import { BatchQueue } from '@defect-rag/job-queue';
 import { DefectRagError, vectorKindsFor, type Config, type Logger } from '@defect-rag/runtime';
 import { startServices, type Services } from '@defect-rag/servers';
 import { VectorStore } from '@defect-rag/vector-store';
-import { isOwnerGone } from './runs/owner';
+import { isOwnerGone } from './owner';
 
 /**
  * What the CLI commands and the API work against: the two servers (embedded or configured), the

@@ -1,7 +1,7 @@
 import type { DatasetRecord, RunKind, RunRecord } from '@defect-rag/db';
 import { DefectRagError, noProgress, toDefectRagError, type ProgressListener } from '@defect-rag/runtime';
-import type { Backend } from '../backend';
-import { checkDatasetRoot, checkRepoint } from '../dataset-roots';
+import type { Backend } from './backend';
+import { checkDatasetRoot, checkRepoint } from './dataset-roots';
 import { RunRecorder } from './recorder';
 
 /** What a caller of a run may hook into. */

@@ -67,7 +67,7 @@ export function childEnv(urls: { databaseUrl: string; qdrantUrl: string }, dataD
 }
 
 /** `fixtures/worker-process.ts`: a worker of distributed ingestions in a process of its own. */
-export const workerProcess = path.join(workspaceRoot, 'libs', 'pipeline', 'test', 'fixtures', 'worker-process.ts');
+export const workerProcess = path.join(workspaceRoot, 'libs', 'ingestion', 'test', 'fixtures', 'worker-process.ts');
 
 /** `fixtures/ingest-process.ts`: an ingestion in a process of its own, for tests that kill one. */
-export const ingestProcess = path.join(workspaceRoot, 'libs', 'pipeline', 'test', 'fixtures', 'ingest-process.ts');
+export const ingestProcess = path.join(workspaceRoot, 'libs', 'ingestion', 'test', 'fixtures', 'ingest-process.ts');

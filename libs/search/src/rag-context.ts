@@ -1,5 +1,5 @@
 import { DefectRagError } from '@defect-rag/runtime';
-import type { Backend } from './backend';
+import type { Backend } from '@defect-rag/runs';
 import {
   prepareSearch,
   runSearch,

@@ -1,5 +1,12 @@
 import path from 'node:path';
-import { embedPhotoImage, fuse, fusionImageWeight, type Embedder, type FusionOptions } from '@defect-rag/embedding';
+import {
+  DEFAULT_PHOTO_VIEW,
+  embedPhotoImage,
+  fuse,
+  fusionImageWeight,
+  type Embedder,
+  type FusionOptions,
+} from '@defect-rag/embedding';
 import { DefectRagError, vectorKindsFor, type PointLevel, type VectorKind } from '@defect-rag/runtime';
 import {
   photoPointKey,
@@ -10,8 +17,7 @@ import {
   type QueryExample,
   type SearchHit,
 } from '@defect-rag/vector-store';
-import type { Backend } from './backend';
-import { DEFAULT_PHOTO_VIEW } from './ingest/photos';
+import type { Backend } from '@defect-rag/runs';
 import { cutQueryRegion, decodeQueryImage, type QueryRegion } from './query-region';
 import { rollUpZoneCounts } from '@defect-rag/taxonomy';
 import { activeTaxonomy } from './taxonomy';

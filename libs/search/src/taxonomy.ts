@@ -1,8 +1,7 @@
 import { statSync } from 'node:fs';
 import path from 'node:path';
 import { datasetTaxonomyFile, DEFAULT_TAXONOMY_FILE, loadTaxonomy, type Taxonomy } from '@defect-rag/taxonomy';
-import type { Backend } from './backend';
-import { getDataset } from './catalog';
+import { getDataset, type Backend } from '@defect-rag/runs';
 
 /**
  * The taxonomy that names a dataset's damage types, zones and areas: the file its last ingestion

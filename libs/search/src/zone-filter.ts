@@ -1,6 +1,6 @@
 import { zonesWithin } from '@defect-rag/taxonomy';
 import type { CropFilter } from '@defect-rag/vector-store';
-import type { Backend } from './backend';
+import type { Backend } from '@defect-rag/runs';
 import { activeTaxonomy } from './taxonomy';
 
 /**

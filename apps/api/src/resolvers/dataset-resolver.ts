@@ -1,6 +1,8 @@
 import { Arg, Args, Ctx, ID, Mutation, Query, Resolver, UseMiddleware } from 'type-graphql';
 import { z } from 'zod';
-import { deleteDataset, getDataset, listDatasets, registerDataset } from '@defect-rag/pipeline';
+import { deleteDataset } from '@defect-rag/ingestion';
+import { getDataset, listDatasets } from '@defect-rag/runs';
+import { registerDataset } from '@defect-rag/run-manager';
 import { apiDatasetRoots } from '@defect-rag/runtime';
 import type { ApiContext } from '../context';
 import { WithinDeadline } from '../deadline';

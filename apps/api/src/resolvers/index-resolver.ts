@@ -8,7 +8,7 @@ import {
   getCrop,
   indexStats,
   type ModelInfo,
-} from '@defect-rag/pipeline';
+} from '@defect-rag/search';
 import type { ApiContext } from '../context';
 import { WithinDeadline } from '../deadline';
 import { pageComplexity } from '../limits';

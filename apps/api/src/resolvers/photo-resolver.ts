@@ -1,6 +1,6 @@
 import { Arg, Ctx, FieldResolver, ID, Query, Resolver, Root, UseMiddleware } from 'type-graphql';
 import { z } from 'zod';
-import { getCrops, getPhoto } from '@defect-rag/pipeline';
+import { getCrops, getPhoto } from '@defect-rag/search';
 import { isDefectRagError } from '@defect-rag/runtime';
 import type { ApiContext } from '../context';
 import { WithinDeadline } from '../deadline';

@@ -1,5 +1,5 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root, UseMiddleware } from 'type-graphql';
-import { getDataset, getRun, listRuns, runProblems } from '@defect-rag/pipeline';
+import { getDataset, getRun, listRuns, runProblems } from '@defect-rag/runs';
 import type { ApiContext } from '../context';
 import { WithinDeadline } from '../deadline';
 import { pageComplexity } from '../limits';

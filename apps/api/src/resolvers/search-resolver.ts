@@ -5,7 +5,7 @@ import {
   ragContext,
   searchSimilar,
   type SimilarityQuery as PipelineQuery,
-} from '@defect-rag/pipeline';
+} from '@defect-rag/search';
 import type { ApiContext } from '../context';
 import { WithinDeadline } from '../deadline';
 import { Crop } from '../types/crop';

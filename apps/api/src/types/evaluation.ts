@@ -1,5 +1,5 @@
 import { Field, Float, Int, ObjectType } from 'type-graphql';
-import type { EvaluationMetrics as StoredMetrics, MetricSet as StoredMetricSet } from '@defect-rag/pipeline';
+import type { EvaluationMetrics as StoredMetrics, MetricSet as StoredMetricSet } from '@defect-rag/evaluation';
 
 @ObjectType({ description: 'A figure at one cut-off k; null when it does not apply (no query it concerns).' })
 export class KValue {

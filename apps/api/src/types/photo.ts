@@ -1,5 +1,5 @@
 import { Field, Float, ID, Int, ObjectType } from 'type-graphql';
-import type { CropView } from '@defect-rag/pipeline';
+import type { CropView } from '@defect-rag/search';
 import { Box } from './crop';
 
 @ObjectType({ description: 'One annotated defect of a photo, in photo pixels.', simpleResolvers: true })

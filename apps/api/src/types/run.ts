@@ -1,7 +1,8 @@
 import { GraphQLJSONObject } from 'graphql-scalars';
 import { Field, Float, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { z } from 'zod';
-import { MAX_SEARCH_LIMIT, type RunProblemRecord, type RunRecord } from '@defect-rag/pipeline';
+import { MAX_SEARCH_LIMIT } from '@defect-rag/search';
+import { type RunProblemRecord, type RunRecord } from '@defect-rag/runs';
 import { Check, CheckInput, optional, serverPath, uuid } from '../validation';
 import { Connection } from './connection';
 import { EvaluationMetrics, toEvaluationMetrics } from './evaluation';

@@ -1,7 +1,7 @@
 import type { FileUpload } from 'graphql-upload-minimal';
 import { GraphQLUpload } from 'graphql-upload-minimal';
 import { Field, Float, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
-import { MAX_FEEDBACK_CROPS, MAX_SEARCH_LIMIT } from '@defect-rag/pipeline';
+import { MAX_FEEDBACK_CROPS, MAX_SEARCH_LIMIT } from '@defect-rag/search';
 import { VECTOR_KINDS, type VectorKind } from '@defect-rag/runtime';
 import { z } from 'zod';
 import { Crop } from './crop';

@@ -1,4 +1,4 @@
-import { contextsStage } from '@defect-rag/pipeline';
+import { contextsStage } from '@defect-rag/ingestion';
 import type { CliCommand } from './command';
 import { createProgressDisplay } from '../progress';
 import { formatProblems } from '../output';

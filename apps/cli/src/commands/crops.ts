@@ -1,4 +1,4 @@
-import { cropsStage } from '@defect-rag/pipeline';
+import { cropsStage } from '@defect-rag/ingestion';
 import type { CliCommand } from './command';
 import { createProgressDisplay } from '../progress';
 import { formatProblems } from '../output';

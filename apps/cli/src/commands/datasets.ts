@@ -1,10 +1,5 @@
-import {
-  deleteDataset,
-  getDatasetByName,
-  listDatasets,
-  planDatasetDeletion,
-  type DatasetDeletion,
-} from '@defect-rag/pipeline';
+import { deleteDataset, planDatasetDeletion, type DatasetDeletion } from '@defect-rag/ingestion';
+import { getDatasetByName, listDatasets } from '@defect-rag/runs';
 import { DefectRagError } from '@defect-rag/runtime';
 import { integer, withBackend } from '../backend';
 import type { CliCommand } from './command';

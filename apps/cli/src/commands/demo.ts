@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { workspaceRoot } from '@defect-rag/runtime';
-import { demoDatasetStage, ingestDataset } from '@defect-rag/pipeline';
+import { demoDatasetStage, ingestDataset } from '@defect-rag/ingestion';
 import { runApiProcess } from '../api-process';
 import { collect, integer, withBackend } from '../backend';
 import { formatProblems } from '../output';

@@ -1,4 +1,4 @@
-import { findStrayServers, runDoctor, stopStrayServer } from '@defect-rag/pipeline';
+import { findStrayServers, runDoctor, stopStrayServer } from '@defect-rag/runs';
 import { createLogger, loadConfig } from '@defect-rag/runtime';
 import type { CliCommand } from './command';
 

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { Option } from 'commander';
-import { embedStage, type ExecutionProvider, type FusionStrategy } from '@defect-rag/pipeline';
+import { embedStage, type ExecutionProvider, type FusionStrategy } from '@defect-rag/ingestion';
 import { DefectRagError, loadConfig } from '@defect-rag/runtime';
 import type { CliCommand } from './command';
 import { createProgressDisplay } from '../progress';

@@ -1,6 +1,7 @@
 import { InvalidArgumentError } from 'commander';
 import { isVectorKind, VECTOR_KINDS, type VectorKind } from '@defect-rag/runtime';
-import { evaluateDataset, RANDOM_MODEL_WARNING, type EvaluationSummary, type PhotoView } from '@defect-rag/pipeline';
+import { evaluateDataset, RANDOM_MODEL_WARNING, type EvaluationSummary } from '@defect-rag/evaluation';
+import { type PhotoView } from '@defect-rag/ingestion';
 import { withBackend } from '../backend';
 import { photoViewOption } from '../photo-view';
 import { createProgressDisplay } from '../progress';

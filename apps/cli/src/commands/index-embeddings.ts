@@ -1,4 +1,4 @@
-import { indexEmbeddings, type IndexEmbeddingsSummary } from '@defect-rag/pipeline';
+import { indexEmbeddings, type IndexEmbeddingsSummary } from '@defect-rag/ingestion';
 import { withBackend } from '../backend';
 import { formatProblems } from '../output';
 import { createProgressDisplay } from '../progress';

@@ -4,7 +4,7 @@ import {
   type FusionStrategy,
   type IngestionSummary,
   type PhotoView,
-} from '@defect-rag/pipeline';
+} from '@defect-rag/ingestion';
 import { DefectRagError } from '@defect-rag/runtime';
 import { withBackend, integer, number } from '../backend';
 import { localWorkers } from '../local-workers';

@@ -1,4 +1,4 @@
-import { listRuns, type RunKind, type RunRecord, type RunStatus } from '@defect-rag/pipeline';
+import { listRuns, type RunKind, type RunRecord, type RunStatus } from '@defect-rag/runs';
 import { integer, withBackend } from '../backend';
 import type { CliCommand } from './command';
 

@@ -1,4 +1,4 @@
-import { MAX_SEARCH_LIMIT, searchSimilar, type SimilarityResult } from '@defect-rag/pipeline';
+import { MAX_SEARCH_LIMIT, searchSimilar, type SimilarityResult } from '@defect-rag/search';
 import { Option } from 'commander';
 import {
   DefectRagError,

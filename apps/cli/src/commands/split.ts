@@ -1,4 +1,4 @@
-import { splitStage } from '@defect-rag/pipeline';
+import { splitStage } from '@defect-rag/ingestion';
 import type { CliCommand } from './command';
 import { createProgressDisplay } from '../progress';
 import { formatProblems } from '../output';

@@ -1,4 +1,4 @@
-import { runWorker } from '@defect-rag/pipeline';
+import { runWorker } from '@defect-rag/ingestion';
 import { withBackend } from '../backend';
 import type { CliCommand } from './command';
 

@@ -1,0 +1,1 @@
+export { RunManager, registerDataset, type IngestionRunOptions, type EvaluationRunOptions } from './manager';
