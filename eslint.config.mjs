@@ -1,6 +1,9 @@
 import nx from '@nx/eslint-plugin';
 import tseslint from 'typescript-eslint';
 
+/** Below the jobs (ingestion, search, evaluation): what a job, and a tool, may import besides jobs. */
+const BELOW_JOBS = ['type:runs', 'type:stage', 'type:store', 'type:util', 'type:testing'];
+
 export default [
   {
     ignores: [
@@ -34,17 +37,7 @@ export default [
               sourceTag: 'type:host',
               onlyDependOnLibsWithTags: ['type:job', 'type:runs', 'type:store', 'type:util', 'type:testing'],
             },
-            {
-              sourceTag: 'type:job',
-              onlyDependOnLibsWithTags: [
-                'type:job',
-                'type:runs',
-                'type:stage',
-                'type:store',
-                'type:util',
-                'type:testing',
-              ],
-            },
+            { sourceTag: 'type:job', onlyDependOnLibsWithTags: ['type:job', ...BELOW_JOBS] },
             {
               sourceTag: 'type:runs',
               onlyDependOnLibsWithTags: ['type:stage', 'type:store', 'type:util', 'type:testing'],
@@ -55,15 +48,7 @@ export default [
             { sourceTag: 'type:util', onlyDependOnLibsWithTags: ['type:util'] },
             {
               sourceTag: 'type:tool',
-              onlyDependOnLibsWithTags: [
-                'type:host',
-                'type:job',
-                'type:runs',
-                'type:stage',
-                'type:store',
-                'type:util',
-                'type:testing',
-              ],
+              onlyDependOnLibsWithTags: ['type:host', 'type:job', ...BELOW_JOBS],
             },
           ],
         },
