@@ -1,5 +1,5 @@
 /**
- * The GraphQL operations the explorer sends. The types of their variables and answers are
+ * The GraphQL operations the explorer sends about crops, photos and searches (runs: ./run-queries.ts). The types of their variables and answers are
  * generated from apps/api/schema.graphql and these strings into ./generated/graphql.ts
  * (`npm run -w @defect-rag/explorer codegen`); the names below are short aliases of them.
  *
@@ -10,19 +10,14 @@ import type {
   CropFieldsFragment,
   CropQuery,
   CropRagContextQuery,
-  DatasetsAndRunsQuery,
-  EvaluationFieldsFragment,
   PhotoFieldsFragment,
   ModelQuery,
-  RunDetailQuery,
-  RunFieldsFragment,
-  RunProblemsQuery,
   SearchOptionsQuery,
   SearchQuery,
 } from './generated/graphql';
 
 /** The API's input types and enums the explorer uses (CropFilter: absent fields do not narrow). */
-export type { CropFilter, Level, RegionBox, RunStatus, SearchMode, SimilarityQuery } from './generated/graphql';
+export type { CropFilter, Level, RegionBox, SearchMode, SimilarityQuery } from './generated/graphql';
 
 export type Crop = CropFieldsFragment;
 export type Box = Crop['box'];
@@ -30,21 +25,12 @@ export type Defect = Crop['defects'][number];
 export type SimilarCrop = SearchQuery['searchSimilar'][number];
 export type Photo = PhotoFieldsFragment;
 
-export type RunSummary = RunFieldsFragment;
-export type StageProgress = RunSummary['progress'][number];
-export type RunDetail = NonNullable<RunDetailQuery['run']>;
-export type RunProblem = RunDetail['problems']['edges'][number]['node'];
-export type Evaluation = EvaluationFieldsFragment;
-
 export type ValueCount = SearchOptionsQuery['indexStats']['byZone'][number];
 
 export type {
   CropQuery as CropData,
   CropRagContextQuery as CropRagContextData,
-  DatasetsAndRunsQuery as DatasetsAndRunsData,
   ModelQuery as ModelData,
-  RunDetailQuery as RunDetailData,
-  RunProblemsQuery as RunProblemsData,
   SearchOptionsQuery as SearchOptionsData,
   SearchQuery as SearchData,
 };
@@ -204,180 +190,4 @@ export const SEARCH_OPTIONS = /* GraphQL */ `
       randomWeights
     }
   }
-`;
-
-const RUN_FIELDS = /* GraphQL */ `
-  fragment RunFields on Run {
-    id
-    kind
-    status
-    dataset {
-      id
-      name
-    }
-    errorCode
-    error
-    createdAt
-    startedAt
-    finishedAt
-    progress {
-      stage
-      done
-      total
-    }
-    counts {
-      name
-      value
-    }
-  }
-`;
-
-export const DATASETS_AND_RUNS = /* GraphQL */ `
-  query DatasetsAndRuns {
-    datasets(first: 100) {
-      totalCount
-      edges {
-        node {
-          id
-          name
-          root
-          imageCount
-          damagedCount
-          cleanCount
-          defectCount
-          cropCount
-          updatedAt
-        }
-      }
-    }
-    runs(first: 50) {
-      totalCount
-      edges {
-        node {
-          ...RunFields
-        }
-      }
-    }
-  }
-  ${RUN_FIELDS}
-`;
-
-/** A page of a run's problems after `$after`, the variable of the operation that spreads it. */
-const PROBLEM_PAGE = /* GraphQL */ `
-  fragment ProblemPage on Run {
-    problems(first: 100, after: $after) {
-      totalCount
-      pageInfo {
-        hasNextPage
-        endCursor
-      }
-      edges {
-        node {
-          id
-          item
-          stage
-          code
-          message
-        }
-      }
-    }
-  }
-`;
-
-/** What the run page shows of an evaluation: per-k figures are lists of `{ k value }`. */
-const EVALUATION_FIELDS = /* GraphQL */ `
-  fragment EvaluationFields on EvaluationMetrics {
-    modelId
-    randomWeights
-    k
-    rankingK
-    trainCrops
-    testCrops
-    ranking {
-      rank
-      label
-      composite
-      compositeHnsw
-      map
-      criticalRecall
-      mrr
-    }
-    configurations {
-      label
-      exact {
-        damage {
-          ...CriterionFields
-        }
-        type {
-          ...CriterionFields
-        }
-        zone {
-          ...CriterionFields
-        }
-        criticalRecall {
-          k
-          value
-        }
-        composite {
-          k
-          value
-        }
-      }
-      annRecall {
-        k
-        value
-      }
-    }
-    files {
-      json
-      markdown
-      plot
-    }
-  }
-
-  fragment CriterionFields on CriterionMetrics {
-    precision {
-      k
-      value
-    }
-    recall {
-      k
-      value
-    }
-    map {
-      k
-      value
-    }
-  }
-`;
-
-export const RUN_DETAIL = /* GraphQL */ `
-  query RunDetail($id: ID!, $after: String) {
-    run(id: $id) {
-      ...RunFields
-      params
-      modelId
-      collection
-      metrics {
-        ...EvaluationFields
-      }
-      timings {
-        stage
-        ms
-      }
-      ...ProblemPage
-    }
-  }
-  ${RUN_FIELDS}
-  ${EVALUATION_FIELDS}
-  ${PROBLEM_PAGE}
-`;
-
-export const RUN_PROBLEMS = /* GraphQL */ `
-  query RunProblems($id: ID!, $after: String) {
-    run(id: $id) {
-      ...ProblemPage
-    }
-  }
-  ${PROBLEM_PAGE}
 `;

@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { formatMetric } from '../format';
-import type { Evaluation } from '../queries';
+import type { Evaluation } from '../run-queries';
 
 type KValue = { k: number; value?: number | null };
 

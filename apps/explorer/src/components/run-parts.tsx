@@ -1,4 +1,4 @@
-import type { RunStatus, StageProgress } from '../queries';
+import type { RunStatus, StageProgress } from '../run-queries';
 
 /** The stages in the order a run goes through them; stages the API adds later come after, by name. */
 const STAGE_ORDER = ['dataset', 'plan', 'hash', 'crops', 'contexts', 'embedding', 'index', 'evaluation'];

@@ -11,7 +11,7 @@ import {
   type RunDetailData,
   type RunProblem,
   type RunProblemsData,
-} from '../queries';
+} from '../run-queries';
 import { href } from '../router';
 import { useInterval, useRequest } from '../use-request';
 

@@ -2,7 +2,7 @@ import { graphql } from '../api';
 import { ErrorBox } from '../components/error-box';
 import { isActive, StageProgressList, StatusBadge } from '../components/run-parts';
 import { formatDateTime, runDuration } from '../format';
-import { DATASETS_AND_RUNS, type DatasetsAndRunsData, type RunSummary } from '../queries';
+import { DATASETS_AND_RUNS, type DatasetsAndRunsData, type RunSummary } from '../run-queries';
 import { href } from '../router';
 import { useInterval, useRequest } from '../use-request';
 
