@@ -3,7 +3,7 @@ import type { LevelComparison } from './levels';
 import type { ConfigurationResult, ConfigurationRole, SearchMetrics } from './protocol';
 import type { VectorSpace } from '@defect-rag/embedding';
 import type { VectorKind } from '@defect-rag/runtime';
-import type { CriterionMetrics, MetricSet, TypeConfusion } from './scoring';
+import type { ByK, CriterionMetrics, MetricSet } from './scoring';
 import type { SourceResult } from './sources';
 
 export interface RankingRow {
@@ -98,12 +98,37 @@ export type EvaluationMetrics = {
     exact: MetricSet;
     hnsw: MetricSet | null;
     annRecall: ConfigurationResult['annRecall'];
-    /** Exact search. */
-    typeConfusion: TypeConfusion;
+    /** Per damage type of the test crops, exact search: its precision and the types of its first results. */
+    types: TypeRow[];
   }[];
   outDir: string;
   files: EvaluationFiles;
 };
+
+/** One row of the type confusion: the queries showing `type`, and what they found first. */
+export interface TypeRow {
+  type: string;
+  queries: number;
+  /** Precision of the type criterion. */
+  precision: ByK<number | null>;
+  /** Type of the first result → queries (fractional where first results tie or show several types). */
+  firstResult: Record<string, number>;
+}
+
+/** The type rows of a search: the damaged test crops' known types (never `(clean)`). */
+export function typeRows(metrics: SearchMetrics): TypeRow[] {
+  return Object.entries(metrics.typeConfusion)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([type, firstResult]) => {
+      const criterion = metrics.byType[type]?.criteria.type;
+      return {
+        type,
+        queries: criterion?.queries ?? 0,
+        precision: criterion?.precision ?? {},
+        firstResult,
+      };
+    });
+}
 
 export const RANDOM_MODEL_WARNING = 'random test model — these numbers say nothing about retrieval quality';
 
@@ -159,7 +184,7 @@ export function toRunMetrics(report: EvaluationReport, outDir: string, files: Ev
       exact: exact.overall,
       hnsw: hnsw?.overall ?? null,
       annRecall,
-      typeConfusion: exact.typeConfusion,
+      types: typeRows(exact),
     })),
     outDir,
     files,
