@@ -163,7 +163,8 @@ describe('scoreQuery and aggregate on a hand-made index', () => {
     const fracture = crop(true, 'rear', ['fracture']);
     const dent = crop(true, 'front', ['dent']);
     const index = new RelevantCounts([scratchA, scratchB, fracture, dent]);
-    const ks = [1, 2];
+    // Each query retrieves 2 crops: at k = 10 the figures are those of k = 2.
+    const ks = [1, 2, 10];
     // Three scratch queries: found@1 = 1, 0, 1 and found@2 = 1, 1, 1; strict recall@1 = 1/2, 0, 1/2
     // and recall@2 = 1, 1/2, 1/2 (two scratches in the index).
     const scratchQueries = [
@@ -185,10 +186,11 @@ describe('scoreQuery and aggregate on a hand-made index', () => {
     expect(metrics.criticalQueries).toBe(4);
     expect(metrics.criticalRecallByType.scratch![1]).toBeCloseTo(2 / 3, 12);
     expect(metrics.criticalRecallByType.scratch![2]).toBe(1);
-    expect(metrics.criticalRecallByType.fracture).toEqual({ 1: 0, 2: 0 });
+    expect(metrics.criticalRecallByType.fracture).toEqual({ 1: 0, 2: 0, 10: 0 });
     // Per type, then the mean of the types: (2/3 + 0) / 2 at k = 1, not the mean of the 4 queries (2/4).
     expect(metrics.criticalRecall[1]).toBeCloseTo(1 / 3, 12);
     expect(metrics.criticalRecall[2]).toBe(0.5);
+    expect(metrics.criticalRecall[10]).toBe(0.5);
     expect(metrics.strictCriticalRecallByType.scratch![1]).toBeCloseTo((0.5 + 0 + 0.5) / 3, 12);
     expect(metrics.strictCriticalRecallByType.scratch![2]).toBeCloseTo((1 + 0.5 + 0.5) / 3, 12);
     expect(metrics.strictCriticalRecall[1]).toBeCloseTo((1 / 3 + 0) / 2, 12);
@@ -198,7 +200,7 @@ describe('scoreQuery and aggregate on a hand-made index', () => {
       expect(metrics.criticalRecall[k]).toBeLessThanOrEqual(1);
     }
     // The composite takes the found@k form.
-    expect(metrics.composite[2]).toBeCloseTo(0.7 * metrics.criteria.type.map[2]! + 0.3 * 0.5, 12);
+    expect(metrics.composite[10]).toBeCloseTo(0.7 * metrics.criteria.type.map[10]! + 0.3 * 0.5, 12);
   });
 
   it('type confusion: query type → type of the first result, tied and multi-type first results sharing', () => {

@@ -64,10 +64,13 @@ export function findings(
   }
   const within = (retrievers: readonly ControlRetrieverResult[], group: 'withinDamaged' | 'withinClean') =>
     retrievers.map((retriever) => `${retriever.label} ${num(retriever.zone[group].precision)}`).join(', ');
-  lines.push(
-    `Zone within clean crops, each against the clean crops of other photos (P@1): ${within(agreement, 'withinClean')}. ` +
-      `Within damaged crops: ${within(agreement, 'withinDamaged')}. Here the photo source cannot tell zones apart.`,
-  );
+  // A dataset without part polygons has no known zone: nothing to say.
+  if (agreement.some((retriever) => retriever.zone.overall.queries > 0)) {
+    lines.push(
+      `Zone within clean crops, each against the clean crops of other photos (P@1): ${within(agreement, 'withinClean')}. ` +
+        `Within damaged crops: ${within(agreement, 'withinDamaged')}. Here the photo source cannot tell zones apart.`,
+    );
+  }
   lines.push(...sourceFindings(sources, k));
   const model = control.retrievers.find((retriever) => retriever.role === 'model');
   const random = control.retrievers.find((retriever) => retriever.label === 'baseline: random vectors');
