@@ -185,26 +185,6 @@ export class AgreementResult {
   zoneWithinClean!: PrecisionAtOne;
 }
 
-@ObjectType({
-  description: 'The same-source control within one photo source: each crop against the other photos of it.',
-})
-export class ControlSource {
-  @Field(() => String)
-  source!: string;
-
-  @Field(() => Int)
-  photos!: number;
-
-  @Field(() => Int)
-  damagedCrops!: number;
-
-  @Field(() => Int)
-  cleanWindows!: number;
-
-  @Field(() => [AgreementResult])
-  retrievers!: AgreementResult[];
-}
-
 @ObjectType({ description: 'A configuration searched within one photo source (exact).' })
 export class SourceConfiguration {
   @Field(() => String)
@@ -238,8 +218,8 @@ export class SourceFigures {
   configurations!: SourceConfiguration[];
 }
 
-@ObjectType({ description: 'Damaged crops against clean windows of the same photos.' })
-export class SameSourceControl {
+@ObjectType({ isAbstract: true })
+abstract class ControlFigures {
   @Field(() => Int)
   photos!: number;
 
@@ -249,11 +229,22 @@ export class SameSourceControl {
   @Field(() => Int)
   cleanWindows!: number;
 
-  @Field(() => Int, { description: 'No defect pixel within this many pixels of a clean window.' })
-  marginPx!: number;
-
   @Field(() => [AgreementResult])
   retrievers!: AgreementResult[];
+}
+
+@ObjectType({
+  description: 'The same-source control within one photo source: each crop against the other photos of it.',
+})
+export class ControlSource extends ControlFigures {
+  @Field(() => String)
+  source!: string;
+}
+
+@ObjectType({ description: 'Damaged crops against clean windows of the same photos.' })
+export class SameSourceControl extends ControlFigures {
+  @Field(() => Int, { description: 'No defect pixel within this many pixels of a clean window.' })
+  marginPx!: number;
 
   @Field(() => [ControlSource], { description: 'The same within each photo source.' })
   bySource!: ControlSource[];

@@ -1,8 +1,6 @@
 import path from 'node:path';
 import { DefectRagError } from '@defect-rag/runtime';
-import type { ConfigurationRole, SearchMetrics, SearchSpec } from './protocol';
-import { summarizeScores } from './protocol';
-import type { Criterion } from './relevance';
+import { summarizeScores, type ConfigurationRole, type ProtocolInput, type SearchMetrics } from './protocol';
 import { memoryRetriever, type EvaluationCrop } from './retrieval';
 import { RelevantCounts, scoreQuery } from './scoring';
 
@@ -54,15 +52,9 @@ export interface SourceResult {
   configurations: SourceConfiguration[];
 }
 
-export interface WithinSourcesInput {
-  train: readonly EvaluationCrop[];
-  test: readonly EvaluationCrop[];
-  searches: readonly SearchSpec[];
-  ks: readonly number[];
-  critical: ReadonlySet<string>;
-  judged: readonly Criterion[];
+export type WithinSourcesInput = Pick<ProtocolInput, 'train' | 'test' | 'searches' | 'ks' | 'critical' | 'judged'> & {
   sourceOf: SourceOf;
-}
+};
 
 /**
  * Every configuration again within each source that has train and test crops, exactly, in memory
