@@ -185,6 +185,26 @@ export class AgreementResult {
   zoneWithinClean!: PrecisionAtOne;
 }
 
+@ObjectType({
+  description: 'The same-source control within one photo source: each crop against the other photos of it.',
+})
+export class ControlSource {
+  @Field(() => String)
+  source!: string;
+
+  @Field(() => Int)
+  photos!: number;
+
+  @Field(() => Int)
+  damagedCrops!: number;
+
+  @Field(() => Int)
+  cleanWindows!: number;
+
+  @Field(() => [AgreementResult])
+  retrievers!: AgreementResult[];
+}
+
 @ObjectType({ description: 'A configuration searched within one photo source (exact).' })
 export class SourceConfiguration {
   @Field(() => String)
@@ -218,8 +238,8 @@ export class SourceFigures {
   configurations!: SourceConfiguration[];
 }
 
-@ObjectType({ isAbstract: true })
-abstract class ControlFigures {
+@ObjectType({ description: 'Damaged crops against clean windows of the same photos.' })
+export class SameSourceControl {
   @Field(() => Int)
   photos!: number;
 
@@ -229,22 +249,11 @@ abstract class ControlFigures {
   @Field(() => Int)
   cleanWindows!: number;
 
-  @Field(() => [AgreementResult])
-  retrievers!: AgreementResult[];
-}
-
-@ObjectType({
-  description: 'The same-source control within one photo source: each crop against the other photos of it.',
-})
-export class ControlSource extends ControlFigures {
-  @Field(() => String)
-  source!: string;
-}
-
-@ObjectType({ description: 'Damaged crops against clean windows of the same photos.' })
-export class SameSourceControl extends ControlFigures {
   @Field(() => Int, { description: 'No defect pixel within this many pixels of a clean window.' })
   marginPx!: number;
+
+  @Field(() => [AgreementResult])
+  retrievers!: AgreementResult[];
 
   @Field(() => [ControlSource], { description: 'The same within each photo source.' })
   bySource!: ControlSource[];
