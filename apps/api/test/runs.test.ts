@@ -12,8 +12,10 @@ const sample = sampleDatasetOrSkip();
 const RUN_FIELDS = `id datasetId kind status errorCode error startedAt finishedAt
   progress { stage done total } counts { name value } timings { stage ms }
   metrics { modelId randomWeights k rankingK trainCrops testCrops ranking { rank label composite }
-    configurations { label role exact { type { precision { k value } } composite { k value } } annRecall { k value } }
-    findings agreement { label damage { queries precision } } control { photos retrievers { label } }
+    configurations { label role exact { type { precision { k value } } composite { k value } strictCriticalRecall { k value } }
+      annRecall { k value } types { type queries precision { k value } firstResult { resultType queries } } }
+    findings agreement { label damage { queries precision } } control { photos retrievers { label } bySource { source retrievers { label } } }
+    sources { source testCrops configurations { label exact { type { precision { k value } } } } }
     files { json markdown plot } }
   dataset { name } problems(first: 10) { totalCount edges { node { item stage code message } } }`;
 
@@ -30,7 +32,13 @@ interface RunResult {
     k: number[];
     rankingK: number;
     ranking: { rank: number; label: string }[];
-    configurations: { label: string; exact: { type: { precision: { k: number; value: number | null }[] } } }[];
+    configurations: {
+      label: string;
+      exact: { type: { precision: { k: number; value: number | null }[] } };
+      types: { type: string; queries: number; firstResult: { resultType: string; queries: number }[] }[];
+    }[];
+    control: { bySource: { source: string; retrievers: { label: string }[] }[] };
+    sources: { source: string; testCrops: number; configurations: { label: string }[] }[];
     files: { json: string; markdown: string; plot: string };
   } | null;
   dataset: { name: string };
@@ -212,8 +220,21 @@ describe.skipIf(!sample)('datasets and runs through the API', () => {
     expect(metrics.k).toEqual([1, 5]);
     expect(metrics.rankingK).toBe(5);
     expect(metrics.ranking.length).toBeGreaterThan(0);
-    for (const configuration of metrics.configurations)
+    for (const configuration of metrics.configurations) {
       expect(configuration.exact.type.precision.map(({ k }) => k)).toEqual([1, 5]);
+      // Every damaged query with a known type has one first result, shared among its types.
+      for (const row of configuration.types) {
+        const firstResults = row.firstResult.reduce((sum, cell) => sum + cell.queries, 0);
+        expect(firstResults).toBeCloseTo(row.queries, 9);
+      }
+    }
+    expect(metrics.configurations[0]!.types.map((row) => row.type)).toEqual(['damage']);
+    // The first 24 photos of the sample all come from one source (stem `cdd_…`).
+    expect(metrics.sources.map((source) => source.source)).toEqual(['cdd']);
+    expect(metrics.sources[0]!.configurations.map((configuration) => configuration.label)).toEqual(
+      metrics.configurations.map((configuration) => configuration.label),
+    );
+    expect(metrics.control.bySource.map((source) => source.source)).toEqual(['cdd']);
     // The report's files by URL, never as server paths.
     expect(metrics.files).toEqual({
       json: `/runs/${done.id}/report/evaluation.json`,

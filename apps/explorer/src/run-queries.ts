@@ -118,6 +118,7 @@ const EVALUATION_FIELDS = /* GraphQL */ `
       compositeHnsw
       map
       criticalRecall
+      strictCriticalRecall
       mrr
     }
     configurations {
@@ -136,6 +137,10 @@ const EVALUATION_FIELDS = /* GraphQL */ `
           k
           value
         }
+        strictCriticalRecall {
+          k
+          value
+        }
         composite {
           k
           value
@@ -144,6 +149,43 @@ const EVALUATION_FIELDS = /* GraphQL */ `
       annRecall {
         k
         value
+      }
+      types {
+        type
+        queries
+        precision {
+          k
+          value
+        }
+        firstResult {
+          resultType
+          queries
+        }
+      }
+    }
+    sources {
+      source
+      photos
+      trainCrops
+      testCrops
+      configurations {
+        label
+        exact {
+          type {
+            precision {
+              k
+              value
+            }
+          }
+          criticalRecall {
+            k
+            value
+          }
+          composite {
+            k
+            value
+          }
+        }
       }
     }
     files {

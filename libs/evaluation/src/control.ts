@@ -7,6 +7,7 @@ import type { VectorStore } from '@defect-rag/vector-store';
 import { trivialFeatures } from './features';
 import { randomVector } from './queries';
 import { dot, loadCrops } from './retrieval';
+import type { SourceOf } from './sources';
 
 /**
  * The same-source control. In a dataset whose damaged and clean photos come from different
@@ -23,6 +24,16 @@ export interface SameSourceControl {
   marginPx: number;
   /** Where the clean windows were written, to look at. */
   windowsDir: string;
+  retrievers: ControlRetrieverResult[];
+  /** The same, each query against the crops of the other photos of its own source only. */
+  bySource: ControlSourceResult[];
+}
+
+export interface ControlSourceResult {
+  source: string;
+  photos: number;
+  damagedCrops: number;
+  cleanWindows: number;
   retrievers: ControlRetrieverResult[];
 }
 
@@ -52,6 +63,7 @@ export interface ControlInput {
   /** Folder of the dataset's indexed crop files. */
   cropsDir: string;
   outDir: string;
+  sourceOf: SourceOf;
 }
 
 /** No defect pixel within this many pixels of a clean window. */
@@ -62,6 +74,7 @@ const WINDOWS_PER_PHOTO = 4;
 /** A crop as the agreement measures see it: its photo, its labels and its vector under each retriever. */
 export interface AgreementItem {
   photo: string;
+  source: string;
   damaged: boolean;
   zone: string;
   vectors: { model: Float32Array; random: Float32Array; trivial: Float32Array };
@@ -117,12 +130,14 @@ export async function runSameSourceControl(input: ControlInput): Promise<SameSou
   const items: AgreementItem[] = [
     ...damagedCrops.map((crop, i) => ({
       photo: crop.payload.image_id,
+      source: input.sourceOf(crop.payload.image),
       damaged: true,
       zone: crop.payload.vehicle_zone,
       vectors: { model: crop.vectors.image, random: randomVector(crop.labels.cropId), trivial: trivial[i]! },
     })),
-    ...windows.map(({ crop }, i) => ({
+    ...windows.map(({ crop, sourceFile }, i) => ({
       photo: crop.image_id,
+      source: input.sourceOf(sourceFile),
       damaged: false,
       zone: crop.vehicle_zone,
       vectors: {
@@ -140,6 +155,16 @@ export async function runSameSourceControl(input: ControlInput): Promise<SameSou
     marginPx: CONTROL_MARGIN_PX,
     windowsDir,
     retrievers: agreementAtOne(items, items, input.embedder.modelId),
+    bySource: [...new Set(items.map((item) => item.source))].sort().map((source) => {
+      const mine = items.filter((item) => item.source === source);
+      return {
+        source,
+        photos: new Set(mine.map((item) => item.photo)).size,
+        damagedCrops: mine.filter((item) => item.damaged).length,
+        cleanWindows: mine.filter((item) => !item.damaged).length,
+        retrievers: agreementAtOne(mine, mine, input.embedder.modelId),
+      };
+    }),
   };
 }
 

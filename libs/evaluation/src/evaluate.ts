@@ -37,7 +37,9 @@ import {
 } from './report';
 import { findings } from './findings';
 import { compareLevels } from './levels';
+import { CRITERIA } from './relevance';
 import { loadCrops, type EvaluationCrop } from './retrieval';
+import { DEFAULT_SOURCE_PATTERN, sourceNamer, withinSources } from './sources';
 
 export interface EvaluateOptions {
   datasetDir: string;
@@ -60,6 +62,11 @@ export interface EvaluateOptions {
   modelDir?: string;
   /** How photo points see the photos; that of the last ingestion by default (see IngestOptions). */
   photoView?: PhotoView;
+  /**
+   * Names a photo's source from its file stem (a regular expression: its first group, else its
+   * match); the stem up to the first `_` by default.
+   */
+  sourcePattern?: string;
 }
 
 export interface EvaluateHooks {
@@ -129,6 +136,8 @@ export async function evaluateDataset(
   const onProgress = hooks.onProgress ?? noProgress;
   const root = path.resolve(options.datasetDir);
   const name = options.name ?? path.basename(root);
+  const sourcePattern = options.sourcePattern ?? DEFAULT_SOURCE_PATTERN;
+  const sourceOf = sourceNamer(sourcePattern);
 
   const previous = await lastIngestionSettings(backend, name);
   const taxonomyFile = datasetTaxonomyFile(root, previous.taxonomyFile);
@@ -157,6 +166,7 @@ export async function evaluateDataset(
     modes: parsed.data.modes,
     outDir: options.outDir ?? null,
     modelDir: options.modelDir ?? null,
+    sourcePattern,
   };
 
   // One lock for both: the index is brought up to date (an INGEST run of its own) and evaluated
@@ -223,6 +233,19 @@ export async function evaluateDataset(
           })),
         );
         const trivialByCrop = new Map(all.map((crop, i) => [crop.labels.cropId, trivial[i]!]));
+        // Without a clean crop, every result is "damaged like the query": has_damage is not judged,
+        // and damaged vs clean is measured by the same-source control alone.
+        const cleanCrops = all.filter((crop) => !crop.labels.hasDamage).length;
+        const judged = cleanCrops > 0 ? CRITERIA : CRITERIA.filter((criterion) => criterion !== 'damage');
+        const searches = searchSpecs({
+          modes,
+          alphas,
+          indexAlpha,
+          hasTextTower: embedder.hasTextTower,
+          space: embedder.space,
+          prompt: (crop) => promptVectors.get(prompts.get(crop.labels.cropId)!)!,
+          trivial: (crop) => trivialByCrop.get(crop.labels.cropId)!,
+        });
         const configurations = await runProtocol({
           store: backend.vectorStore,
           collection: ingestion.collection,
@@ -231,20 +254,16 @@ export async function evaluateDataset(
           test,
           ks,
           critical,
-          searches: searchSpecs({
-            modes,
-            alphas,
-            indexAlpha,
-            hasTextTower: embedder.hasTextTower,
-            space: embedder.space,
-            prompt: (crop) => promptVectors.get(prompts.get(crop.labels.cropId)!)!,
-            trivial: (crop) => trivialByCrop.get(crop.labels.cropId)!,
-          }),
+          judged,
+          searches,
           onProgress: (done, total) => run.recorder.progress('evaluate', done, total),
           checkCancelled: () => run.checkCancelled(),
         });
+        await run.checkCancelled();
+        const sources = await withinSources({ train, test, searches, ks, critical, judged, sourceOf });
         const asAgreementItem = (crop: EvaluationCrop): AgreementItem => ({
           photo: crop.payload.image_id,
+          source: sourceOf(crop.payload.image),
           damaged: crop.labels.hasDamage,
           zone: crop.labels.zone,
           vectors: {
@@ -256,7 +275,9 @@ export async function evaluateDataset(
         // Every crop against the crops of every other photo (leave one photo out): all the dataset's
         // crops ask, not only the test split's, which steadies these small per-group figures.
         const everyCrop = all.map(asAgreementItem);
-        const agreement = agreementAtOne(everyCrop, everyCrop, embedder.modelId);
+        const agreement = agreementAtOne(everyCrop, everyCrop, embedder.modelId).map((retriever) =>
+          cleanCrops > 0 ? retriever : { ...retriever, damage: { queries: 0, precision: null } },
+        );
         await run.checkCancelled();
         const control = await runSameSourceControl({
           root,
@@ -269,6 +290,7 @@ export async function evaluateDataset(
           collection: ingestion.collection,
           cropsDir,
           outDir: evaluationDir,
+          sourceOf,
         });
         await run.checkCancelled();
         const photos = [...trainPhotos, ...testPhotos];
@@ -287,12 +309,15 @@ export async function evaluateDataset(
           view: ingestion.photos.view,
           ks,
           critical,
+          judged,
           trivial: (photo) => photoTrivial.get(photo.labels.cropId)!,
         });
         return {
           trainCrops: train.length,
           testCrops: test.length,
+          cleanCrops,
           configurations,
+          sources,
           prompts: distinctPrompts,
           agreement,
           control,
@@ -311,7 +336,12 @@ export async function evaluateDataset(
           space: embedder.space,
         },
         collection: ingestion.collection,
-        split: { file: splitFile, trainCrops: result.trainCrops, testCrops: result.testCrops },
+        split: {
+          file: splitFile,
+          trainCrops: result.trainCrops,
+          testCrops: result.testCrops,
+          cleanCrops: result.cleanCrops,
+        },
         ingestion: {
           runId: ingestion.runId,
           embedded: ingestion.embedded,
@@ -328,8 +358,10 @@ export async function evaluateDataset(
         configurations: result.configurations,
         agreement: result.agreement,
         control: result.control,
+        sourcePattern,
+        sources: result.sources,
         levels: result.levels,
-        findings: findings(result.configurations, result.agreement, result.control),
+        findings: findings(result.configurations, result.agreement, result.control, result.sources, result.cleanCrops),
       };
       const files = await writeReport(evaluationDir, report, splitFile);
       await run.recorder.counts({

@@ -1,6 +1,7 @@
 import type { ControlRetrieverResult, SameSourceControl } from './control';
 import type { ConfigurationResult } from './protocol';
 import type { Criterion } from './relevance';
+import type { SourceResult } from './sources';
 
 /** A model configuration must beat the trivial-features baseline by this much to count as "clearly". */
 export const CLEAR_MARGIN = 0.05;
@@ -20,8 +21,16 @@ export function findings(
   configurations: readonly ConfigurationResult[],
   agreement: readonly ControlRetrieverResult[],
   control: SameSourceControl,
+  sources: readonly SourceResult[],
+  cleanCrops: number,
 ): string[] {
   const lines: string[] = [];
+  if (cleanCrops === 0) {
+    lines.push(
+      'The dataset has no clean photo, so no clean crop: damaged vs clean is not judged against the index (every result ' +
+        'would be damaged like the query, 1.000 for any retriever) and is measured by the same-source control alone.',
+    );
+  }
   const trivial = configurations.find((configuration) => configuration.label === 'baseline: trivial features');
   const models = configurations.filter((configuration) => configuration.role === 'model');
   const k = Number(Object.keys(trivial?.exact.overall.criteria.damage.precision ?? {})[0] ?? 1);
@@ -55,10 +64,14 @@ export function findings(
   }
   const within = (retrievers: readonly ControlRetrieverResult[], group: 'withinDamaged' | 'withinClean') =>
     retrievers.map((retriever) => `${retriever.label} ${num(retriever.zone[group].precision)}`).join(', ');
-  lines.push(
-    `Zone within clean crops, each against the clean crops of other photos (P@1): ${within(agreement, 'withinClean')}. ` +
-      `Within damaged crops: ${within(agreement, 'withinDamaged')}. Here the photo source cannot tell zones apart.`,
-  );
+  // A dataset without part polygons has no known zone: nothing to say.
+  if (agreement.some((retriever) => retriever.zone.overall.queries > 0)) {
+    lines.push(
+      `Zone within clean crops, each against the clean crops of other photos (P@1): ${within(agreement, 'withinClean')}. ` +
+        `Within damaged crops: ${within(agreement, 'withinDamaged')}. Here the photo source cannot tell zones apart.`,
+    );
+  }
+  lines.push(...sourceFindings(sources, k));
   const model = control.retrievers.find((retriever) => retriever.role === 'model');
   const random = control.retrievers.find((retriever) => retriever.label === 'baseline: random vectors');
   if (model?.damage.precision != null && random?.damage.precision != null) {
@@ -69,6 +82,35 @@ export function findings(
     );
   }
   return lines;
+}
+
+/**
+ * Damage type at P@k within each source, the best model configuration against both baselines: a
+ * type figure that only tells sources apart beats trivial features overall but not within sources.
+ */
+function sourceFindings(sources: readonly SourceResult[], k: number): string[] {
+  const measured = sources.filter((source) => source.configurations.length > 0);
+  if (measured.length < 2) return [];
+  const parts = measured.flatMap(({ source, testCrops, configurations }) => {
+    const p = (label: string) =>
+      configurations.find((configuration) => configuration.label === label)?.metrics.overall.criteria.type;
+    const models = configurations.filter((configuration) => configuration.role === 'model');
+    const best = models
+      .map((configuration) => configuration.metrics.overall.criteria.type)
+      .filter((criterion) => criterion.queries > 0)
+      .map((criterion) => criterion.precision[k] ?? null)
+      .reduce<number | null>((a, b) => (a === null ? b : b === null ? a : Math.max(a, b)), null);
+    if (best === null) return [];
+    return [
+      `${source} (${testCrops} test crops): model ${num(best)}, trivial features ${num(p('baseline: trivial features')?.precision[k] ?? null)}, ` +
+        `random vectors ${num(p('baseline: random vectors')?.precision[k] ?? null)}`,
+    ];
+  });
+  if (parts.length === 0) return [];
+  return [
+    `Damage type at P@${k} within each source (its test crops against its train crops only, where the source cannot help): ` +
+      `${parts.join('; ')}.`,
+  ];
 }
 
 function num(value: number | null): string {

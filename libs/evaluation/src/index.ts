@@ -5,6 +5,9 @@ export {
   type EvaluationMetrics,
   type EvaluationFiles,
   type RankingRow,
+  type TypeRow,
 } from './report';
 export type { ConfigurationResult, SearchMetrics } from './protocol';
-export type { MetricSet, CriterionMetrics, DamageConfusion, ByK } from './scoring';
+export type { MetricSet, CriterionMetrics, DamageConfusion, ByK, TypeConfusion } from './scoring';
+export type { SourceResult } from './sources';
+export type { ControlSourceResult } from './control';

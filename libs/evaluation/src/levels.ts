@@ -2,6 +2,7 @@ import type { PhotoView } from '@defect-rag/embedding';
 import { summarizeScores, type SearchMetrics } from './protocol';
 import { randomVector } from './queries';
 import { dot, memoryRetriever, type EvaluationCrop, type Retriever } from './retrieval';
+import type { Criterion } from './relevance';
 import { RelevantCounts, scoreQuery, type RetrievedCrop } from './scoring';
 
 /**
@@ -36,6 +37,8 @@ export interface LevelInput {
   view: PhotoView;
   ks: readonly number[];
   critical: ReadonlySet<string>;
+  /** The criteria judged: without clean photos, has_damage is not. */
+  judged: readonly Criterion[];
   /** Trivial image statistics of a photo (its whole image). */
   trivial: (photo: EvaluationCrop) => Float32Array;
 }
@@ -50,7 +53,7 @@ export interface LevelInput {
  *   on the labels of both sides as crops are.
  */
 export async function compareLevels(input: LevelInput): Promise<LevelComparison> {
-  const { ks, critical } = input;
+  const { ks, critical, judged } = input;
   const limit = Math.max(...ks);
   const withCrops = (photos: readonly EvaluationCrop[], crops: readonly EvaluationCrop[]) => {
     const cropsOf = groupByPhoto(crops);
@@ -69,7 +72,8 @@ export async function compareLevels(input: LevelInput): Promise<LevelComparison>
   ): Promise<SearchMetrics> => {
     const counts = new RelevantCounts(index.map((item) => item.labels));
     const scores = [];
-    for (const query of queries) scores.push(scoreQuery(query.labels, await retriever(query), ks, counts, critical));
+    for (const query of queries)
+      scores.push(scoreQuery(query.labels, await retriever(query), ks, counts, critical, judged));
     return summarizeScores(scores, ks);
   };
   const configuration = async (

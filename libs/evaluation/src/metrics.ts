@@ -10,6 +10,8 @@
  * - precision@k = relevant among the first k / k (ranks past the end of a short list count as not
  *   relevant, so k larger than the index lowers precision);
  * - recall@k = relevant among the first k / all relevant crops of the index for this query;
+ * - found@k = 1 when at least one of the first k is relevant, else 0 (recall@k as image retrieval
+ *   uses it: "was it found");
  * - AP@k = Σ_{i ≤ k, item i relevant} precision@i / min(k, all relevant);
  * - reciprocal rank = 1 / rank of the first relevant result, 0 when none was retrieved.
  *
@@ -58,6 +60,28 @@ export function precisionAt(groups: readonly TieGroup[], k: number): number {
 
 export function recallAt(groups: readonly TieGroup[], k: number, relevantTotal: number): number | null {
   return relevantTotal > 0 ? hitsAt(groups, k) / relevantTotal : null;
+}
+
+/**
+ * Probability that at least one of the first k results is relevant. A tie group wholly within k
+ * with a relevant member finds it for sure; of the group cut by k, m drawn positions out of `size`
+ * miss all `relevant` ones with probability C(size − relevant, m) / C(size, m).
+ */
+export function foundAt(groups: readonly TieGroup[], k: number, relevantTotal: number): number | null {
+  if (relevantTotal <= 0) return null;
+  let start = 0;
+  for (const { size, relevant } of groups) {
+    if (start >= k) break;
+    const drawn = Math.min(size, k - start);
+    if (relevant > 0) {
+      let miss = 1;
+      for (let i = 0; i < drawn; i++) miss *= Math.max(size - relevant - i, 0) / (size - i);
+      if (drawn === size || miss === 0) return 1;
+      return 1 - miss;
+    }
+    start += size;
+  }
+  return 0;
 }
 
 export function averagePrecisionAt(groups: readonly TieGroup[], k: number, relevantTotal: number): number | null {
@@ -114,7 +138,8 @@ export function mean(values: readonly (number | null)[]): number | null {
 }
 
 /**
- * `0.7 · mAP + 0.3 · critical recall`, the original protocol's single score. Without critical
+ * `0.7 · mAP + 0.3 · critical recall`, the original protocol's single score, where critical recall
+ * is "was the critical defect found" (found@k, see `scoring.ts`). Without critical
  * queries (no critical damage in the test split) critical recall is undefined, and so is the
  * composite: it is reported as not available rather than quietly equal to the mAP.
  */

@@ -4,17 +4,19 @@ import type { VectorKind } from '@defect-rag/runtime';
 import type { CropFilter, VectorStore } from '@defect-rag/vector-store';
 import { mean } from './metrics';
 import { memoryRetriever, qdrantRetriever, type EvaluationCrop, type Retriever } from './retrieval';
-import type { CropLabels } from './relevance';
+import type { CropLabels, Criterion } from './relevance';
 import {
   aggregate,
   annRecallAt,
   breakdown,
   RelevantCounts,
   scoreQuery,
+  typeConfusion,
   type ByK,
   type MetricSet,
   type QueryScores,
   type RetrievedCrop,
+  type TypeConfusion,
 } from './scoring';
 
 export type SearchKind = 'hnsw' | 'exact';
@@ -25,6 +27,8 @@ export interface SearchMetrics {
   byZone: Record<string, MetricSet>;
   /** Clean test crops are the group `(clean)`. */
   byType: Record<string, MetricSet>;
+  /** Query type → type of the first result, over the damaged test crops with a known type. */
+  typeConfusion: TypeConfusion;
 }
 
 /**
@@ -73,6 +77,8 @@ export interface ProtocolInput {
   ks: readonly number[];
   /** Damage type ids the taxonomy flags as critical. */
   critical: ReadonlySet<string>;
+  /** The criteria judged: without clean crops, has_damage is not (every answer would be right). */
+  judged: readonly Criterion[];
   onProgress: (done: number, total: number) => Promise<void>;
   /** Throws RUN_CANCELLED; called between batches of queries. */
   checkCancelled: () => Promise<void>;
@@ -126,7 +132,9 @@ export async function runProtocol(input: ProtocolInput): Promise<ConfigurationRe
 
   const counts = new RelevantCounts(train.map((crop) => crop.labels));
   const summarize = (lists: RetrievedCrop[][]): SearchMetrics => {
-    const scores = test.map((query, i) => scoreQuery(query.labels, lists[i]!, ks, counts, input.critical));
+    const scores = test.map((query, i) =>
+      scoreQuery(query.labels, lists[i]!, ks, counts, input.critical, input.judged),
+    );
     return summarizeScores(scores, ks);
   };
   return input.searches.map(({ role, mode, alpha, label, vectors }) => {
@@ -152,6 +160,7 @@ export function summarizeScores(scores: readonly QueryScores[], ks: readonly num
     overall: aggregate(scores, ks),
     byZone: breakdown(scores, ks, (query) => [query.zone]),
     byType: breakdown(scores, ks, typeGroups),
+    typeConfusion: typeConfusion(scores),
   };
 }
 

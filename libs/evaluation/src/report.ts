@@ -3,7 +3,8 @@ import type { LevelComparison } from './levels';
 import type { ConfigurationResult, ConfigurationRole, SearchMetrics } from './protocol';
 import type { VectorSpace } from '@defect-rag/embedding';
 import type { VectorKind } from '@defect-rag/runtime';
-import type { CriterionMetrics, MetricSet } from './scoring';
+import type { ByK, CriterionMetrics, MetricSet } from './scoring';
+import type { SourceResult } from './sources';
 
 export interface RankingRow {
   rank: number;
@@ -14,7 +15,10 @@ export interface RankingRow {
   composite: number | null;
   compositeHnsw: number | null;
   map: number | null;
+  /** Found@k over the critical types (see `scoring.ts`): the composite's term. */
   criticalRecall: number | null;
+  /** Share of all relevant crops within the first k, over the critical types: its own column. */
+  strictCriticalRecall: number | null;
   mrr: number | null;
 }
 
@@ -25,7 +29,8 @@ export interface EvaluationReport {
   dataset: { id: string; name: string; root: string };
   model: { id: string; randomWeights: boolean; towers: string[]; space: VectorSpace };
   collection: string;
-  split: { file: string; trainCrops: number; testCrops: number };
+  /** `cleanCrops`: train and test crops without damage; none means has_damage is not judged. */
+  split: { file: string; trainCrops: number; testCrops: number; cleanCrops: number };
   /** The ingestion run that brought the index up to date first. */
   ingestion: { runId: string; embedded: number; unchanged: number; problems: number };
   /** Image weight of the index's own `fused` vectors. */
@@ -47,6 +52,10 @@ export interface EvaluationReport {
    */
   agreement: ControlRetrieverResult[];
   control: SameSourceControl;
+  /** How a photo's source is named from its file stem (see `sources.ts`). */
+  sourcePattern: string;
+  /** Every configuration again within each source, exact search. */
+  sources: SourceResult[];
   /** Crop-level against photo-level retrieval with the same model ("crops or whole photos?"). */
   levels: LevelComparison;
   /** What the figures do and do not show, in sentences. */
@@ -72,6 +81,14 @@ export type EvaluationMetrics = {
   findings: string[];
   agreement: ControlRetrieverResult[];
   control: SameSourceControl;
+  /** Per source, the overall metrics of each configuration searched within it (exact). */
+  sources: {
+    source: string;
+    photos: number;
+    trainCrops: number;
+    testCrops: number;
+    configurations: { label: string; role: ConfigurationRole; exact: MetricSet }[];
+  }[];
   configurations: {
     role: ConfigurationRole;
     label: string;
@@ -81,10 +98,37 @@ export type EvaluationMetrics = {
     exact: MetricSet;
     hnsw: MetricSet | null;
     annRecall: ConfigurationResult['annRecall'];
+    /** Per damage type of the test crops, exact search: its precision and the types of its first results. */
+    types: TypeRow[];
   }[];
   outDir: string;
   files: EvaluationFiles;
 };
+
+/** One row of the type confusion: the queries showing `type`, and what they found first. */
+export interface TypeRow {
+  type: string;
+  queries: number;
+  /** Precision of the type criterion. */
+  precision: ByK<number | null>;
+  /** Type of the first result → queries (fractional where first results tie or show several types). */
+  firstResult: Record<string, number>;
+}
+
+/** The type rows of a search: the damaged test crops' known types (never `(clean)`). */
+export function typeRows(metrics: SearchMetrics): TypeRow[] {
+  return Object.entries(metrics.typeConfusion)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([type, firstResult]) => {
+      const criterion = metrics.byType[type]?.criteria.type;
+      return {
+        type,
+        queries: criterion?.queries ?? 0,
+        precision: criterion?.precision ?? {},
+        firstResult,
+      };
+    });
+}
 
 export const RANDOM_MODEL_WARNING = 'random test model — these numbers say nothing about retrieval quality';
 
@@ -105,6 +149,7 @@ export function rankConfigurations(configurations: readonly ConfigurationResult[
         compositeHnsw: configuration.hnsw?.overall.composite[k] ?? null,
         map: exact.criteria.type.map[k] ?? null,
         criticalRecall: exact.criticalRecall[k] ?? null,
+        strictCriticalRecall: exact.strictCriticalRecall[k] ?? null,
         mrr: exact.criteria.type.mrr,
       };
     });
@@ -126,6 +171,10 @@ export function toRunMetrics(report: EvaluationReport, outDir: string, files: Ev
     findings: report.findings,
     agreement: report.agreement,
     control: report.control,
+    sources: report.sources.map(({ configurations, ...source }) => ({
+      ...source,
+      configurations: configurations.map(({ label, role, metrics }) => ({ label, role, exact: metrics.overall })),
+    })),
     configurations: report.configurations.map(({ role, label, mode, alpha, vectors, exact, hnsw, annRecall }) => ({
       role,
       label,
@@ -135,6 +184,7 @@ export function toRunMetrics(report: EvaluationReport, outDir: string, files: Ev
       exact: exact.overall,
       hnsw: hnsw?.overall ?? null,
       annRecall,
+      types: typeRows(exact),
     })),
     outDir,
     files,
@@ -172,8 +222,11 @@ export function formatReportMarkdown(report: EvaluationReport, plotFile: string)
     '',
     `## Ranking by composite@${K}`,
     '',
-    `Composite = 0.7 · mAP@${K} (damage type) + 0.3 · critical recall@${K} (averaged over the critical types), exact search; ` +
-      'only the model’s own configurations are ranked.' +
+    `Composite = 0.7 · mAP@${K} (damage type) + 0.3 · critical recall@${K}, exact search; only the model’s own configurations are ranked. ` +
+      `Critical recall@${K} is the share of queries showing a critical type with at least one crop of that type among their first ${K} ` +
+      '(the protocol’s “was the critical defect found”), per critical type, then over the types. Strict recall (the share of all relevant ' +
+      `crops within the first ${K}) is its own column: with hundreds of relevant crops it cannot exceed ${K}/their number, so in the composite ` +
+      'it would be about 0 by construction.' +
       (noCritical ? ' No test crop shows a critical damage type, so the composite is not available (—).' : ''),
     '',
     table(
@@ -184,6 +237,7 @@ export function formatReportMarkdown(report: EvaluationReport, plotFile: string)
         `composite@${K} HNSW`,
         `mAP@${K}`,
         `critical recall@${K}`,
+        `strict critical recall@${K}`,
         'MRR',
         `P@${K} has_damage`,
       ],
@@ -196,6 +250,7 @@ export function formatReportMarkdown(report: EvaluationReport, plotFile: string)
           num(row.compositeHnsw),
           num(row.map),
           num(row.criticalRecall),
+          num(row.strictCriticalRecall),
           num(row.mrr),
           num(configuration.exact.overall.criteria.damage.precision[K] ?? null),
         ];
@@ -205,6 +260,10 @@ export function formatReportMarkdown(report: EvaluationReport, plotFile: string)
     ...modelsAgainstBaselines(report),
     '',
     ...controlSection(report.agreement, report.control),
+    '',
+    ...sourcesSection(report),
+    '',
+    ...typeConfusionSection(report, best),
     '',
     '## Precision@k per mode',
     '',
@@ -234,26 +293,33 @@ export function formatReportMarkdown(report: EvaluationReport, plotFile: string)
     '',
     '## Damaged vs clean at k = 1',
     '',
-    'Test crops by their state → the state of their first result (exact search). Crops tied for first place share the count.',
-    '',
-    table(
-      ['configuration', 'damaged → damaged', 'damaged → clean', 'clean → damaged', 'clean → clean', 'accuracy'],
-      report.configurations.map(
-        ({
-          label,
-          exact: {
-            overall: { confusion },
-          },
-        }) => [
-          label,
-          count(confusion.damagedAsDamaged),
-          count(confusion.damagedAsClean),
-          count(confusion.cleanAsDamaged),
-          count(confusion.cleanAsClean),
-          num(confusion.accuracy),
-        ],
-      ),
-    ),
+    ...(report.split.cleanCrops === 0
+      ? [
+          'Not measured against the index: the dataset has no clean photo, so every first result is damaged like the query. ' +
+            'The same-source control above measures damaged vs clean on clean windows of the same photos.',
+        ]
+      : [
+          'Test crops by their state → the state of their first result (exact search). Crops tied for first place share the count.',
+          '',
+          table(
+            ['configuration', 'damaged → damaged', 'damaged → clean', 'clean → damaged', 'clean → clean', 'accuracy'],
+            report.configurations.map(
+              ({
+                label,
+                exact: {
+                  overall: { confusion },
+                },
+              }) => [
+                label,
+                count(confusion.damagedAsDamaged),
+                count(confusion.damagedAsClean),
+                count(confusion.cleanAsDamaged),
+                count(confusion.cleanAsClean),
+                num(confusion.accuracy),
+              ],
+            ),
+          ),
+        ]),
     '',
     '## Results per mode',
   );
@@ -351,6 +417,123 @@ function controlSection(split: readonly ControlRetrieverResult[], control: SameS
   ];
 }
 
+/** Every configuration within each source, beside the control within each source. */
+function sourcesSection(report: EvaluationReport): string[] {
+  const k = report.k[0]!;
+  const K = report.rankingK;
+  const lines = [
+    '## Per source',
+    '',
+    `Sources named by \`${report.sourcePattern}\` on the photo’s file stem. Each source’s test crops query only its own train crops ` +
+      '(exact search, in memory), with both baselines searched the same way: a type figure that tells sources apart overall shows ' +
+      'here as what it is.',
+    '',
+  ];
+  const rows = report.sources.flatMap((source) => {
+    if (source.configurations.length === 0)
+      return [
+        [
+          source.source,
+          String(source.photos),
+          `${source.trainCrops} / ${source.testCrops}`,
+          '(not evaluated: no train or no test crop)',
+          '',
+          '',
+          '',
+          '',
+          '',
+          '',
+        ],
+      ];
+    return source.configurations.map(({ label, metrics: { overall } }) => [
+      source.source,
+      String(source.photos),
+      `${source.trainCrops} / ${source.testCrops}`,
+      label,
+      num(overall.criteria.type.queries > 0 ? (overall.criteria.type.precision[k] ?? null) : null),
+      num(overall.criteria.type.queries > 0 ? (overall.criteria.type.precision[K] ?? null) : null),
+      num(overall.criteria.type.map[K] ?? null),
+      num(overall.criticalRecall[K] ?? null),
+      num(overall.strictCriticalRecall[K] ?? null),
+      num(overall.composite[K] ?? null),
+    ]);
+  });
+  lines.push(
+    table(
+      [
+        'source',
+        'photos',
+        'train / test crops',
+        'configuration',
+        `P@${k} type`,
+        `P@${K} type`,
+        `mAP@${K}`,
+        `critical recall@${K}`,
+        `strict critical recall@${K}`,
+        `composite@${K}`,
+      ],
+      rows,
+    ),
+    '',
+    'Same-source control within each source (damage crops and clean windows each against the other photos of their source only; the two sides need not be equal in number here, so the random baseline gives chance). P@1 damaged vs clean (queries):',
+    '',
+    table(
+      ['source', 'damage crops / clean windows', 'retriever', 'has_damage'],
+      report.control.bySource.flatMap((source) =>
+        source.retrievers.map((retriever) => [
+          source.source,
+          `${source.damagedCrops} / ${source.cleanWindows}`,
+          retriever.label,
+          `${num(retriever.damage.precision)} (${retriever.damage.queries})`,
+        ]),
+      ),
+    ),
+  );
+  return lines;
+}
+
+/** Per damage type P@k and the confusion of the first result, for the best configuration and the trivial baseline. */
+function typeConfusionSection(report: EvaluationReport, best: ConfigurationResult | undefined): string[] {
+  const k = report.k[0]!;
+  const K = report.rankingK;
+  const trivial = report.configurations.find((configuration) => configuration.label === 'baseline: trivial features');
+  const shown = [best, trivial].filter((configuration): configuration is ConfigurationResult => !!configuration);
+  const lines = [
+    '## Type confusions',
+    '',
+    'Damaged test crops with a known type, exact search: per type, precision of the type criterion, and query type → type of the ' +
+      'first result (rows: query types; a query with several types counts in each row; tied first results share the query). ' +
+      'Every configuration’s table is in `evaluation.json` (`typeConfusion`).',
+  ];
+  for (const configuration of shown) {
+    const byType = Object.entries(configuration.exact.byType).filter(([type]) => type !== '(clean)');
+    const confusion = configuration.exact.typeConfusion;
+    const columns = [...new Set(Object.values(confusion).flatMap((row) => Object.keys(row)))].sort();
+    lines.push(
+      '',
+      `### ${configuration.label}`,
+      '',
+      table(
+        ['query type', 'queries', `P@${k} type`, `P@${K} type`],
+        byType.map(([type, metrics]) => [
+          type,
+          String(metrics.criteria.type.queries),
+          num(metrics.criteria.type.queries > 0 ? (metrics.criteria.type.precision[k] ?? null) : null),
+          num(metrics.criteria.type.queries > 0 ? (metrics.criteria.type.precision[K] ?? null) : null),
+        ]),
+      ),
+      '',
+      table(
+        ['query type → first result', ...columns],
+        Object.keys(confusion)
+          .sort()
+          .map((type) => [type, ...columns.map((column) => count(confusion[type]![column] ?? 0))]),
+      ),
+    );
+  }
+  return lines;
+}
+
 function modeSection(configuration: ConfigurationResult, ks: readonly number[]): string[] {
   const searches: [string, SearchMetrics][] = [['exact', configuration.exact]];
   if (configuration.hnsw) searches.push(['HNSW', configuration.hnsw]);
@@ -375,7 +558,8 @@ function modeSection(configuration: ConfigurationResult, ks: readonly number[]):
       [
         ...criterionRows,
         row('mAP (damage type)', (metrics, k) => metrics.criteria.type.map[k] ?? null),
-        row('critical recall', (metrics, k) => metrics.criticalRecall[k] ?? null),
+        row('critical recall (found@k)', (metrics, k) => metrics.criticalRecall[k] ?? null),
+        row('strict critical recall', (metrics, k) => metrics.strictCriticalRecall[k] ?? null),
         row('composite', (metrics, k) => metrics.composite[k] ?? null),
       ],
     ),
@@ -478,8 +662,11 @@ const DEFINITIONS = [
   '**precision@k** = relevant crops among the first k results / k (a list shorter than k counts the missing ranks as not relevant); the mean over the queries the criterion judges.',
   '**recall@k** = relevant crops among the first k / every relevant train crop of the index for that query; the mean over queries with at least one relevant train crop (as in the original protocol, it is small when k is much smaller than the number of relevant crops).',
   '**AP@k** = Σ precision@i over the relevant ranks i ≤ k, divided by min(k, relevant train crops); **mAP@k** its mean. **MRR** = mean of 1 / rank of the first relevant result among the first max(k), 0 when none; both over queries with a relevant train crop.',
-  '**critical recall@k**: for each damage type the taxonomy flags `critical` (by default fracture, scratch, deep scratch, contamination), the mean recall@k of the test crops that show it, relevant meaning showing that type; then the mean over those types, each weighing the same.',
-  '**composite@k** = 0.7 · mAP@k (damage type) + 0.3 · critical recall@k; not available (—) when no test crop shows a critical type.',
+  '**critical recall@k** (found@k): for each damage type the taxonomy flags `critical` (by default fracture, scratch, deep scratch, contamination), the share of the test crops showing it that have at least one crop of that type among their first k results (recall@k as image retrieval uses it: was the critical defect found); then the mean over those types, each weighing the same. Tied results count with the probability that one of them falls within k.',
+  '**strict critical recall@k**: the same averages of recall@k as defined above (crops of that type among the first k / every train crop of that type). It is at most k / (train crops of that type), so with hundreds of scratches in the index it is near 0 whatever the model does: reported, but not in the composite.',
+  '**composite@k** = 0.7 · mAP@k (damage type) + 0.3 · critical recall@k (found@k); not available (—) when no test crop shows a critical type.',
+  '**Sources**: a photo’s source is named from its file stem by the source pattern (by default the stem up to the first `_`). Within a source, its test crops query its train crops only (exact, in memory) and the control’s crops query the other photos of their source only, so a figure that tells sources apart (photo size, a site’s colours) cannot show there.',
+  '**Type confusion**: each damaged test crop with a known type, per type it shows → the types of its first result (tied first results share the query, a result with several types shares its part; `(none)`: no known type).',
   'Ties: results with exactly equal scores (identical description texts give identical text vectors) are in no meaningful order, so every metric is its expected value over the orders of the tied results (McSherry & Najork, ECIR 2008).',
   'Fusion weights: `image+prompt α=a` queries with `a · image + (1 − a) · prompt` (unit vectors, renormalised) against the index fused with the same weight: the index’s own weight is its stored fused vector; other weights re-fuse the stored image and text vectors of every crop and are searched exactly in memory. An encoder pair (image and text towers in separate spaces) fuses by concatenation instead, `[√a · image, √(1 − a) · prompt]`, so a fused cosine is a · image cosine + (1 − a) · text cosine.',
 ];

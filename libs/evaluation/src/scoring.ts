@@ -1,4 +1,13 @@
-import { averagePrecisionAt, compositeScore, mean, precisionAt, recallAt, reciprocalRank, tieGroups } from './metrics';
+import {
+  averagePrecisionAt,
+  compositeScore,
+  foundAt,
+  mean,
+  precisionAt,
+  recallAt,
+  reciprocalRank,
+  tieGroups,
+} from './metrics';
 import {
   appliesTo,
   CRITERIA,
@@ -33,12 +42,19 @@ export interface QueryScores {
   /** Only the criteria that apply to the query. */
   criteria: Partial<Record<Criterion, CriterionScores>>;
   /**
-   * Per critical damage type the query shows: recall per k, where relevant means showing that
-   * type. Empty when it shows none.
+   * Per critical damage type the query shows, per k, relevant meaning showing that type: `found`,
+   * whether one of the first k is relevant (the protocol's "was the critical defect found"), and
+   * `strict`, the share of all relevant train crops among the first k. Empty when it shows none.
    */
-  criticalRecall: Record<string, (number | null)[]>;
+  criticalRecall: Record<string, { found: (number | null)[]; strict: (number | null)[] }>;
   /** Probability that the first result is damaged (tied first results share it); null without results. */
   topIsDamaged: number | null;
+  /**
+   * The known damage types of the first result, as shares that sum to 1 (tied first results share
+   * the query; a result with several types shares its part among them; `(none)` for a result with
+   * no known type); null without results.
+   */
+  topTypes: Record<string, number> | null;
 }
 
 export interface CriterionMetrics {
@@ -67,11 +83,20 @@ export interface MetricSet {
   criteria: Record<Criterion, CriterionMetrics>;
   /** Test crops that show a critical damage type. */
   criticalQueries: number;
-  /** Per critical type: the mean recall over the queries that show it. */
+  /**
+   * Per critical type: the share of the queries that show it with at least one crop of that type
+   * among their first k (found@k).
+   */
   criticalRecallByType: Record<string, ByK<number | null>>;
-  /** The mean over critical types of their recall (each type weighs the same, however many queries show it). */
+  /** The mean over critical types of their found@k (each type weighs the same, however many queries show it). */
   criticalRecall: ByK<number | null>;
-  /** `0.7 · mAP(type) + 0.3 · critical recall`; null (not available) without a critical query. */
+  /**
+   * Per critical type, then over types as above, the strict recall@k: the share of all relevant
+   * train crops among the first k. It is at most k / relevant crops, so near 0 with hundreds of them.
+   */
+  strictCriticalRecallByType: Record<string, ByK<number | null>>;
+  strictCriticalRecall: ByK<number | null>;
+  /** `0.7 · mAP(type) + 0.3 · critical recall (found@k)`; null (not available) without a critical query. */
   composite: ByK<number | null>;
   confusion: DamageConfusion;
 }
@@ -108,17 +133,27 @@ export class RelevantCounts {
   }
 }
 
+/**
+ * The type in a confusion table of a result with no known type (clean, or only unknown types).
+ */
+export const NO_TYPE = '(none)';
+
+/**
+ * Scores one query under `criteria` (all by default; a dataset without clean crops leaves
+ * `damage` out, where every answer would be right).
+ */
 export function scoreQuery(
   query: CropLabels,
   retrieved: readonly RetrievedCrop[],
   ks: readonly number[],
   counts: RelevantCounts,
   critical: ReadonlySet<string>,
+  judged: readonly Criterion[] = CRITERIA,
 ): QueryScores {
   const groupsBy = (relevant: (crop: CropLabels) => boolean) =>
     tieGroups(retrieved.map((hit) => ({ score: hit.score, relevant: relevant(hit.crop) })));
   const criteria: QueryScores['criteria'] = {};
-  for (const criterion of CRITERIA) {
+  for (const criterion of judged) {
     if (!appliesTo(criterion, query)) continue;
     const groups = groupsBy((crop) => isRelevant(criterion, query, crop));
     const total = counts.count(criterion, query);
@@ -133,10 +168,50 @@ export function scoreQuery(
   for (const type of criticalTypesOf(query, critical)) {
     const groups = groupsBy((crop) => sharesType([type], crop));
     const total = counts.sharingAny([type]);
-    criticalRecall[type] = ks.map((k) => recallAt(groups, k, total));
+    criticalRecall[type] = {
+      found: ks.map((k) => foundAt(groups, k, total)),
+      strict: ks.map((k) => recallAt(groups, k, total)),
+    };
   }
   const [top] = groupsBy((crop) => crop.hasDamage);
-  return { query, criteria, criticalRecall, topIsDamaged: top ? top.relevant / top.size : null };
+  return {
+    query,
+    criteria,
+    criticalRecall,
+    topIsDamaged: top ? top.relevant / top.size : null,
+    topTypes: typesOfFirst(retrieved),
+  };
+}
+
+function typesOfFirst(retrieved: readonly RetrievedCrop[]): Record<string, number> | null {
+  if (retrieved.length === 0) return null;
+  const first = retrieved.filter((hit) => hit.score === retrieved[0]!.score);
+  const shares: Record<string, number> = {};
+  for (const { crop } of first) {
+    const types = knownTypes(crop);
+    const named = types.length > 0 ? types : [NO_TYPE];
+    for (const type of named) shares[type] = (shares[type] ?? 0) + 1 / (first.length * named.length);
+  }
+  return shares;
+}
+
+/**
+ * Query type → type of the first result, in queries (fractional where first results tie or show
+ * several types): rows are the known types of damaged queries (a query with several counts in
+ * each), columns the types of their first results.
+ */
+export type TypeConfusion = Record<string, Record<string, number>>;
+
+export function typeConfusion(scores: readonly QueryScores[]): TypeConfusion {
+  const table: TypeConfusion = {};
+  for (const { query, topTypes } of scores) {
+    if (!query.hasDamage || topTypes === null) continue;
+    for (const type of knownTypes(query)) {
+      const row = (table[type] ??= {});
+      for (const [result, share] of Object.entries(topTypes)) row[result] = (row[result] ?? 0) + share;
+    }
+  }
+  return table;
 }
 
 /** Averages the scores of a set of queries. */
@@ -159,19 +234,26 @@ export function aggregate(scores: readonly QueryScores[], ks: readonly number[])
     CriterionMetrics
   >;
   const criticalTypes = [...new Set(scores.flatMap((score) => Object.keys(score.criticalRecall)))].sort();
-  const criticalRecallByType = Object.fromEntries(
-    criticalTypes.map((type) => [
-      type,
-      byK((_, i) => mean(scores.flatMap((score) => score.criticalRecall[type]?.[i] ?? []))),
-    ]),
-  );
-  const criticalRecall = byK((k) => mean(criticalTypes.map((type) => criticalRecallByType[type]![k]!)));
+  const perType = (which: 'found' | 'strict') =>
+    Object.fromEntries(
+      criticalTypes.map((type) => [
+        type,
+        byK((_, i) => mean(scores.flatMap((score) => score.criticalRecall[type]?.[which][i] ?? []))),
+      ]),
+    );
+  const overTypes = (byType: Record<string, ByK<number | null>>) =>
+    byK((k) => mean(criticalTypes.map((type) => byType[type]![k]!)));
+  const criticalRecallByType = perType('found');
+  const strictCriticalRecallByType = perType('strict');
+  const criticalRecall = overTypes(criticalRecallByType);
   return {
     queries: scores.length,
     criteria,
     criticalQueries: scores.filter((score) => Object.keys(score.criticalRecall).length > 0).length,
     criticalRecallByType,
     criticalRecall,
+    strictCriticalRecallByType,
+    strictCriticalRecall: overTypes(strictCriticalRecallByType),
     composite: byK((k) => compositeScore(criteria.type.map[k]!, criticalRecall[k]!)),
     confusion: confusionAtOne(scores),
   };

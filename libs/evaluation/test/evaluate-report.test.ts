@@ -2,9 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { precisionPlotSvg } from '../src/plot';
 import type { SameSourceControl } from '../src/control';
 import type { ConfigurationResult, SearchMetrics } from '../src/protocol';
-import { formatReportMarkdown, RANDOM_MODEL_WARNING, rankConfigurations, type EvaluationReport } from '../src/report';
+import {
+  formatReportMarkdown,
+  RANDOM_MODEL_WARNING,
+  rankConfigurations,
+  type EvaluationReport,
+} from '../src/report';
 import type { CropLabels } from '../src/relevance';
-import { aggregate, RelevantCounts, scoreQuery } from '../src/scoring';
+import { aggregate, RelevantCounts, scoreQuery, typeConfusion } from '../src/scoring';
 
 const ks = [1, 2];
 const dent = (id: string): CropLabels => ({ cropId: id, hasDamage: true, zone: 'front', damageTypes: ['dent'] });
@@ -22,8 +27,9 @@ function search(good: boolean, critical: ReadonlySet<string>): SearchMetrics {
         { score: 0.9, crop: clean('t2') },
         { score: 0.5, crop: dent('t1') },
       ];
-  const overall = aggregate([scoreQuery(dent('q'), hits, ks, counts, critical)], ks);
-  return { overall, byZone: { front: overall }, byType: { dent: overall } };
+  const scores = [scoreQuery(dent('q'), hits, ks, counts, critical)];
+  const overall = aggregate(scores, ks);
+  return { overall, byZone: { front: overall }, byType: { dent: overall }, typeConfusion: typeConfusion(scores) };
 }
 
 function configuration(
@@ -63,10 +69,30 @@ const control: SameSourceControl = {
       },
     },
   ],
+  bySource: [
+    {
+      source: 'lns',
+      photos: 2,
+      damagedCrops: 2,
+      cleanWindows: 2,
+      retrievers: [
+        {
+          label: 'org/model image vectors',
+          role: 'model',
+          damage: { queries: 4, precision: 0.25 },
+          zone: {
+            overall: { queries: 0, precision: null },
+            withinDamaged: { queries: 0, precision: null },
+            withinClean: { queries: 0, precision: null },
+          },
+        },
+      ],
+    },
+  ],
 };
 
 /** `critical`: the dent counts as critical, so the composite is defined. */
-function report(randomWeights: boolean, critical = true): EvaluationReport {
+function report(randomWeights: boolean, critical = true, cleanCrops = 1): EvaluationReport {
   const types = new Set(critical ? ['dent'] : []);
   const configurations = [
     configuration('image', 'stored image vectors', false, true, types),
@@ -85,7 +111,7 @@ function report(randomWeights: boolean, critical = true): EvaluationReport {
     dataset: { id: 'd', name: 'cars', root: '/data/cars' },
     model: { id: 'org/model', randomWeights, towers: ['image', 'text'], space: 'shared' },
     collection: 'crops_org-model_8',
-    split: { file: '/data/split.json', trainCrops: 2, testCrops: 1 },
+    split: { file: '/data/split.json', trainCrops: 2, testCrops: 1, cleanCrops },
     ingestion: { runId: 'run-0', embedded: 0, unchanged: 3, problems: 0 },
     indexAlpha: 0.5,
     k: ks,
@@ -97,6 +123,26 @@ function report(randomWeights: boolean, critical = true): EvaluationReport {
     configurations,
     agreement: control.retrievers,
     control,
+    sourcePattern: '^([^_]+)_',
+    sources: [
+      {
+        source: 'ilj',
+        photos: 1,
+        trainCrops: 0,
+        testCrops: 1,
+        configurations: [],
+      },
+      {
+        source: 'lns',
+        photos: 3,
+        trainCrops: 2,
+        testCrops: 1,
+        configurations: [
+          { label: 'image', role: 'model', metrics: search(true, types) },
+          { label: 'baseline: trivial features', role: 'baseline', metrics: search(false, types) },
+        ],
+      },
+    ],
     levels: {
       view: 'tiles',
       testPhotos: 1,
@@ -162,6 +208,32 @@ describe('evaluation report', () => {
     expect(markdown).toContain('- A finding.');
     // The HNSW column of the re-fused weight is empty.
     expect(markdown).toContain('| fused α=0.3 | re-fused | — | — | — | — | — |');
+  });
+
+  it('shows every configuration and the control within each source, and the type confusion of the best configuration', () => {
+    const markdown = formatReportMarkdown(report(false), 'plot.svg');
+    const perSource = markdown.slice(markdown.indexOf('## Per source'), markdown.indexOf('## Type confusions'));
+    expect(perSource).toContain('Sources named by `^([^_]+)_`');
+    expect(perSource).toContain('| ilj | 1 | 0 / 1 | (not evaluated: no train or no test crop) |');
+    // Within lns, the image search finds the dent first; the trivial one second.
+    expect(perSource).toContain('| lns | 3 | 2 / 1 | image | 1.000 | 0.500 | 1.000 | 1.000 | 1.000 | 1.000 |');
+    expect(perSource).toContain(
+      '| lns | 3 | 2 / 1 | baseline: trivial features | 0.000 | 0.500 | 0.500 | 1.000 | 1.000 | 0.650 |',
+    );
+    expect(perSource).toContain('| lns | 2 / 2 | org/model image vectors | 0.250 (4) |');
+    const confusions = markdown.slice(markdown.indexOf('## Type confusions'));
+    expect(confusions).toContain('### fused α=0.3');
+    expect(confusions).toContain(
+      '| query type | queries | P@1 type | P@2 type |\n| --- | --- | --- | --- |\n| dent | 1 | 1.000 | 0.500 |',
+    );
+    expect(confusions).toContain('| query type → first result | dent |\n| --- | --- |\n| dent | 1 |');
+  });
+
+  it('says so instead of a damaged-vs-clean table when the dataset has no clean crop', () => {
+    const markdown = formatReportMarkdown(report(false, true, 0), 'plot.svg');
+    expect(markdown).toContain('Not measured against the index: the dataset has no clean photo');
+    expect(markdown).not.toContain('| configuration | damaged → damaged |');
+    expect(formatReportMarkdown(report(false), 'plot.svg')).toContain('| configuration | damaged → damaged |');
   });
 
   it('plots one line per configuration and panel, skipping undefined precision', () => {

@@ -40,6 +40,7 @@ function metricValues(set: MetricSet): (number | null)[] {
       criterion.mrr,
     ]),
     ...Object.values(set.criticalRecall),
+    ...Object.values(set.strictCriticalRecall),
     ...Object.values(set.composite),
     set.confusion.accuracy,
   ];
@@ -305,6 +306,9 @@ describe.skipIf(!sample)('evaluateDataset on the shared sample with the tiny mod
       code: 'BAD_INPUT',
     });
     await expect(evaluateDataset(backend, { datasetDir: sample!, modes: [] })).rejects.toMatchObject({
+      code: 'BAD_INPUT',
+    });
+    await expect(evaluateDataset(backend, { datasetDir: sample!, sourcePattern: '([' })).rejects.toMatchObject({
       code: 'BAD_INPUT',
     });
   });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { CropPayload } from '@defect-rag/vector-store';
+import { CRITERIA } from '../src/relevance';
 import { compareLevels } from '../src/levels';
 import { labelsOf, type EvaluationCrop } from '../src/retrieval';
 
@@ -48,6 +49,7 @@ describe('the level comparison', () => {
       view: 'tiles',
       ks: [1, 2],
       critical: new Set(['dent']),
+      judged: CRITERIA,
       trivial: (photo) => (photo.payload.image_id === 'B' ? Float32Array.of(1, 0) : Float32Array.of(0, 1)),
     });
     expect(levels).toMatchObject({ view: 'tiles', testPhotos: 1, trainPhotos: 2 });

@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { loadTaxonomy } from '@defect-rag/taxonomy';
 import { appliesTo, isRelevant, type CropLabels } from '../src/relevance';
-import { aggregate, annRecallAt, breakdown, RelevantCounts, scoreQuery, type RetrievedCrop } from '../src/scoring';
+import {
+  aggregate,
+  annRecallAt,
+  breakdown,
+  RelevantCounts,
+  scoreQuery,
+  typeConfusion,
+  type RetrievedCrop,
+} from '../src/scoring';
 
 let nextId = 0;
 function crop(hasDamage: boolean, zone: string, damageTypes: string[] = []): CropLabels {
@@ -75,8 +83,9 @@ describe('scoreQuery and aggregate on a hand-made index', () => {
     expect(scores.criteria.zone!.precision).toEqual([1, 2 / 3]);
     expect(scores.criteria.zone!.averagePrecision[1]).toBeCloseTo((1 + 1) / 3, 12);
     // critical (fracture): the only fracture crop is at rank 3.
-    expect(scores.criticalRecall).toEqual({ fracture: [0, 1] });
+    expect(scores.criticalRecall).toEqual({ fracture: { found: [0, 1], strict: [0, 1] } });
     expect(scores.topIsDamaged).toBe(1);
+    expect(scores.topTypes).toEqual({ dent: 1 });
   });
 
   it('leaves out the criteria that do not apply and shares a tied first place', () => {
@@ -92,7 +101,9 @@ describe('scoreQuery and aggregate on a hand-made index', () => {
     expect(scores.criteria.damage!.precision).toEqual([0.5, 2 / 3]);
     expect(scores.criticalRecall).toEqual({});
     expect(scores.topIsDamaged).toBe(0.5);
+    expect(scores.topTypes).toEqual({ dent: 0.5, '(none)': 0.5 });
     expect(scoreQuery(query, [], [1], counts, critical).topIsDamaged).toBeNull();
+    expect(scoreQuery(query, [], [1], counts, critical).topTypes).toBeNull();
   });
 
   it('averages over the queries each metric is defined for, with the composite and the confusion at k = 1', () => {
@@ -132,7 +143,16 @@ describe('scoreQuery and aggregate on a hand-made index', () => {
     expect(withoutCritical.composite).toEqual({ 1: null, 2: null });
   });
 
-  it('averages critical recall per critical type first, then over the types (hand-computed)', () => {
+  it('judges only the criteria it is given: without clean crops, has_damage is left out', () => {
+    const scores = scoreQuery(crop(true, 'front', ['dent']), hits([dentFrontA, 0.9]), [1], counts, critical, [
+      'type',
+      'zone',
+    ]);
+    expect(Object.keys(scores.criteria)).toEqual(['type', 'zone']);
+    expect(aggregate([scores], [1]).criteria.damage).toMatchObject({ queries: 0, precision: { 1: null } });
+  });
+
+  it('critical recall@k counts a query as found when one of its first k shares its critical type; strict recall apart (hand-computed)', () => {
     // Critical: the original protocol's breakage/fracture, scratches (plain and deep), contamination,
     // as the shipped taxonomy flags them.
     const protocolCritical = new Set(['fracture', 'scratch', 'deep_scratch', 'contamination']);
@@ -143,8 +163,10 @@ describe('scoreQuery and aggregate on a hand-made index', () => {
     const fracture = crop(true, 'rear', ['fracture']);
     const dent = crop(true, 'front', ['dent']);
     const index = new RelevantCounts([scratchA, scratchB, fracture, dent]);
-    const ks = [1, 2];
-    // Three scratch queries: recall@1 = 1/2, 0, 1/2 and recall@2 = 1, 1/2, 1/2 (two scratches in the index).
+    // Each query retrieves 2 crops: at k = 10 the figures are those of k = 2.
+    const ks = [1, 2, 10];
+    // Three scratch queries: found@1 = 1, 0, 1 and found@2 = 1, 1, 1; strict recall@1 = 1/2, 0, 1/2
+    // and recall@2 = 1, 1/2, 1/2 (two scratches in the index).
     const scratchQueries = [
       scoreQuery(crop(true, 'front', ['scratch']), hits([scratchA, 0.9], [scratchB, 0.8]), ks, index, protocolCritical),
       scoreQuery(crop(true, 'front', ['scratch']), hits([dent, 0.9], [scratchB, 0.8]), ks, index, protocolCritical),
@@ -162,12 +184,45 @@ describe('scoreQuery and aggregate on a hand-made index', () => {
     const dentQuery = scoreQuery(crop(true, 'front', ['dent']), hits([dent, 0.9]), ks, index, protocolCritical);
     const metrics = aggregate([...scratchQueries, fractureQuery, dentQuery], ks);
     expect(metrics.criticalQueries).toBe(4);
-    expect(metrics.criticalRecallByType.scratch![1]).toBeCloseTo((0.5 + 0 + 0.5) / 3, 12);
-    expect(metrics.criticalRecallByType.scratch![2]).toBeCloseTo((1 + 0.5 + 0.5) / 3, 12);
-    expect(metrics.criticalRecallByType.fracture).toEqual({ 1: 0, 2: 0 });
-    // Per type, then the mean of the types: (1/3 + 0) / 2 at k = 1, not the mean of the 4 queries (1/4).
-    expect(metrics.criticalRecall[1]).toBeCloseTo((1 / 3 + 0) / 2, 12);
-    expect(metrics.criticalRecall[2]).toBeCloseTo((2 / 3 + 0) / 2, 12);
+    expect(metrics.criticalRecallByType.scratch![1]).toBeCloseTo(2 / 3, 12);
+    expect(metrics.criticalRecallByType.scratch![2]).toBe(1);
+    expect(metrics.criticalRecallByType.fracture).toEqual({ 1: 0, 2: 0, 10: 0 });
+    // Per type, then the mean of the types: (2/3 + 0) / 2 at k = 1, not the mean of the 4 queries (2/4).
+    expect(metrics.criticalRecall[1]).toBeCloseTo(1 / 3, 12);
+    expect(metrics.criticalRecall[2]).toBe(0.5);
+    expect(metrics.criticalRecall[10]).toBe(0.5);
+    expect(metrics.strictCriticalRecallByType.scratch![1]).toBeCloseTo((0.5 + 0 + 0.5) / 3, 12);
+    expect(metrics.strictCriticalRecallByType.scratch![2]).toBeCloseTo((1 + 0.5 + 0.5) / 3, 12);
+    expect(metrics.strictCriticalRecall[1]).toBeCloseTo((1 / 3 + 0) / 2, 12);
+    expect(metrics.strictCriticalRecall[2]).toBeCloseTo((2 / 3 + 0) / 2, 12);
+    for (const k of ks) {
+      expect(metrics.criticalRecall[k]).toBeGreaterThanOrEqual(0);
+      expect(metrics.criticalRecall[k]).toBeLessThanOrEqual(1);
+    }
+    // The composite takes the found@k form.
+    expect(metrics.composite[10]).toBeCloseTo(0.7 * metrics.criteria.type.map[10]! + 0.3 * 0.5, 12);
+  });
+
+  it('type confusion: query type → type of the first result, tied and multi-type first results sharing', () => {
+    const scratch = crop(true, 'front', ['scratch']);
+    const dent = crop(true, 'front', ['dent']);
+    const both = crop(true, 'front', ['scratch', 'dent']);
+    const clean = crop(false, 'front');
+    const index = new RelevantCounts([scratch, dent, both, clean]);
+    const score = (query: CropLabels, ...retrieved: [CropLabels, number][]) =>
+      scoreQuery(query, hits(...retrieved), [1], index, critical);
+    const table = typeConfusion([
+      score(crop(true, 'rear', ['scratch']), [scratch, 0.9]),
+      score(crop(true, 'rear', ['scratch']), [dent, 0.9], [clean, 0.9]),
+      score(crop(true, 'rear', ['dent']), [both, 0.9]),
+      score(crop(true, 'rear', ['dent', 'scratch']), [dent, 0.9]),
+      // Clean queries have no row.
+      score(crop(false, 'rear'), [scratch, 0.9]),
+    ]);
+    expect(table).toEqual({
+      scratch: { scratch: 1, dent: 1.5, '(none)': 0.5 },
+      dent: { scratch: 0.5, dent: 1.5 },
+    });
   });
 
   it('breaks down by group, a query counting in each of its groups', () => {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   averagePrecisionAt,
   compositeScore,
+  foundAt,
   hitsAt,
   mean,
   precisionAt,
@@ -46,6 +47,7 @@ const plain = {
     });
     return sum / Math.min(k, total);
   },
+  found: (flags: boolean[], k: number) => (flags.slice(0, k).some(Boolean) ? 1 : 0),
   reciprocalRank: (flags: boolean[]) => {
     const first = flags.indexOf(true);
     return first < 0 ? 0 : 1 / (first + 1);
@@ -113,6 +115,10 @@ describe('ties: expected values over the orders of tied results', () => {
     expect(reciprocalRank(groups, 1)).toBeCloseTo((1 / 2 + 1 / 3) / 2, 12);
     expect(averagePrecisionAt(groups, 3, 1)).toBeCloseTo((1 / 2 + 1 / 3) / 2, 12);
     expect(averagePrecisionAt(groups, 2, 1)).toBeCloseTo(1 / 4, 12);
+    // Found within 2 when the relevant one of the tied pair comes first: one half.
+    expect(foundAt(groups, 1, 1)).toBe(0);
+    expect(foundAt(groups, 2, 1)).toBe(0.5);
+    expect(foundAt(groups, 3, 1)).toBe(1);
   });
 
   it('every result tied: precision is the share of relevant ones at every k', () => {
@@ -159,6 +165,7 @@ describe('ties: expected values over the orders of tied results', () => {
           average(all.map((flags) => plain.averagePrecision(flags, k, total))),
           12,
         );
+        expect(foundAt(groups, k, total)).toBeCloseTo(average(all.map((flags) => plain.found(flags, k))), 12);
       }
       expect(reciprocalRank(groups, total)).toBeCloseTo(average(all.map((flags) => plain.reciprocalRank(flags))), 12);
     }
@@ -174,6 +181,12 @@ describe('edge cases', () => {
     expect(reciprocalRank([], 3)).toBe(0);
   });
 
+  it('found@k is 1 from the first relevant rank on, however many relevant crops the index holds', () => {
+    const groups = ranked('..R.R');
+    expect([1, 2, 3, 5, 10].map((k) => foundAt(groups, k, 500))).toEqual([0, 0, 1, 1, 1]);
+    expect(recallAt(groups, 10, 500)).toBe(2 / 500);
+  });
+
   it('k larger than the index: missing ranks count as not relevant for precision, recall reaches 1', () => {
     const groups = ranked('RR');
     expect(precisionAt(groups, 10)).toBe(0.2);
@@ -185,6 +198,7 @@ describe('edge cases', () => {
     const groups = ranked('...');
     expect(precisionAt(groups, 3)).toBe(0);
     expect(recallAt(groups, 3, 0)).toBeNull();
+    expect(foundAt(groups, 3, 0)).toBeNull();
     expect(averagePrecisionAt(groups, 3, 0)).toBeNull();
     expect(reciprocalRank(groups, 0)).toBeNull();
   });

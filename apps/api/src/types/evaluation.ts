@@ -48,11 +48,46 @@ export class MetricSet {
   @Field(() => Int, { description: 'Test crops that show a critical damage type.' })
   criticalQueries!: number;
 
-  @Field(() => [KValue], { description: 'The mean over critical types of their recall.' })
+  @Field(() => [KValue], {
+    description:
+      'Per critical type, the share of its queries with a crop of that type among their first k ("was it found"); then the mean over the types.',
+  })
   criticalRecall!: KValue[];
+
+  @Field(() => [KValue], {
+    description:
+      'The same means of strict recall (crops of the type among the first k / all of them): at most k / their number; not in the composite.',
+  })
+  strictCriticalRecall!: KValue[];
 
   @Field(() => [KValue], { description: '0.7 · mAP(type) + 0.3 · critical recall.' })
   composite!: KValue[];
+}
+
+@ObjectType({
+  description: 'Queries of one damage type whose first result shows `resultType` (fractional where first results tie).',
+})
+export class TypeCount {
+  @Field(() => String, { description: 'A damage type id, or (none) for a first result without a known type.' })
+  resultType!: string;
+
+  @Field(() => Float)
+  queries!: number;
+}
+
+@ObjectType({ description: 'One row of the type confusion: the damaged test crops showing a type, exact search.' })
+export class TypeRow {
+  @Field(() => String)
+  type!: string;
+
+  @Field(() => Int)
+  queries!: number;
+
+  @Field(() => [KValue], { description: 'Precision under the damage type criterion.' })
+  precision!: KValue[];
+
+  @Field(() => [TypeCount], { description: 'The types of their first results.' })
+  firstResult!: TypeCount[];
 }
 
 @ObjectType({ description: "A configuration of the model, by composite at the report's ranking k." })
@@ -80,6 +115,9 @@ export class RankingRow {
 
   @Field(() => Float, { nullable: true })
   criticalRecall!: number | null;
+
+  @Field(() => Float, { nullable: true })
+  strictCriticalRecall!: number | null;
 
   @Field(() => Float, { nullable: true, description: 'MRR under the damage type criterion.' })
   mrr!: number | null;
@@ -110,6 +148,11 @@ export class EvaluationConfiguration {
 
   @Field(() => [KValue], { nullable: true, description: 'Share of the exact top k that HNSW also returns.' })
   annRecall!: KValue[] | null;
+
+  @Field(() => [TypeRow], {
+    description: 'Per damage type of the test crops: precision and the type of the first result.',
+  })
+  types!: TypeRow[];
 }
 
 @ObjectType({ description: 'Precision at 1 (tied first results share it) over the queries it applies to.' })
@@ -142,6 +185,59 @@ export class AgreementResult {
   zoneWithinClean!: PrecisionAtOne;
 }
 
+@ObjectType({
+  description: 'The same-source control within one photo source: each crop against the other photos of it.',
+})
+export class ControlSource {
+  @Field(() => String)
+  source!: string;
+
+  @Field(() => Int)
+  photos!: number;
+
+  @Field(() => Int)
+  damagedCrops!: number;
+
+  @Field(() => Int)
+  cleanWindows!: number;
+
+  @Field(() => [AgreementResult])
+  retrievers!: AgreementResult[];
+}
+
+@ObjectType({ description: 'A configuration searched within one photo source (exact).' })
+export class SourceConfiguration {
+  @Field(() => String)
+  label!: string;
+
+  @Field(() => String, { description: 'model or baseline.' })
+  role!: string;
+
+  @Field(() => MetricSet)
+  exact!: MetricSet;
+}
+
+@ObjectType({
+  description:
+    'One photo source: its test crops against its own train crops only, so that telling sources apart cannot help.',
+})
+export class SourceFigures {
+  @Field(() => String, { description: 'Named from the file stem by the source pattern.' })
+  source!: string;
+
+  @Field(() => Int)
+  photos!: number;
+
+  @Field(() => Int)
+  trainCrops!: number;
+
+  @Field(() => Int)
+  testCrops!: number;
+
+  @Field(() => [SourceConfiguration], { description: 'Empty when the source lacks train or test crops.' })
+  configurations!: SourceConfiguration[];
+}
+
 @ObjectType({ description: 'Damaged crops against clean windows of the same photos.' })
 export class SameSourceControl {
   @Field(() => Int)
@@ -158,6 +254,9 @@ export class SameSourceControl {
 
   @Field(() => [AgreementResult])
   retrievers!: AgreementResult[];
+
+  @Field(() => [ControlSource], { description: 'The same within each photo source.' })
+  bySource!: ControlSource[];
 }
 
 @ObjectType({ description: "The evaluation report's files, served by the API (same key rules as /crops)." })
@@ -207,6 +306,9 @@ export class EvaluationMetrics {
   @Field(() => SameSourceControl)
   control!: SameSourceControl;
 
+  @Field(() => [SourceFigures], { description: 'Every configuration within each photo source.' })
+  sources!: SourceFigures[];
+
   @Field(() => EvaluationFiles)
   files!: EvaluationFiles;
 }
@@ -236,6 +338,8 @@ function metricSet(set: StoredMetricSet): MetricSet {
     zone: criterion('zone'),
     criticalQueries: set.criticalQueries,
     criticalRecall: byK(set.criticalRecall),
+    // Metrics stored before strict recall had its own name have none.
+    strictCriticalRecall: byK(set.strictCriticalRecall ?? {}),
     composite: byK(set.composite),
   };
 }
@@ -277,6 +381,12 @@ export function toEvaluationMetrics(runId: string, stored: Record<string, unknow
       exact: metricSet(configuration.exact),
       hnsw: configuration.hnsw ? metricSet(configuration.hnsw) : null,
       annRecall: configuration.annRecall ? byK(configuration.annRecall) : null,
+      types: (configuration.types ?? []).map((row) => ({
+        type: row.type,
+        queries: row.queries,
+        precision: byK(row.precision),
+        firstResult: Object.entries(row.firstResult).map(([resultType, queries]) => ({ resultType, queries })),
+      })),
     })),
     findings: metrics.findings ?? [],
     agreement: (metrics.agreement ?? []).map(agreement),
@@ -286,7 +396,22 @@ export function toEvaluationMetrics(runId: string, stored: Record<string, unknow
       cleanWindows: metrics.control.cleanWindows,
       marginPx: metrics.control.marginPx,
       retrievers: metrics.control.retrievers.map(agreement),
+      bySource: (metrics.control.bySource ?? []).map((source) => ({
+        source: source.source,
+        photos: source.photos,
+        damagedCrops: source.damagedCrops,
+        cleanWindows: source.cleanWindows,
+        retrievers: source.retrievers.map(agreement),
+      })),
     },
+    sources: (metrics.sources ?? []).map((source) => ({
+      ...source,
+      configurations: source.configurations.map((configuration) => ({
+        label: configuration.label,
+        role: configuration.role,
+        exact: metricSet(configuration.exact),
+      })),
+    })),
     files: {
       json: reportFileUrl(runId, REPORT_FILES.json),
       markdown: reportFileUrl(runId, REPORT_FILES.markdown),

@@ -16,6 +16,7 @@ interface EvaluateCliOptions {
   modes?: VectorKind[];
   out?: string;
   photoView?: PhotoView;
+  sourcePattern?: string;
   json?: boolean;
 }
 
@@ -46,6 +47,10 @@ export const evaluateCommand: CliCommand = {
       .option('--modes <list>', 'query modes among image,text,fused (default: all)', modeList)
       .option('--out <dir>', 'folder for the report (default: <data dir>/evaluations/<run id>)')
       .addOption(photoViewOption())
+      .option(
+        '--source-pattern <regex>',
+        'names a photo’s source from its file stem: the first group of this regular expression, else its match (default: ^([^_]+)_, the stem up to the first _)',
+      )
       .option('--json', 'print the summary as JSON')
       .action(async (datasetDir: string, options: EvaluateCliOptions) => {
         const summary = await withBackend(
@@ -64,6 +69,7 @@ export const evaluateCommand: CliCommand = {
                   modes: options.modes,
                   outDir: options.out,
                   photoView: options.photoView,
+                  sourcePattern: options.sourcePattern,
                 },
                 { onProgress: progress.listener, signal },
               );
@@ -102,16 +108,29 @@ function formatSummary({ runId, report, files, outDir }: EvaluationSummary): str
   const ranks = new Map(report.ranking.map((row) => [row.label, String(row.rank)]));
   const configurations = textTable(
     [
-      ['#', 'configuration', `P@${k} has_damage`, `P@${k} zone`, `composite@${K}`, 'HNSW', `mAP@${K}`, `critical@${K}`],
+      [
+        '#',
+        'configuration',
+        `P@${k} has_damage`,
+        `P@${k} type`,
+        `P@${k} zone`,
+        `composite@${K}`,
+        'HNSW',
+        `mAP@${K}`,
+        `critical@${K}`,
+        `strict critical@${K}`,
+      ],
       ...report.configurations.map(({ label, role, exact, hnsw }) => [
         ranks.get(label) ?? (role === 'baseline' ? 'base' : 'upper'),
         label,
         num(exact.overall.criteria.damage.precision[k] ?? null),
+        num(exact.overall.criteria.type.precision[k] ?? null),
         num(exact.overall.criteria.zone.precision[k] ?? null),
         num(exact.overall.composite[K] ?? null),
         num(hnsw?.overall.composite[K] ?? null),
         num(exact.overall.criteria.type.map[K] ?? null),
         num(exact.overall.criticalRecall[K] ?? null),
+        num(exact.overall.strictCriticalRecall[K] ?? null),
       ]),
     ],
     1,
@@ -147,6 +166,38 @@ function formatSummary({ runId, report, files, outDir }: EvaluationSummary): str
     '',
     `same-source control: ${control.damagedCrops} damage crops + ${control.cleanWindows} clean windows of ${control.photos} damaged photos, P@1:`,
     ...agreementTable(control.retrievers),
+    '',
+    `damage type within each source (its test crops against its own train crops), P@${k}:`,
+    ...textTable(
+      [
+        ['source', 'configuration', 'test crops', 'type'],
+        ...report.sources.flatMap((source) =>
+          source.configurations.map(({ label, metrics }) => [
+            source.source,
+            label,
+            String(source.testCrops),
+            num(metrics.overall.criteria.type.precision[k] ?? null),
+          ]),
+        ),
+      ],
+      1,
+    ),
+    '',
+    'same-source control within each source (against the other photos of the source), P@1 has_damage:',
+    ...textTable(
+      [
+        ['source', 'retriever', 'damaged / clean', 'has_damage'],
+        ...control.bySource.flatMap((source) =>
+          source.retrievers.map((retriever) => [
+            source.source,
+            retriever.label,
+            `${source.damagedCrops} / ${source.cleanWindows}`,
+            p1(retriever.damage),
+          ]),
+        ),
+      ],
+      1,
+    ),
     '',
     `crops or whole photos? ${report.levels.testPhotos} test photos against ${report.levels.trainPhotos} train photos (photo view ${report.levels.view}), P@${k}:`,
     ...textTable(
