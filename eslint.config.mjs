@@ -25,7 +25,13 @@ export default [
           enforceBuildableLibDependency: false,
           allow: [],
           depConstraints: [
-            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:pipeline', 'type:util', 'type:testing'] },
+            {
+              sourceTag: 'type:app',
+              onlyDependOnLibsWithTags: ['type:edge', 'type:pipeline', 'type:util', 'type:testing'],
+            },
+            // An edge (GraphQL's shared checks, the MCP server) is a shell like the resolvers: it parses,
+            // calls the pipeline and shapes the answer, never reaching past it to stages or stores.
+            { sourceTag: 'type:edge', onlyDependOnLibsWithTags: ['type:edge', 'type:pipeline', 'type:util', 'type:testing'] },
             {
               sourceTag: 'type:pipeline',
               onlyDependOnLibsWithTags: ['type:stage', 'type:store', 'type:util', 'type:testing'],

@@ -1,0 +1,1 @@
+export { createMcpServer, handleMcpHttp, serveMcpStdio, type McpOptions } from './server';
