@@ -19,19 +19,25 @@ export const cropFilter = z
     datasetId: filterChecks.datasetId.describe('One dataset (see list_datasets).'),
     split: filterChecks.split.describe('train, test…'),
   })
-  .describe('Every field narrows the result (AND); a list matches ANY of its values. The taxonomy resource lists the ids.');
+  .describe(
+    'Every field narrows the result (AND); a list matches ANY of its values. The taxonomy resource lists the ids.',
+  );
 
 const point = z.object({ x: finite, y: finite });
 const region = z
   .object({
-    box: optional(point.extend({ width: finite, height: finite })).describe('x, y of the top-left corner, width, height.'),
+    box: optional(point.extend({ width: finite, height: finite })).describe(
+      'x, y of the top-left corner, width, height.',
+    ),
     polygon: regionPolygon(point).describe('At least 3 points.'),
   })
   .refine((value) => (value.box === undefined) !== (value.polygon === undefined), {
     message: 'give exactly one of box or polygon',
     path: ['box'],
   })
-  .describe('A part of the image, exactly one of box or polygon, in its pixels: the query is cut from it the way the index cuts crops.');
+  .describe(
+    'A part of the image, exactly one of box or polygon, in its pixels: the query is cut from it the way the index cuts crops.',
+  );
 
 export const similarityQuery = z.object({
   cropId: queryChecks.cropId.describe('A crop in the index to find more like; it is never returned itself.'),
@@ -61,7 +67,9 @@ export const ragQuery = similarityQuery.extend({
     .describe(
       `Up to this many clean crops (0…${MAX_NORMAL_REFERENCES}) of the zones and areas of the similar damaged crops, added as normal references: what that bodywork looks like undamaged.`,
     ),
-  maxCharacters: optional(z.int().min(1)).describe('The context is at most this long: items are left out from the end until it fits.'),
+  maxCharacters: optional(z.int().min(1)).describe(
+    'The context is at most this long: items are left out from the end until it fits.',
+  ),
   images: z.boolean().default(false).describe("Add each cited crop's JPEG as image content after the context."),
 });
 

@@ -65,7 +65,12 @@ export function createMcpServer(backend: Backend, options: McpOptions): Server {
     }
   });
   server.setRequestHandler(ListResourcesRequestSchema, () => ({
-    resources: RESOURCES.map(({ uri, name, description }) => ({ uri, name, description, mimeType: 'application/json' })),
+    resources: RESOURCES.map(({ uri, name, description }) => ({
+      uri,
+      name,
+      description,
+      mimeType: 'application/json',
+    })),
   }));
   server.setRequestHandler(ReadResourceRequestSchema, async ({ params }) => {
     const resource = RESOURCES.find(({ uri }) => uri === params.uri);
