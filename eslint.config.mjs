@@ -31,7 +31,10 @@ export default [
             },
             // An edge (GraphQL's shared checks, the MCP server) is a shell like the resolvers: it parses,
             // calls the pipeline and shapes the answer, never reaching past it to stages or stores.
-            { sourceTag: 'type:edge', onlyDependOnLibsWithTags: ['type:edge', 'type:pipeline', 'type:util', 'type:testing'] },
+            {
+              sourceTag: 'type:edge',
+              onlyDependOnLibsWithTags: ['type:edge', 'type:pipeline', 'type:util', 'type:testing'],
+            },
             {
               sourceTag: 'type:pipeline',
               onlyDependOnLibsWithTags: ['type:stage', 'type:store', 'type:util', 'type:testing'],

@@ -11,5 +11,5 @@ export {
   uuid,
   uuidCursor,
 } from './inputs';
-export { cropId, filterChecks, finite, queryChecks, regionPolygon } from './search-inputs';
+export { cropId, filterChecks, finite, oneRegionShape, queryChecks, regionPolygon } from './search-inputs';
 export { apiCodeOf, HTTP_STATUS, type ApiErrorCode } from './errors';

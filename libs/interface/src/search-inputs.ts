@@ -36,3 +36,10 @@ export const filterChecks = {
   datasetId: shortText,
   split: shortText,
 };
+
+/** A query region is a box or a polygon, not both, nor neither. */
+export const oneRegionShape = {
+  holds: (region: { box?: unknown; polygon?: unknown }) =>
+    (region.box === undefined) !== (region.polygon === undefined),
+  message: 'give exactly one of box or polygon',
+};

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { filterChecks, finite, optional, queryChecks, regionPolygon } from '@defect-rag/interface';
+import { filterChecks, finite, oneRegionShape, optional, queryChecks, regionPolygon } from '@defect-rag/interface';
 import { MAX_NORMAL_REFERENCES, MAX_SEARCH_LIMIT, type SimilarityQuery } from '@defect-rag/pipeline';
 import { DefectRagError, POINT_LEVELS, VECTOR_KINDS } from '@defect-rag/runtime';
 
@@ -31,10 +31,7 @@ const region = z
     ),
     polygon: regionPolygon(point).describe('At least 3 points.'),
   })
-  .refine((value) => (value.box === undefined) !== (value.polygon === undefined), {
-    message: 'give exactly one of box or polygon',
-    path: ['box'],
-  })
+  .refine(oneRegionShape.holds, { message: oneRegionShape.message, path: ['box'] })
   .describe(
     'A part of the image, exactly one of box or polygon, in its pixels: the query is cut from it the way the index cuts crops.',
   );

@@ -1,7 +1,7 @@
 import type { FileUpload } from 'graphql-upload-minimal';
 import { GraphQLUpload } from 'graphql-upload-minimal';
 import { Field, Float, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
-import { filterChecks, finite, queryChecks, regionPolygon } from '@defect-rag/interface';
+import { filterChecks, finite, oneRegionShape, queryChecks, regionPolygon } from '@defect-rag/interface';
 import { MAX_SEARCH_LIMIT } from '@defect-rag/pipeline';
 import { VECTOR_KINDS, type VectorKind } from '@defect-rag/runtime';
 import { z } from 'zod';
@@ -88,11 +88,7 @@ export class RegionBox extends RegionPoint {
   description:
     'A part of the uploaded photo, exactly one of box or polygon, in its pixels: the query is cut from it the way the index cuts crops (a 336-px window around it with real context, overlapping tiles when it is larger).',
 })
-@CheckInput<QueryRegion>(
-  (region) => (region.box === undefined) !== (region.polygon === undefined),
-  'box',
-  'give exactly one of box or polygon',
-)
+@CheckInput<QueryRegion>(oneRegionShape.holds, 'box', oneRegionShape.message)
 export class QueryRegion {
   @Field(() => RegionBox, { nullable: true })
   box?: RegionBox;

@@ -11,7 +11,10 @@ export const serveCommand: CliCommand = {
       )
       .option('--port <port>', 'port to listen on (default: DEFECT_RAG_API_PORT or 4000; 0 picks a free one)', integer)
       .option('--host <host>', 'address to listen on (default: DEFECT_RAG_API_HOST or 127.0.0.1)')
-      .option('--mcp-allow-writes', 'also offer the MCP tools that delete data at /mcp (to requests with a key when keys are set)')
+      .option(
+        '--mcp-allow-writes',
+        'also offer the MCP tools that delete data at /mcp (to requests with a key when keys are set)',
+      )
       .action(async (options: { port?: number; host?: string; mcpAllowWrites?: boolean }) => {
         process.exitCode = await runApiProcess(options);
       });
