@@ -16,7 +16,8 @@ import { copySampleSubset, sampleDatasetOrSkip, startTestServers, type TestServe
 const sample = sampleDatasetOrSkip();
 const bin = path.join(workspaceRoot, 'apps', 'cli', 'bin', 'defect-rag.mjs');
 /** The client configuration docs/mcp.md shows: the stdio test starts the server with it. */
-const clientConfig = JSON.parse(readFileSync(path.join(workspaceRoot, 'docs', 'mcp-client.json'), 'utf8')) as {
+const clientConfigText = readFileSync(path.join(workspaceRoot, 'docs', 'mcp-client.json'), 'utf8');
+const clientConfig = JSON.parse(clientConfigText) as {
   mcpServers: { 'defect-rag': { command: string; args: string[]; env: Record<string, string> } };
 };
 const API_KEY = 'mcp-test-key';
@@ -246,6 +247,7 @@ describe.skipIf(!sample)('the MCP server, through the SDK client', () => {
 
   it('over stdio, started as the documented client configuration starts it: every tool, no write tool', async () => {
     const { command, args, env: documented } = clientConfig.mcpServers['defect-rag'];
+    expect(readFileSync(path.join(workspaceRoot, 'docs', 'mcp.md'), 'utf8')).toContain(clientConfigText.trim());
     // The documented configuration points at your servers; the test's are elsewhere.
     expect(Object.keys(documented).sort()).toEqual(['DATABASE_URL', 'QDRANT_URL']);
     const transport = new StdioClientTransport({
