@@ -93,17 +93,6 @@ function mergeChecks(inputClass: unknown): InputChecks | undefined {
   };
 }
 
-export {
-  filterValues,
-  MAX_QUERY_TEXT_LENGTH,
-  optional,
-  pageSize,
-  parseInput,
-  shortText,
-  uuid,
-  uuidCursor,
-} from '@defect-rag/interface';
-
 /** The `after` of the problems list (numeric ids). */
 export const problemCursor = optional(z.string().regex(/^\d{1,19}$/, 'not a cursor of this list'));
 /** A path on the server. */

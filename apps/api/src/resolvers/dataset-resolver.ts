@@ -2,12 +2,12 @@ import { Arg, Args, Ctx, ID, Mutation, Query, Resolver, UseMiddleware } from 'ty
 import { z } from 'zod';
 import { deleteDataset, getDataset, listDatasets, registerDataset } from '@defect-rag/pipeline';
 import { apiDatasetRoots } from '@defect-rag/runtime';
+import { parseInput, uuid, uuidCursor } from '@defect-rag/interface';
 import type { ApiContext } from '../context';
 import { WithinDeadline } from '../deadline';
 import { pageComplexity } from '../limits';
 import { PageArgs, toConnection } from '../types/connection';
 import { Dataset, DatasetConnection, DeletedDataset } from '../types/dataset';
-import { parseInput, uuid, uuidCursor } from '../validation';
 
 const nonEmpty = (max: number) => z.string().trim().min(1, 'is empty').max(max);
 

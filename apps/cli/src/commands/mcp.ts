@@ -1,4 +1,3 @@
-import { serveMcpStdio } from '@defect-rag/mcp';
 import { withBackend } from '../backend';
 import type { CliCommand } from './command';
 
@@ -11,6 +10,8 @@ export const mcpCommand: CliCommand = {
       )
       .option('--allow-writes', 'also offer the tools that delete data (delete_dataset)', false)
       .action(async (options: { allowWrites: boolean }) => {
+        // Loaded here, not with the other commands: the MCP SDK takes a second or more to import.
+        const { serveMcpStdio } = await import('@defect-rag/mcp');
         await withBackend((backend) => serveMcpStdio(backend, { allowWrites: options.allowWrites }));
       });
   },
