@@ -75,8 +75,13 @@ export function createMcpServer(backend: Backend, options: McpOptions): Server {
   server.setRequestHandler(ReadResourceRequestSchema, async ({ params }) => {
     const resource = RESOURCES.find(({ uri }) => uri === params.uri);
     if (!resource) throw new McpError(ErrorCode.InvalidParams, `no resource "${params.uri}"`);
-    const text = JSON.stringify(await resource.read(backend), null, 2);
-    return { contents: [{ uri: resource.uri, mimeType: 'application/json', text }] };
+    try {
+      const text = JSON.stringify(await resource.read(backend), null, 2);
+      return { contents: [{ uri: resource.uri, mimeType: 'application/json', text }] };
+    } catch (error) {
+      const { code, message } = coded(error, backend.logger);
+      throw new McpError(ErrorCode.InternalError, `${code}: ${message}`);
+    }
   });
   return server;
 }
@@ -87,15 +92,21 @@ export function createMcpServer(backend: Backend, options: McpOptions): Server {
  * structured content. Unexpected failures are logged and answered without their message.
  */
 function toolError(error: unknown, logger: Logger): ToolResult {
-  const known = error instanceof DefectRagError ? error : undefined;
-  const code = known ? apiCodeOf(known) : 'INTERNAL_SERVER_ERROR';
-  if (code === 'INTERNAL_SERVER_ERROR') logger.error({ err: error }, 'MCP tool call failed');
-  const message = known && code !== 'INTERNAL_SERVER_ERROR' ? known.message : INTERNAL_MESSAGE;
+  const { code, reason, message } = coded(error, logger);
   return {
     isError: true,
     content: [{ type: 'text', text: `${code}: ${message}` }],
-    structuredContent: { error: { code, reason: known?.code ?? 'INTERNAL', message } },
+    structuredContent: { error: { code, reason, message } },
   };
+}
+
+/** An error as the GraphQL API codes it; an unexpected one is logged and told without its message. */
+function coded(error: unknown, logger: Logger) {
+  const known = error instanceof DefectRagError ? error : undefined;
+  const code = known ? apiCodeOf(known) : 'INTERNAL_SERVER_ERROR';
+  if (code === 'INTERNAL_SERVER_ERROR') logger.error({ err: error }, 'MCP request failed');
+  const message = known && code !== 'INTERNAL_SERVER_ERROR' ? known.message : INTERNAL_MESSAGE;
+  return { code, reason: known?.code ?? 'INTERNAL', message };
 }
 
 /** Serves MCP on stdin/stdout until the client closes stdin. Logs must go to stderr meanwhile. */

@@ -306,7 +306,7 @@ describe.skipIf(!sample)('the MCP server, through the SDK client', () => {
       return client;
     };
 
-    it('refuses a request without the key before anything runs', async () => {
+    it('refuses a request without the key before anything runs, and any method but POST', async () => {
       const response = await fetch(`${url}/mcp`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
@@ -314,6 +314,8 @@ describe.skipIf(!sample)('the MCP server, through the SDK client', () => {
       });
       expect(response.status).toBe(401);
       await expect(connect({})).rejects.toThrow();
+      // Stateless: no session stream to open with GET, none to end with DELETE.
+      expect((await fetch(`${url}/mcp`, { headers: { authorization: `Bearer ${API_KEY}` } })).status).toBe(405);
     });
 
     it('answers every tool with a key, and offers the write tool it was started with', async () => {
