@@ -1,5 +1,5 @@
 import express, { type RequestHandler } from 'express';
-import { handleMcpHttp } from '@defect-rag/mcp';
+import { handleMcpHttp, mcpMessageLimit } from '@defect-rag/mcp';
 import type { Backend } from '@defect-rag/pipeline';
 import { hasValidKey, MISSING_KEY_MESSAGE, type ApiKeyPolicy } from './auth';
 import { errorBody, HTTP_STATUS } from './errors';
@@ -9,18 +9,15 @@ export interface McpRouteOptions {
   allowWrites: boolean;
   /** The base of crop image URLs: the public URL, else the server's own. */
   imageUrlBase: () => string;
-  /** The largest JSON body besides an uploaded image (the GraphQL limit). */
-  maxJsonBytes: number;
 }
 
 /**
  * `POST /mcp`: the Model Context Protocol over Streamable HTTP (stateless, JSON answers), behind
  * the rules of /graphql: reading needs a key when reads do, the tools that write need one whenever
- * keys are set, and a body holds at most one image of DEFECT_RAG_MAX_UPLOAD_BYTES (base64) besides
- * the usual JSON. Other methods are 405: there are no sessions to stream or end.
+ * keys are set, and a body holds at most one image of DEFECT_RAG_MAX_UPLOAD_BYTES (base64) and
+ * as much JSON as /graphql takes (mcpMessageLimit). Other methods are 405: there are no sessions to stream or end.
  */
 export function mcpRoutes(backend: Backend, policy: ApiKeyPolicy, options: McpRouteOptions): RequestHandler[] {
-  const base64Bytes = Math.ceil(backend.config.maxUploadBytes / 3) * 4;
   return [
     (req, res, next) => {
       if (req.method !== 'POST') {
@@ -32,7 +29,7 @@ export function mcpRoutes(backend: Backend, policy: ApiKeyPolicy, options: McpRo
         res.status(HTTP_STATUS.UNAUTHENTICATED).json(errorBody('UNAUTHENTICATED', MISSING_KEY_MESSAGE));
       } else next();
     },
-    express.json({ limit: base64Bytes + options.maxJsonBytes }),
+    express.json({ limit: mcpMessageLimit(backend.config.maxUploadBytes) }),
     (req, res, next) => {
       const mcp = {
         allowWrites: options.allowWrites && hasValidKey(policy, req.headers),

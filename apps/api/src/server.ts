@@ -150,7 +150,6 @@ export async function createApiServer(backend: Backend, options: ApiServerOption
     mcpRoutes(backend, policy, {
       allowWrites: options.mcpAllowWrites ?? false,
       imageUrlBase: () => config.apiPublicUrl ?? url,
-      maxJsonBytes: MAX_JSON_BODY_BYTES,
     }),
   );
   app.use(explorerRoute(options.explorerDir ?? path.join(workspaceRoot, 'apps', 'explorer', 'dist')));

@@ -1,1 +1,1 @@
-export { createMcpServer, handleMcpHttp, serveMcpStdio, type McpOptions } from './server';
+export { createMcpServer, handleMcpHttp, mcpMessageLimit, serveMcpStdio, type McpOptions } from './server';

@@ -109,11 +109,21 @@ function coded(error: unknown, logger: Logger) {
   return { code, reason: known?.code ?? 'INTERNAL', message };
 }
 
+/**
+ * The largest message either transport takes: one image of `maxUploadBytes`
+ * (DEFECT_RAG_MAX_UPLOAD_BYTES) as base64, plus 1 MiB for the rest, as much JSON as /graphql takes.
+ */
+export function mcpMessageLimit(maxUploadBytes: number): number {
+  return Math.ceil(maxUploadBytes / 3) * 4 + 1024 * 1024;
+}
+
 /** Serves MCP on stdin/stdout until the client closes stdin. Logs must go to stderr meanwhile. */
 export async function serveMcpStdio(backend: Backend, options: McpOptions): Promise<void> {
   const server = createMcpServer(backend, options);
   const closed = new Promise<void>((resolve) => (server.onclose = resolve));
-  await server.connect(new StdioServerTransport());
+  // The SDK's default, 10 MB, would end the connection at an image below the upload limit.
+  const maxBufferSize = mcpMessageLimit(backend.config.maxUploadBytes);
+  await server.connect(new StdioServerTransport(process.stdin, process.stdout, { maxBufferSize }));
   // The transport does not notice the end of stdin by itself.
   process.stdin.once('end', () => void server.close());
   await closed;

@@ -21,7 +21,9 @@ const clientConfig = JSON.parse(clientConfigText) as {
   mcpServers: { 'defect-rag': { command: string; args: string[]; env: Record<string, string> } };
 };
 const API_KEY = 'mcp-test-key';
+/** Over HTTP; stdio keeps the default, 10 MiB, whose base64 is more than the SDK's default stdio buffer. */
 const MAX_UPLOAD_BYTES = 200_000;
+const DEFAULT_MAX_UPLOAD_BYTES = 10 * 1024 * 1024;
 const READ_TOOLS = [
   'browse_crops',
   'get_crop',
@@ -82,7 +84,10 @@ describe.skipIf(!sample)('the MCP server, through the SDK client', () => {
     result.content.flatMap((content) => (content.type === 'image' ? [content] : []));
 
   /** Every read tool and resource, over whichever transport the client is connected by. */
-  async function exercise(client: Client, { imageUrls }: { imageUrls: boolean }) {
+  async function exercise(
+    client: Client,
+    { imageUrls, maxUploadBytes }: { imageUrls: boolean; maxUploadBytes: number },
+  ) {
     const { resources } = await client.listResources();
     expect(resources.map(({ uri }) => uri).sort()).toEqual(['defect-rag://evaluations', 'defect-rag://taxonomy']);
     const taxonomy = JSON.parse(
@@ -235,7 +240,7 @@ describe.skipIf(!sample)('the MCP server, through the SDK client', () => {
       code: 'NOT_FOUND',
       reason: 'CROP_NOT_FOUND',
     });
-    expect(await typed({ image: Buffer.alloc(MAX_UPLOAD_BYTES + 1).toString('base64') })).toMatchObject({
+    expect(await typed({ image: Buffer.alloc(maxUploadBytes + 1).toString('base64') })).toMatchObject({
       code: 'PAYLOAD_TOO_LARGE',
       reason: 'PAYLOAD_TOO_LARGE',
     });
@@ -254,7 +259,12 @@ describe.skipIf(!sample)('the MCP server, through the SDK client', () => {
       command,
       args,
       cwd: workspaceRoot,
-      env: { ...getDefaultEnvironment(), ...documented, ...env },
+      env: {
+        ...getDefaultEnvironment(),
+        ...documented,
+        ...env,
+        DEFECT_RAG_MAX_UPLOAD_BYTES: String(DEFAULT_MAX_UPLOAD_BYTES),
+      },
       stderr: 'pipe',
     });
     let stderr = '';
@@ -264,7 +274,7 @@ describe.skipIf(!sample)('the MCP server, through the SDK client', () => {
     try {
       const { tools } = await client.listTools();
       expect(tools.map(({ name }) => name).sort(), stderr).toEqual(READ_TOOLS);
-      await exercise(client, { imageUrls: false });
+      await exercise(client, { imageUrls: false, maxUploadBytes: DEFAULT_MAX_UPLOAD_BYTES });
       const [dataset] = (await listDatasets(backend, { first: 1 })).items;
       await expect(call(client, 'delete_dataset', { id: dataset!.id })).rejects.toThrow('no tool "delete_dataset"');
     } finally {
@@ -327,7 +337,7 @@ describe.skipIf(!sample)('the MCP server, through the SDK client', () => {
           readOnlyHint: false,
           destructiveHint: true,
         });
-        await exercise(client, { imageUrls: true });
+        await exercise(client, { imageUrls: true, maxUploadBytes: MAX_UPLOAD_BYTES });
         const [dataset] = (await listDatasets(backend, { first: 1 })).items;
         expect(
           data<{ dataset: { name: string } }>(await call(client, 'delete_dataset', { id: dataset!.id })),
