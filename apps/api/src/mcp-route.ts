@@ -5,7 +5,7 @@ import { hasValidKey, MISSING_KEY_MESSAGE, type ApiKeyPolicy } from './auth';
 import { errorBody, HTTP_STATUS } from './errors';
 
 export interface McpRouteOptions {
-  /** Offer the tools that delete data (`defect-rag serve --mcp-allow-writes`), to requests with a key when keys are set. */
+  /** Offer the tools that delete data (`serve --mcp-allow-writes`); with keys set, to requests with a key only. */
   allowWrites: boolean;
   /** The base of crop image URLs: the public URL, else the server's own. */
   imageUrlBase: () => string;
@@ -15,7 +15,8 @@ export interface McpRouteOptions {
  * `POST /mcp`: the Model Context Protocol over Streamable HTTP (stateless, JSON answers), behind
  * the rules of /graphql: reading needs a key when reads do, the tools that write need one whenever
  * keys are set, and a body holds at most one image of DEFECT_RAG_MAX_UPLOAD_BYTES (base64) and
- * as much JSON as /graphql takes (mcpMessageLimit). Other methods are 405: there are no sessions to stream or end.
+ * as much JSON as /graphql takes (mcpMessageLimit). Other methods are 405: there are no sessions
+ * to stream or end.
  */
 export function mcpRoutes(backend: Backend, policy: ApiKeyPolicy, options: McpRouteOptions): RequestHandler[] {
   return [

@@ -64,7 +64,8 @@ const MAX_JSON_BODY_BYTES = 1024 * 1024;
 /**
  * The GraphQL API (at /graphql), crop images (/crops/:id) and their source photos
  * (/crops/:id/source), health (/healthz), the Model Context Protocol for agents (/mcp) and the web
- * explorer (/; a landing page while it is not built) over one backend. Limits, API keys and the public URL come from the backend's config.
+ * explorer (/; a landing page while it is not built) over one backend. Limits, API keys and the
+ * public URL come from the backend's config.
  */
 export async function createApiServer(backend: Backend, options: ApiServerOptions = {}): Promise<ApiServer> {
   const { config, logger } = backend;
