@@ -29,9 +29,29 @@ export default [
           allow: [],
           depConstraints: [
             // apps → run-manager (host) → jobs → runs → stages and stores → runtime (CONTRIBUTING.md).
+            // An edge (GraphQL's shared checks, the MCP server) is a shell like the resolvers: it parses,
+            // calls the jobs and shapes the answer, never reaching past them to stages or stores.
+            {
+              sourceTag: 'type:edge',
+              onlyDependOnLibsWithTags: [
+                'type:edge',
+                'type:host',
+                'type:job',
+                'type:runs',
+                'type:util',
+                'type:testing',
+              ],
+            },
             {
               sourceTag: 'type:app',
-              onlyDependOnLibsWithTags: ['type:host', 'type:job', 'type:runs', 'type:util', 'type:testing'],
+              onlyDependOnLibsWithTags: [
+                'type:edge',
+                'type:host',
+                'type:job',
+                'type:runs',
+                'type:util',
+                'type:testing',
+              ],
             },
             {
               sourceTag: 'type:host',

@@ -16,11 +16,12 @@ import {
   type OperationDefinitionNode,
   type SelectionSetNode,
 } from 'graphql';
+import { MAX_PAGE_SIZE } from '@defect-rag/interface';
 import type { ApiContext } from './context';
 import { apiError } from './errors';
 
 export const DEFAULT_PAGE_SIZE = 20;
-export const MAX_PAGE_SIZE = 100;
+export { MAX_PAGE_SIZE };
 
 /**
  * The data types have no cycles today, so no query goes deeper than 7 (runs → edges → node →

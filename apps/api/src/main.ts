@@ -1,4 +1,4 @@
-// The API server as a program: `npx defect-rag serve [--port P] [--host H]` runs this file, as
+// The API server as a program: `npx defect-rag serve [--port P] [--host H] [--mcp-allow-writes]` runs this file, as
 // `TSX_TSCONFIG_PATH=apps/api/tsconfig.json node --import tsx apps/api/src/main.ts [--port P]` does
 // (the tsconfig turns on the decorators). It serves until SIGINT or SIGTERM, then drains requests,
 // cancels its background runs and stops the embedded servers.
@@ -7,7 +7,9 @@ import { openBackend } from '@defect-rag/runs';
 import { createLogger, DefectRagError, loadConfig, toDefectRagError } from '@defect-rag/runtime';
 import { createApiServer } from './index';
 
-const { values: args } = parseArgs({ options: { port: { type: 'string' }, host: { type: 'string' } } });
+const { values: args } = parseArgs({
+  options: { port: { type: 'string' }, host: { type: 'string' }, 'mcp-allow-writes': { type: 'boolean' } },
+});
 
 try {
   const config = loadConfig();
@@ -21,7 +23,7 @@ try {
   // its requests and record its runs' end, which needs them, so it takes the signals over and stops
   // them last (backend.close()).
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.removeAllListeners(signal);
-  const serving = createApiServer(backend, { port, host: args.host });
+  const serving = createApiServer(backend, { port, host: args.host, mcpAllowWrites: args['mcp-allow-writes'] });
   const stop = async (signal: NodeJS.Signals) => {
     logger.info(`${signal}: stopping the API`);
     // `defect-rag serve` passes on the Ctrl-C its terminal also sent here: one stop is enough.

@@ -17,6 +17,7 @@ import type { ApiContext } from './context';
 import { errorBody, errorFormatter } from './errors';
 import { executeGraphQL, isJsonGraphQLPost, serveJsonGraphQL, type ContextFor, type Precheck } from './graphql-http';
 import { MAX_QUERY_TOKENS, documentRefusal, queryLimitsPlugin } from './limits';
+import { mcpRoutes } from './mcp-route';
 import {
   cropImageRoute,
   explorerRoute,
@@ -39,6 +40,8 @@ export interface ApiServerOptions {
   stackTraces?: boolean;
   /** The built web explorer served at `/`. Default: apps/explorer/dist of the workspace. */
   explorerDir?: string;
+  /** Offer the MCP tools that delete data at /mcp (`defect-rag serve --mcp-allow-writes`). Default: false. */
+  mcpAllowWrites?: boolean;
 }
 
 export interface ApiServer {
@@ -61,8 +64,9 @@ const MAX_JSON_BODY_BYTES = 1024 * 1024;
 
 /**
  * The GraphQL API (at /graphql), crop images (/crops/:id) and their source photos
- * (/crops/:id/source), health (/healthz) and the web explorer (/; a landing page while it is not
- * built) over one backend. Limits, API keys and the public URL come from the backend's config.
+ * (/crops/:id/source), health (/healthz), the Model Context Protocol for agents (/mcp) and the web
+ * explorer (/; a landing page while it is not built) over one backend. Limits, API keys and the
+ * public URL come from the backend's config.
  */
 export async function createApiServer(backend: Backend, options: ApiServerOptions = {}): Promise<ApiServer> {
   const { config, logger } = backend;
@@ -143,6 +147,13 @@ export async function createApiServer(backend: Backend, options: ApiServerOption
   app.use('/graphql', graphqlUploadExpress({ maxFileSize: config.maxUploadBytes, maxFiles: 1 }), (req, res, next) => {
     executeGraphQL(apollo, req, res, (req.body as unknown) ?? {}, contextFor, precheck).catch(next);
   });
+  app.all(
+    '/mcp',
+    mcpRoutes(backend, policy, {
+      allowWrites: options.mcpAllowWrites ?? false,
+      imageUrlBase: () => config.apiPublicUrl ?? url,
+    }),
+  );
   app.use(explorerRoute(options.explorerDir ?? path.join(workspaceRoot, 'apps', 'explorer', 'dist')));
   app.get('/', landingPage);
   app.use(jsonErrorHandler(backend));

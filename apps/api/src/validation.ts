@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DefectRagError } from '@defect-rag/runtime';
-import { MAX_PAGE_SIZE } from './limits';
+import { optional } from '@defect-rag/interface';
 
 /**
  * The checks of an input class, declared on its fields with `@Check(schema)` next to `@Field` (and
@@ -93,35 +93,7 @@ function mergeChecks(inputClass: unknown): InputChecks | undefined {
   };
 }
 
-/**
- * Checks a scalar argument the way `@Check` checks input fields (ranges, lengths, id formats, explicit
- * null to undefined). BAD_INPUT naming the problem otherwise.
- */
-export function parseInput<S extends z.ZodType>(schema: S, value: unknown, name = 'input'): z.output<S> {
-  const parsed = schema.safeParse(value);
-  if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.map((issue) => `${[name, ...issue.path].join('.')}: ${issue.message}`);
-  throw new DefectRagError('BAD_INPUT', problems.join('; '));
-}
-
-/** An optional argument: GraphQL gives null or omits it; the pipeline wants undefined. */
-export function optional<S extends z.ZodType>(schema: S) {
-  return schema.nullish().transform((value) => value ?? undefined);
-}
-
-export const MAX_QUERY_TEXT_LENGTH = 2000;
-const MAX_FILTER_VALUES = 50;
-
-export const uuid = (what: string) => z.uuid({ error: `not a valid ${what} id` });
-
-/** A list of filter values (zones, areas, damage types). */
-export const filterValues = optional(z.array(z.string().min(1).max(200)).max(MAX_FILTER_VALUES));
-/** A short identifier such as a split or a model id. */
-export const shortText = optional(z.string().min(1).max(200));
+/** The `after` of the problems list (numeric ids). */
+export const problemCursor = optional(z.string().regex(/^\d{1,19}$/, 'not a cursor of this list'));
 /** A path on the server. */
 export const serverPath = optional(z.string().min(1).max(4096));
-
-export const pageSize = z.int().min(1, `must be 1…${MAX_PAGE_SIZE}`).max(MAX_PAGE_SIZE, `must be 1…${MAX_PAGE_SIZE}`);
-/** The `after` of a list whose ids are UUIDs, or of the problems list (numeric ids). */
-export const uuidCursor = optional(z.uuid({ error: 'not a cursor of this list' }));
-export const problemCursor = optional(z.string().regex(/^\d{1,19}$/, 'not a cursor of this list'));

@@ -10,10 +10,16 @@ import { workspaceRoot } from '@defect-rag/runtime';
 const API_DIR = path.join(workspaceRoot, 'apps', 'api');
 
 /** Runs the API server until it stops and returns its exit code. */
-export async function runApiProcess(options: { port?: number; host?: string; modelDirs?: string[] }): Promise<number> {
+export async function runApiProcess(options: {
+  port?: number;
+  host?: string;
+  modelDirs?: string[];
+  mcpAllowWrites?: boolean;
+}): Promise<number> {
   const args = [
     ...(options.port !== undefined ? ['--port', String(options.port)] : []),
     ...(options.host !== undefined ? ['--host', options.host] : []),
+    ...(options.mcpAllowWrites ? ['--mcp-allow-writes'] : []),
   ];
   const child = spawn(
     process.execPath,

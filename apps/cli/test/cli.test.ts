@@ -36,6 +36,7 @@ describe('defect-rag', () => {
       'runs',
       'datasets',
       'serve',
+      'mcp',
     ]) {
       expect(help.stdout).toMatch(new RegExp(`^  ${command} `, 'm'));
     }

@@ -4,12 +4,12 @@ import { deleteDataset } from '@defect-rag/ingestion';
 import { getDataset, listDatasets } from '@defect-rag/runs';
 import { registerDataset } from '@defect-rag/run-manager';
 import { apiDatasetRoots } from '@defect-rag/runtime';
+import { parseInput, uuid, uuidCursor } from '@defect-rag/interface';
 import type { ApiContext } from '../context';
 import { WithinDeadline } from '../deadline';
 import { pageComplexity } from '../limits';
 import { PageArgs, toConnection } from '../types/connection';
 import { Dataset, DatasetConnection, DeletedDataset } from '../types/dataset';
-import { parseInput, uuid, uuidCursor } from '../validation';
 
 const nonEmpty = (max: number) => z.string().trim().min(1, 'is empty').max(max);
 

@@ -1,5 +1,4 @@
 import { Arg, Args, Ctx, ID, Query, Resolver, UseMiddleware } from 'type-graphql';
-import { z } from 'zod';
 import {
   activeTaxonomy,
   browseCrops,
@@ -9,6 +8,7 @@ import {
   indexStats,
   type ModelInfo,
 } from '@defect-rag/search';
+import { cropId, optional, parseInput, shortText, uuid } from '@defect-rag/interface';
 import type { ApiContext } from '../context';
 import { WithinDeadline } from '../deadline';
 import { pageComplexity } from '../limits';
@@ -17,9 +17,6 @@ import { Crop, CropConnection } from '../types/crop';
 import { EmbeddingModel } from '../types/model';
 import { CropFilter, type SearchMode } from '../types/search';
 import { IndexStats, Taxonomy } from '../types/taxonomy';
-import { optional, parseInput, shortText, uuid } from '../validation';
-
-const cropId = z.string().min(1).max(500);
 
 /** What the index holds: single crops, counts, the vocabulary crops are described with, and the model behind the vectors. */
 @Resolver()

@@ -1,12 +1,11 @@
 import { Arg, Ctx, FieldResolver, ID, Query, Resolver, Root, UseMiddleware } from 'type-graphql';
-import { z } from 'zod';
 import { getCrops, getPhoto } from '@defect-rag/search';
 import { isDefectRagError } from '@defect-rag/runtime';
+import { cropId, parseInput } from '@defect-rag/interface';
 import type { ApiContext } from '../context';
 import { WithinDeadline } from '../deadline';
 import { Crop } from '../types/crop';
 import { Photo } from '../types/photo';
-import { parseInput } from '../validation';
 
 @Resolver(() => Photo)
 @UseMiddleware(WithinDeadline)
@@ -16,7 +15,7 @@ export class PhotoResolver {
     description: 'A whole photo by its id (`photo:<imageId>`) or its image id; NOT_FOUND when the index has none.',
   })
   async photo(@Arg('id', () => ID) id: string, @Ctx() context: ApiContext): Promise<Photo> {
-    const photoId = parseInput(z.string().min(1).max(500), id, 'id');
+    const photoId = parseInput(cropId, id, 'id');
     return Photo.fromView(await getPhoto(context.backend, photoId), context.imageUrlBase);
   }
 

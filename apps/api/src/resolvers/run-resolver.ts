@@ -1,5 +1,6 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root, UseMiddleware } from 'type-graphql';
 import { getDataset, getRun, listRuns, runProblems } from '@defect-rag/runs';
+import { parseInput, uuid, uuidCursor } from '@defect-rag/interface';
 import type { ApiContext } from '../context';
 import { WithinDeadline } from '../deadline';
 import { pageComplexity } from '../limits';
@@ -14,7 +15,7 @@ import {
   RunProblemConnection,
   RunConnection,
 } from '../types/run';
-import { parseInput, problemCursor, uuid, uuidCursor } from '../validation';
+import { problemCursor } from '../validation';
 
 @Resolver(() => Run)
 @UseMiddleware(WithinDeadline)

@@ -1,6 +1,7 @@
 import { ArgsType, Field, Int, ObjectType } from 'type-graphql';
+import { pageSize } from '@defect-rag/interface';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../limits';
-import { Check, pageSize } from '../validation';
+import { Check } from '../validation';
 
 @ArgsType()
 export class PageArgs {

@@ -3,7 +3,8 @@ import { Field, Float, ID, InputType, Int, ObjectType, registerEnumType } from '
 import { z } from 'zod';
 import { MAX_SEARCH_LIMIT } from '@defect-rag/search';
 import { type RunProblemRecord, type RunRecord } from '@defect-rag/runs';
-import { Check, CheckInput, optional, serverPath, uuid } from '../validation';
+import { optional, uuid } from '@defect-rag/interface';
+import { Check, CheckInput, serverPath } from '../validation';
 import { Connection } from './connection';
 import { EvaluationMetrics, toEvaluationMetrics } from './evaluation';
 import { SearchMode } from './search';

@@ -1,17 +1,14 @@
 import type { FileUpload } from 'graphql-upload-minimal';
 import { GraphQLUpload } from 'graphql-upload-minimal';
 import { Field, Float, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
-import { MAX_FEEDBACK_CROPS, MAX_SEARCH_LIMIT } from '@defect-rag/search';
+import { filterChecks, finite, oneRegionShape, queryChecks, regionPolygon } from '@defect-rag/interface';
+import { MAX_SEARCH_LIMIT } from '@defect-rag/search';
 import { VECTOR_KINDS, type VectorKind } from '@defect-rag/runtime';
 import { z } from 'zod';
 import { Crop } from './crop';
 import { Level } from './level';
 import { upperCaseEnum } from './upper-case-enum';
-import { Check, CheckInput, filterValues, MAX_QUERY_TEXT_LENGTH, optional, shortText } from '../validation';
-
-const MAX_REGION_POINTS = 1000;
-const finite = z.number({ error: 'must be a finite number' });
-const feedbackIds = optional(z.array(z.string().min(1).max(500)).max(MAX_FEEDBACK_CROPS));
+import { Check, CheckInput } from '../validation';
 
 /** GraphQL names (IMAGE, TEXT, FUSED), pipeline values (the vector kinds): resolvers pass the value straight on. */
 export const SearchMode = upperCaseEnum(VECTOR_KINDS);
@@ -45,23 +42,23 @@ export class CropFilter {
     description:
       'Taxonomy zone ids; a zone also matches the zones below it (`side` matches `left_side` and `right_side`).',
   })
-  @Check(filterValues)
+  @Check(filterChecks.zones)
   zones?: string[];
 
   @Field(() => [String], { nullable: true, description: 'Taxonomy area ids.' })
-  @Check(filterValues)
+  @Check(filterChecks.areas)
   areas?: string[];
 
   @Field(() => [String], { nullable: true, description: 'Crops with any of these damage type ids.' })
-  @Check(filterValues)
+  @Check(filterChecks.damageTypes)
   damageTypes?: string[];
 
   @Field(() => ID, { nullable: true })
-  @Check(shortText)
+  @Check(filterChecks.datasetId)
   datasetId?: string;
 
   @Field(() => String, { nullable: true, description: 'train, test…' })
-  @Check(shortText)
+  @Check(filterChecks.split)
   split?: string;
 }
 
@@ -91,17 +88,13 @@ export class RegionBox extends RegionPoint {
   description:
     'A part of the uploaded photo, exactly one of box or polygon, in its pixels: the query is cut from it the way the index cuts crops (a 336-px window around it with real context, overlapping tiles when it is larger).',
 })
-@CheckInput<QueryRegion>(
-  (region) => (region.box === undefined) !== (region.polygon === undefined),
-  'box',
-  'give exactly one of box or polygon',
-)
+@CheckInput<QueryRegion>(oneRegionShape.holds, 'box', oneRegionShape.message)
 export class QueryRegion {
   @Field(() => RegionBox, { nullable: true })
   box?: RegionBox;
 
   @Field(() => [RegionPoint], { nullable: true, description: 'At least 3 points.' })
-  @Check(optional(z.array(z.unknown()).min(3, 'needs at least 3 points').max(MAX_REGION_POINTS)))
+  @Check(regionPolygon(z.unknown()))
   polygon?: RegionPoint[];
 }
 
@@ -111,7 +104,7 @@ export class QueryRegion {
 })
 export class SimilarityQuery {
   @Field(() => ID, { nullable: true, description: 'A crop in the index; it is never returned itself.' })
-  @Check(optional(z.string().min(1).max(500)))
+  @Check(queryChecks.cropId)
   cropId?: string;
 
   @Field(() => GraphQLUpload, {
@@ -121,7 +114,7 @@ export class SimilarityQuery {
   image?: Promise<FileUpload>;
 
   @Field(() => String, { nullable: true, description: 'A description, e.g. "deep scratch on the rear bumper".' })
-  @Check(optional(z.string().max(MAX_QUERY_TEXT_LENGTH, `at most ${MAX_QUERY_TEXT_LENGTH} characters`)))
+  @Check(queryChecks.text)
   text?: string;
 
   @Field(() => SearchMode, {
@@ -135,7 +128,7 @@ export class SimilarityQuery {
     nullable: true,
     description: 'The id of a served model (see models); the default model when absent.',
   })
-  @Check(optional(z.string().min(1).max(300)))
+  @Check(queryChecks.model)
   model?: string;
 
   @Field(() => Level, {
@@ -153,9 +146,7 @@ export class SimilarityQuery {
 
   /** The pipeline checks the ranges of limit, offset and minScore, and which fields go together. */
   @Field(() => Float, { nullable: true, description: 'Only crops at least this similar (cosine, -1…1).' })
-  // A literal such as 1e309 reaches here as Infinity; zod's own message for it ("expected number,
-  // received number") says nothing.
-  @Check(optional(z.number({ error: 'must be a finite number in [-1, 1]' })))
+  @Check(queryChecks.minScore)
   minScore?: number;
 
   @Field(() => Float, {
@@ -163,7 +154,7 @@ export class SimilarityQuery {
     description:
       "Image weight of a hybrid (image + text) query, 0…1; default: the fusion α of the index's latest ingestion into this model's collection (0.5 for an average fusion).",
   })
-  @Check(optional(z.number({ error: 'must be a finite number in [0, 1]' })))
+  @Check(queryChecks.alpha)
   alpha?: number;
 
   @Field(() => QueryRegion, { nullable: true, description: 'A part of the uploaded image (needs image).' })
@@ -173,14 +164,14 @@ export class SimilarityQuery {
     nullable: true,
     description: 'Relevance feedback: more like these crops (cropId counts as one of them). None of them is returned.',
   })
-  @Check(feedbackIds)
+  @Check(queryChecks.cropIds)
   positiveCropIds?: string[];
 
   @Field(() => [ID], {
     nullable: true,
     description: 'Relevance feedback: not like these crops (needs something to look for). None of them is returned.',
   })
-  @Check(feedbackIds)
+  @Check(queryChecks.cropIds)
   negativeCropIds?: string[];
 
   @Field(() => Boolean, {
@@ -190,7 +181,7 @@ export class SimilarityQuery {
   onePerPhoto?: boolean;
 
   @Field(() => [ID], { nullable: true, description: 'Leave out the crops of these photos (Crop.photoId).' })
-  @Check(optional(z.array(z.string().min(1).max(500)).max(MAX_FEEDBACK_CROPS)))
+  @Check(queryChecks.cropIds)
   excludePhotoIds?: string[];
 
   @Field(() => Int, {

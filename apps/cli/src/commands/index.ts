@@ -13,6 +13,7 @@ import { searchCommand } from './search';
 import { runsCommand } from './runs';
 import { datasetsCommand } from './datasets';
 import { serveCommand } from './serve';
+import { mcpCommand } from './mcp';
 import { workerCommand } from './worker';
 
 /** Every command of the CLI, in the order `--help` lists them. */
@@ -32,4 +33,5 @@ export const commands: CliCommand[] = [
   runsCommand,
   datasetsCommand,
   serveCommand,
+  mcpCommand,
 ];

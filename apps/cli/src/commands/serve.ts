@@ -7,11 +7,15 @@ export const serveCommand: CliCommand = {
     program
       .command('serve')
       .description(
-        'serve the GraphQL API, crop images and /healthz (starting the embedded servers when no URL is set) until Ctrl-C',
+        'serve the GraphQL API, MCP at /mcp, crop images and /healthz (starting the embedded servers when no URL is set) until Ctrl-C',
       )
       .option('--port <port>', 'port to listen on (default: DEFECT_RAG_API_PORT or 4000; 0 picks a free one)', integer)
       .option('--host <host>', 'address to listen on (default: DEFECT_RAG_API_HOST or 127.0.0.1)')
-      .action(async (options: { port?: number; host?: string }) => {
+      .option(
+        '--mcp-allow-writes',
+        'also offer the MCP tools that delete data at /mcp (to requests with a key when keys are set)',
+      )
+      .action(async (options: { port?: number; host?: string; mcpAllowWrites?: boolean }) => {
         process.exitCode = await runApiProcess(options);
       });
   },

@@ -1,0 +1,1 @@
+export { createMcpServer, handleMcpHttp, mcpMessageLimit, serveMcpStdio, type McpOptions } from './server';
