@@ -91,7 +91,28 @@ describe('defect-rag', () => {
 
   it('refuses an unknown command with usage help', () => {
     const result = cli('frobnicate');
-    expect(result.code).not.toBe(0);
+    expect(result.code).toBe(2);
     expect(result.stderr).toContain("unknown command 'frobnicate'");
+  });
+
+  it("exits 2 for commander's usage errors like every other bad input, 0 for help", () => {
+    for (const [args, message] of [
+      [['crops', '/some/dataset'], "required option '--out <dir>' not specified"],
+      [['evaluate', '/some/dataset', '--k', 'many'], '--k'],
+      [['search', '--text', 'dent', '--no-such-option'], "unknown option '--no-such-option'"],
+      [['search', '--limit'], "option '--limit <k>' argument missing"],
+    ] as const) {
+      const result = cli(...args);
+      expect(result.code, args.join(' ')).toBe(2);
+      expect(result.stderr, args.join(' ')).toContain(message);
+    }
+    expect(cli('search', '--help').code).toBe(0);
+  }, 120_000);
+
+  it('names the flags, not GraphQL fields, when a search says nothing to look for', () => {
+    const result = cli('search', '--zone', 'front');
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('error [BAD_INPUT]: give at least one of --crop-id, --positive, --image or --text');
+    expect(result.stderr).not.toContain('cropId');
   });
 });
