@@ -7,6 +7,7 @@
  * the strings marked with a GraphQL comment and ignores the interpolations.
  */
 import type {
+  BrowseCropsQuery,
   CropFieldsFragment,
   CropQuery,
   CropRagContextQuery,
@@ -39,6 +40,7 @@ export type Evaluation = EvaluationFieldsFragment;
 export type ValueCount = SearchOptionsQuery['indexStats']['byZone'][number];
 
 export type {
+  BrowseCropsQuery as BrowseCropsData,
   CropQuery as CropData,
   CropRagContextQuery as CropRagContextData,
   DatasetsAndRunsQuery as DatasetsAndRunsData,
@@ -125,6 +127,25 @@ export const SEARCH = /* GraphQL */ `
   }
   ${CROP_FIELDS}
   ${PHOTO_FIELDS}
+`;
+
+/** A page of the indexed crops a filter matches, without a query: what the search page opens on. */
+export const BROWSE_CROPS = /* GraphQL */ `
+  query BrowseCrops($filter: CropFilter, $first: Int!, $after: String) {
+    crops(filter: $filter, first: $first, after: $after) {
+      totalCount
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+      edges {
+        node {
+          ...CropFields
+        }
+      }
+    }
+  }
+  ${CROP_FIELDS}
 `;
 
 export const CROP = /* GraphQL */ `

@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { graphql, graphqlUpload } from '../api';
+import { CropBrowser } from '../components/crop-browser';
 import { ErrorBox } from '../components/error-box';
 import { PhotoGrid } from '../components/photo-grid';
 import { FeedbackButtons, RefinementChips } from '../components/refinement-controls';
@@ -89,14 +90,20 @@ const LEVELS: { value: Level; label: string; hint: string }[] = [
 ];
 const ACCEPTED_IMAGES = 'image/jpeg,image/png,image/webp';
 
-/** The API's SimilarityQuery for the form's settings; empty filter fields are left out, not sent empty. */
-export function toSimilarityQuery(source: QuerySource, settings: SearchSettings): SimilarityQuery {
+/** The API's CropFilter for the form's settings; empty fields are left out, not sent empty. */
+function cropFilter(settings: SearchSettings): CropFilter {
   const filter: CropFilter = {};
   if (settings.damage !== 'any') filter.hasDamage = settings.damage === 'damaged';
   if (settings.zones.length > 0) filter.zones = settings.zones;
   if (settings.damageTypes.length > 0) filter.damageTypes = settings.damageTypes;
   if (settings.datasetId) filter.datasetId = settings.datasetId;
   if (settings.split) filter.split = settings.split;
+  return filter;
+}
+
+/** The API's SimilarityQuery for the form's settings. */
+export function toSimilarityQuery(source: QuerySource, settings: SearchSettings): SimilarityQuery {
+  const filter = cropFilter(settings);
   const minScore = settings.minScore.trim() === '' ? undefined : Number(settings.minScore);
   return {
     ...(source.kind === 'text'
@@ -185,6 +192,7 @@ export function SearchPage({ similarTo }: { similarTo: string | null }) {
   // Offer only what the chosen model answers: an image-only model has no text search and no TEXT or FUSED mode.
   const modes = model?.modes ?? MODES.map((mode) => mode.value);
   const textAvailable = modes.includes('TEXT');
+  const textModel = models.find((candidate) => candidate.modes.includes('TEXT'));
   useEffect(() => {
     if (!modes.includes(settings.mode)) update({ mode: modes.includes('FUSED') ? 'FUSED' : modes[0]! });
     if (!textAvailable && source?.kind === 'text') startQuery(null);
@@ -214,6 +222,10 @@ export function SearchPage({ similarTo }: { similarTo: string | null }) {
             </select>
           </label>
         )}
+        <ImageDrop onImage={searchImage} current={source?.kind === 'image' ? source : null} />
+        {source?.kind === 'image' && (
+          <UploadedImage key={source.preview} source={source} textAvailable={textAvailable} onChange={changeImage} />
+        )}
         <form class="text-query" role="search" onSubmit={searchText}>
           <label for="query-text">Describe a defect</label>
           <div class="input-row">
@@ -232,14 +244,26 @@ export function SearchPage({ similarTo }: { similarTo: string | null }) {
           </div>
           {!textAvailable && (
             <p class="muted small" data-testid="no-text-tower">
-              {model?.id} compares images only: search by an image or a crop, or choose a model with a text tower.
+              {model?.id} compares images only: search by an image or a crop
+              {textModel ? (
+                <>
+                  , or describe a defect with {textModel.id}
+                  {textModel.randomWeights ? ' (random test weights)' : ''}.{' '}
+                  <button
+                    type="button"
+                    class="link-button"
+                    onClick={() => update({ model: textModel.id })}
+                    data-testid="switch-to-text-model"
+                  >
+                    Switch to {textModel.id}
+                  </button>
+                </>
+              ) : (
+                '; no served model has a text tower.'
+              )}
             </p>
           )}
         </form>
-        <ImageDrop onImage={searchImage} current={source?.kind === 'image' ? source : null} />
-        {source?.kind === 'image' && (
-          <UploadedImage key={source.preview} source={source} textAvailable={textAvailable} onChange={changeImage} />
-        )}
         {options.error && <ErrorBox error={options.error} context="Filter options could not be loaded" />}
         <Filters settings={settings} update={update} options={options.data} modes={modes} />
       </section>
@@ -265,7 +289,7 @@ export function SearchPage({ similarTo }: { similarTo: string | null }) {
           </p>
         )}
         {results.error && <ErrorBox error={results.error} context="Search failed" />}
-        {!source && <p class="empty">Type a description, drop an image, or pick “Similar” on any crop to start.</p>}
+        {!source && <CropBrowser filter={cropFilter(settings)} />}
         {results.data &&
           !results.error &&
           (results.data.searchSimilar.length === 0 ? (
