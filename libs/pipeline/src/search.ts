@@ -15,6 +15,7 @@ import { DEFAULT_PHOTO_VIEW } from './ingest/photos';
 import { cutQueryRegion, decodeQueryImage, type QueryRegion } from './query-region';
 import { rollUpZoneCounts } from '@defect-rag/taxonomy';
 import { activeTaxonomy } from './taxonomy';
+import { notACursor } from './catalog';
 import { expandZones } from './zone-filter';
 
 /** The most results one search gives, paging included (offset + limit). */
@@ -440,6 +441,7 @@ export async function browseCrops(
   { first, after }: { first: number; after?: string },
 ): Promise<CropPage> {
   const collection = await backend.collection(await backend.embedder());
+  if (after !== undefined && (await getCrops(backend, [after])).length === 0) throw notACursor();
   const zoned = (await expandZones(backend, filter)) ?? filter;
   const [page, totalCount] = await Promise.all([
     backend.vectorStore.browse(collection, zoned, { first, after }),
