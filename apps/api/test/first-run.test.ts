@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ingestDataset, listRuns } from '@defect-rag/pipeline';
 import { sampleDatasetOrSkip } from '@defect-rag/testing';
 import { errorCodes, graphql, startSmallApi, type SmallApi } from './helpers';
 
@@ -62,6 +63,16 @@ describe.skipIf(!sample)('a new user’s mistakes, answered by name', () => {
       expect(errorCodes(answer), list).toEqual(['BAD_USER_INPUT']);
       expect(answer.errors![0]!.message).toBe('after: not a cursor of this list');
     }
+  });
+
+  it('refuses to ingest a folder that does not exist before registering anything', async () => {
+    const runsBefore = (await listRuns(small.backend, {}, { first: 1 })).totalCount;
+    await expect(ingestDataset(small.backend, { datasetDir: '/typo/path' })).rejects.toMatchObject({
+      code: 'DATASET_NOT_FOUND',
+      message: 'dataset folder not found: /typo/path',
+    });
+    expect(await small.backend.db.datasets.findByName('path')).toBeNull();
+    expect((await listRuns(small.backend, {}, { first: 1 })).totalCount).toBe(runsBefore);
   });
 
   it('gives RAG context image URLs an agent can open: absolute, on the address served', async () => {

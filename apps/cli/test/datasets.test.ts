@@ -117,4 +117,18 @@ describe.skipIf(!sample)('defect-rag crops → contexts → embed → index, the
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain(`error [DATASET_NOT_FOUND]: no dataset named "${name}"`);
   }, 300_000);
+
+  it('ends an ingestion with search hints that name its model and work as printed', () => {
+    const model = imageOnlyTestModel();
+    const ingested = cli('ingest', datasetDir, '--name', 'hints', '--model', model);
+    expect(ingested.code, ingested.stderr).toBe(0);
+    // An image-only model (not the default, DEFECT_RAG_MODEL_DIR) gets a search by one of its crops.
+    const hint = /^ {2}npx defect-rag (search .*)$/m.exec(ingested.stdout)?.[1];
+    expect(hint).toMatch(
+      new RegExp(`^search --crop-id \\S+ --model ${path.relative(process.cwd(), model)} --limit 5$`),
+    );
+    const searched = cli(...hint!.split(' '), '--json');
+    expect(searched.code, searched.stderr).toBe(0);
+    expect((JSON.parse(searched.stdout) as { items: unknown[] }).items.length).toBeGreaterThan(0);
+  }, 300_000);
 });

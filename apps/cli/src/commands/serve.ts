@@ -1,4 +1,4 @@
-import { runApiProcess } from '../api-process';
+import { checkApiPortFree, runApiProcess } from '../api-process';
 import { integer } from '../backend';
 import type { CliCommand } from './command';
 
@@ -12,6 +12,7 @@ export const serveCommand: CliCommand = {
       .option('--port <port>', 'port to listen on (default: DEFECT_RAG_API_PORT or 4000; 0 picks a free one)', integer)
       .option('--host <host>', 'address to listen on (default: DEFECT_RAG_API_HOST or 127.0.0.1)')
       .action(async (options: { port?: number; host?: string }) => {
+        await checkApiPortFree(options);
         process.exitCode = await runApiProcess(options);
       });
   },
