@@ -92,7 +92,7 @@ function run(command: string, args: string[], options: { cwd: string; env: NodeJ
   });
 }
 
-/** `npx defect-rag serve` on a free port; resolves with its URL once it prints it. */
+/** `npx defect-rag serve` on a free port; resolves with the explorer's URL once it prints it. */
 function startApi(env: NodeJS.ProcessEnv): Promise<{ url: string; process: ChildProcess; log: () => string }> {
   return new Promise((resolve, reject) => {
     // Its own process group, so stopping it reaches npx, the CLI and the API beneath them.
@@ -109,7 +109,8 @@ function startApi(env: NodeJS.ProcessEnv): Promise<{ url: string; process: Child
     );
     const onData = (chunk: Buffer) => {
       output += chunk;
-      const url = /defect-rag API: (http:\/\/\S+)\/graphql/.exec(output)?.[1];
+      // The address the server prints for the explorer, which a new user opens.
+      const url = /^explorer: (http:\/\/\S+?)\/ /m.exec(output)?.[1];
       if (url) {
         clearTimeout(timer);
         resolve({ url, process: child, log: () => output });
