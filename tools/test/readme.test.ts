@@ -1,6 +1,7 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import semver from 'semver';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cropsStage, demoDatasetStage } from '@defect-rag/pipeline';
 import { workspaceRoot } from '@defect-rag/runtime';
@@ -11,7 +12,12 @@ import { workspaceRoot } from '@defect-rag/runtime';
  */
 const README = path.join(workspaceRoot, 'README.md');
 const DOCS = path.join(workspaceRoot, 'docs');
-const pages = [README, ...readdirSync(DOCS).filter((file) => file.endsWith('.md')).map((file) => path.join(DOCS, file))];
+const pages = [
+  README,
+  ...readdirSync(DOCS)
+    .filter((file) => file.endsWith('.md'))
+    .map((file) => path.join(DOCS, file)),
+];
 const tmp = mkdtempSync(path.join(tmpdir(), 'defect-rag-readme-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
@@ -30,6 +36,29 @@ describe('the README', () => {
       }
     }
     expect(broken).toEqual([]);
+  });
+
+  it('states the Node versions package.json declares, which every locked package accepts but nsfwjs', () => {
+    const { engines } = JSON.parse(readFileSync(path.join(workspaceRoot, 'package.json'), 'utf8')) as {
+      engines: { node: string };
+    };
+    expect(engines.node).toBe('^22.20.0 || >=24.12.0');
+    expect(readFileSync(README, 'utf8')).toContain('**Node 22.20+ or 24.12+**');
+    const lock = JSON.parse(readFileSync(path.join(workspaceRoot, 'package-lock.json'), 'utf8')) as {
+      packages: Record<string, { engines?: { node?: string } | string[]; os?: string[]; cpu?: string[] }>;
+    };
+    for (const version of ['22.20.0', '24.12.0']) {
+      const refusing = Object.entries(lock.packages)
+        .filter(([name, entry]) => name !== '' && !entry.os?.every((os) => os !== 'linux'))
+        .filter(([, entry]) => !entry.cpu?.every((cpu) => cpu !== 'x64'))
+        .filter(([, entry]) => {
+          const range = Array.isArray(entry.engines) ? undefined : entry.engines?.node;
+          return range !== undefined && !semver.satisfies(version, range);
+        })
+        .map(([name]) => name);
+      // nsfwjs@4.4.0 names exactly 22.13.0; the README says so.
+      expect(refusing, version).toEqual(['node_modules/nsfwjs']);
+    }
   });
 
   it("and the docs pages use only crop and photo ids that the demo's ingestion makes", async () => {
