@@ -1,5 +1,5 @@
 # The API image: the workspace with production dependencies, run through tsx like the CLI.
-FROM node:20.19-bookworm-slim
+FROM node:22.20-bookworm-slim
 WORKDIR /app
 ENV ONNXRUNTIME_NODE_INSTALL=skip NODE_ENV=production
 COPY package.json package-lock.json ./

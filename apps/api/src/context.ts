@@ -7,6 +7,11 @@ export interface ApiContext {
   runs: RunManager;
   /** Prefix of crop image URLs: the public base URL, or '' for URLs relative to this server. */
   imageUrlBase: string;
+  /**
+   * Prefix of the image URLs in RAG context, which an agent reads outside any page: the public base
+   * URL, else the address this server listens on.
+   */
+  absoluteUrlBase: string;
   maxUploadBytes: number;
   /** Aborts when the request has taken longer than `timeoutMs`. */
   deadline: AbortSignal;

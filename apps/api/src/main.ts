@@ -48,7 +48,7 @@ try {
     throw error;
   });
   logger.info(`GraphQL API listening at ${server.url}/graphql (health: ${server.url}/healthz)`);
-  process.stdout.write(`\ndefect-rag API: ${server.url}/graphql\n`);
+  process.stdout.write(`\ndefect-rag API: ${server.url}/graphql\nexplorer: ${server.url}/ (open it in a browser)\n`);
   // Load the models now, so the first search does not wait for them; a broken one shows in /healthz.
   // The example query is a text search, so it names the first model with a text tower when the
   // default one has none (the demo serves the image-only ImageNet model first).

@@ -1,3 +1,4 @@
+import { realpath } from 'node:fs/promises';
 import path from 'node:path';
 import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
 import { getCrop } from '@defect-rag/search';
@@ -24,15 +25,13 @@ export function cropImageRoute(backend: Backend, policy: ApiKeyPolicy): RequestH
       return;
     }
     if (file === null) return photoRoute(req, res, next);
+    const missing = new DefectRagError(
+      'IMAGE_NOT_FOUND',
+      `the image file of crop "${req.params.id}" is missing on the server; re-run its ingestion`,
+    );
     // Crop ids are derived from the crop's content and options, so the file behind an id does not change.
-    res.sendFile(file, { maxAge: '1d', headers: { 'x-content-type-options': 'nosniff' } }, (error) => {
-      if (!error || res.headersSent) return;
-      const missing = new DefectRagError(
-        'IMAGE_NOT_FOUND',
-        `the image file of crop "${req.params.id}" is missing on the server; re-run its ingestion`,
-      );
-      sendError(res, missing, backend);
-    });
+    const headers = { 'x-content-type-options': 'nosniff' };
+    await sendFileUnder(res, backend.config.dataDir, file, { maxAge: '1d', headers }, missing, backend);
   };
 }
 
@@ -44,30 +43,53 @@ export function cropImageRoute(backend: Backend, policy: ApiKeyPolicy): RequestH
 export function sourceImageRoute(backend: Backend, policy: ApiKeyPolicy): RequestHandler<{ id: string }> {
   return async (req, res) => {
     if (!mayRead(policy, req, res)) return;
+    let root: string;
     let file: string;
     try {
       const crop = await getCrop(backend, req.params.id);
-      const dataset = await getDataset(backend, crop.datasetId, `crop "${crop.id}"`);
-      file = path.resolve(dataset.root, crop.sourceImage);
-      // The payload's path is relative to the dataset folder; never serve anything outside it.
-      const inside = path.relative(dataset.root, file);
-      if (inside.startsWith('..') || path.isAbsolute(inside))
-        throw new DefectRagError(
-          'IMAGE_NOT_FOUND',
-          `the source image of crop "${crop.id}" is outside its dataset folder`,
-        );
+      root = (await getDataset(backend, crop.datasetId, `crop "${crop.id}"`)).root;
+      file = path.resolve(root, crop.sourceImage);
     } catch (error) {
       sendError(res, error, backend);
       return;
     }
     const missing = `the source image of crop "${req.params.id}" is missing from its dataset folder`;
-    sendUncachedFile(res, file, new DefectRagError('IMAGE_NOT_FOUND', missing), backend);
+    await sendFileUnder(res, root, file, UNCACHED, new DefectRagError('IMAGE_NOT_FOUND', missing), backend);
   };
 }
 
-/** Sends a file the client should revalidate each time; `missing` when it is not there. */
-function sendUncachedFile(res: Response, file: string, missing: DefectRagError, backend: Backend): void {
-  res.sendFile(file, { headers: { 'cache-control': 'no-cache', 'x-content-type-options': 'nosniff' } }, (error) => {
+/** For files the client should revalidate each time. */
+const UNCACHED = { headers: { 'cache-control': 'no-cache', 'x-content-type-options': 'nosniff' } };
+
+/**
+ * Sends `file` only when its real path, every link resolved now (a folder may have been swapped
+ * for a link since the file was recorded), lies under the real path of `root`; otherwise, or when
+ * it is not there, answers `missing`. It is sent by its path below the real root, so `send` applies
+ * its dot-file rule only there: a data folder such as `.data`, or one under a dot-folder, serves.
+ */
+async function sendFileUnder(
+  res: Response,
+  root: string,
+  file: string,
+  options: { maxAge?: string; headers: Record<string, string> },
+  missing: DefectRagError,
+  backend: Backend,
+): Promise<void> {
+  let realRoot: string;
+  let inside: string;
+  try {
+    realRoot = await realpath(root);
+    inside = path.relative(realRoot, await realpath(file));
+  } catch {
+    sendError(res, missing, backend);
+    return;
+  }
+  if (inside === '' || inside === '..' || inside.startsWith(`..${path.sep}`) || path.isAbsolute(inside)) {
+    backend.logger.warn({ root: realRoot, file }, 'refused to serve a file outside its folder');
+    sendError(res, missing, backend);
+    return;
+  }
+  res.sendFile(inside, { ...options, root: realRoot }, (error) => {
     if (error && !res.headersSent) sendError(res, missing, backend);
   });
 }
@@ -97,8 +119,11 @@ export function reportFileRoute(backend: Backend, policy: ApiKeyPolicy): Request
       sendError(res, error, backend);
       return;
     }
-    const missing = `the report file "${name}" of run ${id} is missing on the server`;
-    sendUncachedFile(res, file, new DefectRagError('REPORT_NOT_FOUND', missing), backend);
+    const missing = new DefectRagError(
+      'REPORT_NOT_FOUND',
+      `the report file "${name}" of run ${id} is missing on the server`,
+    );
+    await sendFileUnder(res, backend.config.dataDir, file, UNCACHED, missing, backend);
   };
 }
 

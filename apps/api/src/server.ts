@@ -82,10 +82,13 @@ export async function createApiServer(backend: Backend, options: ApiServerOption
 
   const app = express();
   app.disable('x-powered-by');
+  // Known once the server listens (port 0 picks one); no request is answered before.
+  let servedUrl = '';
   const contextFor: ContextFor = async (req) => ({
     backend,
     runs,
     imageUrlBase: config.apiPublicUrl ?? '',
+    absoluteUrlBase: config.apiPublicUrl ?? servedUrl,
     maxUploadBytes: config.maxUploadBytes,
     deadline: AbortSignal.timeout(config.apiTimeoutMs),
     timeoutMs: config.apiTimeoutMs,
@@ -167,6 +170,7 @@ export async function createApiServer(backend: Backend, options: ApiServerOption
   });
   const { port } = httpServer.address() as AddressInfo;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  servedUrl = url;
 
   let closing: Promise<void> | undefined;
   return {

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { chmod } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -15,7 +15,11 @@ export async function testBackend(
   urls: { databaseUrl: string; qdrantUrl: string },
   env: Record<string, string> = {},
 ): Promise<Backend> {
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'defect-rag-api-'));
+  // Under a dot-folder, as the default `.data` is: file serving must not refuse such a path.
+  const parent = mkdtempSync(path.join(tmpdir(), 'defect-rag-api-'));
+  await chmod(parent, 0o755);
+  const dataDir = path.join(parent, '.data');
+  mkdirSync(dataDir);
   await chmod(dataDir, 0o755);
   const config = loadConfig(
     {

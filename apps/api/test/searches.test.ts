@@ -379,7 +379,8 @@ describe.skipIf(!sample)('searches of issue 19, over HTTP on the shared sample i
       expect(new Set(items.map((item) => item.crop.id)).size).toBe(items.length);
       const cited = [...context.matchAll(/crop:([A-Za-z0-9_-]+)/g)].map((match) => match[1]);
       expect(cited).toEqual(items.map((item) => item.crop.id));
-      for (const item of items) expect(context).toContain(`image: ${item.crop.imageUrl}`);
+      // Absolute: an agent reads the block outside any page.
+      for (const item of items) expect(context).toContain(`image: ${api.url}${item.crop.imageUrl}`);
       expect(context).toContain('normal reference');
     });
 

@@ -17,6 +17,8 @@ for (const command of commands) command.register(program);
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
-  if (error instanceof CommanderError) process.exit(error.exitCode);
+  // Help and --version exit 0; commander's usage errors (unknown command or option, a bad or
+  // missing value) exit 2 like every other bad input, not commander's 1.
+  if (error instanceof CommanderError) process.exit(error.exitCode === 0 ? 0 : 2);
   process.exit(reportError(error, { json: process.argv.includes('--json') }));
 }

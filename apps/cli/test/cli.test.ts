@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -8,12 +9,13 @@ import { workspaceRoot } from '@defect-rag/runtime';
 const bin = path.join(workspaceRoot, 'apps', 'cli', 'bin', 'defect-rag.mjs');
 
 function cli(...args: string[]) {
+  const cwd = mkdtempSync(path.join(tmpdir(), 'defect-rag-cli-'));
   const result = spawnSync(process.execPath, [bin, ...args], {
     encoding: 'utf8',
-    cwd: mkdtempSync(path.join(tmpdir(), 'defect-rag-cli-')),
+    cwd,
     env: { ...process.env, LOG_LEVEL: 'silent' },
   });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr, cwd };
 }
 
 describe('defect-rag', () => {
@@ -72,7 +74,9 @@ describe('defect-rag', () => {
   });
 
   it('exits 3 when PostgreSQL cannot be reached, and prints the error object under --json', () => {
-    const result = spawnSync(process.execPath, [bin, 'ingest', '/no/such/dataset', '--json'], {
+    // An existing folder: a missing one is refused before the database is reached.
+    const dataset = mkdtempSync(path.join(tmpdir(), 'defect-rag-dataset-'));
+    const result = spawnSync(process.execPath, [bin, 'ingest', dataset, '--json'], {
       encoding: 'utf8',
       cwd: mkdtempSync(path.join(tmpdir(), 'defect-rag-cli-')),
       env: {
@@ -92,7 +96,45 @@ describe('defect-rag', () => {
 
   it('refuses an unknown command with usage help', () => {
     const result = cli('frobnicate');
-    expect(result.code).not.toBe(0);
+    expect(result.code).toBe(2);
     expect(result.stderr).toContain("unknown command 'frobnicate'");
+  });
+
+  it("exits 2 for commander's usage errors like every other bad input, 0 for help", () => {
+    for (const [args, message] of [
+      [['crops', '/some/dataset'], "required option '--out <dir>' not specified"],
+      [['evaluate', '/some/dataset', '--k', 'many'], '--k'],
+      [['search', '--text', 'dent', '--no-such-option'], "unknown option '--no-such-option'"],
+      [['search', '--limit'], "option '--limit <k>' argument missing"],
+    ] as const) {
+      const result = cli(...args);
+      expect(result.code, args.join(' ')).toBe(2);
+      expect(result.stderr, args.join(' ')).toContain(message);
+    }
+    expect(cli('search', '--help').code).toBe(0);
+  }, 120_000);
+
+  it('refuses a port in use before starting any server, for serve and for the demo', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const { port } = taken.address() as AddressInfo;
+    try {
+      for (const command of ['serve', 'demo']) {
+        const result = cli(command, '--port', String(port));
+        expect(result.code, command).toBe(2);
+        expect(result.stderr).toContain(`error [CONFIG_INVALID]: port ${port} on 127.0.0.1 is in use`);
+        // Nothing started: no embedded server and no demo dataset in the default data folder.
+        expect(existsSync(path.join(result.cwd, '.data')), command).toBe(false);
+      }
+    } finally {
+      taken.close();
+    }
+  }, 60_000);
+
+  it('names the flags, not GraphQL fields, when a search says nothing to look for', () => {
+    const result = cli('search', '--zone', 'front');
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('error [BAD_INPUT]: give at least one of --crop-id, --positive, --image or --text');
+    expect(result.stderr).not.toContain('cropId');
   });
 });

@@ -6,7 +6,13 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openBackend, type Backend } from '@defect-rag/runs';
 import { createLogger, loadConfig, workspaceRoot } from '@defect-rag/runtime';
-import { copySampleSubset, sampleDatasetOrSkip, startTestServers, type TestServers } from '@defect-rag/testing';
+import {
+  copySampleSubset,
+  imageOnlyTestModel,
+  sampleDatasetOrSkip,
+  startTestServers,
+  type TestServers,
+} from '@defect-rag/testing';
 
 const sample = sampleDatasetOrSkip();
 const bin = path.join(workspaceRoot, 'apps', 'cli', 'bin', 'defect-rag.mjs');
@@ -57,11 +63,18 @@ describe.skipIf(!sample)('defect-rag crops → contexts → embed → index, the
     for (const args of [
       ['crops', datasetDir, '--out', outDir],
       ['contexts', outDir],
-      ['embed', outDir],
     ]) {
       const step = cli(...args);
       expect(step.code, step.stderr).toBe(0);
     }
+    // embed names the files it wrote: an image-only model writes image vectors alone.
+    const imageOnly = cli('embed', outDir, '--model', imageOnlyTestModel());
+    expect(imageOnly.code, imageOnly.stderr).toBe(0);
+    expect(imageOnly.stdout).toContain('/ (image.f32, index.json)');
+    expect(readdirSync(path.join(outDir, 'embeddings')).sort()).toEqual(['image.f32', 'index.json']);
+    const embedded = cli('embed', outDir);
+    expect(embedded.code, embedded.stderr).toBe(0);
+    expect(embedded.stdout).toContain('/ (image.f32, text.f32, fused.f32, index.json)');
     const index = JSON.parse(readFileSync(path.join(outDir, 'embeddings', 'index.json'), 'utf8')) as { count: number };
 
     const indexed = cli('index', outDir, '--json');
@@ -71,6 +84,17 @@ describe.skipIf(!sample)('defect-rag crops → contexts → embed → index, the
     const summary = JSON.parse(indexed.stdout) as { datasetId: string; collection: string; points: number };
     expect(summary.points).toBe(index.count);
     expect(await backend.vectorStore.count(summary.collection, { datasetId: summary.datasetId })).toBe(index.count);
+    // Counted as ingest counts: both sample photos have damage.
+    const listed = cli('datasets');
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(listed.stdout).toContain(`${name.padEnd(24)} 2 images (2 damaged), ${index.count} crops`);
+
+    // A zone, area or damage type the taxonomy does not know is bad input (exit 2), naming the known ones.
+    const typo = cli('search', '--text', 'dent', '--zone', 'sidee', '--type', 'dnt');
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toContain('error [BAD_INPUT]: zones: unknown zone "sidee" (known: front, rear,');
+    expect(typo.stderr).toContain('damageTypes: unknown damage type "dnt" (known: scratch,');
+    expect(cli('search', '--text', 'dent', '--zone', 'side').code).toBe(0);
 
     const refused = cli('datasets', 'delete', name);
     expect(refused.code).toBe(2);
@@ -92,5 +116,19 @@ describe.skipIf(!sample)('defect-rag crops → contexts → embed → index, the
     const unknown = cli('datasets', 'delete', name, '--yes');
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain(`error [DATASET_NOT_FOUND]: no dataset named "${name}"`);
+  }, 300_000);
+
+  it('ends an ingestion with search hints that name its model and work as printed', () => {
+    const model = imageOnlyTestModel();
+    const ingested = cli('ingest', datasetDir, '--name', 'hints', '--model', model);
+    expect(ingested.code, ingested.stderr).toBe(0);
+    // An image-only model (not the default, DEFECT_RAG_MODEL_DIR) gets a search by one of its crops.
+    const hint = /^ {2}npx defect-rag (search .*)$/m.exec(ingested.stdout)?.[1];
+    expect(hint).toMatch(
+      new RegExp(`^search --crop-id \\S+ --model ${path.relative(process.cwd(), model)} --limit 5$`),
+    );
+    const searched = cli(...hint!.split(' '), '--json');
+    expect(searched.code, searched.stderr).toBe(0);
+    expect((JSON.parse(searched.stdout) as { items: unknown[] }).items.length).toBeGreaterThan(0);
   }, 300_000);
 });

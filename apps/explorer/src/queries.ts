@@ -7,6 +7,7 @@
  * the strings marked with a GraphQL comment and ignores the interpolations.
  */
 import type {
+  BrowseCropsQuery,
   CropFieldsFragment,
   CropQuery,
   CropRagContextQuery,
@@ -28,6 +29,7 @@ export type Photo = PhotoFieldsFragment;
 export type ValueCount = SearchOptionsQuery['indexStats']['byZone'][number];
 
 export type {
+  BrowseCropsQuery as BrowseCropsData,
   CropQuery as CropData,
   CropRagContextQuery as CropRagContextData,
   ModelQuery as ModelData,
@@ -111,6 +113,25 @@ export const SEARCH = /* GraphQL */ `
   }
   ${CROP_FIELDS}
   ${PHOTO_FIELDS}
+`;
+
+/** A page of the indexed crops a filter matches, without a query: what the search page opens on. */
+export const BROWSE_CROPS = /* GraphQL */ `
+  query BrowseCrops($filter: CropFilter, $first: Int!, $after: String) {
+    crops(filter: $filter, first: $first, after: $after) {
+      totalCount
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+      edges {
+        node {
+          ...CropFields
+        }
+      }
+    }
+  }
+  ${CROP_FIELDS}
 `;
 
 export const CROP = /* GraphQL */ `

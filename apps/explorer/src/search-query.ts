@@ -45,14 +45,20 @@ export const DEFAULT_SETTINGS: SearchSettings = {
   onePerPhoto: false,
 };
 
-/** The API's SimilarityQuery for the form's settings; empty filter fields are left out, not sent empty. */
-export function toSimilarityQuery(source: QuerySource, settings: SearchSettings): SimilarityQuery {
+/** The API's CropFilter for the form's settings; empty fields are left out, not sent empty. */
+export function cropFilter(settings: SearchSettings): CropFilter {
   const filter: CropFilter = {};
   if (settings.damage !== 'any') filter.hasDamage = settings.damage === 'damaged';
   if (settings.zones.length > 0) filter.zones = settings.zones;
   if (settings.damageTypes.length > 0) filter.damageTypes = settings.damageTypes;
   if (settings.datasetId) filter.datasetId = settings.datasetId;
   if (settings.split) filter.split = settings.split;
+  return filter;
+}
+
+/** The API's SimilarityQuery for the form's settings. */
+export function toSimilarityQuery(source: QuerySource, settings: SearchSettings): SimilarityQuery {
+  const filter = cropFilter(settings);
   const minScore = settings.minScore.trim() === '' ? undefined : Number(settings.minScore);
   return {
     ...(source.kind === 'text'

@@ -92,7 +92,7 @@ function run(command: string, args: string[], options: { cwd: string; env: NodeJ
   });
 }
 
-/** `npx defect-rag serve` on a free port; resolves with its URL once it prints it. */
+/** `npx defect-rag serve` on a free port; resolves with the explorer's URL once it prints it. */
 function startApi(env: NodeJS.ProcessEnv): Promise<{ url: string; process: ChildProcess; log: () => string }> {
   return new Promise((resolve, reject) => {
     // Its own process group, so stopping it reaches npx, the CLI and the API beneath them.
@@ -109,7 +109,8 @@ function startApi(env: NodeJS.ProcessEnv): Promise<{ url: string; process: Child
     );
     const onData = (chunk: Buffer) => {
       output += chunk;
-      const url = /defect-rag API: (http:\/\/\S+)\/graphql/.exec(output)?.[1];
+      // The address the server prints for the explorer, which a new user opens.
+      const url = /^explorer: (http:\/\/\S+?)\/ /m.exec(output)?.[1];
       if (url) {
         clearTimeout(timer);
         resolve({ url, process: child, log: () => output });
@@ -180,9 +181,12 @@ describe.skipIf(!browserPath)('the explorer in Chromium, served by the API with 
   beforeAll(async () => {
     await rm(screenshotDir, { recursive: true, force: true });
     await mkdir(screenshotDir, { recursive: true });
-    dataDir = await mkdtemp(path.join(os.tmpdir(), 'defect-rag-explorer-'));
-    // PostgreSQL runs as its own user when the tests run as root: it must enter the folder.
-    await chmod(dataDir, 0o755);
+    // Under a dot-folder, as the default `.data` is: images must load from such a data folder.
+    const parent = await mkdtemp(path.join(os.tmpdir(), 'defect-rag-explorer-'));
+    dataDir = path.join(parent, '.data');
+    await mkdir(dataDir);
+    // PostgreSQL runs as its own user when the tests run as root: it must enter the folders.
+    for (const dir of [parent, dataDir]) await chmod(dir, 0o755);
     profileDir = await mkdtemp(path.join(os.tmpdir(), 'defect-rag-explorer-chromium-'));
     const env: NodeJS.ProcessEnv = {
       ...process.env,
@@ -280,8 +284,13 @@ describe.skipIf(!browserPath)('the explorer in Chromium, served by the API with 
     await imagesLoaded();
   }
 
+  /** Every image of the page loaded and decoded: a refused or missing file leaves naturalWidth 0. */
   async function imagesLoaded(): Promise<void> {
     await page.waitForFunction(() => [...document.images].every((image) => image.complete));
+    const broken = await page.evaluate(() =>
+      [...document.images].filter((image) => image.naturalWidth === 0).map((image) => image.src),
+    );
+    expect(broken).toEqual([]);
   }
 
   const resultStates = () =>
@@ -330,6 +339,48 @@ describe.skipIf(!browserPath)('the explorer in Chromium, served by the API with 
     return file;
   }
 
+  it('opens on crops of the index, each with its image and "Similar", and pages through them', async () => {
+    await page.goto(api.url);
+    const cards = page.getByTestId('browsed-crop');
+    await eventually(() => cards.count()).toBe(12);
+    await imagesLoaded();
+    expect(await page.getByTestId('browse').getByRole('status').textContent()).toMatch(
+      /^Crops 1–12 of \d+ in the index/,
+    );
+    const file = await screenshot('first-view');
+    if (process.env.EXPLORER_README_SCREENSHOT === '1') {
+      // A 256-colour palette keeps the README's PNG small; the photos stay recognisable.
+      await mkdir(path.dirname(readmeScreenshot), { recursive: true });
+      await writeFile(
+        readmeScreenshot,
+        await sharp(file).png({ palette: true, colours: 256, compressionLevel: 9, effort: 10 }).toBuffer(),
+      );
+    }
+
+    // The filters narrow what is browsed; the next page holds other crops.
+    const ids = () => cards.evaluateAll((all) => all.map((card) => card.getAttribute('data-crop-id')!));
+    await page.getByRole('radio', { name: 'Damaged', exact: true }).check();
+    await eventually(() =>
+      cards.evaluateAll((all) => all.every((card) => card.getAttribute('data-has-damage') === 'true')),
+    ).toBe(true);
+    await imagesLoaded();
+    const firstPage = await ids();
+    await page.getByTestId('browse-next').click();
+    await eventually(() => page.getByTestId('browse').getByRole('status').textContent()).toMatch(/^Crops 13–/);
+    await imagesLoaded();
+    const nextPage = await ids();
+    expect(nextPage.length).toBeGreaterThan(0);
+    expect(nextPage.filter((id) => firstPage.includes(id))).toEqual([]);
+
+    // "Similar" on a browsed crop starts a search from it.
+    const similarTo = nextPage[0]!;
+    await cards.first().getByTestId('similar').click();
+    await eventually(() => text(page.getByTestId('query-summary'))).toContain(`Similar to crop ${similarTo}`);
+    await resultsSettled();
+    expect((await cardIds('data-crop-id')).length).toBeGreaterThan(0);
+    expect(await cardIds('data-crop-id')).not.toContain(similarTo);
+  });
+
   it('searches by text, and the damaged filter leaves only damaged crops', async () => {
     await page.goto(api.url);
     await page.getByTestId('random-weights').waitFor();
@@ -357,15 +408,7 @@ describe.skipIf(!browserPath)('the explorer in Chromium, served by the API with 
     for (const card of await page.locator('[data-testid=result]').all())
       expect(await card.locator('.card-overlay [data-testid=defect-polygon]').count()).toBeGreaterThan(0);
 
-    const file = await screenshot('search');
-    if (process.env.EXPLORER_README_SCREENSHOT === '1') {
-      // A 256-colour palette keeps the README's PNG small; the photos stay recognisable.
-      await mkdir(path.dirname(readmeScreenshot), { recursive: true });
-      await writeFile(
-        readmeScreenshot,
-        await sharp(file).png({ palette: true, colours: 256, compressionLevel: 9, effort: 10 }).toBuffer(),
-      );
-    }
+    await screenshot('search');
   });
 
   it('uploads an image as a multipart request and shows the crops similar to it', async () => {
@@ -572,6 +615,13 @@ describe.skipIf(!browserPath)('the explorer in Chromium, served by the API with 
     await eventually(() => page.getByTestId('error').count()).toBe(0);
     expect((await resultStates()).length).toBeGreaterThan(0);
     await screenshot('search-image-only-model');
+
+    // The notice names the served model that has a text tower and switches to it.
+    expect(await text(page.getByTestId('no-text-tower'))).toContain('describe a defect with defect-rag/tiny-clip');
+    await page.getByTestId('switch-to-text-model').click();
+    await eventually(() => choice.inputValue()).toBe('defect-rag/tiny-clip');
+    expect(await page.getByLabel('Describe a defect').isDisabled()).toBe(false);
+    expect(await page.getByTestId('no-text-tower').count()).toBe(0);
   });
 
   it('refines a search from its results: more like this, not like this, without a photo, one per photo, the next page', async () => {

@@ -1,5 +1,12 @@
 export type { Dataset, DatasetImage, Defect } from './model';
-export { readDataset, imageId, safeName, DEFAULT_ANNOTATION_PATTERN, type ReadDatasetOptions } from './read-dataset';
+export {
+  readDataset,
+  checkDatasetFolder,
+  imageId,
+  safeName,
+  DEFAULT_ANNOTATION_PATTERN,
+  type ReadDatasetOptions,
+} from './read-dataset';
 export { POLYGONS_FILE } from './polygons-file';
 export {
   analyzeDataset,

@@ -40,9 +40,7 @@ export interface ReadDatasetOptions {
  */
 export async function readDataset(root: string, options: ReadDatasetOptions = {}): Promise<Dataset> {
   const absoluteRoot = path.resolve(root);
-  if (!(await isDirectory(absoluteRoot))) {
-    throw new DefectRagError('DATASET_NOT_FOUND', `dataset folder not found: ${root}`, { root });
-  }
+  await checkDatasetFolder(root);
   const name = options.name ?? path.basename(absoluteRoot);
   const pattern = annotationMatcher(options.annotationPattern ?? DEFAULT_ANNOTATION_PATTERN);
   const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
@@ -214,6 +212,12 @@ async function listFiles(root: string, dirs: readonly string[]): Promise<string[
     }
   }
   return files.sort();
+}
+
+/** DATASET_NOT_FOUND, naming `root` as given, unless it is a folder. */
+export async function checkDatasetFolder(root: string): Promise<void> {
+  if (!(await isDirectory(path.resolve(root))))
+    throw new DefectRagError('DATASET_NOT_FOUND', `dataset folder not found: ${root}`, { root });
 }
 
 async function isDirectory(dir: string): Promise<boolean> {

@@ -135,7 +135,14 @@ export async function indexEmbeddings(
       }
       const points = await backend.vectorStore.count(collection, { datasetId });
       await recorder.counts({ crops: phase2.crops.length, indexed, points, problems: recorder.problems.length });
-      await backend.db.datasets.updateCounts(datasetId, { imageCount: phase2.summary.images, cropCount: points });
+      // Phase 1 read every image; a damaged one has at least one damage crop.
+      const damaged = new Set(phase2.crops.filter((crop) => crop.has_damage).map((crop) => crop.image_id)).size;
+      await backend.db.datasets.updateCounts(datasetId, {
+        imageCount: phase2.summary.images,
+        damagedCount: damaged,
+        cleanCount: phase2.summary.images - damaged,
+        cropCount: points,
+      });
       return {
         runId: run.id,
         datasetId,

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { cropConfig, planDatasetCrops, type CropConfig, type CropRecord, type PhotoRecord } from '@defect-rag/crops';
-import { mapConcurrent, readDataset, readSplitFile } from '@defect-rag/dataset';
+import { checkDatasetFolder, mapConcurrent, readDataset, readSplitFile } from '@defect-rag/dataset';
 import type { RunRecord } from '@defect-rag/db';
 import { DEFAULT_PHOTO_VIEW, type Embedder, type FusionOptions, type PhotoView } from '@defect-rag/embedding';
 import type { Problem, ProgressListener } from '@defect-rag/runtime';
@@ -143,6 +143,8 @@ export interface IngestionPlan {
 /** Loads the model, the taxonomy and the split of an ingestion and hashes what decides its vectors. */
 export async function planIngestion(backend: Backend, options: IngestOptions): Promise<IngestionPlan> {
   const root = path.resolve(options.datasetDir);
+  // Before anything is registered: a mistyped path must not leave a 0-image dataset and a FAILED run.
+  await checkDatasetFolder(options.datasetDir);
   const name = options.name ?? path.basename(root);
   const config = cropConfig(options.crop);
   const fusion = options.fusion ?? DEFAULT_FUSION;

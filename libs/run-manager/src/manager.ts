@@ -1,4 +1,4 @@
-import { stat } from 'node:fs/promises';
+import { checkDatasetFolder } from '@defect-rag/dataset';
 import path from 'node:path';
 import type { DatasetRecord, RunKind, RunRecord } from '@defect-rag/db';
 import { DefectRagError, toDefectRagError } from '@defect-rag/runtime';
@@ -156,12 +156,7 @@ export async function registerDataset(
 ): Promise<DatasetRecord> {
   const root = path.resolve(input.path);
   await checkDatasetRoot(root, input.roots ?? backend.config.datasetRoots);
-  const isDirectory = await stat(root).then(
-    (info) => info.isDirectory(),
-    () => false,
-  );
-  if (!isDirectory)
-    throw new DefectRagError('DATASET_NOT_FOUND', `dataset folder not found: ${input.path}`, { path: input.path });
+  await checkDatasetFolder(input.path);
   const name = input.name.trim();
   if (name === '') throw new DefectRagError('BAD_INPUT', 'the dataset name is empty');
   const existing = await backend.db.datasets.findByName(name);

@@ -7,8 +7,13 @@ import type { Backend } from './backend';
  * these rather than the database, so that not-found is decided here once.
  */
 
-/** Runs, newest first, optionally of one dataset, kind or status. */
-export function listRuns(backend: Backend, filter: RunFilter, page: PageRequest): Promise<Page<RunRecord>> {
+/** Runs, newest first, optionally of one dataset, kind or status; BAD_INPUT for an `after` that is no run. */
+export async function listRuns(backend: Backend, filter: RunFilter, page: PageRequest): Promise<Page<RunRecord>> {
+  if (page.after) {
+    await backend.db.runs.get(page.after).catch((error: unknown) => {
+      throw error instanceof DefectRagError && error.code === 'RUN_NOT_FOUND' ? notACursor() : error;
+    });
+  }
   return backend.db.runs.list(filter, page);
 }
 
@@ -23,9 +28,18 @@ export async function runProblems(backend: Backend, runId: string, page: PageReq
   return backend.db.runs.listProblems(runId, page);
 }
 
-/** Registered datasets, newest first. */
-export function listDatasets(backend: Backend, page: PageRequest): Promise<Page<DatasetRecord>> {
+/** Registered datasets, newest first; BAD_INPUT for an `after` that is no dataset. */
+export async function listDatasets(backend: Backend, page: PageRequest): Promise<Page<DatasetRecord>> {
+  if (page.after && !(await backend.db.datasets.findById(page.after))) throw notACursor();
   return backend.db.datasets.list(page);
+}
+
+/**
+ * A cursor this list did not give (an unknown id): a page from it would silently be the first
+ * page, or nothing, so it is refused instead.
+ */
+export function notACursor(): DefectRagError {
+  return new DefectRagError('BAD_INPUT', 'after: not a cursor of this list');
 }
 
 /**

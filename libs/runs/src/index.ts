@@ -1,7 +1,16 @@
 export { openBackend, type Backend, type CollectionModel } from './backend';
 export { runDoctor, type DoctorCheck, type DoctorReport } from './doctor';
 export { findStrayServers, stopStrayServer, type StrayServer } from '@defect-rag/servers';
-export { listRuns, getRun, runProblems, listDatasets, getDataset, getDatasetByName, pingDatabase } from './catalog';
+export {
+  listRuns,
+  getRun,
+  runProblems,
+  listDatasets,
+  getDataset,
+  getDatasetByName,
+  notACursor,
+  pingDatabase,
+} from './catalog';
 export { checkDatasetRoot, checkRepoint } from './dataset-roots';
 export {
   withRun,

@@ -94,7 +94,10 @@ export interface Config {
   datasetRoots: string[] | undefined;
   /** With API keys set, queries need one too (mutations always do). */
   apiReadsRequireKey: boolean;
-  /** Base of absolute crop image URLs; when absent `imageUrl` is relative (`/crops/<id>`). */
+  /**
+   * Base of absolute crop image URLs; when absent `imageUrl` is relative (`/crops/<id>`) and the
+   * RAG context's image URLs start with the address the API listens on.
+   */
   apiPublicUrl: string | undefined;
   /** Longest a GraphQL operation or upload may take. */
   apiTimeoutMs: number;

@@ -17,7 +17,7 @@ import {
   type QueryExample,
   type SearchHit,
 } from '@defect-rag/vector-store';
-import type { Backend } from '@defect-rag/runs';
+import { notACursor, type Backend } from '@defect-rag/runs';
 import { cutQueryRegion, decodeQueryImage, type QueryRegion } from './query-region';
 import { rollUpZoneCounts } from '@defect-rag/taxonomy';
 import { activeTaxonomy } from './taxonomy';
@@ -446,6 +446,7 @@ export async function browseCrops(
   { first, after }: { first: number; after?: string },
 ): Promise<CropPage> {
   const collection = await backend.collection(await backend.embedder());
+  if (after !== undefined && (await getCrops(backend, [after])).length === 0) throw notACursor();
   const zoned = (await expandZones(backend, filter)) ?? filter;
   const [page, totalCount] = await Promise.all([
     backend.vectorStore.browse(collection, zoned, { first, after }),

@@ -38,7 +38,7 @@ export class SearchResolver {
 
   @Query(() => RagContext, {
     description:
-      'The same retrieval as searchSimilar, plus optional normal references, as a prompt-ready context block that cites each crop by id and gives its image URL.',
+      'The same retrieval as searchSimilar, plus optional normal references, as a prompt-ready context block that cites each crop by id and gives its absolute image URL (DEFECT_RAG_API_PUBLIC_URL, else the address the API listens on).',
     complexity: searchComplexity,
   })
   async ragContext(
@@ -56,7 +56,7 @@ export class SearchResolver {
     maxCharacters: number | undefined,
     @Ctx() context: ApiContext,
   ): Promise<RagContext> {
-    const imageUrl = (crop: { id: string }) => `${context.imageUrlBase}/crops/${encodeURIComponent(crop.id)}`;
+    const imageUrl = (crop: { id: string }) => `${context.absoluteUrlBase}/crops/${encodeURIComponent(crop.id)}`;
     const rag = await ragContext(context.backend, await toPipelineQuery(query, context), {
       format,
       normalReferences,

@@ -2,10 +2,11 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { workspaceRoot } from '@defect-rag/runtime';
 import { demoDatasetStage, ingestDataset } from '@defect-rag/ingestion';
-import { runApiProcess } from '../api-process';
+import { checkApiPortFree, runApiProcess } from '../api-process';
 import { collect, integer, withBackend } from '../backend';
 import { formatProblems } from '../output';
 import { createProgressDisplay } from '../progress';
+import { searchHints } from '../search-hints';
 import type { CliCommand } from './command';
 
 interface DemoOptions {
@@ -33,6 +34,8 @@ export const demoCommand: CliCommand = {
       .option('--no-serve', 'stop after ingesting instead of starting the API')
       .option('--port <port>', 'API port (default: DEFECT_RAG_API_PORT or 4000)', integer)
       .action(async (options: DemoOptions) => {
+        // Before minutes of ingestion, not after them.
+        if (options.serve) await checkApiPortFree({ port: options.port });
         let modelDirs: string[] = [];
         await withBackend(async (backend) => {
           modelDirs = options.model?.map((dir) => path.resolve(dir)) ?? defaultDemoModels(backend.config.modelDirs);
@@ -45,6 +48,7 @@ export const demoCommand: CliCommand = {
             );
           }
           // One ingestion per model: each has its own collection, and the API serves them all.
+          const hints: string[] = [];
           for (const modelDir of modelDirs) {
             const progress = createProgressDisplay();
             const summary = await ingestDataset(
@@ -65,15 +69,12 @@ export const demoCommand: CliCommand = {
                 '',
               ].join('\n'),
             );
+            hints.push(...(await searchHints(backend, { ...summary, modelDir })));
           }
-          const first = await backend.embedder(modelDirs[0]);
           process.stdout.write(
             [
               'search it from the command line:',
-              `  npx defect-rag search --text "scratch on the door" --damaged --limit 5`,
-              ...(first.hasTextTower
-                ? []
-                : [`  npx defect-rag search --crop-id <id> --model ${path.relative(process.cwd(), modelDirs[0]!)}`]),
+              ...hints,
               `  npx defect-rag runs`,
               options.serve ? 'starting the API (Ctrl-C stops it)…' : 'serve it: npx defect-rag serve',
               '',

@@ -69,7 +69,7 @@ export const embedCommand: CliCommand = {
             `fusion    ${fusion.strategy}${fusion.alpha === undefined ? '' : `, alpha ${fusion.alpha} on the image`}`,
             `embedded  ${result.embedded}/${result.crops} crops in ${result.seconds.toFixed(1)} s ` +
               `(${result.imagesPerSecond.toFixed(1)} images/s; model loaded in ${result.loadSeconds.toFixed(1)} s)`,
-            `wrote     ${result.outputDir}/ (image.f32, text.f32, fused.f32, index.json)`,
+            `wrote     ${result.outputDir}/ (${[...Object.values(result.index.files), 'index.json'].join(', ')})`,
             formatProblems(result.problems),
             '',
           ].join('\n'),

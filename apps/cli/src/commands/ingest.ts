@@ -1,3 +1,4 @@
+import path from 'node:path';
 import {
   DEFAULT_BATCH_PHOTOS,
   ingestDataset,
@@ -10,6 +11,7 @@ import { withBackend, integer, number } from '../backend';
 import { localWorkers } from '../local-workers';
 import { formatProblems } from '../output';
 import { photoViewOption } from '../photo-view';
+import { searchHints } from '../search-hints';
 import { createProgressDisplay } from '../progress';
 import type { CliCommand } from './command';
 
@@ -54,40 +56,38 @@ export const ingestCommand: CliCommand = {
         if (options.batchPhotos !== undefined && options.workers === undefined) {
           throw new DefectRagError('BAD_INPUT', '--batch-photos is for a distributed run: give --workers too');
         }
-        const summary = await withBackend(
+        const { summary, hints } = await withBackend(
           async (backend, signal) => {
             const progress = createProgressDisplay();
-            try {
-              return await ingestDataset(
-                backend,
-                {
-                  datasetDir,
-                  name: options.name,
-                  modelDir: options.model,
-                  splitFile: options.split,
-                  taxonomyFile: options.taxonomy,
-                  fusion: {
-                    strategy: options.fusion,
-                    ...(options.alpha !== undefined ? { alpha: options.alpha } : {}),
-                  },
-                  batchSize: options.batchSize,
-                  enrich: options.enrich,
-                  crop: { balance: options.balance },
-                  repoint: options.repoint,
-                  photoView: options.photoView,
+            const ingested = await ingestDataset(
+              backend,
+              {
+                datasetDir,
+                name: options.name,
+                modelDir: options.model,
+                splitFile: options.split,
+                taxonomyFile: options.taxonomy,
+                fusion: {
+                  strategy: options.fusion,
+                  ...(options.alpha !== undefined ? { alpha: options.alpha } : {}),
                 },
-                { onProgress: progress.listener, signal },
-                options.workers === undefined
-                  ? undefined
-                  : { batchPhotos: options.batchPhotos, workers: localWorkers(options.workers, options.model) },
-              );
-            } finally {
-              progress.stop();
-            }
+                batchSize: options.batchSize,
+                enrich: options.enrich,
+                crop: { balance: options.balance },
+                repoint: options.repoint,
+                photoView: options.photoView,
+              },
+              { onProgress: progress.listener, signal },
+              options.workers === undefined
+                ? undefined
+                : { batchPhotos: options.batchPhotos, workers: localWorkers(options.workers, options.model) },
+            ).finally(() => progress.stop());
+            const modelDir = options.model ? path.resolve(options.model) : backend.config.modelDir;
+            return { summary: ingested, hints: await searchHints(backend, { ...ingested, modelDir }) };
           },
           { cancelOnSignals: true },
         );
-        process.stdout.write(options.json ? `${JSON.stringify(summary, null, 2)}\n` : formatSummary(summary));
+        process.stdout.write(options.json ? `${JSON.stringify(summary, null, 2)}\n` : formatSummary(summary, hints));
       });
   },
 };
@@ -98,7 +98,7 @@ function positive(value: string): number {
   return parsed;
 }
 
-function formatSummary(summary: IngestionSummary): string {
+function formatSummary(summary: IngestionSummary, hints: string[]): string {
   const seconds = (ms: number | undefined) => `${((ms ?? 0) / 1000).toFixed(1)} s`;
   const strategies = Object.entries(summary.crops.byStrategy)
     .map(([strategy, count]) => `${strategy} ${count}`)
@@ -119,7 +119,7 @@ function formatSummary(summary: IngestionSummary): string {
     formatProblems(summary.problems),
     '',
     'search it:',
-    `  npx defect-rag search --text "scratch on the front bumper" --damaged --limit 5`,
+    ...hints,
     `  npx defect-rag runs`,
     '',
   ].join('\n');

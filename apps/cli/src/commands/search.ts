@@ -101,6 +101,12 @@ export const searchCommand: CliCommand = {
       .option('--exact', 'exact search instead of HNSW')
       .option('--json', 'print the results as JSON')
       .action(async (options: SearchCliOptions) => {
+        // Checked here too, so the message names the flags rather than the query's fields.
+        if (!options.cropId && !options.image && options.text === undefined && !options.positive?.length)
+          throw new DefectRagError(
+            'BAD_INPUT',
+            `give at least one of --crop-id, --positive, --image or --text${options.negative?.length ? ' (--negative alone says only what not to look for)' : ''}`,
+          );
         if (options.damaged && options.clean)
           throw new DefectRagError('BAD_INPUT', '--damaged and --clean exclude each other');
         if (options.mode !== undefined && !isVectorKind(options.mode))

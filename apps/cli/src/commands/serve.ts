@@ -1,4 +1,4 @@
-import { runApiProcess } from '../api-process';
+import { checkApiPortFree, runApiProcess } from '../api-process';
 import { integer } from '../backend';
 import type { CliCommand } from './command';
 
@@ -16,6 +16,7 @@ export const serveCommand: CliCommand = {
         'also offer the MCP tools that delete data at /mcp (to requests with a key when keys are set)',
       )
       .action(async (options: { port?: number; host?: string; mcpAllowWrites?: boolean }) => {
+        await checkApiPortFree(options);
         process.exitCode = await runApiProcess(options);
       });
   },

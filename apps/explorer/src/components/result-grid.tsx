@@ -5,17 +5,21 @@ import { href } from '../router';
 import { DefectOutlines } from './crop-figure';
 
 /**
- * Scored crops as thumbnail cards, best first, each with links to its detail, its photo and its
- * neighbours; `actions` adds the page's own controls to each card (e.g. relevance feedback).
+ * Crops as thumbnail cards, scored best first (or, browsed without a query, with no score), each
+ * with links to its detail, its photo and its neighbours; `actions` adds the page's own controls
+ * to each card (e.g. relevance feedback).
  */
 export function ResultGrid({
   results,
   label,
   actions,
+  cardTestId = 'result',
 }: {
-  results: SimilarCrop[];
+  results: (SimilarCrop | { score: null; crop: Crop })[];
   label: string;
   actions?: (crop: Crop) => ComponentChildren;
+  /** Tells a page's search results from other cards in tests. */
+  cardTestId?: string;
 }) {
   return (
     <ol class="result-grid" aria-label={label}>
@@ -23,7 +27,7 @@ export function ResultGrid({
         <li
           key={crop.id}
           class="card"
-          data-testid="result"
+          data-testid={cardTestId}
           data-crop-id={crop.id}
           data-photo-id={crop.photoId}
           data-has-damage={String(crop.hasDamage)}
@@ -31,9 +35,11 @@ export function ResultGrid({
           <a class="card-image" href={href({ page: 'crop', id: crop.id })} aria-label={`Crop ${index + 1}: details`}>
             <img src={crop.imageUrl} alt={crop.textDescription} width={336} height={336} decoding="async" />
             <DefectOutlines crop={crop} />
-            <span class="score" title="cosine similarity">
-              {formatScore(score)}
-            </span>
+            {score !== null && (
+              <span class="score" title="cosine similarity">
+                {formatScore(score)}
+              </span>
+            )}
           </a>
           <div class="card-body">
             <div class="tags">

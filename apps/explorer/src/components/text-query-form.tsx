@@ -33,19 +33,24 @@ export function ModelChoice({
   );
 }
 
-/** A described defect; a model without a text tower disables it and says why. */
+/** A described defect; a model without a text tower disables it, says why and offers one that has. */
 export function TextQueryForm({
   text,
   onText,
   onSubmit,
   textAvailable,
   modelId,
+  textModel,
+  onModel,
 }: {
   text: string;
   onText: (text: string) => void;
   onSubmit: (event: Event) => void;
   textAvailable: boolean;
   modelId: string | undefined;
+  /** A served model with a text tower, offered when the chosen one has none. */
+  textModel: ModelInfo | undefined;
+  onModel: (id: string) => void;
 }) {
   return (
     <form class="text-query" role="search" onSubmit={onSubmit}>
@@ -66,7 +71,23 @@ export function TextQueryForm({
       </div>
       {!textAvailable && (
         <p class="muted small" data-testid="no-text-tower">
-          {modelId} compares images only: search by an image or a crop, or choose a model with a text tower.
+          {modelId} compares images only: search by an image or a crop
+          {textModel ? (
+            <>
+              , or describe a defect with {textModel.id}
+              {textModel.randomWeights ? ' (random test weights)' : ''}.{' '}
+              <button
+                type="button"
+                class="link-button"
+                onClick={() => onModel(textModel.id)}
+                data-testid="switch-to-text-model"
+              >
+                Switch to {textModel.id}
+              </button>
+            </>
+          ) : (
+            '; no served model has a text tower.'
+          )}
         </p>
       )}
     </form>

@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { graphql, graphqlUpload } from '../api';
+import { CropBrowser } from '../components/crop-browser';
 import { ErrorBox } from '../components/error-box';
 import { ImageDrop, UploadedImage } from '../components/image-query';
 import { RefinementChips } from '../components/refinement-controls';
@@ -10,6 +11,7 @@ import { SEARCH, SEARCH_OPTIONS, type SearchData, type SearchOptionsData } from 
 import { excludePhoto, NO_REFINEMENTS, refineQuery, withdrawFeedback, type Refinements } from '../refinements';
 import { href } from '../router';
 import {
+  cropFilter,
   DEFAULT_SETTINGS,
   sourceKey,
   toSimilarityQuery,
@@ -81,6 +83,7 @@ export function SearchPage({ similarTo }: { similarTo: string | null }) {
   // Offer only what the chosen model answers: an image-only model has no text search and no TEXT or FUSED mode.
   const modes = model?.modes ?? MODES.map((mode) => mode.value);
   const textAvailable = modes.includes('TEXT');
+  const textModel = models.find((candidate) => candidate.modes.includes('TEXT'));
   useEffect(() => {
     if (!modes.includes(settings.mode)) update({ mode: modes.includes('FUSED') ? 'FUSED' : modes[0]! });
     if (!textAvailable && source?.kind === 'text') startQuery(null);
@@ -93,17 +96,19 @@ export function SearchPage({ similarTo }: { similarTo: string | null }) {
       <section class="search-panel" aria-labelledby="search-heading">
         <h1 id="search-heading">Find similar defects</h1>
         <ModelChoice models={models} model={model} onModel={(id) => update({ model: id })} />
+        <ImageDrop onImage={searchImage} current={source?.kind === 'image' ? source : null} />
+        {source?.kind === 'image' && (
+          <UploadedImage key={source.preview} source={source} textAvailable={textAvailable} onChange={changeImage} />
+        )}
         <TextQueryForm
           text={text}
           onText={setText}
           onSubmit={searchText}
           textAvailable={textAvailable}
           modelId={model?.id}
+          textModel={textModel}
+          onModel={(id) => update({ model: id })}
         />
-        <ImageDrop onImage={searchImage} current={source?.kind === 'image' ? source : null} />
-        {source?.kind === 'image' && (
-          <UploadedImage key={source.preview} source={source} textAvailable={textAvailable} onChange={changeImage} />
-        )}
         {options.error && <ErrorBox error={options.error} context="Filter options could not be loaded" />}
         <Filters settings={settings} update={update} options={options.data} modes={modes} />
       </section>
@@ -129,7 +134,7 @@ export function SearchPage({ similarTo }: { similarTo: string | null }) {
           </p>
         )}
         {results.error && <ErrorBox error={results.error} context="Search failed" />}
-        {!source && <p class="empty">Type a description, drop an image, or pick “Similar” on any crop to start.</p>}
+        {!source && <CropBrowser filter={cropFilter(settings)} />}
         {results.data && !results.error && (
           <SearchResults
             data={results.data}
