@@ -10,11 +10,11 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import express from 'express';
 import { graphqlUploadExpress } from 'graphql-upload-minimal';
 import { RunManager, type Backend } from '@defect-rag/pipeline';
-import { DefectRagError, workspaceRoot } from '@defect-rag/runtime';
+import { apiDatasetRoots, DefectRagError, workspaceRoot } from '@defect-rag/runtime';
 import { apiKeyPlugin, hasValidKey, MISSING_KEY_MESSAGE, type ApiKeyPolicy } from './auth';
 import type { ApiContext } from './context';
 import { errorBody, errorFormatter } from './errors';
-import { executeGraphQL, isJsonGraphQLPost, serveJsonGraphQL, type ContextFor, type Precheck } from './graphql-http';
+import { executeGraphQL, isJsonGraphQLPost, queryOf, serveJsonGraphQL, type ContextFor, type Precheck } from './graphql-http';
 import { MAX_QUERY_TOKENS, documentRefusal, queryLimitsPlugin } from './limits';
 import {
   cropImageRoute,
@@ -73,7 +73,8 @@ export async function createApiServer(backend: Backend, options: ApiServerOption
       'CONFIG_INVALID',
       `refusing to listen on ${host} without API keys: anyone who can reach it could register and ingest datasets and cancel runs. Set DEFECT_RAG_API_KEYS, listen on 127.0.0.1, or set DEFECT_RAG_API_ALLOW_REMOTE_WITHOUT_KEYS=true when something in front of the API (a firewall, a proxy) restricts who reaches it`,
     );
-  const runs = new RunManager(backend);
+  // Its runs are started by clients: their datasets must lie where clients may register them.
+  const runs = new RunManager(backend, apiDatasetRoots(config));
 
   const app = express();
   app.disable('x-powered-by');
@@ -90,7 +91,7 @@ export async function createApiServer(backend: Backend, options: ApiServerOption
   const precheck: Precheck = (req, body) => {
     if (policy.readsRequireKey && !hasValidKey(policy, req.headers))
       return { code: 'UNAUTHENTICATED', message: MISSING_KEY_MESSAGE };
-    const refusal = documentRefusal(body);
+    const refusal = documentRefusal(queryOf(req, body));
     return refusal === undefined ? undefined : { code: 'QUERY_TOO_COMPLEX', message: refusal };
   };
   const httpServer = createServer(
@@ -123,6 +124,8 @@ export async function createApiServer(backend: Backend, options: ApiServerOption
     parseOptions: { maxTokens: MAX_QUERY_TOKENS },
     // The process's owner decides how it stops (main.ts on signals, tests with close()).
     stopOnTerminationSignals: false,
+    // Automatic persisted queries are not offered: a request naming one is PERSISTED_QUERY_NOT_SUPPORTED.
+    persistedQueries: false,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       ApolloServerPluginLandingPageDisabled(),
@@ -144,6 +147,10 @@ export async function createApiServer(backend: Backend, options: ApiServerOption
   });
   app.use(explorerRoute(options.explorerDir ?? path.join(workspaceRoot, 'apps', 'explorer', 'dist')));
   app.get('/', landingPage);
+  // Clients of this server read JSON: an unknown path is answered in the API's error shape, not Express's HTML page.
+  app.use((req, res) => {
+    res.status(404).json(errorBody('NOT_FOUND', `no such route: ${req.method} ${req.path}`));
+  });
   app.use(jsonErrorHandler(backend));
 
   await new Promise<void>((resolve, reject) => {

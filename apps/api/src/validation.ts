@@ -124,4 +124,8 @@ export const serverPath = optional(z.string().min(1).max(4096));
 export const pageSize = z.int().min(1, `must be 1…${MAX_PAGE_SIZE}`).max(MAX_PAGE_SIZE, `must be 1…${MAX_PAGE_SIZE}`);
 /** The `after` of a list whose ids are UUIDs, or of the problems list (numeric ids). */
 export const uuidCursor = optional(z.uuid({ error: 'not a cursor of this list' }));
-export const problemCursor = optional(z.string().regex(/^\d{1,19}$/, 'not a cursor of this list'));
+/** Problem ids are PostgreSQL bigints: a cursor beyond the largest is no cursor of the list. */
+const MAX_BIGINT = 9_223_372_036_854_775_807n;
+export const problemCursor = optional(
+  z.string().refine((cursor) => /^\d{1,19}$/.test(cursor) && BigInt(cursor) <= MAX_BIGINT, 'not a cursor of this list'),
+);
