@@ -8,13 +8,19 @@ import {
 } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import express from 'express';
-import { graphqlUploadExpress } from 'graphql-upload-minimal';
 import { RunManager, type Backend } from '@defect-rag/pipeline';
 import { apiDatasetRoots, DefectRagError, workspaceRoot } from '@defect-rag/runtime';
 import { apiKeyPlugin, hasValidKey, MISSING_KEY_MESSAGE, type ApiKeyPolicy } from './auth';
 import type { ApiContext } from './context';
 import { errorBody, errorFormatter } from './errors';
-import { executeGraphQL, isJsonGraphQLPost, queryOf, serveJsonGraphQL, type ContextFor, type Precheck } from './graphql-http';
+import {
+  executeGraphQL,
+  isJsonGraphQLPost,
+  queryOf,
+  serveJsonGraphQL,
+  type ContextFor,
+  type Precheck,
+} from './graphql-http';
 import { MAX_QUERY_TOKENS, documentRefusal, queryLimitsPlugin } from './limits';
 import {
   cropImageRoute,
@@ -26,6 +32,7 @@ import {
   sourceImageRoute,
 } from './routes';
 import { buildApiSchema } from './schema';
+import { uploadMiddleware } from './upload';
 
 export interface ApiServerOptions {
   /** Default: the configured DEFECT_RAG_API_PORT; 0 picks a free port. */
@@ -142,7 +149,7 @@ export async function createApiServer(backend: Backend, options: ApiServerOption
   app.get('/crops/:id/source', sourceImageRoute(backend, policy));
   app.get('/runs/:id/report/:file', reportFileRoute(backend, policy));
   // JSON POSTs never get here (see isJsonGraphQLPost): this is uploads, GET and the odd content type.
-  app.use('/graphql', graphqlUploadExpress({ maxFileSize: config.maxUploadBytes, maxFiles: 1 }), (req, res, next) => {
+  app.use('/graphql', uploadMiddleware({ maxFileSize: config.maxUploadBytes, maxFiles: 1 }), (req, res, next) => {
     executeGraphQL(apollo, req, res, (req.body as unknown) ?? {}, contextFor, precheck).catch(next);
   });
   app.use(explorerRoute(options.explorerDir ?? path.join(workspaceRoot, 'apps', 'explorer', 'dist')));

@@ -68,8 +68,14 @@ describe.skipIf(!sample)('the API under hostile documents (issue 26)', () => {
       { datasetId: lone },
     ];
     const queries = [
-      ['query($q: SimilarityQuery!) { searchSimilar(query: $q) { score } }', (filter: unknown) => ({ q: { text: 'dent', filter } })],
-      ['query($q: SimilarityQuery!) { ragContext(query: $q) { context } }', (filter: unknown) => ({ q: { text: 'dent', filter } })],
+      [
+        'query($q: SimilarityQuery!) { searchSimilar(query: $q) { score } }',
+        (filter: unknown) => ({ q: { text: 'dent', filter } }),
+      ],
+      [
+        'query($q: SimilarityQuery!) { ragContext(query: $q) { context } }',
+        (filter: unknown) => ({ q: { text: 'dent', filter } }),
+      ],
       ['query($f: CropFilter) { crops(filter: $f) { totalCount } }', (filter: unknown) => ({ f: filter })],
     ] as const;
     for (const [query, variables] of queries) {
@@ -94,9 +100,13 @@ describe.skipIf(!sample)('the API under hostile documents (issue 26)', () => {
       '{ runs(first: 1) { edges { node { id } } } }',
     );
     const runId = runs.data!.runs.edges[0]!.node.id;
-    const answer = await graphql(url, 'query($id: ID!) { run(id: $id) { problems(after: "9999999999999999999") { totalCount } } }', {
-      id: runId,
-    });
+    const answer = await graphql(
+      url,
+      'query($id: ID!) { run(id: $id) { problems(after: "9999999999999999999") { totalCount } } }',
+      {
+        id: runId,
+      },
+    );
     expect(errorCodes(answer)).toEqual(['BAD_USER_INPUT']);
     expect(answer.errors![0]!.message).toContain('after: not a cursor of this list');
     expect(JSON.stringify(answer)).not.toContain(process.cwd());
@@ -144,10 +154,31 @@ describe.skipIf(!sample)('the API under hostile documents (issue 26)', () => {
       const response = await fetch(`${url}${target}`);
       expect(response.status).toBe(404);
       expect(response.headers.get('content-type')).toContain('application/json');
-      expect(((await response.json()) as { errors: { extensions: { code: string } }[] }).errors[0]!.extensions.code).toBe(
-        'NOT_FOUND',
-      );
+      expect(
+        ((await response.json()) as { errors: { extensions: { code: string } }[] }).errors[0]!.extensions.code,
+      ).toBe('NOT_FOUND');
     }
+  });
+
+  it('refuses odd multipart bodies with JSON, keeps running, and answers the next request on a fresh connection', async () => {
+    // A refused `map` followed by a file part with an empty or odd name: once an uncaught exception.
+    for (const map of ['[]', '"x"']) {
+      for (const filename of ['', 'x\u0000.png']) {
+        const form = new FormData();
+        form.append('operations', JSON.stringify({ query: '{ model { id } }' }));
+        form.append('map', map);
+        form.append('0', new Blob([new Uint8Array(0)]), filename);
+        const response = await fetch(`${url}/graphql`, {
+          method: 'POST',
+          headers: { 'apollo-require-preflight': 'true' },
+          body: form,
+        });
+        expect(response.status).toBe(400);
+        const answer = (await response.json()) as { errors: { extensions: { code: string } }[] };
+        expect(answer.errors[0]!.extensions.code).toBe('BAD_USER_INPUT');
+      }
+    }
+    expect((await graphql(url, '{ model { id } }')).errors).toBeUndefined();
   });
 
   describe('a dataset whose images/ is a link out of the allowed folders', () => {
