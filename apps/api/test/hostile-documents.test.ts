@@ -181,6 +181,13 @@ describe.skipIf(!sample)('the API under hostile documents (issue 26)', () => {
     expect((await graphql(url, '{ model { id } }')).errors).toBeUndefined();
   });
 
+  it("refuses a relative dataset path with BAD_USER_INPUT rather than resolve it against the server's folder (a fuzz counterexample)", async () => {
+    const response = await graphql(url, 'mutation { registerDataset(name: "x", path: "!") { id } }');
+    expect(errorCodes(response)).toEqual(['BAD_USER_INPUT']);
+    expect(response.errors![0]!.message).toContain('path: must be an absolute path on the server');
+    expect(JSON.stringify(response)).not.toContain(process.cwd());
+  });
+
   describe('a dataset whose images/ is a link out of the allowed folders', () => {
     const REGISTER = `mutation($path: String!, $name: String!) { registerDataset(path: $path, name: $name) { id } }`;
     const INGEST = `mutation($id: ID!) { startIngestion(datasetId: $id) { id } }`;
