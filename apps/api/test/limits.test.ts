@@ -78,7 +78,11 @@ describe('query limits', () => {
     expect(subscription.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     const server = new ApolloServer<ApiContext>({
       typeDefs,
-      resolvers: { Query: { nodes: (_: unknown, { first }: { first: number }) => Array.from({ length: first }, (_, i) => ({ id: i })) } },
+      resolvers: {
+        Query: {
+          nodes: (_: unknown, { first }: { first: number }) => Array.from({ length: first }, (_, i) => ({ id: i })),
+        },
+      },
       plugins: [queryLimitsPlugin()],
     });
     const response = await server.executeOperation(

@@ -153,7 +153,7 @@ describe.skipIf(!sample)('ingestDataset on a changing dataset', () => {
       readFileSync(path.join(mixedDir, 'annotations', 'cdd_10_labelDANO_modificado.json')),
     );
     const mixed = await ingestDataset(backend, { datasetDir: mixedDir, name: 'moved', repoint: true });
-    expect(mixed.problems.map((problem) => problem.item)).toContain("images/broken.jpg");
+    expect(mixed.problems.map((problem) => problem.item)).toContain('images/broken.jpg');
     expect(mixed.crops).toEqual(good.crops);
     expect(mixed.embedded).toBe(0);
     expect(mixed.unchanged).toBe(good.crops.total);
