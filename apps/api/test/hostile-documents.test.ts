@@ -5,17 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ingestDataset } from '@defect-rag/pipeline';
 import { sampleDatasetOrSkip } from '@defect-rag/testing';
 import { MAX_QUERY_SELECTIONS } from '../src/limits';
-import { errorCodes, graphql, startSmallApi, testBackend, type SmallApi } from './helpers';
+import { errorCodes, fanOutDocument, graphql, startSmallApi, testBackend, type SmallApi } from './helpers';
 
 const sample = sampleDatasetOrSkip();
-
-/** `fragment F0 on Query { model { id } }`, each F{i} spreading F{i-1} `spreads` times, the operation `{ ...F{levels} }`. */
-export function fanOutDocument(spreads: number, levels: number): string {
-  const fragments = ['fragment F0 on Query { model { id } }'];
-  for (let level = 1; level <= levels; level++)
-    fragments.push(`fragment F${level} on Query { ${`...F${level - 1} `.repeat(spreads)}}`);
-  return `{ ...F${levels} } ${fragments.join(' ')}`;
-}
 
 describe.skipIf(!sample)('the API under hostile documents (issue 26)', () => {
   let small: SmallApi;
