@@ -257,10 +257,16 @@ function fragmentDocument(): fc.Arbitrary<Record<string, unknown>> {
           { minLength: count, maxLength: count },
         ),
         fc.integer({ min: 0, max: count - 1 }),
+        // Valid half the time (a chain F0 → F1 → …, each fragment used, no cycle), so that the
+        // depth and cost limits see fan-outs too, not only validation.
+        fc.boolean(),
       ),
     )
-    .map(([fragments, start]) => {
-      const definitions = fragments.map(([selection, spreads, times], index) => {
+    .map(([fragments, anyStart, valid]) => {
+      const start = valid ? 0 : anyStart;
+      const definitions = fragments.map(([selection, anySpreads, times], index) => {
+        const later = (target: number) => index + 1 + (target % Math.max(1, fragments.length - index - 1));
+        const spreads = !valid ? anySpreads : index + 1 < fragments.length ? [index + 1, ...anySpreads.map(later)] : [];
         const spread = spreads.map((target) => `...F${target} `.repeat(times)).join('');
         const own = selection ? selection.slice(1, -1) : '__typename';
         return `fragment F${index} on Query { ${own} ${spread}}`;
