@@ -3,6 +3,7 @@ import {
   getArgumentValues,
   getNamedType,
   getVariableValues,
+  GraphQLError,
   isCompositeType,
   isInterfaceType,
   isObjectType,
@@ -56,8 +57,7 @@ export const MAX_QUERY_SELECTIONS = 500;
  * selections are counted on a parse of our own, only for documents long enough to hold more than
  * MAX_QUERY_SELECTIONS (each takes at least 2 characters, `a,`): everyday queries are not parsed twice.
  */
-export function documentRefusal(body: unknown): string | undefined {
-  const query = (body as { query?: unknown } | null)?.query;
+export function documentRefusal(query: unknown): string | undefined {
   if (typeof query !== 'string' || query.length <= 2 * MAX_QUERY_SELECTIONS) return undefined;
   if (query.length > MAX_QUERY_LENGTH)
     return `the query document is ${query.length} characters long; at most ${MAX_QUERY_LENGTH} are allowed`;
@@ -95,8 +95,12 @@ export const pageComplexity: FieldCost = ({ args, childComplexity }) =>
   1 + Math.min((args.first as number | undefined) ?? DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE) * childComplexity;
 
 /**
- * Refuses operations deeper than MAX_QUERY_DEPTH or costlier than MAX_QUERY_COST with
- * QUERY_TOO_COMPLEX, before anything runs. Introspection fields count for neither.
+ * Refuses, before anything runs: subscriptions (this API has none; graphql-js would fail them with
+ * an untyped error), variables holding strings with lone surrogates (BAD_USER_INPUT: Qdrant and
+ * PostgreSQL refuse such text, and no label or id has one), operations deeper than MAX_QUERY_DEPTH
+ * or costlier than MAX_QUERY_COST (QUERY_TOO_COMPLEX). Introspection fields count for neither. A
+ * variable set to null is dropped, so an argument with a default gets its default (GraphQL would
+ * refuse null for it during execution, with an untyped error).
  */
 export function queryLimitsPlugin(): ApolloServerPlugin<ApiContext> {
   return {
@@ -104,6 +108,16 @@ export function queryLimitsPlugin(): ApolloServerPlugin<ApiContext> {
       return {
         async didResolveOperation({ document, operation, request, schema }) {
           if (!operation) return;
+          if (operation.operation === 'subscription')
+            throw apiError('BAD_USER_INPUT', 'subscriptions are not supported; poll run(id) for progress instead');
+          const variables = request.variables ?? {};
+          const malformed = malformedStringAt(variables);
+          if (malformed !== undefined)
+            throw apiError(
+              'BAD_USER_INPUT',
+              `variable ${malformed} holds a string that is not well-formed Unicode (a lone surrogate)`,
+            );
+          for (const [name, value] of Object.entries(variables)) if (value === null) delete variables[name];
           const depth = operationDepth(operation, document);
           if (depth > MAX_QUERY_DEPTH) {
             throw apiError(
@@ -111,17 +125,40 @@ export function queryLimitsPlugin(): ApolloServerPlugin<ApiContext> {
               `the query is ${depth} levels deep; at most ${MAX_QUERY_DEPTH} are allowed`,
             );
           }
-          const cost = operationCost(schema, operation, document, request.variables ?? {});
+          const cost = operationCost(schema, operation, document, variables);
           if (cost !== undefined && cost > MAX_QUERY_COST) {
             throw apiError(
               'QUERY_TOO_COMPLEX',
-              `the query costs ${cost}; at most ${MAX_QUERY_COST} is allowed (ask for fewer items or fields per request)`,
+              `the query costs more than ${MAX_QUERY_COST}, which is the most allowed (ask for fewer items or fields per request)`,
             );
           }
         },
       };
     },
   };
+}
+
+/** Where in `value` (a variable's path, `$name.field.0`) a string or key has a lone surrogate, if anywhere. */
+export function malformedStringAt(variables: Record<string, unknown>): string | undefined {
+  const pending: [string, unknown][] = Object.entries(variables).map(([name, value]) => [`$${name}`, value]);
+  for (let next = pending.pop(); next; next = pending.pop()) {
+    const [at, value] = next;
+    if (typeof value === 'string') {
+      if (!isWellFormed(value)) return at;
+    } else if (value !== null && typeof value === 'object') {
+      for (const [key, item] of Object.entries(value)) {
+        if (!isWellFormed(key)) return at;
+        pending.push([`${at}.${key}`, item]);
+      }
+    }
+  }
+  return undefined;
+}
+
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+function isWellFormed(text: string): boolean {
+  return !LONE_SURROGATE.test(text);
 }
 
 function fragmentsOf(document: DocumentNode): Map<string, FragmentDefinitionNode> {
@@ -132,9 +169,32 @@ function fragmentsOf(document: DocumentNode): Map<string, FragmentDefinitionNode
   return fragments;
 }
 
-/** Levels of nested fields, following fragments. Validation has already refused cyclic fragments. */
+/**
+ * A function of a fragment's selection computed once per fragment: a fragment spread K times in
+ * each of n nested fragments would otherwise be visited K^n times (30 spreads, 6 levels: a 1.4 KB
+ * document that kept the server busy for more than 10 minutes). A spread met again while its
+ * fragment is being computed (a cycle; validation refuses those first) counts as `cyclic`.
+ */
+function memoised<T>(
+  fragments: Map<string, FragmentDefinitionNode>,
+  compute: (fragment: FragmentDefinitionNode) => T,
+  cyclic: T,
+): (name: string) => T | undefined {
+  const known = new Map<string, T>();
+  return (name) => {
+    const fragment = fragments.get(name);
+    if (!fragment) return undefined;
+    const value = known.get(name);
+    if (value !== undefined) return value;
+    known.set(name, cyclic);
+    const computed = compute(fragment);
+    known.set(name, computed);
+    return computed;
+  };
+}
+
+/** Levels of nested fields, following fragments (each computed once). */
 export function operationDepth(operation: OperationDefinitionNode, document: DocumentNode): number {
-  const fragments = fragmentsOf(document);
   const depthOf = (selectionSet: SelectionSetNode): number => {
     let deepest = 0;
     for (const selection of selectionSet.selections) {
@@ -144,32 +204,34 @@ export function operationDepth(operation: OperationDefinitionNode, document: Doc
       } else if (selection.kind === Kind.INLINE_FRAGMENT) {
         deepest = Math.max(deepest, depthOf(selection.selectionSet));
       } else {
-        const fragment = fragments.get(selection.name.value);
-        if (fragment) deepest = Math.max(deepest, depthOf(fragment.selectionSet));
+        deepest = Math.max(deepest, fragmentDepth(selection.name.value) ?? 0);
       }
     }
     return deepest;
   };
+  const fragmentDepth = memoised(fragmentsOf(document), (fragment) => depthOf(fragment.selectionSet), 0);
   return depthOf(operation.selectionSet);
 }
 
 /**
  * The operation's cost: per field its `complexity` (a number, or a FieldCost of its arguments and
- * selection), 1 plus its selection's cost by default. Undefined when the variables do not fit the
- * operation: execution refuses those with their proper error.
+ * selection), 1 plus its selection's cost by default; each fragment is costed once, and a selection
+ * stops being added up once it costs more than `limit`. Undefined when the variables or arguments do
+ * not fit the operation: execution refuses those with their proper error.
  */
 export function operationCost(
   schema: GraphQLSchema,
   operation: OperationDefinitionNode,
   document: DocumentNode,
   inputs: Record<string, unknown>,
+  limit = MAX_QUERY_COST,
 ): number | undefined {
   const variables = getVariableValues(schema, operation.variableDefinitions ?? [], inputs);
   if (variables.errors) return undefined;
-  const fragments = fragmentsOf(document);
   const costOf = (selectionSet: SelectionSetNode, parent: GraphQLCompositeType): number => {
     let total = 0;
     for (const selection of selectionSet.selections) {
+      if (total > limit) break;
       if (selection.kind === Kind.FIELD) {
         if (selection.name.value.startsWith('__') || !(isObjectType(parent) || isInterfaceType(parent))) continue;
         const field = parent.getFields()[selection.name.value];
@@ -178,17 +240,33 @@ export function operationCost(
         const childComplexity =
           selection.selectionSet && isCompositeType(type) ? costOf(selection.selectionSet, type) : 0;
         total += fieldCost(field, getArgumentValues(field, selection, variables.coerced), childComplexity);
+      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+        const type = selection.typeCondition ? schema.getType(selection.typeCondition.name.value) : parent;
+        if (type && isCompositeType(type)) total += costOf(selection.selectionSet, type);
       } else {
-        const fragment = selection.kind === Kind.INLINE_FRAGMENT ? selection : fragments.get(selection.name.value);
-        if (!fragment) continue;
-        const type = fragment.typeCondition ? schema.getType(fragment.typeCondition.name.value) : parent;
-        if (type && isCompositeType(type)) total += costOf(fragment.selectionSet, type);
+        total += fragmentCost(selection.name.value) ?? 0;
       }
     }
     return total;
   };
+  // A fragment always names its type, so its cost does not depend on where it is spread.
+  const fragmentCost = memoised(
+    fragmentsOf(document),
+    (fragment) => {
+      const type = schema.getType(fragment.typeCondition.name.value);
+      return type && isCompositeType(type) ? costOf(fragment.selectionSet, type) : 0;
+    },
+    0,
+  );
   const root = schema.getRootType(operation.operation);
-  return root ? costOf(operation.selectionSet, root) : undefined;
+  if (!root) return undefined;
+  try {
+    return costOf(operation.selectionSet, root);
+  } catch (error) {
+    // getArgumentValues: an argument execution would refuse (null for a non-null one, say).
+    if (error instanceof GraphQLError) return undefined;
+    throw error;
+  }
 }
 
 function fieldCost(

@@ -8,14 +8,20 @@ import {
 } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import express from 'express';
-import { graphqlUploadExpress } from 'graphql-upload-minimal';
 import { RunManager } from '@defect-rag/run-manager';
 import { type Backend } from '@defect-rag/runs';
-import { DefectRagError, workspaceRoot } from '@defect-rag/runtime';
+import { apiDatasetRoots, DefectRagError, workspaceRoot } from '@defect-rag/runtime';
 import { apiKeyPlugin, hasValidKey, MISSING_KEY_MESSAGE, type ApiKeyPolicy } from './auth';
 import type { ApiContext } from './context';
 import { errorBody, errorFormatter } from './errors';
-import { executeGraphQL, isJsonGraphQLPost, serveJsonGraphQL, type ContextFor, type Precheck } from './graphql-http';
+import {
+  executeGraphQL,
+  isJsonGraphQLPost,
+  queryOf,
+  serveJsonGraphQL,
+  type ContextFor,
+  type Precheck,
+} from './graphql-http';
 import { MAX_QUERY_TOKENS, documentRefusal, queryLimitsPlugin } from './limits';
 import { mcpRoutes } from './mcp-route';
 import {
@@ -28,6 +34,7 @@ import {
   sourceImageRoute,
 } from './routes';
 import { buildApiSchema } from './schema';
+import { uploadMiddleware } from './upload';
 
 export interface ApiServerOptions {
   /** Default: the configured DEFECT_RAG_API_PORT; 0 picks a free port. */
@@ -78,7 +85,8 @@ export async function createApiServer(backend: Backend, options: ApiServerOption
       'CONFIG_INVALID',
       `refusing to listen on ${host} without API keys: anyone who can reach it could register and ingest datasets and cancel runs. Set DEFECT_RAG_API_KEYS, listen on 127.0.0.1, or set DEFECT_RAG_API_ALLOW_REMOTE_WITHOUT_KEYS=true when something in front of the API (a firewall, a proxy) restricts who reaches it`,
     );
-  const runs = new RunManager(backend);
+  // Its runs are started by clients: their datasets must lie where clients may register them.
+  const runs = new RunManager(backend, apiDatasetRoots(config));
 
   const app = express();
   app.disable('x-powered-by');
@@ -98,7 +106,7 @@ export async function createApiServer(backend: Backend, options: ApiServerOption
   const precheck: Precheck = (req, body) => {
     if (policy.readsRequireKey && !hasValidKey(policy, req.headers))
       return { code: 'UNAUTHENTICATED', message: MISSING_KEY_MESSAGE };
-    const refusal = documentRefusal(body);
+    const refusal = documentRefusal(queryOf(req, body));
     return refusal === undefined ? undefined : { code: 'QUERY_TOO_COMPLEX', message: refusal };
   };
   const httpServer = createServer(
@@ -131,6 +139,8 @@ export async function createApiServer(backend: Backend, options: ApiServerOption
     parseOptions: { maxTokens: MAX_QUERY_TOKENS },
     // The process's owner decides how it stops (main.ts on signals, tests with close()).
     stopOnTerminationSignals: false,
+    // Automatic persisted queries are not offered: a request naming one is PERSISTED_QUERY_NOT_SUPPORTED.
+    persistedQueries: false,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       ApolloServerPluginLandingPageDisabled(),
@@ -147,7 +157,7 @@ export async function createApiServer(backend: Backend, options: ApiServerOption
   app.get('/crops/:id/source', sourceImageRoute(backend, policy));
   app.get('/runs/:id/report/:file', reportFileRoute(backend, policy));
   // JSON POSTs never get here (see isJsonGraphQLPost): this is uploads, GET and the odd content type.
-  app.use('/graphql', graphqlUploadExpress({ maxFileSize: config.maxUploadBytes, maxFiles: 1 }), (req, res, next) => {
+  app.use('/graphql', uploadMiddleware({ maxFileSize: config.maxUploadBytes, maxFiles: 1 }), (req, res, next) => {
     executeGraphQL(apollo, req, res, (req.body as unknown) ?? {}, contextFor, precheck).catch(next);
   });
   app.all(
@@ -159,6 +169,10 @@ export async function createApiServer(backend: Backend, options: ApiServerOption
   );
   app.use(explorerRoute(options.explorerDir ?? path.join(workspaceRoot, 'apps', 'explorer', 'dist')));
   app.get('/', landingPage);
+  // Clients of this server read JSON: an unknown path is answered in the API's error shape, not Express's HTML page.
+  app.use((req, res) => {
+    res.status(404).json(errorBody('NOT_FOUND', `no such route: ${req.method} ${req.path}`));
+  });
   app.use(jsonErrorHandler(backend));
 
   await new Promise<void>((resolve, reject) => {

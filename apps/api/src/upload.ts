@@ -1,5 +1,39 @@
-import type { FileUpload } from 'graphql-upload-minimal';
+import type { RequestHandler } from 'express';
+import { processRequest, type FileUpload, type UploadOptions } from 'graphql-upload-minimal';
 import { DefectRagError } from '@defect-rag/runtime';
+
+/**
+ * graphql-upload-minimal's Express middleware (`graphqlUploadExpress`), safe against odd multipart
+ * bodies. Its parser (busboy) has one `once('error')` listener: a body whose `map` is refused and
+ * whose next part is a file with an empty name makes the parser emit a second error, which, with no
+ * listener left, was an uncaught exception that stopped the server (a fuzz counterexample). The
+ * refusal is already on its way to the client; the parser's later errors are dropped. The connection
+ * is closed after a refusal, as the rest of the body may still be unread.
+ */
+export function uploadMiddleware(options: UploadOptions): RequestHandler {
+  return (req, res, next) => {
+    if (!req.is('multipart/form-data')) {
+      next();
+      return;
+    }
+    const pipe = req.pipe.bind(req);
+    req.pipe = ((destination, pipeOptions) =>
+      pipe(
+        destination.on('error', () => {}),
+        pipeOptions,
+      )) as typeof req.pipe;
+    processRequest(req, res, options).then(
+      (body) => {
+        req.body = body;
+        next();
+      },
+      (error: unknown) => {
+        res.setHeader('connection', 'close');
+        next(error);
+      },
+    );
+  };
+}
 
 /**
  * The bytes of an uploaded query image, at most `maxBytes` of them (PAYLOAD_TOO_LARGE beyond).

@@ -93,7 +93,11 @@ function mergeChecks(inputClass: unknown): InputChecks | undefined {
   };
 }
 
-/** The `after` of the problems list (numeric ids). */
-export const problemCursor = optional(z.string().regex(/^\d{1,19}$/, 'not a cursor of this list'));
 /** A path on the server. */
 export const serverPath = optional(z.string().min(1).max(4096));
+/** Problem ids are PostgreSQL bigints: a cursor beyond the largest is no cursor of the list. */
+const MAX_BIGINT = 9_223_372_036_854_775_807n;
+/** The `after` of the problems list (numeric ids). */
+export const problemCursor = optional(
+  z.string().refine((cursor) => /^\d{1,19}$/.test(cursor) && BigInt(cursor) <= MAX_BIGINT, 'not a cursor of this list'),
+);

@@ -7,7 +7,7 @@ import { sampleDatasetOrSkip, startTestPostgres, type TestServers } from '@defec
 import { createApiServer, type ApiServer } from '../src';
 import { isLoopback } from '../src/server';
 import { MAX_QUERY_LENGTH, MAX_QUERY_SELECTIONS, MAX_QUERY_TOKENS } from '../src/limits';
-import { errorCodes, graphql, startSmallApi, testBackend, type SmallApi } from './helpers';
+import { errorCodes, fanOutDocument, graphql, startSmallApi, testBackend, type SmallApi } from './helpers';
 
 const sample = sampleDatasetOrSkip();
 const SEARCH = `query($q: SimilarityQuery!) { searchSimilar(query: $q) { score crop { id } } }`;
@@ -190,6 +190,8 @@ describe.skipIf(!sample)('the API under hostile input', () => {
           status: 400,
           code: 'QUERY_TOO_COMPLEX',
         },
+        // 1.3 KB whose fragments, each spread 30 times in the next, hold 30^6 fields: once 10 minutes' work.
+        { query: fanOutDocument(30, 6), headers: key, status: 400, code: 'QUERY_TOO_COMPLEX' },
       ];
       expect(repeated(6_000, 'contentHash').length).toBeGreaterThan(MAX_QUERY_LENGTH);
       for (const { query, headers, status, code } of cases) {
@@ -209,7 +211,9 @@ describe.skipIf(!sample)('the API under hostile input', () => {
       const attackers = Array.from({ length: 4 }, async () => {
         let sent = 0;
         for (let i = 0; attacking; i++) {
-          const query = i % 2 ? repeated(MAX_QUERY_TOKENS - 10) : repeated(6_000, 'contentHash');
+          const query = [repeated(MAX_QUERY_TOKENS - 10), repeated(6_000, 'contentHash'), fanOutDocument(30, 6)][
+            i % 3
+          ]!;
           await graphql(guarded.url, query, {}, key);
           sent++;
         }

@@ -120,3 +120,11 @@ export function copyFirstSampleImages(sampleDir: string, count: number, { corrup
   if (corrupt) writeFileSync(path.join(dir, 'images', 'corrupt.jpg'), Buffer.from('this is not a JPEG'));
   return dir;
 }
+
+/** `fragment F0 on Query { model { id } }`, each F{i} spreading F{i-1} `spreads` times, the operation `{ ...F{levels} }`. */
+export function fanOutDocument(spreads: number, levels: number): string {
+  const fragments = ['fragment F0 on Query { model { id } }'];
+  for (let level = 1; level <= levels; level++)
+    fragments.push(`fragment F${level} on Query { ${`...F${level - 1} `.repeat(spreads)}}`);
+  return `{ ...F${levels} } ${fragments.join(' ')}`;
+}

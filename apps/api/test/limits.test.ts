@@ -1,9 +1,16 @@
 import { ApolloServer } from '@apollo/server';
-import { GraphQLError, parse, Kind, type OperationDefinitionNode } from 'graphql';
+import { buildSchema, GraphQLError, parse, Kind, type OperationDefinitionNode } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import type { ApiContext } from '../src/context';
 import { WithinDeadline } from '../src/deadline';
-import { MAX_QUERY_DEPTH, operationDepth, queryLimitsPlugin } from '../src/limits';
+import {
+  malformedStringAt,
+  MAX_QUERY_COST,
+  MAX_QUERY_DEPTH,
+  operationCost,
+  operationDepth,
+  queryLimitsPlugin,
+} from '../src/limits';
 
 /** A cyclic schema, which the depth limit is for: `node { next { next { … } } }` can go on forever. */
 const typeDefs = `type Query { node: Node, nodes(first: Int = 10): [Node!]! } type Node { id: ID!, next: Node }`;
@@ -45,6 +52,47 @@ describe('query limits', () => {
         extensions: { code: 'QUERY_TOO_COMPLEX' },
       },
     ]);
+  });
+
+  it('visits each fragment once: 30 spreads over 6 levels (30^6 fields) are costed at once, and refused', async () => {
+    const fragments = ['fragment F0 on Query { node { id } }'];
+    for (let level = 1; level <= 6; level++)
+      fragments.push(`fragment F${level} on Query { ${`...F${level - 1} `.repeat(30)}}`);
+    const document = parse(`{ ...F6 } ${fragments.join(' ')}`);
+    const operation = document.definitions[0] as OperationDefinitionNode;
+    expect(operationDepth(operation, document)).toBe(2);
+    // Each spread of F5 alone costs more than the limit: the count stops there rather than going on to 30^6.
+    expect(operationCost(buildSchema(typeDefs), operation, document, {})).toBeGreaterThan(MAX_QUERY_COST);
+    expect((await run(`{ ...F6 } ${fragments.join(' ')}`)).errors?.[0]?.extensions?.code).toBe('QUERY_TOO_COMPLEX');
+  });
+
+  it('finds lone surrogates anywhere in the variables, keys included, and passes paired ones', () => {
+    expect(malformedStringAt({ q: { filter: { zones: ['ok', 'bad\ud800'] } } })).toBe('$q.filter.zones.1');
+    expect(malformedStringAt({ ['\udc00']: 1 })).toBeUndefined();
+    expect(malformedStringAt({ q: { ['k\udc00']: 1 } })).toBe('$q');
+    expect(malformedStringAt({ text: 'rayón 🚗', n: 3, none: null })).toBeUndefined();
+  });
+
+  it('refuses subscriptions with a typed error, and takes a null variable as not given', async () => {
+    const subscription = await run('subscription { x }');
+    expect(subscription.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    const server = new ApolloServer<ApiContext>({
+      typeDefs,
+      resolvers: {
+        Query: {
+          nodes: (_: unknown, { first }: { first: number }) => Array.from({ length: first }, (_, i) => ({ id: i })),
+        },
+      },
+      plugins: [queryLimitsPlugin()],
+    });
+    const response = await server.executeOperation(
+      { query: 'query($n: Int) { nodes(first: $n) { id } }', variables: { n: null } },
+      { contextValue: {} as ApiContext },
+    );
+    await server.stop();
+    if (response.body.kind !== 'single') throw new Error('expected a single result');
+    expect(response.body.singleResult.errors).toBeUndefined();
+    expect((response.body.singleResult.data as { nodes: unknown[] }).nodes).toHaveLength(10);
   });
 
   it('costs a field 1 by default, so a wide query is refused too', async () => {

@@ -148,6 +148,13 @@ export async function readDataset(root: string, options: ReadDatasetOptions = {}
       imageProblems.push(...read.problems);
       vehicle = read.vehicle;
       parts = read.parts;
+      if (annotation && vehicle.length === 0 && read.problems.length === 0)
+        imageProblems.push({
+          item: file,
+          stage: 'dataset',
+          code: 'POLYGONS_INVALID',
+          message: `${polygons.relative} gives this damaged image no vehicle silhouette: its crops are cut with zone unknown`,
+        });
     } else if (polygons.found) {
       imageProblems.push({
         item: file,

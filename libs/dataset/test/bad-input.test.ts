@@ -437,3 +437,33 @@ describe('readDataset on broken datasets', () => {
     );
   });
 });
+
+describe('readDataset on a damaged photo without a vehicle silhouette', () => {
+  it('keeps it, with its defects, and names the missing silhouette as a problem', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'dataset-no-vehicle-'));
+    try {
+      mkdirSync(path.join(dir, 'images'));
+      writeFileSync(path.join(dir, 'images', 'bare.jpg'), await solid(200, 100));
+      writeFileSync(
+        path.join(dir, 'images', 'bare_labelDANO_modificado.json'),
+        labelMe([{ label: 'dent', points: square(10, 10, 40) }], 200, 100),
+      );
+      writeFileSync(
+        path.join(dir, 'poligonos.json'),
+        JSON.stringify({ 'bare.jpg': { width: 200, height: 100, vehicle: [], parts: [] } }),
+      );
+      const read = await readDataset(dir);
+      expect(read.images.map((image) => [image.path, image.defects.length, image.vehicle.length])).toEqual([
+        ['images/bare.jpg', 1, 0],
+      ]);
+      expect(problemsFor(read, 'images/bare.jpg')).toEqual([
+        expect.objectContaining({
+          code: 'POLYGONS_INVALID',
+          message: expect.stringContaining('no vehicle silhouette: its crops are cut with zone unknown'),
+        }),
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

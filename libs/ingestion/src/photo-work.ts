@@ -56,8 +56,9 @@ export interface PhotoWorkInputs {
 export function photoWork(inputs: PhotoWorkInputs): PhotoWork {
   const { identity, imageHashes } = inputs;
   // The split is left out: it labels a crop without changing its pixels, text or vectors; so is
-  // the photo view, which only photo points depend on.
-  const { split: _split, photoView, ...vectorIdentity } = identity;
+  // the photo view, which only photo points depend on, and the folder: a photo's bytes are hashed
+  // themselves, so the same photo in another folder (a copy, a re-pointed name) keeps its points.
+  const { split: _split, photoView, root: _root, ...vectorIdentity } = identity;
   return {
     ...inputs,
     view: photoView as PhotoView,

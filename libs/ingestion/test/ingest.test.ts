@@ -144,6 +144,24 @@ describe.skipIf(!sample)('ingestDataset on a changing dataset', () => {
     for (const ref of imageOf('cdd_10')) expect(hashOf(after, ref.cropId)).toBe(ref.contentHash);
   });
 
+  it("a good photo's points are the same whatever folder holds it and whatever bad photos lie beside it", async () => {
+    const stems = ['cdd_10', 'cdd_14', 'cps_car10'];
+    const good = await ingestDataset(backend, { datasetDir: copySampleSubset(sample!, stems), name: 'moved' });
+    const mixedDir = copySampleSubset(sample!, stems);
+    // A photo whose bytes are no image, with a damage file of good shapes: rejected, with a problem.
+    writeFileSync(path.join(mixedDir, 'images', 'broken.jpg'), Buffer.from('not a jpeg'));
+    writeFileSync(
+      path.join(mixedDir, 'annotations', 'broken_labelDANO_modificado.json'),
+      readFileSync(path.join(mixedDir, 'annotations', 'cdd_10_labelDANO_modificado.json')),
+    );
+    const mixed = await ingestDataset(backend, { datasetDir: mixedDir, name: 'moved', repoint: true });
+    expect(mixed.problems.map((problem) => problem.item)).toContain('images/broken.jpg');
+    expect(mixed.crops).toEqual(good.crops);
+    expect(mixed.embedded).toBe(0);
+    expect(mixed.unchanged).toBe(good.crops.total);
+    expect(mixed.photos.embedded).toBe(0);
+  });
+
   it('a new split only rewrites the split of the crops that moved: nothing is embedded again', async () => {
     const dir = copySampleSubset(sample!, ['cdd_10', 'cdd_14', 'cps_car10', 'cps_car118']);
     const dataset = await readDataset(dir, { name: 'resplit' });

@@ -29,7 +29,11 @@ interface ActiveRun {
 export class RunManager {
   private readonly active = new Map<string, ActiveRun>();
 
-  constructor(private readonly backend: Backend) {}
+  /** `roots`: the folders its datasets must lie in (default: the configured DEFECT_RAG_DATASET_ROOTS, unset allows any). */
+  constructor(
+    private readonly backend: Backend,
+    private readonly roots: readonly string[] | undefined = backend.config.datasetRoots,
+  ) {}
 
   /**
    * Starts ingesting a registered dataset and returns its run, RUNNING. Fails without a run when the
@@ -81,8 +85,14 @@ export class RunManager {
     await Promise.all(jobs.map((job) => job.done));
   }
 
+  /**
+   * The registered dataset, checked again against the allowed folders (DATASET_FORBIDDEN): its
+   * folder or its images/ may have become a link out of them since it was registered.
+   */
   private async dataset(datasetId: string): Promise<DatasetRecord> {
-    return getDataset(this.backend, datasetId);
+    const dataset = await getDataset(this.backend, datasetId);
+    await checkDatasetRoot(dataset.root, this.roots);
+    return dataset;
   }
 
   private start(

@@ -4,22 +4,34 @@ import type { DatasetRecord } from '@defect-rag/db';
 import { DefectRagError } from '@defect-rag/runtime';
 
 /**
- * DATASET_FORBIDDEN unless `root` (absolute) lies in one of `roots`; undefined roots allow any
- * folder. Symbolic links are resolved on both sides, so a link inside a root cannot lead out of it.
- * Checked before the folder's existence, so a refused caller learns nothing about it.
+ * DATASET_FORBIDDEN unless `root` (absolute) lies in one of `roots`, and so does its `images/`
+ * folder, where the photos served through `/crops/<id>/source` are read from; undefined roots allow
+ * any folder. Symbolic links are resolved on both sides, so a link inside a root cannot lead out of
+ * it. Checked before the folder's existence, so a refused caller learns nothing about it.
  */
 export async function checkDatasetRoot(root: string, roots: readonly string[] | undefined): Promise<void> {
   if (roots === undefined) return;
-  const real = await realOrResolved(root);
+  if (!(await isUnder(await realOrResolved(root), roots)))
+    throw new DefectRagError(
+      'DATASET_FORBIDDEN',
+      `dataset folder ${root} is outside the folders datasets may be registered in (${roots.join(', ')}); set DEFECT_RAG_DATASET_ROOTS on the server to allow another`,
+      { path: root },
+    );
+  const images = await realpath(path.join(root, 'images')).catch(() => undefined);
+  if (images !== undefined && !(await isUnder(images, roots)))
+    throw new DefectRagError(
+      'DATASET_FORBIDDEN',
+      `the images folder of dataset folder ${root} is a link leading outside the folders datasets may be registered in (${roots.join(', ')}); copy the photos into it instead`,
+      { path: root },
+    );
+}
+
+async function isUnder(real: string, roots: readonly string[]): Promise<boolean> {
   for (const allowed of roots) {
     const inside = path.relative(await realOrResolved(allowed), real);
-    if (inside === '' || (!inside.startsWith('..') && !path.isAbsolute(inside))) return;
+    if (inside === '' || (!inside.startsWith('..') && !path.isAbsolute(inside))) return true;
   }
-  throw new DefectRagError(
-    'DATASET_FORBIDDEN',
-    `dataset folder ${root} is outside the folders datasets may be registered in (${roots.join(', ')}); set DEFECT_RAG_DATASET_ROOTS on the server to allow another`,
-    { path: root },
-  );
+  return false;
 }
 
 /**

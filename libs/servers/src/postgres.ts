@@ -13,6 +13,7 @@ import type { EmbeddedServer } from './embedded-server';
 import { startManagedServer } from './managed-server';
 import { assertEmbeddedSupported } from './platform';
 import { LOOPBACK } from './ports';
+import { isServerAlive } from './server-state';
 
 export interface EmbeddedPostgresOptions {
   /** The server's own folder (e.g. `<dataDir>/postgres`); the cluster lives in `pgdata/` inside. */
@@ -64,6 +65,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     prepare: async () => {
       runAs = await serviceUser();
       credentials = await initialiseCluster(dir, pgdata, binaries.initdb, runAs, logger);
+      await removeStalePostmasterPid(pgdata, logger);
     },
     launch: async ({ port }) => ({
       command: binaries.postgres,
@@ -83,6 +85,23 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     reused: server.reused,
     stop: server.stop,
   };
+}
+
+/**
+ * PostgreSQL refuses to start while its `postmaster.pid` names a process that exists. A postmaster
+ * killed with its whole tree can linger a moment as a zombie (or its pid go to another process):
+ * 2 of 10 starts right after such a kill failed with "lock file postmaster.pid already exists".
+ * Runs under the start lock, once no live server of this cluster was found, so the file is stale
+ * unless its pid is a live process whose command line names this cluster.
+ */
+async function removeStalePostmasterPid(pgdata: string, logger: Logger): Promise<void> {
+  const file = path.join(pgdata, 'postmaster.pid');
+  const text = await readFile(file, 'utf8').catch(() => undefined);
+  if (text === undefined) return;
+  const pid = Number.parseInt(text.split('\n', 1)[0]!, 10);
+  if (Number.isInteger(pid) && pid > 0 && isServerAlive(pid, pgdata)) return;
+  logger.warn({ pgdata, pid }, 'PostgreSQL: removing the postmaster.pid of a server that is gone');
+  await rm(file, { force: true });
 }
 
 interface PostgresBinaries {

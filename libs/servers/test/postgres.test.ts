@@ -1,5 +1,5 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -87,6 +87,28 @@ describe('startEmbeddedPostgres', () => {
     expect(await query(server.url, 'select name from survivors')).toEqual([{ name: 'kept' }]);
   });
 
+  it('starts after a kill whose postmaster.pid names a process that is not this server, removing the file', async () => {
+    const killedPid = await serverPid(serverDir);
+    process.kill(killedPid, 'SIGKILL');
+    await waitUntil(() => !isPidAlive(killedPid));
+    // As a killed postmaster left a zombie, or its pid went to another process: PostgreSQL sees a
+    // live pid in the file and refuses to start ("lock file postmaster.pid already exists").
+    // Of the user PostgreSQL runs as (`postgres` under root): another user's pid it takes for stale.
+    const owner = process.getuid?.() === 0 ? serviceUser() : {};
+    const other = spawn('sleep', ['30'], { stdio: 'ignore', ...owner });
+    try {
+      const pidFile = path.join(serverDir, 'pgdata', 'postmaster.pid');
+      const lines = readFileSync(pidFile, 'utf8').split('\n');
+      writeFileSync(pidFile, [String(other.pid), ...lines.slice(1)].join('\n'));
+
+      server = await startEmbeddedPostgres({ dataDir: serverDir });
+      expect(server.reused).toBe(false);
+      expect(await query(server.url, 'select 1 as one')).toEqual([{ one: 1 }]);
+    } finally {
+      other.kill('SIGKILL');
+    }
+  });
+
   it('stops: the process ends, the port closes and the state file goes', async () => {
     const pid = await serverPid(serverDir);
     await server.stop();
@@ -95,3 +117,8 @@ describe('startEmbeddedPostgres', () => {
     expect(existsSync(path.join(serverDir, 'server.json'))).toBe(false);
   });
 });
+
+function serviceUser(): { uid: number; gid: number } {
+  const id = (flag: string) => Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }).trim());
+  return { uid: id('-u'), gid: id('-g') };
+}

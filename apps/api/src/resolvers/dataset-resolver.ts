@@ -1,3 +1,4 @@
+import { isAbsolute } from 'node:path';
 import { Arg, Args, Ctx, ID, Mutation, Query, Resolver, UseMiddleware } from 'type-graphql';
 import { z } from 'zod';
 import { deleteDataset } from '@defect-rag/ingestion';
@@ -12,6 +13,8 @@ import { PageArgs, toConnection } from '../types/connection';
 import { Dataset, DatasetConnection, DeletedDataset } from '../types/dataset';
 
 const nonEmpty = (max: number) => z.string().trim().min(1, 'is empty').max(max);
+/** A relative path would be resolved against the server's working folder, which clients neither know nor should learn. */
+const serverFolder = nonEmpty(4096).refine(isAbsolute, 'must be an absolute path on the server');
 
 @Resolver()
 @UseMiddleware(WithinDeadline)
@@ -38,7 +41,7 @@ export class DatasetResolver {
     @Ctx() { backend }: ApiContext,
   ): Promise<Dataset> {
     return registerDataset(backend, {
-      path: parseInput(nonEmpty(4096), path, 'path'),
+      path: parseInput(serverFolder, path, 'path'),
       name: parseInput(nonEmpty(200), name, 'name'),
       repoint,
       roots: apiDatasetRoots(backend.config),
