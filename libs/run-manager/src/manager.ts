@@ -1,10 +1,16 @@
-import { checkDatasetFolder } from '@defect-rag/dataset';
 import path from 'node:path';
 import type { DatasetRecord, RunKind, RunRecord } from '@defect-rag/db';
 import { DefectRagError, toDefectRagError } from '@defect-rag/runtime';
 import { evaluateDataset, type EvaluateOptions } from '@defect-rag/evaluation';
 import { ingestDataset, type IngestOptions } from '@defect-rag/ingestion';
-import { checkDatasetRoot, checkRepoint, getDataset, type Backend, type RunHooks } from '@defect-rag/runs';
+import {
+  checkDatasetLocation,
+  checkDatasetRoot,
+  checkRepoint,
+  getDataset,
+  type Backend,
+  type RunHooks,
+} from '@defect-rag/runs';
 
 /** What a caller may choose for an ingestion run; the folder and name come from the registered dataset. */
 export type IngestionRunOptions = Omit<IngestOptions, 'datasetDir' | 'name' | 'repoint'>;
@@ -165,8 +171,7 @@ export async function registerDataset(
   input: { path: string; name: string; repoint?: boolean; roots?: readonly string[] },
 ): Promise<DatasetRecord> {
   const root = path.resolve(input.path);
-  await checkDatasetRoot(root, input.roots ?? backend.config.datasetRoots);
-  await checkDatasetFolder(input.path);
+  await checkDatasetLocation(root, input.roots ?? backend.config.datasetRoots);
   const name = input.name.trim();
   if (name === '') throw new DefectRagError('BAD_INPUT', 'the dataset name is empty');
   const existing = await backend.db.datasets.findByName(name);

@@ -1,5 +1,6 @@
 import { realpath } from 'node:fs/promises';
 import path from 'node:path';
+import { checkDatasetFolder } from '@defect-rag/dataset';
 import type { DatasetRecord } from '@defect-rag/db';
 import { DefectRagError } from '@defect-rag/runtime';
 
@@ -24,6 +25,15 @@ export async function checkDatasetRoot(root: string, roots: readonly string[] | 
       `the images folder of dataset folder ${root} is a link leading outside the folders datasets may be registered in (${roots.join(', ')}); copy the photos into it instead`,
       { path: root },
     );
+}
+
+/**
+ * Where a dataset to register may be: inside the allowed roots (checkDatasetRoot, first, so a
+ * refused caller learns nothing about the folder), then an existing folder (DATASET_NOT_FOUND).
+ */
+export async function checkDatasetLocation(root: string, roots: readonly string[] | undefined): Promise<void> {
+  await checkDatasetRoot(root, roots);
+  await checkDatasetFolder(root);
 }
 
 async function isUnder(real: string, roots: readonly string[]): Promise<boolean> {

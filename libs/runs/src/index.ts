@@ -11,7 +11,7 @@ export {
   notACursor,
   pingDatabase,
 } from './catalog';
-export { checkDatasetRoot, checkRepoint } from './dataset-roots';
+export { checkDatasetLocation, checkDatasetRoot, checkRepoint } from './dataset-roots';
 export {
   withRun,
   openRun,
