@@ -26,3 +26,11 @@ export function runDuration(run: { startedAt: string | null; finishedAt: string 
 export function formatMetric(value: number | null | undefined): string {
   return value === null || value === undefined ? '—' : value.toFixed(3);
 }
+
+/** A figure at one cut-off k out of the API's `[{ k, value }]` lists; null when absent. */
+export function at(
+  values: readonly { k: number; value?: number | null }[] | null | undefined,
+  k: number,
+): number | null {
+  return values?.find((entry) => entry.k === k)?.value ?? null;
+}
