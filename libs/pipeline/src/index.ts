@@ -92,3 +92,8 @@ export {
   type SearchMetrics,
   type MetricSet,
 } from './evaluate';
+// The evaluation's own measures, for tools/similarity (vectors computed outside an index).
+export { agreementAtOne, planControlWindows, CONTROL_SEED, type AgreementItem } from './evaluate/control';
+export { scoreQuery, RelevantCounts } from './evaluate/scoring';
+export { memoryRetriever, type EvaluationCrop } from './evaluate/retrieval';
+export { hubness } from './evaluate/metrics';

@@ -47,6 +47,7 @@ function configuration(
     exact: search(good, critical),
     hnsw: withHnsw ? search(good, critical) : null,
     annRecall: withHnsw ? { 1: 1, 2: 1 } : null,
+    hubness: 0.25,
   };
 }
 
