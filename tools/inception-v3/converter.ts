@@ -250,6 +250,8 @@ class HeadBuilder {
 
 export interface ConvertedGraph {
   onnx: Uint8Array;
+  /** Values of the first head's vector. */
+  dimension: number;
   /** Keras layers turned into ONNX nodes (batch norms folded into their convolutions). */
   layers: number;
   parameters: number;
@@ -486,7 +488,7 @@ export function buildOnnx(
       outputs: heads.map((spec) => ({ name: spec.output, shape: ['batch', headDimension(spec, shapeOf)] })),
     },
   });
-  return { onnx, layers: converted, parameters };
+  return { onnx, dimension: headDimension(heads[0]!, shapeOf), layers: converted, parameters };
 }
 
 export const PREPROCESSOR_CONFIG = {
@@ -506,21 +508,59 @@ export const PREPROCESSOR_CONFIG = {
   image_std: [1, 1, 1],
 };
 
-export function modelConfig(): Record<string, unknown> {
+/**
+ * A variant's name, `LAYER[+LAYER…]-POOLING` (`mixed5-gem`, `mixed4+mixed5-avg`), as a head whose
+ * output is the model folder's `image_embeds`. The default, `mixed5-avg`, is DEFAULT_HEAD itself.
+ */
+export function parseVariant(name: string): Head {
+  const match = /^([a-z0-9+]+)-([a-z]+)$/.exec(name);
+  const layers = match?.[1]!.split('+') ?? [];
+  const pooling = match?.[2] as Pooling | undefined;
+  if (!match || !POOLINGS.includes(pooling!) || layers.some((layer) => !VARIANT_LAYERS.includes(layer))) {
+    throw new Error(
+      `variant "${name}": expected LAYER[+LAYER…]-POOLING with layers among ${VARIANT_LAYERS.join(', ')} and pooling among ${POOLINGS.join(', ')}`,
+    );
+  }
+  if (layers.length === 1 && layers[0] === OUTPUT_LAYER && pooling === 'avg') return DEFAULT_HEAD;
+  return { output: DEFAULT_HEAD.output, layers, pooling: pooling! };
+}
+
+/** The frozen blocks a variant may pool (mixed6 and mixed7 come after the frozen part: fine-tuned by nsfwjs). */
+export const VARIANT_LAYERS = ['mixed0', 'mixed1', 'mixed2', 'mixed3', 'mixed4', 'mixed5', 'mixed6', 'mixed7'];
+
+export function variantName(head: Head): string {
+  return `${head.layers.join('+')}-${head.pooling}`;
+}
+
+/** Folder (and model id) suffix: none for the default. */
+function variantSuffix(head: Head): string {
+  return head === DEFAULT_HEAD ? '' : `-${variantName(head)}`;
+}
+
+export function modelConfig(head: Head = DEFAULT_HEAD, dimension = EMBEDDING_DIM): Record<string, unknown> {
+  const isDefault = head === DEFAULT_HEAD;
   return {
-    _name_or_path: 'defect-rag/inception-v3-imagenet',
+    _name_or_path: `defect-rag/inception-v3-imagenet${variantSuffix(head)}`,
     architectures: ['InceptionV3'],
     model_type: 'inception_v3',
-    projection_dim: EMBEDDING_DIM,
+    projection_dim: dimension,
     vision_config: { image_size: IMAGE_SIZE },
     defect_rag: {
       random_weights: false,
       towers: ['image'],
-      source: `nsfwjs@${NSFWJS_VERSION} inception_v3, layers through ${OUTPUT_LAYER} (frozen ImageNet weights)`,
-      generator: GENERATOR_COMMAND,
+      source: isDefault
+        ? `nsfwjs@${NSFWJS_VERSION} inception_v3, layers through ${OUTPUT_LAYER} (frozen ImageNet weights)`
+        : `nsfwjs@${NSFWJS_VERSION} inception_v3, ${head.layers.join(' + ')} pooled by ${head.pooling}`,
+      generator: isDefault ? GENERATOR_COMMAND : `${GENERATOR_COMMAND} --variant ${variantName(head)}`,
+      ...(!isDefault && { variant: variantName(head) }),
       ...conversionStamp(),
     },
   };
+}
+
+/** The default folder of a variant under the models folder. */
+export function variantFolderName(head: Head): string {
+  return `inception-v3-imagenet${variantSuffix(head)}`;
 }
 
 export interface ConvertResult extends ConvertedGraph {
@@ -533,15 +573,15 @@ export interface ConvertResult extends ConvertedGraph {
  * built beside `outDir` and renamed into place, so an interrupted run never leaves a folder
  * whose stamp says it is complete.
  */
-export function convertToFolder(outDir: string): ConvertResult {
-  const graph = buildOnnx();
+export function convertToFolder(outDir: string, head: Head = DEFAULT_HEAD): ConvertResult {
+  const graph = buildOnnx(undefined, [head]);
   const staging = `${outDir}.tmp-${process.pid}`;
   rmSync(staging, { recursive: true, force: true });
   mkdirSync(path.join(staging, 'onnx'), { recursive: true });
   try {
     writeFileSync(path.join(staging, 'onnx', 'vision_model.onnx'), graph.onnx);
     writeFileSync(path.join(staging, 'preprocessor_config.json'), `${JSON.stringify(PREPROCESSOR_CONFIG, null, 2)}\n`);
-    writeFileSync(path.join(staging, 'config.json'), `${JSON.stringify(modelConfig(), null, 2)}\n`);
+    writeFileSync(path.join(staging, 'config.json'), `${JSON.stringify(modelConfig(head, graph.dimension), null, 2)}\n`);
     rmSync(outDir, { recursive: true, force: true });
     renameSync(staging, outDir);
   } catch (error) {
@@ -552,13 +592,14 @@ export function convertToFolder(outDir: string): ConvertResult {
 }
 
 /** True when `outDir` holds a complete folder made from the same inputs by this converter version. */
-export function isUpToDate(outDir: string): boolean {
+export function isUpToDate(outDir: string, head: Head = DEFAULT_HEAD): boolean {
   try {
     const config = JSON.parse(readFileSync(path.join(outDir, 'config.json'), 'utf8')) as {
-      defect_rag?: { source_sha256?: unknown; converter_version?: unknown };
+      defect_rag?: { source_sha256?: unknown; converter_version?: unknown; variant?: unknown };
     };
     const stamp = conversionStamp();
     return (
+      config.defect_rag?.variant === (head === DEFAULT_HEAD ? undefined : variantName(head)) &&
       config.defect_rag?.source_sha256 === stamp.source_sha256 &&
       config.defect_rag?.converter_version === stamp.converter_version &&
       existsSync(path.join(outDir, 'onnx', 'vision_model.onnx')) &&
