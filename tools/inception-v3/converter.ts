@@ -175,7 +175,12 @@ class HeadBuilder {
       const inverse = this.constant('gem_inverse_p', 1 / GEM_P);
       this.nodes.push(
         { opType: 'Pow', name: `${prefix}gem_pow`, inputs: [layer, p], outputs: [`${prefix}gem_pow`] },
-        { opType: 'GlobalAveragePool', name: `${prefix}pool`, inputs: [`${prefix}gem_pow`], outputs: [`${prefix}gem_mean`] },
+        {
+          opType: 'GlobalAveragePool',
+          name: `${prefix}pool`,
+          inputs: [`${prefix}gem_pow`],
+          outputs: [`${prefix}gem_mean`],
+        },
         { opType: 'Pow', name: `${prefix}gem_root`, inputs: [`${prefix}gem_mean`, inverse], outputs: [out] },
       );
     } else {
@@ -581,7 +586,10 @@ export function convertToFolder(outDir: string, head: Head = DEFAULT_HEAD): Conv
   try {
     writeFileSync(path.join(staging, 'onnx', 'vision_model.onnx'), graph.onnx);
     writeFileSync(path.join(staging, 'preprocessor_config.json'), `${JSON.stringify(PREPROCESSOR_CONFIG, null, 2)}\n`);
-    writeFileSync(path.join(staging, 'config.json'), `${JSON.stringify(modelConfig(head, graph.dimension), null, 2)}\n`);
+    writeFileSync(
+      path.join(staging, 'config.json'),
+      `${JSON.stringify(modelConfig(head, graph.dimension), null, 2)}\n`,
+    );
     rmSync(outDir, { recursive: true, force: true });
     renameSync(staging, outDir);
   } catch (error) {

@@ -83,7 +83,11 @@ for (const relative of GOLDEN_IMAGES) {
   const byLayer = new Map(layerNames.map((name, i) => [name, outputs[i]!]));
   const heads: Record<string, number[]> = {};
   for (const head of PROBE_HEADS) heads[head.output] = await pooledHead(byLayer.get(head.layers[0]!)!, head);
-  const embedding = await pooledHead(byLayer.get(OUTPUT_LAYER)!, { output: 'image_embeds', layers: [OUTPUT_LAYER], pooling: 'avg' });
+  const embedding = await pooledHead(byLayer.get(OUTPUT_LAYER)!, {
+    output: 'image_embeds',
+    layers: [OUTPUT_LAYER],
+    pooling: 'avg',
+  });
   tf.dispose(outputs);
   images.push({
     path: relative,

@@ -97,7 +97,9 @@ interface DatasetFigures {
 }
 
 async function measure(cache: Cache, vectors: Float32Array[]): Promise<DatasetFigures> {
-  const crops = cache.items.map((item, i) => ({ item, vector: vectors[i]! })).filter(({ item }) => item.kind === 'crop');
+  const crops = cache.items
+    .map((item, i) => ({ item, vector: vectors[i]! }))
+    .filter(({ item }) => item.kind === 'crop');
   const asCrop = ({ item, vector }: { item: CachedItem; vector: Float32Array }): EvaluationCrop => ({
     labels: { cropId: item.id, hasDamage: item.damaged, zone: item.zone, damageTypes: item.types },
     payload: {} as CropPayload,
@@ -135,7 +137,9 @@ async function measure(cache: Cache, vectors: Float32Array[]): Promise<DatasetFi
     zone: item.zone,
     vectors: { model: vector, random: vector, trivial: vector },
   });
-  const windows = cache.items.map((item, i) => ({ item, vector: vectors[i]! })).filter(({ item }) => item.kind === 'window');
+  const windows = cache.items
+    .map((item, i) => ({ item, vector: vectors[i]! }))
+    .filter(({ item }) => item.kind === 'window');
   const damagedPhotos = new Set(crops.filter(({ item }) => item.damaged).map(({ item }) => item.photo));
   const allDamaged = crops
     .filter(({ item }) => item.damaged && damagedPhotos.has(item.photo))
@@ -160,7 +164,8 @@ async function measure(cache: Cache, vectors: Float32Array[]): Promise<DatasetFi
 }
 
 const dirs = { typed: values.typed, sample: values.sample };
-if (!dirs.typed || !dirs.sample) throw new Error('usage: measure.ts --typed DIR --sample DIR [--variants a,b] [--json FILE]');
+if (!dirs.typed || !dirs.sample)
+  throw new Error('usage: measure.ts --typed DIR --sample DIR [--variants a,b] [--json FILE]');
 const typed = readCache(dirs.typed);
 const sample = readCache(dirs.sample);
 const asked = values.variants?.split(',');

@@ -237,10 +237,9 @@ describe('pooling heads (tools/similarity) and variant folders', () => {
 
     it("concatenates layers as the normalised join of each layer's unit vector", async () => {
       const single = await probe.run({ pixel_values: pixels[0]! });
-      const joined = [
-        ...(single.mixed4_avg!.data as Float32Array),
-        ...(single.mixed5_avg!.data as Float32Array),
-      ].map((value) => value / Math.SQRT2);
+      const joined = [...(single.mixed4_avg!.data as Float32Array), ...(single.mixed5_avg!.data as Float32Array)].map(
+        (value) => value / Math.SQRT2,
+      );
       const { image_embeds: embeds } = await concat.run({ pixel_values: pixels[0]! });
       expect(maxAbsDiff(embeds!.data as Float32Array, joined)).toBeLessThanOrEqual(1e-6);
     });

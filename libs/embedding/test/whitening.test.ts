@@ -26,7 +26,10 @@ function covariance(rows: number[][]): number[][] {
   const k = rows[0]!.length;
   const mean = Array.from({ length: k }, (_, j) => rows.reduce((sum, row) => sum + row[j]!, 0) / n);
   return Array.from({ length: k }, (_, a) =>
-    Array.from({ length: k }, (_, b) => rows.reduce((sum, row) => sum + (row[a]! - mean[a]!) * (row[b]! - mean[b]!), 0) / (n - 1)),
+    Array.from(
+      { length: k },
+      (_, b) => rows.reduce((sum, row) => sum + (row[a]! - mean[a]!) * (row[b]! - mean[b]!), 0) / (n - 1),
+    ),
   );
 }
 
@@ -70,14 +73,8 @@ describe('fitWhitening', () => {
     const dot = (a: ArrayLike<number>, b: ArrayLike<number>) => Array.from(a).reduce((s, x, i) => s + x * b[i]!, 0);
     const [q, x, y] = [vectors[0]!, vectors[1]!, vectors[2]!];
     const cos = (a: number[], b: number[]) => dot(a, b) / Math.hypot(...a) / Math.hypot(...b);
-    expect(dot(applyWhitening(whitening, q), applyWhitening(whitening, x))).toBeCloseTo(
-      cos(centred(q), centred(x)),
-      5,
-    );
-    expect(dot(applyWhitening(whitening, q), applyWhitening(whitening, y))).toBeCloseTo(
-      cos(centred(q), centred(y)),
-      5,
-    );
+    expect(dot(applyWhitening(whitening, q), applyWhitening(whitening, x))).toBeCloseTo(cos(centred(q), centred(x)), 5);
+    expect(dot(applyWhitening(whitening, q), applyWhitening(whitening, y))).toBeCloseTo(cos(centred(q), centred(y)), 5);
   });
 
   it('refuses too few vectors and vectors of another dimension', () => {

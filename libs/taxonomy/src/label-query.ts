@@ -39,7 +39,7 @@ export function parseLabelQuery(taxonomy: Taxonomy, text: string): LabelQuery {
     .filter((word) => word !== '');
   const found: LabelQuery = { damageTypes: [], zones: [] };
   const unknown: string[] = [];
-  for (let start = 0; start < words.length; ) {
+  for (let start = 0; start < words.length;) {
     let matched = 0;
     for (let size = Math.min(MAX_NAME_WORDS, words.length - start); size > 0 && matched === 0; size--) {
       const key = labelKey(words.slice(start, start + size).join(' '));

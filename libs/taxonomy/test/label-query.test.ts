@@ -20,7 +20,10 @@ describe('parseLabelQuery', () => {
 
   it('refuses a word the taxonomy does not know, listing the vocabulary', () => {
     expect(() => parseLabelQuery(taxonomy, 'scratch with sparkles')).toThrow(
-      expect.objectContaining({ code: 'BAD_INPUT', message: expect.stringMatching(/"sparkles".*Damage types: scratch/) }),
+      expect.objectContaining({
+        code: 'BAD_INPUT',
+        message: expect.stringMatching(/"sparkles".*Damage types: scratch/),
+      }),
     );
     expect(() => parseLabelQuery(taxonomy, 'on the')).toThrow(/names no damage type or zone/);
   });

@@ -1,6 +1,13 @@
 import path from 'node:path';
 import { cropConfig, cutCrops, planImageCrops, type CropConfig, type PlanContext } from '@defect-rag/crops';
-import { areaInside, mapConcurrent, readDataset, seededShuffle, type Box, type DatasetImage } from '@defect-rag/dataset';
+import {
+  areaInside,
+  mapConcurrent,
+  readDataset,
+  seededShuffle,
+  type Box,
+  type DatasetImage,
+} from '@defect-rag/dataset';
 import type { Embedder } from '@defect-rag/embedding';
 import { UNKNOWN, type TaxonomyNormalizer } from '@defect-rag/taxonomy';
 import type { VectorStore } from '@defect-rag/vector-store';
