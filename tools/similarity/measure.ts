@@ -30,6 +30,8 @@ const { values } = parseArgs({
   },
 });
 
+const NO_BASELINE = new Float32Array(1);
+
 interface Cache {
   name: string;
   items: CachedItem[];
@@ -135,7 +137,8 @@ async function measure(cache: Cache, vectors: Float32Array[]): Promise<DatasetFi
     photo: item.photo,
     damaged: item.damaged,
     zone: item.zone,
-    vectors: { model: vector, random: vector, trivial: vector },
+    // Only the model's figures are read: one-value baselines keep agreementAtOne's other two retrievers cheap.
+    vectors: { model: vector, random: NO_BASELINE, trivial: NO_BASELINE },
   });
   const windows = cache.items
     .map((item, i) => ({ item, vector: vectors[i]! }))
