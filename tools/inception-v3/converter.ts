@@ -1,7 +1,8 @@
 /**
  * Converts the frozen ImageNet part of nsfwjs's Keras InceptionV3 (everything up to block mixed5,
  * 17×17×768) into an ONNX image tower: `pixel_values` float32 [n, 3, 299, 299] →
- * `image_embeds` [n, 768], the global average pool of mixed5, L2-normalised.
+ * `image_embeds` [n, 768], mixed5 R-MAC pooled (see HeadBuilder), L2-normalised. Other pooling
+ * heads (layers mixed0 … mixed7; average, GeM, R-MAC; concatenations) are variants of it.
  *
  * Keras → ONNX, layer by layer (the Keras JSON lists layers in topological order):
  * - Conv2D (no bias) + the BatchNormalization after it → one Conv with the normalisation folded
@@ -28,7 +29,7 @@ import {
 } from './source';
 
 /** Bump when the graph or the folder's files change for the same nsfwjs files: it is part of the stamp. */
-export const CONVERTER_VERSION = 1;
+export const CONVERTER_VERSION = 2;
 export const IMAGE_SIZE = 299;
 export const EMBEDDING_DIM = 768;
 export const OUTPUT_LAYER = 'mixed5';
@@ -81,12 +82,12 @@ function spatial(input: Shape, kernel: [number, number], strides: [number, numbe
 
 /**
  * How a head turns the frozen feature maps into one vector:
- * - `avg`: global average pool (the default);
+ * - `avg`: global average pool (the default of converter version 1);
  * - `gem`: generalized mean, (mean of x^p)^(1/p) with p = GEM_P (the maps are post-ReLU, x ≥ 0),
  *   which leans towards the strongest cells without keeping only the maximum;
  * - `rmac`: regional maximum over RMAC_SCALES scales (Tolias et al. 2016): at scale l a grid of
  *   l × l square regions of side ⌈2·min(h, w)/(l + 1)⌉ (l = 1: the whole map), each region's
- *   channel maxima L2-normalised, then all regions summed.
+ *   channel maxima L2-normalised, then all regions summed (the default since converter version 2).
  * With several layers each layer's pooled vector is L2-normalised before they are concatenated.
  * The output is always L2-normalised.
  */
@@ -103,8 +104,11 @@ export interface Head {
   pooling: Pooling;
 }
 
-/** The model folder's vector: mixed5, global average pool. */
-export const DEFAULT_HEAD: Head = { output: 'image_embeds', layers: [OUTPUT_LAYER], pooling: 'avg' };
+/**
+ * The model folder's vector: mixed5, R-MAC pooled — chosen over the global average of converter
+ * version 1 by the rule of docs/similarity.md, measured there.
+ */
+export const DEFAULT_HEAD: Head = { output: 'image_embeds', layers: [OUTPUT_LAYER], pooling: 'rmac' };
 
 function describeHead(head: Head): string {
   return `${head.output} = ${head.layers.join(' + ')}, ${head.pooling} pool, L2-normalised`;
@@ -223,7 +227,7 @@ class HeadBuilder {
   }
 
   add(head: Head): void {
-    // The default head keeps the node names of the first converter version, so its bytes do not change.
+    // The default head keeps the node names of the first converter version (no prefix).
     const prefix = head.output === DEFAULT_HEAD.output ? '' : `${head.output}/`;
     const single = head.layers.length === 1;
     const parts = head.layers.map((layer) => {
@@ -483,7 +487,7 @@ export function buildOnnx(
     producerName: 'defect-rag tools/inception-v3',
     producerVersion: String(CONVERTER_VERSION),
     docString: isDefault
-      ? `ImageNet InceptionV3 through ${OUTPUT_LAYER} (frozen layers of nsfwjs ${NSFWJS_VERSION}'s inception_v3), global average pool, L2-normalised`
+      ? `ImageNet InceptionV3 through ${OUTPUT_LAYER} (frozen layers of nsfwjs ${NSFWJS_VERSION}'s inception_v3), R-MAC pooled, L2-normalised`
       : `ImageNet InceptionV3 (frozen layers of nsfwjs ${NSFWJS_VERSION}'s inception_v3): ${heads.map(describeHead).join('; ')}`,
     graph: {
       name: isDefault ? 'inception_v3_mixed5' : `inception_v3_${heads.map((spec) => spec.output).join('_')}`,
@@ -515,7 +519,7 @@ export const PREPROCESSOR_CONFIG = {
 
 /**
  * A variant's name, `LAYER[+LAYER…]-POOLING` (`mixed5-gem`, `mixed4+mixed5-avg`), as a head whose
- * output is the model folder's `image_embeds`. The default, `mixed5-avg`, is DEFAULT_HEAD itself.
+ * output is the model folder's `image_embeds`. The default, `mixed5-rmac`, is DEFAULT_HEAD itself.
  */
 export function parseVariant(name: string): Head {
   const match = /^([a-z0-9+]+)-([a-z]+)$/.exec(name);
@@ -526,7 +530,9 @@ export function parseVariant(name: string): Head {
       `variant "${name}": expected LAYER[+LAYER…]-POOLING with layers among ${VARIANT_LAYERS.join(', ')} and pooling among ${POOLINGS.join(', ')}`,
     );
   }
-  if (layers.length === 1 && layers[0] === OUTPUT_LAYER && pooling === 'avg') return DEFAULT_HEAD;
+  if (layers.length === 1 && layers[0] === DEFAULT_HEAD.layers[0] && pooling === DEFAULT_HEAD.pooling) {
+    return DEFAULT_HEAD;
+  }
   return { output: DEFAULT_HEAD.output, layers, pooling: pooling! };
 }
 
@@ -554,7 +560,7 @@ export function modelConfig(head: Head = DEFAULT_HEAD, dimension = EMBEDDING_DIM
       random_weights: false,
       towers: ['image'],
       source: isDefault
-        ? `nsfwjs@${NSFWJS_VERSION} inception_v3, layers through ${OUTPUT_LAYER} (frozen ImageNet weights)`
+        ? `nsfwjs@${NSFWJS_VERSION} inception_v3, layers through ${OUTPUT_LAYER} (frozen ImageNet weights), R-MAC pooled`
         : `nsfwjs@${NSFWJS_VERSION} inception_v3, ${head.layers.join(' + ')} pooled by ${head.pooling}`,
       generator: isDefault ? GENERATOR_COMMAND : `${GENERATOR_COMMAND} --variant ${variantName(head)}`,
       ...(!isDefault && { variant: variantName(head) }),

@@ -1,7 +1,7 @@
 // npx tsx tools/inception-v3/make-goldens.ts   (dev only, ≈ 25 s per image on two cores)
 // Runs the original nsfwjs layers model with TensorFlow.js (pure JS CPU backend) on three photos
-// of the shared sample and writes tools/inception-v3/goldens.json: the output of layer mixed5,
-// global-average-pooled and L2-normalised, which the converted ONNX graph must reproduce
+// of the shared sample and writes tools/inception-v3/goldens.json: the model folder's vector (layer
+// mixed5, R-MAC pooled, L2-normalised), which the converted ONNX graph must reproduce
 // (tools/test/inception-v3.test.ts), and each pooling head of tools/similarity/variants.ts
 // (layers mixed0 … mixed7; average, GeM and R-MAC pooling computed here with TensorFlow.js ops).
 // TensorFlow.js reads the quantised weights itself, so the goldens do not share the converter's
@@ -11,7 +11,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { sampleDatasetDir } from '@defect-rag/runtime';
-import { GEM_P, OUTPUT_LAYER, RMAC_SCALES, rmacGrid, type Head } from './converter';
+import { DEFAULT_HEAD, GEM_P, OUTPUT_LAYER, RMAC_SCALES, rmacGrid, type Head } from './converter';
 import { PROBE_HEADS } from '../similarity/variants';
 import { cropRgb, toNhwc } from './preprocess';
 import { NSFWJS_VERSION, readNsfwjsInception, sourceDigest } from './source';
@@ -83,11 +83,7 @@ for (const relative of GOLDEN_IMAGES) {
   const byLayer = new Map(layerNames.map((name, i) => [name, outputs[i]!]));
   const heads: Record<string, number[]> = {};
   for (const head of PROBE_HEADS) heads[head.output] = await pooledHead(byLayer.get(head.layers[0]!)!, head);
-  const embedding = await pooledHead(byLayer.get(OUTPUT_LAYER)!, {
-    output: 'image_embeds',
-    layers: [OUTPUT_LAYER],
-    pooling: 'avg',
-  });
+  const embedding = await pooledHead(byLayer.get(OUTPUT_LAYER)!, DEFAULT_HEAD);
   tf.dispose(outputs);
   images.push({
     path: relative,
@@ -101,7 +97,7 @@ for (const relative of GOLDEN_IMAGES) {
 const goldens = {
   description:
     `nsfwjs ${NSFWJS_VERSION} inception_v3 run by @tensorflow/tfjs ${tf.version.tfjs} (cpu backend): ` +
-    `layer ${OUTPUT_LAYER}, mean over the 17×17 cells, L2-normalised (embedding); ` +
+    `embedding: layer ${OUTPUT_LAYER}, R-MAC pooled, L2-normalised; ` +
     `heads: the pooling heads of tools/similarity/variants.ts, each L2-normalised`,
   generator: 'npx tsx tools/inception-v3/make-goldens.ts',
   source_sha256: sourceDigest(),

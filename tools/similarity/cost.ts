@@ -26,7 +26,9 @@ const images = await Promise.all(files.map((file) => cropRgb(path.join(dataset, 
 const input = new ort.Tensor('float32', toNchw(images), [images.length, 3, IMAGE_SIZE, IMAGE_SIZE]);
 const heads = [DEFAULT_HEAD, ...values.variants.split(',').map(parseVariant)];
 const options = { intraOpNumThreads: 2, interOpNumThreads: 1 };
-const sessions = await Promise.all(heads.map((head) => ort.InferenceSession.create(buildOnnx(undefined, [head]).onnx, options)));
+const sessions = await Promise.all(
+  heads.map((head) => ort.InferenceSession.create(buildOnnx(undefined, [head]).onnx, options)),
+);
 const times = heads.map(() => [] as number[]);
 for (const session of sessions) await session.run({ pixel_values: input }); // warm-up
 for (let run = 0; run < Number(values.runs); run++) {
@@ -39,5 +41,7 @@ for (let run = 0; run < Number(values.runs); run++) {
 const base = median(times[0]!);
 for (const [i, head] of heads.entries()) {
   const ms = median(times[i]!);
-  console.log(`${`${head.layers.join('+')}-${head.pooling}`.padEnd(24)} ${ms.toFixed(1)} ms per image  ×${(ms / base).toFixed(2)}`);
+  console.log(
+    `${`${head.layers.join('+')}-${head.pooling}`.padEnd(24)} ${ms.toFixed(1)} ms per image  ×${(ms / base).toFixed(2)}`,
+  );
 }

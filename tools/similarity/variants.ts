@@ -32,7 +32,7 @@ const W256: WhiteningOptions = { dimensions: 256, power: 0.5 };
 const WHITENED = ['mixed5_avg', 'mixed5_gem', 'mixed5_rmac', 'mixed4_avg', 'mixed4_rmac', 'mixed4_avg+mixed5_avg'];
 
 const plain: Variant[] = [
-  // The current default first: the others are compared with it.
+  // Converter version 1's default (mixed5 average) first: the rule compares the others with it.
   ...PROBE_HEADS.map((head) => ({ name: head.output, heads: [head.output] })),
   { name: 'mixed4_avg+mixed5_avg', heads: ['mixed4_avg', 'mixed5_avg'] },
   { name: 'mixed3_avg+mixed4_avg+mixed5_avg', heads: ['mixed3_avg', 'mixed4_avg', 'mixed5_avg'] },

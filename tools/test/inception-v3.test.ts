@@ -9,6 +9,7 @@ import {
   buildOnnx,
   conversionStamp,
   convertToFolder,
+  DEFAULT_HEAD,
   EMBEDDING_DIM,
   IMAGE_SIZE,
   isUpToDate,
@@ -166,8 +167,9 @@ describe('pooling heads (tools/similarity) and variant folders', () => {
     expect(rmacGrid(17, 2)).toEqual({ kernel: 12, stride: 5, padEnd: 0 });
   });
 
-  it('names variants LAYER[+LAYER]-POOLING; the default is mixed5-avg', () => {
-    expect(parseVariant('mixed5-avg').layers).toEqual(['mixed5']);
+  it('names variants LAYER[+LAYER]-POOLING; the default is mixed5-rmac', () => {
+    expect(parseVariant('mixed5-rmac')).toBe(DEFAULT_HEAD);
+    expect(parseVariant('mixed5-avg')).toEqual({ output: 'image_embeds', layers: ['mixed5'], pooling: 'avg' });
     expect(parseVariant('mixed4+mixed5-gem')).toEqual({
       output: 'image_embeds',
       layers: ['mixed4', 'mixed5'],
@@ -230,8 +232,8 @@ describe('pooling heads (tools/similarity) and variant folders', () => {
             TOLERANCE,
           );
         }
-        // The probe's mixed5 average is the model folder's vector.
-        expect(maxAbsDiff(output.mixed5_avg!.data as Float32Array, golden.embedding)).toBeLessThanOrEqual(TOLERANCE);
+        // The probe's mixed5 R-MAC is the model folder's vector.
+        expect(maxAbsDiff(output.mixed5_rmac!.data as Float32Array, golden.embedding)).toBeLessThanOrEqual(TOLERANCE);
       }
     });
 
