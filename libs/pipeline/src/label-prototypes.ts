@@ -13,7 +13,6 @@ import type { CropFilter, VectorStore } from '@defect-rag/vector-store';
  * on large collections (their mean moves little past a few hundred crops).
  */
 export const PROTOTYPE_SAMPLE = 2000;
-const READ_BATCH = 256;
 
 export interface LabelPrototype {
   labels: LabelQuery;
@@ -21,6 +20,9 @@ export interface LabelPrototype {
   crops: number;
   vector: Float32Array;
 }
+
+/** Points read per request. */
+const READ_BATCH = 256;
 
 export async function labelPrototype(
   store: VectorStore,
