@@ -48,11 +48,22 @@ describe.skipIf(!sample)('several served models, one of them image-only', () => 
   it('lists every served model with the modes it answers, the default first', async () => {
     const response = await graphql<{ models: unknown[]; model: { id: string } }>(
       api.url,
-      '{ models { id modes isDefault randomWeights dimension collection } model { id } }',
+      '{ models { id modes isDefault randomWeights dimension collection textQueries } model { id } }',
     );
     expect(response.data!.models).toEqual([
-      expect.objectContaining({ id: 'defect-rag/tiny-clip', modes: ['IMAGE', 'TEXT', 'FUSED'], isDefault: true }),
-      expect.objectContaining({ id: IMAGE_ONLY_ID, modes: ['IMAGE'], isDefault: false, randomWeights: true }),
+      expect.objectContaining({
+        id: 'defect-rag/tiny-clip',
+        modes: ['IMAGE', 'TEXT', 'FUSED'],
+        isDefault: true,
+        textQueries: 'text-tower',
+      }),
+      expect.objectContaining({
+        id: IMAGE_ONLY_ID,
+        modes: ['IMAGE'],
+        isDefault: false,
+        randomWeights: true,
+        textQueries: 'label-prototypes',
+      }),
     ]);
     expect(response.data!.model.id).toBe('defect-rag/tiny-clip');
   });
