@@ -1,7 +1,8 @@
 /**
  * Converts the frozen ImageNet part of nsfwjs's Keras InceptionV3 (everything up to block mixed5,
  * 17×17×768) into an ONNX image tower: `pixel_values` float32 [n, 3, 299, 299] →
- * `image_embeds` [n, 768], the global average pool of mixed5, L2-normalised.
+ * `image_embeds` [n, 768], mixed5 R-MAC pooled (see HeadBuilder), L2-normalised. Other pooling
+ * heads (layers mixed0 … mixed7; average, GeM, R-MAC; concatenations) are variants of it.
  *
  * Keras → ONNX, layer by layer (the Keras JSON lists layers in topological order):
  * - Conv2D (no bias) + the BatchNormalization after it → one Conv with the normalisation folded
@@ -28,7 +29,7 @@ import {
 } from './source';
 
 /** Bump when the graph or the folder's files change for the same nsfwjs files: it is part of the stamp. */
-export const CONVERTER_VERSION = 1;
+export const CONVERTER_VERSION = 2;
 export const IMAGE_SIZE = 299;
 export const EMBEDDING_DIM = 768;
 export const OUTPUT_LAYER = 'mixed5';
@@ -79,15 +80,200 @@ function spatial(input: Shape, kernel: [number, number], strides: [number, numbe
   return { height: h.out, width: w.out, pads: [h.begin, w.begin, h.end, w.end] };
 }
 
+/**
+ * How a head turns the frozen feature maps into one vector:
+ * - `avg`: global average pool (the default of converter version 1);
+ * - `gem`: generalized mean, (mean of x^p)^(1/p) with p = GEM_P (the maps are post-ReLU, x ≥ 0),
+ *   which leans towards the strongest cells without keeping only the maximum;
+ * - `rmac`: regional maximum over RMAC_SCALES scales (Tolias et al. 2016): at scale l a grid of
+ *   l × l square regions of side ⌈2·min(h, w)/(l + 1)⌉ (l = 1: the whole map), each region's
+ *   channel maxima L2-normalised, then all regions summed (the default since converter version 2).
+ * With several layers each layer's pooled vector is L2-normalised before they are concatenated.
+ * The output is always L2-normalised.
+ */
+export type Pooling = 'avg' | 'gem' | 'rmac';
+export const POOLINGS: readonly Pooling[] = ['avg', 'gem', 'rmac'];
+export const GEM_P = 3;
+export const RMAC_SCALES = 3;
+
+export interface Head {
+  /** The graph output's name. */
+  output: string;
+  /** Keras layers (mixed0 … mixed7) whose maps are pooled, concatenated in this order. */
+  layers: readonly string[];
+  pooling: Pooling;
+}
+
+/**
+ * The model folder's vector: mixed5, R-MAC pooled — chosen over the global average of converter
+ * version 1 by the rule of docs/similarity.md, measured there.
+ */
+export const DEFAULT_HEAD: Head = { output: 'image_embeds', layers: [OUTPUT_LAYER], pooling: 'rmac' };
+
+function describeHead(head: Head): string {
+  return `${head.output} = ${head.layers.join(' + ')}, ${head.pooling} pool, L2-normalised`;
+}
+
+function headDimension(head: Head, shapeOf: (name: string) => Shape): number {
+  return head.layers.reduce((sum, layer) => sum + shapeOf(layer).channels, 0);
+}
+
+/** Regions of one R-MAC scale along an axis of `size` cells: kernel, stride and the end padding that makes `count` windows. */
+export function rmacGrid(size: number, scale: number): { kernel: number; stride: number; padEnd: number } {
+  if (scale === 1) return { kernel: size, stride: 1, padEnd: 0 };
+  const kernel = Math.min(size, Math.ceil((2 * size) / (scale + 1)));
+  const stride = Math.ceil((size - kernel) / (scale - 1));
+  // Max pooling ignores padded cells, so padding the end only lets the last window fit.
+  return { kernel, stride, padEnd: Math.max((scale - 1) * stride + kernel - size, 0) };
+}
+
+/** Appends the nodes of pooling heads after the converted layers; node names of the default head are the first version's. */
+class HeadBuilder {
+  private readonly constants = new Set<string>();
+
+  constructor(
+    private readonly nodes: Node[],
+    private readonly initializers: Tensor[],
+    private readonly shapeOf: (name: string) => Shape,
+  ) {}
+
+  private constant(name: string, value: number): string {
+    if (!this.constants.has(name)) {
+      this.constants.add(name);
+      this.initializers.push({ name, dims: [], data: Float32Array.of(value) });
+    }
+    return name;
+  }
+
+  /** x / max(‖x‖₂, 1e-12) over `axis`. */
+  private normalise(prefix: string, input: string, output: string, axis = 1): void {
+    const epsilon = this.constant('norm_epsilon', 1e-12);
+    this.nodes.push(
+      {
+        opType: 'ReduceL2',
+        name: `${prefix}norm`,
+        inputs: [input],
+        outputs: [`${prefix}norm`],
+        attributes: [
+          { name: 'axes', ints: [axis] },
+          { name: 'keepdims', int: 1 },
+        ],
+      },
+      {
+        opType: 'Max',
+        name: `${prefix}norm_clamped`,
+        inputs: [`${prefix}norm`, epsilon],
+        outputs: [`${prefix}norm_clamped`],
+      },
+      { opType: 'Div', name: `${prefix}normalise`, inputs: [input, `${prefix}norm_clamped`], outputs: [output] },
+    );
+  }
+
+  /** The pooled map [n, c, 1, 1] of one layer. */
+  private pool(prefix: string, layer: string, pooling: Pooling): string {
+    const out = `${prefix}pooled_4d`;
+    if (pooling === 'avg') {
+      this.nodes.push({ opType: 'GlobalAveragePool', name: `${prefix}pool`, inputs: [layer], outputs: [out] });
+    } else if (pooling === 'gem') {
+      const p = this.constant('gem_p', GEM_P);
+      const inverse = this.constant('gem_inverse_p', 1 / GEM_P);
+      this.nodes.push(
+        { opType: 'Pow', name: `${prefix}gem_pow`, inputs: [layer, p], outputs: [`${prefix}gem_pow`] },
+        {
+          opType: 'GlobalAveragePool',
+          name: `${prefix}pool`,
+          inputs: [`${prefix}gem_pow`],
+          outputs: [`${prefix}gem_mean`],
+        },
+        { opType: 'Pow', name: `${prefix}gem_root`, inputs: [`${prefix}gem_mean`, inverse], outputs: [out] },
+      );
+    } else {
+      const { height, width } = this.shapeOf(layer);
+      const scales: string[] = [];
+      for (let scale = 1; scale <= RMAC_SCALES; scale++) {
+        const s = `${prefix}rmac${scale}_`;
+        const rows = rmacGrid(height, scale);
+        const columns = rmacGrid(width, scale);
+        this.nodes.push({
+          opType: 'MaxPool',
+          name: `${s}max`,
+          inputs: [layer],
+          outputs: [`${s}max`],
+          attributes: [
+            { name: 'kernel_shape', ints: [rows.kernel, columns.kernel] },
+            { name: 'strides', ints: [rows.stride, columns.stride] },
+            { name: 'pads', ints: [0, 0, rows.padEnd, columns.padEnd] },
+          ],
+        });
+        this.normalise(s, `${s}max`, `${s}unit`);
+        // Sum over the l × l regions: their mean times l².
+        this.nodes.push({
+          opType: 'ReduceMean',
+          name: `${s}mean`,
+          inputs: [`${s}unit`],
+          outputs: [`${s}mean`],
+          attributes: [
+            { name: 'axes', ints: [2, 3] },
+            { name: 'keepdims', int: 1 },
+          ],
+        });
+        const count = this.constant(`rmac_regions_${scale * scale}`, scale * scale);
+        this.nodes.push({ opType: 'Mul', name: `${s}sum`, inputs: [`${s}mean`, count], outputs: [`${s}sum`] });
+        scales.push(`${s}sum`);
+      }
+      this.nodes.push({ opType: 'Sum', name: `${prefix}rmac_sum`, inputs: scales, outputs: [out] });
+    }
+    return out;
+  }
+
+  add(head: Head): void {
+    // The default head keeps the node names of the first converter version (no prefix).
+    const prefix = head.output === DEFAULT_HEAD.output ? '' : `${head.output}/`;
+    const single = head.layers.length === 1;
+    const parts = head.layers.map((layer) => {
+      const p = single ? prefix : `${prefix}${layer}/`;
+      const pooled = this.pool(p, layer, head.pooling);
+      this.nodes.push({
+        opType: 'Flatten',
+        name: `${p}flatten`,
+        inputs: [pooled],
+        outputs: [`${p}pooled`],
+        attributes: [{ name: 'axis', int: 1 }],
+      });
+      if (single) return `${p}pooled`;
+      this.normalise(p, `${p}pooled`, `${p}unit`);
+      return `${p}unit`;
+    });
+    if (!single) {
+      this.nodes.push({
+        opType: 'Concat',
+        name: `${prefix}concat`,
+        inputs: parts,
+        outputs: [`${prefix}pooled`],
+        attributes: [{ name: 'axis', int: 1 }],
+      });
+    }
+    this.normalise(prefix, `${prefix}pooled`, head.output);
+  }
+}
+
 export interface ConvertedGraph {
   onnx: Uint8Array;
+  /** Values of the first head's vector. */
+  dimension: number;
   /** Keras layers turned into ONNX nodes (batch norms folded into their convolutions). */
   layers: number;
   parameters: number;
 }
 
 /** Builds the ONNX model from the nsfwjs files (read and checked by source.ts). */
-export function buildOnnx(source: NsfwjsInception = readNsfwjsInception()): ConvertedGraph {
+export function buildOnnx(
+  source: NsfwjsInception = readNsfwjsInception(),
+  heads: readonly Head[] = [DEFAULT_HEAD],
+): ConvertedGraph {
+  if (heads.length === 0 || new Set(heads.map((spec) => spec.output)).size !== heads.length) {
+    throw new Error('heads: at least one, with distinct output names');
+  }
   const layers = source.modelTopology.model_config.config.layers;
   const byName = new Map(layers.map((layer) => [layer.name, layer]));
   const weights = dequantizeWeights(source);
@@ -105,9 +291,9 @@ export function buildOnnx(source: NsfwjsInception = readNsfwjsInception()): Conv
     return layer.inbound_nodes[0]!.map(([name]) => name);
   };
 
-  // Only the ancestry of mixed5, in the JSON's (topological) order.
+  // Only the ancestry of the heads' layers, in the JSON's (topological) order.
   const needed = new Set<string>();
-  const stack = [OUTPUT_LAYER];
+  const stack = heads.flatMap((spec) => [...spec.layers]);
   while (stack.length > 0) {
     const name = stack.pop()!;
     if (needed.has(name)) continue;
@@ -275,11 +461,13 @@ export function buildOnnx(source: NsfwjsInception = readNsfwjsInception()): Conv
     }
   }
   if (pendingConvs.size > 0) throw new Error(`Conv2D without batch norm: ${[...pendingConvs.keys()].join(', ')}`);
-  const last = shapeOf(OUTPUT_LAYER);
-  if (last.channels !== EMBEDDING_DIM || last.height !== 17 || last.width !== 17) {
-    throw new Error(
-      `${OUTPUT_LAYER} is ${last.height}×${last.width}×${last.channels}, expected 17×17×${EMBEDDING_DIM}`,
-    );
+  if (needed.has(OUTPUT_LAYER)) {
+    const last = shapeOf(OUTPUT_LAYER);
+    if (last.channels !== EMBEDDING_DIM || last.height !== 17 || last.width !== 17) {
+      throw new Error(
+        `${OUTPUT_LAYER} is ${last.height}×${last.width}×${last.channels}, expected 17×17×${EMBEDDING_DIM}`,
+      );
+    }
   }
 
   // The Keras input is named input_1; the ONNX graph's is pixel_values.
@@ -289,46 +477,27 @@ export function buildOnnx(source: NsfwjsInception = readNsfwjsInception()): Conv
     inputs: node.inputs.map((name) => (name === inputLayer ? 'pixel_values' : name)),
   }));
   nodes.splice(0, nodes.length, ...renamed);
-  // Global average pool → [n, 768], then x / max(‖x‖₂, 1e-12).
-  initializers.push({ name: 'norm_epsilon', dims: [], data: Float32Array.of(1e-12) });
-  nodes.push(
-    { opType: 'GlobalAveragePool', name: 'pool', inputs: [OUTPUT_LAYER], outputs: ['pooled_4d'] },
-    {
-      opType: 'Flatten',
-      name: 'flatten',
-      inputs: ['pooled_4d'],
-      outputs: ['pooled'],
-      attributes: [{ name: 'axis', int: 1 }],
-    },
-    {
-      opType: 'ReduceL2',
-      name: 'norm',
-      inputs: ['pooled'],
-      outputs: ['norm'],
-      attributes: [
-        { name: 'axes', ints: [1] },
-        { name: 'keepdims', int: 1 },
-      ],
-    },
-    { opType: 'Max', name: 'norm_clamped', inputs: ['norm', 'norm_epsilon'], outputs: ['norm_clamped'] },
-    { opType: 'Div', name: 'normalise', inputs: ['pooled', 'norm_clamped'], outputs: ['image_embeds'] },
-  );
+  const head = new HeadBuilder(nodes, initializers, shapeOf);
+  for (const spec of heads) head.add(spec);
+  const isDefault = heads.length === 1 && heads[0] === DEFAULT_HEAD;
 
   const onnx = encodeModel({
     irVersion: 8,
     opsetVersion: OPSET,
     producerName: 'defect-rag tools/inception-v3',
     producerVersion: String(CONVERTER_VERSION),
-    docString: `ImageNet InceptionV3 through ${OUTPUT_LAYER} (frozen layers of nsfwjs ${NSFWJS_VERSION}'s inception_v3), global average pool, L2-normalised`,
+    docString: isDefault
+      ? `ImageNet InceptionV3 through ${OUTPUT_LAYER} (frozen layers of nsfwjs ${NSFWJS_VERSION}'s inception_v3), R-MAC pooled, L2-normalised`
+      : `ImageNet InceptionV3 (frozen layers of nsfwjs ${NSFWJS_VERSION}'s inception_v3): ${heads.map(describeHead).join('; ')}`,
     graph: {
-      name: 'inception_v3_mixed5',
+      name: isDefault ? 'inception_v3_mixed5' : `inception_v3_${heads.map((spec) => spec.output).join('_')}`,
       nodes,
       initializers,
       inputs: [{ name: 'pixel_values', shape: ['batch', 3, IMAGE_SIZE, IMAGE_SIZE] }],
-      outputs: [{ name: 'image_embeds', shape: ['batch', EMBEDDING_DIM] }],
+      outputs: heads.map((spec) => ({ name: spec.output, shape: ['batch', headDimension(spec, shapeOf)] })),
     },
   });
-  return { onnx, layers: converted, parameters };
+  return { onnx, dimension: headDimension(heads[0]!, shapeOf), layers: converted, parameters };
 }
 
 export const PREPROCESSOR_CONFIG = {
@@ -348,21 +517,61 @@ export const PREPROCESSOR_CONFIG = {
   image_std: [1, 1, 1],
 };
 
-export function modelConfig(): Record<string, unknown> {
+/**
+ * A variant's name, `LAYER[+LAYER…]-POOLING` (`mixed5-gem`, `mixed4+mixed5-avg`), as a head whose
+ * output is the model folder's `image_embeds`. The default, `mixed5-rmac`, is DEFAULT_HEAD itself.
+ */
+export function parseVariant(name: string): Head {
+  const match = /^([a-z0-9+]+)-([a-z]+)$/.exec(name);
+  const layers = match?.[1]!.split('+') ?? [];
+  const pooling = match?.[2] as Pooling | undefined;
+  if (!match || !POOLINGS.includes(pooling!) || layers.some((layer) => !VARIANT_LAYERS.includes(layer))) {
+    throw new Error(
+      `variant "${name}": expected LAYER[+LAYER…]-POOLING with layers among ${VARIANT_LAYERS.join(', ')} and pooling among ${POOLINGS.join(', ')}`,
+    );
+  }
+  if (layers.length === 1 && layers[0] === DEFAULT_HEAD.layers[0] && pooling === DEFAULT_HEAD.pooling) {
+    return DEFAULT_HEAD;
+  }
+  return { output: DEFAULT_HEAD.output, layers, pooling: pooling! };
+}
+
+/** The frozen blocks a variant may pool (mixed6 and mixed7 come after the frozen part: fine-tuned by nsfwjs). */
+export const VARIANT_LAYERS = ['mixed0', 'mixed1', 'mixed2', 'mixed3', 'mixed4', 'mixed5', 'mixed6', 'mixed7'];
+
+export function variantName(head: Head): string {
+  return `${head.layers.join('+')}-${head.pooling}`;
+}
+
+/** Folder (and model id) suffix: none for the default. */
+function variantSuffix(head: Head): string {
+  return head === DEFAULT_HEAD ? '' : `-${variantName(head)}`;
+}
+
+export function modelConfig(head: Head = DEFAULT_HEAD, dimension = EMBEDDING_DIM): Record<string, unknown> {
+  const isDefault = head === DEFAULT_HEAD;
   return {
-    _name_or_path: 'defect-rag/inception-v3-imagenet',
+    _name_or_path: `defect-rag/inception-v3-imagenet${variantSuffix(head)}`,
     architectures: ['InceptionV3'],
     model_type: 'inception_v3',
-    projection_dim: EMBEDDING_DIM,
+    projection_dim: dimension,
     vision_config: { image_size: IMAGE_SIZE },
     defect_rag: {
       random_weights: false,
       towers: ['image'],
-      source: `nsfwjs@${NSFWJS_VERSION} inception_v3, layers through ${OUTPUT_LAYER} (frozen ImageNet weights)`,
-      generator: GENERATOR_COMMAND,
+      source: isDefault
+        ? `nsfwjs@${NSFWJS_VERSION} inception_v3, layers through ${OUTPUT_LAYER} (frozen ImageNet weights), R-MAC pooled`
+        : `nsfwjs@${NSFWJS_VERSION} inception_v3, ${head.layers.join(' + ')} pooled by ${head.pooling}`,
+      generator: isDefault ? GENERATOR_COMMAND : `${GENERATOR_COMMAND} --variant ${variantName(head)}`,
+      ...(!isDefault && { variant: variantName(head) }),
       ...conversionStamp(),
     },
   };
+}
+
+/** The default folder of a variant under the models folder. */
+export function variantFolderName(head: Head): string {
+  return `inception-v3-imagenet${variantSuffix(head)}`;
 }
 
 export interface ConvertResult extends ConvertedGraph {
@@ -375,15 +584,18 @@ export interface ConvertResult extends ConvertedGraph {
  * built beside `outDir` and renamed into place, so an interrupted run never leaves a folder
  * whose stamp says it is complete.
  */
-export function convertToFolder(outDir: string): ConvertResult {
-  const graph = buildOnnx();
+export function convertToFolder(outDir: string, head: Head = DEFAULT_HEAD): ConvertResult {
+  const graph = buildOnnx(undefined, [head]);
   const staging = `${outDir}.tmp-${process.pid}`;
   rmSync(staging, { recursive: true, force: true });
   mkdirSync(path.join(staging, 'onnx'), { recursive: true });
   try {
     writeFileSync(path.join(staging, 'onnx', 'vision_model.onnx'), graph.onnx);
     writeFileSync(path.join(staging, 'preprocessor_config.json'), `${JSON.stringify(PREPROCESSOR_CONFIG, null, 2)}\n`);
-    writeFileSync(path.join(staging, 'config.json'), `${JSON.stringify(modelConfig(), null, 2)}\n`);
+    writeFileSync(
+      path.join(staging, 'config.json'),
+      `${JSON.stringify(modelConfig(head, graph.dimension), null, 2)}\n`,
+    );
     rmSync(outDir, { recursive: true, force: true });
     renameSync(staging, outDir);
   } catch (error) {
@@ -394,13 +606,14 @@ export function convertToFolder(outDir: string): ConvertResult {
 }
 
 /** True when `outDir` holds a complete folder made from the same inputs by this converter version. */
-export function isUpToDate(outDir: string): boolean {
+export function isUpToDate(outDir: string, head: Head = DEFAULT_HEAD): boolean {
   try {
     const config = JSON.parse(readFileSync(path.join(outDir, 'config.json'), 'utf8')) as {
-      defect_rag?: { source_sha256?: unknown; converter_version?: unknown };
+      defect_rag?: { source_sha256?: unknown; converter_version?: unknown; variant?: unknown };
     };
     const stamp = conversionStamp();
     return (
+      config.defect_rag?.variant === (head === DEFAULT_HEAD ? undefined : variantName(head)) &&
       config.defect_rag?.source_sha256 === stamp.source_sha256 &&
       config.defect_rag?.converter_version === stamp.converter_version &&
       existsSync(path.join(outDir, 'onnx', 'vision_model.onnx')) &&

@@ -6,15 +6,20 @@ import ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sampleDatasetOrSkip } from '@defect-rag/testing';
 import {
+  buildOnnx,
   conversionStamp,
   convertToFolder,
+  DEFAULT_HEAD,
   EMBEDDING_DIM,
   IMAGE_SIZE,
   isUpToDate,
   padAxis,
+  parseVariant,
   PREPROCESSOR_CONFIG,
+  rmacGrid,
   type ConvertResult,
 } from '../inception-v3/converter';
+import { PROBE_HEADS } from '../similarity/variants';
 import { cropRgb, toNchw } from '../inception-v3/preprocess';
 import { readNsfwjsInception } from '../inception-v3/source';
 
@@ -25,7 +30,7 @@ import { readNsfwjsInception } from '../inception-v3/source';
  */
 interface Goldens {
   source_sha256: string;
-  images: { path: string; sha256: string; embedding: number[] }[];
+  images: { path: string; sha256: string; embedding: number[]; heads: Record<string, number[]> }[];
 }
 const goldens = JSON.parse(
   readFileSync(path.join(import.meta.dirname, '..', 'inception-v3', 'goldens.json'), 'utf8'),
@@ -146,6 +151,99 @@ describe('the converted model folder', () => {
         expect(maxAbsDiff(vector, singles[row]!)).toBeLessThanOrEqual(1e-6);
         expect(Math.hypot(...vector)).toBeCloseTo(1, 5);
       }
+    });
+  });
+});
+
+describe('pooling heads (tools/similarity) and variant folders', () => {
+  it('splits each R-MAC scale into l × l windows that cover the map', () => {
+    for (const size of [17, 35]) {
+      for (let scale = 1; scale <= 3; scale++) {
+        const { kernel, stride, padEnd } = rmacGrid(size, scale);
+        expect(Math.floor((size + padEnd - kernel) / stride) + 1).toBe(scale);
+        expect((scale - 1) * stride + kernel).toBeGreaterThanOrEqual(size);
+      }
+    }
+    expect(rmacGrid(17, 2)).toEqual({ kernel: 12, stride: 5, padEnd: 0 });
+  });
+
+  it('names variants LAYER[+LAYER]-POOLING; the default is mixed5-rmac', () => {
+    expect(parseVariant('mixed5-rmac')).toBe(DEFAULT_HEAD);
+    expect(parseVariant('mixed5-avg')).toEqual({ output: 'image_embeds', layers: ['mixed5'], pooling: 'avg' });
+    expect(parseVariant('mixed4+mixed5-gem')).toEqual({
+      output: 'image_embeds',
+      layers: ['mixed4', 'mixed5'],
+      pooling: 'gem',
+    });
+    expect(() => parseVariant('mixed9-avg')).toThrow(/layers among mixed0/);
+    expect(() => parseVariant('mixed5-median')).toThrow(/pooling among avg, gem, rmac/);
+  });
+
+  it('writes a variant folder with its own model id, dimension and stamp', () => {
+    const outDir = path.join(mkdtempSync(path.join(tmpdir(), 'inception-v3-variant-')), 'v');
+    try {
+      const head = parseVariant('mixed4+mixed5-rmac');
+      const result = convertToFolder(outDir, head);
+      expect(result.dimension).toBe(2 * EMBEDDING_DIM);
+      const config = JSON.parse(readFileSync(path.join(outDir, 'config.json'), 'utf8'));
+      expect(config).toMatchObject({
+        _name_or_path: 'defect-rag/inception-v3-imagenet-mixed4+mixed5-rmac',
+        projection_dim: 2 * EMBEDDING_DIM,
+        defect_rag: { variant: 'mixed4+mixed5-rmac', towers: ['image'], ...conversionStamp() },
+      });
+      expect(isUpToDate(outDir, head)).toBe(true);
+      // Another variant (or the default) in that folder is not up to date.
+      expect(isUpToDate(outDir)).toBe(false);
+    } finally {
+      rmSync(path.dirname(outDir), { recursive: true, force: true });
+    }
+  });
+
+  const dataset = sampleDatasetOrSkip();
+  describe.skipIf(!dataset)('on photos of the shared sample', () => {
+    let probe: ort.InferenceSession;
+    let concat: ort.InferenceSession;
+    const pixels: ort.Tensor[] = [];
+
+    beforeAll(async () => {
+      const options = { intraOpNumThreads: 2, interOpNumThreads: 1 };
+      probe = await ort.InferenceSession.create(buildOnnx(undefined, PROBE_HEADS).onnx, options);
+      concat = await ort.InferenceSession.create(
+        buildOnnx(undefined, [parseVariant('mixed4+mixed5-avg')]).onnx,
+        options,
+      );
+      for (const golden of goldens.images) {
+        const rgb = await cropRgb(path.join(dataset!, golden.path));
+        pixels.push(new ort.Tensor('float32', toNchw([rgb]), [1, 3, IMAGE_SIZE, IMAGE_SIZE]));
+      }
+    });
+    afterAll(async () => {
+      await probe?.release();
+      await concat?.release();
+    });
+
+    it(`matches TensorFlow.js's pooling of the original model's layers within ${TOLERANCE}, every head`, async () => {
+      for (const [i, golden] of goldens.images.entries()) {
+        const output = await probe.run({ pixel_values: pixels[i]! });
+        expect(Object.keys(golden.heads).sort()).toEqual(PROBE_HEADS.map((head) => head.output).sort());
+        for (const head of PROBE_HEADS) {
+          const vector = output[head.output]!.data as Float32Array;
+          expect(maxAbsDiff(vector, golden.heads[head.output]!), `${golden.path} ${head.output}`).toBeLessThanOrEqual(
+            TOLERANCE,
+          );
+        }
+        // The probe's mixed5 R-MAC is the model folder's vector.
+        expect(maxAbsDiff(output.mixed5_rmac!.data as Float32Array, golden.embedding)).toBeLessThanOrEqual(TOLERANCE);
+      }
+    });
+
+    it("concatenates layers as the normalised join of each layer's unit vector", async () => {
+      const single = await probe.run({ pixel_values: pixels[0]! });
+      const joined = [...(single.mixed4_avg!.data as Float32Array), ...(single.mixed5_avg!.data as Float32Array)].map(
+        (value) => value / Math.SQRT2,
+      );
+      const { image_embeds: embeds } = await concat.run({ pixel_values: pixels[0]! });
+      expect(maxAbsDiff(embeds!.data as Float32Array, joined)).toBeLessThanOrEqual(1e-6);
     });
   });
 });

@@ -49,11 +49,22 @@ describe.skipIf(!sample)('several served models, one of them image-only', () => 
   it('lists every served model with the modes it answers, the default first', async () => {
     const response = await graphql<{ models: unknown[]; model: { id: string } }>(
       api.url,
-      '{ models { id modes isDefault randomWeights dimension collection } model { id } }',
+      '{ models { id modes isDefault randomWeights dimension collection textQueries } model { id } }',
     );
     expect(response.data!.models).toEqual([
-      expect.objectContaining({ id: 'defect-rag/tiny-clip', modes: ['IMAGE', 'TEXT', 'FUSED'], isDefault: true }),
-      expect.objectContaining({ id: IMAGE_ONLY_ID, modes: ['IMAGE'], isDefault: false, randomWeights: true }),
+      expect.objectContaining({
+        id: 'defect-rag/tiny-clip',
+        modes: ['IMAGE', 'TEXT', 'FUSED'],
+        isDefault: true,
+        textQueries: 'text-tower',
+      }),
+      expect.objectContaining({
+        id: IMAGE_ONLY_ID,
+        modes: ['IMAGE'],
+        isDefault: false,
+        randomWeights: true,
+        textQueries: 'label-prototypes',
+      }),
     ]);
     expect(response.data!.model.id).toBe('defect-rag/tiny-clip');
   });
@@ -65,9 +76,23 @@ describe.skipIf(!sample)('several served models, one of them image-only', () => 
     for (const { crop } of response.data!.searchSimilar) expect(crop.modelId).toBe(IMAGE_ONLY_ID);
   });
 
-  it('TEXT and FUSED against the image-only model are BAD_USER_INPUT (MODE_UNSUPPORTED) naming the model', async () => {
+  it('a text query to the image-only model is answered in IMAGE mode by the prototype of the labels it names', async () => {
+    // The sample's shapes are all typed `damage`: the prototype is the mean of its damaged crops.
+    const response = await graphql<SearchData>(api.url, SEARCH, {
+      query: { text: 'daños', model: IMAGE_ONLY_ID, limit: 3 },
+    });
+    expect(response.errors).toBeUndefined();
+    expect(response.data!.searchSimilar).toHaveLength(3);
+    for (const { crop } of response.data!.searchSimilar) expect(crop.modelId).toBe(IMAGE_ONLY_ID);
+    const unknown = await graphql(api.url, SEARCH, { query: { text: 'sparkles', model: IMAGE_ONLY_ID } });
+    expect(unknown.errors?.[0]).toMatchObject({
+      message: expect.stringContaining('the taxonomy does not know "sparkles"'),
+      extensions: { code: 'BAD_USER_INPUT' },
+    });
+  });
+
+  it('TEXT and FUSED modes against the image-only model are BAD_USER_INPUT (MODE_UNSUPPORTED) naming the model', async () => {
     for (const query of [
-      { text: 'a dent', model: IMAGE_ONLY_ID },
       { cropId, mode: 'FUSED', model: IMAGE_ONLY_ID },
       { cropId, mode: 'TEXT', model: IMAGE_ONLY_ID },
     ]) {

@@ -117,8 +117,8 @@ describe('cutting images made by the test', () => {
           vehicle: [rect(0, 0, 700, 500)],
           parts: [{ label: 'door', points: rect(0, 0, 350, 500) }],
         },
-        'small.png': { width: 200, height: 150, vehicle: [], parts: [] },
-        'rotated.jpg': { width: 300, height: 400, vehicle: [], parts: [] },
+        'small.png': { width: 200, height: 150, vehicle: [rect(0, 0, 200, 150)], parts: [] },
+        'rotated.jpg': { width: 300, height: 400, vehicle: [rect(0, 0, 300, 400)], parts: [] },
       }),
     );
     dataset = await readDataset(data);

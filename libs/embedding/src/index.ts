@@ -25,3 +25,4 @@ export {
   type WriteEmbeddingsOptions,
   type WriteEmbeddingsResult,
 } from './phase3';
+export { fitWhitening, applyWhitening, type Whitening, type WhiteningOptions } from './whitening';

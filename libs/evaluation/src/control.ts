@@ -1,6 +1,13 @@
 import path from 'node:path';
-import { cropConfig, cutCrops, planImageCrops, type CropConfig } from '@defect-rag/crops';
-import { areaInside, mapConcurrent, readDataset, seededShuffle, type Box } from '@defect-rag/dataset';
+import { cropConfig, cutCrops, planImageCrops, type CropConfig, type PlanContext } from '@defect-rag/crops';
+import {
+  areaInside,
+  mapConcurrent,
+  readDataset,
+  seededShuffle,
+  type Box,
+  type DatasetImage,
+} from '@defect-rag/dataset';
 import type { Embedder } from '@defect-rag/embedding';
 import { UNKNOWN, type TaxonomyNormalizer } from '@defect-rag/taxonomy';
 import type { VectorStore } from '@defect-rag/vector-store';
@@ -80,15 +87,19 @@ export interface AgreementItem {
   vectors: { model: Float32Array; random: Float32Array; trivial: Float32Array };
 }
 
-export async function runSameSourceControl(input: ControlInput): Promise<SameSourceControl> {
-  const config = cropConfig(input.crop);
-  const dataset = await readDataset(input.root, { name: input.datasetName });
-  const context = { datasetName: dataset.name, config, normalizer: input.normalizer };
-  const damagedImages = dataset.images.filter((image) => image.damaged);
-  const windowsDir = path.join(input.outDir, 'same-source-control');
+/** Seed of the control's samples (windows, and damage crops to match their number). */
+export const CONTROL_SEED = 'same-source-control';
 
-  // Planned from the polygons alone (no pixel read), so only the windows the sample keeps are cut.
-  const planned = damagedImages.flatMap((image) =>
+/**
+ * The clean windows the control may cut from damaged photos, planned from the polygons alone (no
+ * pixel read, so only the windows the sample keeps are cut). Exported for tools/similarity, which
+ * embeds the same windows under several image vectors.
+ */
+export function planControlWindows(
+  damagedImages: readonly DatasetImage[],
+  context: PlanContext,
+): ReturnType<typeof planImageCrops>['crops'] {
+  return damagedImages.flatMap((image) =>
     planImageCrops({ ...image, damaged: false, defects: [] }, context)
       .crops.filter((crop) =>
         image.defects.every((defect) => areaInside(defect.polygon, grow(crop.box, CONTROL_MARGIN_PX)) === 0),
@@ -96,6 +107,16 @@ export async function runSameSourceControl(input: ControlInput): Promise<SameSou
       .sort((a, b) => (b.mask_coverage ?? 0) - (a.mask_coverage ?? 0) || a.crop_id.localeCompare(b.crop_id))
       .slice(0, WINDOWS_PER_PHOTO),
   );
+}
+
+export async function runSameSourceControl(input: ControlInput): Promise<SameSourceControl> {
+  const config = cropConfig(input.crop);
+  const dataset = await readDataset(input.root, { name: input.datasetName });
+  const context = { datasetName: dataset.name, config, normalizer: input.normalizer };
+  const damagedImages = dataset.images.filter((image) => image.damaged);
+  const windowsDir = path.join(input.outDir, 'same-source-control');
+
+  const planned = planControlWindows(damagedImages, context);
   const damagedIds = new Set(damagedImages.map((image) => image.id));
   const allDamaged = (
     await loadCrops(input.store, input.collection, { datasetId: input.datasetId, hasDamage: true })
@@ -103,7 +124,7 @@ export async function runSameSourceControl(input: ControlInput): Promise<SameSou
   // As many clean windows as damage crops (a seeded sample of the larger side), so that chance
   // agreement on damaged vs clean is one half and the random baseline says so.
   const size = Math.min(planned.length, allDamaged.length);
-  const chosen = new Set(seededShuffle(planned, 'same-source-control').slice(0, size));
+  const chosen = new Set(seededShuffle(planned, CONTROL_SEED).slice(0, size));
   const windows = (
     await mapConcurrent(damagedImages, 2, async (image) => {
       const mine = planned.filter((crop) => chosen.has(crop) && crop.image_id === image.id);
@@ -117,7 +138,7 @@ export async function runSameSourceControl(input: ControlInput): Promise<SameSou
     })
   ).flat();
   // A window whose photo could not be decoded is missing: keep the two sides equal.
-  const damagedCrops = seededShuffle(allDamaged, 'same-source-control').slice(0, windows.length);
+  const damagedCrops = seededShuffle(allDamaged, CONTROL_SEED).slice(0, windows.length);
 
   const windowVectors = await input.embedder.embedImages(windows.map(({ crop }) => path.join(windowsDir, crop.file)));
   const trivial = await trivialFeatures([

@@ -11,3 +11,9 @@ export type { ConfigurationResult, SearchMetrics } from './protocol';
 export type { MetricSet, CriterionMetrics, DamageConfusion, ByK, TypeConfusion } from './scoring';
 export type { SourceResult } from './sources';
 export type { ControlSourceResult } from './control';
+// The evaluation's own measures, for tools/similarity (vectors computed outside an index).
+export { agreementAtOne, planControlWindows, CONTROL_SEED, type AgreementItem } from './control';
+export { scoreQuery, RelevantCounts } from './scoring';
+export { memoryRetriever, type EvaluationCrop } from './retrieval';
+export { hubness } from './metrics';
+export { sourceNamer } from './sources';

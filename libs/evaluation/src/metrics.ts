@@ -147,3 +147,24 @@ export function compositeScore(meanAveragePrecision: number | null, criticalReca
   if (meanAveragePrecision === null || criticalRecall === null) return null;
   return 0.7 * meanAveragePrecision + 0.3 * criticalRecall;
 }
+
+/** The share of the index whose results count as hubs: the 1 % most frequently returned items. */
+export const HUB_SHARE = 0.01;
+
+/**
+ * Hubness of a set of result lists: the share of all result slots taken by the ⌈1 %⌉ of the
+ * index's items returned most often. Without hubs every item would fill about 1 % of the slots;
+ * when the same few crops come back for most queries, this share grows. Null without results.
+ */
+export function hubness(resultLists: readonly (readonly string[])[], indexSize: number): number | null {
+  const counts = new Map<string, number>();
+  let slots = 0;
+  for (const list of resultLists) {
+    for (const id of list) counts.set(id, (counts.get(id) ?? 0) + 1);
+    slots += list.length;
+  }
+  if (slots === 0) return null;
+  const hubs = Math.max(1, Math.ceil(indexSize * HUB_SHARE));
+  const top = [...counts.values()].sort((a, b) => b - a).slice(0, hubs);
+  return top.reduce((sum, count) => sum + count, 0) / slots;
+}

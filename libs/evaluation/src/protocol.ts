@@ -2,7 +2,7 @@ import { mapConcurrent } from '@defect-rag/dataset';
 import { UNKNOWN } from '@defect-rag/taxonomy';
 import type { VectorKind } from '@defect-rag/runtime';
 import type { CropFilter, VectorStore } from '@defect-rag/vector-store';
-import { mean } from './metrics';
+import { hubness, mean } from './metrics';
 import { memoryRetriever, qdrantRetriever, type EvaluationCrop, type Retriever } from './retrieval';
 import type { CropLabels, Criterion } from './relevance';
 import {
@@ -65,6 +65,8 @@ export interface ConfigurationResult {
   hnsw: SearchMetrics | null;
   /** Share of the exact top k that HNSW found, per k; null without HNSW. */
   annRecall: ByK<number | null> | null;
+  /** Share of the exact top-10 slots taken by the 1 % most returned train crops (see `hubness`). */
+  hubness: number | null;
 }
 
 export interface ProtocolInput {
@@ -86,6 +88,8 @@ export interface ProtocolInput {
 
 /** Queries in flight at once against Qdrant. */
 const QUERY_CONCURRENCY = 4;
+/** Result slots per query that the hubness figure counts. */
+const HUBNESS_K = 10;
 /** Queries between two cancellation checks. */
 const CANCEL_CHECK_EVERY = 64;
 
@@ -151,6 +155,10 @@ export async function runProtocol(input: ProtocolInput): Promise<ConfigurationRe
       annRecall: hnsw
         ? Object.fromEntries(ks.map((k) => [k, mean(exact.map((list, i) => annRecallAt(hnsw[i]!, list, k)))]))
         : null,
+      hubness: hubness(
+        exact.map((list) => list.slice(0, HUBNESS_K).map((hit) => hit.crop.cropId)),
+        train.length,
+      ),
     };
   });
 }

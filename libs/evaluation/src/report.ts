@@ -273,10 +273,19 @@ export function formatReportMarkdown(report: EvaluationReport, plotFile: string)
     '',
     'The same queries through the HNSW graph and by exact comparison with every train crop. ANN recall@k is the share of the exact top k that HNSW found. ' +
       'Qdrant compares exhaustively while a filtered set or a segment is small (its `full_scan_threshold` and `indexing_threshold`), so on small datasets both agree. ' +
-      'Re-fused weights exist in no index and are searched exactly only.',
+      'Re-fused weights exist in no index and are searched exactly only. ' +
+      'Hubness: the share of all exact top-10 slots taken by the 1 % of train crops returned most often (about 0.01 without hubs; higher when the same few crops come back for most queries).',
     '',
     table(
-      ['configuration', 'vectors', `composite@${K} exact`, 'HNSW', 'Δ', ...report.k.map((k) => `ANN recall@${k}`)],
+      [
+        'configuration',
+        'vectors',
+        `composite@${K} exact`,
+        'HNSW',
+        'Δ',
+        ...report.k.map((k) => `ANN recall@${k}`),
+        'hubness',
+      ],
       report.configurations.map((configuration) => {
         const exact = configuration.exact.overall.composite[K] ?? null;
         const hnsw = configuration.hnsw?.overall.composite[K] ?? null;
@@ -287,6 +296,7 @@ export function formatReportMarkdown(report: EvaluationReport, plotFile: string)
           num(hnsw),
           exact !== null && hnsw !== null ? num(hnsw - exact) : '—',
           ...report.k.map((k) => num(configuration.annRecall?.[k] ?? null)),
+          num(configuration.hubness),
         ];
       }),
     ),

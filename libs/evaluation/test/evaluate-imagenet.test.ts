@@ -72,7 +72,9 @@ describe.skipIf(!sample || !imageNet)('the evaluation with the real ImageNet ima
     const p1 = (label: string) =>
       levels.configurations.find((configuration) => configuration.label === label)!.metrics.overall.criteria.damage
         .precision[1]!;
-    expect(p1('photo → photos') - p1('baseline: random vectors, photo → photos')).toBeGreaterThanOrEqual(0.1);
+    // At least 0.1 in exact terms: with ~20 test photos the difference moves in steps of 0.05, and
+    // e.g. 0.6 − 0.5 is 0.0999… in floating point.
+    expect(p1('photo → photos') - p1('baseline: random vectors, photo → photos')).toBeGreaterThanOrEqual(0.1 - 1e-9);
     expect(p1('photo crops → photos (best crop)')).toBeGreaterThan(p1('baseline: random vectors, photo → photos'));
   });
 

@@ -2,12 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { precisionPlotSvg } from '../src/plot';
 import type { SameSourceControl } from '../src/control';
 import type { ConfigurationResult, SearchMetrics } from '../src/protocol';
-import {
-  formatReportMarkdown,
-  RANDOM_MODEL_WARNING,
-  rankConfigurations,
-  type EvaluationReport,
-} from '../src/report';
+import { formatReportMarkdown, RANDOM_MODEL_WARNING, rankConfigurations, type EvaluationReport } from '../src/report';
 import type { CropLabels } from '../src/relevance';
 import { aggregate, RelevantCounts, scoreQuery, typeConfusion } from '../src/scoring';
 
@@ -48,6 +43,7 @@ function configuration(
     exact: search(good, critical),
     hnsw: withHnsw ? search(good, critical) : null,
     annRecall: withHnsw ? { 1: 1, 2: 1 } : null,
+    hubness: 0.25,
   };
 }
 

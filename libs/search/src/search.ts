@@ -22,6 +22,7 @@ import { cutQueryRegion, decodeQueryImage, type QueryRegion } from './query-regi
 import { rollUpZoneCounts } from '@defect-rag/taxonomy';
 import { activeTaxonomy } from './taxonomy';
 import { expandZones } from './zone-filter';
+import { labelPrototype } from './label-prototypes';
 
 /** The most results one search gives, paging included (offset + limit). */
 export const MAX_SEARCH_LIMIT = 100;
@@ -249,7 +250,12 @@ async function embedQuery(
   query: SimilarityQuery,
   level: PointLevel,
 ): Promise<Float32Array[]> {
-  const text = query.text !== undefined ? await embedText(embedder, query.text) : undefined;
+  const text =
+    query.text === undefined
+      ? undefined
+      : embedder.hasTextTower
+        ? await embedText(embedder, query.text)
+        : await textPrototype(backend, collection, query);
   if (query.image === undefined) return text ? [text] : [];
   const images =
     query.region !== undefined
@@ -286,6 +292,8 @@ export interface ModelInfo {
   modes: readonly VectorKind[];
   /** The default model (the first served) answers queries that name none. */
   isDefault: boolean;
+  /** How it answers text: its text tower, or the prototypes of the labels the text names (label-prototypes.ts). */
+  textQueries: 'text-tower' | 'label-prototypes';
 }
 
 /** Every served model, the default first; loads them (and makes their collections) on first use. */
@@ -301,6 +309,7 @@ export async function describeModels(backend: Backend): Promise<ModelInfo[]> {
       collection: await backend.collection(embedder),
       modes: modesOf(embedder),
       isDefault: index === 0,
+      textQueries: embedder.hasTextTower ? ('text-tower' as const) : ('label-prototypes' as const),
     })),
   );
 }
@@ -333,12 +342,12 @@ function defaultMode(embedder: Embedder, query: QueryKind): VectorKind {
  */
 function checkMode(embedder: Embedder, mode: VectorKind, query: QueryKind): void {
   const modes = modesOf(embedder);
-  const textQuery = query === 'text' || query === 'hybrid';
-  if (!modes.includes(mode) || (textQuery && !embedder.hasTextTower)) {
+  // Without a text tower, text is answered in image space by label prototypes (label-prototypes.ts).
+  if (!modes.includes(mode)) {
     throw new DefectRagError(
       'MODE_UNSUPPORTED',
-      `model "${embedder.modelId}" has only an image tower: ${textQuery ? 'a text query' : `mode ${mode}`} is not ` +
-        `available (it supports ${modes.join(', ')}); name a model with a text tower for text and fused searches`,
+      `model "${embedder.modelId}" has only an image tower: mode ${mode} is not ` +
+        `available (it supports ${modes.join(', ')}; its text queries search image vectors through label prototypes)`,
       { modelId: embedder.modelId, mode },
     );
   }
@@ -454,6 +463,13 @@ export async function browseCrops(
   ]);
   const items = page.crops.map((payload) => toCropView(backend, payload));
   return { items, hasNextPage: page.hasMore, endCursor: items.at(-1)?.id ?? null, totalCount };
+}
+
+/** A model without a text tower answers text by the prototype of the labels it names (label-prototypes.ts). */
+async function textPrototype(backend: Backend, collection: string, query: SimilarityQuery): Promise<Float32Array> {
+  const taxonomy = await activeTaxonomy(backend, query.filter?.datasetId);
+  const scope = query.filter?.datasetId !== undefined ? { datasetId: query.filter.datasetId } : {};
+  return (await labelPrototype(backend.vectorStore, collection, taxonomy, query.text!, scope)).vector;
 }
 
 async function embedText(embedder: Embedder, text: string): Promise<Float32Array> {

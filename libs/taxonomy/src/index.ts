@@ -17,3 +17,4 @@ export {
   type PartMapping,
   type DescriptionTemplates,
 } from './taxonomy';
+export { parseLabelQuery, type LabelQuery } from './label-query';

@@ -39,4 +39,10 @@ export class EmbeddingModel {
 
   @Field(() => Boolean, { description: 'True for the model that answers queries naming none (the first served).' })
   isDefault!: boolean;
+
+  @Field(() => String, {
+    description:
+      'How it answers text: "text-tower", or "label-prototypes" for an image-only model (the text is read as the taxonomy\'s damage types and zones, and searched in IMAGE mode with the mean image vector of the indexed crops carrying them).',
+  })
+  textQueries!: string;
 }
