@@ -12,6 +12,7 @@ describe('the operations the explorer sends', () => {
 
   it('are all here', () => {
     expect(operations.map(([name]) => name).sort()).toEqual([
+      'BROWSE_CROPS',
       'CROP',
       'CROP_RAG_CONTEXT',
       'DATASETS_AND_RUNS',
