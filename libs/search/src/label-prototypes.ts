@@ -1,4 +1,3 @@
-import { seededShuffle } from '@defect-rag/dataset';
 import { DefectRagError } from '@defect-rag/runtime';
 import { parseLabelQuery, zonesWithin, type LabelQuery, type Taxonomy } from '@defect-rag/taxonomy';
 import type { CropFilter, VectorStore } from '@defect-rag/vector-store';
@@ -9,8 +8,10 @@ import type { CropFilter, VectorStore } from '@defect-rag/vector-store';
  * is the L2-normalised mean of the image vectors of the indexed crops that carry those labels (a
  * damage type among them, and a zone among them, when the text names any). It is computed from
  * the collection at query time, so an ingestion that adds or replaces crops changes the next
- * prototype without a cache to refresh; a sample of at most PROTOTYPE_SAMPLE crops bounds the cost
- * on large collections (their mean moves little past a few hundred crops).
+ * prototype without a cache to refresh; at most PROTOTYPE_SAMPLE crops are read, which bounds the
+ * work of one query on a large collection (their mean moves little past a few hundred crops). They
+ * are the first in point order: point ids are hashes of crop ids, so that is an arbitrary sample
+ * that stays the same while the collection does.
  */
 export const PROTOTYPE_SAMPLE = 2000;
 
@@ -38,7 +39,7 @@ export async function labelPrototype(
     ...(labels.damageTypes.length > 0 && { hasDamage: true, damageTypes: labels.damageTypes }),
     ...(labels.zones.length > 0 && { zones: zonesWithin(taxonomy, labels.zones) }),
   };
-  const ids = (await store.scrollPayloads(collection, filter)).map((ref) => ref.cropId).sort();
+  const ids = (await store.scrollPayloads(collection, filter, { limit: PROTOTYPE_SAMPLE })).map((ref) => ref.cropId);
   if (ids.length === 0) {
     throw new DefectRagError(
       'BAD_INPUT',
@@ -46,10 +47,9 @@ export async function labelPrototype(
         'answers text with the mean image vector of the crops that carry those labels',
     );
   }
-  const chosen = ids.length > PROTOTYPE_SAMPLE ? seededShuffle(ids, 'label-prototype').slice(0, PROTOTYPE_SAMPLE) : ids;
   let sum: Float64Array | undefined;
-  for (let start = 0; start < chosen.length; start += READ_BATCH) {
-    const points = await store.getPoints(collection, chosen.slice(start, start + READ_BATCH), { withVectors: true });
+  for (let start = 0; start < ids.length; start += READ_BATCH) {
+    const points = await store.getPoints(collection, ids.slice(start, start + READ_BATCH), { withVectors: true });
     for (const point of points) {
       const image = point.vectors!.image;
       sum ??= new Float64Array(image.length);
@@ -57,5 +57,5 @@ export async function labelPrototype(
     }
   }
   const norm = Math.max(Math.hypot(...sum!), 1e-12);
-  return { labels, crops: chosen.length, vector: Float32Array.from(sum!, (value) => value / norm) };
+  return { labels, crops: ids.length, vector: Float32Array.from(sum!, (value) => value / norm) };
 }

@@ -270,8 +270,15 @@ export class VectorStore {
     );
   }
 
-  /** Crop id, image id, content hash and split of every stored crop the filter matches (for resume and change detection). */
-  async scrollPayloads(collection: string, filter: CropFilter = {}): Promise<StoredCropRef[]> {
+  /**
+   * Crop id, image id, content hash and split of every stored crop the filter matches (for resume
+   * and change detection), or of the first `limit` of them in point order.
+   */
+  async scrollPayloads(
+    collection: string,
+    filter: CropFilter = {},
+    { limit = Infinity }: { limit?: number } = {},
+  ): Promise<StoredCropRef[]> {
     const refs: StoredCropRef[] = [];
     let offset: Schemas['ExtendedPointId'] | null = null;
     do {
@@ -282,7 +289,7 @@ export class VectorStore {
         collectionPath(collection, '/points/scroll'),
         {
           filter: toQdrantFilter(filter),
-          limit: SCROLL_PAGE,
+          limit: Math.min(SCROLL_PAGE, limit - refs.length),
           offset,
           with_payload: ['crop_id', 'image_id', 'content_hash', 'split'],
           with_vector: false,
@@ -291,7 +298,7 @@ export class VectorStore {
       for (const point of page.points) refs.push(parseWith(storedCropRefSchema, collection, point.id, point.payload));
       // The generated type allows an object here; Qdrant only ever returns the next point's id or null.
       offset = (page.next_page_offset as Schemas['ExtendedPointId'] | null | undefined) ?? null;
-    } while (offset !== null);
+    } while (offset !== null && refs.length < limit);
     return refs;
   }
 

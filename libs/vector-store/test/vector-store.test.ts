@@ -493,6 +493,14 @@ describe('a collection of 200 synthetic crops', () => {
     expect(refs.sort(byId)).toEqual(expected.sort(byId));
   });
 
+  it('scrollPayloads with a limit gives the first crops in point order', async () => {
+    const all = await store.scrollPayloads(collection);
+    for (const limit of [1, 3, all.length - 1]) {
+      expect(await store.scrollPayloads(collection, {}, { limit })).toEqual(all.slice(0, limit));
+    }
+    expect(await store.scrollPayloads(collection, {}, { limit: all.length + 5 })).toEqual(all);
+  });
+
   it('setSplit rewrites only the split of the given crops', async () => {
     const moved = points.filter((point) => point.payload.split !== 'test').slice(0, 3);
     const ids = moved.map((point) => point.cropId);
