@@ -152,6 +152,7 @@ export function syntheticCrop(index: number): CropPoint {
     file: `crops/${cropId}.jpg`,
     split: datasetId === 'demo' ? null : split(),
     has_damage: hasDamage,
+    labelled: true,
     vehicle_zone: vehicleZone,
     area: ZONE_AREA[vehicleZone],
     damage_types: damageTypes,

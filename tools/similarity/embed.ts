@@ -37,7 +37,8 @@ if (!existsSync(itemsFile)) {
     kind: 'crop',
     photo: crop.image_id,
     split: crop.split,
-    damaged: crop.has_damage,
+    // The crops stage reads every photo as labelled.
+    damaged: crop.has_damage === true,
     zone: crop.vehicle_zone,
     types: crop.damage_types,
     file: path.join(outDir, crop.file),

@@ -2,6 +2,15 @@ export function formatScore(score: number): string {
   return score.toFixed(3);
 }
 
+/** A crop's damage as a tag: a crop of an unlabelled photo is neither damaged nor clean. */
+export function damageState(crop: {
+  hasDamage?: boolean | null;
+  labelled: boolean;
+}): 'damaged' | 'clean' | 'unlabelled' {
+  if (!crop.labelled) return 'unlabelled';
+  return crop.hasDamage ? 'damaged' : 'clean';
+}
+
 export function formatPercent(fraction: number): string {
   return `${Math.round(fraction * 100)} %`;
 }

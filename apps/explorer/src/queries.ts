@@ -47,6 +47,7 @@ const CROP_FIELDS = /* GraphQL */ `
     imageUrl
     sourceImageUrl
     hasDamage
+    labelled
     vehicleZone
     area
     damageTypes

@@ -11,7 +11,8 @@ export type QuerySource =
   | { kind: 'crop'; id: string };
 export type ImageSource = Extract<QuerySource, { kind: 'image' }>;
 
-type DamageChoice = 'any' | 'damaged' | 'clean';
+/** `unlabelled`: the windows of photos nobody has labelled (filter `labelled: false`), damage unknown. */
+type DamageChoice = 'any' | 'damaged' | 'clean' | 'unlabelled';
 
 export interface SearchSettings {
   damage: DamageChoice;
@@ -48,7 +49,8 @@ export const DEFAULT_SETTINGS: SearchSettings = {
 /** The API's CropFilter for the form's settings; empty fields are left out, not sent empty. */
 export function cropFilter(settings: SearchSettings): CropFilter {
   const filter: CropFilter = {};
-  if (settings.damage !== 'any') filter.hasDamage = settings.damage === 'damaged';
+  if (settings.damage === 'unlabelled') filter.labelled = false;
+  else if (settings.damage !== 'any') filter.hasDamage = settings.damage === 'damaged';
   if (settings.zones.length > 0) filter.zones = settings.zones;
   if (settings.damageTypes.length > 0) filter.damageTypes = settings.damageTypes;
   if (settings.datasetId) filter.datasetId = settings.datasetId;

@@ -8,13 +8,14 @@ import {
   type Taxonomy,
   type UnknownLabel,
 } from '@defect-rag/taxonomy';
-import { describeClean, describeDamaged } from './describe';
+import { describeClean, describeDamaged, describeUnlabelled } from './describe';
 import { CLIP_MAX_TOKENS, estimateClipTokens, type CountTokens } from './tokens';
 
 /** What phase 2 reads from a phase-1 crop, labelled by the taxonomy; every other field is carried over unchanged. */
 export interface ContextInputCrop {
   crop_id: string;
-  has_damage: boolean;
+  /** Null for a window of an unlabelled photo. */
+  has_damage: boolean | null;
   defects: readonly { types: readonly string[] }[];
   vehicle_zone: string;
   area: string;
@@ -47,7 +48,8 @@ const PROGRESS_STEP = 200;
 /**
  * Phase 2: writes every crop's text description from the damage types, zone and area phase 1
  * labelled it with (`labelCrop` of @defect-rag/taxonomy); `taxonomy` gives the words. The damaged
- * template is used when a crop lists defects, the clean one otherwise.
+ * template is used when a crop lists defects, the clean one otherwise, and a window of an
+ * unlabelled photo (`has_damage` null) is described by its zone alone, claiming neither.
  */
 export function describeCrops<C extends ContextInputCrop>(
   crops: readonly C[],
@@ -59,7 +61,7 @@ export function describeCrops<C extends ContextInputCrop>(
   const problems: Problem[] = [];
   const described = crops.map((crop, index) => {
     const defectTypes = crop.defects.map((defect) => defect.types);
-    if (crop.has_damage !== defectTypes.length > 0) {
+    if (crop.has_damage !== null && crop.has_damage !== defectTypes.length > 0) {
       problems.push({
         item: crop.crop_id,
         stage: 'contexts',
@@ -68,7 +70,11 @@ export function describeCrops<C extends ContextInputCrop>(
       });
     }
     const text_description =
-      defectTypes.length > 0 ? describeDamaged(defectTypes, crop, normalizer, enrich) : describeClean(crop, normalizer);
+      defectTypes.length > 0
+        ? describeDamaged(defectTypes, crop, normalizer, enrich)
+        : crop.has_damage === null
+          ? describeUnlabelled(crop, normalizer)
+          : describeClean(crop, normalizer);
     const tokens = (countTokens ?? estimateClipTokens)(text_description);
     if (tokens > maxTokens) {
       problems.push({

@@ -13,12 +13,14 @@ export interface PhotoDefectContext {
  *   appearance): "3 defects: 2 scratches on front (bumper), dent on side (door).";
  * - without, the negative wording of clean crops (what separates them in the vector space) and
  *   the zones the photo shows: "Clean vehicle. No defects visible. Visible zones: front (bumper,
- *   headlamp), side (door)."
+ *   headlamp), side (door).";
+ * - unlabelled (`labelled` false), neither claim: "Vehicle, not inspected. Visible zones: …".
  */
 export function describePhoto(
   defects: readonly PhotoDefectContext[],
   zones: readonly CropZone[],
   normalizer: TaxonomyNormalizer,
+  labelled = true,
 ): string {
   const { mixed } = normalizer.taxonomy.descriptions;
   const place = (zone: CropZone) => `${normalizer.zoneName(zone.vehicle_zone)} (${normalizer.areaName(zone.area)})`;
@@ -50,5 +52,6 @@ export function describePhoto(
     areasByZone.set(name, [...(areasByZone.get(name) ?? []), normalizer.areaName(zone.area)]);
   }
   const visible = [...areasByZone].map(([zone, areas]) => `${zone} (${[...new Set(areas)].join(', ')})`);
-  return `Clean vehicle. No defects visible.${visible.length > 0 ? ` Visible zones: ${visible.join(', ')}.` : ''}`;
+  const shown = visible.length > 0 ? ` Visible zones: ${visible.join(', ')}.` : '';
+  return labelled ? `Clean vehicle. No defects visible.${shown}` : `Vehicle, not inspected.${shown}`;
 }

@@ -43,6 +43,14 @@ export function describeClean(zone: CropZone, normalizer: TaxonomyNormalizer): s
   });
 }
 
+/**
+ * The text of a window of an unlabelled photo: where it is, and that nobody has inspected it. It
+ * claims neither damage nor its absence, so its text vector leans on neither side.
+ */
+export function describeUnlabelled(zone: CropZone, normalizer: TaxonomyNormalizer): string {
+  return `Section of ${normalizer.zoneName(zone.vehicle_zone)} (${normalizer.areaName(zone.area)}), not inspected. Inspection grid section.`;
+}
+
 /** "scratch", or "2 scratches, dent, scratch and dent" for several, in the crop's order. */
 function listDefects(defectTypes: readonly (readonly string[])[], normalizer: TaxonomyNormalizer): string {
   const { mixed } = normalizer.taxonomy.descriptions;

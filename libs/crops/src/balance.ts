@@ -5,14 +5,16 @@ import type { CropRecord } from './metadata';
  * The original dataset was 50/50 damage/clean: within each split (or overall without one), clean
  * crops are sampled down to the number of damage crops, stratified by vehicle zone and seeded.
  * Damage crops are never dropped; when there are fewer clean crops than damage crops, or no damage
- * crops at all, every clean crop is kept. Returns the kept crops in their original order.
+ * crops at all, every clean crop is kept. Windows of unlabelled photos are neither: all are kept,
+ * since any of them may show the damage someone is looking for. Returns the kept crops in their
+ * original order.
  */
 export function balanceCrops(crops: readonly CropRecord[], seed: number): CropRecord[] {
-  const kept = new Set<CropRecord>(crops.filter((crop) => crop.has_damage));
+  const kept = new Set<CropRecord>(crops.filter((crop) => crop.has_damage !== false));
   for (const split of [...new Set(crops.map((crop) => crop.split))]) {
     const inSplit = crops.filter((crop) => crop.split === split);
-    const damage = inSplit.filter((crop) => crop.has_damage).length;
-    const clean = inSplit.filter((crop) => !crop.has_damage);
+    const damage = inSplit.filter((crop) => crop.has_damage === true).length;
+    const clean = inSplit.filter((crop) => crop.has_damage === false);
     const chosen =
       damage === 0 || clean.length <= damage
         ? clean

@@ -107,8 +107,9 @@ export async function cropDataset(dataset: Dataset, options: CropDatasetOptions)
       images: dataset.images.length,
       images_with_crops: new Set(crops.map((crop) => crop.image)).size,
       crops: crops.length,
-      damage_crops: count((crop) => crop.has_damage),
-      clean_crops: count((crop) => !crop.has_damage),
+      damage_crops: count((crop) => crop.has_damage === true),
+      clean_crops: count((crop) => crop.has_damage === false),
+      unlabelled_crops: count((crop) => crop.has_damage === null),
       by_strategy: {
         cluster: count((crop) => crop.strategy === 'cluster'),
         tile: count((crop) => crop.strategy === 'tile'),

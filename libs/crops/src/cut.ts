@@ -73,13 +73,13 @@ export async function cutCrops(
   return { crops: [...crops], problems: [] };
 }
 
-/** The crop's pixels: its source box copied at the fill offset, background blacked out for grid crops. */
+/** The crop's pixels: its source box copied at the fill offset, background blacked out for clean grid crops. */
 function cropPixels(band: Buffer, bandBox: Box, image: DatasetImage, crop: CropRecord, config: CropConfig): Buffer {
   const { box } = crop;
   const pixels = Buffer.alloc(crop.width * crop.height * CHANNELS);
   const left = crop.fill?.left ?? 0;
   const top = crop.fill?.top ?? 0;
-  const masked = crop.strategy === 'grid' && config.maskBackground && image.vehicle.length > 0;
+  const masked = crop.strategy === 'grid' && image.labelled && config.maskBackground && image.vehicle.length > 0;
   const runs = masked ? pixelRegion(image.vehicle, box).rows : null;
   for (let row = 0; row < box.height; row++) {
     const from = ((box.y - bandBox.y + row) * bandBox.width + (box.x - bandBox.x)) * CHANNELS;

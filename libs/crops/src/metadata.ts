@@ -42,7 +42,10 @@ export const cropRecordSchema = z.object({
   image: z.string(),
   /** The crop file, relative to the output folder. */
   file: z.string(),
-  has_damage: z.boolean(),
+  /** Null for a window of an unlabelled photo: nobody has said whether it shows damage. */
+  has_damage: z.boolean().nullable(),
+  /** False for a window of an unlabelled photo; left out (labelled) everywhere else. */
+  labelled: z.boolean().optional(),
   strategy: cropStrategySchema,
   /** The source pixels in the crop, in the displayed (EXIF-oriented) frame. */
   box: boxSchema,
@@ -63,7 +66,7 @@ export const cropRecordSchema = z.object({
     .nullable(),
   /** Every defect visible in the crop; empty for clean crops. */
   defects: z.array(cropDefectSchema),
-  /** [row, col] of a clean crop in its image's grid; null for damage crops. */
+  /** [row, col] of a clean or unlabelled crop in its image's grid; null for damage crops. */
   grid_pos: z.tuple([z.number().int(), z.number().int()]).nullable(),
   /** Share of a clean crop covered by the vehicle silhouette; null for damage crops. */
   mask_coverage: z.number().min(0).max(1).nullable(),
@@ -107,6 +110,8 @@ export const phase1MetadataSchema = z.object({
     crops: z.number().int(),
     damage_crops: z.number().int(),
     clean_crops: z.number().int(),
+    /** Windows of unlabelled photos (absent from files written before they existed). */
+    unlabelled_crops: z.number().int().default(0),
     by_strategy: z.object({ cluster: z.number().int(), tile: z.number().int(), grid: z.number().int() }),
     /** Grid windows dropped because the vehicle covered too little of them. */
     grid_below_coverage: z.number().int(),

@@ -20,7 +20,10 @@ export interface PhotoRecord {
   image: string;
   width: number;
   height: number;
-  has_damage: boolean;
+  /** Null for an unlabelled photo: its damage is unknown. */
+  has_damage: boolean | null;
+  /** False for an unlabelled photo; left out (labelled) everywhere else, so labelled photos hash as before. */
+  labelled?: boolean;
   defects: PhotoDefect[];
   /** The damage types of its defects, in order of appearance, without repeats; empty for clean photos. */
   damage_types: string[];
@@ -60,7 +63,8 @@ export function planPhoto(
     image: image.path,
     width: image.width,
     height: image.height,
-    has_damage: image.damaged,
+    has_damage: image.labelled ? image.damaged : null,
+    ...(!image.labelled && { labelled: false }),
     defects,
     damage_types: [...new Set(defects.flatMap((defect) => defect.types))],
     zones: visibleZones(image, normalizer),

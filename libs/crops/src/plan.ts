@@ -40,7 +40,7 @@ export interface ImagePlan {
  * any image is decoded. `cutCrops` then writes what was planned.
  */
 export function planImageCrops(image: DatasetImage, context: PlanContext): ImagePlan {
-  return image.damaged ? { crops: planDamaged(image, context), gridBelowCoverage: 0 } : planClean(image, context);
+  return image.damaged ? { crops: planDamaged(image, context), gridBelowCoverage: 0 } : planGrid(image, context);
 }
 
 function planDamaged(image: DatasetImage, context: PlanContext): CropRecord[] {
@@ -150,7 +150,12 @@ function damageCrop(image: DatasetImage, context: PlanContext, strategy: CropStr
   });
 }
 
-function planClean(image: DatasetImage, context: PlanContext): ImagePlan {
+/**
+ * The grid of a photo without defects: over a clean photo, windows masked outside the silhouette
+ * (`maskBackground`); over an unlabelled one, the same windows unmasked, since what lies outside
+ * the silhouette may be where the damage is, with `has_damage` unknown (null).
+ */
+function planGrid(image: DatasetImage, context: PlanContext): ImagePlan {
   const { size, gridOverlap, minVehicleCoverage } = context.config;
   const { vehicle } = image;
   // Without a silhouette the whole frame counts as vehicle: nothing to mask, nothing to measure.
@@ -176,7 +181,7 @@ function planClean(image: DatasetImage, context: PlanContext): ImagePlan {
           strategy: 'grid',
           box,
           fill: fillOf(image, size),
-          hasDamage: false,
+          hasDamage: image.labelled ? false : null,
           defects: [],
           gridPos: [row, col],
           coverage,
@@ -195,7 +200,7 @@ function record(
     strategy: CropStrategy;
     box: Box;
     fill: CropRecord['fill'];
-    hasDamage: boolean;
+    hasDamage: boolean | null;
     defects: UnlabelledDefect[];
     gridPos: [number, number] | null;
     coverage: number | null;
@@ -203,7 +208,10 @@ function record(
   },
 ): CropRecord {
   const { config } = context;
-  const cropId = cropIdOf(context.datasetName, image.path, crop.strategy, crop.box, config);
+  const cropId = cropIdOf(context.datasetName, image.path, crop.strategy, crop.box, {
+    size: config.size,
+    masked: config.maskBackground && image.labelled,
+  });
   const labels = labelCrop(crop.defects, crop.overlaps, context.normalizer);
   return {
     crop_id: cropId,
@@ -211,6 +219,8 @@ function record(
     image: image.path,
     file: `crops/${cropId}.${config.format === 'png' ? 'png' : 'jpg'}`,
     has_damage: crop.hasDamage,
+    // Only written when false, so a labelled crop hashes as it did before the field existed.
+    ...(!image.labelled && { labelled: false }),
     strategy: crop.strategy,
     box: crop.box,
     width: config.size,
@@ -229,7 +239,8 @@ function record(
 
 /**
  * `<stem>_<strategy>_<hash>`, the hash over (dataset, image path, window, and the settings that
- * change the crop's pixels: size, and masking for grid crops). Settings that only choose which
+ * change the crop's pixels: size, and masking for grid crops, which an unlabelled photo's windows
+ * never have). Settings that only choose which
  * crops exist (overlaps, coverage threshold, balance) or how they are encoded leave ids alone, so
  * the same window keeps its id when they change.
  */
@@ -238,9 +249,9 @@ function cropIdOf(
   imagePath: string,
   strategy: CropStrategy,
   box: Box,
-  config: CropConfig,
+  config: { size: number; masked: boolean },
 ): string {
-  const pixels = strategy === 'grid' ? { size: config.size, mask: config.maskBackground } : { size: config.size };
+  const pixels = strategy === 'grid' ? { size: config.size, mask: config.masked } : { size: config.size };
   const key = JSON.stringify([datasetName, imagePath, box.x, box.y, box.width, box.height, pixels]);
   const hash = createHash('sha256').update(key).digest('hex').slice(0, 10);
   return `${safeName(path.posix.basename(imagePath, path.posix.extname(imagePath)))}_${strategy}_${hash}`;

@@ -30,6 +30,11 @@ export interface DatasetImage {
   format: string;
   /** True exactly when the image has a damage annotation file. */
   damaged: boolean;
+  /**
+   * False for a photo nobody has looked at: one without an annotation file in a dataset read as
+   * unlabelled (`ReadDatasetOptions.unlabelled`), whose damage is unknown rather than none.
+   */
+  labelled: boolean;
   /** The damage annotation file, relative to the root; null for clean images. */
   annotation: string | null;
   defects: Defect[];

@@ -23,6 +23,11 @@ export interface ReadDatasetOptions {
   annotationPattern?: string;
   /** Images with more pixels are reported as IMAGE_TOO_LARGE instead of read. */
   maxPixels?: number;
+  /**
+   * The photos without an annotation file are unlabelled (damage unknown) instead of clean; the
+   * annotated ones stay labelled, so a dataset can be part labelled, part not.
+   */
+  unlabelled?: boolean;
   /** How many image headers are read at once. */
   concurrency?: number;
   onProgress?: ProgressListener;
@@ -133,8 +138,9 @@ export async function readDataset(root: string, options: ReadDatasetOptions = {}
     const entry = polygons.entryFor(file);
     if (entry === UNUSABLE) {
       // A damaged photo is still worth its defect crops, with zone unknown; a clean one is nothing
-      // without its vehicle mask (its grid crops would be cut over the background).
-      if (!annotation) {
+      // without its vehicle mask (its grid crops would be cut over the background). An unlabelled
+      // one is cut unmasked anyway, over the whole photo.
+      if (!annotation && !options.unlabelled) {
         imageProblems.push({
           item: file,
           stage: 'dataset',
@@ -173,6 +179,7 @@ export async function readDataset(root: string, options: ReadDatasetOptions = {}
         orientation: header.orientation,
         format: header.format,
         damaged: annotation !== null,
+        labelled: annotation !== null || !options.unlabelled,
         annotation,
         defects,
         vehicle,

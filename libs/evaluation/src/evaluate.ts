@@ -202,7 +202,8 @@ export async function evaluateDataset(
       const modes = availableModes(embedder, parsed.data.modes, options.modes !== undefined);
       const indexAlpha = fusionImageWeight(ingestion.fusion);
       const result = await run.recorder.stage('evaluate', async () => {
-        const datasetFilter = { datasetId: ingestion.datasetId };
+        // Only what is labelled can be scored: the windows of unlabelled photos stay out.
+        const datasetFilter = { datasetId: ingestion.datasetId, labelled: true };
         const [train, test, trainPhotos, testPhotos] = await Promise.all([
           loadCrops(backend.vectorStore, ingestion.collection, { ...datasetFilter, split: 'train' }),
           loadCrops(backend.vectorStore, ingestion.collection, { ...datasetFilter, split: 'test' }),

@@ -17,3 +17,17 @@ export { scoreQuery, RelevantCounts } from './scoring';
 export { memoryRetriever, type EvaluationCrop } from './retrieval';
 export { hubness } from './metrics';
 export { sourceNamer } from './sources';
+export {
+  discoveryPrecision,
+  formatDiscoveryMarkdown,
+  hiddenDefectTypes,
+  measureDiscovery,
+  randomDiscovery,
+  unlabelledView,
+  DISCOVERY_OVERLAP,
+  type DiscoveryOptions,
+  type DiscoveryQuery,
+  type DiscoveryReport,
+  type DiscoveryRow,
+  type DiscoveryWindow,
+} from './discovery';

@@ -38,7 +38,8 @@ export async function loadCrops(store: VectorStore, collection: string, filter: 
 export function labelsOf(payload: CropPayload): CropLabels {
   return {
     cropId: payload.crop_id,
-    hasDamage: payload.has_damage,
+    // The protocol reads labelled crops only (`labelled: true` in its filters).
+    hasDamage: payload.has_damage === true,
     zone: payload.vehicle_zone,
     damageTypes: payload.damage_types,
   };

@@ -39,12 +39,12 @@ export async function contextsStage(options: ContextsStageOptions): Promise<Cont
     onProgress: options.onProgress,
   });
   const metadataFile = await writePhase2Metadata(options.cropsDir, phase2);
-  const damageCrops = phase2.crops.filter((crop) => crop.has_damage).length;
+  const damageCrops = phase2.crops.filter((crop) => crop.has_damage === true).length;
   return {
     metadataFile,
     crops: phase2.crops.length,
     damageCrops,
-    cleanCrops: phase2.crops.length - damageCrops,
+    cleanCrops: phase2.crops.filter((crop) => crop.has_damage === false).length,
     summary: phase2.contexts,
     problems: phase2.problems.slice(phase1.problems.length),
   };

@@ -21,6 +21,7 @@ export function cropPayload(
     file: crop.file,
     split: crop.split ?? null,
     has_damage: crop.has_damage,
+    labelled: crop.labelled !== false,
     vehicle_zone: crop.vehicle_zone,
     area: crop.area,
     damage_types: crop.damage_types,

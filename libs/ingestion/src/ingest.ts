@@ -48,6 +48,12 @@ export interface IngestOptions {
   repoint?: boolean;
   /** How photo points' image vectors see the whole photo (`PhotoView`); DEFAULT_PHOTO_VIEW by default. */
   photoView?: PhotoView;
+  /**
+   * Photos without an annotation file are unlabelled (damage unknown, unmasked windows) instead of
+   * clean; annotated photos stay labelled. Left out: as the dataset was registered (false for a
+   * new one). Recorded on the dataset.
+   */
+  unlabelled?: boolean;
 }
 
 export interface IngestHooks {
@@ -69,7 +75,7 @@ export interface IngestionSummary {
   /** True when this run picked up an interrupted run with the same dataset and options. */
   resumed: boolean;
   images: number;
-  crops: { total: number; damage: number; clean: number; byStrategy: Record<string, number> };
+  crops: { total: number; damage: number; clean: number; unlabelled: number; byStrategy: Record<string, number> };
   /** Crops cut and embedded by this run. */
   embedded: number;
   /** Crops already in the index with the same content, left as they were (their split may have been updated). */
@@ -137,6 +143,8 @@ export interface IngestionPlan {
   identity: Record<string, unknown>;
   configHash: string;
   enrich: boolean;
+  /** Photos without an annotation file are unlabelled (`IngestOptions.unlabelled`, resolved). */
+  unlabelled: boolean;
   params: Record<string, unknown>;
 }
 
@@ -154,6 +162,7 @@ export async function planIngestion(backend: Backend, options: IngestOptions): P
   const split = options.splitFile
     ? { file: options.splitFile, contents: await readSplitFile(options.splitFile) }
     : undefined;
+  const unlabelled = options.unlabelled ?? (await backend.db.datasets.findByName(name))?.config.unlabelled === true;
   const identity = {
     root,
     crop: config,
@@ -163,13 +172,15 @@ export async function planIngestion(backend: Backend, options: IngestOptions): P
     fusion,
     enrich: options.enrich ?? false,
     photoView: options.photoView ?? DEFAULT_PHOTO_VIEW,
+    // Only when set, so that the runs and points of labelled datasets keep their hashes.
+    ...(unlabelled && { unlabelled: true }),
   };
   return {
     registration: {
       name,
       root,
       repoint: options.repoint,
-      config: { crop: config, taxonomyFile: taxonomyFile ?? null, splitFile: split?.file ?? null },
+      config: { crop: config, taxonomyFile: taxonomyFile ?? null, splitFile: split?.file ?? null, unlabelled },
     },
     root,
     name,
@@ -181,7 +192,9 @@ export async function planIngestion(backend: Backend, options: IngestOptions): P
     identity,
     configHash: hashJson(identity),
     enrich: options.enrich ?? false,
-    params: { ...options, datasetDir: root, fusion, photoView: identity.photoView },
+    unlabelled,
+    // The flag as resolved, so that the run's workers read the dataset the same way.
+    params: { ...options, datasetDir: root, fusion, photoView: identity.photoView, unlabelled },
   };
 }
 
@@ -228,6 +241,7 @@ export async function ingestInRun(
       identity: plan.identity,
       datasetId,
       enrich: plan.enrich,
+      unlabelled: plan.unlabelled,
     },
     distribution ? distributedWork(run.id, distribution) : inProcess,
   );
@@ -236,7 +250,7 @@ export async function ingestInRun(
   await backend.db.datasets.updateCounts(datasetId, {
     imageCount: summary.images,
     damagedCount: summary.damagedImages,
-    cleanCount: summary.images - summary.damagedImages,
+    cleanCount: summary.images - summary.damagedImages - summary.unlabelledImages,
     defectCount: summary.defects,
     cropCount: summary.crops.total,
   });
@@ -279,6 +293,7 @@ interface ExecuteContext {
   identity: Record<string, unknown>;
   datasetId: string;
   enrich: boolean;
+  unlabelled: boolean;
 }
 
 /**
@@ -302,6 +317,7 @@ async function planPoints(context: ExecuteContext): Promise<PointPlan> {
   const dataset = await recorder.stage('dataset', () =>
     readDataset(root, {
       name: context.name,
+      unlabelled: context.unlabelled,
       onProgress: (event) => recorder.progress('dataset', event.done, event.total),
     }),
   );
@@ -406,12 +422,13 @@ function pointFigures(
   const { dataset, crops, todo } = plan;
   const byStrategy: Record<string, number> = {};
   for (const crop of crops) byStrategy[crop.strategy] = (byStrategy[crop.strategy] ?? 0) + 1;
-  const damage = crops.filter((crop) => crop.has_damage).length;
+  const count = (hasDamage: boolean | null) => crops.filter((crop) => crop.has_damage === hasDamage).length;
   return {
     images: dataset.images.length,
     damagedImages: dataset.images.filter((image) => image.damaged).length,
+    unlabelledImages: dataset.images.filter((image) => !image.labelled).length,
     defects: dataset.images.reduce((sum, image) => sum + image.defects.length, 0),
-    crops: { total: crops.length, damage, clean: crops.length - damage, byStrategy },
+    crops: { total: crops.length, damage: count(true), clean: count(false), unlabelled: count(null), byStrategy },
     unchanged: crops.length - todo.length,
     resplit: plan.resplit,
     ...figures,

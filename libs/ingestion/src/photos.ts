@@ -128,7 +128,7 @@ export async function storePhotoPoints(context: PhotoPointContext, photos: reado
     key: photoPointKey(photo.image_id),
     contentHash: context.contentHash(photo),
     file: path.join(context.root, photo.image),
-    text: describePhoto(photo.defects, photo.zones, context.normalizer),
+    text: describePhoto(photo.defects, photo.zones, context.normalizer, photo.labelled !== false),
   }));
   const { vectors, problems } = await embedOrReport(context, batch);
   const points = batch.flatMap((item, i): CropPoint[] => {
@@ -188,6 +188,7 @@ function photoPayload(context: PhotoPointContext, item: PhotoToStore): CropPoint
     file: photo.image,
     split: photo.split ?? null,
     has_damage: photo.has_damage,
+    labelled: photo.labelled !== false,
     // The zone of its first defect, else the zone it shows most: what a zone filter matches.
     vehicle_zone: main.vehicle_zone,
     area: main.area,

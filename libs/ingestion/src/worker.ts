@@ -153,7 +153,7 @@ function contextOf(
     context = (async () => {
       const params = run.params as unknown as IngestOptions;
       const plan = await planIngestion(backend, { ...params, modelDir: modelDir ?? params.modelDir });
-      const dataset = await readDataset(plan.root, { name: plan.name });
+      const dataset = await readDataset(plan.root, { name: plan.name, unlabelled: plan.unlabelled });
       const normalizer = new TaxonomyNormalizer(plan.taxonomy);
       const crops = planDatasetCrops(dataset, { normalizer, config: plan.config, split: plan.split });
       return {

@@ -68,6 +68,7 @@ async function phase1Folder(name: string, datasetRoot: string, crops: CropRecord
       crops: crops.length,
       damage_crops: crops.filter((crop) => crop.has_damage).length,
       clean_crops: crops.filter((crop) => !crop.has_damage).length,
+      unlabelled_crops: 0,
       by_strategy: { cluster: 1, tile: 0, grid: 1 },
       grid_below_coverage: 0,
       clean_dropped_by_balance: 0,

@@ -10,7 +10,12 @@ import { DefectRagError, POINT_LEVELS, VECTOR_KINDS } from '@defect-rag/runtime'
 
 export const cropFilter = z
   .object({
-    hasDamage: optional(z.boolean()).describe('true: damaged crops only; false: clean crops only.'),
+    hasDamage: optional(z.boolean()).describe(
+      'true: damaged crops only; false: clean crops only. Crops of unlabelled photos are neither.',
+    ),
+    labelled: optional(z.boolean()).describe(
+      'true: crops of labelled photos only; false: windows of unlabelled photos only (damage unknown), to find damage nobody has labelled yet.',
+    ),
     zones: filterChecks.zones.describe(
       'Taxonomy zone ids; a zone also matches the zones below it (`side` matches `left_side` and `right_side`).',
     ),

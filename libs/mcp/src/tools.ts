@@ -57,7 +57,10 @@ function describeCrop(view: CropView, imageUrlBase: string | undefined) {
     photoId: view.imageId,
     datasetId: view.datasetId,
     hasDamage: view.hasDamage,
+    labelled: view.labelled,
     zone: view.vehicleZone,
+    // Where in its photo: what an analyst walking through candidate windows looks at.
+    box: view.box,
     area: view.area,
     damageTypes: view.damageTypes,
     labels: view.defects.map(({ label }) => label),
@@ -190,10 +193,15 @@ export const TOOLS: Tool[] = [
   tool({
     name: 'zone_damage_table',
     description:
-      'How many indexed crops (of one dataset, or all) there are per zone, damage type and area, and the zone × damage type table of the damaged ones.',
-    input: z.object({ datasetId: shortText.describe('One dataset (see list_datasets); all when absent.') }),
-    async run({ datasetId }, { backend }) {
-      const { collection: _collection, ...stats } = await indexStats(backend, datasetId);
+      'How many indexed crops (of one dataset, or all) there are per zone, damage type and area (damaged, clean and unlabelled apart), and the zone × damage type table of the damaged ones.',
+    input: z.object({
+      datasetId: shortText.describe('One dataset (see list_datasets); all when absent.'),
+      labelled: optional(z.boolean()).describe(
+        'true: count only crops of labelled photos; false: only windows of unlabelled photos.',
+      ),
+    }),
+    async run({ datasetId, labelled }, { backend }) {
+      const { collection: _collection, ...stats } = await indexStats(backend, datasetId, labelled);
       return result(stats);
     },
   }),

@@ -164,11 +164,13 @@ export class RunManager {
  * Registers a dataset folder under a name, or with `repoint` points an existing name at this
  * folder (keeping the options its runs recorded). DATASET_FORBIDDEN outside `roots` (default: the
  * configured DEFECT_RAG_DATASET_ROOTS, unset allows any), DATASET_NOT_FOUND when the folder does not
- * exist, DATASET_CONFLICT when the name is another folder's and `repoint` is not set.
+ * exist, DATASET_CONFLICT when the name is another folder's and `repoint` is not set. `unlabelled`
+ * declares its photos without an annotation file unlabelled (damage unknown) rather than clean,
+ * for every ingestion of it that does not say otherwise; left out, the dataset keeps its setting.
  */
 export async function registerDataset(
   backend: Backend,
-  input: { path: string; name: string; repoint?: boolean; roots?: readonly string[] },
+  input: { path: string; name: string; repoint?: boolean; unlabelled?: boolean; roots?: readonly string[] },
 ): Promise<DatasetRecord> {
   const root = path.resolve(input.path);
   await checkDatasetLocation(root, input.roots ?? backend.config.datasetRoots);
@@ -176,5 +178,6 @@ export async function registerDataset(
   if (name === '') throw new DefectRagError('BAD_INPUT', 'the dataset name is empty');
   const existing = await backend.db.datasets.findByName(name);
   checkRepoint(existing, root, input.repoint);
-  return backend.db.datasets.register({ name, root, config: existing?.config });
+  const config = { ...existing?.config, ...(input.unlabelled !== undefined && { unlabelled: input.unlabelled }) };
+  return backend.db.datasets.register({ name, root, config });
 }

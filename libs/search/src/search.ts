@@ -79,7 +79,10 @@ export interface CropView {
   datasetId: string;
   imageId: string;
   sourceImage: string;
-  hasDamage: boolean;
+  /** Null for a point of an unlabelled photo: its damage is unknown. */
+  hasDamage: boolean | null;
+  /** False for the points of unlabelled photos. */
+  labelled: boolean;
   vehicleZone: string;
   area: string;
   damageTypes: string[];
@@ -393,6 +396,8 @@ export interface IndexStats {
   points: number;
   damaged: number;
   clean: number;
+  /** Points of unlabelled photos: neither damaged nor clean. */
+  unlabelled: number;
   byZone: { value: string; count: number }[];
   byDamageType: { value: string; count: number }[];
   byArea: { value: string; count: number }[];
@@ -402,16 +407,19 @@ export interface IndexStats {
 
 /**
  * Counts of the indexed crops (of one dataset, or all), by zone, damage type and area. A parent
- * zone's count includes its children's (the dataset's taxonomy, else the default).
+ * zone's count includes its children's (the dataset's taxonomy, else the default). `labelled`
+ * keeps the counts by zone and area to the crops of labelled (true) or unlabelled (false) photos;
+ * left out, they count both, and `damaged`, `clean` and `unlabelled` tell them apart.
  */
-export async function indexStats(backend: Backend, datasetId?: string): Promise<IndexStats> {
+export async function indexStats(backend: Backend, datasetId?: string, labelled?: boolean): Promise<IndexStats> {
   const collection = await backend.collection(await backend.embedder());
-  const filter: CropFilter = datasetId ? { datasetId } : {};
+  const filter: CropFilter = { ...(datasetId && { datasetId }), ...(labelled !== undefined && { labelled }) };
   const store = backend.vectorStore;
-  const [taxonomy, points, damaged, zones, types, areas] = await Promise.all([
+  const [taxonomy, points, damaged, clean, zones, types, areas] = await Promise.all([
     activeTaxonomy(backend, datasetId),
     store.count(collection, filter),
     store.count(collection, { ...filter, hasDamage: true }),
+    store.count(collection, { ...filter, hasDamage: false }),
     store.facets(collection, 'vehicle_zone', filter),
     store.facets(collection, 'damage_types', filter),
     store.facets(collection, 'area', filter),
@@ -428,7 +436,8 @@ export async function indexStats(backend: Backend, datasetId?: string): Promise<
     collection,
     points,
     damaged,
-    clean: points - damaged,
+    clean,
+    unlabelled: points - damaged - clean,
     byZone: rollUpZoneCounts(taxonomy, asStrings(zones)),
     byDamageType: asStrings(types),
     byArea: asStrings(areas),
@@ -495,6 +504,7 @@ export function toCropView(backend: Backend, payload: CropPayload): CropView {
     imageId: payload.image_id,
     sourceImage: payload.image,
     hasDamage: payload.has_damage,
+    labelled: payload.labelled,
     vehicleZone: payload.vehicle_zone,
     area: payload.area,
     damageTypes: payload.damage_types,

@@ -33,6 +33,7 @@ export interface CollectionSpec {
 /** The payload fields searches filter on, with the index each needs. */
 export const PAYLOAD_INDEXES: Readonly<Record<string, 'bool' | 'keyword'>> = {
   has_damage: 'bool',
+  labelled: 'bool',
   vehicle_zone: 'keyword',
   area: 'keyword',
   damage_types: 'keyword',

@@ -47,7 +47,10 @@ export const cropPayloadSchema = z.object({
   file: z.string(),
   /** Qdrant drops a key set to null by a payload update (setSplit), so a missing split reads as none. */
   split: z.string().nullable().default(null),
-  has_damage: z.boolean(),
+  /** Null for a window or photo nobody has labelled: whether it shows damage is unknown. */
+  has_damage: z.boolean().nullable(),
+  /** False for the points of unlabelled photos; points written before it existed are labelled. */
+  labelled: z.boolean().default(true),
   vehicle_zone: z.string(),
   area: z.string(),
   damage_types: z.array(z.string()),
@@ -64,7 +67,7 @@ export const cropPayloadSchema = z.object({
     }),
   ),
   text_description: z.string(),
-  /** Row and column of a clean crop in its grid; null for damage crops. */
+  /** Row and column of a clean or unlabelled window in its grid; null for damage crops. */
   grid_pos: z.tuple([z.number(), z.number()]).nullable(),
   /** The crop window in source-image pixels. */
   box: boxSchema,

@@ -6,7 +6,10 @@ import type { PointLevel } from '@defect-rag/runtime';
  * matches crops with ANY of its values, and an empty list is the same as leaving it out.
  */
 export interface CropFilter {
+  /** Damaged or clean: points of unlabelled photos (damage unknown) match neither. */
   hasDamage?: boolean;
+  /** Points of labelled photos, or of unlabelled ones (`labelled: false` in their payload). */
+  labelled?: boolean;
   zones?: readonly string[];
   areas?: readonly string[];
   /** A crop matches when any of its damage types is listed. */
@@ -31,6 +34,9 @@ export function toQdrantFilter(filter: CropFilter, levels: 'default' | 'all' = '
     if (values && values.length > 0) must.push({ key, match: { any: [...values] } });
   };
   if (filter.hasDamage !== undefined) must.push({ key: 'has_damage', match: { value: filter.hasDamage } });
+  // Points written before the field existed have no `labelled` and are labelled: "not false".
+  if (filter.labelled === false) must.push({ key: 'labelled', match: { value: false } });
+  else if (filter.labelled === true) mustNot.push({ key: 'labelled', match: { value: false } });
   anyOf('vehicle_zone', filter.zones);
   anyOf('area', filter.areas);
   anyOf('damage_types', filter.damageTypes);

@@ -43,6 +43,7 @@ export function syntheticPoints(count: number, seed = 7): CropPoint[] {
       file: `crops/${cropId}.jpg`,
       split: pick(SPLITS),
       has_damage: damaged,
+      labelled: true,
       vehicle_zone: zone,
       area: AREA_OF_ZONE[zone]!,
       damage_types: damageTypes,

@@ -1,8 +1,8 @@
 import { isAbsolute } from 'node:path';
-import { Arg, Args, Ctx, ID, Mutation, Query, Resolver, UseMiddleware } from 'type-graphql';
+import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root, UseMiddleware } from 'type-graphql';
 import { z } from 'zod';
 import { deleteDataset } from '@defect-rag/ingestion';
-import { getDataset, listDatasets } from '@defect-rag/runs';
+import { getDataset, listDatasets, type DatasetRecord } from '@defect-rag/runs';
 import { registerDataset } from '@defect-rag/run-manager';
 import { apiDatasetRoots } from '@defect-rag/runtime';
 import { parseInput, uuid, uuidCursor } from '@defect-rag/interface';
@@ -16,9 +16,18 @@ const nonEmpty = (max: number) => z.string().trim().min(1, 'is empty').max(max);
 /** A relative path would be resolved against the server's working folder, which clients neither know nor should learn. */
 const serverFolder = nonEmpty(4096).refine(isAbsolute, 'must be an absolute path on the server');
 
-@Resolver()
+@Resolver(() => Dataset)
 @UseMiddleware(WithinDeadline)
 export class DatasetResolver {
+  @FieldResolver(() => Boolean, {
+    description:
+      'Its photos without an annotation file are unlabelled (damage unknown, searched as windows with labelled: false) rather than clean.',
+  })
+  unlabelled(@Root() dataset: Dataset): boolean {
+    // Every Dataset this API returns is a DatasetRecord, whose config the ingestion records.
+    return (dataset as Dataset & Pick<DatasetRecord, 'config'>).config.unlabelled === true;
+  }
+
   @Query(() => DatasetConnection, { description: 'Registered datasets, newest first.', complexity: pageComplexity })
   async datasets(@Args(() => PageArgs) page: PageArgs, @Ctx() { backend }: ApiContext): Promise<DatasetConnection> {
     const after = parseInput(uuidCursor, page.after, 'after');
@@ -32,18 +41,20 @@ export class DatasetResolver {
 
   @Mutation(() => Dataset, {
     description:
-      "Registers a dataset folder on the server under a name. The folder must lie in DEFECT_RAG_DATASET_ROOTS (default: the data folder's `datasets`; FORBIDDEN otherwise); a name registered with another folder is CONFLICT unless `repoint` is true. Ingest it with startIngestion.",
+      "Registers a dataset folder on the server under a name. The folder must lie in DEFECT_RAG_DATASET_ROOTS (default: the data folder's `datasets`; FORBIDDEN otherwise); a name registered with another folder is CONFLICT unless `repoint` is true. `unlabelled`: its photos without an annotation file are unlabelled, not clean (left out: as registered before, else false). Ingest it with startIngestion.",
   })
   async registerDataset(
     @Arg('path', () => String) path: string,
     @Arg('name', () => String) name: string,
     @Arg('repoint', () => Boolean, { defaultValue: false }) repoint: boolean,
+    @Arg('unlabelled', () => Boolean, { nullable: true }) unlabelled: boolean | undefined,
     @Ctx() { backend }: ApiContext,
   ): Promise<Dataset> {
     return registerDataset(backend, {
       path: parseInput(serverFolder, path, 'path'),
       name: parseInput(nonEmpty(200), name, 'name'),
       repoint,
+      unlabelled: unlabelled ?? undefined,
       roots: apiDatasetRoots(backend.config),
     });
   }

@@ -46,13 +46,15 @@ export class IndexResolver {
   }
 
   @Query(() => IndexStats, {
-    description: 'Counts of the indexed crops of one dataset, or of all, by zone, damage type, area and damage.',
+    description:
+      'Counts of the indexed crops of one dataset, or of all, by zone, damage type, area and damage (damaged, clean, unlabelled). `labelled` keeps every count to the crops of labelled (true) or unlabelled (false) photos.',
   })
   async indexStats(
     @Arg('datasetId', () => ID, { nullable: true }) datasetId: string | undefined,
+    @Arg('labelled', () => Boolean, { nullable: true }) labelled: boolean | undefined,
     @Ctx() { backend }: ApiContext,
   ): Promise<IndexStats> {
-    return indexStats(backend, parseInput(shortText, datasetId, 'datasetId'));
+    return indexStats(backend, parseInput(shortText, datasetId, 'datasetId'), labelled ?? undefined);
   }
 
   @Query(() => EmbeddingModel, {

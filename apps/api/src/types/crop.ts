@@ -61,8 +61,14 @@ export class Crop {
   @Field(() => Level, { description: 'CROP, or PHOTO for a whole photo (see `photo` for its details).' })
   level!: Level;
 
-  @Field(() => Boolean)
-  hasDamage!: boolean;
+  @Field(() => Boolean, {
+    nullable: true,
+    description: 'Null for a crop of an unlabelled photo: its damage is unknown.',
+  })
+  hasDamage!: boolean | null;
+
+  @Field(() => Boolean, { description: 'False for the crops (windows) of unlabelled photos.' })
+  labelled!: boolean;
 
   @Field(() => String, { description: 'Taxonomy zone id: front, rear, left_side…' })
   vehicleZone!: string;
@@ -107,7 +113,7 @@ export class Crop {
   @Field(() => String, { description: 'The whole source photo: /crops/<id>/source, absolute with a public URL.' })
   sourceImageUrl!: string;
 
-  @Field(() => GridPosition, { nullable: true, description: 'Clean crops only.' })
+  @Field(() => GridPosition, { nullable: true, description: 'Clean crops and windows of unlabelled photos only.' })
   gridPosition!: GridPosition | null;
 
   @Field(() => String, { description: 'How the crop was cut: cluster, tile or grid.' })
@@ -121,6 +127,7 @@ export class Crop {
       id: view.id,
       level: view.level,
       hasDamage: view.hasDamage,
+      labelled: view.labelled,
       vehicleZone: view.vehicleZone,
       area: view.area,
       damageTypes: view.damageTypes,

@@ -52,8 +52,11 @@ export class Photo {
   @Field(() => Int)
   height!: number;
 
-  @Field(() => Boolean)
-  hasDamage!: boolean;
+  @Field(() => Boolean, { nullable: true, description: 'Null for an unlabelled photo: its damage is unknown.' })
+  hasDamage!: boolean | null;
+
+  @Field(() => Boolean, { description: 'False for a photo nobody has labelled.' })
+  labelled!: boolean;
 
   @Field(() => String, {
     description: 'Zone id of its first defect, else the zone it shows most: what a zone filter matches.',
@@ -101,6 +104,7 @@ export class Photo {
       width: photo.width,
       height: photo.height,
       hasDamage: view.hasDamage,
+      labelled: view.labelled,
       vehicleZone: view.vehicleZone,
       zones: photo.zones,
       damageTypes: view.damageTypes,

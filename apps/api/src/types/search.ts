@@ -34,8 +34,17 @@ registerEnumType(RagContextFormat, { name: 'RagContextFormat' });
 
 @InputType({ description: 'Every field narrows the result (AND); a list matches ANY of its values.' })
 export class CropFilter {
-  @Field(() => Boolean, { nullable: true, description: 'true: damaged crops only; false: clean crops only.' })
+  @Field(() => Boolean, {
+    nullable: true,
+    description: 'true: damaged crops only; false: clean crops only. Crops of unlabelled photos are neither.',
+  })
   hasDamage?: boolean;
+
+  @Field(() => Boolean, {
+    nullable: true,
+    description: 'true: crops of labelled photos only; false: windows of unlabelled photos only.',
+  })
+  labelled?: boolean;
 
   @Field(() => [String], {
     nullable: true,

@@ -110,6 +110,9 @@ export class IndexStats {
   @Field(() => Int)
   clean!: number;
 
+  @Field(() => Int, { description: 'Crops of unlabelled photos: neither damaged nor clean.' })
+  unlabelled!: number;
+
   @Field(() => [ValueCount], { description: "A zone's count includes the crops of the zones below it." })
   byZone!: ValueCount[];
 

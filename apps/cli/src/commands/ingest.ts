@@ -26,6 +26,7 @@ interface IngestCliOptions {
   balance: boolean;
   enrich?: boolean;
   repoint?: boolean;
+  unlabelled?: boolean;
   photoView?: PhotoView;
   workers?: number;
   batchPhotos?: number;
@@ -48,6 +49,10 @@ export const ingestCommand: CliCommand = {
       .option('--no-balance', 'index every clean crop instead of sampling them 50/50 against damage crops')
       .option('--enrich', 'add each damage type’s visual description to the texts')
       .option('--repoint', 'point an existing dataset name at this folder (refused otherwise)')
+      .option(
+        '--unlabelled',
+        'photos without an annotation file are unlabelled (damage unknown, unmasked windows), not clean; kept for later runs of the dataset',
+      )
       .addOption(photoViewOption())
       .option('--workers <n>', 'spread the run over n local `defect-rag worker` processes (others may join)', positive)
       .option('--batch-photos <n>', `photos per batch of a distributed run (default ${DEFAULT_BATCH_PHOTOS})`, positive)
@@ -75,6 +80,8 @@ export const ingestCommand: CliCommand = {
                 enrich: options.enrich,
                 crop: { balance: options.balance },
                 repoint: options.repoint,
+                // Left out, the dataset keeps what it was registered with.
+                unlabelled: options.unlabelled,
                 photoView: options.photoView,
               },
               { onProgress: progress.listener, signal },
@@ -112,7 +119,7 @@ function formatSummary(summary: IngestionSummary, hints: string[]): string {
     `model     ${summary.modelId}${summary.randomWeights ? '  (random test weights: similarities are meaningless)' : ''}`,
     `index     ${summary.collection}: ${summary.points} crop points and ${summary.photos.points} photo points for this dataset`,
     `images    ${summary.images}`,
-    `crops     ${summary.crops.total} (${summary.crops.damage} damage, ${summary.crops.clean} clean; ${strategies})`,
+    `crops     ${summary.crops.total} (${summary.crops.damage} damage, ${summary.crops.clean} clean${summary.crops.unlabelled > 0 ? `, ${summary.crops.unlabelled} unlabelled windows` : ''}; ${strategies})`,
     `embedded  ${summary.embedded} new or changed, ${summary.unchanged} unchanged${summary.resplit > 0 ? ` (${summary.resplit} moved to another split)` : ''}, ${summary.removed} removed`,
     `photos    ${summary.photos.embedded} embedded (view: ${summary.photos.view}), ${summary.photos.unchanged} unchanged, ${summary.photos.removed} removed`,
     `time      ${seconds(summary.timings.total)} total (${stages.map((stage) => `${stage} ${seconds(summary.timings[stage])}`).join(', ')}); ${summary.imagesPerSecond.toFixed(1)} images/s`,

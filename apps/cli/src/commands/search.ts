@@ -20,6 +20,8 @@ interface SearchCliOptions {
   model?: string;
   damaged?: boolean;
   clean?: boolean;
+  labelled?: boolean;
+  unlabelled?: boolean;
   zone?: string[];
   area?: string[];
   type?: string[];
@@ -91,6 +93,8 @@ export const searchCommand: CliCommand = {
       .option('--model <dir>', 'model folder (default: the first of DEFECT_RAG_MODEL_DIR)')
       .option('--damaged', 'only crops with damage')
       .option('--clean', 'only crops without damage')
+      .option('--labelled', 'only crops of labelled photos')
+      .option('--unlabelled', 'only windows of unlabelled photos (damage unknown): where to find new damage')
       .option('--zone <zone>', 'only this vehicle zone (repeatable: any of them)', collect)
       .option('--area <area>', 'only this area (repeatable)', collect)
       .option('--type <damage-type>', 'only crops with this damage type (repeatable)', collect)
@@ -109,6 +113,8 @@ export const searchCommand: CliCommand = {
           );
         if (options.damaged && options.clean)
           throw new DefectRagError('BAD_INPUT', '--damaged and --clean exclude each other');
+        if (options.labelled && options.unlabelled)
+          throw new DefectRagError('BAD_INPUT', '--labelled and --unlabelled exclude each other');
         if (options.mode !== undefined && !isVectorKind(options.mode))
           throw new DefectRagError(
             'BAD_INPUT',
@@ -124,6 +130,7 @@ export const searchCommand: CliCommand = {
               level: options.level,
               filter: {
                 hasDamage: options.damaged ? true : options.clean ? false : undefined,
+                labelled: options.labelled ? true : options.unlabelled ? false : undefined,
                 zones: options.zone,
                 areas: options.area,
                 damageTypes: options.type,
@@ -155,9 +162,12 @@ function formatResult(result: SimilarityResult, offset: number): string {
     `${result.items.length} result(s), mode ${result.mode}, model ${result.modelId}${result.randomWeights ? ' (random test weights: scores are meaningless)' : ''}`,
   ];
   result.items.forEach(({ score, crop }, index) => {
-    const damage = crop.damageTypes.length > 0 ? crop.damageTypes.join(',') : 'clean';
+    const damage = crop.damageTypes.length > 0 ? crop.damageTypes.join(',') : crop.labelled ? 'clean' : 'unlabelled';
+    // A window of an unlabelled photo is a candidate to look at: where it lies in its photo.
+    const { x, y, width, height } = crop.box;
+    const where = crop.labelled ? '' : ` at ${x},${y} ${width}×${height}`;
     lines.push(
-      `${String(offset + index + 1).padStart(3)}. ${score.toFixed(4)}  ${crop.id}  [${crop.vehicleZone} / ${crop.area}; ${damage}; photo ${crop.imageId}]`,
+      `${String(offset + index + 1).padStart(3)}. ${score.toFixed(4)}  ${crop.id}  [${crop.vehicleZone} / ${crop.area}; ${damage}; photo ${crop.imageId}${where}]`,
     );
     lines.push(`       ${crop.textDescription}`);
     if (crop.photo)

@@ -1,4 +1,4 @@
-import { formatScore } from '../format';
+import { damageState, formatScore } from '../format';
 import type { Photo, SimilarCrop } from '../queries';
 import { href } from '../router';
 
@@ -28,9 +28,7 @@ export function PhotoGrid({ results, label }: { results: SimilarCrop[]; label: s
             </div>
             <div class="card-body">
               <div class="tags">
-                <span class={crop.hasDamage ? 'tag tag-damaged' : 'tag tag-clean'}>
-                  {crop.hasDamage ? 'damaged' : 'clean'}
-                </span>
+                <span class={`tag tag-${damageState(crop)}`}>{damageState(crop)}</span>
                 {(photo?.zones ?? [crop.vehicleZone]).map((zone) => (
                   <span key={zone} class="tag">
                     {zone}

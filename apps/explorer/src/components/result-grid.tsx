@@ -1,5 +1,5 @@
 import type { ComponentChildren } from 'preact';
-import { formatScore } from '../format';
+import { damageState, formatScore } from '../format';
 import type { Crop, SimilarCrop } from '../queries';
 import { href } from '../router';
 import { DefectOutlines } from './crop-figure';
@@ -43,9 +43,7 @@ export function ResultGrid({
           </a>
           <div class="card-body">
             <div class="tags">
-              <span class={crop.hasDamage ? 'tag tag-damaged' : 'tag tag-clean'}>
-                {crop.hasDamage ? 'damaged' : 'clean'}
-              </span>
+              <span class={`tag tag-${damageState(crop)}`}>{damageState(crop)}</span>
               {crop.defects.some((defect) => defect.critical) && (
                 <span class="tag tag-critical" data-testid="critical" title="a defect of a critical damage type">
                   critical

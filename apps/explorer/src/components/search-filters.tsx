@@ -35,7 +35,7 @@ export function Filters({
     <div class="filters">
       <fieldset class="segmented">
         <legend>Damage</legend>
-        {(['any', 'damaged', 'clean'] as const).map((choice) => (
+        {(['any', 'damaged', 'clean', 'unlabelled'] as const).map((choice) => (
           <label key={choice}>
             <input
               type="radio"
@@ -44,7 +44,7 @@ export function Filters({
               checked={settings.damage === choice}
               onChange={() => update({ damage: choice })}
             />
-            <span>{choice === 'any' ? 'Any' : choice === 'damaged' ? 'Damaged' : 'Clean'}</span>
+            <span>{choice.charAt(0).toUpperCase() + choice.slice(1)}</span>
           </label>
         ))}
       </fieldset>

@@ -9,8 +9,10 @@ export type CropFilter = {
   /** Crops with any of these damage type ids. */
   damageTypes?: Array<string> | null | undefined;
   datasetId?: string | null | undefined;
-  /** true: damaged crops only; false: clean crops only. */
+  /** true: damaged crops only; false: clean crops only. Crops of unlabelled photos are neither. */
   hasDamage?: boolean | null | undefined;
+  /** true: crops of labelled photos only; false: windows of unlabelled photos only. */
+  labelled?: boolean | null | undefined;
   /** train, test… */
   split?: string | null | undefined;
   /** Taxonomy zone ids; a zone also matches the zones below it (`side` matches `left_side` and `right_side`). */
@@ -106,7 +108,7 @@ export type SimilarityQuery = {
   text?: string | null | undefined;
 };
 
-export type CropFieldsFragment = { id: string, datasetId: string, imageId: string, photoId: string, sourceImage: string, imageUrl: string, sourceImageUrl: string, hasDamage: boolean, vehicleZone: string, area: string, damageTypes: Array<string>, textDescription: string, strategy: string, split: string | null, modelId: string, box: { x: number, y: number, width: number, height: number }, gridPosition: { row: number, column: number } | null, defects: Array<{ label: string, type: string, critical: boolean, visibleFraction: number, polygon: Array<Array<number>>, box: { x: number, y: number, width: number, height: number } }> };
+export type CropFieldsFragment = { id: string, datasetId: string, imageId: string, photoId: string, sourceImage: string, imageUrl: string, sourceImageUrl: string, hasDamage: boolean | null, labelled: boolean, vehicleZone: string, area: string, damageTypes: Array<string>, textDescription: string, strategy: string, split: string | null, modelId: string, box: { x: number, y: number, width: number, height: number }, gridPosition: { row: number, column: number } | null, defects: Array<{ label: string, type: string, critical: boolean, visibleFraction: number, polygon: Array<Array<number>>, box: { x: number, y: number, width: number, height: number } }> };
 
 export type PhotoFieldsFragment = { id: string, imageUrl: string, sourceImage: string, width: number, height: number, zones: Array<string>, cropIds: Array<string>, defects: Array<{ label: string, type: string, zone: string, polygon: Array<Array<number>> }> };
 
@@ -116,7 +118,7 @@ export type SearchQueryVariables = Exact<{
 }>;
 
 
-export type SearchQuery = { searchSimilar: Array<{ score: number, crop: { id: string, datasetId: string, imageId: string, photoId: string, sourceImage: string, imageUrl: string, sourceImageUrl: string, hasDamage: boolean, vehicleZone: string, area: string, damageTypes: Array<string>, textDescription: string, strategy: string, split: string | null, modelId: string, photo?: { id: string, imageUrl: string, sourceImage: string, width: number, height: number, zones: Array<string>, cropIds: Array<string>, defects: Array<{ label: string, type: string, zone: string, polygon: Array<Array<number>> }> } | null, box: { x: number, y: number, width: number, height: number }, gridPosition: { row: number, column: number } | null, defects: Array<{ label: string, type: string, critical: boolean, visibleFraction: number, polygon: Array<Array<number>>, box: { x: number, y: number, width: number, height: number } }> } }> };
+export type SearchQuery = { searchSimilar: Array<{ score: number, crop: { id: string, datasetId: string, imageId: string, photoId: string, sourceImage: string, imageUrl: string, sourceImageUrl: string, hasDamage: boolean | null, labelled: boolean, vehicleZone: string, area: string, damageTypes: Array<string>, textDescription: string, strategy: string, split: string | null, modelId: string, photo?: { id: string, imageUrl: string, sourceImage: string, width: number, height: number, zones: Array<string>, cropIds: Array<string>, defects: Array<{ label: string, type: string, zone: string, polygon: Array<Array<number>> }> } | null, box: { x: number, y: number, width: number, height: number }, gridPosition: { row: number, column: number } | null, defects: Array<{ label: string, type: string, critical: boolean, visibleFraction: number, polygon: Array<Array<number>>, box: { x: number, y: number, width: number, height: number } }> } }> };
 
 export type BrowseCropsQueryVariables = Exact<{
   filter?: CropFilter | null | undefined;
@@ -125,14 +127,14 @@ export type BrowseCropsQueryVariables = Exact<{
 }>;
 
 
-export type BrowseCropsQuery = { crops: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, datasetId: string, imageId: string, photoId: string, sourceImage: string, imageUrl: string, sourceImageUrl: string, hasDamage: boolean, vehicleZone: string, area: string, damageTypes: Array<string>, textDescription: string, strategy: string, split: string | null, modelId: string, box: { x: number, y: number, width: number, height: number }, gridPosition: { row: number, column: number } | null, defects: Array<{ label: string, type: string, critical: boolean, visibleFraction: number, polygon: Array<Array<number>>, box: { x: number, y: number, width: number, height: number } }> } }> } };
+export type BrowseCropsQuery = { crops: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, datasetId: string, imageId: string, photoId: string, sourceImage: string, imageUrl: string, sourceImageUrl: string, hasDamage: boolean | null, labelled: boolean, vehicleZone: string, area: string, damageTypes: Array<string>, textDescription: string, strategy: string, split: string | null, modelId: string, box: { x: number, y: number, width: number, height: number }, gridPosition: { row: number, column: number } | null, defects: Array<{ label: string, type: string, critical: boolean, visibleFraction: number, polygon: Array<Array<number>>, box: { x: number, y: number, width: number, height: number } }> } }> } };
 
 export type CropQueryVariables = Exact<{
   id: string;
 }>;
 
 
-export type CropQuery = { crop: { id: string, datasetId: string, imageId: string, photoId: string, sourceImage: string, imageUrl: string, sourceImageUrl: string, hasDamage: boolean, vehicleZone: string, area: string, damageTypes: Array<string>, textDescription: string, strategy: string, split: string | null, modelId: string, box: { x: number, y: number, width: number, height: number }, gridPosition: { row: number, column: number } | null, defects: Array<{ label: string, type: string, critical: boolean, visibleFraction: number, polygon: Array<Array<number>>, box: { x: number, y: number, width: number, height: number } }> } | null };
+export type CropQuery = { crop: { id: string, datasetId: string, imageId: string, photoId: string, sourceImage: string, imageUrl: string, sourceImageUrl: string, hasDamage: boolean | null, labelled: boolean, vehicleZone: string, area: string, damageTypes: Array<string>, textDescription: string, strategy: string, split: string | null, modelId: string, box: { x: number, y: number, width: number, height: number }, gridPosition: { row: number, column: number } | null, defects: Array<{ label: string, type: string, critical: boolean, visibleFraction: number, polygon: Array<Array<number>>, box: { x: number, y: number, width: number, height: number } }> } | null };
 
 export type CropRagContextQueryVariables = Exact<{
   id: string;
@@ -140,7 +142,7 @@ export type CropRagContextQueryVariables = Exact<{
 }>;
 
 
-export type CropRagContextQuery = { ragContext: { context: string, items: Array<{ score: number, crop: { id: string, datasetId: string, imageId: string, photoId: string, sourceImage: string, imageUrl: string, sourceImageUrl: string, hasDamage: boolean, vehicleZone: string, area: string, damageTypes: Array<string>, textDescription: string, strategy: string, split: string | null, modelId: string, box: { x: number, y: number, width: number, height: number }, gridPosition: { row: number, column: number } | null, defects: Array<{ label: string, type: string, critical: boolean, visibleFraction: number, polygon: Array<Array<number>>, box: { x: number, y: number, width: number, height: number } }> } }> } };
+export type CropRagContextQuery = { ragContext: { context: string, items: Array<{ score: number, crop: { id: string, datasetId: string, imageId: string, photoId: string, sourceImage: string, imageUrl: string, sourceImageUrl: string, hasDamage: boolean | null, labelled: boolean, vehicleZone: string, area: string, damageTypes: Array<string>, textDescription: string, strategy: string, split: string | null, modelId: string, box: { x: number, y: number, width: number, height: number }, gridPosition: { row: number, column: number } | null, defects: Array<{ label: string, type: string, critical: boolean, visibleFraction: number, polygon: Array<Array<number>>, box: { x: number, y: number, width: number, height: number } }> } }> } };
 
 export type ModelQueryVariables = Exact<{ [key: string]: never; }>;
 

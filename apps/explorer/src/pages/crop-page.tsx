@@ -3,6 +3,7 @@ import { useRef, useState } from 'preact/hooks';
 import { graphql } from '../api';
 import { CropFigure, DefectTable, SourceFigure } from '../components/crop-figure';
 import { ErrorBox } from '../components/error-box';
+import { damageState } from '../format';
 import { ResultGrid } from '../components/result-grid';
 import { CROP, CROP_RAG_CONTEXT, type Crop, type CropData, type CropRagContextData } from '../queries';
 import { href } from '../router';
@@ -70,7 +71,7 @@ export function CropPage({ id }: { id: string }) {
 
 function CropMetadata({ crop }: { crop: Crop }) {
   const rows: [string, ComponentChildren][] = [
-    ['State', crop.hasDamage ? 'damaged' : 'clean'],
+    ['State', damageState(crop)],
     ['Description', crop.textDescription],
     ['Zone', crop.vehicleZone],
     ['Area', crop.area],
