@@ -3,7 +3,7 @@ import type { CropRecord } from '../src';
 import { balanceCrops } from '../src';
 
 let next = 0;
-function crop(hasDamage: boolean, zone: string, split: CropRecord['split'] = null): CropRecord {
+function crop(hasDamage: boolean | null, zone: string, split: CropRecord['split'] = null): CropRecord {
   const id = `c${next++}`;
   return {
     crop_id: id,
@@ -28,6 +28,17 @@ function crop(hasDamage: boolean, zone: string, split: CropRecord['split'] = nul
 }
 
 describe('balanceCrops', () => {
+  it('keeps every window of an unlabelled photo and counts none of them as damage or clean', () => {
+    const crops = [
+      ...Array.from({ length: 2 }, () => crop(true, 'front')),
+      ...Array.from({ length: 6 }, () => crop(false, 'front')),
+      ...Array.from({ length: 9 }, () => crop(null, 'front')),
+    ];
+    const kept = balanceCrops(crops, 1);
+    expect(kept.filter((c) => c.has_damage === null)).toHaveLength(9);
+    expect(kept.filter((c) => c.has_damage === false)).toHaveLength(2);
+  });
+
   it('samples clean crops down to the damage count, by zone, and keeps every damage crop', () => {
     const crops = [
       ...Array.from({ length: 8 }, () => crop(true, 'front')),
