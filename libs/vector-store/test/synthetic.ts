@@ -20,7 +20,8 @@ function randomVector(random: () => number): Float32Array {
 
 /**
  * `count` points over two datasets, 5 crops per image, with skewed zones and damage types (roof
- * and broken glass are rare), some crops with two damage types and a third clean.
+ * and broken glass are rare), some crops with two damage types and a third clean; one clean crop
+ * in seven is a window of an unlabelled photo instead (has_damage null, labelled false).
  */
 export function syntheticPoints(count: number, seed = 7): CropPoint[] {
   const random = mulberry32(seed);
@@ -34,6 +35,7 @@ export function syntheticPoints(count: number, seed = 7): CropPoint[] {
     const damageTypes = damaged
       ? [...new Set([pick(DAMAGE_TYPES), ...(random() < 0.3 ? [pick(DAMAGE_TYPES)] : [])])]
       : [];
+    const unlabelled = !damaged && index % 7 === 3;
     const payload: CropPayload = {
       crop_id: cropId,
       level: 'crop',
@@ -42,8 +44,8 @@ export function syntheticPoints(count: number, seed = 7): CropPoint[] {
       image: `images/${imageId}.jpg`,
       file: `crops/${cropId}.jpg`,
       split: pick(SPLITS),
-      has_damage: damaged,
-      labelled: true,
+      has_damage: unlabelled ? null : damaged,
+      labelled: !unlabelled,
       vehicle_zone: zone,
       area: AREA_OF_ZONE[zone]!,
       damage_types: damageTypes,
@@ -76,6 +78,7 @@ export function matches(payload: CropPayload, filter: CropFilter): boolean {
     !wanted || wanted.length === 0 || values.some((value) => wanted.includes(value));
   return (
     (filter.hasDamage === undefined || payload.has_damage === filter.hasDamage) &&
+    (filter.labelled === undefined || payload.labelled === filter.labelled) &&
     anyOf(filter.zones, [payload.vehicle_zone]) &&
     anyOf(filter.areas, [payload.area]) &&
     anyOf(filter.damageTypes, payload.damage_types) &&

@@ -123,6 +123,7 @@ describe('ensureCollection', () => {
     );
     expect(indexes).toEqual({
       has_damage: 'bool',
+      labelled: 'bool',
       vehicle_zone: 'keyword',
       area: 'keyword',
       damage_types: 'keyword',
@@ -265,6 +266,9 @@ describe('a collection of 200 synthetic crops', () => {
     {},
     { hasDamage: true },
     { hasDamage: false },
+    { labelled: false },
+    { labelled: true },
+    { labelled: true, hasDamage: false },
     { zones: ['roof'] },
     { zones: ['roof', 'rear'] },
     { zones: [] },
