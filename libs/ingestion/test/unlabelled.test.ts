@@ -8,7 +8,7 @@ import { photoPointKey, type StoredCropPoint } from '@defect-rag/vector-store';
 import { browseCrops, indexStats, searchSimilar } from '@defect-rag/search';
 import { type Backend } from '@defect-rag/runs';
 import { startTestBackend } from '@defect-rag/runs/testing';
-import { ingestDataset, type IngestionSummary } from '../src';
+import { ingestDataset, runWorker, type IngestionSummary } from '../src';
 
 const sample = sampleDatasetOrSkip();
 // One annotated photo (it stays labelled) and two plain ones (unlabelled), each with a silhouette and parts.
@@ -129,5 +129,36 @@ describe.skipIf(!sample)('an unlabelled dataset: plain photos become unmasked wi
     const dataset = await backend.db.datasets.findByName('plain');
     expect(dataset!.config.unlabelled).toBe(true);
     expect(dataset).toMatchObject({ imageCount: 3, damagedCount: 1, cleanCount: 0 });
+  }, 120_000);
+
+  it('is taken by the workers of a distributed run, which read the photos as unlabelled too', async () => {
+    const controller = new AbortController();
+    const worker = runWorker(backend, { signal: controller.signal });
+    let distributed: IngestionSummary;
+    try {
+      distributed = await ingestDataset(
+        backend,
+        { datasetDir: dir, name: 'plain-distributed', unlabelled: true },
+        {},
+        { batchPhotos: 1 },
+      );
+    } finally {
+      controller.abort();
+      await worker;
+    }
+    expect(distributed.crops).toEqual(summary.crops);
+    expect(distributed.embedded).toBe(summary.crops.total);
+    const refs = await backend.vectorStore.scrollPayloads(distributed.collection, { datasetId: distributed.datasetId });
+    const stored = await backend.vectorStore.getPoints(
+      distributed.collection,
+      refs.map((ref) => ref.cropId),
+    );
+    const flags = (list: StoredCropPoint[]) =>
+      list
+        .map(
+          ({ payload }) => `${payload.image}:${payload.labelled}:${payload.has_damage}:${JSON.stringify(payload.box)}`,
+        )
+        .sort();
+    expect(flags(stored)).toEqual(flags(points));
   }, 120_000);
 });
