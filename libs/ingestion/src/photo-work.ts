@@ -58,7 +58,9 @@ export function photoWork(inputs: PhotoWorkInputs): PhotoWork {
   // The split is left out: it labels a crop without changing its pixels, text or vectors; so is
   // the photo view, which only photo points depend on, and the folder: a photo's bytes are hashed
   // themselves, so the same photo in another folder (a copy, a re-pointed name) keeps its points.
-  const { split: _split, photoView, root: _root, ...vectorIdentity } = identity;
+  // The unlabelled flag too: the crop and photo records it changes say so themselves, so declaring
+  // a dataset unlabelled leaves its annotated photos' points alone.
+  const { split: _split, photoView, root: _root, unlabelled: _unlabelled, ...vectorIdentity } = identity;
   return {
     ...inputs,
     view: photoView as PhotoView,

@@ -161,4 +161,13 @@ describe.skipIf(!sample)('an unlabelled dataset: plain photos become unmasked wi
         .sort();
     expect(flags(stored)).toEqual(flags(points));
   }, 120_000);
+
+  it('declared labelled again, its plain photos become clean grid crops and the annotated photo keeps its points', async () => {
+    const labelled = await ingestDataset(backend, { datasetDir: dir, name: 'plain', unlabelled: false });
+    const damageCrops = summary.crops.damage;
+    expect(labelled.crops).toMatchObject({ damage: damageCrops, unlabelled: 0 });
+    expect(labelled.crops.clean).toBeGreaterThan(0);
+    expect(labelled).toMatchObject({ unchanged: damageCrops, removed: summary.crops.unlabelled });
+    expect((await backend.db.datasets.findByName('plain'))!.config.unlabelled).toBe(false);
+  }, 120_000);
 });
