@@ -63,6 +63,12 @@ describe('defect-rag', () => {
     expect(result.stderr).toContain('error [BAD_INPUT]: --region must be x,y,width,height in pixels, got "10,20,336"');
   });
 
+  it('refuses --labelled with --unlabelled before starting anything', () => {
+    const result = cli('search', '--text', 'dent', '--labelled', '--unlabelled');
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('error [BAD_INPUT]: --labelled and --unlabelled exclude each other');
+  });
+
   it('names a bad configuration value before doing anything', () => {
     const result = spawnSync(process.execPath, [bin, 'doctor'], {
       encoding: 'utf8',
