@@ -18,6 +18,7 @@ import {
   type PhotoWork,
   type PreparedCrop,
 } from './photo-work';
+import { refreshPrototypesAfterRun } from './label-prototype-cells';
 import { ingestPhotos, type PhotoIngestion, type PhotoIngestionContext } from './photos';
 import {
   withRun,
@@ -231,6 +232,7 @@ export async function ingestInRun(
     },
     distribution ? distributedWork(run.id, distribution) : inProcess,
   );
+  await refreshPrototypesAfterRun(backend, embedder, collection, datasetId, recorder);
   const totalMs = performance.now() - started;
   await recorder.timing('total', totalMs);
   await backend.db.datasets.updateCounts(datasetId, {

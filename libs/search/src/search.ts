@@ -469,7 +469,7 @@ export async function browseCrops(
 async function textPrototype(backend: Backend, collection: string, query: SimilarityQuery): Promise<Float32Array> {
   const taxonomy = await activeTaxonomy(backend, query.filter?.datasetId);
   const scope = query.filter?.datasetId !== undefined ? { datasetId: query.filter.datasetId } : {};
-  return (await labelPrototype(backend.vectorStore, collection, taxonomy, query.text!, scope)).vector;
+  return (await labelPrototype(backend, collection, taxonomy, query.text!, scope)).vector;
 }
 
 async function embedText(embedder: Embedder, text: string): Promise<Float32Array> {

@@ -280,6 +280,38 @@ export class VectorStore {
     { limit = Infinity }: { limit?: number } = {},
   ): Promise<StoredCropRef[]> {
     const refs: StoredCropRef[] = [];
+    const fields = ['crop_id', 'image_id', 'content_hash', 'split'];
+    for await (const points of this.scroll(collection, filter, fields, false, () => limit - refs.length)) {
+      for (const point of points) refs.push(parseWith(storedCropRefSchema, collection, point.id, point.payload));
+    }
+    return refs;
+  }
+
+  /**
+   * The payload and one named vector of every point the filter matches, a page at a time in point
+   * order: for work over a whole dataset's vectors without holding them all at once.
+   */
+  async *scrollVectors(
+    collection: string,
+    filter: CropFilter,
+    using: VectorKind,
+  ): AsyncGenerator<{ payload: CropPayload; vector: number[] }[]> {
+    for await (const points of this.scroll(collection, filter, true, [using], () => Infinity)) {
+      yield points.map((point) => ({
+        payload: parsePayload(collection, point.id, point.payload),
+        vector: storedVector(collection, point.id, point.vector, using)!,
+      }));
+    }
+  }
+
+  /** Pages of the points the filter matches, in point order, until none is left or `left()` reaches 0. */
+  private async *scroll(
+    collection: string,
+    filter: CropFilter,
+    withPayload: Schemas['ScrollRequest']['with_payload'],
+    withVector: Schemas['ScrollRequest']['with_vector'],
+    left: () => number,
+  ): AsyncGenerator<Schemas['Record'][]> {
     let offset: Schemas['ExtendedPointId'] | null = null;
     do {
       const page: Schemas['ScrollResult'] = await this.send(
@@ -289,17 +321,16 @@ export class VectorStore {
         collectionPath(collection, '/points/scroll'),
         {
           filter: toQdrantFilter(filter),
-          limit: Math.min(SCROLL_PAGE, limit - refs.length),
+          limit: Math.min(SCROLL_PAGE, left()),
           offset,
-          with_payload: ['crop_id', 'image_id', 'content_hash', 'split'],
-          with_vector: false,
+          with_payload: withPayload,
+          with_vector: withVector,
         } satisfies Schemas['ScrollRequest'],
       );
-      for (const point of page.points) refs.push(parseWith(storedCropRefSchema, collection, point.id, point.payload));
+      yield page.points;
       // The generated type allows an object here; Qdrant only ever returns the next point's id or null.
       offset = (page.next_page_offset as Schemas['ExtendedPointId'] | null | undefined) ?? null;
-    } while (offset !== null && refs.length < limit);
-    return refs;
+    } while (offset !== null && left() > 0);
   }
 
   /**
