@@ -209,6 +209,7 @@ export const SEARCH_OPTIONS = /* GraphQL */ `
       modes
       isDefault
       randomWeights
+      textQueries
     }
   }
 `;
