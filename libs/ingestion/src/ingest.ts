@@ -19,6 +19,7 @@ import {
   type PreparedCrop,
 } from './photo-work';
 import { refreshPrototypesAfterRun } from './label-prototype-cells';
+import { whitenAfterRun } from './whitening-stage';
 import { ingestPhotos, type PhotoIngestion, type PhotoIngestionContext } from './photos';
 import {
   withRun,
@@ -49,6 +50,11 @@ export interface IngestOptions {
   repoint?: boolean;
   /** How photo points' image vectors see the whole photo (`PhotoView`); DEFAULT_PHOTO_VIEW by default. */
   photoView?: PhotoView;
+  /**
+   * Make the model's collection whitened to this many dimensions (an image-only model; see
+   * whitening-stage.ts). Only where the collection is made: later ingestions keep its whitening.
+   */
+  whiten?: number;
 }
 
 export interface IngestHooks {
@@ -118,7 +124,7 @@ export async function ingestDataset(
   return withRun(
     backend,
     plan.registration,
-    async () => ingestionRunSpec(plan, await backend.collection(plan.embedder)),
+    async () => ingestionRunSpec(plan, await backend.collection(plan.embedder, { whiten: plan.whiten })),
     hooks,
     (run) => ingestInRun(backend, plan, run, started, distribution),
   );
@@ -138,6 +144,7 @@ export interface IngestionPlan {
   identity: Record<string, unknown>;
   configHash: string;
   enrich: boolean;
+  whiten: number | undefined;
   params: Record<string, unknown>;
 }
 
@@ -182,6 +189,7 @@ export async function planIngestion(backend: Backend, options: IngestOptions): P
     identity,
     configHash: hashJson(identity),
     enrich: options.enrich ?? false,
+    whiten: options.whiten,
     params: { ...options, datasetDir: root, fusion, photoView: identity.photoView },
   };
 }
@@ -212,7 +220,7 @@ export async function ingestInRun(
   const { embedder, name } = plan;
   const { recorder } = run;
   const datasetId = run.dataset.id;
-  const collection = await backend.collection(embedder);
+  const collection = await backend.collection(embedder, { whiten: plan.whiten });
   const summary = await execute(
     {
       backend,
@@ -232,7 +240,8 @@ export async function ingestInRun(
     },
     distribution ? distributedWork(run.id, distribution) : inProcess,
   );
-  await refreshPrototypesAfterRun(backend, embedder, collection, datasetId, recorder);
+  const refitted = await whitenAfterRun(backend, collection, recorder);
+  await refreshPrototypesAfterRun(backend, embedder, collection, datasetId, recorder, { refitted });
   const totalMs = performance.now() - started;
   await recorder.timing('total', totalMs);
   await backend.db.datasets.updateCounts(datasetId, {

@@ -35,7 +35,8 @@ export async function refreshLabelPrototypes(backend: Backend, collection: strin
 
 /**
  * The last stage of a run that wrote a dataset's points: its prototype cells rewritten, for a model
- * without a text tower (the only kind that answers text through them).
+ * without a text tower (the only kind that answers text through them). After a refit of the
+ * collection's whitening every dataset's are: every point's `image` changed.
  */
 export async function refreshPrototypesAfterRun(
   backend: Backend,
@@ -43,8 +44,15 @@ export async function refreshPrototypesAfterRun(
   collection: string,
   datasetId: string,
   recorder: RunRecorder,
+  { refitted = false }: { refitted?: boolean } = {},
 ): Promise<void> {
   if (model.towers.includes('text')) return;
-  const crops = await recorder.stage('prototypes', () => refreshLabelPrototypes(backend, collection, datasetId));
+  const datasetIds = refitted
+    ? (await backend.vectorStore.facets(collection, 'dataset_id')).map((facet) => String(facet.value))
+    : [datasetId];
+  let crops = 0;
+  await recorder.stage('prototypes', async () => {
+    for (const id of datasetIds) crops += await refreshLabelPrototypes(backend, collection, id);
+  });
   await recorder.counts({ prototypeCrops: crops });
 }

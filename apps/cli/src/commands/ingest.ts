@@ -27,6 +27,7 @@ interface IngestCliOptions {
   enrich?: boolean;
   repoint?: boolean;
   photoView?: PhotoView;
+  whiten?: number;
   workers?: number;
   batchPhotos?: number;
   json?: boolean;
@@ -49,6 +50,11 @@ export const ingestCommand: CliCommand = {
       .option('--enrich', 'add each damage type’s visual description to the texts')
       .option('--repoint', 'point an existing dataset name at this folder (refused otherwise)')
       .addOption(photoViewOption())
+      .option(
+        '--whiten <dimensions>',
+        'make the (image-only) model’s collection centred + PCA-whitened to this many dimensions, fitted on its crops and refitted as it grows (docs/similarity.md)',
+        positive,
+      )
       .option('--workers <n>', 'spread the run over n local `defect-rag worker` processes (others may join)', positive)
       .option('--batch-photos <n>', `photos per batch of a distributed run (default ${DEFAULT_BATCH_PHOTOS})`, positive)
       .option('--json', 'print the summary as JSON')
@@ -76,6 +82,7 @@ export const ingestCommand: CliCommand = {
                 crop: { balance: options.balance },
                 repoint: options.repoint,
                 photoView: options.photoView,
+                whiten: options.whiten,
               },
               { onProgress: progress.listener, signal },
               options.workers === undefined
