@@ -46,7 +46,8 @@ export async function labelPrototype(
     throw new DefectRagError(
       'BAD_INPUT',
       `no indexed crop shows ${[...labels.damageTypes, ...labels.zones].join(', ')}: a model without a text tower ` +
-        'answers text with the mean image vector of the crops that carry those labels (kept per collection by ingestion)',
+        'answers text with the mean image vector of the crops that carry those labels, kept per collection by ingestion ' +
+        '(a dataset ingested before they were kept needs one more `defect-rag ingest`)',
     );
   }
   const sum = new Float64Array(cells[0]!.sum.length);
