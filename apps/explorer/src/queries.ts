@@ -210,6 +210,7 @@ export const SEARCH_OPTIONS = /* GraphQL */ `
       modes
       isDefault
       randomWeights
+      textQueries
     }
   }
 `;

@@ -586,13 +586,13 @@ describe.skipIf(!browserPath)('the explorer in Chromium, served by the API with 
     await screenshot('search-tablet');
   });
 
-  it('offers only what the chosen model answers: no text search and the Image mode alone for an image-only model', async () => {
+  it('offers only what the chosen model answers: the Image mode alone for an image-only model, whose text search is prototype-based', async () => {
     await page.goto(api.url);
     const choice = page.getByTestId('model-choice');
     await choice.waitFor();
     expect(await choice.locator('option').allTextContents()).toEqual([
       'defect-rag/tiny-clip (random test weights)',
-      `${IMAGE_ONLY_TEST_MODEL_ID} (images only) (random test weights)`,
+      `${IMAGE_ONLY_TEST_MODEL_ID} (image model, text by labels) (random test weights)`,
     ]);
     const modes = () =>
       page
@@ -600,9 +600,9 @@ describe.skipIf(!browserPath)('the explorer in Chromium, served by the API with 
         .getByRole('radio')
         .evaluateAll((radios) => radios.map((radio) => (radio as HTMLInputElement).value));
     expect(await modes()).toEqual(['FUSED', 'IMAGE', 'TEXT']);
+    expect(await page.getByTestId('prototype-text').count()).toBe(0);
     await choice.selectOption(IMAGE_ONLY_TEST_MODEL_ID);
-    await page.getByTestId('no-text-tower').waitFor();
-    expect(await page.getByLabel('Describe a defect').isDisabled()).toBe(true);
+    await page.getByTestId('prototype-text').waitFor();
     expect(await modes()).toEqual(['IMAGE']);
     expect(await page.getByRole('radio', { name: 'Image', exact: true }).isChecked()).toBe(true);
 
@@ -616,12 +616,24 @@ describe.skipIf(!browserPath)('the explorer in Chromium, served by the API with 
     expect((await resultStates()).length).toBeGreaterThan(0);
     await screenshot('search-image-only-model');
 
+    // Text is answered by label prototypes, and the form says how.
+    expect(await text(page.getByTestId('prototype-text'))).toContain(
+      'has no text tower: your words are matched to damage types and zones',
+    );
+    await page.getByLabel('Describe a defect').fill('rear bumper');
+    const answer = searchAnswer((query) => query.text === 'rear bumper');
+    await page.getByRole('button', { name: 'Search', exact: true }).click();
+    const texts = (await (await answer).json()) as { data: { searchSimilar: { crop: { modelId: string } }[] } };
+    expect(texts.data.searchSimilar.length).toBeGreaterThan(0);
+    for (const { crop } of texts.data.searchSimilar) expect(crop.modelId).toBe(IMAGE_ONLY_TEST_MODEL_ID);
+
     // The notice names the served model that has a text tower and switches to it.
-    expect(await text(page.getByTestId('no-text-tower'))).toContain('describe a defect with defect-rag/tiny-clip');
+    expect(await text(page.getByTestId('prototype-text'))).toContain(
+      'to describe a defect freely, use defect-rag/tiny-clip',
+    );
     await page.getByTestId('switch-to-text-model').click();
     await eventually(() => choice.inputValue()).toBe('defect-rag/tiny-clip');
-    expect(await page.getByLabel('Describe a defect').isDisabled()).toBe(false);
-    expect(await page.getByTestId('no-text-tower').count()).toBe(0);
+    expect(await page.getByTestId('prototype-text').count()).toBe(0);
   });
 
   it('refines a search from its results: more like this, not like this, without a photo, one per photo, the next page', async () => {

@@ -5,11 +5,15 @@ import { applyMigrations, type MigrationResult } from './migrate';
 import { asDatabaseUnavailable } from './unavailable';
 import { DatasetRepository } from './dataset-repository';
 import { RunRepository } from './run-repository';
+import { PrototypeCellRepository } from './prototype-cell-repository';
+import { WhiteningRepository } from './whitening-repository';
 import { tryLockDataset, type DatasetLock } from './dataset-lock';
 
 export interface Database {
   datasets: DatasetRepository;
   runs: RunRepository;
+  prototypeCells: PrototypeCellRepository;
+  whitenings: WhiteningRepository;
   migrations: MigrationResult;
   /** The dataset's exclusive lock for a run, or null while another run holds it. */
   tryLockDataset(datasetId: string): Promise<DatasetLock | null>;
@@ -36,6 +40,8 @@ export async function openDatabase(databaseUrl: string): Promise<Database> {
   return {
     datasets: new DatasetRepository(prisma),
     runs: new RunRepository(prisma),
+    prototypeCells: new PrototypeCellRepository(prisma),
+    whitenings: new WhiteningRepository(prisma),
     migrations,
     tryLockDataset: (datasetId) => tryLockDataset(databaseUrl, datasetId),
     ping: async () => {

@@ -11,5 +11,7 @@ export {
   type RunProblemRecord,
   type StageProgress,
 } from './run-repository';
+export { PrototypeCellRepository, type PrototypeCell } from './prototype-cell-repository';
+export { WhiteningRepository, type StoredWhitening } from './whitening-repository';
 export type { Page, PageRequest } from './page';
 export type { DatasetLock } from './dataset-lock';

@@ -25,4 +25,4 @@ export {
   type WriteEmbeddingsOptions,
   type WriteEmbeddingsResult,
 } from './phase3';
-export { fitWhitening, applyWhitening, type Whitening, type WhiteningOptions } from './whitening';
+export { fitWhitening, applyWhitening, applyWhiteningTo, type Whitening, type WhiteningOptions } from './whitening';

@@ -106,3 +106,18 @@ export function applyWhitening(whitening: Whitening, vector: Float32Array): Floa
   for (let i = 0; i < k; i++) out[i]! *= scale;
   return out;
 }
+
+/**
+ * `applyWhitening` padded with zeros to `dimension` values: a collection's whitened vectors have
+ * one size for good, while a fit on fewer vectors than that keeps fewer directions (zeros change
+ * no cosine).
+ */
+export function applyWhiteningTo(whitening: Whitening, vector: Float32Array, dimension: number): Float32Array {
+  const whitened = applyWhitening(whitening, vector);
+  if (whitened.length > dimension) {
+    throw new DefectRagError('BAD_INPUT', `a whitening to ${whitened.length} dimensions does not fit in ${dimension}`);
+  }
+  const out = new Float32Array(dimension);
+  out.set(whitened);
+  return out;
+}

@@ -12,7 +12,14 @@ import {
   type FusionOptions,
   type PhotoView,
 } from '@defect-rag/embedding';
-import { DefectRagError, noProgress, VECTOR_KINDS, type ProgressListener, type VectorKind } from '@defect-rag/runtime';
+import {
+  DefectRagError,
+  isDefectRagError,
+  noProgress,
+  VECTOR_KINDS,
+  type ProgressListener,
+  type VectorKind,
+} from '@defect-rag/runtime';
 import { datasetTaxonomyFile, loadTaxonomy, TaxonomyNormalizer } from '@defect-rag/taxonomy';
 import {
   ingestInRun,
@@ -22,12 +29,12 @@ import {
   type IngestOptions,
 } from '@defect-rag/ingestion';
 import { openRun, withDatasetLock, type ActiveRun, type Backend } from '@defect-rag/runs';
-import { MAX_SEARCH_LIMIT } from '@defect-rag/search';
+import { labelPrototype, MAX_SEARCH_LIMIT } from '@defect-rag/search';
 import { precisionPlotSvg } from './plot';
 import { agreementAtOne, runSameSourceControl, type AgreementItem } from './control';
 import { trivialFeatures } from './features';
 import { runProtocol } from './protocol';
-import { queryPrompt, randomVector, searchSpecs } from './queries';
+import { labelPrompt, queryPrompt, randomVector, searchSpecs, unit } from './queries';
 import {
   formatReportMarkdown,
   rankConfigurations,
@@ -218,13 +225,18 @@ export async function evaluateDataset(
           );
         }
         const critical = new Set(taxonomy.damageTypes.filter((type) => type.critical).map((type) => type.id));
-        const prompts = new Map(test.map((crop) => [crop.labels.cropId, queryPrompt(crop.labels, taxonomy)]));
+        const prompt = embedder.hasTextTower ? queryPrompt : labelPrompt;
+        const prompts = new Map(test.map((crop) => [crop.labels.cropId, prompt(crop.labels, taxonomy)]));
         const distinctPrompts = [...new Set(prompts.values())].sort();
+        const prototypes =
+          modes.includes('text') && !embedder.hasTextTower
+            ? await trainPrototypes(backend, ingestion, taxonomy, distinctPrompts, train)
+            : { vectors: new Map<string, Float32Array>(), fallbacks: 0 };
         const promptVectors = embedder.hasTextTower
           ? new Map(
               (await embedder.embedTexts(distinctPrompts)).map((vector, i) => [distinctPrompts[i]!, vector] as const),
             )
-          : new Map<string, Float32Array>();
+          : prototypes.vectors;
         const cropsDir = backend.cropsDir(ingestion.datasetId);
         const all = [...train, ...test];
         const trivial = await trivialFeatures(
@@ -245,6 +257,7 @@ export async function evaluateDataset(
           hasTextTower: embedder.hasTextTower,
           space: embedder.space,
           prompt: (crop) => promptVectors.get(prompts.get(crop.labels.cropId)!)!,
+          prototypeFallbacks: prototypes.fallbacks,
           trivial: (crop) => trivialByCrop.get(crop.labels.cropId)!,
         });
         const configurations = await runProtocol({
@@ -386,21 +399,53 @@ export async function evaluateDataset(
 }
 
 /**
- * The asked modes the model can answer: an image-only model answers `image` alone. Asking it for
- * text or fused queries by name is MODE_UNSUPPORTED; by default they are left out.
+ * The asked modes the model can answer: an image-only model answers `image`, and `text` through
+ * label prototypes. Asking it for fused queries by name is MODE_UNSUPPORTED; by default they are
+ * left out.
  */
 function availableModes(embedder: Embedder, asked: readonly VectorKind[], explicit: boolean): VectorKind[] {
   const modes = VECTOR_KINDS.filter((mode) => asked.includes(mode));
   if (embedder.hasTextTower) return modes;
-  const unsupported = modes.filter((mode) => mode !== 'image');
-  if (explicit && unsupported.length > 0) {
+  if (explicit && modes.includes('fused')) {
     throw new DefectRagError(
       'MODE_UNSUPPORTED',
-      `model "${embedder.modelId}" has only an image tower: it cannot evaluate ${unsupported.join(', ')} queries`,
+      `model "${embedder.modelId}" has only an image tower: it cannot evaluate fused queries ` +
+        '(its text queries are answered by label prototypes)',
       { modelId: embedder.modelId },
     );
   }
-  return ['image'];
+  return modes.filter((mode) => mode !== 'fused');
+}
+
+/**
+ * Each prompt's label prototype, as a search answers it, from the indexed TRAIN crops alone (the
+ * test crops' labels must not shape their own queries). A prompt that names no label a train crop
+ * carries gets the mean of every train crop: a query that knows nothing.
+ */
+async function trainPrototypes(
+  backend: Backend,
+  ingestion: { collection: string; datasetId: string },
+  taxonomy: ReturnType<typeof loadTaxonomy>,
+  prompts: readonly string[],
+  train: readonly EvaluationCrop[],
+): Promise<{ vectors: Map<string, Float32Array>; fallbacks: number }> {
+  const dimension = train[0]!.vectors.image.length;
+  const mean = unit(
+    Float32Array.from({ length: dimension }, (_, d) => train.reduce((sum, crop) => sum + crop.vectors.image[d]!, 0)),
+  );
+  const vectors = new Map<string, Float32Array>();
+  let fallbacks = 0;
+  for (const prompt of prompts) {
+    try {
+      const scope = { datasetId: ingestion.datasetId, split: 'train' };
+      vectors.set(prompt, (await labelPrototype(backend, ingestion.collection, taxonomy, prompt, scope)).vector);
+    } catch (error) {
+      if (!isDefectRagError(error, 'BAD_INPUT')) throw error;
+      vectors.set(prompt, mean);
+      fallbacks++;
+    }
+  }
+  return { vectors, fallbacks };
 }
 
 /** The vector-deciding settings of the dataset's last successful ingestion; none for a new dataset. */

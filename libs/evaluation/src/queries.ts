@@ -19,6 +19,20 @@ export function queryPrompt(labels: CropLabels, taxonomy: Taxonomy): string {
   return `a photo of ${names.length > 0 ? names.join(' and ') : 'damage'} on ${where}`;
 }
 
+/**
+ * The text a user would type to a model without a text tower, which reads text as labels (label
+ * prototypes): the test crop's known damage types and its zone, in the taxonomy's names. Empty when
+ * its labels name nothing (a clean crop of an unknown zone).
+ */
+export function labelPrompt(labels: CropLabels, taxonomy: Taxonomy): string {
+  const zone =
+    labels.zone !== UNKNOWN ? taxonomy.zones.find((candidate) => candidate.id === labels.zone)?.name : undefined;
+  const types = labels.hasDamage
+    ? knownTypes(labels).map((type) => taxonomy.damageTypes.find((t) => t.id === type)?.name ?? type)
+    : [];
+  return [types.join(' and '), zone].filter((part) => part !== undefined && part !== '').join(' on the ');
+}
+
 /** Dimension of the random baseline's vectors: enough that chance similarities stay small. */
 const RANDOM_DIMENSION = 64;
 
@@ -57,8 +71,10 @@ export interface SearchSpecInput {
    * or with half of a fused vector, so the image → fused and prompt → fused searches are left out.
    */
   space: VectorSpace;
-  /** The prompt's text vector for a test crop. */
+  /** The prompt's text vector for a test crop; without a text tower, its label prototype. */
   prompt: (crop: EvaluationCrop) => Float32Array;
+  /** Without a text tower: the prompts that named no label the train crops carry (queried with the mean train vector). */
+  prototypeFallbacks?: number;
   /** The trivial-features vector of any crop. */
   trivial: (crop: EvaluationCrop) => Float32Array;
 }
@@ -107,6 +123,20 @@ export function searchSpecs(input: SearchSpecInput): SearchSpec[] {
         { stored: 'fused' },
       );
     }
+  }
+  if (!input.hasTextTower && input.modes.includes('text')) {
+    const fallbacks = input.prototypeFallbacks ?? 0;
+    model(
+      'text',
+      'prompt → image (label prototypes)',
+      'the normalised mean image vector of the train crops with the damage types and zone a prompt names (label prototypes), ' +
+        'against stored image vectors' +
+        (fallbacks > 0
+          ? ` (${fallbacks} prompts name no label a train crop carries: the mean of every train crop)`
+          : ''),
+      input.prompt,
+      { stored: 'image' },
+    );
   }
   if (input.hasTextTower && input.modes.includes('fused')) {
     for (const alpha of input.alphas) {

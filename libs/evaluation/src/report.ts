@@ -214,7 +214,7 @@ export function formatReportMarkdown(report: EvaluationReport, plotFile: string)
     `| ingestion | run \`${report.ingestion.runId}\`: ${report.ingestion.embedded} crops embedded, ${report.ingestion.unchanged} unchanged, ${report.ingestion.problems} problems |`,
     `| evaluation | run \`${report.runId}\`, ${report.createdAt} |`,
     `| k | ${report.k.join(', ')} (ranking at k = ${K}) |`,
-    `| towers | ${report.model.towers.join(', ')}${towersNote(report.model)} |`,
+    `| towers | ${report.model.towers.join(', ')}${towersNote(report.model, report.modes)} |`,
     '',
     '## What these figures show',
     '',
@@ -376,7 +376,11 @@ function modelsAgainstBaselines(report: EvaluationReport): string[] {
       ? 'Queries are what a user has at query time: the test crop’s image, a prompt written from a template of its damage type and zone ' +
         `(${report.prompts.length} distinct prompts, listed in \`evaluation.json\`), or both. ` +
         'The upper bound queries with the test crop’s own stored description, written from its labels: no user has it, so it is never ranked.'
-      : 'The model has an image tower only: the test crop’s image is the query.',
+      : 'The model has an image tower only: the test crop’s image is the query' +
+        (report.modes.includes('text')
+          ? `, or a prompt naming its damage types and zone (${report.prompts.length} distinct prompts, listed in \`evaluation.json\`), ` +
+            'answered by label prototypes: the mean image vector of the train crops with those labels.'
+          : '.'),
     '',
     table(
       ['configuration', 'role', `P@${k} has_damage`, `P@${k} type`, `P@${k} zone`, `mAP@${k}`, `composite@${k}`],
@@ -681,8 +685,11 @@ const DEFINITIONS = [
   'Fusion weights: `image+prompt α=a` queries with `a · image + (1 − a) · prompt` (unit vectors, renormalised) against the index fused with the same weight: the index’s own weight is its stored fused vector; other weights re-fuse the stored image and text vectors of every crop and are searched exactly in memory. An encoder pair (image and text towers in separate spaces) fuses by concatenation instead, `[√a · image, √(1 − a) · prompt]`, so a fused cosine is a · image cosine + (1 − a) · text cosine.',
 ];
 
-function towersNote(model: EvaluationReport['model']): string {
-  if (!model.towers.includes('text')) return ' (image only: no text or fused queries)';
+function towersNote(model: EvaluationReport['model'], modes: readonly VectorKind[]): string {
+  if (!model.towers.includes('text'))
+    return modes.includes('text')
+      ? ' (image only: text queries through label prototypes of the train crops, no fused queries)'
+      : ' (image only: no text or fused queries)';
   return model.space === 'separate'
     ? ' (an encoder pair in separate spaces: image → fused and prompt → fused, which would compare across them, are not run)'
     : '';

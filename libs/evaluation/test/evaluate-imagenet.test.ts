@@ -39,7 +39,7 @@ describe.skipIf(!sample || !imageNet)('the evaluation with the real ImageNet ima
     rmSync(outDir, { recursive: true, force: true });
   });
 
-  it('evaluates an image-only model with image queries and both baselines, without a text upper bound', () => {
+  it('evaluates an image-only model with image queries, text through label prototypes and both baselines, without a text upper bound', () => {
     const { report } = summary;
     expect(report.model).toEqual({
       id: 'defect-rag/inception-v3-imagenet',
@@ -47,9 +47,10 @@ describe.skipIf(!sample || !imageNet)('the evaluation with the real ImageNet ima
       towers: ['image'],
       space: 'shared',
     });
-    expect(report.modes).toEqual(['image']);
+    expect(report.modes).toEqual(['image', 'text']);
     expect(report.configurations.map((configuration) => configuration.label)).toEqual([
       'image → image',
+      'prompt → image (label prototypes)',
       'baseline: random vectors',
       'baseline: trivial features',
     ]);

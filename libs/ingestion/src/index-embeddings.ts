@@ -14,6 +14,8 @@ import {
 import { loadTaxonomy } from '@defect-rag/taxonomy';
 import type { CropPoint } from '@defect-rag/vector-store';
 import { cropPayload, criticalTypesOf } from './crop-payload';
+import { refreshPrototypesAfterRun } from './label-prototype-cells';
+import { whitenAfterRun } from './whitening-stage';
 import { withRun, type Backend, type RunHooks } from '@defect-rag/runs';
 
 export interface IndexEmbeddingsOptions {
@@ -133,6 +135,8 @@ export async function indexEmbeddings(
         done += Math.min(BATCH, crops.length - start);
         await recorder.progress('index', done, crops.length);
       }
+      const refitted = await whitenAfterRun(backend, collection, recorder);
+      await refreshPrototypesAfterRun(backend, model, collection, datasetId, recorder, { refitted });
       const points = await backend.vectorStore.count(collection, { datasetId });
       await recorder.counts({ crops: phase2.crops.length, indexed, points, problems: recorder.problems.length });
       // Phase 1 read every image; a damaged one has at least one damage crop.

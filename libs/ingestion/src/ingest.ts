@@ -18,6 +18,8 @@ import {
   type PhotoWork,
   type PreparedCrop,
 } from './photo-work';
+import { refreshPrototypesAfterRun } from './label-prototype-cells';
+import { whitenAfterRun } from './whitening-stage';
 import { ingestPhotos, type PhotoIngestion, type PhotoIngestionContext } from './photos';
 import {
   withRun,
@@ -54,6 +56,11 @@ export interface IngestOptions {
    * new one). Recorded on the dataset.
    */
   unlabelled?: boolean;
+  /**
+   * Make the model's collection whitened to this many dimensions (an image-only model; see
+   * whitening-stage.ts). Only where the collection is made: later ingestions keep its whitening.
+   */
+  whiten?: number;
 }
 
 export interface IngestHooks {
@@ -123,7 +130,7 @@ export async function ingestDataset(
   return withRun(
     backend,
     plan.registration,
-    async () => ingestionRunSpec(plan, await backend.collection(plan.embedder)),
+    async () => ingestionRunSpec(plan, await backend.collection(plan.embedder, { whiten: plan.whiten })),
     hooks,
     (run) => ingestInRun(backend, plan, run, started, distribution),
   );
@@ -145,6 +152,7 @@ export interface IngestionPlan {
   enrich: boolean;
   /** Photos without an annotation file are unlabelled (`IngestOptions.unlabelled`, resolved). */
   unlabelled: boolean;
+  whiten: number | undefined;
   params: Record<string, unknown>;
 }
 
@@ -193,6 +201,7 @@ export async function planIngestion(backend: Backend, options: IngestOptions): P
     configHash: hashJson(identity),
     enrich: options.enrich ?? false,
     unlabelled,
+    whiten: options.whiten,
     // The flag as resolved, so that the run's workers read the dataset the same way.
     params: { ...options, datasetDir: root, fusion, photoView: identity.photoView, unlabelled },
   };
@@ -224,7 +233,7 @@ export async function ingestInRun(
   const { embedder, name } = plan;
   const { recorder } = run;
   const datasetId = run.dataset.id;
-  const collection = await backend.collection(embedder);
+  const collection = await backend.collection(embedder, { whiten: plan.whiten });
   const summary = await execute(
     {
       backend,
@@ -245,6 +254,8 @@ export async function ingestInRun(
     },
     distribution ? distributedWork(run.id, distribution) : inProcess,
   );
+  const refitted = await whitenAfterRun(backend, collection, recorder);
+  await refreshPrototypesAfterRun(backend, embedder, collection, datasetId, recorder, { refitted });
   const totalMs = performance.now() - started;
   await recorder.timing('total', totalMs);
   await backend.db.datasets.updateCounts(datasetId, {

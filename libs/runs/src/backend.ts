@@ -24,8 +24,11 @@ export interface Backend {
   models(): Promise<Embedder[]>;
   /** A served model by its id, the default one without; BAD_INPUT naming the served ids otherwise. */
   servedModel(modelId?: string): Promise<Embedder>;
-  /** The collection holding this model's vectors, created (with its indexes) on first use. */
-  collection(model: CollectionModel): Promise<string>;
+  /**
+   * The collection holding this model's vectors, created (with its indexes) on first use; `whiten`
+   * makes it whitened to that many dimensions (COLLECTION_MISMATCH for an existing one made otherwise).
+   */
+  collection(model: CollectionModel, options?: { whiten?: number }): Promise<string>;
   /** Where the crop images of a dataset are written and served from. */
   cropsDir(datasetId: string): string;
   /** The queue of distributed ingestions' batches (pg-boss in the same database), started on first use. */
@@ -94,8 +97,8 @@ export async function openBackend(config: Config, logger: Logger): Promise<Backe
         }
         return found;
       },
-      collection: (embedder) => {
-        const key = `${embedder.modelId}\0${embedder.dimension}`;
+      collection: (embedder, { whiten } = {}) => {
+        const key = `${embedder.modelId}\0${embedder.dimension}\0${whiten ?? ''}`;
         let ensuring = collections.get(key);
         if (!ensuring) {
           ensuring = vectorStore.ensureCollection({
@@ -103,6 +106,7 @@ export async function openBackend(config: Config, logger: Logger): Promise<Backe
             dimension: embedder.dimension,
             vectors: vectorKindsFor(embedder.towers),
             dimensions: embedder.dimensions,
+            whiten,
             hnsw: { m: config.qdrantIndex.hnswM, efConstruct: config.qdrantIndex.hnswEfConstruct },
             ...(config.qdrantIndex.quantization === 'int8' && { quantization: 'int8' as const }),
             onDisk: config.qdrantIndex.onDisk,

@@ -30,5 +30,6 @@ export {
 export { MAX_REGION_WINDOWS, type QueryRegion } from './query-region';
 export type { CropFilter } from '@defect-rag/vector-store';
 export { activeTaxonomy } from './taxonomy';
+export { labelPrototype, type LabelPrototype, type PrototypeScope } from './label-prototypes';
 export type { Taxonomy, DamageType, NamedId, Zone, PartMapping } from '@defect-rag/taxonomy';
 export { childZones } from '@defect-rag/taxonomy';

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import {
+  applyWhiteningTo,
   DEFAULT_PHOTO_VIEW,
   embedPhotoImage,
   fuse,
@@ -260,16 +261,43 @@ async function embedQuery(
         ? await embedText(embedder, query.text)
         : await textPrototype(backend, collection, query);
   if (query.image === undefined) return text ? [text] : [];
-  const images =
+  const images = await inCollectionSpace(
+    backend,
+    collection,
     query.region !== undefined
       ? await embedder.embedImages(await cutQueryRegion(query.image, query.region))
-      : [await embedQueryImage(embedder, query.image, level)];
+      : [await embedQueryImage(embedder, query.image, level)],
+  );
   if (!text) return images;
   const fusion: FusionOptions = {
     strategy: 'weighted',
     alpha: query.alpha ?? (await indexFusionAlpha(backend, collection)),
   };
   return images.map((image) => fuse(image, text, fusion, embedder.space));
+}
+
+/**
+ * Query image vectors in the space of the collection's `image` vectors: whitened with the
+ * collection's stored transform when it is whitened (whitening-stage.ts of libs/ingestion), as
+ * they are otherwise. Stored crops given as examples already are; so are label prototypes, which
+ * sum the stored vectors.
+ */
+async function inCollectionSpace(
+  backend: Backend,
+  collection: string,
+  images: Float32Array[],
+): Promise<Float32Array[]> {
+  const dimension = await backend.vectorStore.whitenedDimension(collection);
+  if (dimension === null) return images;
+  const whitening = await backend.db.whitenings.get(collection);
+  if (!whitening) {
+    throw new DefectRagError(
+      'COLLECTION_MISMATCH',
+      `collection ${collection} is whitened, but no ingestion into it has finished: its whitening is not fitted yet`,
+      { collection },
+    );
+  }
+  return images.map((image) => applyWhiteningTo(whitening, image, dimension));
 }
 
 /**
@@ -478,7 +506,7 @@ export async function browseCrops(
 async function textPrototype(backend: Backend, collection: string, query: SimilarityQuery): Promise<Float32Array> {
   const taxonomy = await activeTaxonomy(backend, query.filter?.datasetId);
   const scope = query.filter?.datasetId !== undefined ? { datasetId: query.filter.datasetId } : {};
-  return (await labelPrototype(backend.vectorStore, collection, taxonomy, query.text!, scope)).vector;
+  return (await labelPrototype(backend, collection, taxonomy, query.text!, scope)).vector;
 }
 
 async function embedText(embedder: Embedder, text: string): Promise<Float32Array> {

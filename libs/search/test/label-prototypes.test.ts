@@ -1,88 +1,76 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestQdrant, type TestQdrant } from '@defect-rag/testing';
 import { loadTaxonomy } from '@defect-rag/taxonomy';
-import { VectorStore, type CropPayload, type CropPoint } from '@defect-rag/vector-store';
+import { type Backend } from '@defect-rag/runs';
+import { startTestBackend } from '@defect-rag/runs/testing';
 import { labelPrototype } from '../src/label-prototypes';
 
 const taxonomy = loadTaxonomy();
-let qdrant: TestQdrant;
-let store: VectorStore;
-let collection: string;
+const collection = 'crops_image-only_3';
+let backend: Backend;
+let stop: () => Promise<void>;
+let datasetId: string;
 
-function point(id: string, types: string[], zone: string, image: number[]): CropPoint {
-  const payload = {
-    crop_id: id,
-    level: 'crop',
-    dataset_id: 'ds',
-    image_id: `img-${id}`,
-    image: `images/${id}.jpg`,
-    file: `crops/${id}.jpg`,
-    split: 'train',
-    has_damage: types.length > 0,
-    vehicle_zone: zone,
-    area: 'door',
-    damage_types: types,
-    defects: [],
-    text_description: '',
-    grid_pos: null,
-    box: { x: 0, y: 0, width: 336, height: 336 },
-    strategy: 'cluster',
-    model_id: 'image-only',
-    content_hash: `hash-${id}`,
-  } as unknown as CropPayload;
-  return { cropId: id, vectors: { image: Float32Array.from(image) }, payload };
-}
+/** One crop's cell, as ingestion's `refreshLabelPrototypes` writes it. */
+const cell = (split: string | null, damageTypes: string[], zone: string, ...vectors: number[][]) => ({
+  split,
+  damageTypes,
+  zone,
+  crops: vectors.length,
+  sum: Float64Array.from([0, 1, 2], (d) => vectors.reduce((sum, vector) => sum + vector[d]!, 0)),
+});
 
 const unit = (values: number[]) => values.map((value) => value / Math.hypot(...values));
+const close = (values: number[]) => values.map((value) => expect.closeTo(value, 6));
 
 beforeAll(async () => {
-  qdrant = await startTestQdrant();
-  store = new VectorStore({ url: qdrant.url });
-  collection = await store.ensureCollection({ modelId: 'image-only', dimension: 3, vectors: ['image'] });
-  await store.upsert(collection, [
-    point('s1', ['scratch'], 'front', [1, 0, 0]),
-    point('s2', ['scratch'], 'left_side', [0, 1, 0]),
-    point('d1', ['dent'], 'front', [0, 0, 1]),
-    point('c1', [], 'front', [1, 1, 1]),
+  ({ backend, stop } = await startTestBackend());
+  datasetId = (await backend.db.datasets.register({ name: 'ds', root: '/tmp/ds' })).id;
+  await backend.db.prototypeCells.replace(collection, datasetId, [
+    cell('train', ['scratch'], 'front', [1, 0, 0]),
+    cell('test', ['scratch'], 'left_side', [0, 1, 0]),
+    cell('train', ['dent'], 'front', [0, 0, 1]),
+    cell('train', ['dent', 'scratch'], 'rear', [0, 0, 2]),
+    cell('train', [], 'front', [1, 1, 1]),
   ]);
-});
+}, 120_000);
 afterAll(async () => {
-  await qdrant?.stop();
+  await stop?.();
 });
 
 describe('labelPrototype', () => {
-  it('is the normalised mean image vector of the indexed crops with the named type (Spanish synonym)', async () => {
-    const prototype = await labelPrototype(store, collection, taxonomy, 'rayón');
+  it('is the normalised mean image vector of the crops with a named type (Spanish synonym), each crop once', async () => {
+    const prototype = await labelPrototype(backend, collection, taxonomy, 'rayón');
     expect(prototype.labels).toEqual({ damageTypes: ['scratch'], zones: [] });
-    expect(prototype.crops).toBe(2);
-    expect(Array.from(prototype.vector)).toEqual(unit([1, 1, 0]).map((value) => expect.closeTo(value, 6)));
+    expect(prototype.crops).toBe(3);
+    expect(Array.from(prototype.vector)).toEqual(close(unit([1, 1, 2])));
+    // The crop with both types counts once for "dent or scratch".
+    expect((await labelPrototype(backend, collection, taxonomy, 'dent scratch')).crops).toBe(4);
   });
 
-  it('narrows to the named zone, its child zones included', async () => {
-    expect(Array.from((await labelPrototype(store, collection, taxonomy, 'scratch on the front')).vector)).toEqual(
-      [1, 0, 0].map((value) => expect.closeTo(value, 6)),
+  it('narrows to the named zone, its child zones included, and to a split', async () => {
+    expect(Array.from((await labelPrototype(backend, collection, taxonomy, 'scratch on the front')).vector)).toEqual(
+      close([1, 0, 0]),
     );
     // `side` is the parent of left_side.
-    expect((await labelPrototype(store, collection, taxonomy, 'scratch side')).crops).toBe(1);
+    expect((await labelPrototype(backend, collection, taxonomy, 'scratch side')).crops).toBe(1);
+    // A zone alone takes clean crops too.
+    expect((await labelPrototype(backend, collection, taxonomy, 'front')).crops).toBe(3);
+    const train = await labelPrototype(backend, collection, taxonomy, 'scratch', { datasetId, split: 'train' });
+    expect(train.crops).toBe(2);
+    expect(Array.from(train.vector)).toEqual(close(unit([1, 0, 2])));
   });
 
-  it('is recomputed from the collection after an ingestion adds crops', async () => {
-    const before = await labelPrototype(store, collection, taxonomy, 'dent');
-    expect(Array.from(before.vector)).toEqual([0, 0, 1].map((value) => expect.closeTo(value, 6)));
-    await store.upsert(collection, [point('d2', ['dent'], 'rear', [0, 1, 0])]);
-    const after = await labelPrototype(store, collection, taxonomy, 'dent');
-    expect(after.crops).toBe(2);
-    expect(Array.from(after.vector)).toEqual(unit([0, 1, 1]).map((value) => expect.closeTo(value, 6)));
-  });
-
-  it('refuses unknown words (listing the vocabulary) and labels no crop carries', async () => {
-    await expect(labelPrototype(store, collection, taxonomy, 'sparkly scratch')).rejects.toMatchObject({
+  it('refuses unknown words (listing the vocabulary) and labels no crop carries, and reads no other collection', async () => {
+    await expect(labelPrototype(backend, collection, taxonomy, 'sparkly scratch')).rejects.toMatchObject({
       code: 'BAD_INPUT',
       message: expect.stringContaining('"sparkly"'),
     });
-    await expect(labelPrototype(store, collection, taxonomy, 'broken glass')).rejects.toMatchObject({
+    await expect(labelPrototype(backend, collection, taxonomy, 'broken glass')).rejects.toMatchObject({
       code: 'BAD_INPUT',
       message: expect.stringContaining('no indexed crop shows broken_glass'),
+    });
+    await expect(labelPrototype(backend, 'crops_other_3', taxonomy, 'scratch')).rejects.toMatchObject({
+      code: 'BAD_INPUT',
     });
   });
 });

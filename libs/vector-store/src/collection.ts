@@ -13,6 +13,13 @@ export interface CollectionSpec {
    * models, and its fused vectors are both end to end.
    */
   dimensions?: Readonly<Partial<Record<VectorKind, number>>>;
+  /**
+   * Centring + PCA-whitening to this many dimensions (an image-only model): `image` holds the
+   * whitened vectors every search compares, `image_raw` the model's own, from which ingestion fits
+   * and applies the transform. Chosen when the collection is made; left out, an existing
+   * collection is taken as it is.
+   */
+  whiten?: number;
   /** HNSW graph degree and build beam; Qdrant's defaults (16, 100) when left out. */
   hnsw?: { m: number; efConstruct: number };
   /** int8 scalar quantization for large collections; searches rescore with the original vectors. */
@@ -60,9 +67,20 @@ export function collectionNameFor(modelId: string, dimension: number): string {
   return `${CROP_COLLECTION_PREFIX}${slug || 'model'}_${dimension}`;
 }
 
+/** The named vector of a whitened collection that keeps the model's own image vectors. */
+export const RAW_IMAGE_VECTOR = 'image_raw';
+
 /** The size of each named vector of the collection. */
-function vectorSizes(spec: CollectionSpec): [VectorKind, number][] {
-  return (spec.vectors ?? VECTOR_KINDS).map((name) => [name, spec.dimensions?.[name] ?? spec.dimension]);
+function vectorSizes(spec: CollectionSpec): [string, number][] {
+  const sizes: [string, number][] = (spec.vectors ?? VECTOR_KINDS).map((name) => [
+    name,
+    spec.dimensions?.[name] ?? spec.dimension,
+  ]);
+  if (spec.whiten === undefined) return sizes;
+  return [
+    ...sizes.map(([name, size]): [string, number] => [name, name === 'image' ? spec.whiten! : size]),
+    [RAW_IMAGE_VECTOR, spec.dimensions?.image ?? spec.dimension],
+  ];
 }
 
 export function collectionDefinition(spec: CollectionSpec): Schemas['CreateCollection'] {
@@ -78,7 +96,11 @@ export function collectionDefinition(spec: CollectionSpec): Schemas['CreateColle
     shard_number: spec.sharding?.shards,
     replication_factor: spec.sharding?.replicationFactor,
     write_consistency_factor: spec.sharding?.replicationFactor,
-    metadata: { model_id: spec.modelId, dimension: spec.dimension },
+    metadata: {
+      model_id: spec.modelId,
+      dimension: spec.dimension,
+      ...(spec.whiten !== undefined && { whiten: spec.whiten }),
+    },
   };
 }
 
@@ -94,10 +116,17 @@ export function checkExistingCollection(name: string, spec: CollectionSpec, info
   const vectors = info.config.params.vectors;
   // A collection with a single unnamed vector has `{ size, distance }` here instead of a map.
   if (!vectors || 'size' in vectors) throw mismatch('has a single unnamed vector instead of named ones');
-  const wanted = spec.vectors ?? VECTOR_KINDS;
+  const whiten = whitenedDimensionOf(info);
+  if (spec.whiten !== undefined && spec.whiten !== whiten) {
+    throw mismatch(
+      whiten === null ? 'is not whitened' : `is whitened to ${whiten} dimensions (delete it to change its whitening)`,
+    );
+  }
+  const sizes = vectorSizes({ ...spec, ...(whiten !== null && { whiten }) });
   const names = Object.keys(vectors).sort();
-  if (names.join(',') !== [...wanted].sort().join(',')) throw mismatch(`has the vectors [${names.join(', ')}]`);
-  for (const [name, size] of vectorSizes(spec)) {
+  const wanted = sizes.map(([name]) => name).sort();
+  if (names.join(',') !== wanted.join(',')) throw mismatch(`has the vectors [${names.join(', ')}]`);
+  for (const [name, size] of sizes) {
     const params = vectors[name] as Schemas['VectorParams'];
     if (params.size !== size) throw mismatch(`its "${name}" vectors have ${params.size} dimensions, not ${size}`);
     if (params.distance !== 'Cosine') throw mismatch(`its "${name}" vectors use ${params.distance} distance`);
@@ -105,4 +134,10 @@ export function checkExistingCollection(name: string, spec: CollectionSpec, info
   const storedModel = info.config.metadata?.model_id;
   if (storedModel !== undefined && storedModel !== spec.modelId)
     throw mismatch(`was made for model "${String(storedModel)}"`);
+}
+
+/** The whitened dimension of a collection made with `whiten`, from its metadata; null when it is not whitened. */
+export function whitenedDimensionOf(info: Schemas['CollectionInfo']): number | null {
+  const whiten = info.config.metadata?.whiten;
+  return typeof whiten === 'number' ? whiten : null;
 }

@@ -1,5 +1,5 @@
 export { pingQdrant, type QdrantInfo } from './health';
-export { collectionNameFor, type CollectionSpec } from './collection';
+export { collectionNameFor, RAW_IMAGE_VECTOR, type CollectionSpec } from './collection';
 export {
   cropPayloadSchema,
   photoPointKey,

@@ -3,17 +3,18 @@ import { type CropPoint, type Vector } from './crop-point';
 import { pointIdForCrop } from './point-id';
 
 /**
- * The JSON of one point as Qdrant's upsert takes it. Written by hand because JSON.stringify spends
+ * The JSON of one point as Qdrant's upsert takes it, its image vector under `imageName` (a whitened
+ * collection keeps the model's own under `image_raw`). Written by hand because JSON.stringify spends
  * most of an upload printing each float with 17 digits (1.4 ms for the three 1024-d vectors of
  * one crop); see `vectorJson`.
  */
-export function pointJson(point: CropPoint): string {
+export function pointJson(point: CropPoint, imageName = 'image'): string {
   if (point.cropId !== point.payload.crop_id) {
     throw new DefectRagError('BAD_INPUT', `point ${point.cropId} carries the payload of crop ${point.payload.crop_id}`);
   }
   const vectors = `{${VECTOR_KINDS.flatMap((name) => {
     const vector = point.vectors[name];
-    return vector ? [`"${name}":${vectorJson(point.cropId, vector)}`] : [];
+    return vector ? [`"${name === 'image' ? imageName : name}":${vectorJson(point.cropId, vector)}`] : [];
   }).join(',')}}`;
   return `{"id":"${pointIdForCrop(point.cropId)}","vector":${vectors},"payload":${JSON.stringify(point.payload)}}`;
 }

@@ -7,6 +7,8 @@ import {
   collectionNameFor,
   CROP_COLLECTION_PREFIX,
   PAYLOAD_INDEXES,
+  RAW_IMAGE_VECTOR,
+  whitenedDimensionOf,
   type CollectionSpec,
 } from './collection';
 import {
@@ -20,7 +22,7 @@ import {
 } from './crop-point';
 import { toQdrantFilter, type CropFilter } from './filter';
 import { pointIdForCrop } from './point-id';
-import { pointJson } from './point-json';
+import { pointJson, vectorJson } from './point-json';
 import { callQdrant } from './qdrant-call';
 import { collectionPath, QdrantHttp, RawJson } from './qdrant-http';
 import { scanAnyFilterExactly, scanFilterExactly } from './scan-rule';
@@ -106,7 +108,7 @@ const QUANTIZED_SEARCH = { rescore: true, oversampling: 2 };
  * at 0.1; 512 gave 0.999 for about a millisecond more.
  */
 const DEFAULT_HNSW_EF = 512;
-const COLLECTION_SIZE_TTL_MS = 10_000;
+const COLLECTION_INFO_TTL_MS = 10_000;
 
 /**
  * The crop index in Qdrant: one collection per (model, dimension) holding a point per crop with
@@ -118,7 +120,7 @@ export class VectorStore {
   readonly url: string;
   private readonly http: QdrantHttp;
   private readonly hnswEf: number;
-  private readonly sizes = new Map<string, { size: Promise<{ points: number; dimension: number }>; until: number }>();
+  private readonly infos = new Map<string, { info: Promise<Schemas['CollectionInfo']>; until: number }>();
 
   constructor({ url, apiKey, hnswEf = DEFAULT_HNSW_EF }: VectorStoreOptions) {
     if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) {
@@ -171,6 +173,8 @@ export class VectorStore {
     const { batchSize = DEFAULT_BATCH_SIZE, concurrency = 1 } = options;
     if (!(batchSize >= 1 && concurrency >= 1))
       throw new DefectRagError('BAD_INPUT', 'batchSize and concurrency must be at least 1');
+    // A whitened collection's `image` is written by ingestion's whitening stage; the model's own goes to image_raw.
+    const imageName = (await this.whitenedDimension(collection)) === null ? 'image' : RAW_IMAGE_VECTOR;
     let next = 0;
     let failed = false;
     const worker = async () => {
@@ -178,7 +182,7 @@ export class VectorStore {
         const batch = points.slice(next, next + batchSize);
         next += batchSize;
         try {
-          const body = new RawJson(`{"points":[${batch.map(pointJson).join(',')}]}`);
+          const body = new RawJson(`{"points":[${batch.map((point) => pointJson(point, imageName)).join(',')}]}`);
           await this.send(
             `upsert into ${collection}`,
             collection,
@@ -280,6 +284,75 @@ export class VectorStore {
     { limit = Infinity }: { limit?: number } = {},
   ): Promise<StoredCropRef[]> {
     const refs: StoredCropRef[] = [];
+    const fields = ['crop_id', 'image_id', 'content_hash', 'split'];
+    const request = { filter: toQdrantFilter(filter), with_payload: fields, with_vector: false };
+    for await (const points of this.scroll(collection, request, () => limit - refs.length)) {
+      for (const point of points) refs.push(parseWith(storedCropRefSchema, collection, point.id, point.payload));
+    }
+    return refs;
+  }
+
+  /**
+   * The payload and one named vector of every point the filter matches, a page at a time in point
+   * order: for work over a whole dataset's vectors without holding them all at once. `levels: 'all'`
+   * takes photo points too when the filter names no level; `lacking` keeps the points without that
+   * named vector.
+   */
+  async *scrollVectors(
+    collection: string,
+    filter: CropFilter,
+    using: VectorKind | typeof RAW_IMAGE_VECTOR,
+    options: { levels?: 'all'; lacking?: VectorKind } = {},
+  ): AsyncGenerator<{ payload: CropPayload; vector: number[] }[]> {
+    const qdrantFilter = toQdrantFilter(filter, options.levels ?? 'default');
+    if (options.lacking !== undefined) {
+      // toQdrantFilter writes `must_not` as a list (the level condition).
+      const mustNot = (qdrantFilter.must_not as Schemas['Condition'][] | undefined) ?? [];
+      qdrantFilter.must_not = [...mustNot, { has_vector: options.lacking }];
+    }
+    const request = { filter: qdrantFilter, with_payload: true, with_vector: [using] };
+    for await (const points of this.scroll(collection, request, () => Infinity)) {
+      yield points.map((point) => ({
+        payload: parsePayload(collection, point.id, point.payload),
+        vector: storedVector(collection, point.id, point.vector, using)!,
+      }));
+    }
+  }
+
+  /** Writes one named vector of stored points, leaving their other vectors and payload as they are. */
+  async setVectors(
+    collection: string,
+    using: VectorKind,
+    updates: readonly { cropId: string; vector: Vector }[],
+  ): Promise<void> {
+    for (let start = 0; start < updates.length; start += DEFAULT_BATCH_SIZE) {
+      const points = updates
+        .slice(start, start + DEFAULT_BATCH_SIZE)
+        .map(
+          ({ cropId, vector }) =>
+            `{"id":"${pointIdForCrop(cropId)}","vector":{"${using}":${vectorJson(cropId, vector)}}}`,
+        );
+      await this.send(
+        `update vectors of ${collection}`,
+        collection,
+        'PUT',
+        collectionPath(collection, '/points/vectors?wait=true'),
+        new RawJson(`{"points":[${points.join(',')}]}`),
+      );
+    }
+  }
+
+  /** The dimension a collection made with `whiten` whitens to; null for any other collection. */
+  async whitenedDimension(collection: string): Promise<number | null> {
+    return whitenedDimensionOf(await this.collectionInfo(collection));
+  }
+
+  /** Pages of the points a scroll request matches, in point order, until none is left or `left()` reaches 0. */
+  private async *scroll(
+    collection: string,
+    request: Pick<Schemas['ScrollRequest'], 'filter' | 'with_payload' | 'with_vector'>,
+    left: () => number,
+  ): AsyncGenerator<Schemas['Record'][]> {
     let offset: Schemas['ExtendedPointId'] | null = null;
     do {
       const page: Schemas['ScrollResult'] = await this.send(
@@ -287,19 +360,12 @@ export class VectorStore {
         collection,
         'POST',
         collectionPath(collection, '/points/scroll'),
-        {
-          filter: toQdrantFilter(filter),
-          limit: Math.min(SCROLL_PAGE, limit - refs.length),
-          offset,
-          with_payload: ['crop_id', 'image_id', 'content_hash', 'split'],
-          with_vector: false,
-        } satisfies Schemas['ScrollRequest'],
+        { ...request, limit: Math.min(SCROLL_PAGE, left()), offset } satisfies Schemas['ScrollRequest'],
       );
-      for (const point of page.points) refs.push(parseWith(storedCropRefSchema, collection, point.id, point.payload));
+      yield page.points;
       // The generated type allows an object here; Qdrant only ever returns the next point's id or null.
       offset = (page.next_page_offset as Schemas['ExtendedPointId'] | null | undefined) ?? null;
-    } while (offset !== null && refs.length < limit);
-    return refs;
+    } while (offset !== null && left() > 0);
   }
 
   /**
@@ -507,32 +573,35 @@ export class VectorStore {
     return scanFilterExactly({ matching: result.count, points, dimension });
   }
 
+  /** Points and dimension of a collection's named vector (see `collectionInfo`). */
+  private async collectionSize(collection: string, using: VectorKind): Promise<{ points: number; dimension: number }> {
+    const info = await this.collectionInfo(collection);
+    const vectors = info.config.params.vectors as Record<string, { size?: number }> | undefined;
+    const dimension = vectors?.[using]?.size;
+    if (dimension === undefined) {
+      throw new DefectRagError('COLLECTION_MISMATCH', `collection ${collection} has no dense "${using}" vector`, {
+        collection,
+      });
+    }
+    return { points: info.points_count ?? 0, dimension };
+  }
+
   /**
-   * Points and dimension of a collection's named vector, read at most every COLLECTION_SIZE_TTL_MS:
-   * a size a few seconds old only decides between two correct ways of searching.
+   * A collection's description, read at most every COLLECTION_INFO_TTL_MS: a size a few seconds old
+   * only decides between two correct ways of searching, and its vectors and metadata never change.
    */
-  private collectionSize(collection: string, using: VectorKind): Promise<{ points: number; dimension: number }> {
-    const key = `${collection} ${using}`;
-    const cached = this.sizes.get(key);
-    if (cached && cached.until > Date.now()) return cached.size;
-    const size = this.send<Schemas['CollectionInfo']>(
+  private collectionInfo(collection: string): Promise<Schemas['CollectionInfo']> {
+    const cached = this.infos.get(collection);
+    if (cached && cached.until > Date.now()) return cached.info;
+    const info = this.send<Schemas['CollectionInfo']>(
       `read ${collection}`,
       collection,
       'GET',
       collectionPath(collection),
-    ).then((info) => {
-      const vectors = info.config.params.vectors as Record<string, { size?: number }> | undefined;
-      const dimension = vectors?.[using]?.size;
-      if (dimension === undefined) {
-        throw new DefectRagError('COLLECTION_MISMATCH', `collection ${collection} has no dense "${using}" vector`, {
-          collection,
-        });
-      }
-      return { points: info.points_count ?? 0, dimension };
-    });
-    this.sizes.set(key, { size, until: Date.now() + COLLECTION_SIZE_TTL_MS });
-    size.catch(() => this.sizes.delete(key));
-    return size;
+    );
+    this.infos.set(collection, { info, until: Date.now() + COLLECTION_INFO_TTL_MS });
+    info.catch(() => this.infos.delete(collection));
+    return info;
   }
 
   /** One request through the retry and error translation of `callQdrant`. */
@@ -555,6 +624,12 @@ function checkSpec(spec: CollectionSpec): void {
     ...Object.entries(spec.dimensions ?? {}).map(
       ([name, size]) => !positiveInt(size) && `the ${name} dimension must be a positive integer, got ${size}`,
     ),
+    spec.whiten !== undefined &&
+      !(positiveInt(spec.whiten) && spec.whiten <= (spec.dimensions?.image ?? spec.dimension)) &&
+      `whiten must be a positive integer no larger than the image dimension, got ${spec.whiten}`,
+    spec.whiten !== undefined &&
+      (spec.vectors ?? VECTOR_KINDS).some((name) => name !== 'image') &&
+      "whitening is for image-only models: it would move the image vectors out of the text vectors' space",
     spec.hnsw &&
       !(positiveInt(spec.hnsw.m) && positiveInt(spec.hnsw.efConstruct)) &&
       'hnsw m and efConstruct must be positive integers',
@@ -591,7 +666,7 @@ function storedVector(
   collection: string,
   id: Schemas['ExtendedPointId'],
   vectors: unknown,
-  name: VectorKind,
+  name: string,
   optional = false,
 ): number[] | undefined {
   const vector = (vectors as Record<string, unknown> | null | undefined)?.[name];

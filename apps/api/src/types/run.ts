@@ -236,6 +236,15 @@ export class IngestionOptions {
   @Field(() => String, { nullable: true, description: 'A taxonomy override file on the server.' })
   @Check(serverPath)
   taxonomyFile?: string;
+
+  @Field(() => Int, {
+    nullable: true,
+    description:
+      "Make the model's collection, when this run makes it, centred + PCA-whitened to this many dimensions (an image-only model; " +
+      'not the default, see docs/similarity.md). Later runs keep its whitening.',
+  })
+  @Check(optional(z.int().min(1).max(4096)))
+  whiten?: number;
 }
 
 @InputType({ description: 'Options of an evaluation run; each defaults to what `defect-rag evaluate` uses.' })

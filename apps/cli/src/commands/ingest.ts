@@ -28,6 +28,7 @@ interface IngestCliOptions {
   repoint?: boolean;
   unlabelled?: boolean;
   photoView?: PhotoView;
+  whiten?: number;
   workers?: number;
   batchPhotos?: number;
   json?: boolean;
@@ -54,6 +55,11 @@ export const ingestCommand: CliCommand = {
         'photos without an annotation file are unlabelled (damage unknown, unmasked windows), not clean; kept for later runs of the dataset',
       )
       .addOption(photoViewOption())
+      .option(
+        '--whiten <dimensions>',
+        'make the (image-only) model’s collection centred + PCA-whitened to this many dimensions, fitted on its crops and refitted as it grows (docs/similarity.md)',
+        positive,
+      )
       .option('--workers <n>', 'spread the run over n local `defect-rag worker` processes (others may join)', positive)
       .option('--batch-photos <n>', `photos per batch of a distributed run (default ${DEFAULT_BATCH_PHOTOS})`, positive)
       .option('--json', 'print the summary as JSON')
@@ -83,6 +89,7 @@ export const ingestCommand: CliCommand = {
                 // Left out, the dataset keeps what it was registered with.
                 unlabelled: options.unlabelled,
                 photoView: options.photoView,
+                whiten: options.whiten,
               },
               { onProgress: progress.listener, signal },
               options.workers === undefined

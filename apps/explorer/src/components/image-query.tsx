@@ -6,15 +6,14 @@ const ACCEPTED_IMAGES = 'image/jpeg,image/png,image/webp';
 
 /**
  * The uploaded photo, to draw a region on, and a description that makes the query hybrid, with
- * the image's weight once both are given.
+ * the image's weight once both are given (a model without a text tower fuses the image with the
+ * description's label prototype).
  */
 export function UploadedImage({
   source,
-  textAvailable,
   onChange,
 }: {
   source: ImageSource;
-  textAvailable: boolean;
   onChange: (changes: Partial<ImageSource>) => void;
 }) {
   const [draft, setDraft] = useState(source.text);
@@ -27,28 +26,26 @@ export function UploadedImage({
         region={source.region}
         onRegion={(region) => onChange({ region })}
       />
-      {textAvailable && (
-        <form
-          class="hybrid-text"
-          onSubmit={(event) => {
-            event.preventDefault();
-            onChange({ text: draft.trim() });
-          }}
-        >
-          <label for="hybrid-text">And a description (optional, a hybrid query)</label>
-          <div class="input-row">
-            <input
-              id="hybrid-text"
-              type="text"
-              value={draft}
-              maxLength={1000}
-              placeholder="dent near the handle"
-              onInput={(event) => setDraft(event.currentTarget.value)}
-            />
-            <button type="submit">Apply</button>
-          </div>
-        </form>
-      )}
+      <form
+        class="hybrid-text"
+        onSubmit={(event) => {
+          event.preventDefault();
+          onChange({ text: draft.trim() });
+        }}
+      >
+        <label for="hybrid-text">And a description (optional, a hybrid query)</label>
+        <div class="input-row">
+          <input
+            id="hybrid-text"
+            type="text"
+            value={draft}
+            maxLength={1000}
+            placeholder="dent near the handle"
+            onInput={(event) => setDraft(event.currentTarget.value)}
+          />
+          <button type="submit">Apply</button>
+        </div>
+      </form>
       {source.text && (
         <label class="alpha">
           <span>Image weight α: {source.alpha === null ? "the index's fusion" : alpha.toFixed(2)}</span>

@@ -24,7 +24,7 @@ export function ModelChoice({
         {models.map((candidate) => (
           <option key={candidate.id} value={candidate.id}>
             {candidate.id}
-            {candidate.modes.includes('TEXT') ? '' : ' (images only)'}
+            {candidate.modes.includes('TEXT') ? '' : ' (image model, text by labels)'}
             {candidate.randomWeights ? ' (random test weights)' : ''}
           </option>
         ))}
@@ -33,25 +33,27 @@ export function ModelChoice({
   );
 }
 
-/** A described defect; a model without a text tower disables it, says why and offers one that has. */
+/**
+ * A described defect. A model without a text tower answers it by label prototypes (the API's
+ * `textQueries`): the form says so, and offers a served model that has a text tower.
+ */
 export function TextQueryForm({
   text,
   onText,
   onSubmit,
-  textAvailable,
-  modelId,
+  model,
   textModel,
   onModel,
 }: {
   text: string;
   onText: (text: string) => void;
   onSubmit: (event: Event) => void;
-  textAvailable: boolean;
-  modelId: string | undefined;
+  model: ModelInfo | undefined;
   /** A served model with a text tower, offered when the chosen one has none. */
   textModel: ModelInfo | undefined;
   onModel: (id: string) => void;
 }) {
+  const byPrototypes = model?.textQueries === LABEL_PROTOTYPES;
   return (
     <form class="text-query" role="search" onSubmit={onSubmit}>
       <label for="query-text">Describe a defect</label>
@@ -60,21 +62,21 @@ export function TextQueryForm({
           id="query-text"
           type="search"
           value={text}
-          placeholder={textAvailable ? 'deep scratch on the rear bumper' : 'this model has no text tower'}
+          placeholder={byPrototypes ? 'scratch on the rear bumper' : 'deep scratch on the rear bumper'}
           onInput={(event) => onText(event.currentTarget.value)}
           maxLength={1000}
-          disabled={!textAvailable}
         />
-        <button type="submit" disabled={!textAvailable || !text.trim()}>
+        <button type="submit" disabled={!text.trim()}>
           Search
         </button>
       </div>
-      {!textAvailable && (
-        <p class="muted small" data-testid="no-text-tower">
-          {modelId} compares images only: search by an image or a crop
+      {byPrototypes && (
+        <p class="muted small" data-testid="prototype-text">
+          {model.id} has no text tower: your words are matched to damage types and zones (English or Spanish names and
+          synonyms) and searched with the mean image vector of the indexed crops labelled with them
           {textModel ? (
             <>
-              , or describe a defect with {textModel.id}
+              ; to describe a defect freely, use {textModel.id}
               {textModel.randomWeights ? ' (random test weights)' : ''}.{' '}
               <button
                 type="button"
@@ -86,10 +88,13 @@ export function TextQueryForm({
               </button>
             </>
           ) : (
-            '; no served model has a text tower.'
+            '.'
           )}
         </p>
       )}
     </form>
   );
 }
+
+/** The API's `textQueries` of a model that answers text through label prototypes. */
+const LABEL_PROTOTYPES = 'label-prototypes';

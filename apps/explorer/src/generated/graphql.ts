@@ -152,7 +152,7 @@ export type ModelQuery = { model: { id: string, randomWeights: boolean } };
 export type SearchOptionsQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type SearchOptionsQuery = { taxonomy: { zones: Array<{ id: string, name: string, parent: string | null }>, damageTypes: Array<{ id: string, name: string }> }, indexStats: { points: number, damaged: number, clean: number, byZone: Array<{ value: string, count: number }>, byDamageType: Array<{ value: string, count: number }> }, datasets: { edges: Array<{ node: { id: string, name: string } }> }, models: Array<{ id: string, modes: Array<SearchMode>, isDefault: boolean, randomWeights: boolean }> };
+export type SearchOptionsQuery = { taxonomy: { zones: Array<{ id: string, name: string, parent: string | null }>, damageTypes: Array<{ id: string, name: string }> }, indexStats: { points: number, damaged: number, clean: number, byZone: Array<{ value: string, count: number }>, byDamageType: Array<{ value: string, count: number }> }, datasets: { edges: Array<{ node: { id: string, name: string } }> }, models: Array<{ id: string, modes: Array<SearchMode>, isDefault: boolean, randomWeights: boolean, textQueries: string }> };
 
 export type RunFieldsFragment = { id: string, kind: RunKind, status: RunStatus, errorCode: string | null, error: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, dataset: { id: string, name: string }, progress: Array<{ stage: string, done: number, total: number }>, counts: Array<{ name: string, value: number }> };
 

@@ -80,14 +80,12 @@ export function SearchPage({ similarTo }: { similarTo: string | null }) {
   };
   const models = options.data?.models ?? [];
   const model = models.find((candidate) => candidate.id === settings.model) ?? models.find((m) => m.isDefault);
-  // Offer only what the chosen model answers: an image-only model has no text search and no TEXT or FUSED mode.
+  // Offer only the modes the chosen model answers: an image-only model has IMAGE alone (it answers
+  // text in image space, by label prototypes).
   const modes = model?.modes ?? MODES.map((mode) => mode.value);
-  const textAvailable = modes.includes('TEXT');
   const textModel = models.find((candidate) => candidate.modes.includes('TEXT'));
   useEffect(() => {
     if (!modes.includes(settings.mode)) update({ mode: modes.includes('FUSED') ? 'FUSED' : modes[0]! });
-    if (!textAvailable && source?.kind === 'text') startQuery(null);
-    if (!textAvailable && source?.kind === 'image' && source.text) changeImage({ text: '', alpha: null });
   }, [modes.join(), settings.mode]);
 
   const stats = options.data?.indexStats;
@@ -97,15 +95,12 @@ export function SearchPage({ similarTo }: { similarTo: string | null }) {
         <h1 id="search-heading">Find similar defects</h1>
         <ModelChoice models={models} model={model} onModel={(id) => update({ model: id })} />
         <ImageDrop onImage={searchImage} current={source?.kind === 'image' ? source : null} />
-        {source?.kind === 'image' && (
-          <UploadedImage key={source.preview} source={source} textAvailable={textAvailable} onChange={changeImage} />
-        )}
+        {source?.kind === 'image' && <UploadedImage key={source.preview} source={source} onChange={changeImage} />}
         <TextQueryForm
           text={text}
           onText={setText}
           onSubmit={searchText}
-          textAvailable={textAvailable}
-          modelId={model?.id}
+          model={model}
           textModel={textModel}
           onModel={(id) => update({ model: id })}
         />
