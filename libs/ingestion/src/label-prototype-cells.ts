@@ -9,7 +9,10 @@ import type { Backend, CollectionModel, RunRecorder } from '@defect-rag/runs';
 export async function refreshLabelPrototypes(backend: Backend, collection: string, datasetId: string): Promise<number> {
   const cells = new Map<string, PrototypeCell>();
   let crops = 0;
-  for await (const page of backend.vectorStore.scrollVectors(collection, { datasetId, level: 'crop' }, 'image')) {
+  // Only labelled crops: an unlabelled window's zone is known but not whether it shows damage, so
+  // counting it in a zone's cell would mix unknown damage into a "clean <zone>" prototype.
+  const labelledCrops = { datasetId, level: 'crop', labelled: true } as const;
+  for await (const page of backend.vectorStore.scrollVectors(collection, labelledCrops, 'image')) {
     for (const { payload, vector } of page) {
       const damageTypes = [...payload.damage_types].sort();
       const key = JSON.stringify([payload.split, damageTypes, payload.vehicle_zone]);
