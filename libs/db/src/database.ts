@@ -5,11 +5,13 @@ import { applyMigrations, type MigrationResult } from './migrate';
 import { asDatabaseUnavailable } from './unavailable';
 import { DatasetRepository } from './dataset-repository';
 import { RunRepository } from './run-repository';
+import { LabelRepository } from './label-repository';
 import { tryLockDataset, type DatasetLock } from './dataset-lock';
 
 export interface Database {
   datasets: DatasetRepository;
   runs: RunRepository;
+  labels: LabelRepository;
   migrations: MigrationResult;
   /** The dataset's exclusive lock for a run, or null while another run holds it. */
   tryLockDataset(datasetId: string): Promise<DatasetLock | null>;
@@ -36,6 +38,7 @@ export async function openDatabase(databaseUrl: string): Promise<Database> {
   return {
     datasets: new DatasetRepository(prisma),
     runs: new RunRepository(prisma),
+    labels: new LabelRepository(prisma),
     migrations,
     tryLockDataset: (datasetId) => tryLockDataset(databaseUrl, datasetId),
     ping: async () => {

@@ -11,5 +11,12 @@ export {
   type RunProblemRecord,
   type StageProgress,
 } from './run-repository';
+export {
+  LabelRepository,
+  type AnalystLabelKind,
+  type AnalystLabelRecord,
+  type LabelBox,
+  type NewAnalystLabel,
+} from './label-repository';
 export type { Page, PageRequest } from './page';
 export type { DatasetLock } from './dataset-lock';
