@@ -64,6 +64,12 @@ const CROP_FIELDS = /* GraphQL */ `
       row
       column
     }
+    labels {
+      id
+      kind
+      damageType
+      author
+    }
     defects {
       label
       type
