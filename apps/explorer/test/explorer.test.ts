@@ -139,6 +139,12 @@ const sentQuery = (response: Response) => searchQueryOf(response.request().postD
 /** A vitest poll with time for a request to be answered and the page to render it. */
 const eventually = <T>(read: () => Promise<T> | T) => expect.poll(read, { timeout: 15_000 });
 
+/**
+ * A poll that waits for a RELABEL run: it compares every crop of the sample in each served
+ * model's collection (two here) with its stored hash, on a shared machine.
+ */
+const runEnded = <T>(read: () => Promise<T> | T) => expect.poll(read, { timeout: 120_000, interval: 1000 });
+
 /** Playwright's innerText: the text as shown, with the spaces CSS puts between elements. */
 const text = (locator: Locator) => locator.innerText();
 
@@ -811,7 +817,7 @@ describe.skipIf(!browserPath)('the explorer in Chromium, served by the API with 
     const photoId = await card.getAttribute('data-photo-id');
     await card.getByLabel('Damage type').selectOption(rare);
     await card.getByTestId('label-damage').click();
-    await eventually(() => text(card.getByTestId('quick-label-status'))).toMatch(
+    await runEnded(() => text(card.getByTestId('quick-label-status'))).toMatch(
       new RegExp(`Labelled ${rare}; run succeeded`),
     );
 
@@ -834,9 +840,11 @@ describe.skipIf(!browserPath)('the explorer in Chromium, served by the API with 
       .getByTestId('result')
       .filter({ has: page.getByTestId('quick-label') })
       .first();
-    await other.getByRole('link', { name: 'Details' }).click();
+    await other.getByRole('link', { name: 'Details', exact: true }).click();
     const tool = page.getByTestId('label-tool');
     await tool.locator('svg').waitFor();
+    // Below the crop's figures: in view first, since the pointer moves in the viewport's pixels.
+    await tool.locator('img').scrollIntoViewIfNeeded();
     const shown = await tool
       .locator('img')
       .evaluate((image: HTMLImageElement) => image.getBoundingClientRect().toJSON() as DOMRect);
@@ -847,7 +855,7 @@ describe.skipIf(!browserPath)('the explorer in Chromium, served by the API with 
     await tool.getByTestId('region-box').waitFor();
     await tool.getByTestId('label-type').selectOption('scratch');
     await tool.getByTestId('add-label').click();
-    await eventually(() => text(tool.getByTestId('label-status'))).toMatch(/Labelled scratch; run succeeded/);
+    await runEnded(() => text(tool.getByTestId('label-status'))).toMatch(/Labelled scratch; run succeeded/);
     await eventually(() => text(tool.getByTestId('photo-state'))).toContain('scratch');
     expect(await text(tool.getByTestId('photo-labels'))).toMatch(/damage: scratch by local/);
     await screenshot('labelled-photo', true);

@@ -31,9 +31,10 @@ function useDamageTypes(datasetId: string): DamageType[] {
       typesByDataset.set(datasetId, loading);
     }
     let current = true;
+    // A failed load offers no types (the buttons stay disabled); the next card asks again.
     loading.then(
       (loaded) => current && setTypes(loaded),
-      () => {},
+      () => current && setTypes([]),
     );
     return () => {
       current = false;
