@@ -165,6 +165,38 @@ describe("analysts' labels through the GraphQL API (demo dataset, tiny-clip: ran
     expect(await storedLabels()).toEqual([]);
   });
 
+  it("takes a label back when its RELABEL run cannot start: a dataset outside the API's folders", async () => {
+    const outside = await demoDatasetStage({ outDir: mkdtempSync(path.join(tmpdir(), 'labels-outside-')), images: 2 });
+    const ingested = await ingestDataset(backend, { datasetDir: outside.root, name: 'labels-outside' });
+    const { data } = await graphql<{ searchSimilar: { crop: { id: string } }[] }>(
+      api.url,
+      `
+        query ($d: ID!) {
+          searchSimilar(query: { text: "car", level: PHOTO, limit: 1, filter: { datasetId: $d } }) {
+            crop {
+              id
+            }
+          }
+        }
+      `,
+      { d: ingested.datasetId },
+      as(KEYS.one),
+    );
+    const polygon = [
+      { x: 10, y: 10 },
+      { x: 60, y: 10 },
+      { x: 60, y: 60 },
+    ];
+    const response = await graphql(
+      api.url,
+      ADD,
+      { input: { photoId: data!.searchSimilar[0]!.crop.id, damageType: 'dent', polygon } },
+      as(KEYS.one),
+    );
+    expect(errorCodes(response)).toEqual(['FORBIDDEN']);
+    expect(await backend.db.labels.list(ingested.datasetId)).toEqual([]);
+  }, 60_000);
+
   it('labels a defect on a clean photo: its RELABEL run recuts it as damaged, labels on Photo and Crop', async () => {
     const target = clean[0]!;
     const polygon = [

@@ -1,12 +1,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, realpath, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import {
-  annotationPathOf,
-  mergedLabelMe,
-  polygonArea,
-  readDataset,
-} from '@defect-rag/dataset';
+import { annotationPathOf, mergedLabelMe, polygonArea, readDataset } from '@defect-rag/dataset';
 import type { AnalystLabelRecord, DatasetRecord, LabelBox, RunRecord } from '@defect-rag/db';
 import { DefectRagError, isDefectRagError } from '@defect-rag/runtime';
 import { activeTaxonomy, getCrop, getPhoto, type CropView } from '@defect-rag/search';
@@ -70,7 +65,11 @@ export async function addDefectLabel(
 }
 
 /** Stores a "no damage here" mark on a window of a photo: a crop of it, or a box inside it. */
-export async function markNoDamage(backend: Backend, input: NoDamageInput, author: string): Promise<AnalystLabelRecord> {
+export async function markNoDamage(
+  backend: Backend,
+  input: NoDamageInput,
+  author: string,
+): Promise<AnalystLabelRecord> {
   const photo = await photoOf(backend, input.photoId);
   const { width, height } = photo.photo!;
   let box: LabelBox;
@@ -104,11 +103,14 @@ export async function markNoDamage(backend: Backend, input: NoDamageInput, autho
  */
 export async function removeLabel(backend: Backend, labelId: string, author: string): Promise<AnalystLabelRecord> {
   const label = await backend.db.labels.findById(labelId);
-  if (!label) throw new DefectRagError('LABEL_NOT_FOUND', `no label "${labelId}"`, { labelId });
-  if (label.author !== author || !(await backend.db.labels.deleteOwn(labelId, author)))
+  const missing = () => new DefectRagError('LABEL_NOT_FOUND', `no label "${labelId}"`, { labelId });
+  if (!label) throw missing();
+  if (label.author !== author)
     throw new DefectRagError('LABEL_FORBIDDEN', `label "${labelId}" was written by ${label.author}, not ${author}`, {
       labelId,
     });
+  // Removed meanwhile by its author's other request.
+  if (!(await backend.db.labels.deleteOwn(labelId, author))) throw missing();
   return label;
 }
 
@@ -163,7 +165,8 @@ async function latestIngestions(backend: Backend, dataset: DatasetRecord): Promi
     { first: 100 },
   );
   const byCollection = new Map<string, RunRecord>();
-  for (const run of items) if (run.collection && !byCollection.has(run.collection)) byCollection.set(run.collection, run);
+  for (const run of items)
+    if (run.collection && !byCollection.has(run.collection)) byCollection.set(run.collection, run);
   return [...byCollection.values()];
 }
 

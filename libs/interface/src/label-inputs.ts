@@ -15,10 +15,7 @@ export const labelChecks = {
   cropId: optional(cropId),
   /** A polygon of points (GraphQL checks its points as inputs of their own). */
   polygon: <P extends z.ZodType>(point: P) =>
-    z
-      .array(point)
-      .min(3, 'needs at least 3 points')
-      .max(MAX_LABEL_POINTS, `at most ${MAX_LABEL_POINTS} points`),
+    z.array(point).min(3, 'needs at least 3 points').max(MAX_LABEL_POINTS, `at most ${MAX_LABEL_POINTS} points`),
 };
 
 /** A "no damage" mark names a crop or a box, not both, nor neither. */

@@ -8,10 +8,23 @@ import { Crop } from '../types/crop';
 import { AnalystLabel, DefectLabelInput, LabelChange, NoDamageInput } from '../types/label';
 import { Photo } from '../types/photo';
 
-/** The label, and the RELABEL run that recomputes its dataset's points (or null: one follows the run in progress). */
-async function changed(context: ApiContext, label: AnalystLabelRecord): Promise<LabelChange> {
-  const run = await context.runs.startRelabel(label.datasetId, { labelId: label.id, photoId: label.photoId });
-  return { label: AnalystLabel.from(label), runId: run?.id ?? null };
+/**
+ * The label, and the RELABEL run that recomputes its dataset's points (null: one follows the run in
+ * progress). A label whose run cannot start (a dataset outside the API's folders, never ingested
+ * here) is taken back with `undo`, so that the error leaves nothing stored.
+ */
+async function changed(
+  context: ApiContext,
+  label: AnalystLabelRecord,
+  undo?: () => Promise<unknown>,
+): Promise<LabelChange> {
+  try {
+    const run = await context.runs.startRelabel(label.datasetId, { labelId: label.id, photoId: label.photoId });
+    return { label: AnalystLabel.from(label), runId: run?.id ?? null };
+  } catch (error) {
+    await undo?.();
+    throw error;
+  }
 }
 
 @Resolver()
@@ -26,18 +39,20 @@ export class LabelResolver {
     @Ctx() context: ApiContext,
   ): Promise<LabelChange> {
     const polygon = input.polygon.map(({ x, y }) => [x, y] as const);
-    return changed(
-      context,
-      await addDefectLabel(context.backend, { ...input, polygon }, context.author),
-    );
+    const label = await addDefectLabel(context.backend, { ...input, polygon }, context.author);
+    return changed(context, label, () => context.backend.db.labels.deleteOwn(label.id, label.author));
   }
 
   @Mutation(() => LabelChange, {
     description:
       'Marks a window of a photo (one of its crops, or a box) "no damage here"; a photo with only such marks is a clean labelled photo. Starts the RELABEL run.',
   })
-  async markNoDamage(@Arg('input', () => NoDamageInput) input: NoDamageInput, @Ctx() context: ApiContext): Promise<LabelChange> {
-    return changed(context, await markNoDamage(context.backend, input, context.author));
+  async markNoDamage(
+    @Arg('input', () => NoDamageInput) input: NoDamageInput,
+    @Ctx() context: ApiContext,
+  ): Promise<LabelChange> {
+    const label = await markNoDamage(context.backend, input, context.author);
+    return changed(context, label, () => context.backend.db.labels.deleteOwn(label.id, label.author));
   }
 
   @Mutation(() => LabelChange, {
@@ -45,7 +60,10 @@ export class LabelResolver {
       "Removes one of your own labels (FORBIDDEN for another author's, nothing removed; NOT_FOUND for an unknown id) and starts the RELABEL run.",
   })
   async removeLabel(@Arg('id', () => ID) id: string, @Ctx() context: ApiContext): Promise<LabelChange> {
-    return changed(context, await removeLabel(context.backend, parseInput(labelChecks.labelId, id, 'id'), context.author));
+    return changed(
+      context,
+      await removeLabel(context.backend, parseInput(labelChecks.labelId, id, 'id'), context.author),
+    );
   }
 }
 

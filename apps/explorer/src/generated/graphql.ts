@@ -27,7 +27,9 @@ export type DefectLabelInput = {
   polygon: Array<RegionPoint>;
 };
 
-export type LabelKind = 'DEFECT' | 'NO_DAMAGE';
+export type LabelKind =
+  | 'DEFECT'
+  | 'NO_DAMAGE';
 
 /** What a point of the index stands for. */
 export type Level =
@@ -52,7 +54,9 @@ export type QueryRegion = {
   polygon?: Array<RegionPoint> | null | undefined;
 };
 
-export type RagContextFormat = 'MARKDOWN' | 'TEXT';
+export type RagContextFormat =
+  | 'MARKDOWN'
+  | 'TEXT';
 
 /** A rectangle, in source-photo pixels: its top-left corner, width and height. */
 export type RegionBox = {
@@ -68,9 +72,19 @@ export type RegionPoint = {
   y: number;
 };
 
-export type RunKind = 'EVALUATE' | 'INDEX' | 'INGEST' | 'RELABEL';
+export type RunKind =
+  | 'EVALUATE'
+  | 'INDEX'
+  | 'INGEST'
+  | 'RELABEL';
 
-export type RunStatus = 'CANCELLED' | 'FAILED' | 'INTERRUPTED' | 'QUEUED' | 'RUNNING' | 'SUCCEEDED';
+export type RunStatus =
+  | 'CANCELLED'
+  | 'FAILED'
+  | 'INTERRUPTED'
+  | 'QUEUED'
+  | 'RUNNING'
+  | 'SUCCEEDED';
 
 /** Which vectors to compare. */
 export type SearchMode =
@@ -120,129 +134,48 @@ export type AddDefectLabelMutationVariables = Exact<{
   input: DefectLabelInput;
 }>;
 
-export type AddDefectLabelMutation = {
-  addDefectLabel: { runId: string | null; label: { id: string; damageType: string | null; author: string } };
-};
+
+export type AddDefectLabelMutation = { addDefectLabel: { runId: string | null, label: { id: string, damageType: string | null, author: string } } };
 
 export type MarkNoDamageMutationVariables = Exact<{
   input: NoDamageInput;
 }>;
 
-export type MarkNoDamageMutation = { markNoDamage: { runId: string | null; label: { id: string; author: string } } };
+
+export type MarkNoDamageMutation = { markNoDamage: { runId: string | null, label: { id: string, author: string } } };
 
 export type LabelRunQueryVariables = Exact<{
   id: string;
 }>;
 
-export type LabelRunQuery = { run: { id: string; status: RunStatus; error: string | null } | null };
+
+export type LabelRunQuery = { run: { id: string, status: RunStatus, error: string | null } | null };
 
 export type LabelTypesQueryVariables = Exact<{
   datasetId?: string | null | undefined;
 }>;
 
-export type LabelTypesQuery = { taxonomy: { damageTypes: Array<{ id: string; name: string }> } };
+
+export type LabelTypesQuery = { taxonomy: { damageTypes: Array<{ id: string, name: string }> } };
 
 export type PhotoLabelsQueryVariables = Exact<{
   id: string;
 }>;
 
-export type PhotoLabelsQuery = {
-  photo: {
-    id: string;
-    hasDamage: boolean;
-    damageTypes: Array<string>;
-    labels: Array<{ id: string; kind: LabelKind; damageType: string | null; author: string; createdAt: string }>;
-  } | null;
-};
 
-export type CropFieldsFragment = {
-  id: string;
-  datasetId: string;
-  imageId: string;
-  photoId: string;
-  sourceImage: string;
-  imageUrl: string;
-  sourceImageUrl: string;
-  hasDamage: boolean;
-  vehicleZone: string;
-  area: string;
-  damageTypes: Array<string>;
-  textDescription: string;
-  strategy: string;
-  split: string | null;
-  modelId: string;
-  box: { x: number; y: number; width: number; height: number };
-  gridPosition: { row: number; column: number } | null;
-  labels: Array<{ id: string; kind: LabelKind; damageType: string | null; author: string }>;
-  defects: Array<{
-    label: string;
-    type: string;
-    critical: boolean;
-    visibleFraction: number;
-    polygon: Array<Array<number>>;
-    box: { x: number; y: number; width: number; height: number };
-  }>;
-};
+export type PhotoLabelsQuery = { photo: { id: string, hasDamage: boolean, damageTypes: Array<string>, labels: Array<{ id: string, kind: LabelKind, damageType: string | null, author: string, createdAt: string }> } | null };
 
-export type PhotoFieldsFragment = {
-  id: string;
-  imageUrl: string;
-  sourceImage: string;
-  width: number;
-  height: number;
-  zones: Array<string>;
-  cropIds: Array<string>;
-  defects: Array<{ label: string; type: string; zone: string; polygon: Array<Array<number>> }>;
-};
+export type CropFieldsFragment = { id: string, datasetId: string, imageId: string, photoId: string, sourceImage: string, imageUrl: string, sourceImageUrl: string, hasDamage: boolean, vehicleZone: string, area: string, damageTypes: Array<string>, textDescription: string, strategy: string, split: string | null, modelId: string, box: { x: number, y: number, width: number, height: number }, gridPosition: { row: number, column: number } | null, labels: Array<{ id: string, kind: LabelKind, damageType: string | null, author: string }>, defects: Array<{ label: string, type: string, critical: boolean, visibleFraction: number, polygon: Array<Array<number>>, box: { x: number, y: number, width: number, height: number } }> };
+
+export type PhotoFieldsFragment = { id: string, imageUrl: string, sourceImage: string, width: number, height: number, zones: Array<string>, cropIds: Array<string>, defects: Array<{ label: string, type: string, zone: string, polygon: Array<Array<number>> }> };
 
 export type SearchQueryVariables = Exact<{
   query: SimilarityQuery;
   photos: boolean;
 }>;
 
-export type SearchQuery = {
-  searchSimilar: Array<{
-    score: number;
-    crop: {
-      id: string;
-      datasetId: string;
-      imageId: string;
-      photoId: string;
-      sourceImage: string;
-      imageUrl: string;
-      sourceImageUrl: string;
-      hasDamage: boolean;
-      vehicleZone: string;
-      area: string;
-      damageTypes: Array<string>;
-      textDescription: string;
-      strategy: string;
-      split: string | null;
-      modelId: string;
-      photo?: {
-        id: string;
-        imageUrl: string;
-        sourceImage: string;
-        width: number;
-        height: number;
-        zones: Array<string>;
-        cropIds: Array<string>;
-        defects: Array<{ label: string; type: string; zone: string; polygon: Array<Array<number>> }>;
-      } | null;
-      box: { x: number; y: number; width: number; height: number };
-      gridPosition: { row: number; column: number } | null;
-      labels: Array<{ id: string; kind: LabelKind; damageType: string | null; author: string }>;
-      defects: Array<{
-        label: string;
-        type: string;
-        critical: boolean;
-        visibleFraction: number;
-        polygon: Array<Array<number>>;
-        box: { x: number; y: number; width: number; height: number };
-      }>;
-    };
-  }>;
-};
+
+export type SearchQuery = { searchSimilar: Array<{ score: number, crop: { id: string, datasetId: string, imageId: string, photoId: string, sourceImage: string, imageUrl: string, sourceImageUrl: string, hasDamage: boolean, vehicleZone: string, area: string, damageTypes: Array<string>, textDescription: string, strategy: string, split: string | null, modelId: string, photo?: { id: string, imageUrl: string, sourceImage: string, width: number, height: number, zones: Array<string>, cropIds: Array<string>, defects: Array<{ label: string, type: string, zone: string, polygon: Array<Array<number>> }> } | null, box: { x: number, y: number, width: number, height: number }, gridPosition: { row: number, column: number } | null, labels: Array<{ id: string, kind: LabelKind, damageType: string | null, author: string }>, defects: Array<{ label: string, type: string, critical: boolean, visibleFraction: number, polygon: Array<Array<number>>, box: { x: number, y: number, width: number, height: number } }> } }> };
 
 export type BrowseCropsQueryVariables = Exact<{
   filter?: CropFilter | null | undefined;
@@ -250,377 +183,59 @@ export type BrowseCropsQueryVariables = Exact<{
   after?: string | null | undefined;
 }>;
 
-export type BrowseCropsQuery = {
-  crops: {
-    totalCount: number;
-    pageInfo: { hasNextPage: boolean; endCursor: string | null };
-    edges: Array<{
-      node: {
-        id: string;
-        datasetId: string;
-        imageId: string;
-        photoId: string;
-        sourceImage: string;
-        imageUrl: string;
-        sourceImageUrl: string;
-        hasDamage: boolean;
-        vehicleZone: string;
-        area: string;
-        damageTypes: Array<string>;
-        textDescription: string;
-        strategy: string;
-        split: string | null;
-        modelId: string;
-        box: { x: number; y: number; width: number; height: number };
-        gridPosition: { row: number; column: number } | null;
-        labels: Array<{ id: string; kind: LabelKind; damageType: string | null; author: string }>;
-        defects: Array<{
-          label: string;
-          type: string;
-          critical: boolean;
-          visibleFraction: number;
-          polygon: Array<Array<number>>;
-          box: { x: number; y: number; width: number; height: number };
-        }>;
-      };
-    }>;
-  };
-};
+
+export type BrowseCropsQuery = { crops: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, datasetId: string, imageId: string, photoId: string, sourceImage: string, imageUrl: string, sourceImageUrl: string, hasDamage: boolean, vehicleZone: string, area: string, damageTypes: Array<string>, textDescription: string, strategy: string, split: string | null, modelId: string, box: { x: number, y: number, width: number, height: number }, gridPosition: { row: number, column: number } | null, labels: Array<{ id: string, kind: LabelKind, damageType: string | null, author: string }>, defects: Array<{ label: string, type: string, critical: boolean, visibleFraction: number, polygon: Array<Array<number>>, box: { x: number, y: number, width: number, height: number } }> } }> } };
 
 export type CropQueryVariables = Exact<{
   id: string;
 }>;
 
-export type CropQuery = {
-  crop: {
-    id: string;
-    datasetId: string;
-    imageId: string;
-    photoId: string;
-    sourceImage: string;
-    imageUrl: string;
-    sourceImageUrl: string;
-    hasDamage: boolean;
-    vehicleZone: string;
-    area: string;
-    damageTypes: Array<string>;
-    textDescription: string;
-    strategy: string;
-    split: string | null;
-    modelId: string;
-    box: { x: number; y: number; width: number; height: number };
-    gridPosition: { row: number; column: number } | null;
-    labels: Array<{ id: string; kind: LabelKind; damageType: string | null; author: string }>;
-    defects: Array<{
-      label: string;
-      type: string;
-      critical: boolean;
-      visibleFraction: number;
-      polygon: Array<Array<number>>;
-      box: { x: number; y: number; width: number; height: number };
-    }>;
-  } | null;
-};
+
+export type CropQuery = { crop: { id: string, datasetId: string, imageId: string, photoId: string, sourceImage: string, imageUrl: string, sourceImageUrl: string, hasDamage: boolean, vehicleZone: string, area: string, damageTypes: Array<string>, textDescription: string, strategy: string, split: string | null, modelId: string, box: { x: number, y: number, width: number, height: number }, gridPosition: { row: number, column: number } | null, labels: Array<{ id: string, kind: LabelKind, damageType: string | null, author: string }>, defects: Array<{ label: string, type: string, critical: boolean, visibleFraction: number, polygon: Array<Array<number>>, box: { x: number, y: number, width: number, height: number } }> } | null };
 
 export type CropRagContextQueryVariables = Exact<{
   id: string;
   format: RagContextFormat;
 }>;
 
-export type CropRagContextQuery = {
-  ragContext: {
-    context: string;
-    items: Array<{
-      score: number;
-      crop: {
-        id: string;
-        datasetId: string;
-        imageId: string;
-        photoId: string;
-        sourceImage: string;
-        imageUrl: string;
-        sourceImageUrl: string;
-        hasDamage: boolean;
-        vehicleZone: string;
-        area: string;
-        damageTypes: Array<string>;
-        textDescription: string;
-        strategy: string;
-        split: string | null;
-        modelId: string;
-        box: { x: number; y: number; width: number; height: number };
-        gridPosition: { row: number; column: number } | null;
-        labels: Array<{ id: string; kind: LabelKind; damageType: string | null; author: string }>;
-        defects: Array<{
-          label: string;
-          type: string;
-          critical: boolean;
-          visibleFraction: number;
-          polygon: Array<Array<number>>;
-          box: { x: number; y: number; width: number; height: number };
-        }>;
-      };
-    }>;
-  };
-};
 
-export type ModelQueryVariables = Exact<{ [key: string]: never }>;
+export type CropRagContextQuery = { ragContext: { context: string, items: Array<{ score: number, crop: { id: string, datasetId: string, imageId: string, photoId: string, sourceImage: string, imageUrl: string, sourceImageUrl: string, hasDamage: boolean, vehicleZone: string, area: string, damageTypes: Array<string>, textDescription: string, strategy: string, split: string | null, modelId: string, box: { x: number, y: number, width: number, height: number }, gridPosition: { row: number, column: number } | null, labels: Array<{ id: string, kind: LabelKind, damageType: string | null, author: string }>, defects: Array<{ label: string, type: string, critical: boolean, visibleFraction: number, polygon: Array<Array<number>>, box: { x: number, y: number, width: number, height: number } }> } }> } };
 
-export type ModelQuery = { model: { id: string; randomWeights: boolean } };
+export type ModelQueryVariables = Exact<{ [key: string]: never; }>;
 
-export type SearchOptionsQueryVariables = Exact<{ [key: string]: never }>;
 
-export type SearchOptionsQuery = {
-  taxonomy: {
-    zones: Array<{ id: string; name: string; parent: string | null }>;
-    damageTypes: Array<{ id: string; name: string }>;
-  };
-  indexStats: {
-    points: number;
-    damaged: number;
-    clean: number;
-    byZone: Array<{ value: string; count: number }>;
-    byDamageType: Array<{ value: string; count: number }>;
-  };
-  datasets: { edges: Array<{ node: { id: string; name: string } }> };
-  models: Array<{ id: string; modes: Array<SearchMode>; isDefault: boolean; randomWeights: boolean }>;
-};
+export type ModelQuery = { model: { id: string, randomWeights: boolean } };
 
-export type RunFieldsFragment = {
-  id: string;
-  kind: RunKind;
-  status: RunStatus;
-  errorCode: string | null;
-  error: string | null;
-  createdAt: string;
-  startedAt: string | null;
-  finishedAt: string | null;
-  dataset: { id: string; name: string };
-  progress: Array<{ stage: string; done: number; total: number }>;
-  counts: Array<{ name: string; value: number }>;
-};
+export type SearchOptionsQueryVariables = Exact<{ [key: string]: never; }>;
 
-export type DatasetsAndRunsQueryVariables = Exact<{ [key: string]: never }>;
 
-export type DatasetsAndRunsQuery = {
-  datasets: {
-    totalCount: number;
-    edges: Array<{
-      node: {
-        id: string;
-        name: string;
-        root: string;
-        imageCount: number;
-        damagedCount: number;
-        cleanCount: number;
-        defectCount: number;
-        cropCount: number;
-        updatedAt: string;
-      };
-    }>;
-  };
-  runs: {
-    totalCount: number;
-    edges: Array<{
-      node: {
-        id: string;
-        kind: RunKind;
-        status: RunStatus;
-        errorCode: string | null;
-        error: string | null;
-        createdAt: string;
-        startedAt: string | null;
-        finishedAt: string | null;
-        dataset: { id: string; name: string };
-        progress: Array<{ stage: string; done: number; total: number }>;
-        counts: Array<{ name: string; value: number }>;
-      };
-    }>;
-  };
-};
+export type SearchOptionsQuery = { taxonomy: { zones: Array<{ id: string, name: string, parent: string | null }>, damageTypes: Array<{ id: string, name: string }> }, indexStats: { points: number, damaged: number, clean: number, byZone: Array<{ value: string, count: number }>, byDamageType: Array<{ value: string, count: number }> }, datasets: { edges: Array<{ node: { id: string, name: string } }> }, models: Array<{ id: string, modes: Array<SearchMode>, isDefault: boolean, randomWeights: boolean }> };
 
-export type ProblemPageFragment = {
-  problems: {
-    totalCount: number;
-    pageInfo: { hasNextPage: boolean; endCursor: string | null };
-    edges: Array<{ node: { id: string; item: string; stage: string; code: string; message: string } }>;
-  };
-};
+export type RunFieldsFragment = { id: string, kind: RunKind, status: RunStatus, errorCode: string | null, error: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, dataset: { id: string, name: string }, progress: Array<{ stage: string, done: number, total: number }>, counts: Array<{ name: string, value: number }> };
 
-export type EvaluationFieldsFragment = {
-  modelId: string;
-  randomWeights: boolean;
-  k: Array<number>;
-  rankingK: number;
-  trainCrops: number;
-  testCrops: number;
-  ranking: Array<{
-    rank: number;
-    label: string;
-    composite: number | null;
-    compositeHnsw: number | null;
-    map: number | null;
-    criticalRecall: number | null;
-    strictCriticalRecall: number | null;
-    mrr: number | null;
-  }>;
-  configurations: Array<{
-    label: string;
-    exact: {
-      damage: {
-        precision: Array<{ k: number; value: number | null }>;
-        recall: Array<{ k: number; value: number | null }>;
-        map: Array<{ k: number; value: number | null }>;
-      };
-      type: {
-        precision: Array<{ k: number; value: number | null }>;
-        recall: Array<{ k: number; value: number | null }>;
-        map: Array<{ k: number; value: number | null }>;
-      };
-      zone: {
-        precision: Array<{ k: number; value: number | null }>;
-        recall: Array<{ k: number; value: number | null }>;
-        map: Array<{ k: number; value: number | null }>;
-      };
-      criticalRecall: Array<{ k: number; value: number | null }>;
-      strictCriticalRecall: Array<{ k: number; value: number | null }>;
-      composite: Array<{ k: number; value: number | null }>;
-    };
-    annRecall: Array<{ k: number; value: number | null }> | null;
-    types: Array<{
-      type: string;
-      queries: number;
-      precision: Array<{ k: number; value: number | null }>;
-      firstResult: Array<{ resultType: string; queries: number }>;
-    }>;
-  }>;
-  sources: Array<{
-    source: string;
-    photos: number;
-    trainCrops: number;
-    testCrops: number;
-    configurations: Array<{
-      label: string;
-      exact: {
-        type: { precision: Array<{ k: number; value: number | null }> };
-        criticalRecall: Array<{ k: number; value: number | null }>;
-        composite: Array<{ k: number; value: number | null }>;
-      };
-    }>;
-  }>;
-  files: { json: string; markdown: string; plot: string };
-};
+export type DatasetsAndRunsQueryVariables = Exact<{ [key: string]: never; }>;
 
-export type CriterionFieldsFragment = {
-  precision: Array<{ k: number; value: number | null }>;
-  recall: Array<{ k: number; value: number | null }>;
-  map: Array<{ k: number; value: number | null }>;
-};
+
+export type DatasetsAndRunsQuery = { datasets: { totalCount: number, edges: Array<{ node: { id: string, name: string, root: string, imageCount: number, damagedCount: number, cleanCount: number, defectCount: number, cropCount: number, updatedAt: string } }> }, runs: { totalCount: number, edges: Array<{ node: { id: string, kind: RunKind, status: RunStatus, errorCode: string | null, error: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, dataset: { id: string, name: string }, progress: Array<{ stage: string, done: number, total: number }>, counts: Array<{ name: string, value: number }> } }> } };
+
+export type ProblemPageFragment = { problems: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, item: string, stage: string, code: string, message: string } }> } };
+
+export type EvaluationFieldsFragment = { modelId: string, randomWeights: boolean, k: Array<number>, rankingK: number, trainCrops: number, testCrops: number, ranking: Array<{ rank: number, label: string, composite: number | null, compositeHnsw: number | null, map: number | null, criticalRecall: number | null, strictCriticalRecall: number | null, mrr: number | null }>, configurations: Array<{ label: string, exact: { damage: { precision: Array<{ k: number, value: number | null }>, recall: Array<{ k: number, value: number | null }>, map: Array<{ k: number, value: number | null }> }, type: { precision: Array<{ k: number, value: number | null }>, recall: Array<{ k: number, value: number | null }>, map: Array<{ k: number, value: number | null }> }, zone: { precision: Array<{ k: number, value: number | null }>, recall: Array<{ k: number, value: number | null }>, map: Array<{ k: number, value: number | null }> }, criticalRecall: Array<{ k: number, value: number | null }>, strictCriticalRecall: Array<{ k: number, value: number | null }>, composite: Array<{ k: number, value: number | null }> }, annRecall: Array<{ k: number, value: number | null }> | null, types: Array<{ type: string, queries: number, precision: Array<{ k: number, value: number | null }>, firstResult: Array<{ resultType: string, queries: number }> }> }>, sources: Array<{ source: string, photos: number, trainCrops: number, testCrops: number, configurations: Array<{ label: string, exact: { type: { precision: Array<{ k: number, value: number | null }> }, criticalRecall: Array<{ k: number, value: number | null }>, composite: Array<{ k: number, value: number | null }> } }> }>, files: { json: string, markdown: string, plot: string } };
+
+export type CriterionFieldsFragment = { precision: Array<{ k: number, value: number | null }>, recall: Array<{ k: number, value: number | null }>, map: Array<{ k: number, value: number | null }> };
 
 export type RunDetailQueryVariables = Exact<{
   id: string;
   after?: string | null | undefined;
 }>;
 
-export type RunDetailQuery = {
-  run: {
-    params: Record<string, unknown>;
-    modelId: string | null;
-    collection: string | null;
-    id: string;
-    kind: RunKind;
-    status: RunStatus;
-    errorCode: string | null;
-    error: string | null;
-    createdAt: string;
-    startedAt: string | null;
-    finishedAt: string | null;
-    metrics: {
-      modelId: string;
-      randomWeights: boolean;
-      k: Array<number>;
-      rankingK: number;
-      trainCrops: number;
-      testCrops: number;
-      ranking: Array<{
-        rank: number;
-        label: string;
-        composite: number | null;
-        compositeHnsw: number | null;
-        map: number | null;
-        criticalRecall: number | null;
-        strictCriticalRecall: number | null;
-        mrr: number | null;
-      }>;
-      configurations: Array<{
-        label: string;
-        exact: {
-          damage: {
-            precision: Array<{ k: number; value: number | null }>;
-            recall: Array<{ k: number; value: number | null }>;
-            map: Array<{ k: number; value: number | null }>;
-          };
-          type: {
-            precision: Array<{ k: number; value: number | null }>;
-            recall: Array<{ k: number; value: number | null }>;
-            map: Array<{ k: number; value: number | null }>;
-          };
-          zone: {
-            precision: Array<{ k: number; value: number | null }>;
-            recall: Array<{ k: number; value: number | null }>;
-            map: Array<{ k: number; value: number | null }>;
-          };
-          criticalRecall: Array<{ k: number; value: number | null }>;
-          strictCriticalRecall: Array<{ k: number; value: number | null }>;
-          composite: Array<{ k: number; value: number | null }>;
-        };
-        annRecall: Array<{ k: number; value: number | null }> | null;
-        types: Array<{
-          type: string;
-          queries: number;
-          precision: Array<{ k: number; value: number | null }>;
-          firstResult: Array<{ resultType: string; queries: number }>;
-        }>;
-      }>;
-      sources: Array<{
-        source: string;
-        photos: number;
-        trainCrops: number;
-        testCrops: number;
-        configurations: Array<{
-          label: string;
-          exact: {
-            type: { precision: Array<{ k: number; value: number | null }> };
-            criticalRecall: Array<{ k: number; value: number | null }>;
-            composite: Array<{ k: number; value: number | null }>;
-          };
-        }>;
-      }>;
-      files: { json: string; markdown: string; plot: string };
-    } | null;
-    timings: Array<{ stage: string; ms: number }>;
-    dataset: { id: string; name: string };
-    progress: Array<{ stage: string; done: number; total: number }>;
-    counts: Array<{ name: string; value: number }>;
-    problems: {
-      totalCount: number;
-      pageInfo: { hasNextPage: boolean; endCursor: string | null };
-      edges: Array<{ node: { id: string; item: string; stage: string; code: string; message: string } }>;
-    };
-  } | null;
-};
+
+export type RunDetailQuery = { run: { params: Record<string, unknown>, modelId: string | null, collection: string | null, id: string, kind: RunKind, status: RunStatus, errorCode: string | null, error: string | null, createdAt: string, startedAt: string | null, finishedAt: string | null, metrics: { modelId: string, randomWeights: boolean, k: Array<number>, rankingK: number, trainCrops: number, testCrops: number, ranking: Array<{ rank: number, label: string, composite: number | null, compositeHnsw: number | null, map: number | null, criticalRecall: number | null, strictCriticalRecall: number | null, mrr: number | null }>, configurations: Array<{ label: string, exact: { damage: { precision: Array<{ k: number, value: number | null }>, recall: Array<{ k: number, value: number | null }>, map: Array<{ k: number, value: number | null }> }, type: { precision: Array<{ k: number, value: number | null }>, recall: Array<{ k: number, value: number | null }>, map: Array<{ k: number, value: number | null }> }, zone: { precision: Array<{ k: number, value: number | null }>, recall: Array<{ k: number, value: number | null }>, map: Array<{ k: number, value: number | null }> }, criticalRecall: Array<{ k: number, value: number | null }>, strictCriticalRecall: Array<{ k: number, value: number | null }>, composite: Array<{ k: number, value: number | null }> }, annRecall: Array<{ k: number, value: number | null }> | null, types: Array<{ type: string, queries: number, precision: Array<{ k: number, value: number | null }>, firstResult: Array<{ resultType: string, queries: number }> }> }>, sources: Array<{ source: string, photos: number, trainCrops: number, testCrops: number, configurations: Array<{ label: string, exact: { type: { precision: Array<{ k: number, value: number | null }> }, criticalRecall: Array<{ k: number, value: number | null }>, composite: Array<{ k: number, value: number | null }> } }> }>, files: { json: string, markdown: string, plot: string } } | null, timings: Array<{ stage: string, ms: number }>, dataset: { id: string, name: string }, progress: Array<{ stage: string, done: number, total: number }>, counts: Array<{ name: string, value: number }>, problems: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, item: string, stage: string, code: string, message: string } }> } } | null };
 
 export type RunProblemsQueryVariables = Exact<{
   id: string;
   after?: string | null | undefined;
 }>;
 
-export type RunProblemsQuery = {
-  run: {
-    problems: {
-      totalCount: number;
-      pageInfo: { hasNextPage: boolean; endCursor: string | null };
-      edges: Array<{ node: { id: string; item: string; stage: string; code: string; message: string } }>;
-    };
-  } | null;
-};
+
+export type RunProblemsQuery = { run: { problems: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, item: string, stage: string, code: string, message: string } }> } } | null };
