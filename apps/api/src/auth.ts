@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { ApiContext } from './context';
+import { LOCAL_AUTHOR } from '@defect-rag/ingestion';
 import { apiError } from './errors';
 
 export interface ApiKeyPolicy {
@@ -29,6 +30,20 @@ export function hasValidKey(policy: ApiKeyPolicy, headers: IncomingHttpHeaders):
   // Same-length digests, compared in constant time, so timing says nothing about the keys.
   const presented = digest(key);
   return policy.keys.some((valid) => timingSafeEqual(digest(valid), presented));
+}
+
+/**
+ * The name a key's labels are written under: `key-` and the first 12 hex digits of its sha256, so
+ * that a name never reveals the key; `local` when the API has no keys (or the request none).
+ */
+export function keyName(key: string): string {
+  return `key-${digest(key).toString('hex').slice(0, 12)}`;
+}
+
+/** Who a request acts as: its valid key's name, else `local`. */
+export function authorOf(policy: ApiKeyPolicy, headers: IncomingHttpHeaders): string {
+  const key = presentedKey(headers);
+  return key !== undefined && policy.keys.length > 0 && hasValidKey(policy, headers) ? keyName(key) : LOCAL_AUTHOR;
 }
 
 export function needsKey(policy: ApiKeyPolicy, operation: 'query' | 'mutation' | 'subscription'): boolean {

@@ -18,4 +18,6 @@ export interface ApiContext {
   timeoutMs: number;
   /** The request carries a valid API key, or none are configured. */
   authenticated: boolean;
+  /** Who the request's labels are written by: its API key's name (`keyName`), or `local` without keys. */
+  author: string;
 }

@@ -4,6 +4,7 @@ import { validateInputArgument } from './validation';
 import { DatasetResolver } from './resolvers/dataset-resolver';
 import { IndexResolver } from './resolvers/index-resolver';
 import { CropPhotoResolver, PhotoResolver } from './resolvers/photo-resolver';
+import { CropLabelsResolver, LabelResolver, PhotoLabelsResolver } from './resolvers/label-resolver';
 import { RunResolver } from './resolvers/run-resolver';
 import { SearchResolver } from './resolvers/search-resolver';
 
@@ -12,7 +13,17 @@ let schema: Promise<GraphQLSchema> | undefined;
 /** The executable schema, built once per process from the resolver classes. */
 export function buildApiSchema(): Promise<GraphQLSchema> {
   schema ??= buildSchema({
-    resolvers: [SearchResolver, IndexResolver, DatasetResolver, RunResolver, PhotoResolver, CropPhotoResolver],
+    resolvers: [
+      SearchResolver,
+      IndexResolver,
+      DatasetResolver,
+      RunResolver,
+      PhotoResolver,
+      CropPhotoResolver,
+      LabelResolver,
+      PhotoLabelsResolver,
+      CropLabelsResolver,
+    ],
     validateFn: validateInputArgument,
   });
   return schema;

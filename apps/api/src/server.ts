@@ -11,7 +11,7 @@ import express from 'express';
 import { RunManager } from '@defect-rag/run-manager';
 import { type Backend } from '@defect-rag/runs';
 import { apiDatasetRoots, DefectRagError, workspaceRoot } from '@defect-rag/runtime';
-import { apiKeyPlugin, hasValidKey, MISSING_KEY_MESSAGE, type ApiKeyPolicy } from './auth';
+import { apiKeyPlugin, authorOf, hasValidKey, MISSING_KEY_MESSAGE, type ApiKeyPolicy } from './auth';
 import type { ApiContext } from './context';
 import { errorBody, errorFormatter } from './errors';
 import {
@@ -101,6 +101,7 @@ export async function createApiServer(backend: Backend, options: ApiServerOption
     deadline: AbortSignal.timeout(config.apiTimeoutMs),
     timeoutMs: config.apiTimeoutMs,
     authenticated: hasValidKey(policy, req.headers),
+    author: authorOf(policy, req.headers),
   });
   // Before Apollo parses: a request without the key it needs, or with an oversized document, costs nothing more.
   const precheck: Precheck = (req, body) => {

@@ -65,6 +65,12 @@ const CROP_FIELDS = /* GraphQL */ `
       row
       column
     }
+    labels {
+      id
+      kind
+      damageType
+      author
+    }
     defects {
       label
       type

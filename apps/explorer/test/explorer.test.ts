@@ -139,6 +139,12 @@ const sentQuery = (response: Response) => searchQueryOf(response.request().postD
 /** A vitest poll with time for a request to be answered and the page to render it. */
 const eventually = <T>(read: () => Promise<T> | T) => expect.poll(read, { timeout: 15_000 });
 
+/**
+ * A poll that waits for a RELABEL run: it compares every crop of the sample in each served
+ * model's collection (two here) with its stored hash, on a shared machine.
+ */
+const runEnded = <T>(read: () => Promise<T> | T) => expect.poll(read, { timeout: 120_000, interval: 1000 });
+
 /** Playwright's innerText: the text as shown, with the spaces CSS puts between elements. */
 const text = (locator: Locator) => locator.innerText();
 
@@ -208,6 +214,8 @@ describe.skipIf(!browserPath)('the explorer in Chromium, served by the API with 
     // Two served models: the tiny test model (the default) and an image-only one.
     imageOnlyDir = await imageOnlyTestModel();
     env.DEFECT_RAG_MODEL_DIR = `models/tiny-clip,${imageOnlyDir}`;
+    // The API's runs (the RELABEL run of a label) work on the sample where it lies.
+    env.DEFECT_RAG_DATASET_ROOTS = path.dirname(sample!);
     await Promise.all([
       run('npx', ['vite', 'build', '--logLevel', 'warn'], { cwd: explorerDir, env: process.env }),
       (async () => {
@@ -790,6 +798,80 @@ describe.skipIf(!browserPath)('the explorer in Chromium, served by the API with 
     expect(at('left side').count).toBeGreaterThan(0);
     expect(at('side').count).toBeGreaterThanOrEqual(at('left side').count + at('right side').count);
   });
+
+  // After the tests that read the sample's points: labelling recuts a photo of it.
+  it('labels a photo in the explorer: a box drawn with the region tool, one click on a result; its RELABEL run recuts it as labelled', async () => {
+    // A damage type no crop of the sample has: filtering on it finds the labelled photo alone.
+    const stats = (await (
+      await fetch(`${api.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          query: '{ taxonomy { damageTypes { id } } indexStats { byDamageType { value count } } }',
+        }),
+      })
+    ).json()) as {
+      data: { taxonomy: { damageTypes: { id: string }[] }; indexStats: { byDamageType: { value: string }[] } };
+    };
+    const present = new Set(stats.data.indexStats.byDamageType.map((entry) => entry.value));
+    const rare = stats.data.taxonomy.damageTypes.map((type) => type.id).find((id) => !present.has(id))!;
+    expect(rare).toBeDefined();
+
+    // One click on a clean result: "damage: <type>" labels its window.
+    await freshSearchPage();
+    await page.getByLabel('Describe a defect').fill('clean door panel');
+    await page.getByRole('button', { name: 'Search', exact: true }).click();
+    await searchWithDamage('Clean');
+    const card = page
+      .getByTestId('result')
+      .filter({ has: page.getByTestId('quick-label') })
+      .first();
+    const photoId = await card.getAttribute('data-photo-id');
+    await card.getByLabel('Damage type').selectOption(rare);
+    await card.getByTestId('label-damage').click();
+    await runEnded(() => text(card.getByTestId('quick-label-status'))).toMatch(
+      new RegExp(`Labelled ${rare}; run succeeded`),
+    );
+
+    // Searched again for damaged crops of that type: its crops, damaged, with the analyst's label.
+    const typed = searchAnswer((query) => JSON.stringify(query).includes(rare));
+    await page.locator(`fieldset:has(legend:text("Damage types")) input[value="${rare}"]`).check();
+    await typed;
+    await searchWithDamage('Damaged');
+    const cards = page.getByTestId('result');
+    await eventually(() => cards.count()).toBeGreaterThan(0);
+    expect(new Set(await cardIds('data-photo-id'))).toEqual(new Set([photoId]));
+    expect(await cards.first().getAttribute('data-has-damage')).toBe('true');
+    expect(await text(cards.first().getByTestId('analyst-label'))).toBe(`labelled ${rare} · local`);
+    await screenshot('labelled-result');
+
+    // On a crop's page: drag a box over its photo with the region tool, pick a type, add it.
+    await page.locator(`fieldset:has(legend:text("Damage types")) input[value="${rare}"]`).uncheck();
+    await searchWithDamage('Clean');
+    const other = page
+      .getByTestId('result')
+      .filter({ has: page.getByTestId('quick-label') })
+      .first();
+    await other.getByRole('link', { name: 'Details', exact: true }).click();
+    const tool = page.getByTestId('label-tool');
+    await tool.locator('svg').waitFor();
+    // Below the crop's figures: in view first, since the pointer moves in the viewport's pixels.
+    await tool.locator('img').scrollIntoViewIfNeeded();
+    const shown = await tool
+      .locator('img')
+      .evaluate((image: HTMLImageElement) => image.getBoundingClientRect().toJSON() as DOMRect);
+    await page.mouse.move(shown.x + shown.width * 0.3, shown.y + shown.height * 0.3);
+    await page.mouse.down();
+    await page.mouse.move(shown.x + shown.width * 0.5, shown.y + shown.height * 0.6, { steps: 5 });
+    await page.mouse.up();
+    await tool.getByTestId('region-box').waitFor();
+    await tool.getByTestId('label-type').selectOption('scratch');
+    await tool.getByTestId('add-label').click();
+    await runEnded(() => text(tool.getByTestId('label-status'))).toMatch(/Labelled scratch; run succeeded/);
+    await eventually(() => text(tool.getByTestId('photo-state'))).toContain('scratch');
+    expect(await text(tool.getByTestId('photo-labels'))).toMatch(/damage: scratch by local/);
+    await screenshot('labelled-photo', true);
+  }, 180_000);
 
   it('logged no console errors on any page', () => {
     expect(pageErrors).toEqual([]);

@@ -45,3 +45,4 @@ export {
 } from './geometry';
 export { mapConcurrent } from './concurrency';
 export { seededRandom, seededShuffle, stratifiedSample } from './random';
+export { withAnalystLabels, mergedLabelMe, annotationPathOf, type AnalystShape } from './analyst-labels';

@@ -7,6 +7,7 @@ import { DatasetRepository } from './dataset-repository';
 import { RunRepository } from './run-repository';
 import { PrototypeCellRepository } from './prototype-cell-repository';
 import { WhiteningRepository } from './whitening-repository';
+import { LabelRepository } from './label-repository';
 import { tryLockDataset, type DatasetLock } from './dataset-lock';
 
 export interface Database {
@@ -14,6 +15,7 @@ export interface Database {
   runs: RunRepository;
   prototypeCells: PrototypeCellRepository;
   whitenings: WhiteningRepository;
+  labels: LabelRepository;
   migrations: MigrationResult;
   /** The dataset's exclusive lock for a run, or null while another run holds it. */
   tryLockDataset(datasetId: string): Promise<DatasetLock | null>;
@@ -42,6 +44,7 @@ export async function openDatabase(databaseUrl: string): Promise<Database> {
     runs: new RunRepository(prisma),
     prototypeCells: new PrototypeCellRepository(prisma),
     whitenings: new WhiteningRepository(prisma),
+    labels: new LabelRepository(prisma),
     migrations,
     tryLockDataset: (datasetId) => tryLockDataset(databaseUrl, datasetId),
     ping: async () => {

@@ -13,5 +13,12 @@ export {
 } from './run-repository';
 export { PrototypeCellRepository, type PrototypeCell } from './prototype-cell-repository';
 export { WhiteningRepository, type StoredWhitening } from './whitening-repository';
+export {
+  LabelRepository,
+  type AnalystLabelKind,
+  type AnalystLabelRecord,
+  type LabelBox,
+  type NewAnalystLabel,
+} from './label-repository';
 export type { Page, PageRequest } from './page';
 export type { DatasetLock } from './dataset-lock';

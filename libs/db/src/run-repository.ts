@@ -3,7 +3,7 @@ import { DefectRagError } from '@defect-rag/runtime';
 import type { PrismaClient, Prisma } from './generated/prisma/client';
 import { toPage, type Page, type PageRequest } from './page';
 
-export type RunKind = 'INGEST' | 'EVALUATE' | 'INDEX';
+export type RunKind = 'INGEST' | 'EVALUATE' | 'INDEX' | 'RELABEL';
 export type RunStatus = 'QUEUED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED' | 'INTERRUPTED';
 
 export interface StageProgress {

@@ -36,3 +36,15 @@ export { runWorker, type WorkerOptions, type WorkerBatchEvent } from './worker';
 export { demoDatasetStage, type DemoDatasetStageOptions, type DemoDatasetSummary } from './demo-dataset';
 export { deleteDataset, planDatasetDeletion, type DatasetDeletion } from './delete-dataset';
 export { indexEmbeddings, type IndexEmbeddingsOptions, type IndexEmbeddingsSummary } from './index-embeddings';
+export {
+  addDefectLabel,
+  markNoDamage,
+  removeLabel,
+  relabelDataset,
+  exportLabels,
+  LOCAL_AUTHOR,
+  MAX_LABEL_POINTS,
+  type DefectLabelInput,
+  type NoDamageInput,
+  type RelabelSummary,
+} from './labels';

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { cropConfig, planDatasetCrops, type CropConfig, type CropRecord, type PhotoRecord } from '@defect-rag/crops';
-import { checkDatasetFolder, mapConcurrent, readDataset, readSplitFile } from '@defect-rag/dataset';
+import { checkDatasetFolder, mapConcurrent, readSplitFile, type Dataset } from '@defect-rag/dataset';
 import type { RunRecord } from '@defect-rag/db';
 import { DEFAULT_PHOTO_VIEW, type Embedder, type FusionOptions, type PhotoView } from '@defect-rag/embedding';
 import type { Problem, ProgressListener } from '@defect-rag/runtime';
@@ -20,6 +20,7 @@ import {
 } from './photo-work';
 import { refreshPrototypesAfterRun } from './label-prototype-cells';
 import { whitenAfterRun } from './whitening-stage';
+import { readLabelledDataset } from './labelled-dataset';
 import { ingestPhotos, type PhotoIngestion, type PhotoIngestionContext } from './photos';
 import {
   withRun,
@@ -313,7 +314,7 @@ interface ExecuteContext {
  * and the split rewritten for unchanged crops that moved.
  */
 interface PointPlan {
-  dataset: Awaited<ReturnType<typeof readDataset>>;
+  dataset: Dataset;
   crops: CropRecord[];
   photos: PhotoRecord[];
   work: PhotoWork;
@@ -326,7 +327,7 @@ interface PointPlan {
 async function planPoints(context: ExecuteContext): Promise<PointPlan> {
   const { backend, recorder, root, config, collection, datasetId } = context;
   const dataset = await recorder.stage('dataset', () =>
-    readDataset(root, {
+    readLabelledDataset(backend, datasetId, root, {
       name: context.name,
       unlabelled: context.unlabelled,
       onProgress: (event) => recorder.progress('dataset', event.done, event.total),

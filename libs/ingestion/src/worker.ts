@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { planDatasetCrops, type CropRecord, type PhotoRecord } from '@defect-rag/crops';
-import { readDataset, type DatasetImage } from '@defect-rag/dataset';
+import type { DatasetImage } from '@defect-rag/dataset';
+import { readLabelledDataset } from './labelled-dataset';
 import type { RunRecord } from '@defect-rag/db';
 import type { BatchQueue, TakenBatch } from '@defect-rag/job-queue';
 import { DefectRagError, isDefectRagError, toDefectRagError } from '@defect-rag/runtime';
@@ -153,7 +154,10 @@ function contextOf(
     context = (async () => {
       const params = run.params as unknown as IngestOptions;
       const plan = await planIngestion(backend, { ...params, modelDir: modelDir ?? params.modelDir });
-      const dataset = await readDataset(plan.root, { name: plan.name, unlabelled: plan.unlabelled });
+      const dataset = await readLabelledDataset(backend, run.datasetId, plan.root, {
+        name: plan.name,
+        unlabelled: plan.unlabelled,
+      });
       const normalizer = new TaxonomyNormalizer(plan.taxonomy);
       const crops = planDatasetCrops(dataset, { normalizer, config: plan.config, split: plan.split });
       return {

@@ -12,4 +12,5 @@ export {
   uuidCursor,
 } from './inputs';
 export { cropId, filterChecks, finite, oneRegionShape, queryChecks, regionPolygon } from './search-inputs';
+export { labelChecks, oneNoDamageWindow } from './label-inputs';
 export { apiCodeOf, HTTP_STATUS, type ApiErrorCode } from './errors';

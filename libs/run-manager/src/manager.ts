@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { DatasetRecord, RunKind, RunRecord } from '@defect-rag/db';
 import { DefectRagError, toDefectRagError } from '@defect-rag/runtime';
 import { evaluateDataset, type EvaluateOptions } from '@defect-rag/evaluation';
-import { ingestDataset, type IngestOptions } from '@defect-rag/ingestion';
+import { ingestDataset, relabelDataset, type IngestOptions } from '@defect-rag/ingestion';
 import {
   checkDatasetLocation,
   checkDatasetRoot,
@@ -34,6 +34,9 @@ interface ActiveRun {
  */
 export class RunManager {
   private readonly active = new Map<string, ActiveRun>();
+  /** Datasets whose labels changed while a job of theirs ran: a RELABEL run follows that job. */
+  private readonly relabelAfter = new Set<string>();
+  private closing = false;
 
   /** `roots`: the folders its datasets must lie in (default: the configured DEFECT_RAG_DATASET_ROOTS, unset allows any). */
   constructor(
@@ -64,6 +67,20 @@ export class RunManager {
   }
 
   /**
+   * Starts a RELABEL run (`relabelDataset`) after a label of the dataset changed and returns it,
+   * RUNNING. While a job of this process works on the dataset, returns null and starts the RELABEL
+   * run when that job ends, once however many labels changed meanwhile.
+   */
+  async startRelabel(datasetId: string, params: Record<string, unknown>): Promise<RunRecord | null> {
+    const dataset = await this.dataset(datasetId);
+    if (this.active.has(dataset.id)) {
+      this.relabelAfter.add(dataset.id);
+      return null;
+    }
+    return this.start(dataset, 'RELABEL', (hooks) => relabelDataset(this.backend, dataset.id, params, hooks));
+  }
+
+  /**
    * Asks a run to stop and returns it, CANCELLED. A job of this process stops at once; one in
    * another process sees the status at its next batch. RUN_CONFLICT when it has already finished.
    */
@@ -86,6 +103,7 @@ export class RunManager {
    * already indexed.
    */
   async shutdown(): Promise<void> {
+    this.closing = true;
     const jobs = [...this.active.values()];
     for (const job of jobs) job.controller.abort();
     await Promise.all(jobs.map((job) => job.done));
@@ -148,7 +166,14 @@ export class RunManager {
           );
         },
       )
-      .finally(() => this.active.delete(dataset.id));
+      .finally(() => {
+        this.active.delete(dataset.id);
+        if (this.relabelAfter.delete(dataset.id) && !this.closing) {
+          this.startRelabel(dataset.id, { after: job.runId }).catch((error: unknown) =>
+            logger.error({ datasetId: dataset.id, err: error }, 'the relabel run after a label could not start'),
+          );
+        }
+      });
 
     // The run once it exists, or the error that stopped the job before it did.
     return Promise.race([

@@ -25,6 +25,7 @@ export {
 export { RunRecorder } from './recorder';
 export { currentOwner, isOwnerGone, HEARTBEAT_STALE_MS } from './owner';
 export type {
+  AnalystLabelRecord,
   DatasetRecord,
   RunRecord,
   RunProblemRecord,

@@ -14,6 +14,8 @@ export enum RunKind {
   EVALUATE = 'EVALUATE',
   /** `defect-rag index`: a phase-3 embeddings/ folder loaded into Qdrant without running the model. */
   INDEX = 'INDEX',
+  /** Brings a dataset's points up to date after an analyst's label changed (`addDefectLabel`…). */
+  RELABEL = 'RELABEL',
 }
 registerEnumType(RunKind, { name: 'RunKind' });
 

@@ -12,6 +12,7 @@ import { evaluateCommand } from './evaluate';
 import { searchCommand } from './search';
 import { runsCommand } from './runs';
 import { datasetsCommand } from './datasets';
+import { labelsCommand } from './labels';
 import { serveCommand } from './serve';
 import { mcpCommand } from './mcp';
 import { workerCommand } from './worker';
@@ -32,6 +33,7 @@ export const commands: CliCommand[] = [
   searchCommand,
   runsCommand,
   datasetsCommand,
+  labelsCommand,
   serveCommand,
   mcpCommand,
 ];

@@ -40,11 +40,16 @@ export function RegionPicker({
   name,
   region,
   onRegion,
+  alt = `The uploaded photo ${name}`,
+  hint = 'Drag a box on the photo to search a region of it.',
 }: {
   preview: string;
   name: string;
   region: RegionBox | null;
   onRegion: (region: RegionBox | null) => void;
+  alt?: string;
+  /** What a drawn region is for, shown until there is one. */
+  hint?: string;
 }) {
   const image = useRef<HTMLImageElement>(null);
   const [natural, setNatural] = useState<{ width: number; height: number } | null>(null);
@@ -88,7 +93,7 @@ export function RegionPicker({
         <img
           ref={image}
           src={preview}
-          alt={`The uploaded photo ${name}`}
+          alt={alt}
           draggable={false}
           onLoad={(event) =>
             setNatural({ width: event.currentTarget.naturalWidth, height: event.currentTarget.naturalHeight })
@@ -123,7 +128,7 @@ export function RegionPicker({
             </button>
           </>
         ) : (
-          'Drag a box on the photo to search a region of it.'
+          hint
         )}
       </figcaption>
     </figure>

@@ -57,6 +57,16 @@ export function ResultGrid({
                   {type}
                 </span>
               ))}
+              {crop.labels.map((label) => (
+                <span
+                  key={label.id}
+                  class="tag tag-label"
+                  data-testid="analyst-label"
+                  title={`labelled by ${label.author}`}
+                >
+                  {label.kind === 'DEFECT' ? `labelled ${label.damageType}` : 'labelled no damage'} · {label.author}
+                </span>
+              ))}
             </div>
             <p class="description">{crop.textDescription}</p>
             <div class="card-actions">

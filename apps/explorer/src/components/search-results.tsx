@@ -3,6 +3,7 @@ import type { SearchData } from '../queries';
 import { href } from '../router';
 import type { QuerySource } from '../search-query';
 import { PhotoGrid } from './photo-grid';
+import { QuickLabel } from './label-tool';
 import { FeedbackButtons } from './refinement-controls';
 import { ResultGrid } from './result-grid';
 
@@ -47,11 +48,15 @@ export function SearchResults({
           results={data.searchSimilar}
           label="Search results"
           actions={(crop) => (
-            <FeedbackButtons
-              crop={crop}
-              onFeedback={(cropId, feedback) => onRefine((previous) => giveFeedback(previous, cropId, feedback))}
-              onExcludePhoto={(photoId) => onRefine((previous) => excludePhoto(previous, photoId))}
-            />
+            <>
+              <FeedbackButtons
+                crop={crop}
+                onFeedback={(cropId, feedback) => onRefine((previous) => giveFeedback(previous, cropId, feedback))}
+                onExcludePhoto={(photoId) => onRefine((previous) => excludePhoto(previous, photoId))}
+              />
+              {/* Offered where no damage is annotated: windows of unlabelled photos and clean crops. */}
+              {crop.hasDamage !== true && <QuickLabel crop={crop} />}
+            </>
           )}
         />
       )}

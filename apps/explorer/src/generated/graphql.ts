@@ -19,12 +19,35 @@ export type CropFilter = {
   zones?: Array<string> | null | undefined;
 };
 
+/** A damage polygon of a photo. */
+export type DefectLabelInput = {
+  /** A damage type id of the dataset's taxonomy (see taxonomy). */
+  damageType: string;
+  /** The photo: `photo:<imageId>` or its image id. */
+  photoId: string;
+  /** At least 3 points, inside the photo, in its pixels. */
+  polygon: Array<RegionPoint>;
+};
+
+export type LabelKind =
+  | 'DEFECT'
+  | 'NO_DAMAGE';
+
 /** What a point of the index stands for. */
 export type Level =
   /** A crop around defects or of clean bodywork (the default everywhere). */
   | 'CROP'
   /** A whole photo, one point per photo beside its crops. */
   | 'PHOTO';
+
+/** A window of a photo with no damage: one of its crops, or a box. */
+export type NoDamageInput = {
+  /** A window inside the photo, in its pixels. */
+  box?: RegionBox | null | undefined;
+  /** A crop of the photo (a search result). */
+  cropId?: string | null | undefined;
+  photoId: string;
+};
 
 /** A part of the uploaded photo, exactly one of box or polygon, in its pixels: the query is cut from it the way the index cuts crops (a 336-px window around it with real context, overlapping tiles when it is larger). */
 export type QueryRegion = {
@@ -54,7 +77,8 @@ export type RegionPoint = {
 export type RunKind =
   | 'EVALUATE'
   | 'INDEX'
-  | 'INGEST';
+  | 'INGEST'
+  | 'RELABEL';
 
 export type RunStatus =
   | 'CANCELLED'
@@ -108,7 +132,42 @@ export type SimilarityQuery = {
   text?: string | null | undefined;
 };
 
-export type CropFieldsFragment = { id: string, datasetId: string, imageId: string, photoId: string, sourceImage: string, imageUrl: string, sourceImageUrl: string, hasDamage: boolean | null, labelled: boolean, vehicleZone: string, area: string, damageTypes: Array<string>, textDescription: string, strategy: string, split: string | null, modelId: string, box: { x: number, y: number, width: number, height: number }, gridPosition: { row: number, column: number } | null, defects: Array<{ label: string, type: string, critical: boolean, visibleFraction: number, polygon: Array<Array<number>>, box: { x: number, y: number, width: number, height: number } }> };
+export type AddDefectLabelMutationVariables = Exact<{
+  input: DefectLabelInput;
+}>;
+
+
+export type AddDefectLabelMutation = { addDefectLabel: { runId: string | null, label: { id: string, damageType: string | null, author: string } } };
+
+export type MarkNoDamageMutationVariables = Exact<{
+  input: NoDamageInput;
+}>;
+
+
+export type MarkNoDamageMutation = { markNoDamage: { runId: string | null, label: { id: string, author: string } } };
+
+export type LabelRunQueryVariables = Exact<{
+  id: string;
+}>;
+
+
+export type LabelRunQuery = { run: { id: string, status: RunStatus, error: string | null } | null };
+
+export type LabelTypesQueryVariables = Exact<{
+  datasetId?: string | null | undefined;
+}>;
+
+
+export type LabelTypesQuery = { taxonomy: { damageTypes: Array<{ id: string, name: string }> } };
+
+export type PhotoLabelsQueryVariables = Exact<{
+  id: string;
+}>;
+
+
+export type PhotoLabelsQuery = { photo: { id: string, hasDamage: boolean | null, damageTypes: Array<string>, labels: Array<{ id: string, kind: LabelKind, damageType: string | null, author: string, createdAt: string }> } | null };
+
+export type CropFieldsFragment = { id: string, datasetId: string, imageId: string, photoId: string, sourceImage: string, imageUrl: string, sourceImageUrl: string, hasDamage: boolean | null, labelled: boolean, vehicleZone: string, area: string, damageTypes: Array<string>, textDescription: string, strategy: string, split: string | null, modelId: string, box: { x: number, y: number, width: number, height: number }, gridPosition: { row: number, column: number } | null, labels: Array<{ id: string, kind: LabelKind, damageType: string | null, author: string }>, defects: Array<{ label: string, type: string, critical: boolean, visibleFraction: number, polygon: Array<Array<number>>, box: { x: number, y: number, width: number, height: number } }> };
 
 export type PhotoFieldsFragment = { id: string, imageUrl: string, sourceImage: string, width: number, height: number, zones: Array<string>, cropIds: Array<string>, defects: Array<{ label: string, type: string, zone: string, polygon: Array<Array<number>> }> };
 
@@ -118,7 +177,7 @@ export type SearchQueryVariables = Exact<{
 }>;
 
 
-export type SearchQuery = { searchSimilar: Array<{ score: number, crop: { id: string, datasetId: string, imageId: string, photoId: string, sourceImage: string, imageUrl: string, sourceImageUrl: string, hasDamage: boolean | null, labelled: boolean, vehicleZone: string, area: string, damageTypes: Array<string>, textDescription: string, strategy: string, split: string | null, modelId: string, photo?: { id: string, imageUrl: string, sourceImage: string, width: number, height: number, zones: Array<string>, cropIds: Array<string>, defects: Array<{ label: string, type: string, zone: string, polygon: Array<Array<number>> }> } | null, box: { x: number, y: number, width: number, height: number }, gridPosition: { row: number, column: number } | null, defects: Array<{ label: string, type: string, critical: boolean, visibleFraction: number, polygon: Array<Array<number>>, box: { x: number, y: number, width: number, height: number } }> } }> };
+export type SearchQuery = { searchSimilar: Array<{ score: number, crop: { id: string, datasetId: string, imageId: string, photoId: string, sourceImage: string, imageUrl: string, sourceImageUrl: string, hasDamage: boolean | null, labelled: boolean, vehicleZone: string, area: string, damageTypes: Array<string>, textDescription: string, strategy: string, split: string | null, modelId: string, photo?: { id: string, imageUrl: string, sourceImage: string, width: number, height: number, zones: Array<string>, cropIds: Array<string>, defects: Array<{ label: string, type: string, zone: string, polygon: Array<Array<number>> }> } | null, box: { x: number, y: number, width: number, height: number }, gridPosition: { row: number, column: number } | null, labels: Array<{ id: string, kind: LabelKind, damageType: string | null, author: string }>, defects: Array<{ label: string, type: string, critical: boolean, visibleFraction: number, polygon: Array<Array<number>>, box: { x: number, y: number, width: number, height: number } }> } }> };
 
 export type BrowseCropsQueryVariables = Exact<{
   filter?: CropFilter | null | undefined;
@@ -127,14 +186,14 @@ export type BrowseCropsQueryVariables = Exact<{
 }>;
 
 
-export type BrowseCropsQuery = { crops: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, datasetId: string, imageId: string, photoId: string, sourceImage: string, imageUrl: string, sourceImageUrl: string, hasDamage: boolean | null, labelled: boolean, vehicleZone: string, area: string, damageTypes: Array<string>, textDescription: string, strategy: string, split: string | null, modelId: string, box: { x: number, y: number, width: number, height: number }, gridPosition: { row: number, column: number } | null, defects: Array<{ label: string, type: string, critical: boolean, visibleFraction: number, polygon: Array<Array<number>>, box: { x: number, y: number, width: number, height: number } }> } }> } };
+export type BrowseCropsQuery = { crops: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: string, datasetId: string, imageId: string, photoId: string, sourceImage: string, imageUrl: string, sourceImageUrl: string, hasDamage: boolean | null, labelled: boolean, vehicleZone: string, area: string, damageTypes: Array<string>, textDescription: string, strategy: string, split: string | null, modelId: string, box: { x: number, y: number, width: number, height: number }, gridPosition: { row: number, column: number } | null, labels: Array<{ id: string, kind: LabelKind, damageType: string | null, author: string }>, defects: Array<{ label: string, type: string, critical: boolean, visibleFraction: number, polygon: Array<Array<number>>, box: { x: number, y: number, width: number, height: number } }> } }> } };
 
 export type CropQueryVariables = Exact<{
   id: string;
 }>;
 
 
-export type CropQuery = { crop: { id: string, datasetId: string, imageId: string, photoId: string, sourceImage: string, imageUrl: string, sourceImageUrl: string, hasDamage: boolean | null, labelled: boolean, vehicleZone: string, area: string, damageTypes: Array<string>, textDescription: string, strategy: string, split: string | null, modelId: string, box: { x: number, y: number, width: number, height: number }, gridPosition: { row: number, column: number } | null, defects: Array<{ label: string, type: string, critical: boolean, visibleFraction: number, polygon: Array<Array<number>>, box: { x: number, y: number, width: number, height: number } }> } | null };
+export type CropQuery = { crop: { id: string, datasetId: string, imageId: string, photoId: string, sourceImage: string, imageUrl: string, sourceImageUrl: string, hasDamage: boolean | null, labelled: boolean, vehicleZone: string, area: string, damageTypes: Array<string>, textDescription: string, strategy: string, split: string | null, modelId: string, box: { x: number, y: number, width: number, height: number }, gridPosition: { row: number, column: number } | null, labels: Array<{ id: string, kind: LabelKind, damageType: string | null, author: string }>, defects: Array<{ label: string, type: string, critical: boolean, visibleFraction: number, polygon: Array<Array<number>>, box: { x: number, y: number, width: number, height: number } }> } | null };
 
 export type CropRagContextQueryVariables = Exact<{
   id: string;
@@ -142,7 +201,7 @@ export type CropRagContextQueryVariables = Exact<{
 }>;
 
 
-export type CropRagContextQuery = { ragContext: { context: string, items: Array<{ score: number, crop: { id: string, datasetId: string, imageId: string, photoId: string, sourceImage: string, imageUrl: string, sourceImageUrl: string, hasDamage: boolean | null, labelled: boolean, vehicleZone: string, area: string, damageTypes: Array<string>, textDescription: string, strategy: string, split: string | null, modelId: string, box: { x: number, y: number, width: number, height: number }, gridPosition: { row: number, column: number } | null, defects: Array<{ label: string, type: string, critical: boolean, visibleFraction: number, polygon: Array<Array<number>>, box: { x: number, y: number, width: number, height: number } }> } }> } };
+export type CropRagContextQuery = { ragContext: { context: string, items: Array<{ score: number, crop: { id: string, datasetId: string, imageId: string, photoId: string, sourceImage: string, imageUrl: string, sourceImageUrl: string, hasDamage: boolean | null, labelled: boolean, vehicleZone: string, area: string, damageTypes: Array<string>, textDescription: string, strategy: string, split: string | null, modelId: string, box: { x: number, y: number, width: number, height: number }, gridPosition: { row: number, column: number } | null, labels: Array<{ id: string, kind: LabelKind, damageType: string | null, author: string }>, defects: Array<{ label: string, type: string, critical: boolean, visibleFraction: number, polygon: Array<Array<number>>, box: { x: number, y: number, width: number, height: number } }> } }> } };
 
 export type ModelQueryVariables = Exact<{ [key: string]: never; }>;
 

@@ -4,6 +4,7 @@ import { graphql } from '../api';
 import { CropFigure, DefectTable, SourceFigure } from '../components/crop-figure';
 import { ErrorBox } from '../components/error-box';
 import { damageState } from '../format';
+import { LabelTool } from '../components/label-tool';
 import { ResultGrid } from '../components/result-grid';
 import { CROP, CROP_RAG_CONTEXT, type Crop, type CropData, type CropRagContextData } from '../queries';
 import { href } from '../router';
@@ -50,6 +51,7 @@ export function CropPage({ id }: { id: string }) {
             </div>
           </div>
           <DefectTable crop={crop} />
+          <LabelTool key={crop.id} crop={crop} />
           <RagContextBlock
             context={rag.data?.ragContext.context ?? null}
             loading={rag.loading}
