@@ -600,7 +600,7 @@ describe.skipIf(!browserPath)('the explorer in Chromium, served by the API with 
     await choice.waitFor();
     expect(await choice.locator('option').allTextContents()).toEqual([
       'defect-rag/tiny-clip (random test weights)',
-      `${IMAGE_ONLY_TEST_MODEL_ID} (image model, text by labels) (random test weights)`,
+      `${IMAGE_ONLY_TEST_MODEL_ID} (text by labels) (random test weights)`,
     ]);
     const modes = () =>
       page

@@ -24,7 +24,7 @@ export function ModelChoice({
         {models.map((candidate) => (
           <option key={candidate.id} value={candidate.id}>
             {candidate.id}
-            {candidate.modes.includes('TEXT') ? '' : ' (image model, text by labels)'}
+            {candidate.modes.includes('TEXT') ? '' : ' (text by labels)'}
             {candidate.randomWeights ? ' (random test weights)' : ''}
           </option>
         ))}
