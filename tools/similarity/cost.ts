@@ -13,7 +13,7 @@ import { sampleDatasetDir } from '@defect-rag/runtime';
 import { median } from '../bench/_stats';
 import { buildOnnx, DEFAULT_HEAD, IMAGE_SIZE, parseVariant, variantName } from '../inception-v3/converter';
 import { cropRgb, toNchw } from '../inception-v3/preprocess';
-import { blend, channelsLast, defectCells, rmacCells } from './defect-pooling';
+import { blend, mapOf, defectCells, rmacCells } from './defect-pooling';
 
 const { values } = parseArgs({
   options: {
@@ -49,7 +49,7 @@ async function defectPooled(): Promise<void> {
   const started = performance.now();
   const [, channels, height, width] = output.mixed5!.dims as [number, number, number, number];
   for (let i = 0; i < images.length; i++) {
-    const map = channelsLast(output.mixed5!.data as Float32Array, i, channels, height, width);
+    const map = mapOf(output.mixed5!.data as Float32Array, i, channels, height, width);
     const whole = (output.image_embeds!.data as Float32Array).subarray(i * channels, (i + 1) * channels);
     blend(whole, rmacCells(map, defectCells(defect, { width: 336, height: 336 }, map, 1)), 0.5);
   }

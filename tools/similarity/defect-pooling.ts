@@ -9,7 +9,7 @@ import { areaInside, polygonBox, type Polygon } from '@defect-rag/dataset';
 import { IMAGE_SIZE, RMAC_SCALES, rmacGrid } from '../inception-v3/converter';
 import type { Variant } from './variants';
 
-/** One item's feature map, channels last: cell (row, col) is `data[(row · width + col) · channels …]`. */
+/** One item's feature map as the graph outputs it, channels first: channel c of cell p is `data[c · height · width + p]`. */
 export interface FeatureMap {
   data: Float32Array;
   channels: number;
@@ -17,21 +17,10 @@ export interface FeatureMap {
   width: number;
 }
 
-/** The map of image `n` of the graph's [batch, c, h, w] output, channels last (each cell's channels contiguous). */
-export function channelsLast(
-  output: Float32Array,
-  n: number,
-  channels: number,
-  height: number,
-  width: number,
-): FeatureMap {
-  const plane = height * width;
-  const data = new Float32Array(channels * plane);
-  const base = n * channels * plane;
-  for (let c = 0; c < channels; c++) {
-    for (let p = 0; p < plane; p++) data[p * channels + c] = output[base + c * plane + p]!;
-  }
-  return { data, channels, height, width };
+/** The map of image `n` of the graph's [batch, c, h, w] output: a view, nothing is copied. */
+export function mapOf(output: Float32Array, n: number, channels: number, height: number, width: number): FeatureMap {
+  const size = channels * height * width;
+  return { data: output.subarray(n * size, (n + 1) * size), channels, height, width };
 }
 
 /** A cell is under a polygon when at least this much of it (px² of the crop) is: as phase 1 counts a defect shown in a crop. */
@@ -114,12 +103,22 @@ export function unit(vector: Float32Array): Float32Array {
 /** Mean of each channel over the chosen cells, L2-normalised (over every cell: the graph's `avg` head). */
 export function averageCells(map: FeatureMap, cells: Uint8Array): Float32Array {
   const { data, channels } = map;
+  const plane = map.height * map.width;
+  const chosen = chosenCells(cells);
   const out = new Float32Array(channels);
-  for (let p = 0; p < cells.length; p++) {
-    if (!cells[p]) continue;
-    for (let c = 0, at = p * channels; c < channels; c++, at++) out[c]! += data[at]!;
+  // Only the chosen cells are read, channel by channel (each channel's cells are contiguous).
+  for (let c = 0; c < channels; c++) {
+    let sum = 0;
+    for (const p of chosen) sum += data[c * plane + p]!;
+    out[c] = sum;
   }
   return unit(out);
+}
+
+function chosenCells(cells: Uint8Array): number[] {
+  const chosen: number[] = [];
+  for (let p = 0; p < cells.length; p++) if (cells[p]) chosen.push(p);
+  return chosen;
 }
 
 /** The windows [from, to) of one R-MAC scale along an axis, as the graph's MaxPool places them. */
@@ -155,23 +154,23 @@ export function rmacCells(map: FeatureMap, cells: Uint8Array): Float32Array {
     }
   }
   const { data, channels } = map;
+  const plane = map.height * map.width;
   const sum = new Float32Array(channels);
   const region = new Float32Array(channels);
   for (let scale = 1; scale <= RMAC_SCALES; scale++) {
     for (const [r0, r1] of windows(bottom - top + 1, scale)) {
       for (const [c0, c1] of windows(right - left + 1, scale)) {
-        region.fill(-Infinity);
-        let any = false;
+        const inside: number[] = [];
         for (let row = top + r0; row < top + r1; row++) {
-          for (let col = left + c0; col < left + c1; col++) {
-            const p = row * map.width + col;
-            if (!cells[p]) continue;
-            any = true;
-            for (let c = 0, at = p * channels; c < channels; c++, at++)
-              if (data[at]! > region[c]!) region[c] = data[at]!;
-          }
+          for (let col = left + c0; col < left + c1; col++)
+            if (cells[row * map.width + col]) inside.push(row * map.width + col);
         }
-        if (!any) continue;
+        if (inside.length === 0) continue;
+        for (let c = 0; c < channels; c++) {
+          let max = -Infinity;
+          for (const p of inside) max = Math.max(max, data[c * plane + p]!);
+          region[c] = max;
+        }
         const normalised = unit(region);
         for (let c = 0; c < channels; c++) sum[c]! += normalised[c]!;
       }

@@ -14,7 +14,7 @@ import type { Polygon } from '@defect-rag/dataset';
 import { buildOnnx, IMAGE_SIZE } from '../inception-v3/converter';
 import { cropRgb, toNchw } from '../inception-v3/preprocess';
 import { cacheItems, writeVectors } from './cache';
-import { averageCells, channelsLast, defectHeads, rmacCells } from './defect-pooling';
+import { averageCells, mapOf, defectHeads, rmacCells } from './defect-pooling';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -74,7 +74,7 @@ for (let start = 0; start < items.length; start += batch) {
       mixed5_rmac: (output.mixed5_rmac!.data as Float32Array).slice(i * channels, (i + 1) * channels),
     };
     const poolStarted = performance.now();
-    const map = channelsLast(tensor.data as Float32Array, i, channels, height, width);
+    const map = mapOf(tensor.data as Float32Array, i, channels, height, width);
     const crop = item.kind === 'crop' ? defects.get(item.id) : undefined;
     const heads = defectHeads(
       map,

@@ -66,11 +66,15 @@ describe('defectCells', () => {
 });
 
 describe('pooling chosen cells', () => {
-  // A 3 × 3 map of two channels, channels last: cell p holds [p, 10 − p], and a large value at
+  // A 3 × 3 map of two channels, channels first: cell p holds [p, 10 − p], and a large value at
   // cell 8 that the chosen cells must not see.
   const data = new Float32Array(18);
-  for (let p = 0; p < 9; p++) data.set([p, 10 - p], p * 2);
-  data.set([1000, 1000], 16);
+  for (let p = 0; p < 9; p++) {
+    data[p] = p;
+    data[9 + p] = 10 - p;
+  }
+  data[8] = 1000;
+  data[17] = 1000;
   const map: FeatureMap = { data, channels: 2, height: 3, width: 3 };
   const chosen = Uint8Array.from([1, 1, 0, 1, 1, 0, 0, 0, 0]); // cells 0, 1, 3, 4
 

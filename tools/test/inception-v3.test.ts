@@ -19,7 +19,7 @@ import {
   rmacGrid,
   type ConvertResult,
 } from '../inception-v3/converter';
-import { averageCells, channelsLast, rmacCells } from '../similarity/defect-pooling';
+import { averageCells, mapOf, rmacCells } from '../similarity/defect-pooling';
 import { PROBE_HEADS } from '../similarity/variants';
 import { cropRgb, toNchw } from '../inception-v3/preprocess';
 import { readNsfwjsInception } from '../inception-v3/source';
@@ -242,7 +242,7 @@ describe('pooling heads (tools/similarity) and variant folders', () => {
       for (const [i, golden] of goldens.images.entries()) {
         const { mixed5: map } = await probe.run({ pixel_values: pixels[i]! });
         expect(map!.dims).toEqual([1, 768, 17, 17]);
-        const cells = channelsLast(map!.data as Float32Array, 0, 768, 17, 17);
+        const cells = mapOf(map!.data as Float32Array, 0, 768, 17, 17);
         const every = new Uint8Array(17 * 17).fill(1);
         expect(maxAbsDiff(averageCells(cells, every), golden.heads.mixed5_avg!)).toBeLessThanOrEqual(TOLERANCE);
         expect(maxAbsDiff(rmacCells(cells, every), golden.heads.mixed5_rmac!)).toBeLessThanOrEqual(TOLERANCE);
