@@ -266,10 +266,15 @@ export interface ConvertedGraph {
   parameters: number;
 }
 
-/** Builds the ONNX model from the nsfwjs files (read and checked by source.ts). */
+/**
+ * Builds the ONNX model from the nsfwjs files (read and checked by source.ts). `maps` names layers
+ * whose feature maps are outputs too, under the layer's name, float32 [n, c, h, w]: the
+ * measurement pools them over chosen cells (tools/similarity/defect-pooling.ts).
+ */
 export function buildOnnx(
   source: NsfwjsInception = readNsfwjsInception(),
   heads: readonly Head[] = [DEFAULT_HEAD],
+  maps: readonly string[] = [],
 ): ConvertedGraph {
   if (heads.length === 0 || new Set(heads.map((spec) => spec.output)).size !== heads.length) {
     throw new Error('heads: at least one, with distinct output names');
@@ -293,7 +298,7 @@ export function buildOnnx(
 
   // Only the ancestry of the heads' layers, in the JSON's (topological) order.
   const needed = new Set<string>();
-  const stack = heads.flatMap((spec) => [...spec.layers]);
+  const stack = [...heads.flatMap((spec) => [...spec.layers]), ...maps];
   while (stack.length > 0) {
     const name = stack.pop()!;
     if (needed.has(name)) continue;
@@ -479,7 +484,7 @@ export function buildOnnx(
   nodes.splice(0, nodes.length, ...renamed);
   const head = new HeadBuilder(nodes, initializers, shapeOf);
   for (const spec of heads) head.add(spec);
-  const isDefault = heads.length === 1 && heads[0] === DEFAULT_HEAD;
+  const isDefault = heads.length === 1 && heads[0] === DEFAULT_HEAD && maps.length === 0;
 
   const onnx = encodeModel({
     irVersion: 8,
@@ -494,7 +499,13 @@ export function buildOnnx(
       nodes,
       initializers,
       inputs: [{ name: 'pixel_values', shape: ['batch', 3, IMAGE_SIZE, IMAGE_SIZE] }],
-      outputs: heads.map((spec) => ({ name: spec.output, shape: ['batch', headDimension(spec, shapeOf)] })),
+      outputs: [
+        ...heads.map((spec) => ({ name: spec.output, shape: ['batch', headDimension(spec, shapeOf)] })),
+        ...maps.map((layer) => {
+          const { channels, height, width } = shapeOf(layer);
+          return { name: layer, shape: ['batch', channels, height, width] };
+        }),
+      ],
     },
   });
   return { onnx, dimension: headDimension(heads[0]!, shapeOf), layers: converted, parameters };

@@ -20,6 +20,7 @@ import {
 import { seededShuffle } from '@defect-rag/dataset';
 import type { CropPayload } from '@defect-rag/vector-store';
 import type { CachedItem } from './cache';
+import { DEFECT_VARIANTS } from './defect-pooling';
 import { MEASURED_VARIANTS, type Variant } from './variants';
 
 const { values } = parseArgs({
@@ -87,6 +88,13 @@ function variantVectors(cache: Cache, dir: string, variant: Variant): Float32Arr
   return joined.map((vector) => applyWhitening(fitted, vector));
 }
 
+/** The queries' vectors where the variant names other heads for them; undefined: the indexed ones. */
+function queryVectors(cache: Cache, dir: string, variant: Variant): Float32Array[] | undefined {
+  if (!variant.queryHeads) return undefined;
+  if (variant.whiten) throw new Error(`${variant.name}: whitening with query heads is not measured`);
+  return variantVectors(cache, dir, { name: variant.name, heads: variant.queryHeads });
+}
+
 interface Figure {
   value: number | null;
   queries: number;
@@ -101,9 +109,10 @@ interface DatasetFigures {
   dimensions: number;
 }
 
-async function measure(cache: Cache, vectors: Float32Array[]): Promise<DatasetFigures> {
+/** `queries`: the vectors an item has when it is the query (its indexed vector unless a variant says otherwise). */
+async function measure(cache: Cache, vectors: Float32Array[], queries = vectors): Promise<DatasetFigures> {
   const crops = cache.items
-    .map((item, i) => ({ item, vector: vectors[i]! }))
+    .map((item, i) => ({ item, vector: vectors[i]!, query: queries[i]! }))
     .filter(({ item }) => item.kind === 'crop');
   const asCrop = ({ item, vector }: { item: CachedItem; vector: Float32Array }): EvaluationCrop => ({
     labels: { cropId: item.id, hasDamage: item.damaged, zone: item.zone, damageTypes: item.types },
@@ -111,7 +120,9 @@ async function measure(cache: Cache, vectors: Float32Array[]): Promise<DatasetFi
     vectors: { image: vector },
   });
   const train = crops.filter(({ item }) => item.split === 'train').map(asCrop);
-  const test = crops.filter(({ item }) => item.split === 'test').map(asCrop);
+  const test = crops
+    .filter(({ item }) => item.split === 'test')
+    .map(({ item, query }) => asCrop({ item, vector: query }));
   const retrieve = memoryRetriever(train, {
     indexVector: (crop) => crop.vectors.image,
     queryVector: (crop) => crop.vectors.image,
@@ -145,18 +156,17 @@ async function measure(cache: Cache, vectors: Float32Array[]): Promise<DatasetFi
     vectors: { model: vector, random: NO_BASELINE, trivial: NO_BASELINE },
   });
   const windows = cache.items
-    .map((item, i) => ({ item, vector: vectors[i]! }))
+    .map((item, i) => ({ item, vector: vectors[i]!, query: queries[i]! }))
     .filter(({ item }) => item.kind === 'window');
   const damagedPhotos = new Set(crops.filter(({ item }) => item.damaged).map(({ item }) => item.photo));
   const allDamaged = crops
     .filter(({ item }) => item.damaged && damagedPhotos.has(item.photo))
     .sort((a, b) => (a.item.id < b.item.id ? -1 : a.item.id > b.item.id ? 1 : 0));
-  const controlItems = [...seededShuffle(allDamaged, CONTROL_SEED).slice(0, windows.length), ...windows].map(
-    agreementItem,
-  );
-  const [control] = agreementAtOne(controlItems, controlItems, 'model');
-  const everyCrop = crops.map(agreementItem);
-  const [agreement] = agreementAtOne(everyCrop, everyCrop, 'model');
+  const controlPicked = [...seededShuffle(allDamaged, CONTROL_SEED).slice(0, windows.length), ...windows];
+  const asQuery = ({ item, query }: { item: CachedItem; query: Float32Array }) =>
+    agreementItem({ item, vector: query });
+  const [control] = agreementAtOne(controlPicked.map(asQuery), controlPicked.map(agreementItem), 'model');
+  const [agreement] = agreementAtOne(crops.map(asQuery), crops.map(agreementItem), 'model');
   return {
     control: { value: control!.damage.precision, queries: control!.damage.queries },
     typeP1: mean(typeP1),
@@ -176,7 +186,10 @@ if (!dirs.typed || !dirs.sample)
 const typed = readCache(dirs.typed);
 const sample = readCache(dirs.sample);
 const asked = values.variants?.split(',');
-const variants = asked ? MEASURED_VARIANTS.filter((variant) => asked.includes(variant.name)) : MEASURED_VARIANTS;
+// The defect-pooled variants need the heads embed-defect.ts writes: measured only when asked for.
+const variants = asked
+  ? [...MEASURED_VARIANTS, ...DEFECT_VARIANTS].filter((variant) => asked.includes(variant.name))
+  : MEASURED_VARIANTS;
 
 const rows: { variant: string; typed: DatasetFigures; sample: DatasetFigures; score: number | null }[] = [];
 const f = (value: number | null | undefined) => (value === null || value === undefined ? '–' : value.toFixed(3));
@@ -185,8 +198,12 @@ console.log(
 );
 console.log('|---|---|---|---|---|---|---|---|---|---|');
 for (const variant of variants) {
-  const t = await measure(typed, variantVectors(typed, dirs.typed, variant));
-  const s = await measure(sample, variantVectors(sample, dirs.sample, variant));
+  const t = await measure(typed, variantVectors(typed, dirs.typed, variant), queryVectors(typed, dirs.typed, variant));
+  const s = await measure(
+    sample,
+    variantVectors(sample, dirs.sample, variant),
+    queryVectors(sample, dirs.sample, variant),
+  );
   const four = [t.control.value, t.typeMap10.value, s.control.value, s.zoneWithinClean.value];
   const score = four.every((value) => value !== null) ? four.reduce((sum, v) => sum! + v!, 0)! / 4 : null;
   rows.push({ variant: variant.name, typed: t, sample: s, score });

@@ -24,6 +24,8 @@ export function headName(layer: string, pooling: Pooling): string {
 export interface Variant {
   name: string;
   heads: string[];
+  /** The queries' heads where they differ from the indexed crops' (defect-pooled crops queried by the whole image). */
+  queryHeads?: string[];
   whiten?: WhiteningOptions;
 }
 

@@ -19,6 +19,7 @@ import {
   rmacGrid,
   type ConvertResult,
 } from '../inception-v3/converter';
+import { averageCells, mapOf, rmacCells } from '../similarity/defect-pooling';
 import { PROBE_HEADS } from '../similarity/variants';
 import { cropRgb, toNchw } from '../inception-v3/preprocess';
 import { readNsfwjsInception } from '../inception-v3/source';
@@ -207,7 +208,7 @@ describe('pooling heads (tools/similarity) and variant folders', () => {
 
     beforeAll(async () => {
       const options = { intraOpNumThreads: 2, interOpNumThreads: 1 };
-      probe = await ort.InferenceSession.create(buildOnnx(undefined, PROBE_HEADS).onnx, options);
+      probe = await ort.InferenceSession.create(buildOnnx(undefined, PROBE_HEADS, ['mixed5']).onnx, options);
       concat = await ort.InferenceSession.create(
         buildOnnx(undefined, [parseVariant('mixed4+mixed5-avg')]).onnx,
         options,
@@ -234,6 +235,17 @@ describe('pooling heads (tools/similarity) and variant folders', () => {
         }
         // The probe's mixed5 R-MAC is the model folder's vector.
         expect(maxAbsDiff(output.mixed5_rmac!.data as Float32Array, golden.embedding)).toBeLessThanOrEqual(TOLERANCE);
+      }
+    });
+
+    it('outputs the mixed5 map, which pooled over every cell by defect-pooling.ts gives the original average and R-MAC', async () => {
+      for (const [i, golden] of goldens.images.entries()) {
+        const { mixed5: map } = await probe.run({ pixel_values: pixels[i]! });
+        expect(map!.dims).toEqual([1, 768, 17, 17]);
+        const cells = mapOf(map!.data as Float32Array, 0, 768, 17, 17);
+        const every = new Uint8Array(17 * 17).fill(1);
+        expect(maxAbsDiff(averageCells(cells, every), golden.heads.mixed5_avg!)).toBeLessThanOrEqual(TOLERANCE);
+        expect(maxAbsDiff(rmacCells(cells, every), golden.heads.mixed5_rmac!)).toBeLessThanOrEqual(TOLERANCE);
       }
     });
 
