@@ -1,11 +1,12 @@
 // npx tsx tools/discovery/main.ts <labelled-dataset-dir> --model DIR --cache DIR [--json FILE]
 //   [--queries-per-type N] [--max-windows N] [--k 1,5,10]
-// Discovery precision@k (docs/discovery.md): the test split's damaged photos indexed as unlabelled
+// Discovery precision@k (docs/discovery.md; `defect-rag evaluate --discovery` adds it to its report): the test split's damaged photos indexed as unlabelled
 // windows (their annotations hidden), queried with train damage crops of each type, against
 // trivial features and random windows. Cut windows and model vectors are cached under --cache.
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { loadModel } from '@defect-rag/embedding';
 import { formatDiscoveryMarkdown, measureDiscovery } from '@defect-rag/evaluation';
 
 const { values, positionals } = parseArgs({
@@ -24,7 +25,7 @@ if (!positionals[0] || !values.model || !values.cache)
 
 const report = await measureDiscovery({
   datasetDir: positionals[0],
-  modelDir: path.resolve(values.model),
+  embedder: await loadModel(path.resolve(values.model)),
   cacheDir: path.resolve(values.cache),
   ks: values.k.split(',').map(Number),
   queriesPerType: Number(values['queries-per-type']),

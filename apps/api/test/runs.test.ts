@@ -16,6 +16,8 @@ const RUN_FIELDS = `id datasetId kind status errorCode error startedAt finishedA
       annRecall { k value } types { type queries precision { k value } firstResult { resultType queries } } }
     findings agreement { label damage { queries precision } } control { photos retrievers { label } bySource { source retrievers { label } } }
     sources { source testCrops configurations { label exact { type { precision { k value } } } } }
+    discovery { testPhotos photos windows windowsWithDefect queriesPerType k
+      results { retriever onePerPhoto rows { type queries atK { k sameType anyType } } } }
     files { json markdown plot } }
   dataset { name } problems(first: 10) { totalCount edges { node { item stage code message } } }`;
 
@@ -39,6 +41,17 @@ interface RunResult {
     }[];
     control: { bySource: { source: string; retrievers: { label: string }[] }[] };
     sources: { source: string; testCrops: number; configurations: { label: string }[] }[];
+    discovery: {
+      photos: number;
+      windows: number;
+      windowsWithDefect: number;
+      k: number[];
+      results: {
+        retriever: string;
+        onePerPhoto: boolean;
+        rows: { type: string; queries: number; atK: { k: number; sameType: number; anyType: number }[] }[];
+      }[];
+    } | null;
     files: { json: string; markdown: string; plot: string };
   } | null;
   dataset: { name: string };
@@ -209,7 +222,7 @@ describe.skipIf(!sample)('datasets and runs through the API', () => {
     const dataset = await register(copyFirstSampleImages(sample!, 24), 'evaluated');
     const response = await graphql<{ startEvaluation: RunResult }>(
       api.url,
-      `mutation($id: ID!) { startEvaluation(datasetId: $id, options: { k: [1, 5], alphas: [0.5], modes: [FUSED, TEXT] }) { ${RUN_FIELDS} } }`,
+      `mutation($id: ID!) { startEvaluation(datasetId: $id, options: { k: [1, 5], alphas: [0.5], modes: [FUSED, TEXT], discovery: true }) { ${RUN_FIELDS} } }`,
       { id: dataset.id },
     );
     expect(response.errors).toBeUndefined();
@@ -235,6 +248,26 @@ describe.skipIf(!sample)('datasets and runs through the API', () => {
       metrics.configurations.map((configuration) => configuration.label),
     );
     expect(metrics.control.bySource.map((source) => source.source)).toEqual(['cdd']);
+    // Asked for: discovery precision@k of the damaged test photos' windows, with the run's cut-offs.
+    const discovery = metrics.discovery!;
+    expect(discovery.windows).toBeGreaterThan(discovery.photos);
+    expect(discovery.k).toEqual([1, 5]);
+    expect(discovery.results.map((result) => `${result.retriever}/${result.onePerPhoto}`)).toEqual([
+      'model/false',
+      'trivial/false',
+      'model/true',
+      'trivial/true',
+      'random/false',
+    ]);
+    for (const { rows } of discovery.results) {
+      expect(rows.at(-1)!.type).toBe('all');
+      for (const at of rows.flatMap((row) => row.atK)) {
+        expect(at.sameType).toBeGreaterThanOrEqual(0);
+        expect(at.anyType).toBeLessThanOrEqual(1);
+      }
+    }
+    const random = discovery.results.at(-1)!.rows.at(-1)!.atK[0]!;
+    expect(random.anyType).toBeCloseTo(discovery.windowsWithDefect / discovery.windows, 10);
     // The report's files by URL, never as server paths.
     expect(metrics.files).toEqual({
       json: `/runs/${done.id}/report/evaluation.json`,

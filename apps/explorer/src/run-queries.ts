@@ -188,6 +188,27 @@ const EVALUATION_FIELDS = /* GraphQL */ `
         }
       }
     }
+    discovery {
+      testPhotos
+      photos
+      windows
+      windowsWithDefect
+      queriesPerType
+      k
+      results {
+        retriever
+        onePerPhoto
+        rows {
+          type
+          queries
+          atK {
+            k
+            sameType
+            anyType
+          }
+        }
+      }
+    }
     files {
       json
       markdown

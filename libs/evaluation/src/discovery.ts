@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { cropConfig, cutCrops, planImageCrops, type CropRecord } from '@defect-rag/crops';
+import { cropConfig, cutCrops, planImageCrops, type CropConfig, type CropRecord } from '@defect-rag/crops';
 import {
   areaInside,
   readDataset,
@@ -10,8 +10,9 @@ import {
   type Box,
   type DatasetImage,
   type Polygon,
+  type SplitFile,
 } from '@defect-rag/dataset';
-import { loadModel } from '@defect-rag/embedding';
+import type { Embedder } from '@defect-rag/embedding';
 import { taxonomyClassifier } from '@defect-rag/ingestion';
 import { DefectRagError, noProgress, type ProgressListener } from '@defect-rag/runtime';
 import { datasetTaxonomyFile, loadTaxonomy, TaxonomyNormalizer } from '@defect-rag/taxonomy';
@@ -163,7 +164,8 @@ function dot(a: Float32Array, b: Float32Array): number {
 
 export interface DiscoveryOptions {
   datasetDir: string;
-  modelDir: string;
+  /** The model that embeds the windows and the queries: the evaluated one. */
+  embedder: Embedder;
   /** Cut windows and queries, and the model's vectors of them, are kept here and reused. */
   cacheDir: string;
   ks?: readonly number[];
@@ -171,8 +173,14 @@ export interface DiscoveryOptions {
   queriesPerType?: number;
   /** Test photos are taken in a seeded order until their windows would pass this many. */
   maxWindows?: number;
-  /** The split's seed, as `evaluate` uses by default. */
+  /** Orders the test photos and samples the queries. */
   seed?: number;
+  /** The train/test split; by default the seeded one `evaluate` makes (seed `seed`). */
+  split?: SplitFile;
+  /** The dataset's taxonomy file; its own (`taxonomy.yaml`) or the default by default. */
+  taxonomyFile?: string;
+  /** The crop settings the dataset is indexed with (balancing aside: every window is kept). */
+  crop?: Partial<CropConfig>;
   onProgress?: ProgressListener;
 }
 
@@ -180,6 +188,7 @@ export interface DiscoveryReport {
   dataset: string;
   model: string;
   randomWeights: boolean;
+  /** The split's seed. */
   seed: number;
   overlap: typeof DISCOVERY_OVERLAP;
   testPhotos: number;
@@ -187,28 +196,31 @@ export interface DiscoveryReport {
   photos: number;
   windows: number;
   windowsWithDefect: number;
+  /** The most train damage crops asked per type. */
+  queriesPerType: number;
   ks: number[];
   /** Per retriever (model, trivial features, random) and ranking (every window, one per photo). */
   results: { retriever: 'model' | 'trivial' | 'random'; onePerPhoto: boolean; rows: DiscoveryRow[] }[];
 }
 
 /**
- * The discovery measurement on a labelled dataset: the test split's damaged photos (the seeded
- * split `evaluate` makes) are planned as an unlabelled dataset plans them (unmasked windows, no
+ * The discovery measurement on a labelled dataset: the test split's damaged photos (the given split,
+ * else the seeded one `evaluate` makes by default) are planned as an unlabelled dataset plans them (unmasked windows, no
  * annotation read: no test label reaches a window), the train split's damage crops are the
  * examples, and each is asked for the windows most like it. Scored against the hidden annotations
  * (`hiddenDefectTypes`), beside trivial features and random windows. Exact cosine over every
  * window: what an exact search of the index answers.
  */
 export async function measureDiscovery(options: DiscoveryOptions): Promise<DiscoveryReport> {
-  const { ks = [1, 5, 10], queriesPerType = 20, maxWindows = 1500, seed = 42, onProgress = noProgress } = options;
+  const { embedder, ks = [1, 5, 10], queriesPerType = 20, maxWindows = 1500, seed = 42 } = options;
+  const onProgress = options.onProgress ?? noProgress;
   const root = path.resolve(options.datasetDir);
-  const taxonomy = loadTaxonomy(datasetTaxonomyFile(root));
+  const taxonomy = loadTaxonomy(datasetTaxonomyFile(root, options.taxonomyFile));
   const normalizer = new TaxonomyNormalizer(taxonomy);
   const dataset = await readDataset(root);
-  const split = splitDataset(dataset, { seed, classifier: taxonomyClassifier(normalizer) });
+  const split = options.split ?? splitDataset(dataset, { seed, classifier: taxonomyClassifier(normalizer) });
   const splitOf = new Map(split.images.map((entry) => [entry.image, entry.split]));
-  const config = cropConfig({ balance: false, seed });
+  const config = cropConfig({ ...options.crop, balance: false });
   const context = { datasetName: dataset.name, config, normalizer };
 
   const testPhotos = dataset.images.filter((image) => image.damaged && splitOf.get(image.path) === 'test');
@@ -250,7 +262,6 @@ export async function measureDiscovery(options: DiscoveryOptions): Promise<Disco
   const windowFiles = windows.map(({ crop }) => path.join(windowsDir, crop.file));
   const queryFiles = queries.map(({ crop }) => path.join(queriesDir, crop.file));
 
-  const embedder = await loadModel(options.modelDir);
   const vectors = await cachedVectors(
     path.join(options.cacheDir, `vectors-${embedder.contentHash.slice(0, 16)}.json`),
     [
@@ -294,12 +305,13 @@ export async function measureDiscovery(options: DiscoveryOptions): Promise<Disco
     dataset: dataset.name,
     model: embedder.modelId,
     randomWeights: embedder.randomWeights,
-    seed,
+    seed: split.seed,
     overlap: DISCOVERY_OVERLAP,
     testPhotos: testPhotos.length,
     photos,
     windows: windows.length,
     windowsWithDefect: windowItems.filter((window) => window.types.length > 0).length,
+    queriesPerType,
     ks: [...ks],
     results,
   };
@@ -344,6 +356,11 @@ async function cachedVectors(
   return new Map(items.map((item) => [item.id, Float32Array.from(cached[item.id]!)]));
 }
 
+/** How a result ranks the windows, in words. */
+export function discoveryRanking({ retriever, onePerPhoto }: DiscoveryReport['results'][number]): string {
+  return retriever === 'random' ? 'expected' : onePerPhoto ? 'one per photo' : 'windows';
+}
+
 /** The report as Markdown: per retriever and ranking, precision@k of the query's type and of any type. */
 export function formatDiscoveryMarkdown(report: DiscoveryReport): string {
   const lines = [
@@ -352,11 +369,11 @@ export function formatDiscoveryMarkdown(report: DiscoveryReport): string {
     `| retriever | ranking | query type | queries | ${report.ks.map((k) => `P@${k} same type | P@${k} any type`).join(' | ')} |`,
     `|---|---|---|---|${report.ks.map(() => '---|---').join('|')}|`,
   ];
-  for (const { retriever, onePerPhoto, rows } of report.results) {
-    for (const row of rows) {
+  for (const result of report.results) {
+    for (const row of result.rows) {
       const cells = row.atK.map(({ sameType, anyType }) => `${sameType.toFixed(3)} | ${anyType.toFixed(3)}`);
       lines.push(
-        `| ${retriever} | ${retriever === 'random' ? 'expected' : onePerPhoto ? 'one per photo' : 'windows'} | ${row.type} | ${row.queries} | ${cells.join(' | ')} |`,
+        `| ${result.retriever} | ${discoveryRanking(result)} | ${row.type} | ${row.queries} | ${cells.join(' | ')} |`,
       );
     }
   }

@@ -3,7 +3,7 @@ import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import type { CropConfig } from '@defect-rag/crops';
-import { readDataset, safeName, splitDataset, SPLIT_FILE } from '@defect-rag/dataset';
+import { readDataset, readSplitFile, safeName, splitDataset, SPLIT_FILE } from '@defect-rag/dataset';
 import type { RunRecord } from '@defect-rag/db';
 import {
   fusionImageWeight,
@@ -42,6 +42,7 @@ import {
   type EvaluationFiles,
   type EvaluationReport,
 } from './report';
+import { measureDiscovery } from './discovery';
 import { findings } from './findings';
 import { compareLevels } from './levels';
 import { CRITERIA } from './relevance';
@@ -74,6 +75,12 @@ export interface EvaluateOptions {
    * match); the stem up to the first `_` by default.
    */
   sourcePattern?: string;
+  /**
+   * Also measures discovery precision@k (`discovery.ts`): the test split's damaged photos as
+   * unlabelled windows, found by train damage crops. Off by default: it cuts and embeds every
+   * window of those photos (minutes with a real model).
+   */
+  discovery?: boolean;
 }
 
 export interface EvaluateHooks {
@@ -174,6 +181,7 @@ export async function evaluateDataset(
     outDir: options.outDir ?? null,
     modelDir: options.modelDir ?? null,
     sourcePattern,
+    discovery: options.discovery ?? false,
   };
 
   // One lock for both: the index is brought up to date (an INGEST run of its own) and evaluated
@@ -338,6 +346,21 @@ export async function evaluateDataset(
           levels,
         };
       });
+      await run.checkCancelled();
+      const discovery = options.discovery
+        ? await run.recorder.stage('discovery', async () =>
+            measureDiscovery({
+              datasetDir: root,
+              embedder,
+              cacheDir: path.join(evaluationDir, 'discovery'),
+              ks,
+              split: await readSplitFile(splitFile),
+              taxonomyFile,
+              crop: previous.crop,
+              onProgress: ({ done, total }) => void run.recorder.progress('discovery', done, total),
+            }),
+          )
+        : null;
       const rankingK = ks.at(-1)!;
       const report: EvaluationReport = {
         runId: run.id,
@@ -375,6 +398,7 @@ export async function evaluateDataset(
         sourcePattern,
         sources: result.sources,
         levels: result.levels,
+        discovery,
         findings: findings(result.configurations, result.agreement, result.control, result.sources, result.cleanCrops),
       };
       const files = await writeReport(evaluationDir, report, splitFile);

@@ -19,6 +19,7 @@ export { hubness } from './metrics';
 export { sourceNamer } from './sources';
 export {
   discoveryPrecision,
+  discoveryRanking,
   formatDiscoveryMarkdown,
   hiddenDefectTypes,
   measureDiscovery,

@@ -1,4 +1,5 @@
 import type { ControlRetrieverResult, SameSourceControl } from './control';
+import { formatDiscoveryMarkdown, type DiscoveryReport } from './discovery';
 import type { LevelComparison } from './levels';
 import type { ConfigurationResult, ConfigurationRole, SearchMetrics } from './protocol';
 import type { VectorSpace } from '@defect-rag/embedding';
@@ -58,6 +59,8 @@ export interface EvaluationReport {
   sources: SourceResult[];
   /** Crop-level against photo-level retrieval with the same model ("crops or whole photos?"). */
   levels: LevelComparison;
+  /** Discovery precision@k in the test photos seen as unlabelled (`evaluate --discovery`); null when not asked. */
+  discovery: DiscoveryReport | null;
   /** What the figures do and do not show, in sentences. */
   findings: string[];
 }
@@ -89,6 +92,8 @@ export type EvaluationMetrics = {
     testCrops: number;
     configurations: { label: string; role: ConfigurationRole; exact: MetricSet }[];
   }[];
+  /** Absent from runs stored before it existed; null when not asked. */
+  discovery?: DiscoveryReport | null;
   configurations: {
     role: ConfigurationRole;
     label: string;
@@ -175,6 +180,7 @@ export function toRunMetrics(report: EvaluationReport, outDir: string, files: Ev
       ...source,
       configurations: configurations.map(({ label, role, metrics }) => ({ label, role, exact: metrics.overall })),
     })),
+    discovery: report.discovery,
     configurations: report.configurations.map(({ role, label, mode, alpha, vectors, exact, hnsw, annRecall }) => ({
       role,
       label,
@@ -357,6 +363,7 @@ export function formatReportMarkdown(report: EvaluationReport, plotFile: string)
     lines.push('', '### Per damage type of the test crop', '', breakdownTable('damage type', best.exact.byType, K));
   }
   lines.push('', ...levelsSection(report.levels, report.k));
+  if (report.discovery) lines.push('', ...discoverySection(report.discovery));
   lines.push('', '## How the numbers are computed', '', ...DEFINITIONS.map((line) => `- ${line}`), '');
   return lines.join('\n');
 }
@@ -638,6 +645,22 @@ function levelsSection(levels: LevelComparison, ks: readonly number[]): string[]
     );
   }
   return lines;
+}
+
+/** Discovery precision@k (`evaluate --discovery`), as the discovery tool prints it. */
+function discoverySection(discovery: DiscoveryReport): string[] {
+  return [
+    '## Discovery in unlabelled photos',
+    '',
+    'The damaged test photos planned as an unlabelled dataset plans them (unmasked windows, their annotations hidden); up to ' +
+      `${discovery.queriesPerType} train damage crops per damage type (a seeded sample) each rank every window by exact cosine. Precision@k: the share of the ` +
+      `first k windows that show a hidden defect of the query’s type (same type), or of any type; a window shows a defect when at least ` +
+      `${discovery.overlap.defectShare * 100} % of the defect lies inside it or it covers at least ${discovery.overlap.windowShare * 100} % ` +
+      'of the window. “One per photo” keeps each photo’s best window; random windows give the share of windows showing a defect. ' +
+      'Rows per query type, then all queries, each weighing the same.',
+    '',
+    formatDiscoveryMarkdown(discovery).trimEnd(),
+  ];
 }
 
 function queriesLine(metrics: CriterionMetrics, name: string): string {

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { sharedPathOrSkip } from '@defect-rag/testing';
 import { tinyModelDir } from '@defect-rag/runs/testing';
+import { loadModel } from '@defect-rag/embedding';
 import {
   discoveryPrecision,
   hiddenDefectTypes,
@@ -92,7 +93,8 @@ describe.skipIf(!typed)('discovery on the typed set (a few windows, the random-w
   afterAll(() => rmSync(cacheDir, { recursive: true, force: true }));
 
   it('indexes test photos as unlabelled windows, queries with train crops of each type, and reuses its cache', async () => {
-    const options = { datasetDir: typed!, modelDir: tinyModelDir, cacheDir, maxWindows: 30, queriesPerType: 2 };
+    const embedder = await loadModel(tinyModelDir);
+    const options = { datasetDir: typed!, embedder, cacheDir, maxWindows: 30, queriesPerType: 2 };
     const report = await measureDiscovery(options);
     expect(report.randomWeights).toBe(true);
     expect(report.windows).toBeGreaterThan(0);

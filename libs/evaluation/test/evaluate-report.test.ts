@@ -3,6 +3,7 @@ import { precisionPlotSvg } from '../src/plot';
 import type { SameSourceControl } from '../src/control';
 import type { ConfigurationResult, SearchMetrics } from '../src/protocol';
 import { formatReportMarkdown, RANDOM_MODEL_WARNING, rankConfigurations, type EvaluationReport } from '../src/report';
+import { DISCOVERY_OVERLAP, type DiscoveryReport } from '../src/discovery';
 import type { CropLabels } from '../src/relevance';
 import { aggregate, RelevantCounts, scoreQuery, typeConfusion } from '../src/scoring';
 
@@ -155,6 +156,7 @@ function report(randomWeights: boolean, critical = true, cleanCrops = 1): Evalua
         { label: 'crop → photos', query: 'crop', index: 'photos', role: 'model', metrics: search(false, types) },
       ],
     },
+    discovery: null,
     findings: ['A finding.'],
   };
 }
@@ -230,6 +232,35 @@ describe('evaluation report', () => {
     expect(markdown).toContain('Not measured against the index: the dataset has no clean photo');
     expect(markdown).not.toContain('| configuration | damaged → damaged |');
     expect(formatReportMarkdown(report(false), 'plot.svg')).toContain('| configuration | damaged → damaged |');
+  });
+
+  it('adds the discovery section only when the evaluation measured it', () => {
+    expect(formatReportMarkdown(report(false), 'plot.svg')).not.toContain('## Discovery');
+    const atK = (sameType: number, anyType: number) => [{ k: 1, sameType, anyType }];
+    const discovery: DiscoveryReport = {
+      dataset: 'cars',
+      model: 'org/model',
+      randomWeights: false,
+      seed: 42,
+      overlap: DISCOVERY_OVERLAP,
+      testPhotos: 3,
+      photos: 3,
+      windows: 20,
+      windowsWithDefect: 5,
+      queriesPerType: 20,
+      ks: [1],
+      results: [
+        { retriever: 'model', onePerPhoto: false, rows: [{ type: 'all', queries: 4, atK: atK(0.5, 0.75) }] },
+        { retriever: 'random', onePerPhoto: false, rows: [{ type: 'all', queries: 4, atK: atK(0.1, 0.25) }] },
+      ],
+    };
+    const markdown = formatReportMarkdown({ ...report(false), discovery }, 'plot.svg');
+    const section = markdown.slice(markdown.indexOf('## Discovery in unlabelled photos'));
+    expect(section).toContain('20 unmasked windows of 3 of the 3 damaged test photos');
+    expect(section).toContain('up to 20 train damage crops per damage type');
+    expect(section).toContain('| model | windows | all | 4 | 0.500 | 0.750 |');
+    expect(section).toContain('| random | expected | all | 4 | 0.100 | 0.250 |');
+    expect(section.indexOf('## How the numbers are computed')).toBeGreaterThan(0);
   });
 
   it('plots one line per configuration and panel, skipping undefined precision', () => {

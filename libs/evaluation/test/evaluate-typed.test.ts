@@ -1,11 +1,11 @@
-import { cpSync, readdirSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seededShuffle } from '@defect-rag/dataset';
-import { copySampleSubset, imageNetModelOrSkip, sharedPathOrSkip } from '@defect-rag/testing';
+import { imageNetModelOrSkip, sharedPathOrSkip } from '@defect-rag/testing';
 import { evaluateDataset, type EvaluationSummary } from '../src';
+import { typedSubset } from './typed-subset';
 import { type Backend } from '@defect-rag/runs';
 import { startTestBackend } from '@defect-rag/runs/testing';
 
@@ -19,22 +19,6 @@ const imageNet = imageNetModelOrSkip();
 const PHOTOS_PER_SOURCE = { lns: 90, ilj: 60 } as const;
 const SEED = 'typed-subset';
 
-/** A fixed seeded subset of the typed set, with its taxonomy, in a temporary folder. */
-function typedSubset(root: string): string {
-  const stems = readdirSync(path.join(root, 'images'))
-    .map((file) => path.basename(file, path.extname(file)))
-    .sort();
-  const chosen = Object.entries(PHOTOS_PER_SOURCE).flatMap(([source, count]) =>
-    seededShuffle(
-      stems.filter((stem) => stem.startsWith(`${source}_`)),
-      SEED,
-    ).slice(0, count),
-  );
-  const dir = copySampleSubset(root, chosen);
-  cpSync(path.join(root, 'taxonomy.yaml'), path.join(dir, 'taxonomy.yaml'));
-  return dir;
-}
-
 /**
  * The typed set (real photos, scratches against dents, two sources, no clean photo) with the real
  * ImageNet image model: assertions that a wrong metric or a shortcut would fail.
@@ -47,7 +31,7 @@ describe.skipIf(!typed || !imageNet)('the evaluation on the typed real set with 
   const outDir = mkdtempSync(path.join(tmpdir(), 'defect-rag-typed-'));
 
   beforeAll(async () => {
-    datasetDir = typedSubset(typed!);
+    datasetDir = typedSubset(typed!, PHOTOS_PER_SOURCE, SEED);
     ({ backend, stop } = await startTestBackend());
     summary = await evaluateDataset(backend, {
       datasetDir,

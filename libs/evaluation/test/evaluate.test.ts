@@ -88,6 +88,10 @@ describe.skipIf(!sample)('evaluateDataset on the shared sample with the tiny mod
     expect(metrics.ranking.map((row) => row.label).sort()).toEqual([...MODEL_LABELS].sort());
     expect(metrics.testCrops).toBeGreaterThan(0);
     expect(run.counts).toMatchObject({ trainCrops: metrics.trainCrops, testCrops: metrics.testCrops });
+    // Discovery is asked for by name only (evaluate-discovery.test.ts): none by default.
+    expect(summary.report.discovery).toBeNull();
+    expect(metrics.discovery).toBeNull();
+    expect(events.some((event) => event.stage === 'discovery')).toBe(false);
 
     expect(started.map((record) => record.id)).toEqual([summary.runId]);
     expect(started[0]!.status).toBe('RUNNING');

@@ -259,6 +259,74 @@ export class SameSourceControl {
   bySource!: ControlSource[];
 }
 
+@ObjectType({ description: 'Discovery precision at one cut-off k, the mean over the queries of a row.' })
+export class DiscoveryAtK {
+  @Field(() => Int)
+  k!: number;
+
+  @Field(() => Float, { description: "Share of the first k windows that show a hidden defect of the query's type." })
+  sameType!: number;
+
+  @Field(() => Float, { description: 'Share of the first k windows that show a hidden defect of any type.' })
+  anyType!: number;
+}
+
+@ObjectType({
+  description: 'The discovery queries of one damage type, or of every type (`all`, each query weighing the same).',
+})
+export class DiscoveryRow {
+  @Field(() => String, { description: 'A damage type id, or all.' })
+  type!: string;
+
+  @Field(() => Int)
+  queries!: number;
+
+  @Field(() => [DiscoveryAtK])
+  atK!: DiscoveryAtK[];
+}
+
+@ObjectType({ description: 'One retriever and ranking of the discovery measurement.' })
+export class DiscoveryResult {
+  @Field(() => String, {
+    description:
+      'model (the evaluated one), trivial (trivial features) or random (the expected share of random windows).',
+  })
+  retriever!: string;
+
+  @Field(() => Boolean, { description: "Only each photo's best window counts (onePerPhoto searches)." })
+  onePerPhoto!: boolean;
+
+  @Field(() => [DiscoveryRow], { description: 'Per query type, then all.' })
+  rows!: DiscoveryRow[];
+}
+
+@ObjectType({
+  description:
+    "Discovery precision@k: the test split's damaged photos as unlabelled windows (annotations hidden), each found by train damage crops of a type.",
+})
+export class DiscoveryFigures {
+  @Field(() => Int, { description: 'Damaged test photos.' })
+  testPhotos!: number;
+
+  @Field(() => Int, { description: 'Of those, the photos whose windows were searched.' })
+  photos!: number;
+
+  @Field(() => Int)
+  windows!: number;
+
+  @Field(() => Int, { description: 'Windows that show a hidden defect.' })
+  windowsWithDefect!: number;
+
+  @Field(() => Int, { description: 'The most train damage crops asked per type.' })
+  queriesPerType!: number;
+
+  @Field(() => [Int])
+  k!: number[];
+
+  @Field(() => [DiscoveryResult])
+  results!: DiscoveryResult[];
+}
+
 @ObjectType({ description: "The evaluation report's files, served by the API (same key rules as /crops)." })
 export class EvaluationFiles {
   @Field(() => String, { description: 'URL path of evaluation.json.' })
@@ -308,6 +376,12 @@ export class EvaluationMetrics {
 
   @Field(() => [SourceFigures], { description: 'Every configuration within each photo source.' })
   sources!: SourceFigures[];
+
+  @Field(() => DiscoveryFigures, {
+    nullable: true,
+    description: 'Discovery precision@k; null unless the evaluation was asked for it (`discovery: true`).',
+  })
+  discovery!: DiscoveryFigures | null;
 
   @Field(() => EvaluationFiles)
   files!: EvaluationFiles;
@@ -412,6 +486,17 @@ export function toEvaluationMetrics(runId: string, stored: Record<string, unknow
         exact: metricSet(configuration.exact),
       })),
     })),
+    discovery: metrics.discovery
+      ? {
+          testPhotos: metrics.discovery.testPhotos,
+          photos: metrics.discovery.photos,
+          windows: metrics.discovery.windows,
+          windowsWithDefect: metrics.discovery.windowsWithDefect,
+          queriesPerType: metrics.discovery.queriesPerType,
+          k: metrics.discovery.ks,
+          results: metrics.discovery.results,
+        }
+      : null,
     files: {
       json: reportFileUrl(runId, REPORT_FILES.json),
       markdown: reportFileUrl(runId, REPORT_FILES.markdown),

@@ -273,4 +273,11 @@ export class EvaluationOptions {
   @Field(() => [SearchMode], { nullable: true, description: 'Query modes to evaluate; default all three.' })
   @Check(optional(z.array(z.enum(SearchMode)).min(1)))
   modes?: SearchMode[];
+
+  @Field(() => Boolean, {
+    nullable: true,
+    description:
+      'Also measure discovery precision@k: the damaged test photos as unlabelled windows, found by train damage crops; default false (it embeds every window of those photos).',
+  })
+  discovery?: boolean;
 }

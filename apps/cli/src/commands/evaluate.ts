@@ -1,6 +1,11 @@
 import { InvalidArgumentError } from 'commander';
 import { isVectorKind, VECTOR_KINDS, type VectorKind } from '@defect-rag/runtime';
-import { evaluateDataset, RANDOM_MODEL_WARNING, type EvaluationSummary } from '@defect-rag/evaluation';
+import {
+  discoveryRanking,
+  evaluateDataset,
+  RANDOM_MODEL_WARNING,
+  type EvaluationSummary,
+} from '@defect-rag/evaluation';
 import { type PhotoView } from '@defect-rag/ingestion';
 import { withBackend } from '../backend';
 import { photoViewOption } from '../photo-view';
@@ -17,6 +22,7 @@ interface EvaluateCliOptions {
   out?: string;
   photoView?: PhotoView;
   sourcePattern?: string;
+  discovery?: boolean;
   json?: boolean;
 }
 
@@ -51,6 +57,10 @@ export const evaluateCommand: CliCommand = {
         '--source-pattern <regex>',
         'names a photo’s source from its file stem: the first group of this regular expression, else its match (default: ^([^_]+)_, the stem up to the first _)',
       )
+      .option(
+        '--discovery',
+        'also measure discovery precision@k: the damaged test photos as unlabelled windows (annotations hidden), found by train damage crops of each type (embeds every window of those photos: minutes with a real model)',
+      )
       .option('--json', 'print the summary as JSON')
       .action(async (datasetDir: string, options: EvaluateCliOptions) => {
         const summary = await withBackend(
@@ -70,6 +80,7 @@ export const evaluateCommand: CliCommand = {
                   outDir: options.out,
                   photoView: options.photoView,
                   sourcePattern: options.sourcePattern,
+                  discovery: options.discovery,
                 },
                 { onProgress: progress.listener, signal },
               );
@@ -213,6 +224,7 @@ function formatSummary({ runId, report, files, outDir }: EvaluationSummary): str
       ],
       0,
     ),
+    ...discoveryLines(report.discovery, num),
     '',
     ...report.findings.map((finding) => `- ${finding}`),
     '',
@@ -222,6 +234,26 @@ function formatSummary({ runId, report, files, outDir }: EvaluationSummary): str
     `  ${files.plot}`,
     '',
   ].join('\n');
+}
+
+/** Every query's precision@k per retriever and ranking (the per-type rows are in the report files). */
+function discoveryLines(discovery: EvaluationSummary['report']['discovery'], num: (value: number) => string): string[] {
+  if (!discovery) return [];
+  return [
+    '',
+    `discovery: ${discovery.windows} unmasked windows of ${discovery.photos} damaged test photos (${discovery.windowsWithDefect} show a hidden defect), found by train damage crops; precision@k of all queries:`,
+    ...textTable(
+      [
+        ['retriever', 'ranking', ...discovery.ks.flatMap((k) => [`same type@${k}`, `any type@${k}`])],
+        ...discovery.results.map((result) => [
+          result.retriever,
+          discoveryRanking(result),
+          ...result.rows.at(-1)!.atK.flatMap((at) => [num(at.sameType), num(at.anyType)]),
+        ]),
+      ],
+      0,
+    ),
+  ];
 }
 
 /** Rows as aligned text: the `left` column left-aligned (names), the others right-aligned (numbers). */

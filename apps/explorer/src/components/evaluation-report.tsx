@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import { at, formatMetric } from '../format';
 import type { Evaluation } from '../run-queries';
+import { DiscoveryFigures } from './evaluation-discovery';
 import { SourceFigures, TypeConfusion } from './evaluation-types';
 
 type Criterion = 'damage' | 'type' | 'zone';
@@ -146,6 +147,7 @@ export function EvaluationReport({ report }: { report: Evaluation }) {
       <PrecisionPlot report={report} />
       <TypeConfusion report={report} />
       <SourceFigures report={report} k={shownK} />
+      <DiscoveryFigures report={report} k={shownK} />
       <p class="muted small">
         The full report: <a href={report.files.markdown}>evaluation.md</a> (with its{' '}
         <a href={report.files.plot}>plot</a>) and <a href={report.files.json}>evaluation.json</a>.
