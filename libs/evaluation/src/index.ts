@@ -16,4 +16,6 @@ export { agreementAtOne, planControlWindows, CONTROL_SEED, type AgreementItem } 
 export { scoreQuery, RelevantCounts } from './scoring';
 export { memoryRetriever, type EvaluationCrop } from './retrieval';
 export { hubness } from './metrics';
+export { trivialFeatures } from './features';
 export { sourceNamer } from './sources';
+export { adaptModel, type AdaptOptions, type AdaptResult } from './adapt';
