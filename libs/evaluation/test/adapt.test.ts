@@ -6,6 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readDataset, seededShuffle, splitDataset, splitHash } from '@defect-rag/dataset';
 import { ADAPTER_FILE, loadModel } from '@defect-rag/embedding';
 import { copySampleSubset, imageNetModelOrSkip, sharedPathOrSkip } from '@defect-rag/testing';
+import { ingestDataset } from '@defect-rag/ingestion';
+import { describeModels, searchSimilar } from '@defect-rag/search';
+import { startTestBackend } from '@defect-rag/runs/testing';
 import { adaptModel } from '../src';
 
 const typed = sharedPathOrSkip('datasets/vehicle-damage-typed');
@@ -137,4 +140,20 @@ describe.skipIf(!typed || !imageNet)('adapt: a projection learned on the train s
       await Promise.all([base.close(), adapted.close()]);
     }
   }, 120_000);
+
+  it('is ingested and searched like any model folder: its own collection, vectors of its dimension, image search', async () => {
+    const { backend, stop } = await startTestBackend(undefined, path.join(work, 'original'));
+    try {
+      const summary = await ingestDataset(backend, { datasetDir, name: 'typed', splitFile });
+      const [model] = await describeModels(backend);
+      expect(model).toMatchObject({ dimension: 768 + 16, modes: ['image'] });
+      expect(model!.id).toBe('defect-rag/inception-v3-imagenet+adapter-typed');
+      const [first] = await backend.vectorStore.scrollPayloads(summary.collection, { datasetId: summary.datasetId });
+      const result = await searchSimilar(backend, { cropId: first!.cropId, limit: 3, exact: true });
+      expect(result.items.length).toBeGreaterThan(0);
+      expect(result.items.map((item) => item.crop.id)).not.toContain(first!.cropId);
+    } finally {
+      await stop();
+    }
+  }, 180_000);
 });
