@@ -20,6 +20,7 @@ export {
   splitDataset,
   readSplitFile,
   splitFileSchema,
+  splitHash,
   SPLIT_FILE,
   type SplitFile,
   type SplitName,

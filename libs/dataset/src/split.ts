@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { DefectRagError } from '@defect-rag/runtime';
@@ -90,4 +91,14 @@ export async function readSplitFile(file: string): Promise<SplitFile> {
     });
   }
   return parsed.data;
+}
+
+/**
+ * `sha256:<hex>` of which image is in which split (paths and split names, sorted), not of the
+ * file's bytes: an adapted model records it, and an evaluation compares it with its own split to
+ * say whether the model was trained on photos it is scored on.
+ */
+export function splitHash(split: SplitFile): string {
+  const lines = split.images.map((entry) => `${entry.image}\t${entry.split}`).sort();
+  return `sha256:${createHash('sha256').update(lines.join('\n')).digest('hex')}`;
 }

@@ -3,6 +3,7 @@ import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import { DefectRagError, type Tower } from '@defect-rag/runtime';
 import { normalizeInPlace, type VectorSpace } from './fusion';
+import { projectVector, type ImageAdapter } from './adapter';
 import { invalid, readModelFolder, type ModelFolder, type Precision, type VectorDimensions } from './model-folder';
 import { preprocessImages, type ImageInput } from './preprocess';
 import { TextTokenizer } from './tokenizer';
@@ -109,6 +110,12 @@ export class Embedder {
     return this.folder.randomWeights;
   }
 
+  /** Where an adapted model's projection came from (`defect-rag adapt`); null for any other model. */
+  get adapter(): Pick<ImageAdapter, 'baseModel' | 'training'> | null {
+    const { adapter } = this.folder;
+    return adapter && { baseModel: adapter.baseModel, training: adapter.training };
+  }
+
   /** `['image', 'text']`, or `['image']` for an image-only model (no text, so no fused vectors either). */
   get towers(): readonly Tower[] {
     return this.folder.towers;
@@ -141,7 +148,14 @@ export class Embedder {
       const pixels = await next!;
       next = b + 1 < batches.length ? prepare(b + 1) : undefined;
       const count = batches[b]!.length;
-      vectors.push(...this.rows(await this.sessions.runImages(pixels, count), count, this.folder.dimensions.image));
+      const { adapter } = this.folder;
+      const rows = this.rows(
+        await this.sessions.runImages(pixels, count),
+        count,
+        adapter?.inputDim ?? this.folder.dimensions.image,
+      );
+      // An adapted folder's vector is normalise(P · base), base being the base model's unit vector.
+      vectors.push(...(adapter ? rows.map((row) => this.unit(projectVector(adapter, row), count)) : rows));
     }
     return vectors;
   }
@@ -173,16 +187,17 @@ export class Embedder {
   }
 
   private rows(data: Float32Array, count: number, dimension: number): Float32Array[] {
-    return Array.from({ length: count }, (_, i) => {
-      const row = data.slice(i * dimension, (i + 1) * dimension);
-      if (!normalizeInPlace(row)) {
-        throw new DefectRagError(
-          'EMBEDDING_FAILED',
-          `The model returned a zero or non-finite vector (row ${i} of a batch of ${count}).`,
-        );
-      }
-      return row;
-    });
+    return Array.from({ length: count }, (_, i) => this.unit(data.slice(i * dimension, (i + 1) * dimension), count, i));
+  }
+
+  private unit(row: Float32Array, count: number, index?: number): Float32Array {
+    if (!normalizeInPlace(row)) {
+      throw new DefectRagError(
+        'EMBEDDING_FAILED',
+        `The model returned a zero or non-finite vector (${index === undefined ? 'after its adapter' : `row ${index}`} of a batch of ${count}).`,
+      );
+    }
+    return row;
   }
 }
 

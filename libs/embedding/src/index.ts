@@ -26,3 +26,11 @@ export {
   type WriteEmbeddingsResult,
 } from './phase3';
 export { fitWhitening, applyWhitening, applyWhiteningTo, type Whitening, type WhiteningOptions } from './whitening';
+export { ADAPTER_FILE, type AdapterConfig } from './adapter';
+export { writeAdaptedModel, type AdapterProvenance } from './adapted-model';
+export {
+  trainProjection,
+  type AdapterTrainingOptions,
+  type LabelledVector,
+  type TrainedProjection,
+} from './adapter-training';

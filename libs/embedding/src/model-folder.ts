@@ -2,6 +2,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { DefectRagError, TOWERS, type Tower, type VectorKind } from '@defect-rag/runtime';
+import { adapterConfigSchema, readImageAdapter, type ImageAdapter } from './adapter';
 import type { VectorSpace } from './fusion';
 import { preprocessorConfigSchema, toPreprocessConfig, type PreprocessConfig } from './preprocess';
 
@@ -40,6 +41,11 @@ export interface ModelFolder {
   /** Null for an image-only folder. */
   tokenizer: { json: object; config: Record<string, unknown> } | null;
   layout: OnnxLayout;
+  /**
+   * A learned projection of the image vectors (`defect-rag adapt`), applied after the graph; the
+   * graph's own output then has `adapter.inputDim` values and `dimensions.image` is the projection's.
+   */
+  adapter: ImageAdapter | null;
   /** Relative paths of every file that determines the vectors, for the content hash. */
   contentFiles: string[];
 }
@@ -68,6 +74,7 @@ const configSchema = z
         space: z.enum(['shared', 'separate']).default('shared'),
         image_dim: z.number().int().positive().optional(),
         text_dim: z.number().int().positive().optional(),
+        adapter: adapterConfigSchema.optional(),
       })
       .loose()
       .optional(),
@@ -107,6 +114,13 @@ export function readModelFolder(dir: string, precision: Precision): ModelFolder 
       }
     : null;
   const layout = findOnnxLayout(dir, precision, hasText, space);
+  const adapterConfig = config.defect_rag?.adapter;
+  // A projection learned on image vectors alone would leave a text tower in another space.
+  if (adapterConfig && hasText)
+    throw invalid(dir, 'config.json: defect_rag.adapter needs an image-only model ("towers": ["image"]).');
+  const adapter = adapterConfig
+    ? readImageAdapter(dir, adapterConfig, dimensions.image, (message) => invalid(dir, message))
+    : null;
   const onnxFiles = layout.kind === 'split' ? [layout.vision, ...(layout.text ? [layout.text] : [])] : [layout.model];
 
   return {
@@ -120,11 +134,13 @@ export function readModelFolder(dir: string, precision: Precision): ModelFolder 
     towers,
     tokenizer,
     layout,
+    adapter,
     contentFiles: [
       'config.json',
       'preprocessor_config.json',
       ...tokenizerFiles,
       ...onnxFiles.flatMap((file) => [file, ...externalDataFiles(dir, file)]),
+      ...(adapter ? [adapter.file] : []),
     ],
   };
 }

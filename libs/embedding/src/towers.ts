@@ -138,7 +138,7 @@ export class Towers {
     }
     const tensor = result[output]!;
     const data = tensor.data as Float32Array;
-    const dimension = this.folder.dimensions[KINDS[role]]!;
+    const dimension = graphDimension(this.folder, role);
     if (tensor.type !== 'float32' || data.length !== count * dimension) {
       throw new DefectRagError(
         'EMBEDDING_FAILED',
@@ -232,12 +232,22 @@ function checkSession(folder: ModelFolder, file: string, session: ort.InferenceS
   for (const role of roles) {
     const dims = tensorMetadata(session, OUTPUTS[role], 'output')?.shape ?? [];
     const last = dims.at(-1);
-    const dimension = folder.dimensions[KINDS[role]]!;
+    const dimension = graphDimension(folder, role);
     if (typeof last === 'number' && last !== dimension) {
-      const declared = folder.space === 'separate' ? `defect_rag.${KINDS[role]}_dim` : 'projection_dim';
+      const declared =
+        role === 'vision' && folder.adapter
+          ? 'defect_rag.adapter.input_dim'
+          : folder.space === 'separate'
+            ? `defect_rag.${KINDS[role]}_dim`
+            : 'projection_dim';
       throw fail(`returns ${OUTPUTS[role]} of dimension ${last} but config.json ${declared} is ${dimension}`);
     }
   }
+}
+
+/** What the graph itself returns: with an adapter, the image graph gives the projection's input. */
+function graphDimension(folder: ModelFolder, role: Role): number {
+  return role === 'vision' && folder.adapter ? folder.adapter.inputDim : folder.dimensions[KINDS[role]]!;
 }
 
 function tensorMetadata(

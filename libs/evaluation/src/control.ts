@@ -1,5 +1,12 @@
 import path from 'node:path';
-import { cropConfig, cutCrops, planImageCrops, type CropConfig, type PlanContext } from '@defect-rag/crops';
+import {
+  cropConfig,
+  cutCrops,
+  planImageCrops,
+  type CropConfig,
+  type CropRecord,
+  type PlanContext,
+} from '@defect-rag/crops';
 import {
   areaInside,
   mapConcurrent,
@@ -34,6 +41,11 @@ export interface SameSourceControl {
   retrievers: ControlRetrieverResult[];
   /** The same, each query against the crops of the other photos of its own source only. */
   bySource: ControlSourceResult[];
+  /**
+   * Only the items of the split's test photos ask (against every other photo's items): the figure
+   * an adapted model (trained on the train photos' crops and windows) is judged by.
+   */
+  testSplit: { photos: number; queries: number; retrievers: ControlRetrieverResult[] };
 }
 
 export interface ControlSourceResult {
@@ -71,6 +83,8 @@ export interface ControlInput {
   cropsDir: string;
   outDir: string;
   sourceOf: SourceOf;
+  /** Image ids of the split's test photos. */
+  testPhotos: ReadonlySet<string>;
 }
 
 /** No defect pixel within this many pixels of a clean window. */
@@ -109,6 +123,26 @@ export function planControlWindows(
   );
 }
 
+/** Cuts the chosen windows of each photo into `outDir`, unmasked, with the photo file each comes from. */
+export async function cutControlWindows(
+  images: readonly DatasetImage[],
+  windows: readonly CropRecord[],
+  options: { root: string; outDir: string; config: CropConfig },
+): Promise<{ crop: CropRecord; sourceFile: string }[]> {
+  return (
+    await mapConcurrent(images, 2, async (image) => {
+      const mine = windows.filter((crop) => crop.image_id === image.id);
+      // Unmasked, like the damage crops: the masked background of clean crops is one of the shortcuts.
+      const cut = await cutCrops(image, mine, {
+        root: options.root,
+        outDir: options.outDir,
+        config: { ...options.config, maskBackground: false },
+      });
+      return cut.crops.map((crop) => ({ crop, sourceFile: path.join(options.root, image.path) }));
+    })
+  ).flat();
+}
+
 export async function runSameSourceControl(input: ControlInput): Promise<SameSourceControl> {
   const config = cropConfig(input.crop);
   const dataset = await readDataset(input.root, { name: input.datasetName });
@@ -125,18 +159,11 @@ export async function runSameSourceControl(input: ControlInput): Promise<SameSou
   // agreement on damaged vs clean is one half and the random baseline says so.
   const size = Math.min(planned.length, allDamaged.length);
   const chosen = new Set(seededShuffle(planned, CONTROL_SEED).slice(0, size));
-  const windows = (
-    await mapConcurrent(damagedImages, 2, async (image) => {
-      const mine = planned.filter((crop) => chosen.has(crop) && crop.image_id === image.id);
-      // Unmasked, like the damage crops: the masked background of clean crops is one of the shortcuts.
-      const cut = await cutCrops(image, mine, {
-        root: dataset.root,
-        outDir: windowsDir,
-        config: { ...config, maskBackground: false },
-      });
-      return cut.crops.map((crop) => ({ crop, sourceFile: path.join(dataset.root, image.path) }));
-    })
-  ).flat();
+  const windows = await cutControlWindows(
+    damagedImages,
+    planned.filter((crop) => chosen.has(crop)),
+    { root: dataset.root, outDir: windowsDir, config },
+  );
   // A window whose photo could not be decoded is missing: keep the two sides equal.
   const damagedCrops = seededShuffle(allDamaged, CONTROL_SEED).slice(0, windows.length);
 
@@ -169,6 +196,7 @@ export async function runSameSourceControl(input: ControlInput): Promise<SameSou
     })),
   ];
 
+  const testItems = items.filter((item) => input.testPhotos.has(item.photo));
   return {
     photos: new Set(items.map((item) => item.photo)).size,
     damagedCrops: damagedCrops.length,
@@ -176,6 +204,11 @@ export async function runSameSourceControl(input: ControlInput): Promise<SameSou
     marginPx: CONTROL_MARGIN_PX,
     windowsDir,
     retrievers: agreementAtOne(items, items, input.embedder.modelId),
+    testSplit: {
+      photos: new Set(testItems.map((item) => item.photo)).size,
+      queries: testItems.length,
+      retrievers: agreementAtOne(testItems, items, input.embedder.modelId),
+    },
     bySource: [...new Set(items.map((item) => item.source))].sort().map((source) => {
       const mine = items.filter((item) => item.source === source);
       return {

@@ -3,7 +3,7 @@ import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import type { CropConfig } from '@defect-rag/crops';
-import { readDataset, readSplitFile, safeName, splitDataset, SPLIT_FILE } from '@defect-rag/dataset';
+import { readDataset, readSplitFile, safeName, splitDataset, splitHash, SPLIT_FILE } from '@defect-rag/dataset';
 import type { RunRecord } from '@defect-rag/db';
 import {
   fusionImageWeight,
@@ -214,6 +214,7 @@ export async function evaluateDataset(
       const evaluationDir = path.resolve(options.outDir ?? path.join(backend.config.dataDir, 'evaluations', run.id));
       const taxonomy = loadTaxonomy(taxonomyFile);
       const { embedder } = plan;
+      const split = await readSplitFile(splitFile);
       const modes = availableModes(embedder, parsed.data.modes, options.modes !== undefined);
       const indexAlpha = fusionImageWeight(ingestion.fusion);
       const result = await run.recorder.stage('evaluate', async () => {
@@ -302,6 +303,7 @@ export async function evaluateDataset(
         );
         await run.checkCancelled();
         const control = await runSameSourceControl({
+          testPhotos: new Set(split.images.filter((entry) => entry.split === 'test').map((entry) => entry.image_id)),
           root,
           datasetName: name,
           datasetId: ingestion.datasetId,
@@ -371,6 +373,15 @@ export async function evaluateDataset(
           randomWeights: ingestion.randomWeights,
           towers: [...embedder.towers],
           space: embedder.space,
+          adapter: embedder.adapter && {
+            baseModel: embedder.adapter.baseModel.id,
+            dataset: embedder.adapter.training.dataset,
+            seed: embedder.adapter.training.seed,
+            splitSha256: embedder.adapter.training.split_sha256,
+            // Trained on this dataset's train split of this very split: no test photo was seen.
+            sameSplit:
+              embedder.adapter.training.dataset === name && embedder.adapter.training.split_sha256 === splitHash(split),
+          },
         },
         collection: ingestion.collection,
         split: {

@@ -16,6 +16,7 @@ export { agreementAtOne, planControlWindows, CONTROL_SEED, type AgreementItem } 
 export { scoreQuery, RelevantCounts } from './scoring';
 export { memoryRetriever, type EvaluationCrop } from './retrieval';
 export { hubness } from './metrics';
+export { trivialFeatures } from './features';
 export { sourceNamer } from './sources';
 export {
   discoveryPrecision,
@@ -32,3 +33,4 @@ export {
   type DiscoveryRow,
   type DiscoveryWindow,
 } from './discovery';
+export { adaptModel, type AdaptOptions, type AdaptResult } from './adapt';

@@ -28,7 +28,14 @@ export interface EvaluationReport {
   runId: string;
   createdAt: string;
   dataset: { id: string; name: string; root: string };
-  model: { id: string; randomWeights: boolean; towers: string[]; space: VectorSpace };
+  model: {
+    id: string;
+    randomWeights: boolean;
+    towers: string[];
+    space: VectorSpace;
+    /** An adapted model (`defect-rag adapt`): what it was trained on, and whether that is this evaluation's train split. */
+    adapter: ModelAdapter | null;
+  };
   collection: string;
   /** `cleanCrops`: train and test crops without damage; none means has_damage is not judged. */
   split: { file: string; trainCrops: number; testCrops: number; cleanCrops: number };
@@ -135,6 +142,14 @@ export function typeRows(metrics: SearchMetrics): TypeRow[] {
     });
 }
 
+export interface ModelAdapter {
+  baseModel: string;
+  dataset: string;
+  seed: number;
+  splitSha256: string;
+  sameSplit: boolean;
+}
+
 export const RANDOM_MODEL_WARNING = 'random test model — these numbers say nothing about retrieval quality';
 
 /**
@@ -210,10 +225,24 @@ export function formatReportMarkdown(report: EvaluationReport, plotFile: string)
       '',
     );
   }
+  const { adapter } = report.model;
+  if (adapter && !adapter.sameSplit) {
+    lines.push(
+      `> **⚠ The adapter of \`${report.model.id}\` was trained on another split or dataset** (${adapter.dataset}, split ${adapter.splitSha256}): ` +
+        'test photos of this evaluation may have been trained on, so its figures can be too good. Run `defect-rag adapt` with this split (`--split`).',
+      '',
+    );
+  }
   lines.push(
     '| | |',
     '|---|---|',
     `| model | \`${report.model.id}\`${report.model.randomWeights ? ' (random weights)' : ''} |`,
+    ...(adapter
+      ? [
+          `| adapter | a projection of \`${adapter.baseModel}\` learned by \`defect-rag adapt\` on ${adapter.dataset}'s train split (split ${adapter.splitSha256}, seed ${adapter.seed})` +
+            `${adapter.sameSplit ? ': this evaluation’s train split, so no test photo was trained on' : ': **not this evaluation’s split**'} |`,
+        ]
+      : []),
     `| dataset | ${report.dataset.name} (\`${report.dataset.id}\`), ${report.dataset.root} |`,
     `| index | \`${report.collection}\`; its fused vectors have image weight α = ${report.indexAlpha} |`,
     `| split | ${report.split.file}: ${report.split.trainCrops} train crops (the index searched), ${report.split.testCrops} test crops (the queries) |`,
@@ -435,6 +464,11 @@ function controlSection(split: readonly ControlRetrieverResult[], control: SameS
       `of the same ${control.photos} photos, as many of each (a seeded sample of the larger side); each queries the crops of every other photo. P@1 (queries):`,
     '',
     agreementTable(control.retrievers),
+    '',
+    `Test split only: the ${control.testSplit.queries} items of the ${control.testSplit.photos} test photos query the items of every other photo ` +
+      '(the figure that judges an adapted model, which saw the train photos’ crops and windows). P@1 (queries):',
+    '',
+    agreementTable(control.testSplit.retrievers),
   ];
 }
 

@@ -86,6 +86,22 @@ const control: SameSourceControl = {
       ],
     },
   ],
+  testSplit: {
+    photos: 1,
+    queries: 2,
+    retrievers: [
+      {
+        label: 'org/model image vectors',
+        role: 'model',
+        damage: { queries: 2, precision: 0.5 },
+        zone: {
+          overall: { queries: 0, precision: null },
+          withinDamaged: { queries: 0, precision: null },
+          withinClean: { queries: 0, precision: null },
+        },
+      },
+    ],
+  },
 };
 
 /** `critical`: the dent counts as critical, so the composite is defined. */
@@ -106,7 +122,7 @@ function report(randomWeights: boolean, critical = true, cleanCrops = 1): Evalua
     runId: 'run-1',
     createdAt: '2025-01-01T00:00:00.000Z',
     dataset: { id: 'd', name: 'cars', root: '/data/cars' },
-    model: { id: 'org/model', randomWeights, towers: ['image', 'text'], space: 'shared' },
+    model: { id: 'org/model', randomWeights, towers: ['image', 'text'], space: 'shared', adapter: null },
     collection: 'crops_org-model_8',
     split: { file: '/data/split.json', trainCrops: 2, testCrops: 1, cleanCrops },
     ingestion: { runId: 'run-0', embedded: 0, unchanged: 3, problems: 0 },
@@ -178,6 +194,19 @@ describe('evaluation report', () => {
     expect(real.toLowerCase()).not.toContain(RANDOM_MODEL_WARNING);
     expect(real).toContain('`org/model`');
     expect(real).toContain('![precision@k per mode, exact search](plot.svg)');
+  });
+
+  it('says what an adapter was trained on, and warns when it is not this evaluation’s split', () => {
+    const adapted = (sameSplit: boolean) => {
+      const base = report(false);
+      const adapter = { baseModel: 'org/base', dataset: 'cars', seed: 42, splitSha256: 'sha256:abc', sameSplit };
+      return formatReportMarkdown({ ...base, model: { ...base.model, adapter } }, 'plot.svg');
+    };
+    expect(adapted(true)).toContain('no test photo was trained on');
+    expect(adapted(true)).not.toContain('trained on another split');
+    expect(adapted(false)).toContain('was trained on another split or dataset');
+    expect(formatReportMarkdown(report(false), 'plot.svg')).not.toContain('| adapter |');
+    expect(adapted(true)).toContain('Test split only: the 2 items of the 1 test photos');
   });
 
   it('compares crop-level and photo-level retrieval per photo, across levels, and per class and zone', () => {

@@ -9,6 +9,7 @@ import { embedCommand } from './embed';
 import { ingestCommand } from './ingest';
 import { indexCommand } from './index-embeddings';
 import { evaluateCommand } from './evaluate';
+import { adaptCommand } from './adapt';
 import { searchCommand } from './search';
 import { runsCommand } from './runs';
 import { datasetsCommand } from './datasets';
@@ -30,6 +31,7 @@ export const commands: CliCommand[] = [
   ingestCommand,
   workerCommand,
   evaluateCommand,
+  adaptCommand,
   searchCommand,
   runsCommand,
   datasetsCommand,
