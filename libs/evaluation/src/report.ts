@@ -686,7 +686,7 @@ function discoverySection(discovery: DiscoveryReport): string[] {
   return [
     '## Discovery in unlabelled photos',
     '',
-    'The damaged test photos planned as an unlabelled dataset plans them (unmasked windows, their annotations hidden); up to ' +
+    'The damaged test photos are cut as an unlabelled dataset is cut (unmasked windows, their annotations hidden); up to ' +
       `${discovery.queriesPerType} train damage crops per damage type (a seeded sample) each rank every window by exact cosine. Precision@k: the share of the ` +
       `first k windows that show a hidden defect of the query’s type (same type), or of any type; a window shows a defect when at least ` +
       `${discovery.overlap.defectShare * 100} % of the defect lies inside it or it covers at least ${discovery.overlap.windowShare * 100} % ` +
