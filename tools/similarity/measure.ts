@@ -1,7 +1,9 @@
-// npx tsx tools/similarity/measure.ts --typed DIR --sample DIR [--variants a,b,...] [--json FILE]
+// npx tsx tools/similarity/measure.ts --typed DIR --sample DIR [--variants a,b,...] [--qe K,ALPHA] [--json FILE]
 // The rule figures of docs/similarity.md for each variant, from the caches embed.ts wrote (one per
 // dataset), with the evaluation library's own measures: agreementAtOne for the same-source control
 // and the zone agreement, scoreQuery (metrics.ts) for type P@1 and mAP@10, hubness for hubs.
+// --qe K,ALPHA measures each variant again with alpha query expansion (αQE): every query becomes
+// unit(q + Σ sᵢ^α xᵢ) over its K nearest indexed crops (train split, other photos).
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -28,6 +30,7 @@ const { values } = parseArgs({
     typed: { type: 'string' },
     sample: { type: 'string' },
     variants: { type: 'string' },
+    qe: { type: 'string' },
     json: { type: 'string' },
   },
 });
@@ -93,6 +96,40 @@ function queryVectors(cache: Cache, dir: string, variant: Variant): Float32Array
   if (!variant.queryHeads) return undefined;
   if (variant.whiten) throw new Error(`${variant.name}: whitening with query heads is not measured`);
   return variantVectors(cache, dir, { name: variant.name, heads: variant.queryHeads });
+}
+
+/**
+ * αQE (Radenović et al.): each query moves towards its `k` nearest indexed crops (train split,
+ * other photos than its own), weighted by similarity^α; a second search then uses it.
+ */
+function expandQueries(
+  cache: Cache,
+  vectors: Float32Array[],
+  queries: Float32Array[],
+  k: number,
+  alpha: number,
+): Float32Array[] {
+  const indexed = cache.items.flatMap((item, i) =>
+    item.kind === 'crop' && item.split === 'train' ? [{ photo: item.photo, vector: vectors[i]! }] : [],
+  );
+  return queries.map((query, i) => {
+    const photo = cache.items[i]!.photo;
+    const scored = indexed
+      .filter((candidate) => candidate.photo !== photo)
+      .map((candidate) => {
+        let dot = 0;
+        for (let d = 0; d < query.length; d++) dot += query[d]! * candidate.vector[d]!;
+        return { dot, vector: candidate.vector };
+      })
+      .sort((a, b) => b.dot - a.dot)
+      .slice(0, k);
+    const out = Float32Array.from(query);
+    for (const { dot, vector } of scored) {
+      const weight = Math.max(dot, 0) ** alpha;
+      for (let d = 0; d < out.length; d++) out[d]! += weight * vector[d]!;
+    }
+    return unit(out);
+  });
 }
 
 interface Figure {
@@ -197,18 +234,24 @@ console.log(
   '| variant | dim | typed control P@1 | typed type mAP@10 | sample control P@1 | sample zone P@1 within clean | **score** | typed type P@1 | hubness typed | hubness sample |',
 );
 console.log('|---|---|---|---|---|---|---|---|---|---|');
-for (const variant of variants) {
-  const t = await measure(typed, variantVectors(typed, dirs.typed, variant), queryVectors(typed, dirs.typed, variant));
-  const s = await measure(
-    sample,
-    variantVectors(sample, dirs.sample, variant),
-    queryVectors(sample, dirs.sample, variant),
-  );
+const [qeK, qeAlpha] = (values.qe ?? '').split(',').map(Number);
+const runs = variants.flatMap((variant) => [
+  { variant, name: variant.name, qe: false },
+  ...(values.qe ? [{ variant, name: `${variant.name} +αQE k${qeK} α${qeAlpha}`, qe: true }] : []),
+]);
+const figuresOf = (cache: Cache, dir: string, variant: Variant, qe: boolean) => {
+  const vectors = variantVectors(cache, dir, variant);
+  const queries = queryVectors(cache, dir, variant) ?? vectors;
+  return measure(cache, vectors, qe ? expandQueries(cache, vectors, queries, qeK!, qeAlpha!) : queries);
+};
+for (const { variant, name, qe } of runs) {
+  const t = await figuresOf(typed, dirs.typed, variant, qe);
+  const s = await figuresOf(sample, dirs.sample, variant, qe);
   const four = [t.control.value, t.typeMap10.value, s.control.value, s.zoneWithinClean.value];
   const score = four.every((value) => value !== null) ? four.reduce((sum, v) => sum! + v!, 0)! / 4 : null;
-  rows.push({ variant: variant.name, typed: t, sample: s, score });
+  rows.push({ variant: name, typed: t, sample: s, score });
   console.log(
-    `| ${variant.name} | ${t.dimensions} | ${f(t.control.value)} | ${f(t.typeMap10.value)} | ${f(s.control.value)} | ${f(s.zoneWithinClean.value)} | **${f(score)}** | ${f(t.typeP1.value)} | ${f(t.hubness)} | ${f(s.hubness)} |`,
+    `| ${name} | ${t.dimensions} | ${f(t.control.value)} | ${f(t.typeMap10.value)} | ${f(s.control.value)} | ${f(s.zoneWithinClean.value)} | **${f(score)}** | ${f(t.typeP1.value)} | ${f(t.hubness)} | ${f(s.hubness)} |`,
   );
 }
 const base = rows[0]!;

@@ -46,6 +46,7 @@ describe.skipIf(!sample || !imageNet)('the evaluation with the real ImageNet ima
       randomWeights: false,
       towers: ['image'],
       space: 'shared',
+      adapter: null,
     });
     expect(report.modes).toEqual(['image', 'text']);
     expect(report.configurations.map((configuration) => configuration.label)).toEqual([

@@ -106,6 +106,7 @@ describe.skipIf(!typed || !imageNet)('the evaluation on the typed real set with 
     for (const source of report.sources) {
       expect(source.configurations.map((configuration) => configuration.label)).toEqual([
         'image → image',
+        'prompt → image (label prototypes)',
         'baseline: random vectors',
         'baseline: trivial features',
       ]);
