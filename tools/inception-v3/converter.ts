@@ -18,7 +18,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { encodeModel, type Node, type Tensor } from './onnx-proto';
+import { encodeModel, type Node, type Tensor } from '@defect-rag/embedding';
 import {
   dequantizeWeights,
   NSFWJS_VERSION,

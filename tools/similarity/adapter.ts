@@ -169,7 +169,7 @@ for (const cache of caches) {
     .map((item, i) => ({ item, vector: cache.vectors[i]! }))
     .filter(({ item }) => item.photoSplit === 'train');
   const started = performance.now();
-  const trained = trainProjection(
+  const trained = await trainProjection(
     trainItems.map(({ item, vector }) => ({ vector, labels: labels(item) })),
     trainingOptions,
   );

@@ -1,5 +1,12 @@
 import { seededRandom } from '@defect-rag/dataset';
 import { DefectRagError } from '@defect-rag/runtime';
+import { MatMul, transpose } from './matmul';
+
+/**
+ * onnxruntime's threads for the products: the 2 cores the training is sized for. Fixed, because
+ * the split of the work decides the sums' last bits (see ./matmul.ts).
+ */
+const MATMUL_THREADS = 2;
 
 /** One training vector: a base model's unit image vector and the labels it carries (damage types, "clean"). */
 export interface LabelledVector {
@@ -44,12 +51,16 @@ export interface TrainedProjection {
  * Learns a linear map W (d × D) of the base vectors with the supervised-contrastive loss (Khosla et
  * al. 2020) on cosine similarities: each vector's positives are the others sharing a label with it,
  * which is the evaluation's own relevance (a crop is relevant when it shares a damage type). Full
- * batch, Adam, fixed loop order: deterministic for a seed. The map returned is
+ * batch, Adam, fixed loop order and a fixed onnxruntime thread count: deterministic for a seed on a
+ * given CPU. The map returned is
  * `[baseWeight · I ; W / s]` (s the mean norm of W·x over the training vectors, so that both parts
  * weigh alike): kNN keeps the base vector's appearance while the learned part pulls same-label
  * vectors together. Measured alternatives (learned part alone, other sizes) are in docs/similarity.md.
  */
-export function trainProjection(data: readonly LabelledVector[], options: AdapterTrainingOptions): TrainedProjection {
+export async function trainProjection(
+  data: readonly LabelledVector[],
+  options: AdapterTrainingOptions,
+): Promise<TrainedProjection> {
   const { seed, dimensions: d = 128, temperature: tau = 0.3, steps = 100, learningRate = 0.01 } = options;
   const baseWeight = options.baseWeight ?? 1;
   const n = data.length;
@@ -63,7 +74,7 @@ export function trainProjection(data: readonly LabelledVector[], options: Adapte
   const masks = Int32Array.from(data, (item) =>
     item.labels.reduce((mask, label) => mask | (1 << names.indexOf(label)), 0),
   );
-  const X = new Float32Array(n * D);
+  const X = new Float64Array(n * D);
   data.forEach((item, i) => {
     if (item.vector.length !== D)
       throw new DefectRagError('BAD_INPUT', `vector ${i} has ${item.vector.length} values, not ${D}.`);
@@ -80,27 +91,24 @@ export function trainProjection(data: readonly LabelledVector[], options: Adapte
   const W = Float64Array.from({ length: d * D }, () => gaussian(random) / Math.sqrt(D));
   const m = new Float64Array(d * D);
   const v = new Float64Array(d * D);
-  const Z = new Float64Array(n * d);
-  const U = new Float64Array(n * d);
+  let U: Float64Array = new Float64Array(n * d);
   const norms = new Float64Array(n);
   const G = new Float64Array(n * n);
-  const dU = new Float64Array(n * d);
-  const grad = new Float64Array(d * D);
+  const H = new Float64Array(n * n);
+  const dZ = new Float64Array(n * d);
 
-  const forward = (): number => {
+  // The four dense products of a step (Z = X·Wᵀ, S = U·Uᵀ, dU = H·U, dW = dZᵀ·X) run on
+  // onnxruntime; the transposes they need are linear in the matrices' size and stay here.
+  const matmul = await MatMul.open(MATMUL_THREADS);
+  const forward = async (): Promise<number> => {
+    U = await matmul.product(X, n, transpose(W, d, D), d);
     for (let i = 0; i < n; i++) {
       let norm = 0;
-      for (let r = 0; r < d; r++) {
-        let sum = 0;
-        const xi = i * D;
-        const wr = r * D;
-        for (let c = 0; c < D; c++) sum += X[xi + c]! * W[wr + c]!;
-        Z[i * d + r] = sum;
-        norm += sum * sum;
-      }
+      for (let r = 0; r < d; r++) norm += U[i * d + r]! ** 2;
       norms[i] = Math.sqrt(norm) || 1e-12;
-      for (let r = 0; r < d; r++) U[i * d + r] = Z[i * d + r]! / norms[i]!;
+      for (let r = 0; r < d; r++) U[i * d + r]! /= norms[i]!;
     }
+    const S = await matmul.product(U, n, transpose(U, n, d), n);
     // G = softmax over the others of each anchor minus its positives' share; the loss on the side.
     let loss = 0;
     for (let i = 0; i < n; i++) {
@@ -108,9 +116,7 @@ export function trainProjection(data: readonly LabelledVector[], options: Adapte
       let max = -Infinity;
       for (let j = 0; j < n; j++) {
         if (j === i) continue;
-        let sum = 0;
-        for (let r = 0; r < d; r++) sum += U[i * d + r]! * U[j * d + r]!;
-        G[row + j] = sum / tau;
+        G[row + j] = S[row + j]! / tau;
         if (G[row + j]! > max) max = G[row + j]!;
       }
       let total = 0;
@@ -130,41 +136,35 @@ export function trainProjection(data: readonly LabelledVector[], options: Adapte
     return loss;
   };
 
-  const initialLoss = forward();
-  let finalLoss = initialLoss;
-  const [beta1, beta2, epsilon] = [0.9, 0.999, 1e-8];
-  for (let step = 1; step <= steps; step++) {
-    if (step > 1) finalLoss = forward();
-    // dU = (G + Gᵀ) U / τ, then through the normalisation, then dW = dZᵀ X.
-    dU.fill(0);
-    for (let i = 0; i < n; i++) {
-      for (let j = 0; j < n; j++) {
-        const weight = (G[i * n + j]! + G[j * n + i]!) / tau;
-        if (weight === 0) continue;
-        for (let r = 0; r < d; r++) dU[i * d + r]! += weight * U[j * d + r]!;
+  let initialLoss: number;
+  let finalLoss: number;
+  try {
+    initialLoss = await forward();
+    finalLoss = initialLoss;
+    const [beta1, beta2, epsilon] = [0.9, 0.999, 1e-8];
+    for (let step = 1; step <= steps; step++) {
+      if (step > 1) finalLoss = await forward();
+      // dU = (G + Gᵀ) U / τ, then through the normalisation, then dW = dZᵀ X.
+      for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) H[i * n + j] = (G[i * n + j]! + G[j * n + i]!) / tau;
+      const dU = await matmul.product(H, n, U, d);
+      for (let i = 0; i < n; i++) {
+        let along = 0;
+        for (let r = 0; r < d; r++) along += U[i * d + r]! * dU[i * d + r]!;
+        for (let r = 0; r < d; r++) dZ[i * d + r] = (dU[i * d + r]! - U[i * d + r]! * along) / norms[i]!;
+      }
+      const grad = await matmul.product(transpose(dZ, n, d), d, X, D);
+      const correction1 = 1 - beta1 ** step;
+      const correction2 = 1 - beta2 ** step;
+      for (let k = 0; k < W.length; k++) {
+        m[k] = beta1 * m[k]! + (1 - beta1) * grad[k]!;
+        v[k] = beta2 * v[k]! + (1 - beta2) * grad[k]! * grad[k]!;
+        W[k]! -= (learningRate * (m[k]! / correction1)) / (Math.sqrt(v[k]! / correction2) + epsilon);
       }
     }
-    grad.fill(0);
-    for (let i = 0; i < n; i++) {
-      let along = 0;
-      for (let r = 0; r < d; r++) along += U[i * d + r]! * dU[i * d + r]!;
-      for (let r = 0; r < d; r++) {
-        const dz = (dU[i * d + r]! - U[i * d + r]! * along) / norms[i]!;
-        if (dz === 0) continue;
-        const gr = r * D;
-        const xi = i * D;
-        for (let c = 0; c < D; c++) grad[gr + c]! += dz * X[xi + c]!;
-      }
-    }
-    const correction1 = 1 - beta1 ** step;
-    const correction2 = 1 - beta2 ** step;
-    for (let k = 0; k < W.length; k++) {
-      m[k] = beta1 * m[k]! + (1 - beta1) * grad[k]!;
-      v[k] = beta2 * v[k]! + (1 - beta2) * grad[k]! * grad[k]!;
-      W[k]! -= (learningRate * (m[k]! / correction1)) / (Math.sqrt(v[k]! / correction2) + epsilon);
-    }
+    if (steps > 0) finalLoss = await forward();
+  } finally {
+    await matmul.release();
   }
-  if (steps > 0) finalLoss = forward();
 
   // The learned part is scaled to unit length on average, so that it weighs like the unit base vector.
   const scale = 1 / (norms.reduce((sum, norm) => sum + norm, 0) / n);

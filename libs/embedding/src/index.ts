@@ -28,6 +28,8 @@ export {
 export { fitWhitening, applyWhitening, applyWhiteningTo, type Whitening, type WhiteningOptions } from './whitening';
 export { ADAPTER_FILE, type AdapterConfig } from './adapter';
 export { writeAdaptedModel, type AdapterProvenance } from './adapted-model';
+// The ONNX writer behind the adapter's products, shared with tools/inception-v3's converter.
+export { encodeModel, type Node, type Tensor } from './onnx-proto';
 export {
   trainProjection,
   type AdapterTrainingOptions,

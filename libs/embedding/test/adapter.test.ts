@@ -25,12 +25,12 @@ describe('trainProjection and the adapted model folder', () => {
   afterAll(() => rmSync(work, { recursive: true, force: true }));
   const options = { seed: 3, dimensions: 4, steps: 20 };
 
-  it('is deterministic for a seed, depends on it, and lowers its loss', () => {
+  it('is deterministic for a seed, depends on it, and lowers its loss', async () => {
     const data = labelled(24, 16);
     const [a, b, c] = [
-      trainProjection(data, options),
-      trainProjection(data, options),
-      trainProjection(data, { ...options, seed: 4 }),
+      await trainProjection(data, options),
+      await trainProjection(data, options),
+      await trainProjection(data, { ...options, seed: 4 }),
     ];
     expect(Buffer.from(a.matrix.buffer).equals(Buffer.from(b.matrix.buffer))).toBe(true);
     expect(Buffer.from(a.matrix.buffer).equals(Buffer.from(c.matrix.buffer))).toBe(false);
@@ -44,7 +44,7 @@ describe('trainProjection and the adapted model folder', () => {
 
   it('refuses one label, and a text-tower base model', async () => {
     const data = labelled(6, 16).map((item) => ({ ...item, labels: ['scratch'] }));
-    expect(() => trainProjection(data, options)).toThrow(/at least two labels/);
+    await expect(trainProjection(data, options)).rejects.toThrow(/at least two labels/);
     const projection = { matrix: new Float32Array(64 * 64), inputDim: 64, outputDim: 64 };
     const provenance = { baseModel: { id: 'x', sha256: 'y' }, training: { dataset: 'd', split_sha256: 's', seed: 1 } };
     await expect(writeAdaptedModel(TINY_CLIP, path.join(work, 'clip'), projection, provenance)).rejects.toMatchObject({
@@ -57,7 +57,7 @@ describe('trainProjection and the adapted model folder', () => {
     const dimension = base.dimensions.image;
     await base.close();
     const out = path.join(work, 'adapted');
-    const projection = trainProjection(labelled(12, dimension), options);
+    const projection = await trainProjection(labelled(12, dimension), options);
     const provenance = { baseModel: { id: 'x', sha256: 'y' }, training: { dataset: 'd', split_sha256: 's', seed: 3 } };
     await writeAdaptedModel(imageOnlyTestModel(), out, projection, provenance);
     const adapted = await loadModel(out);

@@ -118,7 +118,7 @@ export async function adaptModel(options: AdaptOptions): Promise<AdaptResult> {
     const vectors = await embedder.embedImages(items.map((item) => item.file));
     onProgress({ stage: 'embed', done: items.length, total: items.length });
     onProgress({ stage: 'train', done: 0, total: 1 });
-    const projection = trainProjection(
+    const projection = await trainProjection(
       items.map((item, i) => ({ vector: vectors[i]!, labels: item.labels })),
       { ...options.training, seed },
     );

@@ -7,14 +7,15 @@
  * large dependency, and one more schema copy to keep in step) or onnx-proto (unmaintained since
  * 2020). Encoding is the easy half of protobuf — varints, length-delimited fields and fixed32 —
  * and these nine messages need about a hundred lines, which are checked end to end by
- * onnxruntime-node loading and running the result (tools/test/inception-v3.test.ts).
+ * onnxruntime-node loading and running the result (tools/test/inception-v3.test.ts, and every
+ * adapter training, whose matrix products run through a one-node graph: ./matmul.ts).
  *
  * Field numbers are onnx.proto's. Repeated scalars are written unpacked, as proto2 declares them
  * (parsers accept both forms). Tensors carry their values in `raw_data`, little-endian.
  */
 
 /** onnx.proto's TensorProto.DataType values used here. */
-export const DataType = { FLOAT: 1, INT64: 7 } as const;
+export const DataType = { FLOAT: 1, INT64: 7, DOUBLE: 11 } as const;
 
 /** AttributeProto.AttributeType. */
 const AttributeType = { FLOAT: 1, INT: 2, STRING: 3, INTS: 7 } as const;
