@@ -78,7 +78,7 @@ describe("analysts' labels through the GraphQL API (demo dataset, tiny-clip: ran
 
   beforeAll(async () => {
     servers = await startTestServers();
-    backend = await testBackend(servers, { DEFECT_RAG_API_KEYS: `${KEYS.one},${KEYS.two}` });
+    backend = await testBackend(servers, { DEFECT_RAG_API_KEYS: `alice:${KEYS.one},${KEYS.two}` });
     // Under the data folder's datasets/: the API's runs only work on datasets there.
     const demo = await demoDatasetStage({
       outDir: path.join(backend.config.dataDir, 'datasets', 'labels-demo'),
@@ -162,6 +162,21 @@ describe("analysts' labels through the GraphQL API (demo dataset, tiny-clip: ran
       body: `{"query":${JSON.stringify(ADD)},"variables":{"input":{"photoId":"${target.id}","damageType":"scratch","polygon":[{"x":1e400,"y":1},{"x":2,"y":2},{"x":3,"y":1}]}}}`,
     });
     expect(errorCodes((await infinite.json()) as GraphQLResponse)).toEqual(['BAD_USER_INPUT']);
+    // A named key (`alice:<key>`) is the key after the name: the name, or the whole entry, is no key.
+    const polygon = [
+      { x: 1, y: 1 },
+      { x: 9, y: 1 },
+      { x: 5, y: 9 },
+    ];
+    for (const notAKey of ['alice', `alice:${KEYS.one}`]) {
+      const refused = await graphql(
+        api.url,
+        ADD,
+        { input: { photoId: target.id, damageType: 'dent', polygon } },
+        as(notAKey),
+      );
+      expect(errorCodes(refused), notAKey).toEqual(['UNAUTHENTICATED']);
+    }
     expect(await storedLabels()).toEqual([]);
   });
 
@@ -213,7 +228,7 @@ describe("analysts' labels through the GraphQL API (demo dataset, tiny-clip: ran
     );
     expect(response.errors).toBeUndefined();
     const { runId, label } = response.data!.addDefectLabel;
-    expect(label).toMatchObject({ photoId: target.id, kind: 'DEFECT', damageType: 'dent', author: keyName(KEYS.one) });
+    expect(label).toMatchObject({ photoId: target.id, kind: 'DEFECT', damageType: 'dent', author: 'alice' });
     expect(label.polygon).toEqual(polygon.map(({ x, y }) => [x, y]));
     expect(await finished(runId!)).toBe('SUCCEEDED');
 
@@ -248,7 +263,7 @@ describe("analysts' labels through the GraphQL API (demo dataset, tiny-clip: ran
     );
     const own = data!.crops.edges.map((edge) => edge.node).filter((node) => node.imageId === target.imageId);
     expect(own.length).toBeGreaterThan(0);
-    expect(own[0]!.labels).toEqual([{ id: label.id, author: keyName(KEYS.one) }]);
+    expect(own[0]!.labels).toEqual([{ id: label.id, author: 'alice' }]);
     // The photo's old (clean) crops are gone from the index.
     const gone = target.cropIds.filter((id) => !after.cropIds.includes(id));
     expect(gone.length).toBeGreaterThan(0);

@@ -44,7 +44,10 @@ export class AnalystLabel {
   @Field(() => Box, { nullable: true, description: 'The window judged clean, in photo pixels (NO_DAMAGE).' })
   box!: Box | null;
 
-  @Field(() => String, { description: "The API key's name (`key-<hash prefix>`), or `local` without keys." })
+  @Field(() => String, {
+    description:
+      "The API key's name (`name:key` in DEFECT_RAG_API_KEYS; `key-<hash prefix>` for a key without one), or `local` without keys.",
+  })
   author!: string;
 
   @Field(() => Date)
