@@ -80,6 +80,13 @@ export function findings(
         `damaged vs clean P@1 ${model.damage.precision.toFixed(3)} with the model, ${random.damage.precision.toFixed(3)} with random vectors. ` +
         'This is the figure that says whether the model sees damage rather than the photo source.',
     );
+    const testModel = control.testSplit.retrievers.find((retriever) => retriever.role === 'model');
+    if (testModel?.damage.precision != null)
+      lines.push(
+        `The same control on the test photos alone (their ${control.testSplit.queries} items against every other photo's): ` +
+          `damaged vs clean P@1 ${testModel.damage.precision.toFixed(3)} with the model. An adapted model (\`defect-rag adapt\`) ` +
+          "saw the train photos' crops and windows, so it is judged by this figure, not the one above.",
+      );
   }
   return lines;
 }

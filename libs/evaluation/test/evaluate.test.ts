@@ -160,6 +160,12 @@ describe.skipIf(!sample)('evaluateDataset on the shared sample with the tiny mod
     for (const configuration of summary.report.configurations)
       expect(Object.values(configuration.exact.overall.composite).every((value) => value === null)).toBe(true);
     expect(summary.report.findings.join('\n')).toContain('composite are not available');
+    // The control's test-split figure, by which an adapted model is judged, is stated beside the whole one.
+    const testModel = summary.report.control.testSplit.retrievers.find((retriever) => retriever.role === 'model')!;
+    expect(summary.report.findings.join('\n')).toContain(
+      `on the test photos alone (their ${summary.report.control.testSplit.queries} items against every other photo's): ` +
+        `damaged vs clean P@1 ${testModel.damage.precision!.toFixed(3)}`,
+    );
   });
 
   it('runs the same-source control: clean windows of the damaged photos, away from every defect, beside their damage crops', async () => {
