@@ -183,6 +183,8 @@ describe.skipIf(!browserPath)('the explorer in Chromium, served by the API with 
   let page: Page;
   /** Console errors and uncaught exceptions of the page, over every test. */
   const pageErrors: string[] = [];
+  /** Image requests the server refused or that failed, over every test. */
+  const imageFailures: string[] = [];
 
   beforeAll(async () => {
     await rm(screenshotDir, { recursive: true, force: true });
@@ -252,6 +254,14 @@ describe.skipIf(!browserPath)('the explorer in Chromium, served by the API with 
       if (message.type() === 'error') pageErrors.push(`console: ${message.text()}`);
     });
     page.on('pageerror', (error) => pageErrors.push(`exception: ${error.message}`));
+    // What the server answered for images that failed, so a broken image names its cause.
+    page.on('response', (response) => {
+      if (response.request().resourceType() === 'image' && response.status() >= 400)
+        imageFailures.push(`${response.status()} ${response.url()}`);
+    });
+    page.on('requestfailed', (request) => {
+      if (request.resourceType() === 'image') imageFailures.push(`${request.failure()?.errorText} ${request.url()}`);
+    });
     // Two ingestions of the sample, each with its photo points, on a shared machine.
   }, 360_000);
 
@@ -295,10 +305,18 @@ describe.skipIf(!browserPath)('the explorer in Chromium, served by the API with 
   /** Every image of the page loaded and decoded: a refused or missing file leaves naturalWidth 0. */
   async function imagesLoaded(): Promise<void> {
     await page.waitForFunction(() => [...document.images].every((image) => image.complete));
+    // Seen once in CI: 3 of 12 thumbnails at naturalWidth 0 right after a filter change, passing on
+    // re-run; the cause was not found. A transient state gets 5 s to settle; an image that really
+    // fails stays at naturalWidth 0 and is reported with what the server answered for it.
+    await page
+      .waitForFunction(() => [...document.images].every((image) => image.complete && image.naturalWidth > 0), null, {
+        timeout: 5_000,
+      })
+      .catch(() => undefined);
     const broken = await page.evaluate(() =>
       [...document.images].filter((image) => image.naturalWidth === 0).map((image) => image.src),
     );
-    expect(broken).toEqual([]);
+    expect(broken, `image responses that failed: ${imageFailures.join('; ') || 'none'}`).toEqual([]);
   }
 
   const resultStates = () =>
@@ -384,8 +402,9 @@ describe.skipIf(!browserPath)('the explorer in Chromium, served by the API with 
     const similarTo = nextPage[0]!;
     await cards.first().getByTestId('similar').click();
     await eventually(() => text(page.getByTestId('query-summary'))).toContain(`Similar to crop ${similarTo}`);
+    // The summary changes before the search is sent: wait for its cards, then for their images.
+    await eventually(async () => (await cardIds('data-crop-id')).length).toBeGreaterThan(0);
     await resultsSettled();
-    expect((await cardIds('data-crop-id')).length).toBeGreaterThan(0);
     expect(await cardIds('data-crop-id')).not.toContain(similarTo);
   });
 
