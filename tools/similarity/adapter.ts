@@ -12,6 +12,7 @@ import { parseArgs } from 'node:util';
 import { seededShuffle } from '@defect-rag/dataset';
 import { trainProjection, type AdapterTrainingOptions } from '@defect-rag/embedding';
 import {
+  adapterLabels,
   agreementAtOne,
   CONTROL_SEED,
   memoryRetriever,
@@ -76,12 +77,6 @@ async function readCache(dir: string): Promise<Cache> {
 function unit(vector: Float32Array): Float32Array {
   const norm = Math.hypot(...vector) || 1;
   return vector.map((value) => value / norm);
-}
-
-/** The labels `adaptModel` gives: damage types, else "clean" or "clean/<zone>". */
-function labels(item: CachedItem): string[] {
-  if (item.damaged) return item.types.length > 0 ? item.types : ['damage'];
-  return [item.zone === 'unknown' ? 'clean' : `clean/${item.zone}`];
 }
 
 function project(matrix: Float32Array, inputDim: number, outputDim: number, vector: Float32Array): Float32Array {
@@ -170,7 +165,7 @@ for (const cache of caches) {
     .filter(({ item }) => item.photoSplit === 'train');
   const started = performance.now();
   const trained = await trainProjection(
-    trainItems.map(({ item, vector }) => ({ vector, labels: labels(item) })),
+    trainItems.map(({ item, vector }) => ({ vector, labels: adapterLabels(item) })),
     trainingOptions,
   );
   console.log(

@@ -102,17 +102,15 @@ export async function adaptModel(options: AdaptOptions): Promise<AdaptResult> {
       planned.filter((crop) => chosen.has(crop)),
       { root: dataset.root, outDir: windowsDir, config },
     );
-    const clean = (zone: string) => [zone === UNKNOWN ? 'clean' : `clean/${zone}`];
     const items = [
       ...phase1.crops.map((crop) => ({
         file: path.join(work, crop.file),
-        labels: crop.has_damage
-          ? crop.damage_types.length > 0
-            ? crop.damage_types
-            : ['damage']
-          : clean(crop.vehicle_zone),
+        labels: adapterLabels({ damaged: crop.has_damage === true, types: crop.damage_types, zone: crop.vehicle_zone }),
       })),
-      ...windows.map(({ crop }) => ({ file: path.join(windowsDir, crop.file), labels: clean(crop.vehicle_zone) })),
+      ...windows.map(({ crop }) => ({
+        file: path.join(windowsDir, crop.file),
+        labels: adapterLabels({ damaged: false, types: [], zone: crop.vehicle_zone }),
+      })),
     ];
     onProgress({ stage: 'embed', done: 0, total: items.length });
     const vectors = await embedder.embedImages(items.map((item) => item.file));
@@ -151,4 +149,14 @@ export async function adaptModel(options: AdaptOptions): Promise<AdaptResult> {
     await embedder.close();
     await rm(work, { recursive: true, force: true });
   }
+}
+
+/**
+ * The classes an adapter learns from a training item: a damage crop's damage types (`damage` when
+ * it has none); a clean crop or window `clean/<zone>`, or `clean` where its zone is unknown (one
+ * `clean` label made clean crops lose their zone: docs/similarity.md).
+ */
+export function adapterLabels(item: { damaged: boolean; types: readonly string[]; zone: string }): string[] {
+  if (item.damaged) return item.types.length > 0 ? [...item.types] : ['damage'];
+  return [item.zone === UNKNOWN ? 'clean' : `clean/${item.zone}`];
 }

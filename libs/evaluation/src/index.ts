@@ -33,4 +33,4 @@ export {
   type DiscoveryRow,
   type DiscoveryWindow,
 } from './discovery';
-export { adaptModel, type AdaptOptions, type AdaptResult } from './adapt';
+export { adaptModel, adapterLabels, type AdaptOptions, type AdaptResult } from './adapt';
